@@ -1,0 +1,175 @@
+# lmlab: one non-recursive Makefile.
+#
+#   make            build ./lmlab (installs missing Debian packages first)
+#   make demo       train and compare n-gram models on a shipped corpus, with charts
+#   make test       unit, exercise and command tests, then the same under ASan+UBSan
+#   make help       every target
+#
+# Objects go under build/ (build/san/ with SANITIZE=1), mirroring the source tree.
+# V=1 shows the commands.
+
+CC      ?= cc
+PYTHON  ?= /usr/bin/python3
+SANITIZE ?= 0
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+BASEFLAGS := -std=c11 -D_GNU_SOURCE -march=native -I. $(WARN) -MMD -MP
+LDLIBS  := -lpcre2-8 -lm
+
+ifeq ($(SANITIZE),1)
+BUILD   := build/san
+CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+LMLAB   := $(BUILD)/lmlab
+else
+BUILD   := build
+LMLAB   := lmlab
+endif
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# --- sources -------------------------------------------------------------------------------
+LIB_SRC  := $(wildcard lab/*.c datasets/*.c ngram/*.c plots/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB      := $(BUILD)/liblmlab.a
+MAIN_OBJ := $(BUILD)/lmlab.o
+
+TEST_SRC := $(wildcard tests/unit/*.c tests/cli/*.c)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+TEST_BIN := $(BUILD)/tests/suite
+
+# Exercises: chapters/NN-topic/{exercises.c,check.c}; the lab's reference binding is
+# tests/exercises/ref_NN.c. The student's build links exercises.c, the reference build
+# links ref_NN.c, the stub build links the exercises.c that git committed.
+CHAPTERS := $(sort $(dir $(wildcard chapters/*/check.c)))
+CH_NUMS  := $(foreach d,$(CHAPTERS),$(firstword $(subst -, ,$(notdir $(d:/=)))))
+
+DEBIAN_PKGS := gnuplot-nox libpcre2-dev libcriterion-dev pkg-config
+BENCH_PKGS  := python3-nltk hyperfine
+
+.PHONY: all deps demo test test-suite check bench clean help fixtures format
+
+all: deps $(LMLAB)
+
+# --- dependencies --------------------------------------------------------------------------
+# Installs the Debian packages that dpkg does not find, after one apt-get update (a bare
+# machine has no package lists). Needs root or sudo; names what it could not get.
+deps:
+	$(Q)scripts/deps.sh $(DEBIAN_PKGS)
+
+# --- build ---------------------------------------------------------------------------------
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LMLAB): $(MAIN_OBJ) $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(TEST_BIN): $(TEST_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(LDLIBS) -lcriterion
+
+# exercise binaries: check.c + (student | reference | committed stub)
+$(BUILD)/ex/%/check.o: chapters/%/check.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -Ichapters/$* -c $< -o $@
+
+$(BUILD)/ex/%/student.o: chapters/%/exercises.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -Ichapters/$* -c $< -o $@
+
+# the stub as git committed it (so a student's edits never mask a stub that passes), or the
+# file itself outside a checkout
+$(BUILD)/ex/%/stub.c: FORCE
+	@mkdir -p $(dir $@)
+	$(Q)git show HEAD:chapters/$*/exercises.c > $@.tmp 2>/dev/null && mv $@.tmp $@ || \
+	    { rm -f $@.tmp; cp chapters/$*/exercises.c $@; }
+
+$(BUILD)/ex/%/stub.o: $(BUILD)/ex/%/stub.c
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -Ichapters/$* -c $< -o $@
+
+.SECONDEXPANSION:
+# the reference binding of chapter NN-topic is tests/exercises/ref_NN.c
+$(BUILD)/ex/%/ref.o: tests/exercises/ref_$$(firstword $$(subst -, ,$$*)).c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -Ichapters/$* -c $< -o $@
+
+$(BUILD)/ex/%/bin-student: $(BUILD)/ex/%/check.o $(BUILD)/ex/%/student.o $(LIB)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
+$(BUILD)/ex/%/bin-ref: $(BUILD)/ex/%/check.o $(BUILD)/ex/%/ref.o $(LIB)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
+$(BUILD)/ex/%/bin-stub: $(BUILD)/ex/%/check.o $(BUILD)/ex/%/stub.o $(LIB)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
+
+FORCE:
+
+# make check CH=02: the chapter's exercise tests against the student's file
+check: deps
+	$(Q)test -n "$(CH)" || { echo "usage: make check CH=02  (chapters: $(CH_NUMS))"; exit 2; }
+	$(Q)d=$$(ls -d chapters/$(CH)-*/ 2>/dev/null | head -1); \
+	  test -n "$$d" || { echo "lmlab: no chapter '$(CH)' (chapters: $(CH_NUMS))"; exit 2; }; \
+	  d=$${d%/}; d=$${d#chapters/}; \
+	  $(MAKE) --no-print-directory $(BUILD)/ex/$$d/bin-student && \
+	  $(BUILD)/ex/$$d/bin-student --verbose=1 --full-stats -j1 2>&1 | scripts/check-report.sh
+
+# --- tests ---------------------------------------------------------------------------------
+test: deps
+	$(Q)$(MAKE) --no-print-directory test-suite
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 test-suite
+
+EX_DIRS := $(foreach d,$(CHAPTERS),$(notdir $(d:/=)))
+
+test-suite: $(LMLAB) $(TEST_BIN) $(foreach d,$(EX_DIRS),$(BUILD)/ex/$(d)/bin-ref $(BUILD)/ex/$(d)/bin-stub)
+	@echo "== exercises: bound to the lab's reference, every test must pass ($(BUILD))"
+	$(Q)for d in $(EX_DIRS); do $(BUILD)/ex/$$d/bin-ref -j2 --timeout=60 > $(BUILD)/ex/$$d/ref.log 2>&1 \
+	    || { cat $(BUILD)/ex/$$d/ref.log; echo "exercise reference failed: $$d"; exit 1; }; \
+	    tail -n 1 $(BUILD)/ex/$$d/ref.log | sed "s|^|  $$d: |"; done
+	@echo "== exercises: the untouched stubs, every test must fail ($(BUILD))"
+	$(Q)for d in $(EX_DIRS); do $(BUILD)/ex/$$d/bin-stub -j2 --timeout=20 > $(BUILD)/ex/$$d/stub.log 2>&1; \
+	    scripts/stub-check.sh $(BUILD)/ex/$$d/stub.log $$d || exit 1; done
+	@echo "== unit and command tests ($(BUILD))"
+	$(Q)LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 LMLAB=$(abspath $(LMLAB)) LMLAB_ROOT=$(CURDIR) $(TEST_BIN) -j2 --timeout=300
+
+# --- demo, bench, fixtures -----------------------------------------------------------------
+demo: all
+	$(Q)scripts/demo.sh
+
+bench: all
+	$(Q)scripts/deps.sh $(BENCH_PKGS)
+	$(Q)$(PYTHON) bench/bench_ngram.py
+
+fixtures:
+	$(Q)scripts/deps.sh python3-nltk python3-sklearn
+	$(Q)$(PYTHON) tests/fixtures/make_fixtures.py
+
+format:
+	$(Q)clang-format -i $(LIB_SRC) lmlab.c $(wildcard */*.h)
+
+clean:
+	rm -rf build lmlab
+
+help:
+	@echo "lmlab targets:"
+	@echo "  make             build ./lmlab (installs missing Debian packages first)"
+	@echo "  make demo        train n-gram models on 'names', print perplexities, draw charts"
+	@echo "  make test        every test, then again under ASan+UBSan"
+	@echo "  make check CH=02 check your exercises of a chapter (chapters: $(CH_NUMS))"
+	@echo "  make bench       speed and memory against NLTK, written to docs/benchmarks.md"
+	@echo "  make fixtures    regenerate test fixtures with NLTK / scikit-learn (Debian)"
+	@echo "  make deps        install missing Debian packages: $(DEBIAN_PKGS)"
+	@echo "  make clean       remove build/ and ./lmlab"
+	@echo "options: V=1 (show commands), SANITIZE=1 (ASan+UBSan build under build/san)"
+
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

@@ -1,0 +1,168 @@
+// datasets.h: the text pipeline every model family reads through.
+//
+//   corpus file --text_read--> UTF-8 text --Tokenizer--> token strings --Vocab--> ids
+//
+// A dataset NAME is the folder datasets/NAME/ with train.txt, valid.txt and test.txt. The text
+// is UTF-8; a char tokenizer splits it into code points (so Chinese works), a word tokenizer
+// into the matches of a PCRE2 regular expression. A Vocab gives every token type an id; the
+// first three ids are reserved for <s>, </s> and <unk>. Left out here: BPE (a later stage).
+#ifndef DATASETS_H
+#define DATASETS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lab/lab.h"
+
+// --- UTF-8 --------------------------------------------------------------------------------
+typedef enum { UTF8_STRICT, UTF8_REPLACE } Utf8Mode;
+
+// Decodes one code point from s[0..n). Returns its length in bytes (1..4) and stores it in
+// *cp, or returns -1 for an invalid sequence (overlong, surrogate, > U+10FFFF, truncated).
+int utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+
+// Encodes cp into out (4 bytes at most); returns the length.
+int utf8_encode(uint32_t cp, char *out);
+
+// Reads a text file whole. Fails with a message naming the file when it is missing, a
+// directory, empty, binary (a NUL byte) or, under UTF8_STRICT, not valid UTF-8 (the message
+// gives the byte offset and line). Under UTF8_REPLACE each invalid sequence becomes U+FFFD.
+// A leading byte-order mark is dropped. *text is NUL-terminated, owned by the caller.
+int text_read(const char *path, Utf8Mode mode, char **text, size_t *len);
+
+// Counts whitespace-separated words in s[0..n) (ASCII and Unicode spaces).
+long long text_count_words(const char *s, size_t n);
+
+// Resolves "datasets/NAME/SPLIT.txt" under the lab's root (the directory holding the
+// program's datasets/, or $LMLAB_ROOT). Returns a new string; -1 style errors are the
+// caller's when the file does not exist.
+char *dataset_path(const char *name, const char *split);
+
+// --- tokenizers ---------------------------------------------------------------------------
+typedef enum { TOK_CHAR, TOK_WORD } TokKind;
+
+// The default word pattern: one Han character, or a run of letters, digits and marks (with
+// inner apostrophes: don't), or one punctuation mark or symbol. Whitespace is dropped.
+#define TOK_DEFAULT_PATTERN \
+    "\\p{Han}|[^\\s\\p{Han}\\p{P}\\p{S}]+(?:['\\x{2019}][^\\s\\p{Han}\\p{P}\\p{S}]+)*|[\\p{P}\\p{S}]"
+
+typedef struct {
+    TokKind kind;
+    char *pattern;   // TOK_WORD: the regex (owned)
+    int lowercase;   // fold case before splitting (Unicode, via towlower)
+    void *re;        // pcre2_code_8 * (TOK_WORD)
+    void *md;        // pcre2_match_data_8 *
+    char *buf;       // scratch for the lowercased text
+    size_t cap;
+} Tokenizer;
+
+// pattern NULL means TOK_DEFAULT_PATTERN. A pattern that does not compile fails with PCRE2's
+// message and the offset of the problem; a pattern that can match the empty string fails too.
+int tok_init(Tokenizer *t, TokKind kind, const char *pattern, int lowercase);
+void tok_free(Tokenizer *t);
+
+// Calls fn once per token of s[0..n), in order. The token bytes are valid only during the
+// call. Returns 0, or -1 if the regex engine fails (message given).
+typedef void (*TokFn)(const char *tok, size_t len, void *ctx);
+int tok_split(Tokenizer *t, const char *s, size_t n, TokFn fn, void *ctx);
+
+// Token strings in files (vocab.txt, ARPA) cannot hold whitespace, so a token is escaped:
+// "\\" backslash, "\s" space, "\t" tab, "\n" newline, "\r" return, "\xHH" other control
+// bytes, and a leading "\" before a token that would read as <s>, </s> or <unk>.
+// tok_escape returns a new string; tok_unescape works in place and returns the new length.
+char *tok_escape(const char *tok, size_t len);
+size_t tok_unescape(char *s);
+
+// --- vocabulary ---------------------------------------------------------------------------
+enum { TOK_BOS = 0, TOK_EOS = 1, TOK_UNK = 2, TOK_FIRST = 3 };
+
+typedef struct {
+    char **str;         // (n) token strings, raw bytes, NUL-terminated; str[0] = "<s>", ...
+    uint32_t *len;      // (n) byte lengths
+    long long *count;   // (n) training counts (0 for the reserved ids unless counted)
+    int32_t n;          // types, including the three reserved ones
+    int32_t cap;
+    int32_t *slots;     // open-addressing hash of str -> id, -1 empty
+    uint32_t nslots;    // a power of two
+} Vocab;
+
+void vocab_init(Vocab *v);              // just the three reserved ids
+void vocab_free(Vocab *v);
+int32_t vocab_find(const Vocab *v, const char *s, size_t len); // -1 if absent
+int32_t vocab_add(Vocab *v, const char *s, size_t len);        // id, new or existing
+
+// Keeps the types counted at least min_count times, ordered by count (descending), then by
+// bytes; the rest will read as <unk>. Reserved ids stay in front.
+void vocab_prune_sort(Vocab *v, long long min_count);
+// The same, returning the map old id -> new id (pruned types -> TOK_UNK); caller frees it.
+int32_t *vocab_prune_sort_map(Vocab *v, long long min_count);
+
+// Writes "id<TAB>token<TAB>count" lines (tokens escaped) atomically; reads them back.
+int vocab_save(const Vocab *v, const char *path);
+int vocab_load(Vocab *v, const char *path);
+
+// --- corpora as ids -----------------------------------------------------------------------
+typedef enum { UNIT_LINE, UNIT_STREAM } TokUnit;
+
+// A tokenized text. Each sequence is one line (UNIT_LINE: blank lines are skipped, and the
+// sequence ends with </s>) or the whole text (UNIT_STREAM, no </s>). Models pad the left
+// context with <s> themselves.
+typedef struct {
+    int32_t *ids;       // (n) token ids, sequences back to back
+    long long n;
+    long long *start;   // (nseq + 1) sequence s is ids[start[s] .. start[s+1])
+    long long nseq;
+    long long words;    // whitespace-separated words in the text
+    long long oov;      // tokens not in the vocabulary (encoded as <unk>)
+} Corpus;
+
+// Builds a vocabulary from text (count, then prune to min_count and sort), then encodes it.
+// vocab must be fresh from vocab_init.
+int corpus_build(Corpus *c, Vocab *vocab, Tokenizer *t, TokUnit unit, const char *text,
+                 size_t len, long long min_count);
+
+// Encodes text with a fixed vocabulary; unknown tokens become <unk> and are counted in oov.
+int corpus_encode(Corpus *c, const Vocab *vocab, Tokenizer *t, TokUnit unit, const char *text,
+                  size_t len);
+
+void corpus_free(Corpus *c);
+
+// --- the text options every command shares -------------------------------------------------
+typedef struct {
+    int tokenizer;        // TokKind
+    const char *pattern;  // TOK_WORD: NULL for the default
+    int lowercase;
+    int unit;             // TokUnit
+    int utf8;             // Utf8Mode
+    long min_count;       // training only: rarer types read as <unk>
+} TextOpts;
+
+#define TEXT_OPTS_DEFAULT {TOK_CHAR, NULL, 0, UNIT_LINE, UTF8_STRICT, 1}
+
+// The option-table entries for TextOpts o (a LabOpt initializer list, no trailing comma).
+#define TEXT_OPTS_TABLE(o)                                                                    \
+    {"tokenizer", LAB_OPT_CHOICE, &(o).tokenizer, NULL, "tokens are characters or words",    \
+     "char|word", 0, 0},                                                                      \
+    {"pattern", LAB_OPT_STRING, &(o).pattern, "REGEX",                                        \
+     "word tokenizer: a PCRE2 pattern for one token (default: see docs/tokenizers.md)", NULL, \
+     0, 0},                                                                                   \
+    {"lowercase", LAB_OPT_FLAG, &(o).lowercase, NULL, "fold case before tokenizing", NULL, 0, \
+     0},                                                                                      \
+    {"unit", LAB_OPT_CHOICE, &(o).unit, NULL,                                                 \
+     "a sequence is a line (ended by </s>) or the whole file", "line|stream", 0, 0},          \
+    {"utf8", LAB_OPT_CHOICE, &(o).utf8, NULL, "invalid UTF-8 is an error or becomes U+FFFD",  \
+     "strict|replace", 0, 0}
+
+// Records o in a run's config, and reads it back (-1 with a message for a bad value).
+void text_opts_save(const TextOpts *o, LabConfig *cfg);
+int text_opts_load(TextOpts *o, const LabConfig *cfg, const char *path);
+
+// Reads path and tokenizes it: with build != 0 a vocabulary is built (min_count) into vocab,
+// else the text is encoded with vocab. t must have been made by tok_init from o.
+int text_load_corpus(Corpus *c, Vocab *vocab, int build, Tokenizer *t, const TextOpts *o,
+                     const char *path);
+
+// tok_init from the options.
+int text_tokenizer(Tokenizer *t, const TextOpts *o);
+
+#endif

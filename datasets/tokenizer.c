@@ -1,0 +1,231 @@
+// tokenizer.c: char and word tokenizers, and the escaping of tokens in files.
+//
+// The char tokenizer yields code points; the word tokenizer yields the matches of a PCRE2
+// pattern compiled with PCRE2_UTF | PCRE2_UCP (so \w, \s and \p{..} are Unicode-aware) and
+// JIT-compiled when the library supports it. Left out: BPE (a later stage).
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "datasets.h"
+
+#include <locale.h>
+#include <pcre2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wctype.h>
+
+int tok_init(Tokenizer *t, TokKind kind, const char *pattern, int lowercase)
+{
+    memset(t, 0, sizeof *t);
+    t->kind = kind;
+    t->lowercase = lowercase;
+    if (kind == TOK_CHAR) {
+        return 0;
+    }
+    t->pattern = lab_strdup(pattern ? pattern : TOK_DEFAULT_PATTERN);
+    int err;
+    PCRE2_SIZE off;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)t->pattern, PCRE2_ZERO_TERMINATED,
+                                   PCRE2_UTF | PCRE2_UCP, &err, &off, NULL);
+    if (!re) {
+        PCRE2_UCHAR msg[256];
+        pcre2_get_error_message(err, msg, sizeof msg);
+        lab_error_hint("the default pattern is shown by 'lmlab tokenize --help'",
+                       "bad --pattern '%s': %s at offset %zu", t->pattern, (char *)msg,
+                       (size_t)off);
+        tok_free(t);
+        return -1;
+    }
+    pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); // an interpreter fallback when JIT is missing
+    t->re = re;
+    t->md = pcre2_match_data_create_from_pattern(re, NULL);
+    if (pcre2_match(re, (PCRE2_SPTR) "", 0, 0, 0, t->md, NULL) >= 0) {
+        lab_error_hint("use + rather than * so every token has at least one character",
+                       "bad --pattern '%s': it matches the empty string", t->pattern);
+        tok_free(t);
+        return -1;
+    }
+    return 0;
+}
+
+void tok_free(Tokenizer *t)
+{
+    if (t->md) {
+        pcre2_match_data_free(t->md);
+    }
+    if (t->re) {
+        pcre2_code_free(t->re);
+    }
+    free(t->pattern);
+    free(t->buf);
+    memset(t, 0, sizeof *t);
+}
+
+// Unicode lowercase via towlower in the C.UTF-8 locale (glibc maps the whole of Unicode
+// there, independent of the user's locale). Invalid bytes pass through unchanged.
+static locale_t utf8_locale(void)
+{
+    static locale_t loc = (locale_t)0;
+    if (!loc) {
+        loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+    }
+    return loc;
+}
+
+// Returns the lowercased copy of s[0..n) in t->buf and its length in *out_n.
+static const char *lowercase(Tokenizer *t, const char *s, size_t n, size_t *out_n)
+{
+    if (t->cap < 2 * n + 4) {
+        t->cap = 2 * n + 4;
+        t->buf = lab_realloc(t->buf, t->cap);
+    }
+    locale_t loc = utf8_locale();
+    const unsigned char *u = (const unsigned char *)s;
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        int k = utf8_decode(u + i, n - i, &cp);
+        if (k < 0) {
+            t->buf[o++] = s[i++];
+            continue;
+        }
+        uint32_t lo = cp < 0x80 ? (uint32_t)((cp >= 'A' && cp <= 'Z') ? cp + 32 : cp)
+                                : (loc ? (uint32_t)towlower_l((wint_t)cp, loc) : cp);
+        char enc[4];
+        int m = utf8_encode(lo, enc);
+        if (o + (size_t)m + 1 > t->cap) {
+            t->cap = 2 * t->cap + 8;
+            t->buf = lab_realloc(t->buf, t->cap);
+        }
+        memcpy(t->buf + o, enc, (size_t)m);
+        o += (size_t)m;
+        i += (size_t)k;
+    }
+    t->buf[o] = '\0';
+    *out_n = o;
+    return t->buf;
+}
+
+int tok_split(Tokenizer *t, const char *s, size_t n, TokFn fn, void *ctx)
+{
+    if (t->lowercase) {
+        s = lowercase(t, s, n, &n);
+    }
+    if (t->kind == TOK_CHAR) {
+        const unsigned char *u = (const unsigned char *)s;
+        for (size_t i = 0; i < n;) {
+            uint32_t cp;
+            int k = utf8_decode(u + i, n - i, &cp);
+            if (k < 0) {
+                k = 1; // text_read validated the text; a stray byte is its own token
+            }
+            fn(s + i, (size_t)k, ctx);
+            i += (size_t)k;
+        }
+        return 0;
+    }
+    pcre2_code *re = t->re;
+    pcre2_match_data *md = t->md;
+    PCRE2_SIZE start = 0;
+    while (start < n) {
+        int rc = pcre2_match(re, (PCRE2_SPTR)s, n, start, PCRE2_NO_UTF_CHECK, md, NULL);
+        if (rc == PCRE2_ERROR_NOMATCH) {
+            break;
+        }
+        if (rc < 0) {
+            PCRE2_UCHAR msg[256];
+            pcre2_get_error_message(rc, msg, sizeof msg);
+            return lab_error("pattern '%s' failed while matching: %s", t->pattern, (char *)msg);
+        }
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+        if (ov[1] == ov[0]) {
+            // an empty match (a lookahead-only pattern): no token; step one code point
+            start = ov[0] + 1;
+            while (start < n && (((unsigned char)s[start]) & 0xC0) == 0x80) {
+                start++;
+            }
+            continue;
+        }
+        fn(s + ov[0], ov[1] - ov[0], ctx);
+        start = ov[1];
+    }
+    return 0;
+}
+
+// --- escaping -----------------------------------------------------------------------------
+
+static int is_reserved(const char *s, size_t n)
+{
+    return (n == 3 && memcmp(s, "<s>", 3) == 0) || (n == 4 && memcmp(s, "</s>", 4) == 0) ||
+           (n == 5 && memcmp(s, "<unk>", 5) == 0);
+}
+
+char *tok_escape(const char *tok, size_t len)
+{
+    char *out = lab_malloc(4 * len + 2);
+    size_t o = 0;
+    if (is_reserved(tok, len)) {
+        out[o++] = '\\';
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)tok[i];
+        switch (c) {
+        case '\\': out[o++] = '\\'; out[o++] = '\\'; break;
+        case ' ': out[o++] = '\\'; out[o++] = 's'; break;
+        case '\t': out[o++] = '\\'; out[o++] = 't'; break;
+        case '\n': out[o++] = '\\'; out[o++] = 'n'; break;
+        case '\r': out[o++] = '\\'; out[o++] = 'r'; break;
+        default:
+            if (c < 0x20 || c == 0x7F) {
+                o += (size_t)sprintf(out + o, "\\x%02X", c);
+            } else {
+                out[o++] = (char)c;
+            }
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+size_t tok_unescape(char *s)
+{
+    size_t o = 0;
+    for (size_t i = 0; s[i];) {
+        if (s[i] != '\\' || !s[i + 1]) {
+            s[o++] = s[i++];
+            continue;
+        }
+        char c = s[i + 1];
+        if (c == '\\') {
+            s[o++] = '\\', i += 2;
+        } else if (c == 's') {
+            s[o++] = ' ', i += 2;
+        } else if (c == 't') {
+            s[o++] = '\t', i += 2;
+        } else if (c == 'n') {
+            s[o++] = '\n', i += 2;
+        } else if (c == 'r') {
+            s[o++] = '\r', i += 2;
+        } else if (c == 'x' && hexval(s[i + 2]) >= 0 && hexval(s[i + 3]) >= 0) {
+            s[o++] = (char)(hexval(s[i + 2]) * 16 + hexval(s[i + 3])), i += 4;
+        } else if (c == '<') {
+            i += 1; // "\<s>": a literal token spelled like a reserved one
+        } else {
+            s[o++] = s[i++]; // an unknown escape stays as it is
+        }
+    }
+    s[o] = '\0';
+    return o;
+}

@@ -1,0 +1,257 @@
+// vocab.c: token strings <-> ids.
+//
+// Ids 0, 1, 2 are <s>, </s> and <unk>; they are not in the hash table, so a text that
+// literally contains "<s>" gets an ordinary id of its own and cannot forge a boundary.
+#include "datasets.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull; // FNV-1a, then a final mix
+    for (size_t i = 0; i < n; i++) {
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return h;
+}
+
+static void push(Vocab *v, const char *s, size_t len, long long count)
+{
+    if (v->n == v->cap) {
+        v->cap = v->cap ? 2 * v->cap : 64;
+        v->str = lab_realloc(v->str, (size_t)v->cap * sizeof *v->str);
+        v->len = lab_realloc(v->len, (size_t)v->cap * sizeof *v->len);
+        v->count = lab_realloc(v->count, (size_t)v->cap * sizeof *v->count);
+    }
+    v->str[v->n] = lab_strndup(s, len);
+    v->len[v->n] = (uint32_t)len;
+    v->count[v->n] = count;
+    v->n++;
+}
+
+static void rehash(Vocab *v, uint32_t nslots)
+{
+    free(v->slots);
+    v->nslots = nslots;
+    v->slots = lab_malloc(nslots * sizeof *v->slots);
+    memset(v->slots, 0xFF, nslots * sizeof *v->slots);
+    for (int32_t id = TOK_FIRST; id < v->n; id++) {
+        uint32_t i = (uint32_t)hash_bytes(v->str[id], v->len[id]) & (nslots - 1);
+        while (v->slots[i] >= 0) {
+            i = (i + 1) & (nslots - 1);
+        }
+        v->slots[i] = id;
+    }
+}
+
+void vocab_init(Vocab *v)
+{
+    memset(v, 0, sizeof *v);
+    push(v, "<s>", 3, 0);
+    push(v, "</s>", 4, 0);
+    push(v, "<unk>", 5, 0);
+    rehash(v, 64);
+}
+
+void vocab_free(Vocab *v)
+{
+    for (int32_t i = 0; i < v->n; i++) {
+        free(v->str[i]);
+    }
+    free(v->str);
+    free(v->len);
+    free(v->count);
+    free(v->slots);
+    memset(v, 0, sizeof *v);
+}
+
+int32_t vocab_find(const Vocab *v, const char *s, size_t len)
+{
+    uint32_t mask = v->nslots - 1;
+    uint32_t i = (uint32_t)hash_bytes(s, len) & mask;
+    for (;;) {
+        int32_t id = v->slots[i];
+        if (id < 0) {
+            return -1;
+        }
+        if (v->len[id] == len && memcmp(v->str[id], s, len) == 0) {
+            return id;
+        }
+        i = (i + 1) & mask;
+    }
+}
+
+int32_t vocab_add(Vocab *v, const char *s, size_t len)
+{
+    int32_t id = vocab_find(v, s, len);
+    if (id >= 0) {
+        return id;
+    }
+    if ((uint32_t)(v->n + 1) * 2 > v->nslots) {
+        rehash(v, v->nslots * 2);
+    }
+    id = v->n;
+    push(v, s, len, 0);
+    uint32_t mask = v->nslots - 1;
+    uint32_t i = (uint32_t)hash_bytes(s, len) & mask;
+    while (v->slots[i] >= 0) {
+        i = (i + 1) & mask;
+    }
+    v->slots[i] = id;
+    return id;
+}
+
+static const Vocab *sort_vocab; // qsort has no context argument
+
+static int by_count_then_bytes(const void *pa, const void *pb)
+{
+    int32_t a = *(const int32_t *)pa, b = *(const int32_t *)pb;
+    const Vocab *v = sort_vocab;
+    if (v->count[a] != v->count[b]) {
+        return v->count[a] > v->count[b] ? -1 : 1;
+    }
+    uint32_t n = v->len[a] < v->len[b] ? v->len[a] : v->len[b];
+    int c = memcmp(v->str[a], v->str[b], n);
+    if (c) {
+        return c;
+    }
+    return (v->len[a] > v->len[b]) - (v->len[a] < v->len[b]);
+}
+
+// old id -> new id (TOK_UNK for pruned types); the caller frees the returned map
+static int32_t *prune_sort_map(Vocab *v, long long min_count)
+{
+    int32_t n = v->n;
+    int32_t *order = lab_malloc((size_t)n * sizeof *order);
+    int32_t kept = 0;
+    long long unk = 0;
+    for (int32_t id = TOK_FIRST; id < n; id++) {
+        if (v->count[id] >= min_count) {
+            order[kept++] = id;
+        } else {
+            unk += v->count[id];
+        }
+    }
+    sort_vocab = v;
+    qsort(order, (size_t)kept, sizeof *order, by_count_then_bytes);
+    int32_t *map = lab_malloc((size_t)n * sizeof *map);
+    for (int32_t id = 0; id < n; id++) {
+        map[id] = id < TOK_FIRST ? id : TOK_UNK;
+    }
+    char **str = lab_malloc(((size_t)kept + TOK_FIRST) * sizeof *str);
+    uint32_t *len = lab_malloc(((size_t)kept + TOK_FIRST) * sizeof *len);
+    long long *count = lab_malloc(((size_t)kept + TOK_FIRST) * sizeof *count);
+    for (int32_t id = 0; id < TOK_FIRST; id++) {
+        str[id] = v->str[id], len[id] = v->len[id], count[id] = v->count[id];
+    }
+    count[TOK_UNK] += unk;
+    for (int32_t i = 0; i < kept; i++) {
+        int32_t old = order[i];
+        map[old] = TOK_FIRST + i;
+        str[TOK_FIRST + i] = v->str[old];
+        len[TOK_FIRST + i] = v->len[old];
+        count[TOK_FIRST + i] = v->count[old];
+    }
+    for (int32_t id = TOK_FIRST; id < n; id++) {
+        if (map[id] == TOK_UNK) {
+            free(v->str[id]);
+        }
+    }
+    free(v->str);
+    free(v->len);
+    free(v->count);
+    free(order);
+    v->str = str, v->len = len, v->count = count;
+    v->n = v->cap = kept + TOK_FIRST;
+    uint32_t slots = 64;
+    while (slots < 2 * (uint32_t)v->n) {
+        slots *= 2;
+    }
+    rehash(v, slots);
+    return map;
+}
+
+void vocab_prune_sort(Vocab *v, long long min_count)
+{
+    free(prune_sort_map(v, min_count));
+}
+
+int32_t *vocab_prune_sort_map(Vocab *v, long long min_count)
+{
+    return prune_sort_map(v, min_count);
+}
+
+int vocab_save(const Vocab *v, const char *path)
+{
+    LabAtomic a;
+    if (lab_atomic_open(&a, path) != 0) {
+        return -1;
+    }
+    fprintf(a.f, "# lmlab vocab 1: id, token (escaped), training count\n");
+    for (int32_t id = 0; id < v->n; id++) {
+        char *e = id < TOK_FIRST ? lab_strdup(v->str[id]) : tok_escape(v->str[id], v->len[id]);
+        fprintf(a.f, "%d\t%s\t%lld\n", id, e, v->count[id]);
+        free(e);
+    }
+    return lab_atomic_commit(&a);
+}
+
+int vocab_load(Vocab *v, const char *path)
+{
+    char *data;
+    size_t len;
+    if (lab_read_file(path, &data, &len, 0) != 0) {
+        return -1;
+    }
+    vocab_init(v);
+    long long lineno = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        lineno++;
+        if (line[0] == '#') {
+            continue;
+        }
+        char *t1 = strchr(line, '\t');
+        char *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+        char *end = NULL;
+        long id = strtol(line, &end, 10);
+        long long count = t2 ? strtoll(t2 + 1, NULL, 10) : -1;
+        if (!t1 || !t2 || end != t1 || count < 0) {
+            lab_error("'%s' line %lld: expected 'id<TAB>token<TAB>count'", path, lineno);
+            goto fail;
+        }
+        *t2 = '\0';
+        char *tok = t1 + 1;
+        if (id < TOK_FIRST) {
+            if (id < 0 || strcmp(tok, v->str[id]) != 0) {
+                lab_error("'%s' line %lld: id %ld must be '%s'", path, lineno, id,
+                          id < 0 ? "?" : v->str[id]);
+                goto fail;
+            }
+            v->count[id] = count;
+            continue;
+        }
+        if (id != v->n) {
+            lab_error("'%s' line %lld: id %ld out of order (expected %d)", path, lineno, id,
+                      v->n);
+            goto fail;
+        }
+        size_t n = tok_unescape(tok);
+        if (n == 0 || vocab_find(v, tok, n) >= 0) {
+            lab_error("'%s' line %lld: empty or repeated token", path, lineno);
+            goto fail;
+        }
+        vocab_add(v, tok, n);
+        v->count[id] = count;
+    }
+    free(data);
+    return 0;
+fail:
+    free(data);
+    vocab_free(v);
+    return -1;
+}

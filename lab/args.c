@@ -1,0 +1,229 @@
+// args.c: option parsing from a table, in the style of git: --name VALUE or --name=VALUE.
+//
+// A command's options live in one LabOpt table, so the parser, the range checks and the
+// --help text all come from the same place and cannot drift apart.
+#include "lab.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *lab_choice_name(const char *choices, int i)
+{
+    static char buf[64];
+    const char *s = choices;
+    for (int k = 0; k < i && s; k++) {
+        s = strchr(s, '|');
+        if (s) {
+            s++;
+        }
+    }
+    if (!s) {
+        return "?";
+    }
+    size_t n = strcspn(s, "|");
+    if (n >= sizeof buf) {
+        n = sizeof buf - 1;
+    }
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    return buf;
+}
+
+static int choice_index(const char *choices, const char *val)
+{
+    size_t len = strlen(val);
+    int i = 0;
+    for (const char *s = choices; s; i++) {
+        size_t n = strcspn(s, "|");
+        if (n == len && strncmp(s, val, n) == 0) {
+            return i;
+        }
+        s = strchr(s, '|');
+        if (s) {
+            s++;
+        }
+    }
+    return -1;
+}
+
+static void print_default(const LabOpt *o, FILE *f)
+{
+    switch (o->kind) {
+    case LAB_OPT_FLAG:
+        break;
+    case LAB_OPT_INT:
+        fprintf(f, " (default %ld)", *(long *)o->dest);
+        break;
+    case LAB_OPT_DOUBLE:
+        fprintf(f, " (default %g)", *(double *)o->dest);
+        break;
+    case LAB_OPT_STRING:
+        if (*(const char **)o->dest) {
+            fprintf(f, " (default %s)", *(const char **)o->dest);
+        }
+        break;
+    case LAB_OPT_CHOICE:
+        fprintf(f, " (default %s)", lab_choice_name(o->choices, *(int *)o->dest));
+        break;
+    }
+}
+
+void lab_args_usage(const LabCommand *cmd, FILE *f)
+{
+    fprintf(f, "usage: %s\n", cmd->usage);
+    if (cmd->summary) {
+        fprintf(f, "\n%s\n", cmd->summary);
+    }
+    fprintf(f, "\noptions:\n");
+    for (const LabOpt *o = cmd->opts; o && o->name; o++) {
+        char left[96];
+        if (o->kind == LAB_OPT_FLAG) {
+            snprintf(left, sizeof left, "--%s", o->name);
+        } else if (o->kind == LAB_OPT_CHOICE) {
+            snprintf(left, sizeof left, "--%s %s", o->name, o->choices);
+        } else {
+            snprintf(left, sizeof left, "--%s %s", o->name, o->metavar ? o->metavar : "X");
+        }
+        if (strlen(left) > 26) {
+            fprintf(f, "  %s\n  %-26s  ", left, "");
+        } else {
+            fprintf(f, "  %-26s  ", left);
+        }
+        fputs(o->help ? o->help : "", f);
+        print_default(o, f);
+        fputc('\n', f);
+    }
+    fprintf(f, "  %-26s  %s\n", "--help", "show this help and exit");
+    if (cmd->epilog) {
+        fprintf(f, "\n%s", cmd->epilog);
+        size_t n = strlen(cmd->epilog);
+        if (n && cmd->epilog[n - 1] != '\n') {
+            fputc('\n', f);
+        }
+    }
+}
+
+void lab_usage_die(const LabCommand *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("lmlab: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nusage: %s\n  hint: '%.*s --help' lists every option\n", cmd->usage,
+            (int)strcspn(cmd->usage, "[<"), cmd->usage);
+    exit(2);
+}
+
+static const LabOpt *find(const LabCommand *cmd, const char *name, size_t len)
+{
+    for (const LabOpt *o = cmd->opts; o && o->name; o++) {
+        if (strlen(o->name) == len && strncmp(o->name, name, len) == 0) {
+            return o;
+        }
+    }
+    return NULL;
+}
+
+static void set_value(const LabCommand *cmd, const LabOpt *o, const char *val)
+{
+    char *end = NULL;
+    switch (o->kind) {
+    case LAB_OPT_FLAG:
+        *(int *)o->dest = 1;
+        return;
+    case LAB_OPT_INT: {
+        errno = 0;
+        long v = strtol(val, &end, 10);
+        if (*val == '\0' || *end != '\0' || errno) {
+            lab_usage_die(cmd, "--%s expects a whole number, got '%s'", o->name, val);
+        }
+        if (o->min < o->max && (v < o->min || v > o->max)) {
+            lab_usage_die(cmd, "--%s must be between %g and %g, got %ld", o->name, o->min,
+                          o->max, v);
+        }
+        *(long *)o->dest = v;
+        return;
+    }
+    case LAB_OPT_DOUBLE: {
+        errno = 0;
+        double v = strtod(val, &end);
+        if (*val == '\0' || *end != '\0' || errno || !isfinite(v)) {
+            lab_usage_die(cmd, "--%s expects a number, got '%s'", o->name, val);
+        }
+        if (o->min < o->max && (v < o->min || v > o->max)) {
+            lab_usage_die(cmd, "--%s must be between %g and %g, got %g", o->name, o->min,
+                          o->max, v);
+        }
+        *(double *)o->dest = v;
+        return;
+    }
+    case LAB_OPT_STRING:
+        *(const char **)o->dest = val;
+        return;
+    case LAB_OPT_CHOICE: {
+        int i = choice_index(o->choices, val);
+        if (i < 0) {
+            lab_usage_die(cmd, "unknown value '%s' for --%s (choose one of %s)", val, o->name,
+                          o->choices);
+        }
+        *(int *)o->dest = i;
+        return;
+    }
+    }
+}
+
+void lab_args_parse(const LabCommand *cmd, int argc, char **argv, char **pos, int *npos)
+{
+    int np = 0;
+    int only_pos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (only_pos || a[0] != '-' || a[1] == '\0' || (a[1] != '-' && !(a[1] == 'h' && !a[2]))) {
+            if (a[0] == '-' && a[1] != '\0' && a[1] != '-' && !only_pos) {
+                lab_usage_die(cmd, "unknown option '%s' (options are spelled --name)", a);
+            }
+            if (np >= cmd->max_pos) {
+                lab_usage_die(cmd, "unexpected argument '%s'", a);
+            }
+            pos[np++] = argv[i];
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            only_pos = 1;
+            continue;
+        }
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            lab_args_usage(cmd, stdout);
+            exit(0);
+        }
+        const char *name = a + 2;
+        const char *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        const LabOpt *o = find(cmd, name, len);
+        if (!o) {
+            lab_usage_die(cmd, "unknown option '--%.*s'", (int)len, name);
+        }
+        const char *val = NULL;
+        if (o->kind == LAB_OPT_FLAG) {
+            if (eq) {
+                lab_usage_die(cmd, "--%s takes no value", o->name);
+            }
+        } else if (eq) {
+            val = eq + 1;
+        } else if (i + 1 < argc) {
+            val = argv[++i];
+        } else {
+            lab_usage_die(cmd, "--%s needs a value", o->name);
+        }
+        set_value(cmd, o, val);
+    }
+    if (np < cmd->min_pos) {
+        lab_usage_die(cmd, "missing argument (expected %d, got %d)", cmd->min_pos, np);
+    }
+    if (npos) {
+        *npos = np;
+    }
+}

@@ -1,0 +1,147 @@
+// files.c: reading whole files, making directories, atomic writes.
+#include "lab.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int lab_read_file(const char *path, char **data, size_t *len, size_t max_bytes)
+{
+    *data = NULL;
+    *len = 0;
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        return lab_error("cannot open '%s': %s", path, strerror(errno));
+    }
+    if (S_ISDIR(st.st_mode)) {
+        return lab_error("'%s' is a directory, not a file", path);
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        return lab_error("cannot open '%s': %s", path, strerror(errno));
+    }
+    size_t cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 1 << 16;
+    char *buf = lab_malloc(cap);
+    size_t n = 0;
+    for (;;) {
+        if (n + 1 >= cap) {
+            cap *= 2;
+            buf = lab_realloc(buf, cap);
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (max_bytes && n > max_bytes) {
+            fclose(f);
+            free(buf);
+            return lab_error("'%s' is larger than %zu bytes", path, max_bytes);
+        }
+        if (got == 0) {
+            break;
+        }
+    }
+    int failed = ferror(f);
+    int err = errno;
+    fclose(f);
+    if (failed) {
+        free(buf);
+        return lab_error("cannot read '%s': %s", path, strerror(err));
+    }
+    buf[n] = '\0';
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
+int lab_mkdir_p(const char *dir)
+{
+    char *p = lab_strdup(dir);
+    for (char *s = p + 1; ; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+            *s = '\0';
+            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+                int err = errno;
+                lab_error("cannot create directory '%s': %s", p, strerror(err));
+                free(p);
+                return -1;
+            }
+            *s = c;
+            if (c == '\0') {
+                break;
+            }
+        }
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        free(p);
+        return lab_error("'%s' exists and is not a directory", dir);
+    }
+    free(p);
+    return 0;
+}
+
+char *lab_path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir);
+    if (n > 0 && dir[n - 1] == '/') {
+        return lab_asprintf("%s%s", dir, name);
+    }
+    return lab_asprintf("%s/%s", dir, name);
+}
+
+int lab_atomic_open(LabAtomic *a, const char *path)
+{
+    a->path = lab_strdup(path);
+    a->tmp = lab_asprintf("%s.tmp.%ld", path, (long)getpid());
+    a->f = fopen(a->tmp, "wb");
+    if (!a->f) {
+        int err = errno;
+        lab_error("cannot write '%s': %s", path, strerror(err));
+        free(a->path);
+        free(a->tmp);
+        a->path = a->tmp = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int lab_atomic_commit(LabAtomic *a)
+{
+    int bad = ferror(a->f);
+    if (fclose(a->f) != 0) {
+        bad = 1;
+    }
+    a->f = NULL;
+    if (bad) {
+        int err = errno;
+        lab_error("cannot write '%s': %s", a->path, err ? strerror(err) : "write error");
+        lab_atomic_abort(a);
+        return -1;
+    }
+    if (rename(a->tmp, a->path) != 0) {
+        int err = errno;
+        lab_error("cannot write '%s': %s", a->path, strerror(err));
+        lab_atomic_abort(a);
+        return -1;
+    }
+    free(a->path);
+    free(a->tmp);
+    a->path = a->tmp = NULL;
+    return 0;
+}
+
+void lab_atomic_abort(LabAtomic *a)
+{
+    if (a->f) {
+        fclose(a->f);
+        a->f = NULL;
+    }
+    if (a->tmp) {
+        unlink(a->tmp);
+    }
+    free(a->path);
+    free(a->tmp);
+    a->path = a->tmp = NULL;
+}

@@ -1,0 +1,293 @@
+// arpa.c: the ARPA back-off model format, written and read.
+//
+//   \data\ (a line of its own)
+//   ngram 1=5
+//   ngram 2=7
+//
+//   \1-grams:
+//   -0.69897<TAB>the<TAB>-0.30103       log10 P(w), w, log10 backoff weight (below the top order)
+//   ...
+//   \end\ (a line of its own)
+//
+// Probability zero is written -99 (as SRILM and KenLM write <s>) and read back as zero.
+// Tokens are escaped (tok_escape) so that a space or a newline can be a token of a char model.
+#include "ngram.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOG10_ZERO -99.0
+
+static double to_log10(double ln)
+{
+    return ln == -INFINITY ? LOG10_ZERO : ln / M_LN10;
+}
+
+// the tokens of an order-k node, oldest first
+static void node_tokens(const NgramModel *m, int k, uint32_t node, int32_t *toks)
+{
+    for (int j = k; j >= 1; j--) {
+        uint64_t key = m->lev[j].keys[node];
+        toks[j - 1] = (int32_t)(uint32_t)key;
+        node = (uint32_t)(key >> 32);
+    }
+}
+
+static void write_token(FILE *f, const Vocab *v, int32_t id)
+{
+    if (id < TOK_FIRST) {
+        fputs(v->str[id], f);
+        return;
+    }
+    char *e = tok_escape(v->str[id], v->len[id]);
+    fputs(e, f);
+    free(e);
+}
+
+int ngram_arpa_write(const NgramModel *m, const char *path)
+{
+    LabAtomic a;
+    if (lab_atomic_open(&a, path) != 0) {
+        return -1;
+    }
+    FILE *f = a.f;
+    fprintf(f, "lmlab n-gram model: order %d, smoothing %s, unit %s\n", m->order,
+            lab_choice_name(NGRAM_SMOOTHING_CHOICES, (int)m->params.smoothing),
+            m->unit == UNIT_LINE ? "line" : "stream");
+    fprintf(f, "tokens are escaped: \\\\ backslash, \\s space, \\t tab, \\n newline\n\n");
+    fprintf(f, "\\data\\\n");
+    for (int k = 1; k <= m->order; k++) {
+        fprintf(f, "ngram %d=%u\n", k, m->lev[k].n);
+    }
+    int32_t toks[NGRAM_MAX_ORDER];
+    for (int k = 1; k <= m->order; k++) {
+        fprintf(f, "\n\\%d-grams:\n", k);
+        const NgramLevel *L = &m->lev[k];
+        for (uint32_t s = 0; s < L->cap; s++) {
+            if (L->keys[s] == NGRAM_EMPTY) {
+                continue;
+            }
+            fprintf(f, "%.12g\t", to_log10(m->logp[k][s]));
+            node_tokens(m, k, s, toks);
+            for (int j = 0; j < k; j++) {
+                if (j) {
+                    fputc(' ', f);
+                }
+                write_token(f, &m->vocab, toks[j]);
+            }
+            if (k < m->order) {
+                fprintf(f, "\t%.12g", to_log10(m->logbow[k][s]));
+            }
+            fputc('\n', f);
+        }
+    }
+    fprintf(f, "\n\\end\\\n");
+    return lab_atomic_commit(&a);
+}
+
+// --- reading --------------------------------------------------------------------------------
+
+typedef struct {
+    const char *path;
+    char *data;
+    size_t len, pos;
+    long long lineno;
+} Reader;
+
+// the next line (NUL-terminated in place, trailing spaces and \r cut), or NULL at the end
+static char *next_line(Reader *r)
+{
+    if (r->pos >= r->len) {
+        return NULL;
+    }
+    char *line = r->data + r->pos;
+    char *nl = memchr(line, '\n', r->len - r->pos);
+    size_t n = nl ? (size_t)(nl - line) : r->len - r->pos;
+    r->pos += n + (nl != NULL);
+    line[n] = '\0';
+    while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t')) {
+        line[--n] = '\0';
+    }
+    r->lineno++;
+    return line;
+}
+
+static int parse_double(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0' || isnan(v) || v == INFINITY) {
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int32_t token_id(Vocab *v, char *word)
+{
+    if (strcmp(word, "<s>") == 0) {
+        return TOK_BOS;
+    }
+    if (strcmp(word, "</s>") == 0) {
+        return TOK_EOS;
+    }
+    if (strcasecmp(word, "<unk>") == 0) {
+        return TOK_UNK;
+    }
+    size_t n = tok_unescape(word);
+    return vocab_add(v, word, n);
+}
+
+static double from_log10(double l10)
+{
+    return l10 <= LOG10_ZERO ? -INFINITY : l10 * M_LN10;
+}
+
+int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
+{
+    memset(m, 0, sizeof *m);
+    Reader r = {.path = path};
+    if (lab_read_file(path, &r.data, &r.len, 0) != 0) {
+        return -1;
+    }
+    vocab_init(&m->vocab);
+    m->unit = unit;
+    m->from_arpa = 1;
+    const char *hint = "an ARPA file starts with \\data\\, then 'ngram K=COUNT' lines, "
+                       "then one \\K-grams: section per order, and ends with \\end\\";
+    if (r.len == 0) {
+        lab_error_hint(hint, "'%s' is empty", path);
+        goto fail;
+    }
+    if (memchr(r.data, '\0', r.len)) {
+        lab_error_hint(hint, "'%s' is not an ARPA file (it holds NUL bytes)", path);
+        goto fail;
+    }
+    // text before \data\ is free (toolkits write comments there)
+    char *line;
+    while ((line = next_line(&r)) && strcmp(line, "\\data\\") != 0) {
+    }
+    if (!line) {
+        lab_error_hint(hint, "'%s' has no \\data\\ line: not an ARPA file", path);
+        goto fail;
+    }
+    // counts; each entry needs a line, so a count above the lines left is a lie
+    long long lines_left = 0;
+    for (size_t i = r.pos; i < r.len; i++) {
+        lines_left += r.data[i] == '\n';
+    }
+    unsigned long long counts[NGRAM_MAX_ORDER + 1] = {0};
+    int order = 0;
+    while ((line = next_line(&r)) && line[0] != '\0') {
+        int k;
+        unsigned long long n;
+        char extra;
+        if (sscanf(line, "ngram %d=%llu%c", &k, &n, &extra) != 2) {
+            lab_error("'%s' line %lld: expected 'ngram K=COUNT', got '%.40s'", path, r.lineno,
+                      line);
+            goto fail;
+        }
+        if (k != order + 1 || k > NGRAM_MAX_ORDER) {
+            lab_error("'%s' line %lld: order %d out of place (orders go 1, 2, .. up to %d)",
+                      path, r.lineno, k, NGRAM_MAX_ORDER);
+            goto fail;
+        }
+        if (n == 0 || n > (unsigned long long)lines_left || n > (1ull << 30)) {
+            lab_error("'%s' line %lld: 'ngram %d=%llu' does not fit the file (%lld lines)",
+                      path, r.lineno, k, n, lines_left);
+            goto fail;
+        }
+        counts[k] = n;
+        order = k;
+    }
+    if (order == 0) {
+        lab_error_hint(hint, "'%s' line %lld: no 'ngram K=COUNT' lines after \\data\\", path,
+                       r.lineno);
+        goto fail;
+    }
+    m->order = order;
+    for (int k = 1; k <= order; k++) {
+        ngram_level_init(&m->lev[k], (uint32_t)(counts[k] * 2), 0);
+        m->logp[k] = lab_malloc((size_t)m->lev[k].cap * sizeof *m->logp[k]);
+        m->logbow[k] = lab_calloc(m->lev[k].cap, sizeof *m->logbow[k]);
+    }
+    for (int k = 1; k <= order; k++) {
+        char want[32];
+        snprintf(want, sizeof want, "\\%d-grams:", k);
+        while ((line = next_line(&r)) && line[0] == '\0') {
+        }
+        if (!line || strcmp(line, want) != 0) {
+            lab_error_hint(hint, "'%s' line %lld: expected '%s', got %s%.40s%s", path, r.lineno,
+                           want, line ? "'" : "", line ? line : "the end of the file",
+                           line ? "'" : "");
+            goto fail;
+        }
+        for (unsigned long long e = 0; e < counts[k]; e++) {
+            line = next_line(&r);
+            if (!line || line[0] == '\0' || line[0] == '\\') {
+                lab_error("'%s' line %lld: the %d-grams section ends after %llu entries, "
+                          "but \\data\\ declared %llu",
+                          path, r.lineno, k, e, counts[k]);
+                goto fail;
+            }
+            char *fields[NGRAM_MAX_ORDER + 2];
+            int nf = 0;
+            char *save = NULL;
+            for (char *t = strtok_r(line, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+                if (nf == k + 2) {
+                    nf++;
+                    break;
+                }
+                fields[nf++] = t;
+            }
+            double lp, bow = 0;
+            if (nf < k + 1 || nf > k + 2 || (nf == k + 2 && k == order)) {
+                lab_error("'%s' line %lld: a %d-gram entry needs a log10 probability, %d "
+                          "tokens%s",
+                          path, r.lineno, k, k, k < order ? " and maybe a backoff weight" : "");
+                goto fail;
+            }
+            if (parse_double(fields[0], &lp) != 0 ||
+                (nf == k + 2 && parse_double(fields[k + 1], &bow) != 0)) {
+                lab_error("'%s' line %lld: '%s' is not a number", path, r.lineno,
+                          parse_double(fields[0], &lp) != 0 ? fields[0] : fields[k + 1]);
+                goto fail;
+            }
+            uint32_t parent = 0;
+            for (int j = 0; j < k - 1; j++) {
+                int32_t id = token_id(&m->vocab, fields[1 + j]);
+                parent = ngram_level_find(&m->lev[j + 1], parent, id);
+                if (parent == NGRAM_NONE) {
+                    lab_error("'%s' line %lld: the %d-gram's prefix is not listed at order %d",
+                              path, r.lineno, k, j + 1);
+                    goto fail;
+                }
+            }
+            int32_t w = token_id(&m->vocab, fields[k]);
+            int is_new;
+            uint32_t s = ngram_level_insert(&m->lev[k], parent, w, &is_new);
+            if (!is_new) {
+                lab_error("'%s' line %lld: a %d-gram listed twice", path, r.lineno, k);
+                goto fail;
+            }
+            m->logp[k][s] = from_log10(lp);
+            m->logbow[k][s] = from_log10(bow);
+        }
+    }
+    while ((line = next_line(&r)) && line[0] == '\0') {
+    }
+    if (!line || strcmp(line, "\\end\\") != 0) {
+        lab_error_hint(hint, "'%s' line %lld: expected \\end\\ after the %d-grams, got %s",
+                       path, r.lineno, order, line ? "more entries" : "the end of the file");
+        goto fail;
+    }
+    free(r.data);
+    return 0;
+fail:
+    free(r.data);
+    ngram_model_free(m);
+    return -1;
+}

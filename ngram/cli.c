@@ -1,0 +1,532 @@
+// cli.c: `lmlab ngram <verb>`: the dispatcher, `generate` and `sweep`.
+//
+//   lmlab ngram generate --model runs/names-kn4 --tokens 200 --temperature 0.8
+//   lmlab ngram sweep --dataset names --orders 1-6
+#include "ngram/cli_common.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+// --- printing tokens --------------------------------------------------------------------------
+
+static int is_cjk(const char *s, uint32_t len)
+{
+    uint32_t cp;
+    if (utf8_decode((const unsigned char *)s, len, &cp) != (int)len) {
+        return 0;
+    }
+    return (cp >= 0x2E80 && cp <= 0x9FFF) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+           (cp >= 0xFF00 && cp <= 0xFFEF) || (cp >= 0x20000 && cp <= 0x2FFFF);
+}
+
+void ngram_print_tokens(FILE *f, const Vocab *v, const int32_t *ids, long n, TokKind kind)
+{
+    for (long i = 0; i < n; i++) {
+        int32_t id = ids[i];
+        if (kind == TOK_WORD && i > 0) {
+            int32_t prev = ids[i - 1];
+            int glue = is_cjk(v->str[prev], v->len[prev]) && is_cjk(v->str[id], v->len[id]);
+            if (!glue) {
+                fputc(' ', f);
+            }
+        }
+        fwrite(v->str[id], 1, v->len[id], f);
+    }
+}
+
+void ngram_generate(FILE *f, const NgramModel *m, TokKind kind, const int32_t *prompt,
+                    long nprompt, long ntokens, const NgramSampling *s, LabRng *rng)
+{
+    int N = m->order;
+    int32_t V = m->vocab.n;
+    double *probs = lab_malloc((size_t)V * sizeof *probs);
+    int32_t *order_buf = lab_malloc((size_t)V * sizeof *order_buf);
+    int32_t *line = lab_malloc((size_t)(nprompt + ntokens + 1) * sizeof *line);
+    int32_t ctx[NGRAM_MAX_ORDER];
+    for (int j = 0; j < N - 1; j++) {
+        ctx[j] = TOK_BOS;
+    }
+    long n = 0;
+    for (long i = 0; i < nprompt; i++) {
+        line[n++] = prompt[i];
+        if (N > 1) {
+            memmove(ctx, ctx + 1, (size_t)(N - 2) * sizeof *ctx);
+            ctx[N - 2] = prompt[i];
+        }
+    }
+    for (long t = 0; t < ntokens; t++) {
+        int32_t w = ngram_sample_next(m, ctx, s, rng, probs, order_buf);
+        if (w == TOK_EOS) {
+            break; // the end of the sequence
+        }
+        line[n++] = w;
+        if (N > 1) {
+            memmove(ctx, ctx + 1, (size_t)(N - 2) * sizeof *ctx);
+            ctx[N - 2] = w;
+        }
+    }
+    ngram_print_tokens(f, &m->vocab, line, n, kind);
+    fputc('\n', f);
+    free(probs);
+    free(order_buf);
+    free(line);
+}
+
+typedef struct {
+    const Vocab *v;
+    int32_t *ids;
+    long n, cap;
+    long unknown;
+} IdList;
+
+static void collect_id(const char *tok, size_t len, void *ctx)
+{
+    IdList *l = ctx;
+    int32_t id = vocab_find(l->v, tok, len);
+    if (id < 0) {
+        id = TOK_UNK;
+        l->unknown++;
+    }
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 64;
+        l->ids = lab_realloc(l->ids, (size_t)l->cap * sizeof *l->ids);
+    }
+    l->ids[l->n++] = id;
+}
+
+int ngram_cmd_generate(int argc, char **argv)
+{
+    const char *model_dir = NULL, *prompt = NULL;
+    long tokens = 200, seed = 1337, count = 10, top_k = 0;
+    double temperature = 1.0, top_p = 1.0;
+    const LabOpt opts[] = {
+        {"model", LAB_OPT_STRING, &model_dir, "DIR", "a run directory from 'lmlab ngram train'", 0,
+         0, 0},
+        {"prompt", LAB_OPT_STRING, &prompt, "TEXT", "start from this text", 0, 0, 0},
+        {"tokens", LAB_OPT_INT, &tokens, "N", "at most N tokens per sequence", 0, 1, 1e7},
+        {"count", LAB_OPT_INT, &count, "N", "sequences to draw (line models)", 0, 1, 1e6},
+        {"temperature", LAB_OPT_DOUBLE, &temperature, "T",
+         "below 1 sharpens, above 1 flattens the distribution", 0, 0.01, 100},
+        {"top-k", LAB_OPT_INT, &top_k, "K", "draw from the K most likely tokens (0: all)", 0, 0,
+         1e9},
+        {"top-p", LAB_OPT_DOUBLE, &top_p, "P",
+         "draw from the fewest tokens whose probability reaches P (1: all)", 0, 0.001, 1},
+        {"seed", LAB_OPT_INT, &seed, "S", "random seed: the same seed draws the same text", 0, 0,
+         0},
+        {0},
+    };
+    const LabCommand cmd = {
+        .usage = "lmlab ngram generate --model DIR [options]",
+        .summary = "Sample text from an n-gram model.",
+        .opts = opts,
+        .epilog = "examples:\n"
+                  "  lmlab ngram generate --model runs/names-kn4 --count 10\n"
+                  "  lmlab ngram generate --model runs/names-kn4 --prompt 'ja' --temperature 0.7\n",
+    };
+    lab_args_parse(&cmd, argc, argv, NULL, NULL);
+    if (!model_dir) {
+        lab_usage_die(&cmd, "--model DIR is required");
+    }
+    NgramRun run;
+    if (ngram_run_load(&run, model_dir) != 0) {
+        exit(1);
+    }
+    IdList pl = {.v = &run.model.vocab};
+    if (prompt) {
+        if (tok_split(&run.tok, prompt, strlen(prompt), collect_id, &pl) != 0) {
+            exit(1);
+        }
+        if (pl.unknown) {
+            lab_note("%ld prompt tokens are not in the model's vocabulary (read as <unk>)",
+                     pl.unknown);
+        }
+    }
+    LabRng rng;
+    lab_rng_seed(&rng, (uint64_t)seed);
+    NgramSampling s = {.temperature = temperature, .top_k = top_k, .top_p = top_p};
+    TokKind kind = (TokKind)run.text.tokenizer;
+    long n = run.text.unit == UNIT_LINE ? count : 1;
+    for (long i = 0; i < n; i++) {
+        ngram_generate(stdout, &run.model, kind, i == 0 ? pl.ids : NULL, i == 0 ? pl.n : 0,
+                       tokens, &s, &rng);
+    }
+    free(pl.ids);
+    ngram_run_free(&run);
+    return 0;
+}
+
+// --- sweep ------------------------------------------------------------------------------------
+
+// "1-6" or "2,3,5" -> orders[]; returns the count or -1
+static int parse_orders(const char *s, int *orders)
+{
+    int n = 0, a, b;
+    char extra;
+    if (sscanf(s, "%d-%d%c", &a, &b, &extra) == 2) {
+        if (a < 1 || b > NGRAM_MAX_ORDER || a > b) {
+            return -1;
+        }
+        for (int k = a; k <= b; k++) {
+            orders[n++] = k;
+        }
+        return n;
+    }
+    const char *p = s;
+    while (*p) {
+        char *end;
+        long k = strtol(p, &end, 10);
+        if (end == p || k < 1 || k > NGRAM_MAX_ORDER || n == NGRAM_MAX_ORDER ||
+            (*end != ',' && *end != '\0')) {
+            return -1;
+        }
+        orders[n++] = (int)k;
+        p = *end == ',' ? end + 1 : end;
+    }
+    return n;
+}
+
+// "0.01,0.1,1" -> values[]; returns the count or -1
+static int parse_list(const char *s, double *values, int max)
+{
+    int n = 0;
+    const char *p = s;
+    while (*p) {
+        char *end;
+        double v = strtod(p, &end);
+        if (end == p || !(v > 0) || !isfinite(v) || n == max || (*end != ',' && *end != '\0')) {
+            return -1;
+        }
+        values[n++] = v;
+        p = *end == ',' ? end + 1 : end;
+    }
+    return n;
+}
+
+typedef struct {
+    int smoothing, order;
+    double param;      // k for addk, eps for interp
+    double valid_loss;
+    long long zero;
+} SweepResult;
+
+int ngram_cmd_sweep(int argc, char **argv)
+{
+    const char *dataset = NULL, *orders_s = "1-6", *smooth_s = "laplace,addk,interp,kn";
+    const char *ks_s = "0.001,0.003,0.01,0.03,0.1,0.3,1";
+    const char *eps_s = "0.01,0.03,0.1,0.3,1,3,10";
+    const char *out = NULL;
+    int plot = PLOT_PNG, json = 0;
+    TextOpts text = TEXT_OPTS_DEFAULT;
+    const LabOpt opts[] = {
+        {"dataset", LAB_OPT_STRING, &dataset, "NAME", "a shipped corpus with train/valid/test", 0,
+         0, 0},
+        {"orders", LAB_OPT_STRING, &orders_s, "LIST", "orders to try: 1-6 or 2,3,4", 0, 0, 0},
+        {"smoothings", LAB_OPT_STRING, &smooth_s, "LIST", "smoothings to try", 0, 0, 0},
+        {"ks", LAB_OPT_STRING, &ks_s, "LIST", "addk: values of k to try", 0, 0, 0},
+        {"eps", LAB_OPT_STRING, &eps_s, "LIST", "interp: values of eps to try", 0, 0, 0},
+        TEXT_OPTS_TABLE(text),
+        {"min-count", LAB_OPT_INT, &text.min_count, "N", "rarer token types read as <unk>", 0, 1,
+         1e9},
+        {"out", LAB_OPT_STRING, &out, "DIR", "where the charts and sweep.tsv go "
+         "(default runs/sweep-DATASET)", 0, 0, 0},
+        {"plot", LAB_OPT_CHOICE, &plot, NULL, "charts as PNG, in the terminal, or not at all",
+         PLOT_OUTPUT_CHOICES, 0, 0},
+        {"json", LAB_OPT_FLAG, &json, NULL, "print the chosen model's test result as JSON", 0, 0,
+         0},
+        {0},
+    };
+    const LabCommand cmd = {
+        .usage = "lmlab ngram sweep --dataset NAME [options]",
+        .summary = "Train every order and smoothing, pick the best on valid, report it on test.",
+        .opts = opts,
+        .epilog = "example:\n  lmlab ngram sweep --dataset names --orders 1-6\n",
+    };
+    lab_args_parse(&cmd, argc, argv, NULL, NULL);
+    if (!dataset) {
+        lab_usage_die(&cmd, "--dataset NAME is required");
+    }
+    int orders[NGRAM_MAX_ORDER];
+    int norders = parse_orders(orders_s, orders);
+    if (norders <= 0) {
+        lab_usage_die(&cmd, "--orders takes a range like 1-6 or a list like 2,3,4 within 1..%d",
+                      NGRAM_MAX_ORDER);
+    }
+    double ks[32], epss[32];
+    int nks = parse_list(ks_s, ks, 32), neps = parse_list(eps_s, epss, 32);
+    if (nks <= 0 || neps <= 0) {
+        lab_usage_die(&cmd, "--ks and --eps take positive numbers separated by commas");
+    }
+    int use[5] = {0};
+    {
+        char *copy = lab_strdup(smooth_s), *save = NULL;
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            int found = -1;
+            for (int i = 0; i < 5; i++) {
+                if (strcmp(t, lab_choice_name(NGRAM_SMOOTHING_CHOICES, i)) == 0) {
+                    found = i;
+                }
+            }
+            if (found < 0) {
+                lab_usage_die(&cmd, "unknown smoothing '%s' (choose from %s)", t,
+                              NGRAM_SMOOTHING_CHOICES);
+            }
+            use[found] = 1;
+        }
+        free(copy);
+    }
+    int maxorder = 1;
+    for (int i = 0; i < norders; i++) {
+        maxorder = orders[i] > maxorder ? orders[i] : maxorder;
+    }
+    char *run_dir = out ? lab_strdup(out) : lab_asprintf("runs/sweep-%s", dataset);
+    char *train_path = ngram_resolve_data(&cmd, NULL, dataset, "train");
+    char *valid_path = dataset_path(dataset, "valid");
+    char *test_path = dataset_path(dataset, "test");
+
+    Tokenizer tok;
+    if (text_tokenizer(&tok, &text) != 0) {
+        exit(2);
+    }
+    Vocab vocab;
+    vocab_init(&vocab);
+    Corpus train, valid, test;
+    if (text_load_corpus(&train, &vocab, 1, &tok, &text, train_path) != 0 ||
+        text_load_corpus(&valid, &vocab, 0, &tok, &text, valid_path) != 0) {
+        exit(1);
+    }
+    int have_test = 0;
+    {
+        FILE *probe = fopen(test_path, "rb");
+        if (probe) {
+            fclose(probe);
+            if (text_load_corpus(&test, &vocab, 0, &tok, &text, test_path) != 0) {
+                exit(1);
+            }
+            have_test = 1;
+        }
+    }
+    NgramCounts counts;
+    ngram_count(&counts, &train, vocab.n, maxorder, (TokUnit)text.unit);
+    if (lab_mkdir_p(run_dir) != 0) {
+        exit(1);
+    }
+
+    // every (smoothing, order, parameter) on valid
+    int cap = 5 * NGRAM_MAX_ORDER * 32, nres = 0;
+    SweepResult *res = lab_malloc((size_t)cap * sizeof *res);
+    LabProgress prog;
+    lab_progress_start(&prog, "sweep", 0);
+    for (int si = 0; si < 5; si++) {
+        if (!use[si]) {
+            continue;
+        }
+        int nparam = si == SMOOTH_ADDK ? nks : si == SMOOTH_INTERP ? neps : 1;
+        for (int oi = 0; oi < norders; oi++) {
+            for (int pi = 0; pi < nparam; pi++) {
+                NgramParams p = {.smoothing = (Smoothing)si};
+                double param = si == SMOOTH_ADDK ? ks[pi] : si == SMOOTH_INTERP ? epss[pi] : NAN;
+                p.k = si == SMOOTH_ADDK ? param : 1.0;
+                for (int k = 0; k <= NGRAM_MAX_ORDER; k++) {
+                    p.eps[k] = si == SMOOTH_INTERP ? param : 1.0;
+                }
+                NgramModel m;
+                ngram_model_build(&m, &counts, &vocab, orders[oi], &p);
+                LabLoss l;
+                ngram_eval(&m, &valid, &l);
+                res[nres++] = (SweepResult){si, orders[oi], param, lab_loss_mean(&l), l.zero};
+                ngram_model_free(&m);
+                lab_progress_update(&prog, nres, -1, 0);
+            }
+        }
+    }
+    lab_progress_end(&prog);
+
+    // the best parameter per (smoothing, order), and the best overall
+    LabAtomic a;
+    char *tsv = lab_path_join(run_dir, "sweep.tsv");
+    if (lab_atomic_open(&a, tsv) != 0) {
+        exit(1);
+    }
+    fprintf(a.f, "smoothing\torder\tparam\tvalid_loss\tvalid_ppl\tzero_prob\n");
+    for (int i = 0; i < nres; i++) {
+        fprintf(a.f, "%s\t%d\t%.6g\t%.9g\t%.9g\t%lld\n",
+                lab_choice_name(NGRAM_SMOOTHING_CHOICES, res[i].smoothing), res[i].order,
+                res[i].param, res[i].valid_loss, lab_ppl(res[i].valid_loss), res[i].zero);
+    }
+    if (lab_atomic_commit(&a) != 0) {
+        exit(1);
+    }
+    SweepResult best_of[5][NGRAM_MAX_ORDER + 1];
+    int have[5][NGRAM_MAX_ORDER + 1] = {{0}};
+    SweepResult best = {.valid_loss = INFINITY, .smoothing = -1};
+    for (int i = 0; i < nres; i++) {
+        SweepResult *r = &res[i];
+        if (!have[r->smoothing][r->order] ||
+            r->valid_loss < best_of[r->smoothing][r->order].valid_loss) {
+            best_of[r->smoothing][r->order] = *r;
+            have[r->smoothing][r->order] = 1;
+        }
+        if (best.smoothing < 0 || r->valid_loss < best.valid_loss) {
+            best = *r;
+        }
+    }
+
+    // the table: valid perplexity by order (rows) and smoothing (columns)
+    printf("valid perplexity of '%s' (%s tokens; best k / eps chosen on valid)\n", dataset,
+           text.tokenizer == TOK_CHAR ? "char" : "word");
+    printf("%-6s", "order");
+    for (int si = 0; si < 5; si++) {
+        if (use[si]) {
+            printf("  %14s", lab_choice_name(NGRAM_SMOOTHING_CHOICES, si));
+        }
+    }
+    printf("\n");
+    for (int oi = 0; oi < norders; oi++) {
+        int o = orders[oi];
+        printf("%-6d", o);
+        for (int si = 0; si < 5; si++) {
+            if (!use[si]) {
+                continue;
+            }
+            SweepResult *r = &best_of[si][o];
+            char cell[64];
+            if (!isfinite(r->valid_loss)) {
+                snprintf(cell, sizeof cell, "inf");
+            } else if (si == SMOOTH_ADDK) {
+                snprintf(cell, sizeof cell, "%.3f k=%g", lab_ppl(r->valid_loss), r->param);
+            } else if (si == SMOOTH_INTERP) {
+                snprintf(cell, sizeof cell, "%.3f e=%g", lab_ppl(r->valid_loss), r->param);
+            } else {
+                snprintf(cell, sizeof cell, "%.3f", lab_ppl(r->valid_loss));
+            }
+            printf("  %14s", cell);
+        }
+        printf("\n");
+    }
+    const char *best_name = lab_choice_name(NGRAM_SMOOTHING_CHOICES, best.smoothing);
+    char best_desc[96];
+    if (best.smoothing == SMOOTH_ADDK || best.smoothing == SMOOTH_INTERP) {
+        snprintf(best_desc, sizeof best_desc, "%d-gram %s (%s=%g)", best.order, best_name,
+                 best.smoothing == SMOOTH_ADDK ? "k" : "eps", best.param);
+    } else {
+        snprintf(best_desc, sizeof best_desc, "%d-gram %s", best.order, best_name);
+    }
+    printf("best on valid: %s, valid loss %.4f, ppl %.4f\n", best_desc, best.valid_loss,
+           lab_ppl(best.valid_loss));
+    if (have_test) {
+        NgramParams p = {.smoothing = (Smoothing)best.smoothing, .k = best.param};
+        for (int k = 0; k <= NGRAM_MAX_ORDER; k++) {
+            p.eps[k] = best.param;
+        }
+        NgramModel m;
+        ngram_model_build(&m, &counts, &vocab, best.order, &p);
+        LabLoss l;
+        ngram_eval(&m, &test, &l);
+        if (json) {
+            ngram_report(&l, best_desc, test_path, dataset, "test", 1);
+        } else {
+            printf("test:          loss %.4f nats/token, ppl %.4f, %.4f bits/token, "
+                   "word ppl %.4f\n",
+                   lab_loss_mean(&l), lab_ppl(lab_loss_mean(&l)), lab_bits(lab_loss_mean(&l)),
+                   lab_word_ppl(&l));
+        }
+        ngram_model_free(&m);
+    }
+
+    // charts: ppl against order per smoothing; ppl against k for add-k per order
+    Plot po;
+    plot_init(&po, "valid perplexity against order", "order", "perplexity");
+    po.style = PLOT_LINESPOINTS;
+    for (int si = 0; si < 5; si++) {
+        if (!use[si]) {
+            continue;
+        }
+        double x[NGRAM_MAX_ORDER], y[NGRAM_MAX_ORDER];
+        int n = 0;
+        for (int oi = 0; oi < norders; oi++) {
+            x[n] = orders[oi];
+            y[n] = lab_ppl(best_of[si][orders[oi]].valid_loss);
+            n++;
+        }
+        plot_add_series(&po, lab_choice_name(NGRAM_SMOOTHING_CHOICES, si), x, y, n);
+    }
+    int rc = plot_write(&po, run_dir, "ppl_vs_order", (PlotOutput)plot);
+    plot_free(&po);
+    if (use[SMOOTH_ADDK] && rc == 0) {
+        Plot pk;
+        plot_init(&pk, "add-k: valid perplexity against k", "k", "perplexity");
+        pk.logx = 1;
+        pk.style = PLOT_LINESPOINTS;
+        for (int oi = 0; oi < norders; oi++) {
+            double x[32], y[32];
+            int n = 0;
+            for (int i = 0; i < nres; i++) {
+                if (res[i].smoothing == SMOOTH_ADDK && res[i].order == orders[oi]) {
+                    x[n] = res[i].param;
+                    y[n] = lab_ppl(res[i].valid_loss);
+                    n++;
+                }
+            }
+            char name[32];
+            snprintf(name, sizeof name, "order %d", orders[oi]);
+            plot_add_series(&pk, name, x, y, n);
+        }
+        rc = plot_write(&pk, run_dir, "ppl_vs_k", (PlotOutput)plot);
+        plot_free(&pk);
+    }
+    if (!json) {
+        printf("wrote %s/ (sweep.tsv ppl_vs_order ppl_vs_k)\n", run_dir);
+    }
+
+    free(res);
+    free(tsv);
+    ngram_counts_free(&counts);
+    corpus_free(&train);
+    corpus_free(&valid);
+    if (have_test) {
+        corpus_free(&test);
+    }
+    vocab_free(&vocab);
+    tok_free(&tok);
+    free(train_path);
+    free(valid_path);
+    free(test_path);
+    free(run_dir);
+    return rc == 0 ? 0 : 1;
+}
+
+// --- dispatch -----------------------------------------------------------------------------------
+
+int ngram_main(int argc, char **argv)
+{
+    static const char *usage =
+        "usage: lmlab ngram <verb> [options]\n"
+        "\n"
+        "verbs:\n"
+        "  train      count a corpus and smooth the counts into a model\n"
+        "  eval       loss, perplexity and bits per token of a model on a text\n"
+        "  generate   sample text from a model\n"
+        "  sweep      every order and smoothing on a dataset: the best on valid, then test\n"
+        "\n"
+        "'lmlab ngram <verb> --help' shows the options of a verb.\n";
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *verb = argv[1];
+    if (strcmp(verb, "train") == 0) {
+        return ngram_cmd_train(argc - 1, argv + 1);
+    }
+    if (strcmp(verb, "eval") == 0) {
+        return ngram_cmd_eval(argc - 1, argv + 1);
+    }
+    if (strcmp(verb, "generate") == 0) {
+        return ngram_cmd_generate(argc - 1, argv + 1);
+    }
+    if (strcmp(verb, "sweep") == 0) {
+        return ngram_cmd_sweep(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "lmlab: unknown verb 'ngram %s'\n%s", verb, usage);
+    return 2;
+}

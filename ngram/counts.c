@@ -1,0 +1,233 @@
+// counts.c: the n-gram trie and the counting passes.
+//
+// Counting goes one order at a time over the padded corpus. prev[p] holds the order-(k-1)
+// n-gram ending at padded position p; the order-k n-gram ending at p is (prev[p-1], tok[p]),
+// and its suffix is prev[p]. Once an order is counted its table never moves again, so its
+// slot numbers can serve as the next order's keys.
+#include "ngram.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+// --- the hash table of one order ----------------------------------------------------------
+
+static inline uint64_t make_key(uint32_t parent, int32_t tok)
+{
+    return ((uint64_t)parent << 32) | (uint32_t)tok;
+}
+
+static inline uint32_t slot_of(uint64_t key, uint32_t mask)
+{
+    // Fibonacci hashing: the top bits of key * 2^64/phi spread nearby keys apart
+    return (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+}
+
+void ngram_level_init(NgramLevel *L, uint32_t cap, int nval)
+{
+    uint32_t c = 16;
+    while (c < cap) {
+        c *= 2;
+    }
+    memset(L, 0, sizeof *L);
+    L->cap = c;
+    L->keys = lab_malloc((size_t)c * sizeof *L->keys);
+    memset(L->keys, 0xFF, (size_t)c * sizeof *L->keys);
+    L->nval = nval;
+    for (int v = 0; v < nval; v++) {
+        L->val[v] = lab_calloc(c, sizeof *L->val[v]);
+    }
+}
+
+void ngram_level_free(NgramLevel *L)
+{
+    free(L->keys);
+    for (int v = 0; v < L->nval; v++) {
+        free(L->val[v]);
+    }
+    memset(L, 0, sizeof *L);
+}
+
+uint32_t ngram_level_find(const NgramLevel *L, uint32_t parent, int32_t tok)
+{
+    if (!L->keys || parent == NGRAM_NONE) {
+        return NGRAM_NONE;
+    }
+    uint64_t key = make_key(parent, tok);
+    uint32_t mask = L->cap - 1;
+    for (uint32_t i = slot_of(key, mask);; i = (i + 1) & mask) {
+        uint64_t k = L->keys[i];
+        if (k == key) {
+            return i;
+        }
+        if (k == NGRAM_EMPTY) {
+            return NGRAM_NONE;
+        }
+    }
+}
+
+static void grow(NgramLevel *L)
+{
+    NgramLevel old = *L;
+    ngram_level_init(L, old.cap * 2, old.nval);
+    uint32_t mask = L->cap - 1;
+    for (uint32_t s = 0; s < old.cap; s++) {
+        uint64_t key = old.keys[s];
+        if (key == NGRAM_EMPTY) {
+            continue;
+        }
+        uint32_t i = slot_of(key, mask);
+        while (L->keys[i] != NGRAM_EMPTY) {
+            i = (i + 1) & mask;
+        }
+        L->keys[i] = key;
+        for (int v = 0; v < old.nval; v++) {
+            L->val[v][i] = old.val[v][s];
+        }
+    }
+    L->n = old.n;
+    ngram_level_free(&old);
+}
+
+uint32_t ngram_level_insert(NgramLevel *L, uint32_t parent, int32_t tok, int *is_new)
+{
+    uint64_t key = make_key(parent, tok);
+    uint32_t mask = L->cap - 1;
+    uint32_t i = slot_of(key, mask);
+    for (;; i = (i + 1) & mask) {
+        uint64_t k = L->keys[i];
+        if (k == key) {
+            *is_new = 0;
+            return i;
+        }
+        if (k == NGRAM_EMPTY) {
+            break;
+        }
+    }
+    // keep the load at most 3/4 so probes stay short
+    if ((uint64_t)(L->n + 1) * 4 > (uint64_t)L->cap * 3) {
+        if (L->cap >= (1u << 31)) {
+            lab_die("count fewer n-grams: a lower order or a smaller corpus",
+                    "too many distinct n-grams for one order (%u)", L->n);
+        }
+        grow(L);
+        return ngram_level_insert(L, parent, tok, is_new);
+    }
+    L->keys[i] = key;
+    L->n++;
+    *is_new = 1;
+    return i;
+}
+
+// --- counting ------------------------------------------------------------------------------
+
+static void count_add(uint32_t *c, uint32_t i)
+{
+    if (c[i] == UINT32_MAX) {
+        lab_die(NULL, "an n-gram occurs more than %u times: the corpus is too large", UINT32_MAX);
+    }
+    c[i]++;
+}
+
+void ngram_count(NgramCounts *nc, const Corpus *c, int32_t vocab_n, int order, TokUnit unit)
+{
+    memset(nc, 0, sizeof *nc);
+    nc->order = order;
+    nc->unit = unit;
+    nc->vocab_n = vocab_n;
+    const int pad = order - 1;
+    // the padded corpus: each sequence gets pad <s> in front
+    long long P = c->n + c->nseq * pad;
+    int32_t *tok = lab_malloc((size_t)(P ? P : 1) * sizeof *tok);
+    // depth[p]: padded tokens of the sequence up to p, capped at NGRAM_MAX_ORDER, so an
+    // order-k window ending at p stays inside its sequence when depth[p] >= k
+    uint8_t *depth = lab_malloc((size_t)(P ? P : 1));
+    long long p = 0;
+    for (long long s = 0; s < c->nseq; s++) {
+        for (int i = 0; i < pad; i++, p++) {
+            tok[p] = TOK_BOS;
+            depth[p] = (uint8_t)(i + 1);
+        }
+        for (long long i = c->start[s]; i < c->start[s + 1]; i++, p++) {
+            tok[p] = c->ids[i];
+            long long d = pad + (i - c->start[s]) + 1;
+            depth[p] = (uint8_t)(d > NGRAM_MAX_ORDER ? NGRAM_MAX_ORDER : d);
+        }
+    }
+    nc->tokens = c->n;
+    // prev[p]: the order-(k-1) node ending at p; cur[p]: the order-k node ending at p
+    uint32_t *prev = lab_malloc((size_t)(P ? P : 1) * sizeof *prev);
+    uint32_t *cur = lab_malloc((size_t)(P ? P : 1) * sizeof *cur);
+    LabProgress prog;
+    lab_progress_start(&prog, "count", order);
+
+    // order 1: every vocabulary id gets a node, then the counts
+    NgramLevel *L1 = &nc->lev[1];
+    ngram_level_init(L1, (uint32_t)vocab_n * 2, 3);
+    for (int32_t id = 0; id < vocab_n; id++) {
+        int is_new;
+        ngram_level_insert(L1, 0, id, &is_new);
+    }
+    for (p = 0; p < P; p++) {
+        prev[p] = ngram_level_find(L1, 0, tok[p]);
+        if (tok[p] != TOK_BOS) {
+            count_add(L1->val[NGRAM_COUNT], prev[p]);
+        }
+    }
+    lab_progress_update(&prog, 1, -1, P);
+
+    for (int k = 2; k <= order; k++) {
+        NgramLevel *L = &nc->lev[k];
+        NgramLevel *Lp = &nc->lev[k - 1];
+        ngram_level_init(L, Lp->n * 2, 3);
+        uint32_t cap_before = L->cap;
+        for (p = 0; p < P; p++) {
+            if (depth[p] < k) {
+                cur[p] = NGRAM_NONE; // the window would cross the sequence's start
+                continue;
+            }
+            uint32_t prefix = prev[p - 1], suffix = prev[p];
+            int is_new;
+            uint32_t g = ngram_level_insert(L, prefix, tok[p], &is_new);
+            if (is_new) {
+                L->val[NGRAM_SUFFIX][g] = suffix;
+            }
+            if (tok[p] != TOK_BOS) {
+                count_add(L->val[NGRAM_COUNT], g);
+                if (tok[p - k + 1] == TOK_BOS) {
+                    count_add(L->val[NGRAM_ADJ], g); // starts with <s>: the raw count
+                }
+                if (is_new && tok[p - k + 2] != TOK_BOS) {
+                    count_add(Lp->val[NGRAM_ADJ], suffix); // one more distinct left neighbour
+                }
+            }
+            cur[p] = g;
+        }
+        if (L->cap != cap_before) {
+            // the table grew during the pass and moved its slots: look the nodes up again
+            for (p = 0; p < P; p++) {
+                if (cur[p] != NGRAM_NONE) {
+                    cur[p] = ngram_level_find(L, prev[p - 1], tok[p]);
+                }
+            }
+        }
+        uint32_t *t = prev;
+        prev = cur;
+        cur = t;
+        lab_progress_update(&prog, k, -1, P * k);
+    }
+    lab_progress_end(&prog);
+    // order-1 n-grams other than <s> itself never start with <s>: their adjusted count is
+    // the number of distinct left neighbours, counted above; for an order-1 model it is unused
+    free(tok);
+    free(depth);
+    free(prev);
+    free(cur);
+}
+
+void ngram_counts_free(NgramCounts *nc)
+{
+    for (int k = 1; k <= NGRAM_MAX_ORDER; k++) {
+        ngram_level_free(&nc->lev[k]);
+    }
+    memset(nc, 0, sizeof *nc);
+}

@@ -1,0 +1,395 @@
+// model.c: smoothing counts into a backoff model, and scoring with it.
+//
+// Every smoothing is written in the backoff form P(w|h) = p(h,w) if (h,w) is stored, else
+// bow(h) P(w|h'), which for these models is an identity, not an approximation:
+//   mle       p = c(h,w)/c(h) at order N; nothing else (unseen events have probability 0)
+//   add-k     p = (c(h,w)+k)/(c(h)+kV) at order N, 1/V below; bow(h) = kV/(c(h)+kV)
+//   interp    p_k(w|h) = (c(h,w) + e_k p_{k-1}(w|h'))/(c(h) + e_k); bow(h) = e_k/(c(h)+e_k)
+//   kn        p_k(w|h) = (a(h,w) - D(a))/S(h) + gamma(h) p_{k-1}(w|h'); bow(h) = gamma(h)
+// where c(h) = sum_w c(h,w), a are Kneser-Ney adjusted counts and S(h) = sum_w a(h,w).
+// The formulas are derived in docs/ngram.md and chapters/02-ngrams.
+#include "ngram.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int32_t ngram_first_predictable(TokUnit unit)
+{
+    return unit == UNIT_LINE ? TOK_EOS : TOK_UNK;
+}
+
+int32_t ngram_vocab_size(const NgramModel *m)
+{
+    return m->vocab.n - ngram_first_predictable(m->unit);
+}
+
+double ngram_addk_prob(double c_hw, double c_h, double k, double V)
+{
+    return (c_hw + k) / (c_h + k * V);
+}
+
+int ngram_kn_discounts(const uint64_t t[4], double D[3])
+{
+    static const double fallback[3] = {0.5, 1.0, 1.5};
+    int ok = t[0] > 0 && t[1] > 0 && t[2] > 0 && t[3] > 0;
+    if (ok) {
+        double Y = (double)t[0] / ((double)t[0] + 2.0 * (double)t[1]);
+        for (int j = 1; j <= 3; j++) {
+            // D_j = j - (j+1) Y t_{j+1} / t_j
+            D[j - 1] = j - (j + 1) * Y * (double)t[j] / (double)t[j - 1];
+            if (!(D[j - 1] > 0 && D[j - 1] < j)) {
+                ok = 0;
+            }
+        }
+    }
+    if (!ok) {
+        memcpy(D, fallback, sizeof fallback);
+        return -1;
+    }
+    return 0;
+}
+
+// --- building -----------------------------------------------------------------------------
+
+// Per-context sums over the continuations at the next order.
+typedef struct {
+    double *csum;       // sum_w c(h,w)
+    double *asum;       // sum_w a(h,w)
+    uint32_t *nj[3];    // number of w with a(h,w) == 1, == 2, >= 3
+} CtxStats;
+
+static inline uint32_t parent_of(uint64_t key)
+{
+    return (uint32_t)(key >> 32);
+}
+
+static inline int32_t token_of(uint64_t key)
+{
+    return (int32_t)(uint32_t)key;
+}
+
+static double kn_discount(const double D[3], uint32_t a)
+{
+    return a == 0 ? 0.0 : D[(a >= 3 ? 3 : a) - 1];
+}
+
+// the count that smoothing uses for an order-k node of an order-N model
+static inline uint32_t used_count(const NgramLevel *L, uint32_t s, int k, int N, Smoothing sm)
+{
+    if (sm == SMOOTH_KN && k < N) {
+        return L->val[NGRAM_ADJ][s];
+    }
+    return L->val[NGRAM_COUNT][s];
+}
+
+static void stats_compute(CtxStats *st, const NgramCounts *nc, int k, int N, Smoothing sm)
+{
+    // contexts live at order k-1, their continuations at order k
+    const NgramLevel *L = &nc->lev[k];
+    uint32_t cap = nc->lev[k - 1].cap;
+    st->csum = lab_calloc(cap, sizeof *st->csum);
+    st->asum = lab_calloc(cap, sizeof *st->asum);
+    for (int j = 0; j < 3; j++) {
+        st->nj[j] = lab_calloc(cap, sizeof *st->nj[j]);
+    }
+    for (uint32_t s = 0; s < L->cap; s++) {
+        uint64_t key = L->keys[s];
+        if (key == NGRAM_EMPTY || L->val[NGRAM_COUNT][s] == 0) {
+            continue;
+        }
+        uint32_t h = parent_of(key);
+        uint32_t a = used_count(L, s, k, N, sm);
+        st->csum[h] += L->val[NGRAM_COUNT][s];
+        st->asum[h] += a;
+        if (a > 0) {
+            st->nj[(a >= 3 ? 3 : a) - 1][h]++;
+        }
+    }
+}
+
+static void stats_free(CtxStats *st)
+{
+    free(st->csum);
+    free(st->asum);
+    for (int j = 0; j < 3; j++) {
+        free(st->nj[j]);
+    }
+}
+
+static void kn_order_discounts(const NgramCounts *nc, int k, int N, NgramParams *p)
+{
+    const NgramLevel *L = &nc->lev[k];
+    uint64_t t[4] = {0, 0, 0, 0};
+    for (uint32_t s = 0; s < L->cap; s++) {
+        if (L->keys[s] == NGRAM_EMPTY || L->val[NGRAM_COUNT][s] == 0) {
+            continue;
+        }
+        uint32_t a = used_count(L, s, k, N, SMOOTH_KN);
+        if (a >= 1 && a <= 4) {
+            t[a - 1]++;
+        }
+    }
+    p->discount_fallback[k] = ngram_kn_discounts(t, p->discount[k]) != 0;
+}
+
+static int is_predictable(int32_t w, TokUnit unit)
+{
+    return w >= ngram_first_predictable(unit);
+}
+
+int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, int order,
+                      NgramParams *params)
+{
+    memset(m, 0, sizeof *m);
+    if (order < 1 || order > nc->order) {
+        return lab_error("order %d is outside the counted orders 1..%d", order, nc->order);
+    }
+    Smoothing sm = params->smoothing;
+    if (sm == SMOOTH_ADDK && !(params->k > 0)) {
+        return lab_error("add-k needs k > 0 (got %g)", params->k);
+    }
+    if (sm == SMOOTH_INTERP) {
+        for (int k = 1; k <= order; k++) {
+            if (!(params->eps[k] > 0)) {
+                return lab_error("interp needs eps > 0 at every order (order %d: %g)", k,
+                                 params->eps[k]);
+            }
+        }
+    }
+    m->order = order;
+    m->unit = nc->unit;
+    m->params = *params;
+    NgramParams *p = &m->params;
+    if (sm == SMOOTH_LAPLACE) {
+        p->k = 1.0;
+    }
+    // the vocabulary: copy
+    vocab_init(&m->vocab);
+    for (int32_t id = TOK_FIRST; id < vocab->n; id++) {
+        vocab_add(&m->vocab, vocab->str[id], vocab->len[id]);
+    }
+    memcpy(m->vocab.count, vocab->count, (size_t)vocab->n * sizeof *vocab->count);
+    const double V = ngram_vocab_size(m);
+    const double kk = p->k;
+
+    for (int k = 1; k <= order; k++) {
+        const NgramLevel *L = &nc->lev[k];
+        // keys: a copy of the counted trie at this order
+        NgramLevel *M = &m->lev[k];
+        ngram_level_init(M, L->cap, 0);
+        memcpy(M->keys, L->keys, (size_t)L->cap * sizeof *L->keys);
+        M->n = L->n;
+        m->logp[k] = lab_malloc((size_t)L->cap * sizeof *m->logp[k]);
+        m->logbow[k] = lab_calloc(L->cap, sizeof *m->logbow[k]);
+        if (sm == SMOOTH_KN) {
+            kn_order_discounts(nc, k, order, p);
+        }
+        const double *D = p->discount[k];
+        CtxStats st = {0};
+        double total = 0, gamma0 = 0; // order 1: sum of (adjusted) counts, KN's leftover mass
+        if (k == 1) {
+            for (uint32_t s = 0; s < L->cap; s++) {
+                if (L->keys[s] != NGRAM_EMPTY && is_predictable(token_of(L->keys[s]), m->unit)) {
+                    uint32_t a = used_count(L, s, 1, order, sm);
+                    total += a;
+                    gamma0 += kn_discount(D, a);
+                }
+            }
+            gamma0 = total > 0 ? gamma0 / total : 1.0;
+        } else {
+            stats_compute(&st, nc, k, order, sm);
+        }
+        const double eps = p->eps[k];
+        for (uint32_t s = 0; s < L->cap; s++) {
+            uint64_t key = L->keys[s];
+            if (key == NGRAM_EMPTY) {
+                continue;
+            }
+            int32_t w = token_of(key);
+            if (!is_predictable(w, m->unit)) {
+                m->logp[k][s] = -INFINITY;
+                continue;
+            }
+            double c = L->val[NGRAM_COUNT][s];
+            double lower = k > 1 ? exp(m->logp[k - 1][L->val[NGRAM_SUFFIX][s]]) : 1.0 / V;
+            uint32_t h = parent_of(key);
+            double ch = k > 1 ? st.csum[h] : total;
+            double prob;
+            switch (sm) {
+            case SMOOTH_MLE:
+                prob = (k == order && c > 0) ? c / ch : 0.0;
+                break;
+            case SMOOTH_LAPLACE:
+            case SMOOTH_ADDK:
+                prob = k == order ? ngram_addk_prob(c, ch, kk, V) : 1.0 / V;
+                break;
+            case SMOOTH_INTERP:
+                // k == 1: (c(w) + e/V) / (n + e), the same formula with lower = 1/V
+                prob = (c + eps * lower) / (ch + eps);
+                break;
+            case SMOOTH_KN: {
+                uint32_t a = used_count(L, s, k, order, sm);
+                double S = k > 1 ? st.asum[h] : total;
+                if (S > 0) {
+                    double gamma = k > 1 ? (D[0] * st.nj[0][h] + D[1] * st.nj[1][h] +
+                                            D[2] * st.nj[2][h]) / S
+                                         : gamma0;
+                    prob = fmax(a - kn_discount(D, a), 0.0) / S + gamma * lower;
+                } else {
+                    prob = lower;
+                }
+                break;
+            }
+            default:
+                assert(0);
+                prob = 0;
+            }
+            m->logp[k][s] = prob > 0 ? log(prob) : -INFINITY;
+        }
+        // backoff weights of the order-(k-1) contexts
+        if (k > 1) {
+            const NgramLevel *Lc = &nc->lev[k - 1];
+            double *bow = m->logbow[k - 1];
+            for (uint32_t h = 0; h < Lc->cap; h++) {
+                if (Lc->keys[h] == NGRAM_EMPTY) {
+                    continue;
+                }
+                double b;
+                switch (sm) {
+                case SMOOTH_MLE:
+                    b = 0.0;
+                    break;
+                case SMOOTH_LAPLACE:
+                case SMOOTH_ADDK:
+                    b = k == order ? kk * V / (st.csum[h] + kk * V) : 1.0;
+                    break;
+                case SMOOTH_INTERP:
+                    b = eps / (st.csum[h] + eps);
+                    break;
+                case SMOOTH_KN:
+                    b = st.asum[h] > 0 ? (D[0] * st.nj[0][h] + D[1] * st.nj[1][h] +
+                                          D[2] * st.nj[2][h]) / st.asum[h]
+                                       : 1.0;
+                    break;
+                default:
+                    b = 1.0;
+                }
+                bow[h] = b > 0 ? log(b) : -INFINITY;
+            }
+            stats_free(&st);
+        }
+    }
+    return 0;
+}
+
+void ngram_model_free(NgramModel *m)
+{
+    for (int k = 0; k <= NGRAM_MAX_ORDER; k++) {
+        ngram_level_free(&m->lev[k]);
+        free(m->logp[k]);
+        free(m->logbow[k]);
+    }
+    vocab_free(&m->vocab);
+    memset(m, 0, sizeof *m);
+}
+
+// --- scoring ------------------------------------------------------------------------------
+
+// ln P(w | the context whose nodes are ctx[0..N-1]); ctx[j] is the node of the last j tokens
+// (ctx[0] the root), NGRAM_NONE where that context is not stored. Fills next[1..N-1] with
+// the context nodes after w.
+static double score(const NgramModel *m, const uint32_t *ctx, int32_t w, uint32_t *next)
+{
+    int N = m->order;
+    uint32_t found[NGRAM_MAX_ORDER + 1];
+    int top = 0;
+    for (int k = 1; k <= N; k++) {
+        found[k] = ngram_level_find(&m->lev[k], ctx[k - 1], w);
+        if (found[k] != NGRAM_NONE) {
+            top = k;
+        }
+    }
+    if (next) {
+        next[0] = 0;
+        for (int k = 1; k < N; k++) {
+            next[k] = found[k];
+        }
+    }
+    if (top == 0) {
+        return -INFINITY;
+    }
+    double lp = m->logp[top][found[top]];
+    for (int j = top; j < N; j++) {
+        if (ctx[j] != NGRAM_NONE) {
+            lp += m->logbow[j][ctx[j]];
+        }
+    }
+    return lp;
+}
+
+// context nodes of the sequence start: <s> repeated
+static void start_context(const NgramModel *m, uint32_t *ctx)
+{
+    ctx[0] = 0;
+    for (int j = 1; j < m->order; j++) {
+        ctx[j] = ngram_level_find(&m->lev[j], ctx[j - 1], TOK_BOS);
+    }
+}
+
+static void context_nodes(const NgramModel *m, const int32_t *context, uint32_t *ctx)
+{
+    int N = m->order;
+    ctx[0] = 0;
+    for (int j = 1; j < N; j++) {
+        // the last j tokens of context (which holds N-1)
+        uint32_t node = 0;
+        for (int i = N - 1 - j; i < N - 1 && node != NGRAM_NONE; i++) {
+            int lev = i - (N - 1 - j) + 1;
+            node = ngram_level_find(&m->lev[lev], node, context[i]);
+        }
+        ctx[j] = node;
+    }
+}
+
+double ngram_logprob(const NgramModel *m, const int32_t *context, int32_t w)
+{
+    uint32_t ctx[NGRAM_MAX_ORDER + 1];
+    context_nodes(m, context, ctx);
+    return score(m, ctx, w, NULL);
+}
+
+void ngram_distribution(const NgramModel *m, const int32_t *context, double *probs)
+{
+    uint32_t ctx[NGRAM_MAX_ORDER + 1];
+    context_nodes(m, context, ctx);
+    int32_t first = ngram_first_predictable(m->unit);
+    for (int32_t w = 0; w < m->vocab.n; w++) {
+        probs[w] = w < first ? 0.0 : exp(score(m, ctx, w, NULL));
+    }
+}
+
+void ngram_eval(const NgramModel *m, const Corpus *c, LabLoss *loss)
+{
+    memset(loss, 0, sizeof *loss);
+    loss->words = c->words;
+    loss->oov = c->oov;
+    int has_unk = ngram_level_find(&m->lev[1], 0, TOK_UNK) != NGRAM_NONE;
+    uint32_t ctx[NGRAM_MAX_ORDER + 1], next[NGRAM_MAX_ORDER + 1];
+    for (long long s = 0; s < c->nseq; s++) {
+        start_context(m, ctx);
+        for (long long i = c->start[s]; i < c->start[s + 1]; i++) {
+            int32_t w = c->ids[i];
+            if (w == TOK_UNK && !has_unk) {
+                // the model cannot score an unknown token: skip it and forget the context
+                for (int j = 1; j < m->order; j++) {
+                    ctx[j] = NGRAM_NONE;
+                }
+                continue;
+            }
+            lab_loss_add(loss, score(m, ctx, w, next));
+            memcpy(ctx, next, sizeof(uint32_t) * (size_t)m->order);
+        }
+    }
+}

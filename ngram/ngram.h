@@ -1,0 +1,147 @@
+// ngram.h: n-gram language models by counting.
+//
+// Counts of every order 1..N live in a trie of hash tables: an order-k n-gram (h, w) is the
+// key (node of h in order k-1, w), so one 64-bit key names it whatever its order, and every
+// order is one open-addressing table. A model is the same trie with a natural-log probability
+// per node and a log backoff weight per context node: smoothed models of every kind
+// (add-k, interpolation, Kneser-Ney) are written in that backoff form, which is exactly the
+// ARPA format, so a model read from an ARPA file and one just counted evaluate the same way.
+//
+// Sequences are padded on the left with N-1 <s> (never predicted); with the line unit each
+// ends in </s>. The counted n-grams of every order are those that end at a predicted token.
+// Left out: pruning, quantisation, binary formats.
+#ifndef NGRAM_H
+#define NGRAM_H
+
+#include <stdint.h>
+
+#include "datasets/datasets.h"
+
+#define NGRAM_MAX_ORDER 6
+#define NGRAM_EMPTY UINT64_MAX
+
+// --- the trie -----------------------------------------------------------------------------
+// One order of it. A node is a slot index; the root (order 0) is node 0.
+typedef struct {
+    uint64_t *keys;    // (cap) (parent node << 32) | token id, or NGRAM_EMPTY
+    uint32_t cap;      // a power of two
+    uint32_t n;        // stored n-grams
+    uint32_t *val[3];  // (cap) per-slot arrays moved along when the table grows
+    int nval;
+} NgramLevel;
+
+void ngram_level_init(NgramLevel *L, uint32_t cap, int nval);
+void ngram_level_free(NgramLevel *L);
+// slot of (parent, tok), or UINT32_MAX if absent
+uint32_t ngram_level_find(const NgramLevel *L, uint32_t parent, int32_t tok);
+// slot of (parent, tok), inserted (values zeroed) if absent; *is_new says which. May grow L.
+uint32_t ngram_level_insert(NgramLevel *L, uint32_t parent, int32_t tok, int *is_new);
+
+#define NGRAM_NONE UINT32_MAX
+
+// --- counting -----------------------------------------------------------------------------
+enum { NGRAM_COUNT = 0, NGRAM_ADJ = 1, NGRAM_SUFFIX = 2 }; // the val[] arrays of a level
+
+// lev[k].val[NGRAM_COUNT]  raw count c(g) of the order-k n-gram g (0 for context-only nodes
+//                           made of <s>)
+// lev[k].val[NGRAM_ADJ]    Kneser-Ney adjusted count when k is below the model's order:
+//                           c(g) if g starts with <s>, else the number of distinct tokens x
+//                           with c(x g) > 0
+// lev[k].val[NGRAM_SUFFIX] node of g without its first token, in order k-1
+typedef struct {
+    int order;                       // N: orders 1..N are counted
+    TokUnit unit;
+    int32_t vocab_n;                 // ids are < vocab_n
+    NgramLevel lev[NGRAM_MAX_ORDER + 1];
+    long long tokens;                // predicted tokens counted
+} NgramCounts;
+
+// Counts every n-gram of orders 1..order in the corpus (ids < vocab_n). Every vocabulary id
+// gets an order-1 node, seen or not.
+void ngram_count(NgramCounts *nc, const Corpus *c, int32_t vocab_n, int order, TokUnit unit);
+void ngram_counts_free(NgramCounts *nc);
+
+// --- smoothing ----------------------------------------------------------------------------
+typedef enum { SMOOTH_MLE, SMOOTH_LAPLACE, SMOOTH_ADDK, SMOOTH_INTERP, SMOOTH_KN } Smoothing;
+#define NGRAM_SMOOTHING_CHOICES "mle|laplace|addk|interp|kn"
+
+typedef struct {
+    Smoothing smoothing;
+    double k;                             // addk: the pseudo-count added to every count
+    double eps[NGRAM_MAX_ORDER + 1];      // interp: eps[k] for order k (1..N)
+    double discount[NGRAM_MAX_ORDER + 1][4]; // kn: out: D1, D2, D3+ used at each order
+    int discount_fallback[NGRAM_MAX_ORDER + 1]; // kn: out: 1 if order k used fixed discounts
+} NgramParams;
+
+// Modified Kneser-Ney discounts from counts-of-counts t1..t4 (Chen and Goodman 1998):
+// Y = t1/(t1+2 t2), D1 = 1-2Y t2/t1, D2 = 2-3Y t3/t2, D3+ = 3-4Y t4/t3.
+// Returns 0, or -1 when the counts cannot give them (a zero t, or D_j outside (0, j)); then
+// D holds the fixed fallback 0.5, 1.0, 1.5.
+int ngram_kn_discounts(const uint64_t t[4], double D[3]);
+
+// Laplace (add-one) and add-k: (c(h,w) + k) / (c(h) + k V).
+double ngram_addk_prob(double c_hw, double c_h, double k, double V);
+
+// --- models -------------------------------------------------------------------------------
+typedef struct {
+    int order;                            // N
+    TokUnit unit;
+    Vocab vocab;                          // ids of the tokens (owned)
+    NgramLevel lev[NGRAM_MAX_ORDER + 1];  // keys only (nval 0)
+    double *logp[NGRAM_MAX_ORDER + 1];    // (lev[k].cap) ln P(w | h) of node (h, w) at order k;
+                                          // -INFINITY for probability zero
+    double *logbow[NGRAM_MAX_ORDER + 1];  // (lev[k].cap, k < N) ln backoff weight of the node
+                                          // as a context; 0 where none is stored
+    NgramParams params;                   // how it was smoothed (from counts)
+    int from_arpa;                        // 1: read from an ARPA file
+} NgramModel;
+
+// The predictable vocabulary: every id but <s> (and but </s> for the stream unit).
+int32_t ngram_first_predictable(TokUnit unit);
+int32_t ngram_vocab_size(const NgramModel *m); // V of the formulas
+
+// Builds a model of the given order (<= nc->order) from counts. The vocabulary is copied.
+// Fails (-1, message) only for parameters out of range.
+int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, int order,
+                      NgramParams *params);
+void ngram_model_free(NgramModel *m);
+
+// ln P(w | context) where context holds the previous order-1 tokens (oldest first; <s> for
+// padding). The backoff rule: the longest stored n-gram's probability times the backoff
+// weights of the longer contexts.
+double ngram_logprob(const NgramModel *m, const int32_t *context, int32_t w);
+
+// Scores every predicted token of a corpus into loss (nats, tokens, zero-probability tokens;
+// words and oov are copied from the corpus). Tokens that are <unk> when the model has no
+// <unk> unigram are skipped as OOV (as SRILM does).
+void ngram_eval(const NgramModel *m, const Corpus *c, LabLoss *loss);
+
+// The full conditional distribution P(. | context) into probs (vocab.n entries; 0 for ids
+// that are not predictable). Used by the sampler and the sum-to-one tests.
+void ngram_distribution(const NgramModel *m, const int32_t *context, double *probs);
+
+// --- ARPA ---------------------------------------------------------------------------------
+// Writes the model as an ARPA file (log10 values; probability zero as -99), atomically.
+int ngram_arpa_write(const NgramModel *m, const char *path);
+// Reads an ARPA file written by lmlab or another toolkit (SRILM, KenLM). Tokens are
+// unescaped (see tok_escape); <s>, </s>, <unk> map to the reserved ids. Malformed input
+// fails with a message naming the file and line.
+int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit);
+
+// --- sampling -----------------------------------------------------------------------------
+typedef struct {
+    double temperature; // > 0; 1 samples the model as it is
+    long top_k;         // 0: off
+    double top_p;       // 1: off
+} NgramSampling;
+
+// Draws the next token after context (order-1 tokens). <unk> is never drawn. scratch holds
+// 2 * vocab.n doubles and ints for the sort.
+int32_t ngram_sample_next(const NgramModel *m, const int32_t *context, const NgramSampling *s,
+                          LabRng *rng, double *probs, int32_t *order_buf);
+
+// --- the command line -----------------------------------------------------------------------
+// `lmlab ngram <verb>`: argv[0] is "ngram". Returns the exit status.
+int ngram_main(int argc, char **argv);
+
+#endif

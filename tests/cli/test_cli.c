@@ -1,0 +1,278 @@
+// test_cli.c: the lmlab program end to end, as a user runs it.
+//
+// Each test runs the binary named by $LMLAB (make sets it) with its output captured to files,
+// and checks the exit status, the message and that no partial output file is left.
+#include "tests/helpers.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+typedef struct {
+    int status;   // exit status, or 128 + signal
+    char *out;    // stdout
+    char *err;    // stderr
+} Run;
+
+static char *slurp(const char *path)
+{
+    char *data;
+    size_t n;
+    if (lab_read_file(path, &data, &n, 0) != 0) {
+        return lab_strdup("");
+    }
+    return data;
+}
+
+// runs lmlab with the arguments (NULL-terminated) inside dir (NULL: the repository root)
+static Run run_in(const char *dir, const char *const *args)
+{
+    const char *bin = getenv("LMLAB");
+    char *root = test_path("");
+    char *lmlab = bin && *bin ? lab_strdup(bin) : lab_asprintf("%s/lmlab", root);
+    char *tmp = test_tmpdir();
+    char *outp = lab_path_join(tmp, "stdout"), *errp = lab_path_join(tmp, "stderr");
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        if (!freopen(outp, "w", stdout) || !freopen(errp, "w", stderr) ||
+            chdir(dir ? dir : root) != 0) {
+            _exit(99);
+        }
+        int n = 0;
+        while (args[n]) {
+            n++;
+        }
+        char **argv = calloc((size_t)n + 2, sizeof *argv);
+        argv[0] = lmlab;
+        for (int i = 0; i < n; i++) {
+            argv[i + 1] = (char *)args[i];
+        }
+        execv(lmlab, argv);
+        _exit(98);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    Run r = {.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st)};
+    r.out = slurp(outp);
+    r.err = slurp(errp);
+    unlink(outp);
+    unlink(errp);
+    rmdir(tmp);
+    free(outp);
+    free(errp);
+    free(tmp);
+    free(lmlab);
+    free(root);
+    return r;
+}
+
+#define RUN(...) run_in(NULL, (const char *const[]){__VA_ARGS__, NULL})
+
+static void run_free(Run *r)
+{
+    free(r->out);
+    free(r->err);
+}
+
+static void expect(Run r, int status, const char *in_err)
+{
+    cr_assert_eq(r.status, status, "exit status %d, expected %d; stderr:\n%s", r.status, status,
+                 r.err);
+    if (in_err) {
+        cr_assert(strstr(r.err, in_err), "stderr lacks '%s':\n%s", in_err, r.err);
+    }
+    run_free(&r);
+}
+
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        return -1;
+    }
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        n += e->d_name[0] != '.';
+    }
+    closedir(d);
+    return n;
+}
+
+// --- usage --------------------------------------------------------------------------------------
+
+Test(cli, no_arguments_prints_usage_and_exits_2)
+{
+    expect(RUN("--version-not"), 2, "unknown command");
+    Run r = run_in(NULL, (const char *const[]){NULL});
+    expect(r, 2, "usage: lmlab");
+}
+
+Test(cli, help_exits_0_and_lists_every_option_with_its_default)
+{
+    Run r = RUN("ngram", "train", "--help");
+    cr_assert_eq(r.status, 0);
+    cr_assert(strstr(r.out, "--order N"));
+    cr_assert(strstr(r.out, "(default 3)"));
+    cr_assert(strstr(r.out, "--smoothing mle|laplace|addk|interp|kn"));
+    run_free(&r);
+}
+
+Test(cli, bad_options_are_usage_errors)
+{
+    expect(RUN("ngram", "train", "--dataset", "names", "--order", "0"), 2, "--order");
+    expect(RUN("ngram", "train", "--dataset", "names", "--order", "7"), 2, "between 1 and 6");
+    expect(RUN("ngram", "train", "--dataset", "names", "--k", "0", "--smoothing", "addk"), 2,
+           "--k must be greater than 0");
+    expect(RUN("ngram", "train", "--dataset", "names", "--k", "-1"), 2, "--k");
+    expect(RUN("ngram", "train", "--dataset", "names", "--smoothing", "magic"), 2,
+           "unknown value 'magic' for --smoothing");
+    expect(RUN("ngram", "train", "--dataset", "names", "--tokenizer", "bpe9"), 2,
+           "unknown value 'bpe9' for --tokenizer");
+    expect(RUN("ngram", "train", "--dataset", "names", "--order", "x3"), 2, "whole number");
+    expect(RUN("ngram", "train", "--dataset", "names", "--bogus"), 2, "unknown option '--bogus'");
+    expect(RUN("ngram", "train"), 2, "say what to train on");
+    expect(RUN("ngram", "train", "--dataset", "names", "--tokenizer", "word", "--pattern", "a(b"),
+           2, "at offset 3");
+    expect(RUN("ngram", "frobnicate"), 2, "unknown verb");
+    expect(RUN("ngram", "eval", "--model", "x"), 2, "--data FILE and --split NAME");
+}
+
+// --- bad input files ----------------------------------------------------------------------------
+
+Test(cli, bad_training_files_fail_with_one_clear_message)
+{
+    char *dir = test_tmpdir();
+    char *empty = test_write(dir, "empty.txt", "", 0);
+    char *bin = test_write(dir, "bin.txt", "ab\0\1\2", 5);
+    char *bad = test_write(dir, "bad.txt", "abc\n\xC3(x\n", 7);
+    char *out = lab_path_join(dir, "run");
+    expect(RUN("ngram", "train", "--train", "/nonexistent/x.txt", "--out", out), 1,
+           "cannot open '/nonexistent/x.txt'");
+    expect(RUN("ngram", "train", "--train", empty, "--out", out), 1, "is empty");
+    expect(RUN("ngram", "train", "--train", bin, "--out", out), 1, "looks binary");
+    expect(RUN("ngram", "train", "--train", dir, "--out", out), 1, "is a directory");
+    expect(RUN("ngram", "train", "--train", bad, "--out", out), 1, "offset 4, line 2");
+    cr_assert(!test_exists(out), "a failed run leaves no run directory");
+    expect(RUN("ngram", "train", "--train", bad, "--utf8", "replace", "--out", out, "--plot",
+               "none"),
+           0, NULL);
+    free(empty);
+    free(bin);
+    free(bad);
+    free(out);
+    free(dir);
+}
+
+Test(cli, unwritable_out_fails_and_leaves_no_partial_file)
+{
+    char *dir = test_tmpdir();
+    char *file = test_write(dir, "f", "x", 1);
+    char *out = lab_path_join(file, "run"); // a directory under a regular file
+    expect(RUN("ngram", "train", "--dataset", "names", "--order", "2", "--out", out), 1,
+           "cannot create directory");
+    cr_assert_eq(count_entries(dir), 1, "nothing but the file itself");
+    free(out);
+    free(file);
+    free(dir);
+}
+
+Test(cli, malformed_arpa_fails_naming_the_file_and_line)
+{
+    char *arpa = test_path("tests/fixtures/bad_arpa/truncated.arpa");
+    char *data = test_path("datasets/names/valid.txt");
+    expect(RUN("ngram", "eval", "--arpa", arpa, "--data", data), 1, "truncated.arpa' line");
+    free(arpa);
+    free(data);
+}
+
+// --- train, eval, generate: the student's path ----------------------------------------------------
+
+Test(cli, train_eval_generate_on_names, .timeout = 60)
+{
+    char *dir = test_tmpdir();
+    char *out = lab_path_join(dir, "run");
+    Run r = RUN("ngram", "train", "--dataset", "names", "--order", "3", "--smoothing", "kn",
+                "--out", out, "--plot", "none");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "valid  loss"));
+    run_free(&r);
+    const char *files[] = {"model.arpa", "vocab.txt", "config", "log.tsv", "samples.txt",
+                           "zipf.dat", "zipf.gp"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char *p = lab_path_join(out, files[i]);
+        cr_assert(test_exists(p), "%s missing", files[i]);
+        free(p);
+    }
+    r = RUN("ngram", "eval", "--model", out, "--split", "test", "--json");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "\"family\": \"ngram\""));
+    cr_assert(strstr(r.out, "\"split\": \"test\""));
+    cr_assert(strstr(r.out, "\"tokens\": 7170"), "%s", r.out);
+    double ppl = atof(strstr(r.out, "\"ppl\": ") + 7);
+    cr_assert(ppl > 5 && ppl < 12, "a 3-gram KN model of names has ppl near 9, got %f", ppl);
+    run_free(&r);
+    // same seed, same text; another seed, other text
+    Run a = RUN("ngram", "generate", "--model", out, "--seed", "7", "--count", "5");
+    Run b = RUN("ngram", "generate", "--model", out, "--seed", "7", "--count", "5");
+    Run c = RUN("ngram", "generate", "--model", out, "--seed", "8", "--count", "5");
+    cr_assert_eq(a.status, 0, "%s", a.err);
+    cr_assert_str_eq(a.out, b.out);
+    cr_assert_str_neq(a.out, c.out);
+    run_free(&a);
+    run_free(&b);
+    run_free(&c);
+    free(out);
+    free(dir);
+}
+
+Test(cli, mle_reports_infinite_perplexity_and_the_zero_count)
+{
+    char *dir = test_tmpdir();
+    char *out = lab_path_join(dir, "run");
+    Run r = RUN("ngram", "train", "--dataset", "names", "--order", "5", "--smoothing", "mle",
+                "--out", out, "--plot", "none");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run_free(&r);
+    r = RUN("ngram", "eval", "--model", out, "--split", "test");
+    cr_assert_eq(r.status, 0);
+    cr_assert(strstr(r.out, "ppl        inf"), "%s", r.out);
+    cr_assert(strstr(r.out, "tokens have probability 0"));
+    run_free(&r);
+    r = RUN("ngram", "eval", "--model", out, "--split", "test", "--json");
+    cr_assert(strstr(r.out, "\"ppl\": null"), "%s", r.out);
+    run_free(&r);
+    free(out);
+    free(dir);
+}
+
+Test(cli, tokenize_prints_what_the_model_sees)
+{
+    char *dir = test_tmpdir();
+    char *f = test_write(dir, "t.txt", "Hi, 春天!\n\nab c\n", strlen("Hi, 春天!\n\nab c\n"));
+    Run r = RUN("tokenize", "--file", f, "--tokenizer", "word", "--lowercase");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_str_eq(r.out, "hi\n,\n春\n天\n!\n</s>\nab\nc\n</s>\n");
+    run_free(&r);
+    r = RUN("tokenize", "--file", f, "--unit", "stream");
+    cr_assert_eq(r.status, 0);
+    cr_assert(strstr(r.out, "H\ni\n,\n\\s\n春\n"), "%s", r.out);
+    run_free(&r);
+    free(f);
+    free(dir);
+}
+
+Test(cli, sweep_picks_the_best_on_valid_and_reports_test, .timeout = 120)
+{
+    char *dir = test_tmpdir();
+    Run r = RUN("ngram", "sweep", "--dataset", "names", "--orders", "1-3", "--smoothings",
+                "laplace,kn", "--out", dir, "--plot", "none");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "best on valid: 3-gram kn"), "%s", r.out);
+    cr_assert(strstr(r.out, "test:"));
+    run_free(&r);
+    char *tsv = lab_path_join(dir, "sweep.tsv");
+    cr_assert(test_exists(tsv));
+    free(tsv);
+    free(dir);
+}

@@ -1,0 +1,352 @@
+// test_fixtures.c: the n-gram code against independent implementations.
+//
+// tests/fixtures/make_fixtures.py wrote these files with NLTK (Debian python3-nltk 3.8) and a
+// from-the-formula Python implementation; tests/fixtures/README.md describes every column.
+#include "tests/helpers.h"
+
+#include "ngram/ngram.h"
+
+// --- a tiny TSV reader ------------------------------------------------------------------------
+
+typedef struct {
+    char *data;
+    char **line;   // rows after the header
+    int nlines;
+} Tsv;
+
+static Tsv tsv_read(const char *rel)
+{
+    char *path = test_path(rel);
+    Tsv t = {0};
+    size_t len;
+    cr_assert_eq(lab_read_file(path, &t.data, &len, 0), 0, "cannot read %s", path);
+    free(path);
+    int cap = 64;
+    t.line = lab_malloc((size_t)cap * sizeof *t.line);
+    char *save = NULL;
+    int first = 1;
+    for (char *l = strtok_r(t.data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        if (first) {
+            first = 0; // the header
+            continue;
+        }
+        if (t.nlines == cap) {
+            cap *= 2;
+            t.line = lab_realloc(t.line, (size_t)cap * sizeof *t.line);
+        }
+        t.line[t.nlines++] = l;
+    }
+    return t;
+}
+
+// splits a row in place on tabs (empty fields kept); returns the field count
+static int fields(char *line, char **f, int max)
+{
+    int n = 0;
+    f[n++] = line;
+    for (char *p = line; *p && n < max; p++) {
+        if (*p == '\t') {
+            *p = '\0';
+            f[n++] = p + 1;
+        }
+    }
+    return n;
+}
+
+static void tsv_free(Tsv *t)
+{
+    free(t->data);
+    free(t->line);
+}
+
+// --- training with the options of a fixture row ---------------------------------------------
+
+typedef struct {
+    Vocab v;
+    Tokenizer t;
+    NgramCounts nc;
+    NgramModel m;
+    Corpus train;
+} Trained;
+
+static void train(Trained *tr, const char *train_rel, TokKind kind, const char *pattern,
+                  int lower, long long min_count, int order, NgramParams p)
+{
+    memset(tr, 0, sizeof *tr);
+    char *path = test_path(train_rel);
+    TextOpts o = TEXT_OPTS_DEFAULT;
+    o.tokenizer = kind;
+    o.pattern = pattern;
+    o.lowercase = lower;
+    o.min_count = min_count;
+    cr_assert_eq(text_tokenizer(&tr->t, &o), 0);
+    vocab_init(&tr->v);
+    cr_assert_eq(text_load_corpus(&tr->train, &tr->v, 1, &tr->t, &o, path), 0);
+    ngram_count(&tr->nc, &tr->train, tr->v.n, order, UNIT_LINE);
+    cr_assert_eq(ngram_model_build(&tr->m, &tr->nc, &tr->v, order, &p), 0);
+    free(path);
+}
+
+static void score(Trained *tr, const char *rel, LabLoss *l, Corpus *keep)
+{
+    char *path = test_path(rel);
+    TextOpts o = TEXT_OPTS_DEFAULT;
+    Corpus c;
+    cr_assert_eq(text_load_corpus(&c, &tr->m.vocab, 0, &tr->t, &o, path), 0);
+    ngram_eval(&tr->m, &c, l);
+    if (keep) {
+        *keep = c;
+    } else {
+        corpus_free(&c);
+    }
+    free(path);
+}
+
+static void trained_free(Trained *tr)
+{
+    ngram_model_free(&tr->m);
+    ngram_counts_free(&tr->nc);
+    corpus_free(&tr->train);
+    vocab_free(&tr->v);
+    tok_free(&tr->t);
+}
+
+static NgramParams params_named(const char *name)
+{
+    NgramParams p = {.k = 0.1};
+    for (int k = 0; k <= NGRAM_MAX_ORDER; k++) {
+        p.eps[k] = 0.5;
+    }
+    for (int s = 0; s <= SMOOTH_KN; s++) {
+        if (strcmp(name, lab_choice_name(NGRAM_SMOOTHING_CHOICES, s)) == 0) {
+            p.smoothing = (Smoothing)s;
+            return p;
+        }
+    }
+    cr_assert_fail("unknown smoothing '%s' in a fixture", name);
+    return p;
+}
+
+// --- the tests ----------------------------------------------------------------------------------
+
+Test(fixtures, laplace_matches_nltk_on_real_splits, .timeout = 120)
+{
+    Tsv t = tsv_read("tests/fixtures/nltk_laplace.tsv");
+    cr_assert(t.nlines >= 7);
+    for (int i = 0; i < t.nlines; i++) {
+        char *f[16];
+        cr_assert_eq(fields(t.line[i], f, 16), 13);
+        const char *dataset = f[0], *split = f[1];
+        TokKind kind = strcmp(f[2], "char") == 0 ? TOK_CHAR : TOK_WORD;
+        int order = atoi(f[7]);
+        char train_rel[128], eval_rel[128];
+        snprintf(train_rel, sizeof train_rel, "datasets/%s/train.txt", dataset);
+        snprintf(eval_rel, sizeof eval_rel, "datasets/%s/%s.txt", dataset, split);
+        Trained tr;
+        train(&tr, train_rel, kind, kind == TOK_WORD ? f[3] : NULL, atoi(f[4]), atoll(f[6]),
+              order, params_named("laplace"));
+        LabLoss l;
+        TextOpts o = TEXT_OPTS_DEFAULT;
+        o.tokenizer = kind;
+        char *path = test_path(eval_rel);
+        Corpus c;
+        cr_assert_eq(text_load_corpus(&c, &tr.m.vocab, 0, &tr.t, &o, path), 0);
+        ngram_eval(&tr.m, &c, &l);
+        double nats = strtod(f[11], NULL);
+        cr_assert_eq(l.tokens, atoll(f[8]), "%s order %d: tokens", dataset, order);
+        cr_assert_eq(l.words, atoll(f[9]), "%s order %d: words", dataset, order);
+        cr_assert_eq(l.oov, atoll(f[10]), "%s order %d: oov", dataset, order);
+        cr_assert(test_rel_eq(l.nats, nats, 1e-9),
+                  "%s order %d: %.12f nats, NLTK says %.12f (ppl %.9f vs %s)", dataset, order,
+                  l.nats, nats, lab_ppl(lab_loss_mean(&l)), f[12]);
+        corpus_free(&c);
+        free(path);
+        trained_free(&tr);
+    }
+    tsv_free(&t);
+}
+
+Test(fixtures, every_smoothing_matches_the_reference_token_by_token, .timeout = 60)
+{
+    Tsv t = tsv_read("tests/fixtures/smoothing_ref.tsv");
+    int i = 0, checked = 0;
+    while (i < t.nlines) {
+        char *f[8];
+        char *row = lab_strdup(t.line[i]);
+        fields(row, f, 8);
+        NgramParams p = params_named(f[0]);
+        int order = atoi(f[1]);
+        Trained tr;
+        train(&tr, "tests/fixtures/smoothing_train.txt", TOK_WORD, "\\S+", 0, 1, order, p);
+        Corpus c;
+        LabLoss l;
+        score(&tr, "tests/fixtures/smoothing_test.txt", &l, &c);
+        // walk the rows of this (smoothing, order) against the corpus, token by token
+        for (long long s = 0; s < c.nseq; s++) {
+            int32_t ctx[NGRAM_MAX_ORDER];
+            for (int j = 0; j < order - 1; j++) {
+                ctx[j] = TOK_BOS;
+            }
+            for (long long k = c.start[s]; k < c.start[s + 1]; k++, i++) {
+                char *g[8];
+                cr_assert(i < t.nlines);
+                fields(t.line[i], g, 8);
+                cr_assert_eq(atoll(g[2]), s);
+                cr_assert_eq(atoll(g[3]), k - c.start[s]);
+                double want = strtod(g[6], NULL);
+                double got = ngram_logprob(&tr.m, ctx, c.ids[k]);
+                cr_assert((isinf(want) && isinf(got)) || fabs(got - want) <= 1e-12 + 1e-10 *
+                          fabs(want),
+                          "%s order %d, line %lld token %lld ('%s' after '%s'): ln P = %.15f, "
+                          "reference %.15f",
+                          g[0], order, s, k - c.start[s], g[5], g[4], got, want);
+                checked++;
+                if (order > 1) {
+                    memmove(ctx, ctx + 1, (size_t)(order - 2) * sizeof *ctx);
+                    ctx[order - 2] = c.ids[k];
+                }
+            }
+        }
+        corpus_free(&c);
+        trained_free(&tr);
+        free(row);
+    }
+    cr_assert_eq(checked, t.nlines);
+    tsv_free(&t);
+}
+
+Test(fixtures, smoothing_totals_and_zero_counts_match, .timeout = 60)
+{
+    Tsv t = tsv_read("tests/fixtures/smoothing_summary.tsv");
+    for (int i = 0; i < t.nlines; i++) {
+        char *f[8];
+        fields(t.line[i], f, 8);
+        int order = atoi(f[1]);
+        Trained tr;
+        train(&tr, "tests/fixtures/smoothing_train.txt", TOK_WORD, "\\S+", 0, 1, order,
+              params_named(f[0]));
+        LabLoss l;
+        score(&tr, "tests/fixtures/smoothing_test.txt", &l, NULL);
+        cr_assert_eq(l.tokens, atoll(f[2]));
+        cr_assert_eq(l.zero, atoll(f[5]), "%s order %d: zero-probability tokens", f[0], order);
+        if (l.zero == 0) {
+            cr_assert(test_rel_eq(l.nats, strtod(f[3], NULL), 1e-11), "%s order %d: nats", f[0],
+                      order);
+        } else {
+            cr_assert(isinf(lab_loss_mean(&l)));
+        }
+        trained_free(&tr);
+    }
+    tsv_free(&t);
+}
+
+Test(fixtures, kn_discounts_match_per_model_order)
+{
+    Tsv t = tsv_read("tests/fixtures/kn_discounts.tsv");
+    for (int i = 0; i < t.nlines; i++) {
+        char *f[8];
+        fields(t.line[i], f, 8);
+        int order = atoi(f[0]), k = atoi(f[1]);
+        Trained tr;
+        train(&tr, "tests/fixtures/smoothing_train.txt", TOK_WORD, "\\S+", 0, 1, order,
+              params_named("kn"));
+        for (int j = 0; j < 3; j++) {
+            double want = strtod(f[2 + j], NULL);
+            cr_assert(test_rel_eq(tr.m.params.discount[k][j], want, 1e-12),
+                      "model order %d, order %d, D%d = %.15f, reference %.15f", order, k, j + 1,
+                      tr.m.params.discount[k][j], want);
+        }
+        cr_assert_eq(tr.m.params.discount_fallback[k], atoi(f[5]));
+        trained_free(&tr);
+    }
+    tsv_free(&t);
+}
+
+Test(fixtures, kn_and_interp_match_the_reference_on_names_valid, .timeout = 120)
+{
+    Tsv t = tsv_read("tests/fixtures/smoothing_names_summary.tsv");
+    for (int i = 0; i < t.nlines; i++) {
+        char *f[8];
+        fields(t.line[i], f, 8);
+        int order = atoi(f[1]);
+        Trained tr;
+        train(&tr, "datasets/names/train.txt", TOK_CHAR, NULL, 0, 1, order, params_named(f[0]));
+        LabLoss l;
+        TextOpts o = TEXT_OPTS_DEFAULT;
+        char *path = test_path("datasets/names/valid.txt");
+        Corpus c;
+        cr_assert_eq(text_load_corpus(&c, &tr.m.vocab, 0, &tr.t, &o, path), 0);
+        ngram_eval(&tr.m, &c, &l);
+        cr_assert_eq(l.tokens, atoll(f[2]));
+        cr_assert(test_rel_eq(l.nats, strtod(f[3], NULL), 1e-9),
+                  "%s order %d on names valid: %.12f nats, reference %s", f[0], order, l.nats,
+                  f[3]);
+        corpus_free(&c);
+        free(path);
+        trained_free(&tr);
+    }
+    tsv_free(&t);
+}
+
+Test(fixtures, arpa_from_another_toolkit_scores_by_the_backoff_rule)
+{
+    char *arpa = test_path("tests/fixtures/toolkit.arpa");
+    NgramModel m;
+    cr_assert_eq(ngram_arpa_read(&m, arpa, UNIT_LINE), 0);
+    cr_assert_eq(m.order, 3);
+    Tokenizer tok;
+    tok_init(&tok, TOK_WORD, "\\S+", 0);
+    char *test = test_path("tests/fixtures/toolkit_test.txt");
+    char *text;
+    size_t len;
+    cr_assert_eq(text_read(test, UTF8_STRICT, &text, &len), 0);
+    Corpus c;
+    cr_assert_eq(corpus_encode(&c, &m.vocab, &tok, UNIT_LINE, text, len), 0);
+    Tsv t = tsv_read("tests/fixtures/toolkit_expected.tsv");
+    cr_assert_eq(t.nlines, c.n, "one expected row per scored token");
+    int32_t ctx[2] = {TOK_BOS, TOK_BOS};
+    int row = 0;
+    for (long long s = 0; s < c.nseq; s++) {
+        ctx[0] = ctx[1] = TOK_BOS;
+        for (long long k = c.start[s]; k < c.start[s + 1]; k++, row++) {
+            char *f[4];
+            fields(t.line[row], f, 4);
+            double want = strtod(f[2], NULL);
+            double got = ngram_logprob(&m, ctx, c.ids[k]) / M_LN10;
+            cr_assert(fabs(got - want) < 1e-9, "sentence %s, '%s': log10 P = %.10f, expected %.10f",
+                      f[0], f[1], got, want);
+            ctx[0] = ctx[1];
+            ctx[1] = c.ids[k];
+        }
+    }
+    LabLoss l;
+    ngram_eval(&m, &c, &l);
+    cr_assert_eq(l.tokens, c.n);
+    tsv_free(&t);
+    corpus_free(&c);
+    free(text);
+    free(test);
+    tok_free(&tok);
+    ngram_model_free(&m);
+    free(arpa);
+}
+
+Test(fixtures, malformed_arpa_files_fail_with_a_message)
+{
+    const char *bad[] = {"truncated", "missing_data", "count_mismatch", "bad_number", "no_end",
+                         "wrong_order", "empty", "binary", "huge_count"};
+    cr_redirect_stderr();
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char rel[96];
+        snprintf(rel, sizeof rel, "tests/fixtures/bad_arpa/%s.arpa", bad[i]);
+        char *path = test_path(rel);
+        NgramModel m;
+        cr_assert_eq(ngram_arpa_read(&m, path, UNIT_LINE), -1, "%s was accepted", bad[i]);
+        free(path);
+    }
+    char *good = test_path("tests/fixtures/tiny.arpa");
+    NgramModel m;
+    cr_assert_eq(ngram_arpa_read(&m, good, UNIT_LINE), 0, "the valid original reads");
+    ngram_model_free(&m);
+    free(good);
+}

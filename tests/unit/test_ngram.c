@@ -1,0 +1,401 @@
+// test_ngram.c: counts, smoothing, scoring, sampling, checked by hand computation.
+//
+// The training text of most tests is three lines of words (tokenizer \S+):
+//   a b / a c / b
+// Vocabulary: b (2), a (2), c (1), and </s> (3); V = 3 types + </s> + <unk> = 5.
+// Bigram counts with one <s> of padding:
+//   <s> a: 2   <s> b: 1   a b: 1   a c: 1   b </s>: 2   c </s>: 1
+#include "tests/helpers.h"
+
+#include "ngram/ngram.h"
+
+static const char *TRAIN = "a b\na c\nb\n";
+
+typedef struct {
+    Vocab v;
+    Corpus c;
+    NgramCounts nc;
+    NgramModel m;
+    Tokenizer t;
+} Fix;
+
+static void fix_build(Fix *f, const char *text, TokKind kind, TokUnit unit, int order,
+                      NgramParams p)
+{
+    memset(f, 0, sizeof *f);
+    cr_assert_eq(tok_init(&f->t, kind, "\\S+", 0), 0);
+    vocab_init(&f->v);
+    cr_assert_eq(corpus_build(&f->c, &f->v, &f->t, unit, text, strlen(text), 1), 0);
+    ngram_count(&f->nc, &f->c, f->v.n, order, unit);
+    cr_assert_eq(ngram_model_build(&f->m, &f->nc, &f->v, order, &p), 0);
+}
+
+static void fix_free(Fix *f)
+{
+    ngram_model_free(&f->m);
+    ngram_counts_free(&f->nc);
+    corpus_free(&f->c);
+    vocab_free(&f->v);
+    tok_free(&f->t);
+}
+
+static int32_t id(const Fix *f, const char *s)
+{
+    if (strcmp(s, "<s>") == 0) {
+        return TOK_BOS;
+    }
+    if (strcmp(s, "</s>") == 0) {
+        return TOK_EOS;
+    }
+    if (strcmp(s, "<unk>") == 0) {
+        return TOK_UNK;
+    }
+    int32_t i = vocab_find(&f->m.vocab, s, strlen(s));
+    cr_assert(i >= 0, "token '%s' not in the vocabulary", s);
+    return i;
+}
+
+// P(w | h) for a bigram model
+static double p2(const Fix *f, const char *h, const char *w)
+{
+    int32_t ctx = id(f, h);
+    return exp(ngram_logprob(&f->m, &ctx, id(f, w)));
+}
+
+static NgramParams params(Smoothing s)
+{
+    NgramParams p = {.smoothing = s, .k = 1.0};
+    for (int k = 0; k <= NGRAM_MAX_ORDER; k++) {
+        p.eps[k] = 1.0;
+    }
+    return p;
+}
+
+Test(ngram, bigram_counts_by_hand)
+{
+    Fix f;
+    fix_build(&f, TRAIN, TOK_WORD, UNIT_LINE, 2, params(SMOOTH_MLE));
+    const NgramLevel *L2 = &f.nc.lev[2];
+    struct {
+        const char *h, *w;
+        uint32_t c;
+    } want[] = {{"<s>", "a", 2}, {"<s>", "b", 1}, {"a", "b", 1},
+                {"a", "c", 1},   {"b", "</s>", 2}, {"c", "</s>", 1}};
+    uint64_t total = 0;
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        uint32_t h = ngram_level_find(&f.nc.lev[1], 0, id(&f, want[i].h));
+        uint32_t s = ngram_level_find(L2, h, id(&f, want[i].w));
+        cr_assert_neq(s, NGRAM_NONE, "bigram %s %s missing", want[i].h, want[i].w);
+        cr_assert_eq(L2->val[NGRAM_COUNT][s], want[i].c, "c(%s %s)", want[i].h, want[i].w);
+        total += want[i].c;
+    }
+    cr_assert_eq(total, (uint64_t)f.c.n, "every predicted token ends exactly one bigram");
+    fix_free(&f);
+}
+
+Test(ngram, kneser_ney_adjusted_counts_are_distinct_left_neighbours)
+{
+    // unigram a(w) = number of distinct tokens before w: b follows <s> and a -> 2;
+    // </s> follows b and c -> 2; a follows <s> only -> 1; c follows a -> 1
+    Fix f;
+    fix_build(&f, TRAIN, TOK_WORD, UNIT_LINE, 2, params(SMOOTH_MLE));
+    const NgramLevel *L1 = &f.nc.lev[1];
+    const char *w[] = {"b", "</s>", "a", "c"};
+    uint32_t want[] = {2, 2, 1, 1};
+    for (int i = 0; i < 4; i++) {
+        uint32_t s = ngram_level_find(L1, 0, id(&f, w[i]));
+        cr_assert_eq(L1->val[NGRAM_ADJ][s], want[i], "a(%s) = %u, expected %u", w[i],
+                     L1->val[NGRAM_ADJ][s], want[i]);
+    }
+    fix_free(&f);
+}
+
+Test(ngram, laplace_is_count_plus_one_over_context_plus_v)
+{
+    Fix f;
+    fix_build(&f, TRAIN, TOK_WORD, UNIT_LINE, 2, params(SMOOTH_LAPLACE));
+    cr_assert_eq(ngram_vocab_size(&f.m), 5);
+    cr_assert(test_rel_eq(p2(&f, "a", "b"), 2.0 / 7, 1e-12), "(1+1)/(2+5)");
+    cr_assert(test_rel_eq(p2(&f, "<s>", "a"), 3.0 / 8, 1e-12), "(2+1)/(3+5)");
+    cr_assert(test_rel_eq(p2(&f, "b", "</s>"), 3.0 / 7, 1e-12), "(2+1)/(2+5)");
+    cr_assert(test_rel_eq(p2(&f, "c", "a"), 1.0 / 6, 1e-12), "(0+1)/(1+5)");
+    cr_assert(test_rel_eq(p2(&f, "<unk>", "a"), 1.0 / 5, 1e-12), "unseen context: 1/V");
+    fix_free(&f);
+}
+
+Test(ngram, addk_uses_k_in_numerator_and_kv_in_denominator)
+{
+    NgramParams p = params(SMOOTH_ADDK);
+    p.k = 0.5;
+    Fix f;
+    fix_build(&f, TRAIN, TOK_WORD, UNIT_LINE, 2, p);
+    cr_assert(test_rel_eq(p2(&f, "a", "b"), 1.5 / 4.5, 1e-12), "(1+.5)/(2+2.5)");
+    cr_assert(test_rel_eq(p2(&f, "a", "a"), 0.5 / 4.5, 1e-12));
+    fix_free(&f);
+}
+
+Test(ngram, mle_is_relative_frequency_and_zero_for_unseen)
+{
+    Fix f;
+    fix_build(&f, TRAIN, TOK_WORD, UNIT_LINE, 2, params(SMOOTH_MLE));
+    cr_assert(test_rel_eq(p2(&f, "a", "b"), 0.5, 1e-12));
+    cr_assert(test_rel_eq(p2(&f, "<s>", "a"), 2.0 / 3, 1e-12));
+    cr_assert_eq(p2(&f, "a", "a"), 0.0);
+    fix_free(&f);
+}
+
+Test(ngram, interpolation_mixes_orders_with_eps)
+{
+    // eps = 1: p1(w) = (c(w) + 1/V) / (n + 1), n = 8 tokens; p2(w|h) = (c(h,w) + p1(w))/(c(h)+1)
+    Fix f;
+    fix_build(&f, TRAIN, TOK_WORD, UNIT_LINE, 2, params(SMOOTH_INTERP));
+    double p1b = (2 + 0.2) / 9, p1a = (2 + 0.2) / 9, p1unk = 0.2 / 9;
+    cr_assert(test_rel_eq(p2(&f, "a", "b"), (1 + p1b) / 3, 1e-12));
+    cr_assert(test_rel_eq(p2(&f, "a", "a"), (0 + p1a) / 3, 1e-12));
+    cr_assert(test_rel_eq(p2(&f, "b", "<unk>"), p1unk / 3, 1e-12));
+    cr_assert(test_rel_eq(p2(&f, "<unk>", "b"), p1b, 1e-12), "unseen context: the unigram");
+    fix_free(&f);
+}
+
+Test(ngram, kn_discounts_follow_chen_and_goodman)
+{
+    // t = 10, 5, 3, 2: Y = 10/20 = 0.5; D1 = 1 - 2(0.5)(5/10) = 0.5;
+    // D2 = 2 - 3(0.5)(3/5) = 1.1; D3+ = 3 - 4(0.5)(2/3) = 5/3
+    uint64_t t[4] = {10, 5, 3, 2};
+    double D[3];
+    cr_assert_eq(ngram_kn_discounts(t, D), 0);
+    cr_assert(test_rel_eq(D[0], 0.5, 1e-12));
+    cr_assert(test_rel_eq(D[1], 1.1, 1e-12));
+    cr_assert(test_rel_eq(D[2], 5.0 / 3, 1e-12));
+}
+
+Test(ngram, kn_falls_back_to_fixed_discounts_when_counts_are_too_few)
+{
+    uint64_t t[4] = {10, 5, 0, 2};
+    double D[3];
+    cr_assert_eq(ngram_kn_discounts(t, D), -1);
+    cr_assert_eq(D[0], 0.5);
+    cr_assert_eq(D[1], 1.0);
+    cr_assert_eq(D[2], 1.5);
+    // a tiny corpus: every order falls back, and the model still sums to one
+    Fix f;
+    fix_build(&f, TRAIN, TOK_WORD, UNIT_LINE, 3, params(SMOOTH_KN));
+    for (int k = 1; k <= 3; k++) {
+        cr_assert_eq(f.m.params.discount_fallback[k], 1);
+    }
+    fix_free(&f);
+}
+
+Test(ngram, kn_bigram_by_hand)
+{
+    // order 2, fixed discounts 0.5/1/1.5 (too few counts). Unigram level uses adjusted counts
+    // a: b 2, </s> 2, a 1, c 1, <unk> 0; S = 6; D(1) = .5, D(2) = 1:
+    //   leftover gamma0 = (1 + 1 + .5 + .5)/6 = .5, so p1(b) = (2-1)/6 + .5/5 = 1/6 + .1
+    // bigram context a: a(a,b) = 1, a(a,c) = 1 (raw counts at the top order), S = 2,
+    //   gamma(a) = (.5 + .5)/2 = .5;  P(b|a) = (1-.5)/2 + .5 p1(b)
+    Fix f;
+    fix_build(&f, TRAIN, TOK_WORD, UNIT_LINE, 2, params(SMOOTH_KN));
+    double p1b = 1.0 / 6 + 0.1, p1a = 0.5 / 6 + 0.1;
+    cr_assert(test_rel_eq(p2(&f, "a", "b"), 0.25 + 0.5 * p1b, 1e-12));
+    cr_assert(test_rel_eq(p2(&f, "a", "a"), 0.5 * p1a, 1e-12));
+    cr_assert(test_rel_eq(p2(&f, "<unk>", "b"), p1b, 1e-12));
+    fix_free(&f);
+}
+
+// Sums P(w | context) over the predictable vocabulary.
+static double row_sum(const NgramModel *m, const int32_t *ctx)
+{
+    double *probs = lab_malloc((size_t)m->vocab.n * sizeof *probs);
+    ngram_distribution(m, ctx, probs);
+    double s = 0;
+    for (int32_t w = 0; w < m->vocab.n; w++) {
+        s += probs[w];
+    }
+    free(probs);
+    return s;
+}
+
+Test(ngram, every_smoothing_sums_to_one_for_seen_and_unseen_contexts, .timeout = 60)
+{
+    char *path = test_path("datasets/names/valid.txt");
+    char *text;
+    size_t len;
+    cr_assert_eq(text_read(path, UTF8_STRICT, &text, &len), 0);
+    for (int sm = SMOOTH_MLE; sm <= SMOOTH_KN; sm++) {
+        for (int order = 1; order <= 4; order++) {
+            NgramParams p = params((Smoothing)sm);
+            p.k = 0.3;
+            Fix f;
+            memset(&f, 0, sizeof f);
+            tok_init(&f.t, TOK_CHAR, NULL, 0);
+            vocab_init(&f.v);
+            corpus_build(&f.c, &f.v, &f.t, UNIT_LINE, text, len, 1);
+            ngram_count(&f.nc, &f.c, f.v.n, order, UNIT_LINE);
+            cr_assert_eq(ngram_model_build(&f.m, &f.nc, &f.v, order, &p), 0);
+            // seen contexts: those of the first 200 tokens; unseen: <unk> everywhere
+            int32_t ctx[NGRAM_MAX_ORDER];
+            for (int j = 0; j < order - 1; j++) {
+                ctx[j] = TOK_BOS;
+            }
+            for (int i = 0; i < 200; i++) {
+                double s = row_sum(&f.m, ctx);
+                cr_assert(fabs(s - 1) < 1e-9, "%s order %d: a seen context sums to %.15f",
+                          lab_choice_name(NGRAM_SMOOTHING_CHOICES, sm), order, s);
+                if (order > 1 && f.c.ids[i] == TOK_EOS) {
+                    for (int j = 0; j < order - 1; j++) {
+                        ctx[j] = TOK_BOS; // a new line starts from <s> again
+                    }
+                } else if (order > 1) {
+                    memmove(ctx, ctx + 1, (size_t)(order - 2) * sizeof *ctx);
+                    ctx[order - 2] = f.c.ids[i];
+                }
+            }
+            if (sm != SMOOTH_MLE && order > 1) {
+                for (int j = 0; j < order - 1; j++) {
+                    ctx[j] = TOK_UNK;
+                }
+                double s = row_sum(&f.m, ctx);
+                cr_assert(fabs(s - 1) < 1e-9, "%s order %d: an unseen context sums to %.15f",
+                          lab_choice_name(NGRAM_SMOOTHING_CHOICES, sm), order, s);
+            }
+            fix_free(&f);
+        }
+    }
+    free(text);
+    free(path);
+}
+
+Test(ngram, uniform_model_has_perplexity_v)
+{
+    // a unigram MLE model of a text where three types occur equally often is uniform over
+    // them: perplexity 3 on any text of those types
+    Fix f;
+    fix_build(&f, "x y z z y x\n", TOK_WORD, UNIT_STREAM, 1, params(SMOOTH_MLE));
+    Corpus c;
+    cr_assert_eq(corpus_encode(&c, &f.m.vocab, &f.t, UNIT_STREAM, "z x x y", 7), 0);
+    LabLoss l;
+    ngram_eval(&f.m, &c, &l);
+    cr_assert(test_rel_eq(lab_ppl(lab_loss_mean(&l)), 3.0, 1e-12), "ppl %.15f",
+              lab_ppl(lab_loss_mean(&l)));
+    corpus_free(&c);
+    fix_free(&f);
+    // Laplace on an unseen context gives every token 1/V
+    fix_build(&f, TRAIN, TOK_WORD, UNIT_LINE, 2, params(SMOOTH_LAPLACE));
+    int32_t ctx = TOK_UNK;
+    for (int32_t w = TOK_EOS; w < f.m.vocab.n; w++) {
+        cr_assert(test_rel_eq(exp(ngram_logprob(&f.m, &ctx, w)), 1.0 / 5, 1e-12));
+    }
+    fix_free(&f);
+}
+
+Test(ngram, perfect_model_has_perplexity_one)
+{
+    Fix f;
+    fix_build(&f, "a b\na b\n", TOK_WORD, UNIT_LINE, 3, params(SMOOTH_MLE));
+    Corpus c;
+    cr_assert_eq(corpus_encode(&c, &f.m.vocab, &f.t, UNIT_LINE, "a b\n", 4), 0);
+    LabLoss l;
+    ngram_eval(&f.m, &c, &l);
+    cr_assert_eq(l.tokens, 3);
+    cr_assert(fabs(lab_ppl(lab_loss_mean(&l)) - 1.0) < 1e-12);
+    corpus_free(&c);
+    fix_free(&f);
+}
+
+Test(ngram, eval_sums_the_hand_computed_laplace_log_probabilities)
+{
+    Fix f;
+    fix_build(&f, TRAIN, TOK_WORD, UNIT_LINE, 2, params(SMOOTH_LAPLACE));
+    Corpus c;
+    cr_assert_eq(corpus_encode(&c, &f.m.vocab, &f.t, UNIT_LINE, "a b\n", 4), 0);
+    LabLoss l;
+    ngram_eval(&f.m, &c, &l);
+    double nats = -(log(3.0 / 8) + log(2.0 / 7) + log(3.0 / 7));
+    cr_assert_eq(l.tokens, 3);
+    cr_assert(test_rel_eq(l.nats, nats, 1e-12));
+    cr_assert_eq(l.words, 2);
+    corpus_free(&c);
+    fix_free(&f);
+}
+
+Test(ngram, arpa_round_trip_keeps_every_probability)
+{
+    char *dir = test_tmpdir();
+    char *path = lab_path_join(dir, "m.arpa");
+    for (int sm = SMOOTH_MLE; sm <= SMOOTH_KN; sm++) {
+        Fix f;
+        fix_build(&f, "a b c\na c\nb b a c\n \\x y\n", TOK_WORD, UNIT_LINE, 3,
+                  params((Smoothing)sm));
+        cr_assert_eq(ngram_arpa_write(&f.m, path), 0);
+        NgramModel r;
+        cr_assert_eq(ngram_arpa_read(&r, path, UNIT_LINE), 0);
+        cr_assert_eq(r.order, 3);
+        cr_assert_eq(r.vocab.n, f.m.vocab.n);
+        // every context of the training text and an unseen one, every token
+        const char *ctxs[][2] = {{"<s>", "<s>"}, {"<s>", "a"}, {"a", "b"}, {"b", "b"},
+                                 {"c", "a"},     {"<unk>", "<unk>"}, {"\\x", "y"}};
+        for (size_t i = 0; i < sizeof ctxs / sizeof *ctxs; i++) {
+            int32_t c1[2] = {id(&f, ctxs[i][0]), id(&f, ctxs[i][1])};
+            int32_t c2[2];
+            for (int j = 0; j < 2; j++) {
+                const char *s = ctxs[i][j];
+                c2[j] = c1[j] < TOK_FIRST ? c1[j] : vocab_find(&r.vocab, s, strlen(s));
+                cr_assert(c2[j] >= 0);
+            }
+            for (int32_t w = TOK_EOS; w < f.m.vocab.n; w++) {
+                int32_t w2 = w < TOK_FIRST ? w
+                                           : vocab_find(&r.vocab, f.m.vocab.str[w],
+                                                        f.m.vocab.len[w]);
+                double a = ngram_logprob(&f.m, c1, w), b = ngram_logprob(&r, c2, w2);
+                cr_assert((isinf(a) && isinf(b)) || fabs(a - b) < 1e-10,
+                          "%s: ln P differs after the round trip: %.12f vs %.12f",
+                          lab_choice_name(NGRAM_SMOOTHING_CHOICES, sm), a, b);
+            }
+        }
+        ngram_model_free(&r);
+        fix_free(&f);
+    }
+    free(path);
+    free(dir);
+}
+
+Test(ngram, sampling_is_reproducible_and_top_k_one_is_greedy)
+{
+    Fix f;
+    fix_build(&f, "a b\na b\na c\n", TOK_WORD, UNIT_LINE, 2, params(SMOOTH_LAPLACE));
+    int32_t V = f.m.vocab.n;
+    double *probs = lab_malloc((size_t)V * sizeof *probs);
+    int32_t *buf = lab_malloc((size_t)V * sizeof *buf);
+    int32_t ctx = id(&f, "a");
+    NgramSampling s = {.temperature = 1.0, .top_k = 0, .top_p = 1.0};
+    LabRng r1, r2;
+    lab_rng_seed(&r1, 5);
+    lab_rng_seed(&r2, 5);
+    for (int i = 0; i < 50; i++) {
+        cr_assert_eq(ngram_sample_next(&f.m, &ctx, &s, &r1, probs, buf),
+                     ngram_sample_next(&f.m, &ctx, &s, &r2, probs, buf));
+    }
+    // the most likely token after a is b (2 of 3)
+    NgramSampling greedy = {.temperature = 1.0, .top_k = 1, .top_p = 1.0};
+    NgramSampling nucleus = {.temperature = 1.0, .top_k = 0, .top_p = 0.01};
+    NgramSampling cold = {.temperature = 0.01, .top_k = 0, .top_p = 1.0};
+    for (int i = 0; i < 50; i++) {
+        cr_assert_eq(ngram_sample_next(&f.m, &ctx, &greedy, &r1, probs, buf), id(&f, "b"));
+        cr_assert_eq(ngram_sample_next(&f.m, &ctx, &nucleus, &r1, probs, buf), id(&f, "b"));
+        cr_assert_eq(ngram_sample_next(&f.m, &ctx, &cold, &r1, probs, buf), id(&f, "b"));
+    }
+    // never <unk>, and the frequencies follow the model
+    int hits[16] = {0};
+    for (int i = 0; i < 20000; i++) {
+        int32_t w = ngram_sample_next(&f.m, &ctx, &s, &r1, probs, buf);
+        cr_assert_neq(w, TOK_UNK);
+        hits[w]++;
+    }
+    // P(b|a) = 3/8 under Laplace (c = 2, c(a) = 3, V = 5); without <unk>: (3/8)/(1 - 1/8)
+    double want = (3.0 / 8) / (7.0 / 8);
+    cr_assert(fabs(hits[id(&f, "b")] / 20000.0 - want) < 0.015, "b drawn %d times",
+              hits[id(&f, "b")]);
+    free(probs);
+    free(buf);
+    fix_free(&f);
+}
