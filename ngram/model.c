@@ -30,6 +30,25 @@ double ngram_addk_prob(double c_hw, double c_h, double k, double V)
     return (c_hw + k) / (c_h + k * V);
 }
 
+double ngram_interp_prob(double c_hw, double c_h, double eps, double p_lower)
+{
+    return (c_hw + eps * p_lower) / (c_h + eps);
+}
+
+static double kn_discount(const double D[3], double a)
+{
+    return a <= 0 ? 0.0 : D[(a >= 3 ? 3 : (int)a) - 1];
+}
+
+double ngram_kn_prob(double a, double S, const double D[3], const double n[3], double p_lower)
+{
+    if (!(S > 0)) {
+        return p_lower;
+    }
+    double gamma = (D[0] * n[0] + D[1] * n[1] + D[2] * n[2]) / S;
+    return fmax(a - kn_discount(D, a), 0.0) / S + gamma * p_lower;
+}
+
 int ngram_kn_discounts(const uint64_t t[4], double D[3])
 {
     static const double fallback[3] = {0.5, 1.0, 1.5};
@@ -68,11 +87,6 @@ static inline uint32_t parent_of(uint64_t key)
 static inline int32_t token_of(uint64_t key)
 {
     return (int32_t)(uint32_t)key;
-}
-
-static double kn_discount(const double D[3], uint32_t a)
-{
-    return a == 0 ? 0.0 : D[(a >= 3 ? 3 : a) - 1];
 }
 
 // the count that smoothing uses for an order-k node of an order-N model
@@ -188,16 +202,18 @@ int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, 
         }
         const double *D = p->discount[k];
         CtxStats st = {0};
-        double total = 0, gamma0 = 0; // order 1: sum of (adjusted) counts, KN's leftover mass
+        double total = 0;             // order 1: the sum of the (adjusted) counts
+        double n_uni[3] = {0, 0, 0};  // order 1: unigrams with a == 1, == 2, >= 3
         if (k == 1) {
             for (uint32_t s = 0; s < L->cap; s++) {
                 if (L->keys[s] != NGRAM_EMPTY && is_predictable(token_of(L->keys[s]), m->unit)) {
                     uint32_t a = used_count(L, s, 1, order, sm);
                     total += a;
-                    gamma0 += kn_discount(D, a);
+                    if (a > 0) {
+                        n_uni[(a >= 3 ? 3 : a) - 1]++;
+                    }
                 }
             }
-            gamma0 = total > 0 ? gamma0 / total : 1.0;
         } else {
             stats_compute(&st, nc, k, order, sm);
         }
@@ -227,18 +243,15 @@ int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, 
                 break;
             case SMOOTH_INTERP:
                 // k == 1: (c(w) + e/V) / (n + e), the same formula with lower = 1/V
-                prob = (c + eps * lower) / (ch + eps);
+                prob = ngram_interp_prob(c, ch, eps, lower);
                 break;
             case SMOOTH_KN: {
-                uint32_t a = used_count(L, s, k, order, sm);
-                double S = k > 1 ? st.asum[h] : total;
-                if (S > 0) {
-                    double gamma = k > 1 ? (D[0] * st.nj[0][h] + D[1] * st.nj[1][h] +
-                                            D[2] * st.nj[2][h]) / S
-                                         : gamma0;
-                    prob = fmax(a - kn_discount(D, a), 0.0) / S + gamma * lower;
+                double a = used_count(L, s, k, order, sm);
+                if (k == 1) {
+                    prob = ngram_kn_prob(a, total, D, n_uni, lower); // lower = 1/V
                 } else {
-                    prob = lower;
+                    double n[3] = {st.nj[0][h], st.nj[1][h], st.nj[2][h]};
+                    prob = ngram_kn_prob(a, st.asum[h], D, n, lower);
                 }
                 break;
             }

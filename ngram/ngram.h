@@ -79,8 +79,16 @@ typedef struct {
 // D holds the fixed fallback 0.5, 1.0, 1.5.
 int ngram_kn_discounts(const uint64_t t[4], double D[3]);
 
+// The probability formulas, one call per estimate (the model builder uses exactly these).
 // Laplace (add-one) and add-k: (c(h,w) + k) / (c(h) + k V).
 double ngram_addk_prob(double c_hw, double c_h, double k, double V);
+// Interpolation: (c(h,w) + eps p_lower) / (c(h) + eps); at order 1 p_lower is 1/V.
+double ngram_interp_prob(double c_hw, double c_h, double eps, double p_lower);
+// Interpolated Kneser-Ney: max(a - D(a), 0)/S + gamma p_lower with D(a) = 0, D1, D2, D3+ for
+// a = 0, 1, 2, >= 3 and gamma = (D1 n1 + D2 n2 + D3 n3+)/S, where n1, n2, n3+ count the
+// continuations of the context with a == 1, == 2, >= 3. S == 0 (an unseen context) gives
+// p_lower.
+double ngram_kn_prob(double a, double S, const double D[3], const double n[3], double p_lower);
 
 // --- models -------------------------------------------------------------------------------
 typedef struct {
