@@ -99,11 +99,57 @@ int ngram_zipf_chart(const NgramCounts *nc, const char *dir, PlotOutput out)
 
 // --- train ----------------------------------------------------------------------------------
 
+// bytes held by the tables of orders 1..n (keys plus per-slot arrays of elem bytes each)
+static double table_bytes(const NgramLevel *lev, int n, double elem)
+{
+    double b = 0;
+    for (int k = 1; k <= n; k++) {
+        b += (double)lev[k].cap * (sizeof(uint64_t) + elem);
+    }
+    return b;
+}
+
+static void report_json(const NgramCounts *nc, const NgramModel *m, const Corpus *c,
+                        const LabLoss *train, const LabLoss *valid, const char *path,
+                        const char *dataset, double t_tok, double t_count, double t_smooth)
+{
+    LabJson j;
+    lab_json_begin(&j, stdout);
+    lab_json_str(&j, "family", "ngram");
+    lab_json_str(&j, "train", path);
+    lab_json_str(&j, "dataset", dataset);
+    lab_json_int(&j, "order", m->order);
+    lab_json_str(&j, "smoothing", lab_choice_name(NGRAM_SMOOTHING_CHOICES, m->params.smoothing));
+    lab_json_int(&j, "tokens", c->n);
+    lab_json_int(&j, "vocab", ngram_vocab_size(m));
+    long long stored = 0;
+    for (int k = 1; k <= m->order; k++) {
+        char key[16];
+        snprintf(key, sizeof key, "ngrams_%d", k);
+        lab_json_int(&j, key, m->lev[k].n);
+        stored += m->lev[k].n;
+    }
+    lab_json_int(&j, "ngrams", stored);
+    // counting keeps a key and three 32-bit values per slot; the model a key and two doubles
+    double count_bytes = table_bytes(nc->lev, m->order, 3 * sizeof(uint32_t));
+    double model_bytes = table_bytes(m->lev, m->order, 2 * sizeof(double));
+    lab_json_num(&j, "count_bytes_per_ngram", count_bytes / (double)stored);
+    lab_json_num(&j, "model_bytes_per_ngram", model_bytes / (double)stored);
+    lab_json_num(&j, "seconds_tokenize", t_tok);
+    lab_json_num(&j, "seconds_count", t_count);
+    lab_json_num(&j, "seconds_smooth", t_smooth);
+    lab_json_num(&j, "count_tokens_per_s", (double)c->n / t_count);
+    lab_json_num(&j, "train_loss", lab_loss_mean(train));
+    lab_json_num(&j, "valid_loss", valid ? lab_loss_mean(valid) : NAN);
+    lab_json_num(&j, "valid_ppl", valid ? lab_ppl(lab_loss_mean(valid)) : NAN);
+    lab_json_end(&j);
+}
+
 int ngram_cmd_train(int argc, char **argv)
 {
     const char *dataset = NULL, *train = NULL, *out = NULL, *eps_s = "1";
     long order = 3, seed = 1337, samples = 20;
-    int smoothing = SMOOTH_KN, plot = PLOT_PNG, quiet = 0;
+    int smoothing = SMOOTH_KN, plot = PLOT_PNG, quiet = 0, json = 0;
     double k = 0.1;
     TextOpts text = TEXT_OPTS_DEFAULT;
     const LabOpt opts[] = {
@@ -126,6 +172,8 @@ int ngram_cmd_train(int argc, char **argv)
         {"samples", LAB_OPT_INT, &samples, "N", "sequences to sample into samples.txt", 0, 0, 1e6},
         {"seed", LAB_OPT_INT, &seed, "S", "random seed of the samples", 0, 0, 0},
         {"quiet", LAB_OPT_FLAG, &quiet, NULL, "print only the result lines", 0, 0, 0},
+        {"json", LAB_OPT_FLAG, &json, NULL,
+         "print one JSON object: sizes, memory, timings, losses", 0, 0, 0},
         {0},
     };
     const LabCommand cmd = {
@@ -266,36 +314,42 @@ int ngram_cmd_train(int argc, char **argv)
     }
 
     // report
-    printf("trained %ld-gram %s on '%s': %lld tokens in %lld sequences, vocabulary %d\n", order,
-           sm_name, train_path, corpus.n, corpus.nseq, ngram_vocab_size(&model));
-    printf("  n-grams stored:");
-    for (int j = 1; j <= order; j++) {
-        printf(" %d=%u", j, model.lev[j].n);
-    }
-    printf("\n");
-    if (smoothing == SMOOTH_KN) {
+    if (json) {
+        report_json(&counts, &model, &corpus, &train_loss, have_valid ? &valid_loss : NULL,
+                    train_path, dataset, t1 - t0, t2 - t1, t3 - t2);
+    } else {
+        printf("trained %ld-gram %s on '%s': %lld tokens in %lld sequences, vocabulary %d\n", order,
+               sm_name, train_path, corpus.n, corpus.nseq, ngram_vocab_size(&model));
+        printf("  n-grams stored:");
         for (int j = 1; j <= order; j++) {
-            printf("  order %d discounts D1 %.4f  D2 %.4f  D3+ %.4f%s\n", j,
-                   model.params.discount[j][0], model.params.discount[j][1],
-                   model.params.discount[j][2],
-                   model.params.discount_fallback[j]
-                       ? "  (fixed: too few counts to estimate them)"
-                       : "");
+            printf(" %d=%u", j, model.lev[j].n);
         }
-    }
-    printf("  train  loss %.4f nats/token  ppl %.4f\n", lab_loss_mean(&train_loss),
-           lab_ppl(lab_loss_mean(&train_loss)));
-    if (have_valid) {
-        printf("  valid  loss %.4f nats/token  ppl %.4f%s\n", vl, lab_ppl(vl),
-               valid_loss.zero ? "  (some tokens have probability 0)" : "");
-        if (valid_loss.zero) {
-            printf("         %lld of %lld valid tokens have probability zero under mle\n",
-                   valid_loss.zero, valid_loss.tokens);
+        printf("\n");
+        if (smoothing == SMOOTH_KN) {
+            for (int j = 1; j <= order; j++) {
+                printf("  order %d discounts D1 %.4f  D2 %.4f  D3+ %.4f%s\n", j,
+                       model.params.discount[j][0], model.params.discount[j][1],
+                       model.params.discount[j][2],
+                       model.params.discount_fallback[j]
+                           ? "  (fixed: too few counts to estimate them)"
+                           : "");
+            }
         }
+        printf("  train  loss %.4f nats/token  ppl %.4f\n", lab_loss_mean(&train_loss),
+               lab_ppl(lab_loss_mean(&train_loss)));
+        if (have_valid) {
+            printf("  valid  loss %.4f nats/token  ppl %.4f%s\n", vl, lab_ppl(vl),
+                   valid_loss.zero ? "  (some tokens have probability 0)" : "");
+            if (valid_loss.zero) {
+                printf("         %lld of %lld valid tokens have probability zero under mle\n",
+                       valid_loss.zero, valid_loss.tokens);
+            }
+        }
+        printf("  tokenize %.2fs, count %.2fs, smooth %.2fs\n", t1 - t0, t2 - t1, t3 - t2);
+        printf("wrote %s/ (model.arpa vocab.txt config log.tsv samples.txt zipf)\n", run_dir);
     }
-    printf("  tokenize %.2fs, count %.2fs, smooth %.2fs\n", t1 - t0, t2 - t1, t3 - t2);
-    printf("wrote %s/ (model.arpa vocab.txt config log.tsv samples.txt zipf)\n", run_dir);
-    if (smoothing == SMOOTH_KN) {
+    if (smoothing == SMOOTH_KN && (json || quiet)) {
+        // the human report above already says so on stdout
         for (int j = 1; j <= order; j++) {
             if (model.params.discount_fallback[j]) {
                 lab_note("order %d: too few n-grams seen once..four times to estimate Kneser-Ney "
