@@ -62,7 +62,7 @@ static int cmd_tokenize(int argc, char **argv)
     if (!!file == !!dataset) {
         lab_usage_die(&cmd, "give exactly one of --file FILE and --dataset NAME");
     }
-    char *path = file ? lab_strdup(file) : dataset_path(dataset, split);
+    char *path = file ? lab_strdup(file) : dataset_resolve(&cmd, dataset, split);
     Tokenizer tok;
     if (text_tokenizer(&tok, &text) != 0) {
         exit(2);

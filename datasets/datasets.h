@@ -38,6 +38,10 @@ long long text_count_words(const char *s, size_t n);
 // caller's when the file does not exist.
 char *dataset_path(const char *name, const char *split);
 
+// dataset_path for a command-line argument: an unknown dataset or a missing split is a usage
+// error of cmd (exit 2, naming the shipped datasets).
+char *dataset_resolve(const LabCommand *cmd, const char *name, const char *split);
+
 // --- tokenizers ---------------------------------------------------------------------------
 typedef enum { TOK_CHAR, TOK_WORD } TokKind;
 

@@ -228,3 +228,20 @@ char *dataset_path(const char *name, const char *split)
     free(root);
     return p;
 }
+
+char *dataset_resolve(const LabCommand *cmd, const char *name, const char *split)
+{
+    char *path = dataset_path(name, split);
+    if (access(path, F_OK) == 0) {
+        return path;
+    }
+    char *train = dataset_path(name, "train");
+    int known = access(train, F_OK) == 0;
+    free(train);
+    free(path);
+    if (!known) {
+        lab_usage_die(cmd, "no dataset '%s' (shipped: names, tinyshakespeare, timemachine, "
+                      "tangpoems)", name);
+    }
+    lab_usage_die(cmd, "dataset '%s' has no %s split", name, split);
+}

@@ -112,8 +112,13 @@ void lab_usage_die(const LabCommand *cmd, const char *fmt, ...)
     fputs("lmlab: ", stderr);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nusage: %s\n  hint: '%.*s --help' lists every option\n", cmd->usage,
-            (int)strcspn(cmd->usage, "[<"), cmd->usage);
+    // the command's name: the usage line up to its first argument
+    int n = (int)strcspn(cmd->usage, "[<(");
+    while (n > 0 && cmd->usage[n - 1] == ' ') {
+        n--;
+    }
+    fprintf(stderr, "\nusage: %s\n  hint: '%.*s --help' lists every option\n", cmd->usage, n,
+            cmd->usage);
     exit(2);
 }
 

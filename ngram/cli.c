@@ -214,7 +214,7 @@ int ngram_cmd_sweep(int argc, char **argv)
 {
     const char *dataset = NULL, *orders_s = "1-6", *smooth_s = "laplace,addk,interp,kn";
     const char *ks_s = "0.001,0.003,0.01,0.03,0.1,0.3,1";
-    const char *eps_s = "0.01,0.03,0.1,0.3,1,3,10";
+    const char *eps_s = "0.1,0.3,1,3,10,30,100";
     const char *out = NULL;
     int plot = PLOT_PNG, json = 0;
     TextOpts text = TEXT_OPTS_DEFAULT;
@@ -281,7 +281,7 @@ int ngram_cmd_sweep(int argc, char **argv)
     }
     char *run_dir = out ? lab_strdup(out) : lab_asprintf("runs/sweep-%s", dataset);
     char *train_path = ngram_resolve_data(&cmd, NULL, dataset, "train");
-    char *valid_path = dataset_path(dataset, "valid");
+    char *valid_path = dataset_resolve(&cmd, dataset, "valid");
     char *test_path = dataset_path(dataset, "test");
 
     Tokenizer tok;

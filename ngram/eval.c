@@ -160,7 +160,7 @@ int ngram_cmd_eval(int argc, char **argv)
             exit(1);
         }
     }
-    char *path = split ? dataset_path(dataset, split) : lab_strdup(data);
+    char *path = split ? ngram_resolve_data(&cmd, NULL, dataset, split) : lab_strdup(data);
     Corpus c;
     if (text_load_corpus(&c, &run.model.vocab, 0, &run.tok, &run.text, path) != 0) {
         exit(1);
@@ -171,6 +171,7 @@ int ngram_cmd_eval(int argc, char **argv)
     double t1 = lab_now();
     ngram_report(&loss, model_dir ? model_dir : arpa, path, dataset, split, json);
     if (!json && !lab_quiet) {
+        fflush(stdout);
         fprintf(stderr, "lmlab: scored %lld tokens in %.3fs (%.1fM tokens/s)\n", loss.tokens,
                 t1 - t0, (double)loss.tokens / fmax(t1 - t0, 1e-9) / 1e6);
     }

@@ -26,7 +26,7 @@ char *ngram_resolve_data(const LabCommand *cmd, const char *file, const char *da
         lab_usage_die(cmd, "--dataset takes a name such as 'names', not a path (got '%s')",
                       dataset);
     }
-    return dataset_path(dataset, split);
+    return dataset_resolve(cmd, dataset, split);
 }
 
 int ngram_parse_eps(const char *s, double eps[NGRAM_MAX_ORDER + 1])
