@@ -14,8 +14,8 @@ SANITIZE ?= 0
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
-BASEFLAGS := -std=c11 -D_GNU_SOURCE -march=native -I. $(WARN) -MMD -MP
-LDLIBS  := -lpcre2-8 -lm
+BASEFLAGS := -std=c11 -D_GNU_SOURCE -march=native -fopenmp -I. $(WARN) -MMD -MP
+LDLIBS  := -lpcre2-8 -lm -fopenmp
 
 ifeq ($(SANITIZE),1)
 BUILD   := build/san

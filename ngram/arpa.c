@@ -212,7 +212,9 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
     for (int k = 1; k <= order; k++) {
         ngram_level_init(&m->lev[k], (uint32_t)(counts[k] * 2), 0);
         m->logp[k] = lab_malloc((size_t)m->lev[k].cap * sizeof *m->logp[k]);
-        m->logbow[k] = lab_calloc(m->lev[k].cap, sizeof *m->logbow[k]);
+        if (k < order) {
+            m->logbow[k] = lab_calloc(m->lev[k].cap, sizeof *m->logbow[k]);
+        }
     }
     for (int k = 1; k <= order; k++) {
         char want[32];
@@ -274,7 +276,9 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
                 goto fail;
             }
             m->logp[k][s] = from_log10(lp);
-            m->logbow[k][s] = from_log10(bow);
+            if (k < order) {
+                m->logbow[k][s] = from_log10(bow);
+            }
         }
     }
     while ((line = next_line(&r)) && line[0] == '\0') {
@@ -285,6 +289,7 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
         goto fail;
     }
     free(r.data);
+    ngram_model_link_suffixes(m);
     return 0;
 fail:
     free(r.data);

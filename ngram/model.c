@@ -196,7 +196,13 @@ int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, 
         memcpy(M->keys, L->keys, (size_t)L->cap * sizeof *L->keys);
         M->n = L->n;
         m->logp[k] = lab_malloc((size_t)L->cap * sizeof *m->logp[k]);
-        m->logbow[k] = lab_calloc(L->cap, sizeof *m->logbow[k]);
+        if (k >= 2) {
+            m->suffix[k] = lab_malloc((size_t)L->cap * sizeof *m->suffix[k]);
+            memcpy(m->suffix[k], L->val[NGRAM_SUFFIX], (size_t)L->cap * sizeof *m->suffix[k]);
+        }
+        if (k < order) {
+            m->logbow[k] = lab_calloc(L->cap, sizeof *m->logbow[k]); // contexts only
+        }
         if (sm == SMOOTH_KN) {
             kn_order_discounts(nc, k, order, p);
         }
@@ -303,6 +309,7 @@ void ngram_model_free(NgramModel *m)
         ngram_level_free(&m->lev[k]);
         free(m->logp[k]);
         free(m->logbow[k]);
+        free(m->suffix[k]);
     }
     vocab_free(&m->vocab);
     memset(m, 0, sizeof *m);
@@ -310,32 +317,68 @@ void ngram_model_free(NgramModel *m)
 
 // --- scoring ------------------------------------------------------------------------------
 
+void ngram_model_link_suffixes(NgramModel *m)
+{
+    for (int k = 2; k <= m->order; k++) {
+        const NgramLevel *L = &m->lev[k];
+        free(m->suffix[k]);
+        m->suffix[k] = lab_malloc((size_t)L->cap * sizeof *m->suffix[k]);
+        for (uint32_t s = 0; s < L->cap; s++) {
+            uint64_t key = L->keys[s];
+            if (key == NGRAM_EMPTY) {
+                m->suffix[k][s] = NGRAM_NONE;
+                continue;
+            }
+            // suffix(h w) = (suffix(h), w): one lookup per n-gram, orders upwards
+            uint32_t h = parent_of(key);
+            uint32_t sh = k == 2 ? 0 : m->suffix[k - 1][h];
+            m->suffix[k][s] = ngram_level_find(&m->lev[k - 1], sh, token_of(key));
+        }
+    }
+}
+
 // ln P(w | the context whose nodes are ctx[0..N-1]); ctx[j] is the node of the last j tokens
-// (ctx[0] the root), NGRAM_NONE where that context is not stored. Fills next[1..N-1] with
+// (ctx[0] the root), NGRAM_NONE where that context is not stored. Fills next[0..N-1] with
 // the context nodes after w.
+//
+// The search goes down from the longest stored context, so a well-fitting model finds most
+// tokens with one or two lookups; the shorter contexts after w are suffixes of the n-gram
+// found, reached through suffix links instead of lookups.
 static double score(const NgramModel *m, const uint32_t *ctx, int32_t w, uint32_t *next)
 {
     int N = m->order;
-    uint32_t found[NGRAM_MAX_ORDER + 1];
+    int longest = N - 1;
+    while (longest > 0 && ctx[longest] == NGRAM_NONE) {
+        longest--;
+    }
     int top = 0;
-    for (int k = 1; k <= N; k++) {
-        found[k] = ngram_level_find(&m->lev[k], ctx[k - 1], w);
-        if (found[k] != NGRAM_NONE) {
+    uint32_t found = NGRAM_NONE;
+    for (int k = longest + 1; k >= 1; k--) {
+        found = ngram_level_find(&m->lev[k], ctx[k - 1], w);
+        if (found != NGRAM_NONE) {
             top = k;
+            break;
         }
     }
     if (next) {
         next[0] = 0;
-        for (int k = 1; k < N; k++) {
-            next[k] = found[k];
+        for (int j = N - 1; j >= 1; j--) {
+            next[j] = NGRAM_NONE; // orders above top: (ctx[j-1], w) is not stored
+        }
+        uint32_t node = found;
+        for (int j = top; j >= 1; j--) {
+            if (j < N) {
+                next[j] = node;
+            }
+            node = j >= 2 && node != NGRAM_NONE ? m->suffix[j][node] : 0;
         }
     }
     if (top == 0) {
         return -INFINITY;
     }
-    double lp = m->logp[top][found[top]];
-    for (int j = top; j < N; j++) {
-        if (ctx[j] != NGRAM_NONE) {
+    double lp = m->logp[top][found];
+    for (int j = top; j <= longest; j++) {
+        if (ctx[j] != NGRAM_NONE) { // (a pruned ARPA file may lack a suffix)
             lp += m->logbow[j][ctx[j]];
         }
     }
@@ -383,26 +426,78 @@ void ngram_distribution(const NgramModel *m, const int32_t *context, double *pro
     }
 }
 
+// Evaluation is split into chunks of EVAL_CHUNK tokens scored independently (in parallel
+// when OpenMP is on) and summed in chunk order, so the result is the same bit for bit
+// whatever the number of threads. A chunk that starts inside a sequence rebuilds its context
+// from the previous order-1 tokens: the state of the scorer is a function of those alone.
+#define EVAL_CHUNK (1 << 15)
+
+typedef struct {
+    double nats;
+    long long tokens, zero;
+} ChunkLoss;
+
+static void eval_chunk(const NgramModel *m, const Corpus *c, long long b, long long e,
+                       int has_unk, ChunkLoss *out)
+{
+    int N = m->order;
+    // the sequence holding position b
+    long long lo = 0, hi = c->nseq - 1;
+    while (lo < hi) {
+        long long mid = (lo + hi + 1) / 2;
+        if (c->start[mid] <= b) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    long long s = lo;
+    int32_t context[NGRAM_MAX_ORDER];
+    for (int j = 0; j < N - 1; j++) {
+        long long p = b - (N - 1) + j;
+        context[j] = p >= c->start[s] ? c->ids[p] : TOK_BOS;
+    }
+    uint32_t ctx[NGRAM_MAX_ORDER + 1], next[NGRAM_MAX_ORDER + 1];
+    context_nodes(m, context, ctx);
+    LabLoss l = {0};
+    for (long long i = b; i < e; i++) {
+        if (i == c->start[s + 1]) {
+            s++;
+            start_context(m, ctx);
+        }
+        int32_t w = c->ids[i];
+        if (w == TOK_UNK && !has_unk) {
+            // the model cannot score an unknown token: skip it and forget the context
+            for (int j = 1; j < N; j++) {
+                ctx[j] = NGRAM_NONE;
+            }
+            continue;
+        }
+        lab_loss_add(&l, score(m, ctx, w, next));
+        memcpy(ctx, next, sizeof(uint32_t) * (size_t)N);
+    }
+    out->nats = l.nats;
+    out->tokens = l.tokens;
+    out->zero = l.zero;
+}
+
 void ngram_eval(const NgramModel *m, const Corpus *c, LabLoss *loss)
 {
     memset(loss, 0, sizeof *loss);
     loss->words = c->words;
     loss->oov = c->oov;
     int has_unk = ngram_level_find(&m->lev[1], 0, TOK_UNK) != NGRAM_NONE;
-    uint32_t ctx[NGRAM_MAX_ORDER + 1], next[NGRAM_MAX_ORDER + 1];
-    for (long long s = 0; s < c->nseq; s++) {
-        start_context(m, ctx);
-        for (long long i = c->start[s]; i < c->start[s + 1]; i++) {
-            int32_t w = c->ids[i];
-            if (w == TOK_UNK && !has_unk) {
-                // the model cannot score an unknown token: skip it and forget the context
-                for (int j = 1; j < m->order; j++) {
-                    ctx[j] = NGRAM_NONE;
-                }
-                continue;
-            }
-            lab_loss_add(loss, score(m, ctx, w, next));
-            memcpy(ctx, next, sizeof(uint32_t) * (size_t)m->order);
-        }
+    long long nchunks = (c->n + EVAL_CHUNK - 1) / EVAL_CHUNK;
+    ChunkLoss *parts = lab_calloc((size_t)(nchunks ? nchunks : 1), sizeof *parts);
+#pragma omp parallel for schedule(dynamic, 1)
+    for (long long k = 0; k < nchunks; k++) {
+        long long b = k * EVAL_CHUNK, e = b + EVAL_CHUNK < c->n ? b + EVAL_CHUNK : c->n;
+        eval_chunk(m, c, b, e, has_unk, &parts[k]);
     }
+    for (long long k = 0; k < nchunks; k++) {
+        loss->nats += parts[k].nats;
+        loss->tokens += parts[k].tokens;
+        loss->zero += parts[k].zero;
+    }
+    free(parts);
 }

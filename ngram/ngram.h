@@ -100,6 +100,8 @@ typedef struct {
                                           // -INFINITY for probability zero
     double *logbow[NGRAM_MAX_ORDER + 1];  // (lev[k].cap, k < N) ln backoff weight of the node
                                           // as a context; 0 where none is stored
+    uint32_t *suffix[NGRAM_MAX_ORDER + 1]; // (lev[k].cap, k >= 2) node of the n-gram without
+                                          // its first token, at order k-1 (or NGRAM_NONE)
     NgramParams params;                   // how it was smoothed (from counts)
     int from_arpa;                        // 1: read from an ARPA file
 } NgramModel;
@@ -117,6 +119,8 @@ void ngram_model_free(NgramModel *m);
 // ln P(w | context) where context holds the previous order-1 tokens (oldest first; <s> for
 // padding). The backoff rule: the longest stored n-gram's probability times the backoff
 // weights of the longer contexts.
+// Fills m->suffix from the keys (ARPA models; counted models copy it from the counts).
+void ngram_model_link_suffixes(NgramModel *m);
 double ngram_logprob(const NgramModel *m, const int32_t *context, int32_t w);
 
 // Scores every predicted token of a corpus into loss (nats, tokens, zero-probability tokens;

@@ -99,12 +99,12 @@ int ngram_zipf_chart(const NgramCounts *nc, const char *dir, PlotOutput out)
 
 // --- train ----------------------------------------------------------------------------------
 
-// bytes held by the tables of orders 1..n (keys plus per-slot arrays of elem bytes each)
-static double table_bytes(const NgramLevel *lev, int n, double elem)
+// bytes held by the tables of orders 1..n: keys, plus elem bytes per slot (elem_top at n)
+static double table_bytes(const NgramLevel *lev, int n, double elem, double elem_top)
 {
     double b = 0;
     for (int k = 1; k <= n; k++) {
-        b += (double)lev[k].cap * (sizeof(uint64_t) + elem);
+        b += (double)lev[k].cap * (sizeof(uint64_t) + (k < n ? elem : elem_top));
     }
     return b;
 }
@@ -130,9 +130,11 @@ static void report_json(const NgramCounts *nc, const NgramModel *m, const Corpus
         stored += m->lev[k].n;
     }
     lab_json_int(&j, "ngrams", stored);
-    // counting keeps a key and three 32-bit values per slot; the model a key and two doubles
-    double count_bytes = table_bytes(nc->lev, m->order, 3 * sizeof(uint32_t));
-    double model_bytes = table_bytes(m->lev, m->order, 2 * sizeof(double));
+    // counting keeps a key and three 32-bit values per slot; the model a key, a log
+    // probability and (below the top order) a log backoff weight
+    double count_bytes = table_bytes(nc->lev, m->order, 3 * sizeof(uint32_t),
+                                     3 * sizeof(uint32_t));
+    double model_bytes = table_bytes(m->lev, m->order, 2 * sizeof(double), sizeof(double));
     lab_json_num(&j, "count_bytes_per_ngram", count_bytes / (double)stored);
     lab_json_num(&j, "model_bytes_per_ngram", model_bytes / (double)stored);
     lab_json_num(&j, "seconds_tokenize", t_tok);

@@ -7,6 +7,8 @@
 //   <s> a: 2   <s> b: 1   a b: 1   a c: 1   b </s>: 2   c </s>: 1
 #include "tests/helpers.h"
 
+#include <omp.h>
+
 #include "ngram/ngram.h"
 
 static const char *TRAIN = "a b\na c\nb\n";
@@ -398,4 +400,44 @@ Test(ngram, sampling_is_reproducible_and_top_k_one_is_greedy)
     free(probs);
     free(buf);
     fix_free(&f);
+}
+
+Test(ngram, chunked_eval_equals_token_by_token_scoring_for_any_thread_count, .timeout = 60)
+{
+    // a stream longer than one evaluation chunk, so chunks start in mid-sequence
+    char *path = test_path("datasets/tinyshakespeare/valid.txt");
+    char *text;
+    size_t len;
+    cr_assert_eq(text_read(path, UTF8_STRICT, &text, &len), 0);
+    Fix f;
+    memset(&f, 0, sizeof f);
+    tok_init(&f.t, TOK_CHAR, NULL, 0);
+    vocab_init(&f.v);
+    cr_assert_eq(corpus_build(&f.c, &f.v, &f.t, UNIT_STREAM, text, len / 2, 1), 0);
+    ngram_count(&f.nc, &f.c, f.v.n, 4, UNIT_STREAM);
+    NgramParams p = params(SMOOTH_KN);
+    cr_assert_eq(ngram_model_build(&f.m, &f.nc, &f.v, 4, &p), 0);
+    Corpus c;
+    cr_assert_eq(corpus_encode(&c, &f.m.vocab, &f.t, UNIT_STREAM, text, len), 0);
+    cr_assert(c.n > 100000);
+    double nats = 0;
+    int32_t ctx[3] = {TOK_BOS, TOK_BOS, TOK_BOS};
+    for (long long i = 0; i < c.n; i++) {
+        nats -= ngram_logprob(&f.m, ctx, c.ids[i]);
+        ctx[0] = ctx[1], ctx[1] = ctx[2], ctx[2] = c.ids[i];
+    }
+    LabLoss one, two;
+    omp_set_num_threads(1);
+    ngram_eval(&f.m, &c, &one);
+    omp_set_num_threads(2);
+    ngram_eval(&f.m, &c, &two);
+    cr_assert_eq(one.tokens, c.n);
+    cr_assert(test_rel_eq(one.nats, nats, 1e-12), "chunked %.15f, token by token %.15f",
+              one.nats, nats);
+    cr_assert(memcmp(&one.nats, &two.nats, sizeof(double)) == 0,
+              "1 and 2 threads must agree bit for bit: %.17g vs %.17g", one.nats, two.nats);
+    corpus_free(&c);
+    fix_free(&f);
+    free(text);
+    free(path);
 }
