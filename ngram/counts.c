@@ -47,6 +47,11 @@ void ngram_level_free(NgramLevel *L)
     memset(L, 0, sizeof *L);
 }
 
+uint32_t ngram_level_slot(const NgramLevel *L, uint32_t parent, int32_t tok)
+{
+    return slot_of(make_key(parent, tok), L->cap - 1);
+}
+
 uint32_t ngram_level_find(const NgramLevel *L, uint32_t parent, int32_t tok)
 {
     if (!L->keys || parent == NGRAM_NONE) {
@@ -178,9 +183,20 @@ void ngram_count(NgramCounts *nc, const Corpus *c, int32_t vocab_n, int order, T
     for (int k = 2; k <= order; k++) {
         NgramLevel *L = &nc->lev[k];
         NgramLevel *Lp = &nc->lev[k - 1];
-        ngram_level_init(L, Lp->n * 2, 3);
+        // size guess: orders grow by about the ratio of the last two (never above P)
+        double guess = k == 2 ? 2.0 * Lp->n
+                              : (double)Lp->n * Lp->n / (double)nc->lev[k - 2].n;
+        if (guess > (double)P) {
+            guess = (double)P;
+        }
+        ngram_level_init(L, (uint32_t)(guess * 4 / 3 + 16), 3);
         uint32_t cap_before = L->cap;
         for (p = 0; p < P; p++) {
+            // the keys of this pass are known in advance: fetch the slot 16 positions ahead
+            long long q = p + 16;
+            if (q < P && depth[q] >= k) {
+                __builtin_prefetch(&L->keys[ngram_level_slot(L, prev[q - 1], tok[q])]);
+            }
             if (depth[p] < k) {
                 cur[p] = NGRAM_NONE; // the window would cross the sequence's start
                 continue;

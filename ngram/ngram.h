@@ -32,6 +32,8 @@ typedef struct {
 
 void ngram_level_init(NgramLevel *L, uint32_t cap, int nval);
 void ngram_level_free(NgramLevel *L);
+// the home slot of (parent, tok): where its probe starts (for prefetching)
+uint32_t ngram_level_slot(const NgramLevel *L, uint32_t parent, int32_t tok);
 // slot of (parent, tok), or UINT32_MAX if absent
 uint32_t ngram_level_find(const NgramLevel *L, uint32_t parent, int32_t tok);
 // slot of (parent, tok), inserted (values zeroed) if absent; *is_new says which. May grow L.
