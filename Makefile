@@ -49,8 +49,8 @@ TEST_BIN := $(BUILD)/tests/suite
 CHAPTERS := $(sort $(dir $(wildcard chapters/*/check.c)))
 CH_NUMS  := $(foreach d,$(CHAPTERS),$(firstword $(subst -, ,$(notdir $(d:/=)))))
 
-DEBIAN_PKGS := gnuplot-nox libpcre2-dev libcriterion-dev pkg-config
-BENCH_PKGS  := python3-nltk hyperfine
+DEBIAN_PKGS := gcc libc6-dev make gnuplot-nox fonts-dejavu-core libpcre2-dev libcriterion-dev
+BENCH_PKGS  := python3-nltk time
 
 .PHONY: all deps demo test test-suite check bench clean help fixtures format
 
