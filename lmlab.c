@@ -110,6 +110,10 @@ static int cmd_tokenize(int argc, char **argv)
             }
         }
         free(data);
+        if (p.n == 0) {
+            lab_die(text.tokenizer == TOK_WORD ? "check --pattern" : NULL, "'%s' has no tokens",
+                    path);
+        }
     }
     tok_free(&tok);
     free(path);

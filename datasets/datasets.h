@@ -27,7 +27,8 @@ int utf8_encode(uint32_t cp, char *out);
 // Reads a text file whole. Fails with a message naming the file when it is missing, a
 // directory, empty, binary (a NUL byte) or, under UTF8_STRICT, not valid UTF-8 (the message
 // gives the byte offset and line). Under UTF8_REPLACE each invalid sequence becomes U+FFFD.
-// A leading byte-order mark is dropped. *text is NUL-terminated, owned by the caller.
+// A leading byte-order mark is dropped and CRLF line ends read as LF. *text is
+// NUL-terminated, owned by the caller.
 int text_read(const char *path, Utf8Mode mode, char **text, size_t *len);
 
 // Counts whitespace-separated words in s[0..n) (ASCII and Unicode spaces).

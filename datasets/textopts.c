@@ -53,7 +53,8 @@ int text_load_corpus(Corpus *c, Vocab *vocab, int build, Tokenizer *t, const Tex
     int rc = build ? corpus_build(c, vocab, t, (TokUnit)o->unit, text, len, o->min_count)
                    : corpus_encode(c, vocab, t, (TokUnit)o->unit, text, len);
     free(text);
-    if (rc == 0 && c->n == 0) {
+    if (rc == 0 && c->n == (o->unit == UNIT_LINE ? c->nseq : 0)) {
+        // nothing but the </s> of each line: the pattern matched nothing
         corpus_free(c);
         return lab_error_hint(o->tokenizer == TOK_WORD ? "check --pattern" : NULL,
                               "'%s' has no tokens", path);

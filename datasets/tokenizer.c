@@ -10,6 +10,7 @@
 #include <pcre2.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <wctype.h>
 
 int tok_init(Tokenizer *t, TokKind kind, const char *pattern, int lowercase)
@@ -152,10 +153,11 @@ int tok_split(Tokenizer *t, const char *s, size_t n, TokFn fn, void *ctx)
 
 // --- escaping -----------------------------------------------------------------------------
 
+// <s>, </s> and <unk> in any case (ARPA readers take <UNK> for <unk>)
 static int is_reserved(const char *s, size_t n)
 {
     return (n == 3 && memcmp(s, "<s>", 3) == 0) || (n == 4 && memcmp(s, "</s>", 4) == 0) ||
-           (n == 5 && memcmp(s, "<unk>", 5) == 0);
+           (n == 5 && strncasecmp(s, "<unk>", 5) == 0);
 }
 
 char *tok_escape(const char *tok, size_t len)

@@ -80,6 +80,20 @@ static long long line_of(const char *s, size_t off)
     return line;
 }
 
+// "\r\n" -> "\n" in place; returns the new length
+static size_t crlf_to_lf(char *s, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n') {
+            continue;
+        }
+        s[o++] = s[i];
+    }
+    s[o] = '\0';
+    return o;
+}
+
 int text_read(const char *path, Utf8Mode mode, char **text, size_t *len)
 {
     char *buf;
@@ -128,8 +142,8 @@ int text_read(const char *path, Utf8Mode mode, char **text, size_t *len)
             memmove(buf, buf + skip, n - skip + 1);
             n -= skip;
         }
+        *len = crlf_to_lf(buf, n);
         *text = buf;
-        *len = n;
         return 0;
     }
     // replace mode: copy, turning each maximal invalid byte into U+FFFD (3 bytes each)
@@ -150,8 +164,8 @@ int text_read(const char *path, Utf8Mode mode, char **text, size_t *len)
     }
     out[o] = '\0';
     free(buf);
+    *len = crlf_to_lf(out, o);
     *text = out;
-    *len = o;
     return 0;
 }
 

@@ -113,7 +113,11 @@ void lab_usage_die(const LabCommand *cmd, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     // the command's name: the usage line up to its first argument
+    const char *opt = strstr(cmd->usage, " -");
     int n = (int)strcspn(cmd->usage, "[<(");
+    if (opt && opt - cmd->usage < n) {
+        n = (int)(opt - cmd->usage);
+    }
     while (n > 0 && cmd->usage[n - 1] == ' ') {
         n--;
     }

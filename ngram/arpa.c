@@ -46,6 +46,24 @@ static void write_token(FILE *f, const Vocab *v, int32_t id)
     free(e);
 }
 
+// Whether a stored key is an entry of the model. Counting for a higher order than the
+// model's leaves context-only n-grams ending in <s> at the model's top order, where nothing
+// can follow them: they are not part of the model.
+static int is_entry(const NgramModel *m, int k, uint64_t key)
+{
+    return key != NGRAM_EMPTY && !(k == m->order && k > 1 && (int32_t)(uint32_t)key == TOK_BOS);
+}
+
+uint32_t ngram_model_entries(const NgramModel *m, int k)
+{
+    uint32_t n = 0;
+    const NgramLevel *L = &m->lev[k];
+    for (uint32_t s = 0; s < L->cap; s++) {
+        n += is_entry(m, k, L->keys[s]);
+    }
+    return n;
+}
+
 int ngram_arpa_write(const NgramModel *m, const char *path)
 {
     LabAtomic a;
@@ -56,17 +74,18 @@ int ngram_arpa_write(const NgramModel *m, const char *path)
     fprintf(f, "lmlab n-gram model: order %d, smoothing %s, unit %s\n", m->order,
             lab_choice_name(NGRAM_SMOOTHING_CHOICES, (int)m->params.smoothing),
             m->unit == UNIT_LINE ? "line" : "stream");
-    fprintf(f, "tokens are escaped: \\\\ backslash, \\s space, \\t tab, \\n newline\n\n");
+    fprintf(f, "tokens are escaped: \\\\ backslash, \\s space, \\t tab, \\n newline, \\r return, "
+               "\\xHH other control bytes, and a leading \\ before a literal <s>, </s> or <unk>\n\n");
     fprintf(f, "\\data\\\n");
     for (int k = 1; k <= m->order; k++) {
-        fprintf(f, "ngram %d=%u\n", k, m->lev[k].n);
+        fprintf(f, "ngram %d=%u\n", k, ngram_model_entries(m, k));
     }
     int32_t toks[NGRAM_MAX_ORDER];
     for (int k = 1; k <= m->order; k++) {
         fprintf(f, "\n\\%d-grams:\n", k);
         const NgramLevel *L = &m->lev[k];
         for (uint32_t s = 0; s < L->cap; s++) {
-            if (L->keys[s] == NGRAM_EMPTY) {
+            if (!is_entry(m, k, L->keys[s])) {
                 continue;
             }
             fprintf(f, "%.12g\t", to_log10(m->logp[k][s]));
@@ -195,8 +214,13 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
                       path, r.lineno, k, NGRAM_MAX_ORDER);
             goto fail;
         }
-        if (n == 0 || n > (unsigned long long)lines_left || n > (1ull << 30)) {
-            lab_error("'%s' line %lld: 'ngram %d=%llu' does not fit the file (%lld lines)",
+        if (n == 0) {
+            lab_error("'%s' line %lld: 'ngram %d=0' declares an empty order", path, r.lineno, k);
+            goto fail;
+        }
+        if (n > (unsigned long long)lines_left || n > (1ull << 30)) {
+            lab_error("'%s' line %lld: 'ngram %d=%llu' declares more entries than the file has "
+                      "lines (%lld)",
                       path, r.lineno, k, n, lines_left);
             goto fail;
         }
@@ -230,8 +254,8 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
         for (unsigned long long e = 0; e < counts[k]; e++) {
             line = next_line(&r);
             if (!line || line[0] == '\0' || line[0] == '\\') {
-                lab_error("'%s' line %lld: the %d-grams section ends after %llu entries, "
-                          "but \\data\\ declared %llu",
+                lab_error("'%s' line %lld: the %d-grams section ends after %llu of the %llu "
+                          "entries \\data\\ declared",
                           path, r.lineno, k, e, counts[k]);
                 goto fail;
             }
@@ -247,9 +271,11 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
             }
             double lp, bow = 0;
             if (nf < k + 1 || nf > k + 2 || (nf == k + 2 && k == order)) {
-                lab_error("'%s' line %lld: a %d-gram entry needs a log10 probability, %d "
-                          "tokens%s",
-                          path, r.lineno, k, k, k < order ? " and maybe a backoff weight" : "");
+                lab_error("'%s' line %lld: expected a log10 probability, %d token%s%s; found "
+                          "%s%d fields",
+                          path, r.lineno, k, k > 1 ? "s" : "",
+                          k < order ? " and maybe a backoff weight" : "",
+                          nf > k + 2 ? "more than " : "", nf > k + 2 ? k + 2 : nf);
                 goto fail;
             }
             if (parse_double(fields[0], &lp) != 0 ||
@@ -284,8 +310,9 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
     while ((line = next_line(&r)) && line[0] == '\0') {
     }
     if (!line || strcmp(line, "\\end\\") != 0) {
-        lab_error_hint(hint, "'%s' line %lld: expected \\end\\ after the %d-grams, got %s",
-                       path, r.lineno, order, line ? "more entries" : "the end of the file");
+        lab_error_hint(hint, "'%s' line %lld: expected \\end\\ after the %d-grams, got %s%.40s%s",
+                       path, r.lineno, order, line ? "'" : "", line ? line : "the end of the file",
+                       line ? "'" : "");
         goto fail;
     }
     free(r.data);

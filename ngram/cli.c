@@ -232,8 +232,8 @@ int ngram_cmd_sweep(int argc, char **argv)
          "(default runs/sweep-DATASET)", 0, 0, 0},
         {"plot", LAB_OPT_CHOICE, &plot, NULL, "charts as PNG, in the terminal, or not at all",
          PLOT_OUTPUT_CHOICES, 0, 0},
-        {"json", LAB_OPT_FLAG, &json, NULL, "print the chosen model's test result as JSON", 0, 0,
-         0},
+        {"json", LAB_OPT_FLAG, &json, NULL,
+         "print one JSON object: the chosen model, its valid and test results", 0, 0, 0},
         {0},
     };
     const LabCommand cmd = {
@@ -373,36 +373,38 @@ int ngram_cmd_sweep(int argc, char **argv)
     }
 
     // the table: valid perplexity by order (rows) and smoothing (columns)
-    printf("valid perplexity of '%s' (%s tokens; best k / eps chosen on valid)\n", dataset,
-           text.tokenizer == TOK_CHAR ? "char" : "word");
-    printf("%-6s", "order");
-    for (int si = 0; si < 5; si++) {
-        if (use[si]) {
-            printf("  %14s", lab_choice_name(NGRAM_SMOOTHING_CHOICES, si));
-        }
-    }
-    printf("\n");
-    for (int oi = 0; oi < norders; oi++) {
-        int o = orders[oi];
-        printf("%-6d", o);
+    if (!json) {
+        printf("valid perplexity of '%s' (%s tokens; best k / eps chosen on valid)\n", dataset,
+               text.tokenizer == TOK_CHAR ? "char" : "word");
+        printf("%-6s", "order");
         for (int si = 0; si < 5; si++) {
-            if (!use[si]) {
-                continue;
+            if (use[si]) {
+                printf("  %14s", lab_choice_name(NGRAM_SMOOTHING_CHOICES, si));
             }
-            SweepResult *r = &best_of[si][o];
-            char cell[64];
-            if (!isfinite(r->valid_loss)) {
-                snprintf(cell, sizeof cell, "inf");
-            } else if (si == SMOOTH_ADDK) {
-                snprintf(cell, sizeof cell, "%.3f k=%g", lab_ppl(r->valid_loss), r->param);
-            } else if (si == SMOOTH_INTERP) {
-                snprintf(cell, sizeof cell, "%.3f e=%g", lab_ppl(r->valid_loss), r->param);
-            } else {
-                snprintf(cell, sizeof cell, "%.3f", lab_ppl(r->valid_loss));
-            }
-            printf("  %14s", cell);
         }
         printf("\n");
+        for (int oi = 0; oi < norders; oi++) {
+            int o = orders[oi];
+            printf("%-6d", o);
+            for (int si = 0; si < 5; si++) {
+                if (!use[si]) {
+                    continue;
+                }
+                SweepResult *r = &best_of[si][o];
+                char cell[64];
+                if (!isfinite(r->valid_loss)) {
+                    snprintf(cell, sizeof cell, "inf");
+                } else if (si == SMOOTH_ADDK) {
+                    snprintf(cell, sizeof cell, "%.3f k=%g", lab_ppl(r->valid_loss), r->param);
+                } else if (si == SMOOTH_INTERP) {
+                    snprintf(cell, sizeof cell, "%.3f e=%g", lab_ppl(r->valid_loss), r->param);
+                } else {
+                    snprintf(cell, sizeof cell, "%.3f", lab_ppl(r->valid_loss));
+                }
+                printf("  %14s", cell);
+            }
+            printf("\n");
+        }
     }
     const char *best_name = lab_choice_name(NGRAM_SMOOTHING_CHOICES, best.smoothing);
     char best_desc[96];
@@ -412,8 +414,7 @@ int ngram_cmd_sweep(int argc, char **argv)
     } else {
         snprintf(best_desc, sizeof best_desc, "%d-gram %s", best.order, best_name);
     }
-    printf("best on valid: %s, valid loss %.4f, ppl %.4f\n", best_desc, best.valid_loss,
-           lab_ppl(best.valid_loss));
+    LabLoss tl = {0};
     if (have_test) {
         NgramParams p = {.smoothing = (Smoothing)best.smoothing, .k = best.param};
         for (int k = 0; k <= NGRAM_MAX_ORDER; k++) {
@@ -421,17 +422,39 @@ int ngram_cmd_sweep(int argc, char **argv)
         }
         NgramModel m;
         ngram_model_build(&m, &counts, &vocab, best.order, &p);
-        LabLoss l;
-        ngram_eval(&m, &test, &l);
-        if (json) {
-            ngram_report(&l, best_desc, test_path, dataset, "test", 1);
-        } else {
+        ngram_eval(&m, &test, &tl);
+        ngram_model_free(&m);
+    }
+    if (json) {
+        LabJson j;
+        lab_json_begin(&j, stdout);
+        lab_json_str(&j, "family", "ngram");
+        lab_json_str(&j, "dataset", dataset);
+        lab_json_str(&j, "model", best_desc);
+        lab_json_str(&j, "smoothing", best_name);
+        lab_json_int(&j, "order", best.order);
+        lab_json_num(&j, "param", best.param);
+        lab_json_num(&j, "valid_loss", best.valid_loss);
+        lab_json_num(&j, "valid_ppl", lab_ppl(best.valid_loss));
+        if (have_test) {
+            double loss = lab_loss_mean(&tl);
+            lab_json_str(&j, "split", "test");
+            lab_json_int(&j, "tokens", tl.tokens);
+            lab_json_num(&j, "loss", loss);
+            lab_json_num(&j, "ppl", lab_ppl(loss));
+            lab_json_num(&j, "bits_per_token", lab_bits(loss));
+            lab_json_num(&j, "word_ppl", lab_word_ppl(&tl));
+        }
+        lab_json_end(&j);
+    } else {
+        printf("best on valid: %s, valid loss %.4f, ppl %.4f\n", best_desc, best.valid_loss,
+               lab_ppl(best.valid_loss));
+        if (have_test) {
+            double loss = lab_loss_mean(&tl);
             printf("test:          loss %.4f nats/token, ppl %.4f, %.4f bits/token, "
                    "word ppl %.4f\n",
-                   lab_loss_mean(&l), lab_ppl(lab_loss_mean(&l)), lab_bits(lab_loss_mean(&l)),
-                   lab_word_ppl(&l));
+                   loss, lab_ppl(loss), lab_bits(loss), lab_word_ppl(&tl));
         }
-        ngram_model_free(&m);
     }
 
     // charts: ppl against order per smoothing; ppl against k for add-k per order
@@ -476,7 +499,8 @@ int ngram_cmd_sweep(int argc, char **argv)
         plot_free(&pk);
     }
     if (!json) {
-        printf("wrote %s/ (sweep.tsv ppl_vs_order ppl_vs_k)\n", run_dir);
+        printf("wrote %s/ (sweep.tsv, ppl_vs_order%s)\n", run_dir,
+               use[SMOOTH_ADDK] ? ", ppl_vs_k" : "");
     }
 
     free(res);

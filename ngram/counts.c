@@ -6,6 +6,7 @@
 // slot numbers can serve as the next order's keys.
 #include "ngram.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,10 +71,10 @@ uint32_t ngram_level_find(const NgramLevel *L, uint32_t parent, int32_t tok)
     }
 }
 
-static void grow(NgramLevel *L)
+static void resize(NgramLevel *L, uint32_t cap)
 {
     NgramLevel old = *L;
-    ngram_level_init(L, old.cap * 2, old.nval);
+    ngram_level_init(L, cap, old.nval);
     uint32_t mask = L->cap - 1;
     for (uint32_t s = 0; s < old.cap; s++) {
         uint64_t key = old.keys[s];
@@ -114,7 +115,7 @@ uint32_t ngram_level_insert(NgramLevel *L, uint32_t parent, int32_t tok, int *is
             lab_die("count fewer n-grams: a lower order or a smaller corpus",
                     "too many distinct n-grams for one order (%u)", L->n);
         }
-        grow(L);
+        resize(L, L->cap * 2);
         return ngram_level_insert(L, parent, tok, is_new);
     }
     L->keys[i] = key;
@@ -183,9 +184,10 @@ void ngram_count(NgramCounts *nc, const Corpus *c, int32_t vocab_n, int order, T
     for (int k = 2; k <= order; k++) {
         NgramLevel *L = &nc->lev[k];
         NgramLevel *Lp = &nc->lev[k - 1];
-        // size guess: orders grow by about the ratio of the last two (never above P)
+        // size guess: each order holds more n-grams than the last, by a ratio that shrinks
+        // as the order grows; the square root of the last ratio is a cautious guess
         double guess = k == 2 ? 2.0 * Lp->n
-                              : (double)Lp->n * Lp->n / (double)nc->lev[k - 2].n;
+                              : Lp->n * sqrt((double)Lp->n / (double)nc->lev[k - 2].n);
         if (guess > (double)P) {
             guess = (double)P;
         }
@@ -218,8 +220,16 @@ void ngram_count(NgramCounts *nc, const Corpus *c, int32_t vocab_n, int order, T
             }
             cur[p] = g;
         }
+        // a generous first guess: bring the load back to at least 3/8 (the 3/4 bound halved)
+        uint32_t fit = L->cap;
+        while (fit > 16 && (uint64_t)L->n * 8 < (uint64_t)fit * 3) {
+            fit /= 2;
+        }
+        if (fit != L->cap) {
+            resize(L, fit);
+        }
         if (L->cap != cap_before) {
-            // the table grew during the pass and moved its slots: look the nodes up again
+            // the table was resized and its slots moved: look the nodes up again
             for (p = 0; p < P; p++) {
                 if (cur[p] != NGRAM_NONE) {
                     cur[p] = ngram_level_find(L, prev[p - 1], tok[p]);

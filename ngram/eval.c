@@ -104,7 +104,8 @@ int ngram_cmd_eval(int argc, char **argv)
         {"model", LAB_OPT_STRING, &model_dir, "DIR", "a run directory from 'lmlab ngram train'", 0,
          0, 0},
         {"data", LAB_OPT_STRING, &data, "FILE", "the text to score", 0, 0, 0},
-        {"split", LAB_OPT_STRING, &split, "NAME", "a split of the model's dataset: valid or test",
+        {"split", LAB_OPT_STRING, &split, "NAME",
+         "a split of the model's dataset: train, valid or test",
          0, 0, 0},
         {"json", LAB_OPT_FLAG, &json, NULL, "print one JSON object", 0, 0, 0},
         {"arpa", LAB_OPT_STRING, &arpa, "FILE",
@@ -172,8 +173,8 @@ int ngram_cmd_eval(int argc, char **argv)
     ngram_report(&loss, model_dir ? model_dir : arpa, path, dataset, split, json);
     if (!json && !lab_quiet) {
         fflush(stdout);
-        fprintf(stderr, "lmlab: scored %lld tokens in %.3fs (%.1fM tokens/s)\n", loss.tokens,
-                t1 - t0, (double)loss.tokens / fmax(t1 - t0, 1e-9) / 1e6);
+        fprintf(stderr, "lmlab: scored %lld tokens in %.3fs (%.3gM tokens/s)\n",
+                loss.tokens, t1 - t0, (double)loss.tokens / fmax(t1 - t0, 1e-9) / 1e6);
     }
     corpus_free(&c);
     free(path);

@@ -135,6 +135,9 @@ void ngram_eval(const NgramModel *m, const Corpus *c, LabLoss *loss);
 void ngram_distribution(const NgramModel *m, const int32_t *context, double *probs);
 
 // --- ARPA ---------------------------------------------------------------------------------
+// The n-grams of order k that the model holds (what its ARPA file lists).
+uint32_t ngram_model_entries(const NgramModel *m, int k);
+
 // Writes the model as an ARPA file (log10 values; probability zero as -99), atomically.
 int ngram_arpa_write(const NgramModel *m, const char *path);
 // Reads an ARPA file written by lmlab or another toolkit (SRILM, KenLM). Tokens are

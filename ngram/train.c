@@ -124,17 +124,18 @@ static void report_json(const NgramCounts *nc, const NgramModel *m, const Corpus
     lab_json_int(&j, "vocab", ngram_vocab_size(m));
     long long stored = 0;
     for (int k = 1; k <= m->order; k++) {
-        char key[16];
+        char key[32];
         snprintf(key, sizeof key, "ngrams_%d", k);
-        lab_json_int(&j, key, m->lev[k].n);
-        stored += m->lev[k].n;
+        lab_json_int(&j, key, ngram_model_entries(m, k));
+        stored += ngram_model_entries(m, k);
     }
     lab_json_int(&j, "ngrams", stored);
     // counting keeps a key and three 32-bit values per slot; the model a key, a log
-    // probability and (below the top order) a log backoff weight
+    // probability, a suffix link and (below the top order) a log backoff weight
     double count_bytes = table_bytes(nc->lev, m->order, 3 * sizeof(uint32_t),
                                      3 * sizeof(uint32_t));
-    double model_bytes = table_bytes(m->lev, m->order, 2 * sizeof(double), sizeof(double));
+    double model_bytes = table_bytes(m->lev, m->order, 2 * sizeof(double) + sizeof(uint32_t),
+                                     sizeof(double) + sizeof(uint32_t));
     lab_json_num(&j, "count_bytes_per_ngram", count_bytes / (double)stored);
     lab_json_num(&j, "model_bytes_per_ngram", model_bytes / (double)stored);
     lab_json_num(&j, "seconds_tokenize", t_tok);
@@ -173,7 +174,7 @@ int ngram_cmd_train(int argc, char **argv)
          PLOT_OUTPUT_CHOICES, 0, 0},
         {"samples", LAB_OPT_INT, &samples, "N", "sequences to sample into samples.txt", 0, 0, 1e6},
         {"seed", LAB_OPT_INT, &seed, "S", "random seed of the samples", 0, 0, 0},
-        {"quiet", LAB_OPT_FLAG, &quiet, NULL, "print only the result lines", 0, 0, 0},
+        {"quiet", LAB_OPT_FLAG, &quiet, NULL, "no notes and no progress bar", 0, 0, 0},
         {"json", LAB_OPT_FLAG, &json, NULL,
          "print one JSON object: sizes, memory, timings, losses", 0, 0, 0},
         {0},
@@ -193,7 +194,8 @@ int ngram_cmd_train(int argc, char **argv)
     }
     NgramParams params = {.smoothing = (Smoothing)smoothing, .k = k};
     if (ngram_parse_eps(eps_s, params.eps) != 0) {
-        lab_usage_die(&cmd, "--eps expects positive numbers separated by commas, got '%s'", eps_s);
+        lab_usage_die(&cmd, "--eps expects one to %d positive numbers separated by commas, got "
+                      "'%s'", NGRAM_MAX_ORDER, eps_s);
     }
     if (train && dataset) {
         lab_usage_die(&cmd, "give --dataset or --train, not both");
@@ -296,18 +298,23 @@ int ngram_cmd_train(int argc, char **argv)
     if (lab_atomic_open(&sa, samples_path) != 0) {
         exit(1);
     }
+    // drawn from the model as saved (read back), so that 'lmlab ngram generate --seed S'
+    // on the run directory draws exactly these
+    NgramModel saved;
+    if (ngram_arpa_read(&saved, arpa, (TokUnit)text.unit) != 0) {
+        exit(1);
+    }
     LabRng rng;
     lab_rng_seed(&rng, (uint64_t)seed);
     NgramSampling sampling = {.temperature = 1.0, .top_k = 0, .top_p = 1.0};
     if (text.unit == UNIT_LINE) {
         for (long i = 0; i < samples; i++) {
-            ngram_generate(sa.f, &model, (TokKind)text.tokenizer, NULL, 0, 200, &sampling, &rng);
+            ngram_generate(sa.f, &saved, (TokKind)text.tokenizer, NULL, 0, 200, &sampling, &rng);
         }
-    } else {
-        ngram_generate(sa.f, &model, (TokKind)text.tokenizer, NULL, 0, 50 * samples, &sampling,
-                       &rng);
-        fputc('\n', sa.f);
+    } else if (samples > 0) {
+        ngram_generate(sa.f, &saved, (TokKind)text.tokenizer, NULL, 0, 200, &sampling, &rng);
     }
+    ngram_model_free(&saved);
     if (lab_atomic_commit(&sa) != 0) {
         exit(1);
     }
@@ -324,7 +331,7 @@ int ngram_cmd_train(int argc, char **argv)
                sm_name, train_path, corpus.n, corpus.nseq, ngram_vocab_size(&model));
         printf("  n-grams stored:");
         for (int j = 1; j <= order; j++) {
-            printf(" %d=%u", j, model.lev[j].n);
+            printf(" %d=%u", j, ngram_model_entries(&model, j));
         }
         printf("\n");
         if (smoothing == SMOOTH_KN) {

@@ -276,3 +276,51 @@ Test(cli, sweep_picks_the_best_on_valid_and_reports_test, .timeout = 120)
     free(tsv);
     free(dir);
 }
+
+Test(cli, samples_written_at_training_are_what_generate_draws_with_the_seed, .timeout = 60)
+{
+    char *dir = test_tmpdir();
+    char *out = lab_path_join(dir, "run");
+    Run r = RUN("ngram", "train", "--dataset", "timemachine", "--tokenizer", "word", "--order",
+                "2", "--smoothing", "laplace", "--out", out, "--plot", "none", "--samples", "10",
+                "--seed", "99");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run_free(&r);
+    r = RUN("ngram", "generate", "--model", out, "--seed", "99", "--count", "10");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    char *samples_path = lab_path_join(out, "samples.txt");
+    char *samples = slurp(samples_path);
+    cr_assert_str_eq(r.out, samples, "samples.txt must be reproducible with generate --seed");
+    free(samples);
+    free(samples_path);
+    run_free(&r);
+    free(out);
+    free(dir);
+}
+
+Test(cli, a_pattern_that_matches_nothing_is_an_error_in_line_unit_too)
+{
+    char *dir = test_tmpdir();
+    char *f = test_write(dir, "abc.txt", "abc\ndef\n", 8);
+    char *out = lab_path_join(dir, "run");
+    expect(RUN("ngram", "train", "--train", f, "--tokenizer", "word", "--pattern", "[0-9]+",
+               "--out", out),
+           1, "has no tokens");
+    cr_assert(!test_exists(out));
+    free(out);
+    free(f);
+    free(dir);
+}
+
+Test(cli, sweep_json_is_one_object, .timeout = 60)
+{
+    char *dir = test_tmpdir();
+    Run r = RUN("ngram", "sweep", "--dataset", "names", "--orders", "2", "--smoothings", "kn",
+                "--json", "--out", dir, "--plot", "none");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_eq(r.out[0], '{', "stdout must start with the object: %s", r.out);
+    cr_assert_not_null(strstr(r.out, "\"order\": 2"));
+    cr_assert_eq(strchr(r.out, '\n') - r.out + 1, (long)strlen(r.out), "one line only");
+    run_free(&r);
+    free(dir);
+}

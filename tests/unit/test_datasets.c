@@ -312,3 +312,17 @@ Test(corpus, encode_with_a_fixed_vocabulary_counts_oov)
     corpus_free(&d);
     vocab_free(&v);
 }
+
+Test(utf8, crlf_line_ends_read_as_lf_in_every_unit)
+{
+    char *dir = test_tmpdir();
+    char *p = test_write(dir, "crlf.txt", "ab\r\ncd\r\n", 8);
+    char *text;
+    size_t len;
+    cr_assert_eq(text_read(p, UTF8_STRICT, &text, &len), 0);
+    cr_assert_str_eq(text, "ab\ncd\n");
+    cr_assert_eq(len, 6);
+    free(text);
+    free(p);
+    free(dir);
+}

@@ -441,3 +441,46 @@ Test(ngram, chunked_eval_equals_token_by_token_scoring_for_any_thread_count, .ti
     free(text);
     free(path);
 }
+
+Test(ngram, a_literal_unk_in_any_case_survives_the_arpa_round_trip)
+{
+    char *dir = test_tmpdir();
+    char *path = lab_path_join(dir, "m.arpa");
+    Fix f;
+    fix_build(&f, "a <UNK> b\na b <unk>\n", TOK_WORD, UNIT_LINE, 2, params(SMOOTH_KN));
+    cr_assert_eq(ngram_arpa_write(&f.m, path), 0);
+    NgramModel r;
+    cr_assert_eq(ngram_arpa_read(&r, path, UNIT_LINE), 0, "a text token '<UNK>' must not "
+                 "collide with the reserved <unk>");
+    cr_assert_eq(r.vocab.n, f.m.vocab.n);
+    ngram_model_free(&r);
+    fix_free(&f);
+    free(path);
+    free(dir);
+}
+
+Test(ngram, arpa_of_a_low_order_model_lists_no_context_only_top_ngrams)
+{
+    // counting for order 3 makes the node "<s> <s>"; a bigram model must not list it
+    Fix f;
+    memset(&f, 0, sizeof f);
+    tok_init(&f.t, TOK_WORD, "\\S+", 0);
+    vocab_init(&f.v);
+    corpus_build(&f.c, &f.v, &f.t, UNIT_LINE, TRAIN, strlen(TRAIN), 1);
+    ngram_count(&f.nc, &f.c, f.v.n, 3, UNIT_LINE);
+    NgramParams p = params(SMOOTH_KN);
+    cr_assert_eq(ngram_model_build(&f.m, &f.nc, &f.v, 2, &p), 0);
+    cr_assert_eq(ngram_model_entries(&f.m, 2), 6, "the six bigrams of the text");
+    char *dir = test_tmpdir();
+    char *path = lab_path_join(dir, "m.arpa");
+    cr_assert_eq(ngram_arpa_write(&f.m, path), 0);
+    char *data;
+    size_t n;
+    cr_assert_eq(lab_read_file(path, &data, &n, 0), 0);
+    cr_assert_null(strstr(data, "<s> <s>"));
+    cr_assert_not_null(strstr(data, "ngram 2=6\n"));
+    free(data);
+    free(path);
+    free(dir);
+    fix_free(&f);
+}
