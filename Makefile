@@ -115,6 +115,9 @@ $(BUILD)/ex/%/bin-stub: $(BUILD)/ex/%/check.o $(BUILD)/ex/%/stub.o $(LIB)
 
 FORCE:
 
+# keep the exercise objects: make would delete them as intermediates after every check
+.SECONDARY:
+
 # make check CH=02: the chapter's exercise tests against the student's file
 check: deps
 	$(Q)test -n "$(CH)" || { echo "usage: make check CH=02  (chapters: $(CH_NUMS))"; exit 2; }

@@ -64,6 +64,24 @@ uint32_t ngram_model_entries(const NgramModel *m, int k)
     return n;
 }
 
+typedef struct {
+    const uint64_t *keys;
+    const uint32_t *parent_rank; // NULL at order 1 (the parent is the root)
+} SortCtx;
+
+static int by_parent_rank_then_token(const void *pa, const void *pb, void *ctx)
+{
+    const SortCtx *c = ctx;
+    uint64_t ka = c->keys[*(const uint32_t *)pa], kb = c->keys[*(const uint32_t *)pb];
+    uint32_t ra = c->parent_rank ? c->parent_rank[ka >> 32] : 0;
+    uint32_t rb = c->parent_rank ? c->parent_rank[kb >> 32] : 0;
+    if (ra != rb) {
+        return ra < rb ? -1 : 1;
+    }
+    uint32_t ta = (uint32_t)ka, tb = (uint32_t)kb;
+    return (ta > tb) - (ta < tb);
+}
+
 int ngram_arpa_write(const NgramModel *m, const char *path)
 {
     LabAtomic a;
@@ -80,11 +98,30 @@ int ngram_arpa_write(const NgramModel *m, const char *path)
     for (int k = 1; k <= m->order; k++) {
         fprintf(f, "ngram %d=%u\n", k, ngram_model_entries(m, k));
     }
+    // entries in a fixed order (by the parent's place in the order below, then token id),
+    // so the file does not depend on the hash tables' sizes and two runs diff cleanly
     int32_t toks[NGRAM_MAX_ORDER];
+    uint32_t *rank_prev = NULL;
     for (int k = 1; k <= m->order; k++) {
         fprintf(f, "\n\\%d-grams:\n", k);
         const NgramLevel *L = &m->lev[k];
+        uint32_t n = 0;
+        uint32_t *order = lab_malloc((size_t)L->n * sizeof *order + 1);
         for (uint32_t s = 0; s < L->cap; s++) {
+            if (L->keys[s] != NGRAM_EMPTY) {
+                order[n++] = s;
+            }
+        }
+        SortCtx sc = {L->keys, rank_prev};
+        qsort_r(order, n, sizeof *order, by_parent_rank_then_token, &sc);
+        uint32_t *rank = lab_malloc((size_t)L->cap * sizeof *rank);
+        for (uint32_t i = 0; i < n; i++) {
+            rank[order[i]] = i;
+        }
+        free(rank_prev);
+        rank_prev = rank;
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t s = order[i];
             if (!is_entry(m, k, L->keys[s])) {
                 continue;
             }
@@ -101,7 +138,9 @@ int ngram_arpa_write(const NgramModel *m, const char *path)
             }
             fputc('\n', f);
         }
+        free(order);
     }
+    free(rank_prev);
     fprintf(f, "\n\\end\\\n");
     return lab_atomic_commit(&a);
 }

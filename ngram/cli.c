@@ -452,7 +452,7 @@ int ngram_cmd_sweep(int argc, char **argv)
         if (have_test) {
             double loss = lab_loss_mean(&tl);
             printf("test:          loss %.4f nats/token, ppl %.4f, %.4f bits/token, "
-                   "word ppl %.4f\n",
+                   "word ppl %.6g\n",
                    loss, lab_ppl(loss), lab_bits(loss), lab_word_ppl(&tl));
         }
     }
@@ -481,6 +481,7 @@ int ngram_cmd_sweep(int argc, char **argv)
         plot_init(&pk, "add-k: valid perplexity against k", "k", "perplexity");
         pk.logx = 1;
         pk.style = PLOT_LINESPOINTS;
+        pk.key = "outside right top"; // one curve per order: clear of all of them
         for (int oi = 0; oi < norders; oi++) {
             double x[32], y[32];
             int n = 0;

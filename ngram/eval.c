@@ -91,7 +91,7 @@ void ngram_report(const LabLoss *l, const char *model, const char *data, const c
     printf("loss       %.6f nats/token\n", loss);
     printf("ppl        %.6f\n", lab_ppl(loss));
     printf("bits       %.6f bits/token\n", lab_bits(loss));
-    printf("word ppl   %.6f (%lld words)\n", lab_word_ppl(l), l->words);
+    printf("word ppl   %.6g (%lld whitespace-separated words)\n", lab_word_ppl(l), l->words);
 }
 
 int ngram_cmd_eval(int argc, char **argv)

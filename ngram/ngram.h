@@ -152,8 +152,15 @@ typedef struct {
     double top_p;       // 1: off
 } NgramSampling;
 
-// Draws the next token after context (order-1 tokens). <unk> is never drawn. scratch holds
-// 2 * vocab.n doubles and ints for the sort.
+// Applies temperature, top-k and top-p to probs (V non-negative weights, changed in place):
+// afterwards order_buf[0..n) holds the kept ids, most likely first, their probs sum to 1 and
+// every other id has probability 0. Returns n (0 when every weight is 0).
+int32_t ngram_sampling_filter(double *probs, int32_t V, const NgramSampling *s,
+                              int32_t *order_buf);
+
+// Draws the next token after context (order-1 tokens): the model's distribution, filtered
+// by ngram_sampling_filter, sampled by the inverse cumulative distribution. <unk> is never
+// drawn. probs and order_buf hold vocab.n entries each (scratch).
 int32_t ngram_sample_next(const NgramModel *m, const int32_t *context, const NgramSampling *s,
                           LabRng *rng, double *probs, int32_t *order_buf);
 

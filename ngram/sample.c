@@ -8,31 +8,27 @@
 #include <math.h>
 #include <stdlib.h>
 
-static const double *sort_probs; // qsort has no context argument
-
-static int by_prob_desc(const void *pa, const void *pb)
+static int by_prob_desc(const void *pa, const void *pb, void *ctx)
 {
+    const double *probs = ctx;
     int32_t a = *(const int32_t *)pa, b = *(const int32_t *)pb;
-    if (sort_probs[a] != sort_probs[b]) {
-        return sort_probs[a] > sort_probs[b] ? -1 : 1;
+    if (probs[a] != probs[b]) {
+        return probs[a] > probs[b] ? -1 : 1;
     }
     return (a > b) - (a < b); // ties by id, so the order is the same everywhere
 }
 
-int32_t ngram_sample_next(const NgramModel *m, const int32_t *context, const NgramSampling *s,
-                          LabRng *rng, double *probs, int32_t *order_buf)
+int32_t ngram_sampling_filter(double *probs, int32_t V, const NgramSampling *s,
+                              int32_t *order_buf)
 {
-    int32_t V = m->vocab.n;
-    ngram_distribution(m, context, probs);
-    probs[TOK_UNK] = 0.0; // a sample that says "<unk>" teaches nothing
-    // temperature: p^(1/T), computed relative to the largest p to avoid underflow
     double pmax = 0;
     for (int32_t w = 0; w < V; w++) {
         pmax = fmax(pmax, probs[w]);
     }
     if (pmax <= 0) {
-        return TOK_EOS; // nothing can follow: end the sequence
+        return 0;
     }
+    // temperature: p^(1/T), computed relative to the largest p to avoid underflow
     int32_t n = 0;
     for (int32_t w = 0; w < V; w++) {
         if (probs[w] > 0) {
@@ -41,8 +37,8 @@ int32_t ngram_sample_next(const NgramModel *m, const int32_t *context, const Ngr
             order_buf[n++] = w;
         }
     }
-    sort_probs = probs;
-    qsort(order_buf, (size_t)n, sizeof *order_buf, by_prob_desc);
+    qsort_r(order_buf, (size_t)n, sizeof *order_buf, by_prob_desc, probs);
+    int32_t all = n;
     if (s->top_k > 0 && s->top_k < n) {
         n = (int32_t)s->top_k;
     }
@@ -51,6 +47,7 @@ int32_t ngram_sample_next(const NgramModel *m, const int32_t *context, const Ngr
         total += probs[order_buf[i]];
     }
     if (s->top_p < 1.0) {
+        // the fewest most likely tokens whose mass reaches top_p
         double cum = 0;
         for (int32_t i = 0; i < n; i++) {
             cum += probs[order_buf[i]];
@@ -64,13 +61,32 @@ int32_t ngram_sample_next(const NgramModel *m, const int32_t *context, const Ngr
             total += probs[order_buf[i]];
         }
     }
-    double u = lab_rng_uniform(rng) * total;
-    double cum = 0;
+    // renormalise what is kept; what is cut gets probability zero
+    for (int32_t i = 0; i < n; i++) {
+        probs[order_buf[i]] /= total;
+    }
+    for (int32_t i = n; i < all; i++) {
+        probs[order_buf[i]] = 0.0;
+    }
+    return n;
+}
+
+int32_t ngram_sample_next(const NgramModel *m, const int32_t *context, const NgramSampling *s,
+                          LabRng *rng, double *probs, int32_t *order_buf)
+{
+    ngram_distribution(m, context, probs);
+    probs[TOK_UNK] = 0.0; // a sample that says "<unk>" teaches nothing
+    int32_t n = ngram_sampling_filter(probs, m->vocab.n, s, order_buf);
+    if (n == 0) {
+        return TOK_EOS; // nothing can follow: end the sequence
+    }
+    // inverse cumulative distribution, most likely tokens first
+    double u = lab_rng_uniform(rng), cum = 0;
     for (int32_t i = 0; i < n; i++) {
         cum += probs[order_buf[i]];
         if (u < cum) {
             return order_buf[i];
         }
     }
-    return order_buf[n - 1];
+    return order_buf[n - 1]; // u within rounding of 1
 }

@@ -66,6 +66,7 @@ int ngram_zipf_chart(const NgramCounts *nc, const char *dir, PlotOutput out)
     plot_init(&p, "Zipf's law: frequency against rank", "rank", "frequency");
     p.logx = p.logy = 1;
     p.style = PLOT_LINES;
+    p.ymin = 0.5; // so the long tail of n-grams seen once stays above the bottom border
     static const char *names[] = {"", "unigrams", "bigrams", "trigrams"};
     int maxk = nc->order < 3 ? nc->order : 3;
     for (int k = 1; k <= maxk; k++) {

@@ -20,6 +20,7 @@ void plot_init(Plot *p, const char *title, const char *xlabel, const char *ylabe
     p->xlabel = lab_strdup(xlabel ? xlabel : "");
     p->ylabel = lab_strdup(ylabel ? ylabel : "");
     p->style = PLOT_LINES;
+    p->ymin = p->ymax = NAN;
 }
 
 void plot_add_series(Plot *p, const char *name, const double *x, const double *y, long n)
@@ -256,6 +257,20 @@ static void write_plot_gp(FILE *f, const void *ctx)
     }
     if (p->logx || p->logy) {
         fputs("pos(v) = v > 0 ? v : NaN   # a log axis has no place for values <= 0\n", f);
+    }
+    if (!isnan(p->ymin) || !isnan(p->ymax)) {
+        fputs("set yrange [", f);
+        if (!isnan(p->ymin)) {
+            fprintf(f, "%.17g", p->ymin);
+        }
+        fputs(":", f);
+        if (!isnan(p->ymax)) {
+            fprintf(f, "%.17g", p->ymax);
+        }
+        fputs("]\n", f);
+    }
+    if (p->key) {
+        fprintf(f, "set key %s\n", p->key);
     }
 
     double width = 0;

@@ -39,6 +39,8 @@ typedef struct {
     char **xtics;                  // (ntics) owned labels, or NULL: label i sits under point i
                                    // of the first series (or at x = i beyond its end)
     long ntics;
+    double ymin, ymax;             // the y range; NAN (after plot_init) leaves it to gnuplot
+    const char *key;               // legend position, e.g. "bottom left"; NULL: top right
     PlotSeries *series;            // (nseries) owned
     int nseries;
 } Plot;

@@ -484,3 +484,31 @@ Test(ngram, arpa_of_a_low_order_model_lists_no_context_only_top_ngrams)
     free(dir);
     fix_free(&f);
 }
+
+Test(ngram, sampling_filter_applies_temperature_top_k_and_top_p_by_hand)
+{
+    int32_t order[3];
+    NgramSampling plain = {.temperature = 1.0, .top_k = 0, .top_p = 1.0};
+    double p[3] = {0.2, 0.5, 0.3};
+    cr_assert_eq(ngram_sampling_filter(p, 3, &plain, order), 3);
+    cr_assert(order[0] == 1 && order[1] == 2 && order[2] == 0, "most likely first");
+    cr_assert(test_rel_eq(p[1], 0.5, 1e-12) && test_rel_eq(p[0], 0.2, 1e-12));
+
+    NgramSampling k2 = {.temperature = 1.0, .top_k = 2, .top_p = 1.0};
+    double q[3] = {0.2, 0.5, 0.3};
+    cr_assert_eq(ngram_sampling_filter(q, 3, &k2, order), 2);
+    cr_assert(test_rel_eq(q[1], 0.625, 1e-12) && test_rel_eq(q[2], 0.375, 1e-12) && q[0] == 0,
+              "top-2 of .5 .3 .2 renormalised: .625 .375 0");
+
+    NgramSampling p7 = {.temperature = 1.0, .top_k = 0, .top_p = 0.7};
+    double r[3] = {0.2, 0.5, 0.3};
+    cr_assert_eq(ngram_sampling_filter(r, 3, &p7, order), 2, "0.5 < 0.7 <= 0.5 + 0.3");
+
+    NgramSampling cold = {.temperature = 0.5, .top_k = 0, .top_p = 1.0};
+    double t[3] = {0.2, 0.5, 0.3};
+    cr_assert_eq(ngram_sampling_filter(t, 3, &cold, order), 3);
+    cr_assert(test_rel_eq(t[1], 0.25 / 0.38, 1e-12), "p^(1/T) = p^2: .25 .09 .04 over .38");
+
+    double z[2] = {0, 0};
+    cr_assert_eq(ngram_sampling_filter(z, 2, &plain, order), 0);
+}
