@@ -1,0 +1,35 @@
+// ref_02.c: chapter 02's exercises bound to the lab's own code (ngram/model.c).
+//
+// `make test-suite` links chapters/02-ngrams/check.c with this file and requires every
+// exercise test to pass: the tests and the lab agree. These are the very functions the model
+// builder calls for every estimate, so a student who passes computes what `lmlab ngram train`
+// computes.
+#include "exercises.h"
+
+#include "ngram/ngram.h"
+
+double ex_laplace_prob(long long c_hw, long long c_h, long long V)
+{
+    return ngram_addk_prob((double)c_hw, (double)c_h, 1.0, (double)V);
+}
+
+double ex_addk_prob(long long c_hw, long long c_h, double k, long long V)
+{
+    return ngram_addk_prob((double)c_hw, (double)c_h, k, (double)V);
+}
+
+double ex_interp_prob(long long c_hw, long long c_h, double eps, double p_lower)
+{
+    return ngram_interp_prob((double)c_hw, (double)c_h, eps, p_lower);
+}
+
+int ex_kn_discounts(const uint64_t t[4], double D[3])
+{
+    return ngram_kn_discounts(t, D);
+}
+
+double ex_kn_prob(long long a, long long S, const double D[3], const long long n[3], double p_lower)
+{
+    const double nd[3] = {(double)n[0], (double)n[1], (double)n[2]};
+    return ngram_kn_prob((double)a, (double)S, D, nd, p_lower);
+}
