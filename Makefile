@@ -124,7 +124,7 @@ check: deps
 	$(Q)d=$$(ls -d chapters/$(CH)-*/ 2>/dev/null | head -1); \
 	  test -n "$$d" || { echo "lmlab: no chapter '$(CH)' (chapters: $(CH_NUMS))"; exit 2; }; \
 	  d=$${d%/}; d=$${d#chapters/}; \
-	  $(MAKE) --no-print-directory $(BUILD)/ex/$$d/bin-student && \
+	  $(MAKE) -s --no-print-directory $(BUILD)/ex/$$d/bin-student && \
 	  $(BUILD)/ex/$$d/bin-student --verbose=1 --full-stats -j1 2>&1 | scripts/check-report.sh
 
 # --- tests ---------------------------------------------------------------------------------

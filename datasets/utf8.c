@@ -169,8 +169,8 @@ int text_read(const char *path, Utf8Mode mode, char **text, size_t *len)
     return 0;
 }
 
-// Unicode White_Space code points (what Python's str.split() splits on, less the
-// information separators U+001C..U+001F, which no corpus here holds)
+// Unicode White_Space code points and the information separators U+001C..U+001F: what
+// Python's str.split() splits on
 static int is_space(uint32_t cp)
 {
     return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0xA0 ||

@@ -209,10 +209,10 @@ int vocab_load(Vocab *v, const char *path)
     }
     vocab_init(v);
     long long lineno = 0;
-    char *save = NULL;
-    for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    char *cursor = data;
+    for (char *line; (line = lab_next_line(&cursor));) {
         lineno++;
-        if (line[0] == '#') {
+        if (line[0] == '#' || line[0] == '\0') {
             continue;
         }
         char *t1 = strchr(line, '\t');

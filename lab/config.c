@@ -62,8 +62,8 @@ int lab_config_read(LabConfig *c, const char *path)
         return -1;
     }
     long lineno = 0;
-    char *save = NULL;
-    for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    char *cursor = data;
+    for (char *line; (line = lab_next_line(&cursor));) {
         lineno++;
         if (line[0] == '#' || line[0] == '\0') {
             continue;

@@ -54,6 +54,26 @@ int lab_read_file(const char *path, char **data, size_t *len, size_t max_bytes)
     return 0;
 }
 
+char *lab_next_line(char **cursor)
+{
+    char *line = *cursor;
+    if (!line || !*line) {
+        return NULL;
+    }
+    char *nl = strchr(line, '\n');
+    if (nl) {
+        *nl = '\0';
+        *cursor = nl + 1;
+    } else {
+        *cursor = line + strlen(line);
+    }
+    size_t n = strlen(line);
+    if (n > 0 && line[n - 1] == '\r') {
+        line[n - 1] = '\0';
+    }
+    return line;
+}
+
 int lab_mkdir_p(const char *dir)
 {
     char *p = lab_strdup(dir);

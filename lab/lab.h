@@ -127,6 +127,11 @@ const char *lab_choice_name(const char *choices, int i);
 // and owned by the caller.
 int lab_read_file(const char *path, char **data, size_t *len, size_t max_bytes);
 
+// Splits a NUL-terminated buffer into lines in place: returns the next line (its "\n"
+// replaced by NUL, a trailing "\r" cut) and advances *cursor, or NULL at the end. Empty
+// lines are returned too, so a caller's line count matches the file's.
+char *lab_next_line(char **cursor);
+
 // Creates dir and its parents (like mkdir -p). -1 with a message naming the directory.
 int lab_mkdir_p(const char *dir);
 

@@ -93,7 +93,8 @@ int ngram_arpa_write(const NgramModel *m, const char *path)
             lab_choice_name(NGRAM_SMOOTHING_CHOICES, (int)m->params.smoothing),
             m->unit == UNIT_LINE ? "line" : "stream");
     fprintf(f, "tokens are escaped: \\\\ backslash, \\s space, \\t tab, \\n newline, \\r return, "
-               "\\xHH other control bytes, and a leading \\ before a literal <s>, </s> or <unk>\n\n");
+               "\\xHH other control bytes, and a leading \\ before a literal <s>, </s> or <unk> (any "
+               "case)\n\n");
     fprintf(f, "\\data\\\n");
     for (int k = 1; k <= m->order; k++) {
         fprintf(f, "ngram %d=%u\n", k, ngram_model_entries(m, k));
@@ -311,10 +312,11 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
             double lp, bow = 0;
             if (nf < k + 1 || nf > k + 2 || (nf == k + 2 && k == order)) {
                 lab_error("'%s' line %lld: expected a log10 probability, %d token%s%s; found "
-                          "%s%d fields",
+                          "%s%d field%s",
                           path, r.lineno, k, k > 1 ? "s" : "",
                           k < order ? " and maybe a backoff weight" : "",
-                          nf > k + 2 ? "more than " : "", nf > k + 2 ? k + 2 : nf);
+                          nf > k + 2 ? "more than " : "", nf > k + 2 ? k + 2 : nf,
+                          nf == 1 ? "" : "s");
                 goto fail;
             }
             if (parse_double(fields[0], &lp) != 0 ||

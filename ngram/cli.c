@@ -138,8 +138,8 @@ int ngram_cmd_generate(int argc, char **argv)
             exit(1);
         }
         if (pl.unknown) {
-            lab_note("%ld prompt tokens are not in the model's vocabulary (read as <unk>)",
-                     pl.unknown);
+            lab_note("%ld prompt token%s not in the model's vocabulary (read as <unk>)",
+                     pl.unknown, pl.unknown == 1 ? " is" : "s are");
         }
     }
     LabRng rng;
@@ -245,6 +245,9 @@ int ngram_cmd_sweep(int argc, char **argv)
     lab_args_parse(&cmd, argc, argv, NULL, NULL);
     if (!dataset) {
         lab_usage_die(&cmd, "--dataset NAME is required");
+    }
+    if (json && plot == PLOT_DUMB) {
+        lab_usage_die(&cmd, "--plot dumb draws on stdout, which --json keeps for the object");
     }
     int orders[NGRAM_MAX_ORDER];
     int norders = parse_orders(orders_s, orders);

@@ -80,12 +80,17 @@ int ngram_zipf_chart(const NgramCounts *nc, const char *dir, PlotOutput out)
         }
         qsort(freq, (size_t)n, sizeof *freq, by_desc);
         // every rank up to 1000, then ranks about 1% apart: the log-log curve looks the same
-        double *x = lab_malloc((size_t)n * sizeof *x + 1);
-        double *y = lab_malloc((size_t)n * sizeof *y + 1);
+        double *x = lab_malloc(((size_t)n + 1) * sizeof *x);
+        double *y = lab_malloc(((size_t)n + 1) * sizeof *y);
         long m = 0;
         for (long r = 1; r <= n; r = r < 1000 ? r + 1 : (long)(r * 1.01) + 1) {
             x[m] = (double)r;
             y[m] = freq[r - 1];
+            m++;
+        }
+        if (m > 0 && x[m - 1] < (double)n) {
+            x[m] = (double)n; // the last rank, so the curve ends where the data end
+            y[m] = freq[n - 1];
             m++;
         }
         plot_add_series(&p, names[k], x, y, m);
@@ -136,7 +141,8 @@ static void report_json(const NgramCounts *nc, const NgramModel *m, const Corpus
     double count_bytes = table_bytes(nc->lev, m->order, 3 * sizeof(uint32_t),
                                      3 * sizeof(uint32_t));
     double model_bytes = table_bytes(m->lev, m->order, 2 * sizeof(double) + sizeof(uint32_t),
-                                     sizeof(double) + sizeof(uint32_t));
+                                     sizeof(double) + sizeof(uint32_t)) -
+                         (double)m->lev[1].cap * sizeof(uint32_t); // order 1 has no suffix link
     lab_json_num(&j, "count_bytes_per_ngram", count_bytes / (double)stored);
     lab_json_num(&j, "model_bytes_per_ngram", model_bytes / (double)stored);
     lab_json_num(&j, "seconds_tokenize", t_tok);
@@ -190,6 +196,9 @@ int ngram_cmd_train(int argc, char **argv)
                   "--order 2 --smoothing laplace\n",
     };
     lab_args_parse(&cmd, argc, argv, NULL, NULL);
+    if (json && plot == PLOT_DUMB) {
+        lab_usage_die(&cmd, "--plot dumb draws on stdout, which --json keeps for the object");
+    }
     if (!(k > 0)) {
         lab_usage_die(&cmd, "--k must be greater than 0 (got %g)", k);
     }
@@ -358,8 +367,8 @@ int ngram_cmd_train(int argc, char **argv)
         printf("  tokenize %.2fs, count %.2fs, smooth %.2fs\n", t1 - t0, t2 - t1, t3 - t2);
         printf("wrote %s/ (model.arpa vocab.txt config log.tsv samples.txt zipf)\n", run_dir);
     }
-    if (smoothing == SMOOTH_KN && (json || quiet)) {
-        // the human report above already says so on stdout
+    if (smoothing == SMOOTH_KN && json) {
+        // the human report says so on stdout; with --json, a note on stderr does
         for (int j = 1; j <= order; j++) {
             if (model.params.discount_fallback[j]) {
                 lab_note("order %d: too few n-grams seen once..four times to estimate Kneser-Ney "

@@ -190,3 +190,18 @@ Test(lab, config_round_trips)
     free(path);
     free(dir);
 }
+
+Test(lab, config_errors_name_the_real_line_past_blank_lines)
+{
+    char *dir = test_tmpdir();
+    char *p = test_write(dir, "config", "family = ngram\n\n\n\noops\n", 20);
+    LabConfig c;
+    cr_redirect_stderr();
+    cr_assert_eq(lab_config_read(&c, p), -1);
+    fflush(stderr);
+    char *want = lab_asprintf("lmlab: '%s' line 5: expected 'key = value'\n", p);
+    cr_assert_stderr_eq_str(want);
+    free(want);
+    free(p);
+    free(dir);
+}
