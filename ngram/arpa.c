@@ -35,15 +35,40 @@ static void node_tokens(const NgramModel *m, int k, uint32_t node, int32_t *toks
     }
 }
 
-static void write_token(FILE *f, const Vocab *v, int32_t id)
+// Writes a log10 value with 12 decimals (trailing zeros cut): exact to 5e-13, which is below
+// what a double's probability can tell apart in a perplexity, and several times faster than
+// printf, which matters for files of tens of millions of lines. Returns the length.
+static int format_log10(char *out, double v)
 {
-    if (id < TOK_FIRST) {
-        fputs(v->str[id], f);
-        return;
+    if (v <= LOG10_ZERO) {
+        memcpy(out, "-99", 3);
+        return 3;
     }
-    char *e = tok_escape(v->str[id], v->len[id]);
-    fputs(e, f);
-    free(e);
+    if (!(fabs(v) < 1e6)) {
+        return sprintf(out, "%.12g", v); // never for probabilities; kept for odd weights
+    }
+    long long q = llround(fabs(v) * 1e12);
+    int n = 0;
+    if (v < 0 && q != 0) {
+        out[n++] = '-';
+    }
+    long long ip = q / 1000000000000LL, fp = q % 1000000000000LL;
+    n += sprintf(out + n, "%lld", ip);
+    if (fp) {
+        char frac[13];
+        for (int i = 11; i >= 0; i--) {
+            frac[i] = (char)('0' + fp % 10);
+            fp /= 10;
+        }
+        int len = 12;
+        while (frac[len - 1] == '0') {
+            len--;
+        }
+        out[n++] = '.';
+        memcpy(out + n, frac, (size_t)len);
+        n += len;
+    }
+    return n;
 }
 
 // Whether a stored key is an entry of the model. Counting for a higher order than the
@@ -64,22 +89,16 @@ uint32_t ngram_model_entries(const NgramModel *m, int k)
     return n;
 }
 
+// an entry's place in the file: (its parent's place at the order below) << 32 | token id
 typedef struct {
-    const uint64_t *keys;
-    const uint32_t *parent_rank; // NULL at order 1 (the parent is the root)
-} SortCtx;
+    uint64_t place;
+    uint32_t slot;
+} Placed;
 
-static int by_parent_rank_then_token(const void *pa, const void *pb, void *ctx)
+static int by_place(const void *pa, const void *pb)
 {
-    const SortCtx *c = ctx;
-    uint64_t ka = c->keys[*(const uint32_t *)pa], kb = c->keys[*(const uint32_t *)pb];
-    uint32_t ra = c->parent_rank ? c->parent_rank[ka >> 32] : 0;
-    uint32_t rb = c->parent_rank ? c->parent_rank[kb >> 32] : 0;
-    if (ra != rb) {
-        return ra < rb ? -1 : 1;
-    }
-    uint32_t ta = (uint32_t)ka, tb = (uint32_t)kb;
-    return (ta > tb) - (ta < tb);
+    uint64_t a = ((const Placed *)pa)->place, b = ((const Placed *)pb)->place;
+    return (a > b) - (a < b);
 }
 
 int ngram_arpa_write(const NgramModel *m, const char *path)
@@ -103,45 +122,82 @@ int ngram_arpa_write(const NgramModel *m, const char *path)
     // so the file does not depend on the hash tables' sizes and two runs diff cleanly
     int32_t toks[NGRAM_MAX_ORDER];
     uint32_t *rank_prev = NULL;
+    // every token escaped once, not once per line
+    const Vocab *v = &m->vocab;
+    char **esc = lab_malloc((size_t)v->n * sizeof *esc);
+    size_t *esc_len = lab_malloc((size_t)v->n * sizeof *esc_len);
+    size_t longest = 0;
+    for (int32_t id = 0; id < v->n; id++) {
+        esc[id] = id < TOK_FIRST ? lab_strdup(v->str[id]) : tok_escape(v->str[id], v->len[id]);
+        esc_len[id] = strlen(esc[id]);
+        longest = esc_len[id] > longest ? esc_len[id] : longest;
+    }
+    char *line = lab_malloc(2 * 32 + (size_t)m->order * (longest + 1) + 2);
     for (int k = 1; k <= m->order; k++) {
         fprintf(f, "\n\\%d-grams:\n", k);
         const NgramLevel *L = &m->lev[k];
         uint32_t n = 0;
-        uint32_t *order = lab_malloc((size_t)L->n * sizeof *order + 1);
+        Placed *order = lab_malloc((size_t)L->n * sizeof *order + 1);
         for (uint32_t s = 0; s < L->cap; s++) {
-            if (L->keys[s] != NGRAM_EMPTY) {
-                order[n++] = s;
+            uint64_t key = L->keys[s];
+            if (key != NGRAM_EMPTY) {
+                uint64_t parent_place = rank_prev ? rank_prev[key >> 32] : 0;
+                order[n++] = (Placed){(parent_place << 32) | (uint32_t)key, s};
             }
         }
-        SortCtx sc = {L->keys, rank_prev};
-        qsort_r(order, n, sizeof *order, by_parent_rank_then_token, &sc);
+        qsort(order, n, sizeof *order, by_place);
         uint32_t *rank = lab_malloc((size_t)L->cap * sizeof *rank);
         for (uint32_t i = 0; i < n; i++) {
-            rank[order[i]] = i;
+            rank[order[i].slot] = i;
         }
         free(rank_prev);
         rank_prev = rank;
         for (uint32_t i = 0; i < n; i++) {
-            uint32_t s = order[i];
+            // the file's order jumps around the tables: fetch ahead in two stages, the key
+            // first, then what the key leads to (the parent) and the slot's values
+            if (i + 16 < n) {
+                __builtin_prefetch(&L->keys[order[i + 16].slot]);
+            }
+            if (i + 8 < n) {
+                uint32_t s8 = order[i + 8].slot;
+                if (k > 1) {
+                    __builtin_prefetch(&m->lev[k - 1].keys[L->keys[s8] >> 32]);
+                }
+                __builtin_prefetch(&m->logp[k][s8]);
+                if (k < m->order) {
+                    __builtin_prefetch(&m->logbow[k][s8]);
+                }
+            }
+            uint32_t s = order[i].slot;
             if (!is_entry(m, k, L->keys[s])) {
                 continue;
             }
-            fprintf(f, "%.12g\t", to_log10(m->logp[k][s]));
+            size_t n_line = (size_t)format_log10(line, to_log10(m->logp[k][s]));
+            line[n_line++] = '\t';
             node_tokens(m, k, s, toks);
             for (int j = 0; j < k; j++) {
                 if (j) {
-                    fputc(' ', f);
+                    line[n_line++] = ' ';
                 }
-                write_token(f, &m->vocab, toks[j]);
+                memcpy(line + n_line, esc[toks[j]], esc_len[toks[j]]);
+                n_line += esc_len[toks[j]];
             }
             if (k < m->order) {
-                fprintf(f, "\t%.12g", to_log10(m->logbow[k][s]));
+                line[n_line++] = '\t';
+                n_line += (size_t)format_log10(line + n_line, to_log10(m->logbow[k][s]));
             }
-            fputc('\n', f);
+            line[n_line++] = '\n';
+            fwrite(line, 1, n_line, f);
         }
         free(order);
     }
     free(rank_prev);
+    for (int32_t id = 0; id < v->n; id++) {
+        free(esc[id]);
+    }
+    free(esc);
+    free(esc_len);
+    free(line);
     fprintf(f, "\n\\end\\\n");
     return lab_atomic_commit(&a);
 }
@@ -209,6 +265,9 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
 {
     memset(m, 0, sizeof *m);
     Reader r = {.path = path};
+    char prefix_tok[NGRAM_MAX_ORDER][64]; // the last line's prefix tokens, as written
+    uint32_t prefix_node[NGRAM_MAX_ORDER]; // and their nodes
+    int same = 0, prev_k = 0;              // how many of them are known, at which order
     if (lab_read_file(path, &r.data, &r.len, 0) != 0) {
         return -1;
     }
@@ -325,16 +384,32 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
                           parse_double(fields[0], &lp) != 0 ? fields[0] : fields[k + 1]);
                 goto fail;
             }
-            uint32_t parent = 0;
-            for (int j = 0; j < k - 1; j++) {
-                int32_t id = token_id(&m->vocab, fields[1 + j]);
-                parent = ngram_level_find(&m->lev[j + 1], parent, id);
-                if (parent == NGRAM_NONE) {
+            // sorted files list n-grams sharing a prefix together: keep the nodes of the last
+            // line's prefix tokens and resolve only from the first token that differs
+            if (k != prev_k) {
+                same = 0, prev_k = k;
+            }
+            int j0 = 0;
+            while (j0 < same && j0 < k - 1 && strcmp(fields[1 + j0], prefix_tok[j0]) == 0) {
+                j0++;
+            }
+            same = j0;
+            for (int j = j0; j < k - 1; j++) {
+                uint32_t up = j == 0 ? 0 : prefix_node[j - 1];
+                snprintf(prefix_tok[j], sizeof prefix_tok[j], "%s", fields[1 + j]);
+                int cacheable = strlen(fields[1 + j]) < sizeof prefix_tok[j] - 1;
+                int32_t id = token_id(&m->vocab, fields[1 + j]); // unescapes in place
+                prefix_node[j] = ngram_level_find(&m->lev[j + 1], up, id);
+                if (prefix_node[j] == NGRAM_NONE) {
                     lab_error("'%s' line %lld: the %d-gram's prefix is not listed at order %d",
                               path, r.lineno, k, j + 1);
                     goto fail;
                 }
+                if (cacheable && same == j) {
+                    same = j + 1; // a token too long to keep ends what the next line may reuse
+                }
             }
+            uint32_t parent = k > 1 ? prefix_node[k - 2] : 0;
             int32_t w = token_id(&m->vocab, fields[k]);
             int is_new;
             uint32_t s = ngram_level_insert(&m->lev[k], parent, w, &is_new);

@@ -310,8 +310,8 @@ int ngram_cmd_train(int argc, char **argv)
     }
     // drawn from the model as saved (read back), so that 'lmlab ngram generate --seed S'
     // on the run directory draws exactly these
-    NgramModel saved;
-    if (ngram_arpa_read(&saved, arpa, (TokUnit)text.unit) != 0) {
+    NgramModel saved = {0};
+    if (samples > 0 && ngram_arpa_read(&saved, arpa, (TokUnit)text.unit) != 0) {
         exit(1);
     }
     LabRng rng;
