@@ -385,15 +385,6 @@ static double score(const NgramModel *m, const uint32_t *ctx, int32_t w, uint32_
     return lp;
 }
 
-// context nodes of the sequence start: <s> repeated
-static void start_context(const NgramModel *m, uint32_t *ctx)
-{
-    ctx[0] = 0;
-    for (int j = 1; j < m->order; j++) {
-        ctx[j] = ngram_level_find(&m->lev[j], ctx[j - 1], TOK_BOS);
-    }
-}
-
 static void context_nodes(const NgramModel *m, const int32_t *context, uint32_t *ctx)
 {
     int N = m->order;
@@ -437,6 +428,92 @@ typedef struct {
     long long tokens, zero;
 } ChunkLoss;
 
+// The scorer's state, as in KenLM: the longest stored context (its length L and node), plus
+// the last order-1 tokens to rebuild a context when a pruned ARPA file lacks a suffix.
+typedef struct {
+    int L;
+    uint32_t node;
+    int32_t hist[NGRAM_MAX_ORDER]; // oldest first; <s> before the sequence
+} EvalState;
+
+// node of the last len tokens of hist (which holds order-1), or NGRAM_NONE
+static uint32_t history_node(const NgramModel *m, const int32_t *hist, int len)
+{
+    uint32_t node = 0;
+    for (int i = m->order - 1 - len; i < m->order - 1 && node != NGRAM_NONE; i++) {
+        node = ngram_level_find(&m->lev[i - (m->order - 1 - len) + 1], node, hist[i]);
+    }
+    return node;
+}
+
+static void state_from_history(const NgramModel *m, EvalState *st)
+{
+    st->L = m->order - 1;
+    st->node = 0;
+    for (; st->L > 0; st->L--) {
+        st->node = history_node(m, st->hist, st->L);
+        if (st->node != NGRAM_NONE) {
+            return;
+        }
+    }
+    st->node = 0;
+}
+
+static void state_push(const NgramModel *m, EvalState *st, int32_t w)
+{
+    if (m->order > 1) {
+        memmove(st->hist, st->hist + 1, (size_t)(m->order - 2) * sizeof *st->hist);
+        st->hist[m->order - 2] = w;
+    }
+}
+
+// ln P(w | state), then moves the state past w. The same backoff rule as score(), walked
+// the other way: try the longest context first and back off one order at a time, adding
+// the backoff weight of each context left behind. A hit at order k makes the n-gram found
+// (or, at the top order, its suffix) the next longest context, so a well-fitting model
+// costs one lookup and at most one suffix link per token.
+static double score_state(const NgramModel *m, EvalState *st, int32_t w)
+{
+    int N = m->order;
+    int k = st->L + 1;
+    uint32_t node = st->node; // the context of length k-1
+    double bows = 0;
+    for (;;) {
+        uint32_t s = node == NGRAM_NONE ? NGRAM_NONE : ngram_level_find(&m->lev[k], node, w);
+        if (s != NGRAM_NONE) {
+            double lp = m->logp[k][s] + bows;
+            state_push(m, st, w);
+            if (k < N) {
+                st->L = k, st->node = s;
+            } else {
+                st->L = N - 1;
+                st->node = N >= 2 ? m->suffix[N][s] : 0;
+                if (st->node == NGRAM_NONE) {
+                    state_from_history(m, st); // a pruned file without this suffix
+                }
+            }
+            return lp;
+        }
+        if (k == 1) {
+            state_push(m, st, w);
+            st->L = 0, st->node = 0;
+            return -INFINITY;
+        }
+        if (node != NGRAM_NONE) {
+            bows += m->logbow[k - 1][node];
+        }
+        // the context one token shorter
+        if (k == 2) {
+            node = 0;
+        } else if (node != NGRAM_NONE && m->suffix[k - 1][node] != NGRAM_NONE) {
+            node = m->suffix[k - 1][node];
+        } else {
+            node = history_node(m, st->hist, k - 2);
+        }
+        k--;
+    }
+}
+
 static void eval_chunk(const NgramModel *m, const Corpus *c, long long b, long long e,
                        int has_unk, ChunkLoss *out)
 {
@@ -452,29 +529,28 @@ static void eval_chunk(const NgramModel *m, const Corpus *c, long long b, long l
         }
     }
     long long s = lo;
-    int32_t context[NGRAM_MAX_ORDER];
+    EvalState st, start;
     for (int j = 0; j < N - 1; j++) {
         long long p = b - (N - 1) + j;
-        context[j] = p >= c->start[s] ? c->ids[p] : TOK_BOS;
+        st.hist[j] = p >= c->start[s] ? c->ids[p] : TOK_BOS;
+        start.hist[j] = TOK_BOS;
     }
-    uint32_t ctx[NGRAM_MAX_ORDER + 1], next[NGRAM_MAX_ORDER + 1];
-    context_nodes(m, context, ctx);
+    state_from_history(m, &st);
+    state_from_history(m, &start);
     LabLoss l = {0};
     for (long long i = b; i < e; i++) {
         if (i == c->start[s + 1]) {
             s++;
-            start_context(m, ctx);
+            st = start;
         }
         int32_t w = c->ids[i];
         if (w == TOK_UNK && !has_unk) {
             // the model cannot score an unknown token: skip it and forget the context
-            for (int j = 1; j < N; j++) {
-                ctx[j] = NGRAM_NONE;
-            }
+            state_push(m, &st, w);
+            st.L = 0, st.node = 0;
             continue;
         }
-        lab_loss_add(&l, score(m, ctx, w, next));
-        memcpy(ctx, next, sizeof(uint32_t) * (size_t)N);
+        lab_loss_add(&l, score_state(m, &st, w));
     }
     out->nats = l.nats;
     out->tokens = l.tokens;
@@ -489,7 +565,7 @@ void ngram_eval(const NgramModel *m, const Corpus *c, LabLoss *loss)
     int has_unk = ngram_level_find(&m->lev[1], 0, TOK_UNK) != NGRAM_NONE;
     long long nchunks = (c->n + EVAL_CHUNK - 1) / EVAL_CHUNK;
     ChunkLoss *parts = lab_calloc((size_t)(nchunks ? nchunks : 1), sizeof *parts);
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (nchunks > 2)
     for (long long k = 0; k < nchunks; k++) {
         long long b = k * EVAL_CHUNK, e = b + EVAL_CHUNK < c->n ? b + EVAL_CHUNK : c->n;
         eval_chunk(m, c, b, e, has_unk, &parts[k]);
