@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 
 // --- the hash table of one order ----------------------------------------------------------
@@ -23,6 +24,21 @@ static inline uint32_t slot_of(uint64_t key, uint32_t mask)
     return (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & mask;
 }
 
+// Tables are probed at random: for large ones, ask for 2 MB pages, so that a probe costs
+// one cache miss and not also a TLB miss (a hint; the kernel may decline it).
+static void *table_alloc(size_t bytes, int fill)
+{
+    void *p;
+    const size_t huge = (size_t)2 << 20;
+    if (bytes >= 2 * huge && posix_memalign(&p, huge, bytes) == 0) {
+        madvise(p, bytes, MADV_HUGEPAGE);
+    } else {
+        p = lab_malloc(bytes);
+    }
+    memset(p, fill, bytes);
+    return p;
+}
+
 void ngram_level_init(NgramLevel *L, uint32_t cap, int nval)
 {
     uint32_t c = 16;
@@ -31,11 +47,10 @@ void ngram_level_init(NgramLevel *L, uint32_t cap, int nval)
     }
     memset(L, 0, sizeof *L);
     L->cap = c;
-    L->keys = lab_malloc((size_t)c * sizeof *L->keys);
-    memset(L->keys, 0xFF, (size_t)c * sizeof *L->keys);
+    L->keys = table_alloc((size_t)c * sizeof *L->keys, 0xFF);
     L->nval = nval;
     for (int v = 0; v < nval; v++) {
-        L->val[v] = lab_calloc(c, sizeof *L->val[v]);
+        L->val[v] = table_alloc((size_t)c * sizeof *L->val[v], 0);
     }
 }
 
@@ -186,7 +201,7 @@ void ngram_count(NgramCounts *nc, const Corpus *c, int32_t vocab_n, int order, T
         NgramLevel *Lp = &nc->lev[k - 1];
         // size guess: each order holds more n-grams than the last, by a ratio that shrinks
         // as the order grows; the square root of the last ratio is a cautious guess
-        double guess = k == 2 ? 2.0 * Lp->n
+        double guess = k == 2 ? 8.0 * Lp->n
                               : Lp->n * sqrt((double)Lp->n / (double)nc->lev[k - 2].n);
         if (guess > (double)P) {
             guess = (double)P;
@@ -197,7 +212,10 @@ void ngram_count(NgramCounts *nc, const Corpus *c, int32_t vocab_n, int order, T
             // the keys of this pass are known in advance: fetch the slot 16 positions ahead
             long long q = p + 16;
             if (q < P && depth[q] >= k) {
-                __builtin_prefetch(&L->keys[ngram_level_slot(L, prev[q - 1], tok[q])]);
+                uint32_t home = ngram_level_slot(L, prev[q - 1], tok[q]);
+                __builtin_prefetch(&L->keys[home]);
+                __builtin_prefetch(&L->val[NGRAM_COUNT][home], 1);
+                __builtin_prefetch(&Lp->val[NGRAM_ADJ][prev[q]], 1); // the suffix's count
             }
             if (depth[p] < k) {
                 cur[p] = NGRAM_NONE; // the window would cross the sequence's start
