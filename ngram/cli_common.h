@@ -38,8 +38,9 @@ void ngram_generate(FILE *f, const NgramModel *m, TokKind kind, const int32_t *p
 int ngram_zipf_chart(const NgramCounts *nc, const char *dir, PlotOutput out);
 
 // Prints the loss report of one evaluation (human-readable, or one JSON object).
+// seconds: the scoring time (the JSON object reports it with tokens_per_s).
 void ngram_report(const LabLoss *l, const char *model, const char *data, const char *dataset,
-                  const char *split, int json);
+                  const char *split, int json, double seconds);
 
 int ngram_cmd_train(int argc, char **argv);
 int ngram_cmd_eval(int argc, char **argv);

@@ -57,7 +57,7 @@ void ngram_run_free(NgramRun *r)
 }
 
 void ngram_report(const LabLoss *l, const char *model, const char *data, const char *dataset,
-                  const char *split, int json)
+                  const char *split, int json, double seconds)
 {
     double loss = lab_loss_mean(l);
     if (json) {
@@ -76,6 +76,8 @@ void ngram_report(const LabLoss *l, const char *model, const char *data, const c
         lab_json_num(&j, "word_ppl", lab_word_ppl(l));
         lab_json_int(&j, "oov", l->oov);
         lab_json_int(&j, "zero_prob", l->zero);
+        lab_json_num(&j, "seconds", seconds);
+        lab_json_num(&j, "tokens_per_s", (double)l->tokens / fmax(seconds, 1e-9));
         lab_json_end(&j);
         return;
     }
@@ -170,7 +172,7 @@ int ngram_cmd_eval(int argc, char **argv)
     double t0 = lab_now();
     ngram_eval(&run.model, &c, &loss);
     double t1 = lab_now();
-    ngram_report(&loss, model_dir ? model_dir : arpa, path, dataset, split, json);
+    ngram_report(&loss, model_dir ? model_dir : arpa, path, dataset, split, json, t1 - t0);
     if (!json && !lab_quiet) {
         fflush(stdout);
         fprintf(stderr, "lmlab: scored %lld tokens in %.3fs (%.3gM tokens/s)\n",
