@@ -59,6 +59,7 @@ typedef struct {
     void *md;        // pcre2_match_data_8 *
     char *buf;       // scratch for the lowercased text
     size_t cap;
+    int jit;         // 1: the pattern is JIT-compiled (pcre2_jit_match is safe to call)
 } Tokenizer;
 
 // pattern NULL means TOK_DEFAULT_PATTERN. A pattern that does not compile fails with PCRE2's

@@ -35,7 +35,8 @@ int tok_init(Tokenizer *t, TokKind kind, const char *pattern, int lowercase)
         tok_free(t);
         return -1;
     }
-    pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); // an interpreter fallback when JIT is missing
+    // the interpreter is the fallback when the library or the machine has no JIT
+    t->jit = pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0;
     t->re = re;
     t->md = pcre2_match_data_create_from_pattern(re, NULL);
     if (pcre2_match(re, (PCRE2_SPTR) "", 0, 0, 0, t->md, NULL) >= 0) {
@@ -82,14 +83,18 @@ static const char *lowercase(Tokenizer *t, const char *s, size_t n, size_t *out_
     const unsigned char *u = (const unsigned char *)s;
     size_t o = 0;
     for (size_t i = 0; i < n;) {
+        if (u[i] < 0x80) { // ASCII: most text, no decoding needed
+            t->buf[o++] = (char)(u[i] >= 'A' && u[i] <= 'Z' ? u[i] + 32 : u[i]);
+            i++;
+            continue;
+        }
         uint32_t cp;
         int k = utf8_decode(u + i, n - i, &cp);
         if (k < 0) {
             t->buf[o++] = s[i++];
             continue;
         }
-        uint32_t lo = cp < 0x80 ? (uint32_t)((cp >= 'A' && cp <= 'Z') ? cp + 32 : cp)
-                                : (loc ? (uint32_t)towlower_l((wint_t)cp, loc) : cp);
+        uint32_t lo = loc ? (uint32_t)towlower_l((wint_t)cp, loc) : cp;
         char enc[4];
         int m = utf8_encode(lo, enc);
         if (o + (size_t)m + 1 > t->cap) {
@@ -127,7 +132,9 @@ int tok_split(Tokenizer *t, const char *s, size_t n, TokFn fn, void *ctx)
     pcre2_match_data *md = t->md;
     PCRE2_SIZE start = 0;
     while (start < n) {
-        int rc = pcre2_match(re, (PCRE2_SPTR)s, n, start, PCRE2_NO_UTF_CHECK, md, NULL);
+        // text_read validated the UTF-8, so neither call needs to check it again
+        int rc = t->jit ? pcre2_jit_match(re, (PCRE2_SPTR)s, n, start, 0, md, NULL)
+                        : pcre2_match(re, (PCRE2_SPTR)s, n, start, PCRE2_NO_UTF_CHECK, md, NULL);
         if (rc == PCRE2_ERROR_NOMATCH) {
             break;
         }
