@@ -50,7 +50,7 @@ CHAPTERS := $(sort $(dir $(wildcard chapters/*/check.c)))
 CH_NUMS  := $(foreach d,$(CHAPTERS),$(firstword $(subst -, ,$(notdir $(d:/=)))))
 
 DEBIAN_PKGS := gcc libc6-dev make gnuplot-nox fonts-dejavu-core libpcre2-dev libcriterion-dev
-BENCH_PKGS  := python3-nltk time
+BENCH_PKGS  := python3-nltk python3-sklearn time
 
 .PHONY: all deps demo test test-suite check bench clean help fixtures format
 
@@ -152,10 +152,14 @@ demo: all
 bench: all
 	$(Q)scripts/deps.sh $(BENCH_PKGS)
 	$(Q)$(PYTHON) bench/bench_ngram.py
+	$(Q)mkdir -p build/bench && $(PYTHON) bench/bench_tfidf.py > build/bench/tfidf.md && \
+	    $(PYTHON) bench/section.py bench_tfidf.py < build/bench/tfidf.md
 
 fixtures:
 	$(Q)scripts/deps.sh python3-nltk python3-sklearn
 	$(Q)$(PYTHON) tests/fixtures/make_fixtures.py
+	$(Q)$(PYTHON) tests/fixtures/make_rng_fixture.py > tests/fixtures/rng_seed1.inc
+	$(Q)$(PYTHON) tests/fixtures/sklearn/make_tfidf_fixture.py
 
 format:
 	$(Q)clang-format -i $(LIB_SRC) lmlab.c $(wildcard */*.h)
@@ -169,7 +173,7 @@ help:
 	@echo "  make demo        train n-gram models on 'names', print perplexities, draw charts"
 	@echo "  make test        every test, then again under ASan+UBSan"
 	@echo "  make check CH=02 check your exercises of a chapter (chapters: $(CH_NUMS))"
-	@echo "  make bench       speed and memory against NLTK, written to docs/benchmarks.md"
+	@echo "  make bench       speed and memory against NLTK and scikit-learn, into docs/benchmarks.md"
 	@echo "  make fixtures    regenerate test fixtures with NLTK / scikit-learn (Debian)"
 	@echo "  make deps        install missing Debian packages: $(DEBIAN_PKGS)"
 	@echo "  make clean       remove build/ and ./lmlab"

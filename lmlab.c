@@ -11,6 +11,7 @@
 
 #include "datasets/datasets.h"
 #include "ngram/ngram.h"
+#include "ngram/tfidf.h"
 
 // --- tokenize ---------------------------------------------------------------------------------
 
@@ -131,6 +132,10 @@ static const char *usage =
     "  ngram eval        loss, perplexity and bits per token on a text\n"
     "  ngram generate    sample text from an n-gram model\n"
     "  ngram sweep       every order and smoothing on a dataset, best on valid, then test\n"
+    "  tfidf matrix      fit TF-IDF weights, write the document-term matrix and vocabulary\n"
+    "  tfidf top         the terms of largest TF-IDF weight of each document\n"
+    "  tfidf similar     the documents most similar to a document (cosine)\n"
+    "  tfidf search      rank the documents for a free-text query\n"
     "\n"
     "shipped datasets (--dataset NAME): names, tinyshakespeare, timemachine, tangpoems\n"
     "'lmlab <command> --help' shows the options of a command; docs/cli.md has them all.\n";
@@ -151,6 +156,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(c, "ngram") == 0) {
         return ngram_main(argc - 1, argv + 1);
+    }
+    if (strcmp(c, "tfidf") == 0) {
+        return tfidf_main(argc - 1, argv + 1);
     }
     fprintf(stderr, "lmlab: unknown command '%s'\n%s", c, usage);
     return 2;
