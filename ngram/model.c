@@ -418,8 +418,9 @@ void ngram_distribution(const NgramModel *m, const int32_t *context, double *pro
 }
 
 // Evaluation is split into chunks of EVAL_CHUNK tokens scored independently (in parallel
-// when OpenMP is on) and summed in chunk order, so the result is the same bit for bit
-// whatever the number of threads. A chunk that starts inside a sequence rebuilds its context
+// when OpenMP is on and there are at least 16 chunks: below half a million tokens, starting
+// the threads costs more than they save) and summed in chunk order, so the result is the
+// same bit for bit whatever the number of threads. A chunk that starts inside a sequence rebuilds its context
 // from the previous order-1 tokens: the state of the scorer is a function of those alone.
 #define EVAL_CHUNK (1 << 15)
 
@@ -565,7 +566,7 @@ void ngram_eval(const NgramModel *m, const Corpus *c, LabLoss *loss)
     int has_unk = ngram_level_find(&m->lev[1], 0, TOK_UNK) != NGRAM_NONE;
     long long nchunks = (c->n + EVAL_CHUNK - 1) / EVAL_CHUNK;
     ChunkLoss *parts = lab_calloc((size_t)(nchunks ? nchunks : 1), sizeof *parts);
-#pragma omp parallel for schedule(dynamic, 1) if (nchunks > 2)
+#pragma omp parallel for schedule(dynamic, 1) if (nchunks >= 16)
     for (long long k = 0; k < nchunks; k++) {
         long long b = k * EVAL_CHUNK, e = b + EVAL_CHUNK < c->n ? b + EVAL_CHUNK : c->n;
         eval_chunk(m, c, b, e, has_unk, &parts[k]);
