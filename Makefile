@@ -50,7 +50,7 @@ CHAPTERS := $(sort $(dir $(wildcard chapters/*/check.c)))
 CH_NUMS  := $(foreach d,$(CHAPTERS),$(firstword $(subst -, ,$(notdir $(d:/=)))))
 
 DEBIAN_PKGS := gcc libc6-dev make gnuplot-nox fonts-dejavu-core libpcre2-dev libcriterion-dev
-BENCH_PKGS  := python3-nltk python3-sklearn time
+BENCH_PKGS  := python3-nltk python3-sklearn python3-gensim libopenblas0-pthread time
 
 .PHONY: all deps demo test test-suite check bench clean help fixtures format
 
@@ -154,6 +154,8 @@ bench: all
 	$(Q)$(PYTHON) bench/bench_ngram.py
 	$(Q)mkdir -p build/bench && $(PYTHON) bench/bench_tfidf.py > build/bench/tfidf.md && \
 	    $(PYTHON) bench/section.py bench_tfidf.py < build/bench/tfidf.md
+	$(Q)$(PYTHON) bench/bench_word2vec.py > build/bench/word2vec.md && \
+	    $(PYTHON) bench/section.py bench_word2vec.py < build/bench/word2vec.md
 
 fixtures:
 	$(Q)scripts/deps.sh python3-nltk python3-sklearn
@@ -173,10 +175,10 @@ help:
 	@echo "  make demo        train n-gram models on 'names', print perplexities, draw charts"
 	@echo "  make test        every test, then again under ASan+UBSan"
 	@echo "  make check CH=02 check your exercises of a chapter (chapters: $(CH_NUMS))"
-	@echo "  make bench       speed and memory against NLTK and scikit-learn, into docs/benchmarks.md"
+	@echo "  make bench       speed and memory against NLTK, scikit-learn and gensim (docs/benchmarks.md)"
 	@echo "  make fixtures    regenerate test fixtures with NLTK / scikit-learn (Debian)"
 	@echo "  make deps        install missing Debian packages: $(DEBIAN_PKGS)"
 	@echo "  make clean       remove build/ and ./lmlab"
 	@echo "options: V=1 (show commands), SANITIZE=1 (ASan+UBSan build under build/san)"
 
--include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(wildcard $(BUILD)/ex/*/*.d)

@@ -12,6 +12,7 @@
 #include "datasets/datasets.h"
 #include "ngram/ngram.h"
 #include "ngram/tfidf.h"
+#include "nn/word2vec.h"
 
 // --- tokenize ---------------------------------------------------------------------------------
 
@@ -136,6 +137,9 @@ static const char *usage =
     "  tfidf top         the terms of largest TF-IDF weight of each document\n"
     "  tfidf similar     the documents most similar to a document (cosine)\n"
     "  tfidf search      rank the documents for a free-text query\n"
+    "  word2vec train    learn word vectors (skip-gram or CBOW with negative sampling)\n"
+    "  word2vec similar  the nearest words to a word, by cosine\n"
+    "  word2vec analogy  a is to b as c is to ? (b - a + c)\n"
     "\n"
     "shipped datasets (--dataset NAME): names, tinyshakespeare, timemachine, tangpoems\n"
     "'lmlab <command> --help' shows the options of a command; docs/cli.md has them all.\n";
@@ -159,6 +163,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(c, "tfidf") == 0) {
         return tfidf_main(argc - 1, argv + 1);
+    }
+    if (strcmp(c, "word2vec") == 0) {
+        return word2vec_main(argc - 1, argv + 1);
     }
     fprintf(stderr, "lmlab: unknown command '%s'\n%s", c, usage);
     return 2;

@@ -4,87 +4,8 @@
 // and checks the exit status, the message and the files written. The scikit-learn test runs
 // the exact options that tests/fixtures/sklearn/cases.tsv documents for each case and
 // compares matrix.mtx and vocab.txt with scikit-learn's.
-#include "tests/helpers.h"
+#include "tests/cli/cli.h"
 
-#include <dirent.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-
-typedef struct {
-    int status;   // exit status, or 128 + signal
-    char *out;    // stdout
-    char *err;    // stderr
-} Run;
-
-static char *slurp(const char *path)
-{
-    char *data;
-    size_t n;
-    if (lab_read_file(path, &data, &n, 0) != 0) {
-        return lab_strdup("");
-    }
-    return data;
-}
-
-// runs lmlab with the arguments (NULL-terminated) in the repository root
-static Run run_argv(const char *const *args)
-{
-    const char *bin = getenv("LMLAB");
-    char *root = test_path("");
-    char *lmlab = bin && *bin ? lab_strdup(bin) : lab_asprintf("%s/lmlab", root);
-    char *tmp = test_tmpdir();
-    char *outp = lab_path_join(tmp, "stdout"), *errp = lab_path_join(tmp, "stderr");
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        if (!freopen(outp, "w", stdout) || !freopen(errp, "w", stderr) || chdir(root) != 0) {
-            _exit(99);
-        }
-        int n = 0;
-        while (args[n]) {
-            n++;
-        }
-        char **argv = calloc((size_t)n + 2, sizeof *argv);
-        argv[0] = lmlab;
-        for (int i = 0; i < n; i++) {
-            argv[i + 1] = (char *)args[i];
-        }
-        execv(lmlab, argv);
-        _exit(98);
-    }
-    int st;
-    waitpid(pid, &st, 0);
-    Run r = {.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st)};
-    r.out = slurp(outp);
-    r.err = slurp(errp);
-    unlink(outp);
-    unlink(errp);
-    rmdir(tmp);
-    free(outp);
-    free(errp);
-    free(tmp);
-    free(lmlab);
-    free(root);
-    return r;
-}
-
-#define RUN(...) run_argv((const char *const[]){__VA_ARGS__, NULL})
-
-static void run_free(Run *r)
-{
-    free(r->out);
-    free(r->err);
-}
-
-static void expect(Run r, int status, const char *in_err)
-{
-    cr_assert_eq(r.status, status, "exit status %d, expected %d; stderr:\n%s", r.status, status,
-                 r.err);
-    if (in_err) {
-        cr_assert(strstr(r.err, in_err), "stderr lacks '%s':\n%s", in_err, r.err);
-    }
-    run_free(&r);
-}
 
 static void expect_out(Run r, const char *in_out)
 {
@@ -236,7 +157,7 @@ Test(tfidf_cli, matrix_equals_scikit_learn_with_the_documented_options, .timeout
             args[na++] = a;
         }
         args[na] = NULL;
-        Run r = run_argv(args);
+        Run r = run_in(NULL, args);
         cr_assert_eq(r.status, 0, "%s: %s", f[0], r.err);
         run_free(&r);
         char *mine = lab_path_join(dir, "vocab.txt");

@@ -1,0 +1,595 @@
+// word2vec_cli.c: `lmlab word2vec <verb>`: train word vectors, then ask them for neighbours
+// and analogies.
+//
+//   lmlab word2vec train --dataset tinyshakespeare --model skipgram --epochs 5
+//   lmlab word2vec similar --vectors runs/tinyshakespeare-skipgram king
+//   lmlab word2vec analogy --vectors runs/tinyshakespeare-skipgram/vectors.txt man king woman
+//
+// train writes DIR/vectors.txt (the word2vec text format), DIR/config, DIR/log.tsv and the
+// chart DIR/pca.{dat,gp,png}: the chosen words projected on their first two principal
+// components. Left out: evaluation on analogy test sets (bench/bench_word2vec.py does that).
+#include "nn/word2vec.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "plots/plots.h"
+
+// --- the PCA chart ----------------------------------------------------------------------------
+
+typedef struct {
+    char **words;      // (n) labels
+    double *xy;        // (n, 2) coordinates
+    int n;
+    double share[2];   // fraction of the variance along each axis
+    const char *title;
+} PcaChart;
+
+static void pca_write_dat(FILE *f, const void *ctx)
+{
+    const PcaChart *c = ctx;
+    fprintf(f, "# %s\n# pc1 pc2 word (the .gp labels the points from its own list of words)\n",
+            c->title);
+    for (int i = 0; i < c->n; i++) {
+        fprintf(f, "%.17g\t%.17g\t", c->xy[2 * i], c->xy[2 * i + 1]);
+        plot_comment_text(f, c->words[i]);
+        fputc('\n', f);
+    }
+}
+
+static void pca_write_gp(FILE *f, const void *ctx)
+{
+    const PcaChart *c = ctx;
+    plot_gp_header(f, "pca", c->title);
+    fprintf(f, "set xlabel 'first principal component (%.1f%% of the variance)'\n",
+            100 * c->share[0]);
+    fprintf(f, "set ylabel 'second principal component (%.1f%% of the variance)'\n",
+            100 * c->share[1]);
+    fputs("set key off\n"
+          "set offsets graph 0.05, graph 0.12, graph 0.06, graph 0.06\n"
+          "# the labels, in the order of the points in pca.dat (a word may hold any character,\n"
+          "# so they are quoted here rather than read from the data file)\n",
+          f);
+    fprintf(f, "array words[%d] = [", c->n);
+    for (int i = 0; i < c->n; i++) {
+        fputs(i ? ", " : "", f);
+        plot_gp_string(f, c->words[i]);
+    }
+    fputs("]\n\ndatafile = here.'pca.dat'\n"
+          "plot datafile using 1:2 with points lt 1 pt 7 ps 1.2, \\\n"
+          "     datafile using 1:2:(words[int($0) + 1]) with labels left offset char 0.7, 0.4 "
+          "tc rgb '#333333'\n",
+          f);
+}
+
+// Projects the unit-length vectors of the n words (rows ids of m) on their first two
+// principal components and writes the chart pca into dir.
+static int pca_chart(const W2vModel *m, char *const *str, const int32_t *ids, int n,
+                     const char *dir, PlotOutput out)
+{
+    double *x = lab_malloc((size_t)n * m->D * sizeof *x);
+    for (int i = 0; i < n; i++) {
+        const float *row = m->syn0 + (size_t)ids[i] * m->stride;
+        double ss = 0;
+        for (int j = 0; j < m->D; j++) {
+            ss += (double)row[j] * row[j];
+        }
+        double inv = ss > 0 ? 1 / sqrt(ss) : 0;
+        for (int j = 0; j < m->D; j++) {
+            x[(size_t)i * m->D + j] = row[j] * inv;
+        }
+    }
+    PcaChart c = {.n = n, .title = "word vectors: the chosen words on two principal components"};
+    c.xy = lab_malloc((size_t)n * 2 * sizeof *c.xy);
+    c.words = lab_malloc((size_t)n * sizeof *c.words);
+    for (int i = 0; i < n; i++) {
+        c.words[i] = str[ids[i]];
+    }
+    double var[2];
+    w2v_pca(c.xy, NULL, var, x, n, m->D, 2);
+    // the total variance: the mean squared distance to the centroid
+    double total = 0;
+    for (int j = 0; j < m->D; j++) {
+        double mean = 0, sq = 0;
+        for (int i = 0; i < n; i++) {
+            mean += x[(size_t)i * m->D + j];
+        }
+        mean /= n;
+        for (int i = 0; i < n; i++) {
+            double dv = x[(size_t)i * m->D + j] - mean;
+            sq += dv * dv;
+        }
+        total += sq / n;
+    }
+    c.share[0] = total > 0 ? var[0] / total : 0;
+    c.share[1] = total > 0 ? var[1] / total : 0;
+    int rc = plot_write_files(dir, "pca", pca_write_dat, pca_write_gp, &c);
+    if (rc == 0) {
+        rc = plot_render(dir, "pca", out);
+    }
+    free(x);
+    free(c.xy);
+    free(c.words);
+    return rc;
+}
+
+// The rows of the words listed in list ("w1,w2,..."); unknown words are noted and skipped.
+// Without a list: the 30 most frequent words that hold a letter or digit. Returns the count.
+static int choose_words(int32_t *ids, int max, const char *list, const W2vData *d)
+{
+    int n = 0;
+    if (!list) {
+        for (int32_t w = 0; w < d->V && n < max; w++) {
+            int wordish = 0;
+            for (const unsigned char *c = (const unsigned char *)d->str[w]; *c; c++) {
+                wordish |= isalnum(*c) || *c >= 0x80;
+            }
+            if (wordish) {
+                ids[n++] = w;
+            }
+        }
+        return n;
+    }
+    const char *p = list;
+    while (*p && n < max) {
+        size_t len = strcspn(p, ",");
+        if (len > 0) {
+            int32_t found = -1;
+            for (int32_t w = 0; w < d->V; w++) {
+                if (strlen(d->str[w]) == len && memcmp(d->str[w], p, len) == 0) {
+                    found = w;
+                    break;
+                }
+            }
+            if (found < 0) {
+                lab_note("--words: '%.*s' is not in the vocabulary (seen fewer than --min-count "
+                         "times?); the chart leaves it out",
+                         (int)len, p);
+            } else {
+                int dup = 0;
+                for (int i = 0; i < n; i++) {
+                    dup |= ids[i] == found;
+                }
+                if (!dup) {
+                    ids[n++] = found;
+                }
+            }
+        }
+        p += len;
+        p += *p == ',';
+    }
+    if (*p) {
+        lab_note("--words: the chart takes the first %d known words; the rest are left out", max);
+    }
+    return n;
+}
+
+// --- train ------------------------------------------------------------------------------------
+
+typedef struct {
+    LabProgress bar;
+    W2vReport *epochs;     // (epochs) the report that ended each epoch
+    int nepochs;
+} TrainLog;
+
+static void on_report(const W2vReport *r, void *ctx)
+{
+    TrainLog *l = ctx;
+    lab_progress_update(&l->bar, r->words, r->loss, r->words);
+    if (r->epoch_done) {
+        l->epochs[l->nepochs++] = *r;
+    }
+}
+
+static double epoch_rate(const TrainLog *l, int e)
+{
+    double s0 = e > 0 ? l->epochs[e - 1].seconds : 0;
+    long long w0 = e > 0 ? l->epochs[e - 1].words : 0;
+    double dt = l->epochs[e].seconds - s0;
+    return dt > 0 ? (double)(l->epochs[e].words - w0) / dt : 0;
+}
+
+static int cmd_train(int argc, char **argv)
+{
+    const char *dataset = NULL, *train = NULL, *out = NULL, *alpha_s = NULL, *words = NULL;
+    long dim = 100, window = 5, negative = 5, epochs = 5, seed = 1, sync = 10000;
+    long sync_updates = 2000;
+    long threads = omp_get_num_procs();
+    int model = W2V_SKIPGRAM, plot = PLOT_PNG, hogwild = 0, keep_case = 0, quiet = 0, json = 0;
+    double sample = 1e-3;
+    TextOpts text = TEXT_OPTS_DEFAULT;
+    text.tokenizer = TOK_WORD;
+    text.lowercase = 1;
+    text.min_count = 5;
+    const LabOpt opts[] = {
+        {"dataset", LAB_OPT_STRING, &dataset, "NAME", "a shipped corpus: its train split", 0, 0,
+         0},
+        {"train", LAB_OPT_STRING, &train, "FILE", "train on this file instead (one sentence a "
+         "line)", 0, 0, 0},
+        {"model", LAB_OPT_CHOICE, &model, NULL,
+         "skip-gram: a word predicts its context; cbow: the context predicts the word",
+         W2V_MODEL_CHOICES, 0, 0},
+        {"dim", LAB_OPT_INT, &dim, "D", "size of a word vector", 0, 1, 10000},
+        {"window", LAB_OPT_INT, &window, "N", "context: up to N words either side (a random "
+         "1..N each time)", 0, 1, 1000},
+        {"negative", LAB_OPT_INT, &negative, "K", "negative samples per pair, drawn from "
+         "unigram^0.75", 0, 1, 1000},
+        {"sample", LAB_OPT_DOUBLE, &sample, "S", "subsampling threshold of frequent words (0: "
+         "off)", 0, 0, 1},
+        {"min-count", LAB_OPT_INT, &text.min_count, "N", "rarer words are dropped", 0, 1, 1e9},
+        {"epochs", LAB_OPT_INT, &epochs, "N", "passes over the corpus", 0, 1, 100000},
+        {"alpha", LAB_OPT_STRING, &alpha_s, "A", "learning rate at the start, falling linearly "
+         "to A/10000 (default 0.025 skipgram, 0.05 cbow)", 0, 0, 0},
+        {"threads", LAB_OPT_INT, &threads, "N", "workers, one per core unless told; part of "
+         "what makes a run repeatable", 0, 1, 1024},
+        {"seed", LAB_OPT_INT, &seed, "S", "random seed: the same seed and --threads give the "
+         "same vectors", 0, 0, 0},
+        {"sync", LAB_OPT_INT, &sync, "N", "a thread's round: at most N words between merges", 0,
+         1, 1e9},
+        {"sync-updates", LAB_OPT_INT, &sync_updates, "N", "..and no row updated more than "
+         "N/(threads-1)^1.5 times (0: unbounded)", 0, 0, 1e9},
+        {"hogwild", LAB_OPT_FLAG, &hogwild, NULL, "workers share one model without locks, as "
+         "word2vec.c does: faster, NOT repeatable with more than one thread", 0, 0, 0},
+        TEXT_OPTS_TABLE(text),
+        {"keep-case", LAB_OPT_FLAG, &keep_case, NULL, "do not fold case (word2vec folds it: "
+         "--lowercase is on)", 0, 0, 0},
+        {"out", LAB_OPT_STRING, &out, "DIR", "run directory (default runs/DATASET-MODEL)", 0, 0,
+         0},
+        {"plot", LAB_OPT_CHOICE, &plot, NULL, "the PCA chart as PNG, in the terminal, or not at "
+         "all", PLOT_OUTPUT_CHOICES, 0, 0},
+        {"words", LAB_OPT_STRING, &words, "W1,W2,..", "words of the PCA chart (default: the 30 "
+         "most frequent)", 0, 0, 0},
+        {"quiet", LAB_OPT_FLAG, &quiet, NULL, "print only the result lines", 0, 0, 0},
+        {"json", LAB_OPT_FLAG, &json, NULL, "print one JSON object: sizes, timings, losses", 0,
+         0, 0},
+        {0},
+    };
+    const LabCommand cmd = {
+        .usage = "lmlab word2vec train (--dataset NAME | --train FILE) [options]",
+        .summary = "Train word vectors (skip-gram or CBOW with negative sampling) and write "
+                   "DIR/vectors.txt\nin the word2vec text format, config, log.tsv and a PCA "
+                   "chart of some words.",
+        .opts = opts,
+        .epilog = "examples:\n"
+                  "  lmlab word2vec train --dataset tinyshakespeare\n"
+                  "  lmlab word2vec train --dataset timemachine --model cbow --epochs 20 "
+                  "--words time,machine,traveller,future\n"
+                  "  lmlab word2vec similar --vectors runs/tinyshakespeare-skipgram king\n",
+    };
+    lab_args_parse(&cmd, argc, argv, NULL, NULL);
+    if (train && dataset) {
+        lab_usage_die(&cmd, "give --dataset or --train, not both");
+    }
+    if (!train && !dataset) {
+        lab_usage_die(&cmd, "say what to train on: --dataset NAME or --train FILE");
+    }
+    if (dataset && (strchr(dataset, '/') || strcmp(dataset, "..") == 0 ||
+                    strcmp(dataset, ".") == 0)) {
+        lab_usage_die(&cmd, "--dataset takes a name such as 'timemachine', not a path (got '%s')",
+                      dataset);
+    }
+    double alpha = model == W2V_CBOW ? 0.05 : 0.025;
+    if (alpha_s) {
+        char *end;
+        alpha = strtod(alpha_s, &end);
+        if (end == alpha_s || *end || !(alpha > 0) || !isfinite(alpha) || alpha > 10) {
+            lab_usage_die(&cmd, "--alpha expects a learning rate in (0, 10], got '%s'", alpha_s);
+        }
+    }
+    if (keep_case) {
+        text.lowercase = 0;
+    }
+    lab_quiet = quiet;
+    char *train_path = train ? lab_strdup(train) : dataset_resolve(&cmd, dataset, "train");
+    const char *mname = lab_choice_name(W2V_MODEL_CHOICES, model);
+    char *run_dir = out ? lab_strdup(out)
+                        : lab_asprintf("runs/%s-%s", dataset ? dataset : "custom", mname);
+
+    Tokenizer tok;
+    if (text_tokenizer(&tok, &text) != 0) {
+        exit(2); // a bad --pattern is a usage error
+    }
+    Vocab vocab;
+    vocab_init(&vocab);
+    Corpus corpus;
+    if (text_load_corpus(&corpus, &vocab, 1, &tok, &text, train_path) != 0) {
+        exit(1);
+    }
+    W2vData data;
+    if (w2v_data_build(&data, &corpus, &vocab, text.min_count, train_path) != 0) {
+        exit(1);
+    }
+    corpus_free(&corpus);
+    int32_t chart_ids[256];
+    int nchart = choose_words(chart_ids, words ? 256 : 30, words, &data);
+
+    W2vConfig cfg;
+    w2v_config_default(&cfg);
+    cfg.model = model;
+    cfg.dim = (int)dim;
+    cfg.window = (int)window;
+    cfg.negative = (int)negative;
+    cfg.sample = sample;
+    cfg.epochs = (int)epochs;
+    cfg.alpha = alpha;
+    cfg.threads = (int)threads;
+    cfg.seed = (uint64_t)seed;
+    cfg.hogwild = hogwild;
+    cfg.sync_words = sync;
+    cfg.sync_updates = sync_updates;
+    if (hogwild && threads > 1) {
+        lab_note("--hogwild with %ld threads: the vectors differ from run to run", threads);
+    }
+
+    W2vModel m;
+    w2v_model_init(&m, data.V, cfg.dim, cfg.seed);
+    TrainLog tl = {.epochs = lab_calloc((size_t)epochs, sizeof *tl.epochs)};
+    lab_progress_start(&tl.bar, "word2vec", data.n * epochs);
+    if (w2v_train(&m, &data, &cfg, on_report, &tl) != 0) {
+        exit(1);
+    }
+    lab_progress_end(&tl.bar);
+    double seconds = tl.epochs[tl.nepochs - 1].seconds;
+
+    // the run directory
+    if (lab_mkdir_p(run_dir) != 0) {
+        exit(1);
+    }
+    char *vec_path = lab_path_join(run_dir, "vectors.txt");
+    char *cfg_path = lab_path_join(run_dir, "config");
+    char *log_path = lab_path_join(run_dir, "log.tsv");
+    if (w2v_save_text(vec_path, data.str, m.syn0, m.V, m.D, m.stride) != 0) {
+        exit(1);
+    }
+    LabConfig lc = {0};
+    lab_config_set(&lc, "family", "word2vec");
+    lab_config_set(&lc, "dataset", "%s", dataset ? dataset : "");
+    lab_config_set(&lc, "train", "%s", train_path);
+    lab_config_set(&lc, "model", "%s", mname);
+    lab_config_set(&lc, "dim", "%ld", dim);
+    lab_config_set(&lc, "window", "%ld", window);
+    lab_config_set(&lc, "negative", "%ld", negative);
+    lab_config_set(&lc, "sample", "%.17g", sample);
+    lab_config_set(&lc, "epochs", "%ld", epochs);
+    lab_config_set(&lc, "alpha", "%.17g", alpha);
+    lab_config_set(&lc, "threads", "%ld", threads);
+    lab_config_set(&lc, "seed", "%ld", seed);
+    lab_config_set(&lc, "sync", "%ld", sync);
+    lab_config_set(&lc, "sync_updates", "%ld", sync_updates);
+    lab_config_set(&lc, "hogwild", "%d", hogwild);
+    text_opts_save(&text, &lc);
+    lab_config_set(&lc, "vocab", "%d", data.V);
+    lab_config_set(&lc, "words", "%lld", data.n);
+    if (lab_config_write(&lc, cfg_path) != 0) {
+        exit(1);
+    }
+    LabAtomic la;
+    if (lab_atomic_open(&la, log_path) != 0) {
+        exit(1);
+    }
+    fprintf(la.f, "epoch\twords\tloss\talpha\twords_per_s\n");
+    for (int e = 0; e < tl.nepochs; e++) {
+        const W2vReport *r = &tl.epochs[e];
+        fprintf(la.f, "%d\t%lld\t%.9g\t%.9g\t%.0f\n", r->epoch, r->words, r->loss, r->alpha,
+                epoch_rate(&tl, e));
+    }
+    if (lab_atomic_commit(&la) != 0) {
+        exit(1);
+    }
+    int chart_rc = 0;
+    if (nchart >= 2) {
+        chart_rc = pca_chart(&m, data.str, chart_ids, nchart, run_dir, (PlotOutput)plot);
+    } else {
+        lab_note("the PCA chart needs at least two known words; none drawn");
+    }
+
+    if (json) {
+        LabJson j;
+        lab_json_begin(&j, stdout);
+        lab_json_str(&j, "family", "word2vec");
+        lab_json_str(&j, "model", mname);
+        lab_json_str(&j, "train", train_path);
+        lab_json_str(&j, "dataset", dataset ? dataset : "");
+        lab_json_int(&j, "words", data.n);
+        lab_json_int(&j, "sentences", data.nsent);
+        lab_json_int(&j, "vocab", data.V);
+        lab_json_int(&j, "dim", dim);
+        lab_json_int(&j, "epochs", epochs);
+        lab_json_int(&j, "threads", threads);
+        lab_json_int(&j, "hogwild", hogwild);
+        lab_json_num(&j, "seconds_train", seconds);
+        lab_json_num(&j, "words_per_s", seconds > 0 ? (double)data.n * epochs / seconds : 0);
+        lab_json_num(&j, "loss", tl.epochs[tl.nepochs - 1].loss);
+        lab_json_str(&j, "out", run_dir);
+        lab_json_end(&j);
+        goto done;
+    }
+    printf("trained %s on '%s': %lld words a pass, %d words seen %ld+ times, %ld dimensions\n",
+           model == W2V_CBOW ? "CBOW" : "skip-gram", train_path, data.n, data.V, text.min_count,
+           dim);
+    printf("  window %ld, %ld negatives, sample %g, alpha %g, %ld threads%s, seed %ld\n", window,
+           negative, sample, alpha, threads, hogwild ? " (hogwild)" : "", seed);
+    for (int e = 0; e < tl.nepochs; e++) {
+        printf("  epoch %d  loss %.4f  alpha %.6f  %.0f words/s\n", tl.epochs[e].epoch,
+               tl.epochs[e].loss, tl.epochs[e].alpha, epoch_rate(&tl, e));
+    }
+    printf("  %.2fs, %.0f words/s (training words read, before subsampling)\n", seconds,
+           seconds > 0 ? (double)data.n * epochs / seconds : 0.0);
+    printf("wrote %s/ (vectors.txt config log.tsv%s)\n", run_dir, nchart >= 2 ? " pca" : "");
+done:
+
+    lab_config_free(&lc);
+    free(tl.epochs);
+    free(vec_path);
+    free(cfg_path);
+    free(log_path);
+    w2v_model_free(&m);
+    w2v_data_free(&data);
+    vocab_free(&vocab);
+    tok_free(&tok);
+    free(train_path);
+    free(run_dir);
+    return chart_rc == 0 ? 0 : 1;
+}
+
+// --- similar and analogy ----------------------------------------------------------------------
+
+// Reads --vectors (a file, or a run directory holding vectors.txt) and normalises it.
+static void load_vectors(W2vVectors *v, const char *arg, char **path)
+{
+    struct stat st;
+    if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
+        *path = lab_path_join(arg, "vectors.txt");
+    } else {
+        *path = lab_strdup(arg);
+    }
+    if (w2v_vectors_read(v, *path) != 0) {
+        exit(1);
+    }
+    w2v_vectors_normalize(v);
+}
+
+// The row of word, or exit 1 with a message (and a hint when another case of it is known).
+static int32_t find_or_die(const W2vVectors *v, const char *word, const char *path)
+{
+    int32_t id = w2v_vectors_find(v, word);
+    if (id >= 0) {
+        return id;
+    }
+    char *lower = lab_strdup(word);
+    for (char *c = lower; *c; c++) {
+        *c = (char)tolower((unsigned char)*c);
+    }
+    if (strcmp(lower, word) != 0 && w2v_vectors_find(v, lower) >= 0) {
+        char *hint = lab_asprintf("the vectors were trained on lowercased text: try '%s'", lower);
+        lab_die(hint, "'%s' is not in the vocabulary of '%s' (%d words)", word, path, v->V);
+    }
+    lab_die("a word is left out when it was seen fewer than --min-count times in training",
+            "'%s' is not in the vocabulary of '%s' (%d words)", word, path, v->V);
+}
+
+static void print_hits(const W2vVectors *v, const W2vHit *hits, int n)
+{
+    for (int i = 0; i < n; i++) {
+        printf("%4d  %-20s %8.4f\n", i + 1, v->word[hits[i].id], hits[i].cos);
+    }
+}
+
+static int cmd_similar(int argc, char **argv)
+{
+    const char *vectors = NULL;
+    long k = 10;
+    const LabOpt opts[] = {
+        {"vectors", LAB_OPT_STRING, &vectors, "FILE", "a vectors file in the word2vec text "
+         "format, or a run directory", 0, 0, 0},
+        {"k", LAB_OPT_INT, &k, "K", "how many neighbours", 0, 1, 100000},
+        {0},
+    };
+    const LabCommand cmd = {
+        .usage = "lmlab word2vec similar --vectors FILE [options] WORD",
+        .summary = "The words nearest to WORD by cosine similarity.",
+        .opts = opts,
+        .epilog = "examples:\n"
+                  "  lmlab word2vec similar --vectors runs/tinyshakespeare-skipgram king\n"
+                  "  lmlab word2vec similar --vectors gensim-vectors.txt --k 5 time\n",
+        .min_pos = 1,
+        .max_pos = 1,
+    };
+    char *pos[1];
+    int npos;
+    lab_args_parse(&cmd, argc, argv, pos, &npos);
+    if (!vectors) {
+        lab_usage_die(&cmd, "--vectors FILE is required");
+    }
+    W2vVectors v;
+    char *path;
+    load_vectors(&v, vectors, &path);
+    int32_t id = find_or_die(&v, pos[0], path);
+    W2vHit *hits = lab_malloc((size_t)k * sizeof *hits);
+    int n = w2v_nearest(hits, (int)k, &v, v.vec + (size_t)id * v.D, &id, 1);
+    printf("nearest to '%s' by cosine, of %d words in %s:\n", pos[0], v.V, path);
+    print_hits(&v, hits, n);
+    free(hits);
+    free(path);
+    w2v_vectors_free(&v);
+    return 0;
+}
+
+static int cmd_analogy(int argc, char **argv)
+{
+    const char *vectors = NULL;
+    long k = 5;
+    const LabOpt opts[] = {
+        {"vectors", LAB_OPT_STRING, &vectors, "FILE", "a vectors file in the word2vec text "
+         "format, or a run directory", 0, 0, 0},
+        {"k", LAB_OPT_INT, &k, "K", "how many answers", 0, 1, 100000},
+        {0},
+    };
+    const LabCommand cmd = {
+        .usage = "lmlab word2vec analogy --vectors FILE [options] A B C",
+        .summary = "A is to B as C is to ?: the words nearest to B - A + C by cosine (of unit "
+                   "vectors;\nA, B and C themselves are left out, as in word2vec's analogy "
+                   "tool).",
+        .opts = opts,
+        .epilog = "examples:\n"
+                  "  lmlab word2vec analogy --vectors runs/tinyshakespeare-skipgram he his she\n",
+        .min_pos = 3,
+        .max_pos = 3,
+    };
+    char *pos[3];
+    int npos;
+    lab_args_parse(&cmd, argc, argv, pos, &npos);
+    if (!vectors) {
+        lab_usage_die(&cmd, "--vectors FILE is required");
+    }
+    W2vVectors v;
+    char *path;
+    load_vectors(&v, vectors, &path);
+    int32_t a = find_or_die(&v, pos[0], path);
+    int32_t b = find_or_die(&v, pos[1], path);
+    int32_t c = find_or_die(&v, pos[2], path);
+    W2vHit *hits = lab_malloc((size_t)k * sizeof *hits);
+    int n = w2v_analogy(hits, (int)k, &v, a, b, c);
+    printf("'%s' is to '%s' as '%s' is to (cosine to %s - %s + %s):\n", pos[0], pos[1], pos[2],
+           pos[1], pos[0], pos[2]);
+    print_hits(&v, hits, n);
+    free(hits);
+    free(path);
+    w2v_vectors_free(&v);
+    return 0;
+}
+
+// --- dispatch ---------------------------------------------------------------------------------
+
+int word2vec_main(int argc, char **argv)
+{
+    static const char *usage =
+        "usage: lmlab word2vec <verb> [options]\n"
+        "\n"
+        "verbs:\n"
+        "  train      learn word vectors (skip-gram or CBOW, negative sampling) from a corpus\n"
+        "  similar    the nearest words to a word, by cosine\n"
+        "  analogy    a is to b as c is to ?  (b - a + c)\n"
+        "\n"
+        "'lmlab word2vec <verb> --help' shows the options of a verb.\n";
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *verb = argv[1];
+    if (strcmp(verb, "train") == 0) {
+        return cmd_train(argc - 1, argv + 1);
+    }
+    if (strcmp(verb, "similar") == 0) {
+        return cmd_similar(argc - 1, argv + 1);
+    }
+    if (strcmp(verb, "analogy") == 0) {
+        return cmd_analogy(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "lmlab: unknown verb 'word2vec %s'\n%s", verb, usage);
+    return 2;
+}

@@ -1,0 +1,105 @@
+// cli.h: running the lmlab program from a test, as a user would.
+//
+// RUN("ngram", "train", ...) runs the binary named by $LMLAB (make sets it; ./lmlab under
+// $LMLAB_ROOT otherwise) in the repository root with its stdout and stderr captured.
+#ifndef TESTS_CLI_H
+#define TESTS_CLI_H
+
+#include "tests/helpers.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+typedef struct {
+    int status;   // exit status, or 128 + signal
+    char *out;    // stdout
+    char *err;    // stderr
+} Run;
+
+__attribute__((unused)) static char *slurp(const char *path)
+{
+    char *data;
+    size_t n;
+    if (lab_read_file(path, &data, &n, 0) != 0) {
+        return lab_strdup("");
+    }
+    return data;
+}
+
+// runs lmlab with the arguments (NULL-terminated) inside dir (NULL: the repository root)
+__attribute__((unused)) static Run run_in(const char *dir, const char *const *args)
+{
+    const char *bin = getenv("LMLAB");
+    char *root = test_path("");
+    char *lmlab = bin && *bin ? lab_strdup(bin) : lab_asprintf("%s/lmlab", root);
+    char *tmp = test_tmpdir();
+    char *outp = lab_path_join(tmp, "stdout"), *errp = lab_path_join(tmp, "stderr");
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        if (!freopen(outp, "w", stdout) || !freopen(errp, "w", stderr) ||
+            chdir(dir ? dir : root) != 0) {
+            _exit(99);
+        }
+        int n = 0;
+        while (args[n]) {
+            n++;
+        }
+        char **argv = calloc((size_t)n + 2, sizeof *argv);
+        argv[0] = lmlab;
+        for (int i = 0; i < n; i++) {
+            argv[i + 1] = (char *)args[i];
+        }
+        execv(lmlab, argv);
+        _exit(98);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    Run r = {.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st)};
+    r.out = slurp(outp);
+    r.err = slurp(errp);
+    unlink(outp);
+    unlink(errp);
+    rmdir(tmp);
+    free(outp);
+    free(errp);
+    free(tmp);
+    free(lmlab);
+    free(root);
+    return r;
+}
+
+#define RUN(...) run_in(NULL, (const char *const[]){__VA_ARGS__, NULL})
+
+__attribute__((unused)) static void run_free(Run *r)
+{
+    free(r->out);
+    free(r->err);
+}
+
+__attribute__((unused)) static void expect(Run r, int status, const char *in_err)
+{
+    cr_assert_eq(r.status, status, "exit status %d, expected %d; stderr:\n%s", r.status, status,
+                 r.err);
+    if (in_err) {
+        cr_assert(strstr(r.err, in_err), "stderr lacks '%s':\n%s", in_err, r.err);
+    }
+    run_free(&r);
+}
+
+__attribute__((unused)) static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        return -1;
+    }
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        n += e->d_name[0] != '.';
+    }
+    closedir(d);
+    return n;
+}
+
+#endif
