@@ -56,10 +56,11 @@ typedef struct {
     char *pattern;   // TOK_WORD: the regex (owned)
     int lowercase;   // fold case before splitting (Unicode, via towlower)
     void *re;        // pcre2_code_8 * (TOK_WORD)
+    void *re_ascii;  // the same pattern without PCRE2_UCP, for pure-ASCII text (see tok_split)
     void *md;        // pcre2_match_data_8 *
     char *buf;       // scratch for the lowercased text
     size_t cap;
-    int jit;         // 1: the pattern is JIT-compiled (pcre2_jit_match is safe to call)
+    int jit;         // 1: both codes are JIT-compiled (pcre2_jit_match is safe to call)
 } Tokenizer;
 
 // pattern NULL means TOK_DEFAULT_PATTERN. A pattern that does not compile fails with PCRE2's

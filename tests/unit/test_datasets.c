@@ -326,3 +326,24 @@ Test(utf8, crlf_line_ends_read_as_lf_in_every_unit)
     free(p);
     free(dir);
 }
+
+Test(tokenizer, ascii_text_splits_as_it_would_under_unicode_rules)
+{
+    // pure-ASCII text is matched by the pattern compiled without PCRE2_UCP; appending one
+    // non-ASCII character sends the same text through the Unicode-aware code instead
+    const char *patterns[] = {"\\b\\w\\w+\\b", "[[:alpha:]]+|[[:punct:]]", "\\S+", "\\d+|\\s",
+                              NULL};
+    const char *ascii = "The cat's 3 dogs_x, [ok] \t v\vw 42nd";
+    for (int i = 0; i <= 4; i++) {
+        const char *pat = patterns[i]; // NULL: the default pattern
+        Toks a = split(TOK_WORD, pat, 0, ascii);
+        char *mixed = lab_asprintf("%s \xC3\xA9", ascii);
+        Toks b = split(TOK_WORD, pat, 0, mixed);
+        cr_assert(b.n >= a.n, "pattern %s", pat ? pat : "default");
+        for (int j = 0; j < a.n; j++) {
+            cr_assert_str_eq(a.toks[j], b.toks[j], "pattern %s, token %d", pat ? pat : "default",
+                             j);
+        }
+        free(mixed);
+    }
+}
