@@ -849,10 +849,40 @@ static int term_bytes_cmp(int32_t a, int32_t b)
     return (na > nb) - (na < nb);
 }
 
-// byte order of the UTF-8, which is code point order (Python's str order)
-static int by_bytes(const void *pa, const void *pb)
+// Byte order of the UTF-8 is code point order (Python's str order). A term's first 8 bytes as a big-endian number (zero-padded: terms hold no NUL), so that
+// most comparisons of a sort by bytes are one integer comparison on contiguous memory.
+typedef struct {
+    uint64_t prefix;
+    int32_t id;
+} Prefixed;
+
+static int by_prefix_then_bytes(const void *pa, const void *pb)
 {
-    return term_bytes_cmp(*(const int32_t *)pa, *(const int32_t *)pb);
+    const Prefixed *a = pa, *b = pb;
+    if (a->prefix != b->prefix) {
+        return a->prefix < b->prefix ? -1 : 1;
+    }
+    return term_bytes_cmp(a->id, b->id);
+}
+
+// Sorts ids[0..n) of sort_terms into byte order.
+static void sort_by_bytes(int32_t *ids, int32_t n)
+{
+    Prefixed *p = lab_malloc(((size_t)n + 1) * sizeof *p);
+    for (int32_t i = 0; i < n; i++) {
+        const unsigned char *s = (const unsigned char *)tfidf_term(sort_terms, ids[i]);
+        size_t len = tfidf_term_len(sort_terms, ids[i]);
+        uint64_t x = 0;
+        for (size_t j = 0; j < 8; j++) {
+            x = (x << 8) | (j < len ? s[j] : 0);
+        }
+        p[i] = (Prefixed){x, ids[i]};
+    }
+    qsort(p, (size_t)n, sizeof *p, by_prefix_then_bytes);
+    for (int32_t i = 0; i < n; i++) {
+        ids[i] = p[i].id;
+    }
+    free(p);
 }
 
 // largest total first, then byte order
@@ -1148,7 +1178,7 @@ int tfidf_fit(TfidfModel *m, const TfidfDocs *docs, const TfidfParams *p, Tokeni
                        V0, lo, hi, N);
         goto fail;
     }
-    qsort(keep, (size_t)V, sizeof *keep, by_bytes);
+    sort_by_bytes(keep, V);
     map = lab_malloc((size_t)V0 * sizeof *map);
     memset(map, 0xFF, (size_t)V0 * sizeof *map);
     tfidf_terms_init(&m->vocab);
