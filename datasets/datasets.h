@@ -48,8 +48,9 @@ typedef enum { TOK_CHAR, TOK_WORD } TokKind;
 
 // The default word pattern: one Han character, or a run of letters, digits and marks (with
 // inner apostrophes: don't), or one punctuation mark or symbol. Whitespace is dropped.
-#define TOK_DEFAULT_PATTERN \
-    "\\p{Han}|[^\\s\\p{Han}\\p{P}\\p{S}]+(?:['\\x{2019}][^\\s\\p{Han}\\p{P}\\p{S}]+)*|[\\p{P}\\p{S}]"
+#define TOK_DEFAULT_PATTERN                                                                   \
+    "\\p{Han}|[^\\s\\p{Han}\\p{P}\\p{S}]+(?:['\\x{2019}][^\\s\\p{Han}\\p{P}\\p{S}]+)*"       \
+    "|[\\p{P}\\p{S}]"
 
 typedef struct {
     TokKind kind;

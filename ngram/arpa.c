@@ -112,8 +112,8 @@ int ngram_arpa_write(const NgramModel *m, const char *path)
             lab_choice_name(NGRAM_SMOOTHING_CHOICES, (int)m->params.smoothing),
             m->unit == UNIT_LINE ? "line" : "stream");
     fprintf(f, "tokens are escaped: \\\\ backslash, \\s space, \\t tab, \\n newline, \\r return, "
-               "\\xHH other control bytes, and a leading \\ before a literal <s>, </s> or <unk> (any "
-               "case)\n\n");
+               "\\xHH other control bytes, and a leading \\ before a literal <s>, </s> or "
+               "<unk> (any case)\n\n");
     fprintf(f, "\\data\\\n");
     for (int k = 1; k <= m->order; k++) {
         fprintf(f, "ngram %d=%u\n", k, ngram_model_entries(m, k));

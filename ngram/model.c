@@ -420,8 +420,9 @@ void ngram_distribution(const NgramModel *m, const int32_t *context, double *pro
 // Evaluation is split into chunks of EVAL_CHUNK tokens scored independently (in parallel
 // when OpenMP is on and there are at least 16 chunks: below half a million tokens, starting
 // the threads costs more than they save) and summed in chunk order, so the result is the
-// same bit for bit whatever the number of threads. A chunk that starts inside a sequence rebuilds its context
-// from the previous order-1 tokens: the state of the scorer is a function of those alone.
+// same bit for bit whatever the number of threads. A chunk that starts inside a sequence
+// rebuilds its context from the previous order-1 tokens: the state of the scorer is a
+// function of those alone.
 #define EVAL_CHUNK (1 << 15)
 
 typedef struct {

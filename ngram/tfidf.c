@@ -849,8 +849,9 @@ static int term_bytes_cmp(int32_t a, int32_t b)
     return (na > nb) - (na < nb);
 }
 
-// Byte order of the UTF-8 is code point order (Python's str order). A term's first 8 bytes as a big-endian number (zero-padded: terms hold no NUL), so that
-// most comparisons of a sort by bytes are one integer comparison on contiguous memory.
+// Byte order of the UTF-8 is code point order (Python's str order). A term's first 8 bytes
+// as a big-endian number (zero-padded: terms hold no NUL) make most comparisons of a sort
+// by bytes one integer comparison on contiguous memory.
 typedef struct {
     uint64_t prefix;
     int32_t id;
