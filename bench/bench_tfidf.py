@@ -265,8 +265,9 @@ def report(res):
     L.append(f"The goal, fit at least 5x faster than scikit-learn, is {goal} on this machine: "
              f"the smallest speed-up is {worst:.1f}x with {m['cores']} threads and {worst1:.1f}x "
              f"with one. Most of lmlab's fit is the shared word tokenizer "
-             f"(`datasets/tokenizer.c`: PCRE2 with JIT, one `pcre2_match` call a token, and "
-             f"lowercasing one code point at a time); counting, pruning and weighing are a "
+             f"(`datasets/tokenizer.c`: PCRE2 with JIT, one match call a token, pure-ASCII "
+             f"text matched without Unicode property lookups); counting, pruning and weighing "
+             f"are a "
              f"sparse pass each. Its peak RSS holds the text, the term tables and the CSR "
              f"matrix (a column index, a count and a weight per stored entry: 16 bytes); "
              f"writing `matrix.mtx` with 17 digits a weight is as slow as the fit.")
