@@ -143,7 +143,8 @@ test-suite: $(LMLAB) $(TEST_BIN) $(foreach d,$(EX_DIRS),$(BUILD)/ex/$(d)/bin-ref
 	$(Q)for d in $(EX_DIRS); do $(BUILD)/ex/$$d/bin-stub -j2 --timeout=20 > $(BUILD)/ex/$$d/stub.log 2>&1; \
 	    scripts/stub-check.sh $(BUILD)/ex/$$d/stub.log $$d || exit 1; done
 	@echo "== unit and command tests ($(BUILD))"
-	$(Q)LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 LMLAB=$(abspath $(LMLAB)) LMLAB_ROOT=$(CURDIR) $(TEST_BIN) -j2 --timeout=300
+	$(Q)rm -rf $(BUILD)/tmp && mkdir -p $(BUILD)/tmp
+	$(Q)LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 LMLAB=$(abspath $(LMLAB)) LMLAB_ROOT=$(CURDIR) LMLAB_TEST_TMP=$(CURDIR)/$(BUILD)/tmp $(TEST_BIN) -j2 --timeout=300
 
 # --- demo, bench, fixtures -----------------------------------------------------------------
 demo: all

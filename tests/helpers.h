@@ -19,10 +19,12 @@ static inline char *test_path(const char *rel)
     return lab_asprintf("%s/%s", root && *root ? root : ".", rel);
 }
 
-// A fresh directory under /tmp; the caller frees the string.
+// A fresh directory under $LMLAB_TEST_TMP (make sets it to build/tmp, emptied before each
+// run, so tests leave nothing behind) or /tmp; the caller frees the string.
 static inline char *test_tmpdir(void)
 {
-    char *d = lab_strdup("/tmp/lmlab-test-XXXXXX");
+    const char *base = getenv("LMLAB_TEST_TMP");
+    char *d = lab_asprintf("%s/lmlab-test-XXXXXX", base && *base ? base : "/tmp");
     cr_assert_not_null(mkdtemp(d), "mkdtemp failed");
     return d;
 }
