@@ -15,70 +15,14 @@
 #include "exercises.h"
 #include "ngram/ngram.h"
 
-#define REL_TOL 1e-9 // relative tolerance of every comparison
+#define CHECK_TOL 1e-9  // relative tolerance of every comparison
+#define CHECK_FLOOR 0.0 // purely relative
+#include "chapters/check.h" // agree, EXPECT, Mistake, hint_for, show2, N_OF, uniform_in
+
 #define NRANDOM 2000 // random cases per exercise
 
 // --- comparing and reporting ------------------------------------------------------------------
 
-// got and want agree: both NaN, the same infinity, or within REL_TOL of each other
-static int agree(double got, double want)
-{
-    if (isnan(want) || isnan(got)) {
-        return isnan(want) && isnan(got);
-    }
-    if (isinf(want) || isinf(got)) {
-        return got == want;
-    }
-    return fabs(got - want) <= REL_TOL * fmax(fabs(got), fabs(want));
-}
-
-// got and want printed with just enough digits to tell them apart
-static void show2(double got, double want, char *g, char *w, size_t size)
-{
-    for (int digits = 5; digits <= 17; digits++) {
-        snprintf(g, size, "%.*g", digits, got);
-        snprintf(w, size, "%.*g", digits, want);
-        if (strcmp(g, w) != 0) {
-            break;
-        }
-    }
-}
-
-// A wrong value that a known mistake produces, and what to say about it.
-typedef struct {
-    double value;
-    const char *hint;
-} Mistake;
-
-// The hint of the first mistake whose value got equals, else the general one.
-static const char *hint_for(double got, const Mistake *m, int nm, const char *general)
-{
-    for (int i = 0; i < nm; i++) {
-        if (agree(got, m[i].value)) {
-            return m[i].hint;
-        }
-    }
-    return general;
-}
-
-// Fails the test with "CALL = GOT, expected WANT" and a hint on the next line.
-#define EXPECT(got, want, hint, ...)                                                               \
-    do {                                                                                           \
-        double got_ = (got), want_ = (want);                                                       \
-        if (!agree(got_, want_)) {                                                                 \
-            char call_[512], gs_[40], ws_[40];                                                     \
-            snprintf(call_, sizeof call_, __VA_ARGS__);                                            \
-            show2(got_, want_, gs_, ws_, sizeof gs_);                                              \
-            cr_assert_fail("%s = %s, expected %s\n%s", call_, gs_, ws_, (hint));                   \
-        }                                                                                          \
-    } while (0)
-
-#define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
-static double uniform_in(LabRng *rng, double lo, double hi)
-{
-    return lo + (hi - lo) * lab_rng_uniform(rng);
-}
 
 // --- a real model: the three lines "ab", "ac", "b", char tokens -------------------------------
 //

@@ -17,76 +17,15 @@
 #include "ngram/tfidf.h"
 #include "nn/word2vec.h"
 
-#define TOL 1e-9     // relative tolerance, absolute below 1 (a cosine or an idf may be ~0)
+#define CHECK_TOL 1e-9  // relative tolerance, absolute below 1 (a cosine or an idf may be ~0)
+#define CHECK_FLOOR 1.0
+#include "chapters/check.h" // agree, EXPECT, Mistake, hint_for, show2, N_OF, uniform_in
+
 #define FTOL 1e-4    // the same against the lab's float training step
 #define NRANDOM 2000 // random cases per exercise
 
 // --- comparing and reporting ------------------------------------------------------------------
 
-// got and want agree to tol: both NaN, the same infinity, or |got - want| <= tol max(1, |want|)
-static int agree_to(double got, double want, double tol)
-{
-    if (isnan(want) || isnan(got)) {
-        return isnan(want) && isnan(got);
-    }
-    if (isinf(want) || isinf(got)) {
-        return got == want;
-    }
-    return fabs(got - want) <= tol * fmax(1.0, fmax(fabs(got), fabs(want)));
-}
-
-static int agree(double got, double want)
-{
-    return agree_to(got, want, TOL);
-}
-
-// got and want printed with just enough digits to tell them apart
-static void show2(double got, double want, char *g, char *w, size_t size)
-{
-    for (int digits = 5; digits <= 17; digits++) {
-        snprintf(g, size, "%.*g", digits, got);
-        snprintf(w, size, "%.*g", digits, want);
-        if (strcmp(g, w) != 0) {
-            break;
-        }
-    }
-}
-
-// A wrong value that a known mistake produces, and what to say about it.
-typedef struct {
-    double value;
-    const char *hint;
-} Mistake;
-
-// The hint of the first mistake whose value got equals, else the general one.
-static const char *hint_for(double got, const Mistake *m, int nm, const char *general)
-{
-    for (int i = 0; i < nm; i++) {
-        if (agree(got, m[i].value)) {
-            return m[i].hint;
-        }
-    }
-    return general;
-}
-
-// Fails the test with "CALL = GOT, expected WANT" and a hint on the next line.
-#define EXPECT(got, want, hint, ...)                                                               \
-    do {                                                                                           \
-        double got_ = (got), want_ = (want);                                                       \
-        if (!agree(got_, want_)) {                                                                 \
-            char call_[512], gs_[40], ws_[40];                                                     \
-            snprintf(call_, sizeof call_, __VA_ARGS__);                                            \
-            show2(got_, want_, gs_, ws_, sizeof gs_);                                              \
-            cr_assert_fail("%s = %s, expected %s\n%s", call_, gs_, ws_, (hint));                   \
-        }                                                                                          \
-    } while (0)
-
-#define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
-
-static double uniform_in(LabRng *rng, double lo, double hi)
-{
-    return lo + (hi - lo) * lab_rng_uniform(rng);
-}
 
 static const char *TF_NAME[] = {"EX_TF_RAW", "EX_TF_BINARY", "EX_TF_SUBLINEAR"};
 
@@ -460,7 +399,7 @@ Test(ex03, ns_step, .timeout = 10)
         // neu1e accumulates: start it at {1, 1}
         const double start[] = {1, 1}, want_n[] = {1 + 0.25 * log(3.0), 0.5},
                      want_u[] = {log(3.0) + 0.25, 0, -0.5, 1};
-        expect_step(start, h, u0, 1, 1.0, 2, log(8.0 / 3), want_n, want_u, TOL,
+        expect_step(start, h, u0, 1, 1.0, 2, log(8.0 / 3), want_n, want_u, CHECK_TOL,
                     "ex_ns_step(neu1e = {1, 1}, h = {1, 0}, u = {{ln 3, 0}, {0, 1}}, K = 1, "
                     "alpha = 1, D = 2)",
                     "neu1e ACCUMULATES: add g u_j to what it holds ({1, 1} here), do not "
@@ -471,7 +410,7 @@ Test(ex03, ns_step, .timeout = 10)
         // every f is 0, every s is 1/2, neu1e does not move and u_j moves by +-alpha/2 h
         const double hf[] = {1, 2}, uz[] = {0, 0, 0, 0, 0, 0},
                      want_u[] = {0.05, 0.1, -0.05, -0.1, -0.05, -0.1};
-        expect_step(zero, hf, uz, 2, 0.1, 2, 3 * log(2.0), zero, want_u, TOL,
+        expect_step(zero, hf, uz, 2, 0.1, 2, 3 * log(2.0), zero, want_u, CHECK_TOL,
                     "ex_ns_step(neu1e = {0, 0}, h = {1, 2}, u = three zero rows, K = 2, "
                     "alpha = 0.1, D = 2)",
                     "all scores are 0, so s = 1/2 for each term: L = 3 ln 2, g = +0.05 for the "
@@ -501,7 +440,7 @@ Test(ex03, ns_step, .timeout = 10)
         char what[160];
         snprintf(what, sizeof what, "random case %d: ex_ns_step(D = %d, K = %d, alpha = %.6g)", c,
                  D, K, alpha);
-        expect_step(neu1e, hv, u, K, alpha, D, want_L, want_n, want_u, TOL, what,
+        expect_step(neu1e, hv, u, K, alpha, D, want_L, want_n, want_u, CHECK_TOL, what,
                     "the lab's w2v_ns_loss gradient, one step of -alpha times it, gives the "
                     "expected value");
 
