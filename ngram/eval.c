@@ -172,7 +172,9 @@ int ngram_cmd_eval(int argc, char **argv)
     double t0 = lab_now();
     ngram_eval(&run.model, &c, &loss);
     double t1 = lab_now();
-    ngram_report(&loss, model_dir ? model_dir : arpa, path, dataset, split, json, t1 - t0);
+    // the dataset is named only for one of its splits, not for an arbitrary --data file
+    ngram_report(&loss, model_dir ? model_dir : arpa, path, split ? dataset : NULL, split, json,
+                 t1 - t0);
     if (!json && !lab_quiet) {
         fflush(stdout);
         fprintf(stderr, "lmlab: scored %lld tokens in %.3fs (%.3gM tokens/s)\n",
