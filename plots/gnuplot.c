@@ -290,6 +290,24 @@ static int run_gnuplot(const char *gnuplot, const char *dir, const char *setting
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+int plot_render_drawable(const char *dir, const char *name, PlotOutput out, long drawable,
+                         const char *what, const char *unit)
+{
+    if (out == PLOT_NONE) {
+        return 0;
+    }
+    if (drawable == 0) {
+        char *dat = lab_asprintf("%s.dat", name);
+        char *dat_path = lab_path_join(dir, dat);
+        lab_note("%s '%s' has no %s to draw: wrote %s and %s.gp", what, name, unit, dat_path,
+                 name);
+        free(dat);
+        free(dat_path);
+        return 0;
+    }
+    return plot_render(dir, name, out);
+}
+
 int plot_render(const char *dir, const char *name, PlotOutput out)
 {
     if (out != PLOT_PNG && out != PLOT_DUMB) {

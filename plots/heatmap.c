@@ -160,16 +160,5 @@ int plot_heatmap_write(const char *dir, const char *name, const char *title,
     if (plot_write_files(dir, name, write_heat_dat, write_heat_gp, &h) != 0) {
         return -1;
     }
-    if (out == PLOT_NONE) {
-        return 0;
-    }
-    if (h.nfinite == 0) {
-        char *dat = lab_asprintf("%s.dat", name);
-        char *dat_path = lab_path_join(dir, dat);
-        lab_note("heatmap '%s' has no value to draw: wrote %s and %s.gp", name, dat_path, name);
-        free(dat);
-        free(dat_path);
-        return 0;
-    }
-    return plot_render(dir, name, out);
+    return plot_render_drawable(dir, name, out, h.nfinite, "heatmap", "value");
 }

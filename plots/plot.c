@@ -366,16 +366,5 @@ int plot_write(const Plot *p, const char *dir, const char *name, PlotOutput out)
     if (plot_write_files(dir, name, write_plot_dat, write_plot_gp, &job) != 0) {
         return -1;
     }
-    if (out == PLOT_NONE) {
-        return 0;
-    }
-    if (job.ndrawn == 0) {
-        char *dat = lab_asprintf("%s.dat", name);
-        char *dat_path = lab_path_join(dir, dat);
-        lab_note("chart '%s' has no point to draw: wrote %s and %s.gp", name, dat_path, name);
-        free(dat);
-        free(dat_path);
-        return 0;
-    }
-    return plot_render(dir, name, out);
+    return plot_render_drawable(dir, name, out, job.ndrawn, "chart", "point");
 }

@@ -114,4 +114,10 @@ int plot_write_files(const char *dir, const char *name,
 // when gnuplot fails or leaves no PNG; no NAME.png or temporary file is left then.
 int plot_render(const char *dir, const char *name, PlotOutput out);
 
+// plot_render when the chart has something to draw; otherwise (drawable == 0, out not
+// PLOT_NONE) a note that only NAME.dat and NAME.gp were written: "<what> 'NAME' has no
+// <unit> to draw" (what: "chart", "heatmap"; unit: "point", "value").
+int plot_render_drawable(const char *dir, const char *name, PlotOutput out, long drawable,
+                         const char *what, const char *unit);
+
 #endif
