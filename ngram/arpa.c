@@ -108,12 +108,9 @@ int ngram_arpa_write(const NgramModel *m, const char *path)
         return -1;
     }
     FILE *f = a.f;
-    fprintf(f, "lmlab n-gram model: order %d, smoothing %s, unit %s\n", m->order,
-            lab_choice_name(NGRAM_SMOOTHING_CHOICES, (int)m->params.smoothing),
-            m->unit == UNIT_LINE ? "line" : "stream");
-    fprintf(f, "tokens are escaped: \\\\ backslash, \\s space, \\t tab, \\n newline, \\r return, "
-               "\\xHH other control bytes, and a leading \\ before a literal <s>, </s> or "
-               "<unk> (any case)\n\n");
+    // nothing before \data\: KenLM refuses any text there. What the file cannot say (the
+    // smoothing, the unit, the padding) is in the run's config; tokens are escaped as
+    // docs/formats.md says (tok_escape).
     fprintf(f, "\\data\\\n");
     for (int k = 1; k <= m->order; k++) {
         fprintf(f, "ngram %d=%u\n", k, ngram_model_entries(m, k));

@@ -216,7 +216,7 @@ int ngram_cmd_sweep(int argc, char **argv)
     const char *ks_s = "0.001,0.003,0.01,0.03,0.1,0.3,1";
     const char *eps_s = "0.1,0.3,1,3,10,30,100";
     const char *out = NULL;
-    int plot = PLOT_PNG, json = 0;
+    int plot = PLOT_PNG, json = 0, pad = NGRAM_PAD_SENTENCE;
     TextOpts text = TEXT_OPTS_DEFAULT;
     const LabOpt opts[] = {
         {"dataset", LAB_OPT_STRING, &dataset, "NAME", "a shipped corpus with train/valid/test", 0,
@@ -225,6 +225,7 @@ int ngram_cmd_sweep(int argc, char **argv)
         {"smoothings", LAB_OPT_STRING, &smooth_s, "LIST", "smoothings to try", 0, 0, 0},
         {"ks", LAB_OPT_STRING, &ks_s, "LIST", "addk: values of k to try", 0, 0, 0},
         {"eps", LAB_OPT_STRING, &eps_s, "LIST", "interp: values of eps to try", 0, 0, 0},
+        {"pad", LAB_OPT_CHOICE, &pad, NULL, NGRAM_PAD_HELP, NGRAM_PAD_CHOICES, 0, 0},
         TEXT_OPTS_TABLE(text),
         {"min-count", LAB_OPT_INT, &text.min_count, "N", "rarer token types read as <unk>", 0, 1,
          1e9},
@@ -310,7 +311,7 @@ int ngram_cmd_sweep(int argc, char **argv)
         }
     }
     NgramCounts counts;
-    ngram_count(&counts, &train, vocab.n, maxorder, (TokUnit)text.unit);
+    ngram_count(&counts, &train, vocab.n, maxorder, (TokUnit)text.unit, (NgramPad)pad);
     if (lab_mkdir_p(run_dir) != 0) {
         exit(1);
     }

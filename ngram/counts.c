@@ -149,14 +149,18 @@ static void count_add(uint32_t *c, uint32_t i)
     c[i]++;
 }
 
-void ngram_count(NgramCounts *nc, const Corpus *c, int32_t vocab_n, int order, TokUnit unit)
+void ngram_count(NgramCounts *nc, const Corpus *c, int32_t vocab_n, int order, TokUnit unit,
+                 NgramPad padding)
 {
     memset(nc, 0, sizeof *nc);
     nc->order = order;
     nc->unit = unit;
+    nc->pad = padding;
     nc->vocab_n = vocab_n;
-    const int pad = order - 1;
-    // the padded corpus: each sequence gets pad <s> in front
+    const int pad = padding == NGRAM_PAD_NLTK ? order - 1 : 1;
+    // the padded corpus: each sequence gets pad <s> in front (with one <s>, a window that
+    // reaches before it crosses the sequence's start and is not counted: the first token's
+    // longest context is <s> alone)
     long long P = c->n + c->nseq * pad;
     int32_t *tok = lab_malloc((size_t)(P ? P : 1) * sizeof *tok);
     // depth[p]: padded tokens of the sequence up to p, capped at NGRAM_MAX_ORDER, so an

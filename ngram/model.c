@@ -2,11 +2,13 @@
 //
 // Every smoothing is written in the backoff form P(w|h) = p(h,w) if (h,w) is stored, else
 // bow(h) P(w|h'), which for these models is an identity, not an approximation:
-//   mle       p = c(h,w)/c(h) at order N; nothing else (unseen events have probability 0)
-//   add-k     p = (c(h,w)+k)/(c(h)+kV) at order N, 1/V below; bow(h) = kV/(c(h)+kV)
+//   mle       p = c(h,w)/c(h) on whole n-grams; nothing else (unseen events: probability 0)
+//   add-k     p = (c(h,w)+k)/(c(h)+kV) on whole n-grams, 1/V below; bow(h) = kV/(c(h)+kV)
 //   interp    p_k(w|h) = (c(h,w) + e_k p_{k-1}(w|h'))/(c(h) + e_k); bow(h) = e_k/(c(h)+e_k)
 //   kn        p_k(w|h) = (a(h,w) - D(a))/S(h) + gamma(h) p_{k-1}(w|h'); bow(h) = gamma(h)
 // where c(h) = sum_w c(h,w), a are Kneser-Ney adjusted counts and S(h) = sum_w a(h,w).
+// A whole n-gram is one of order N or, with one <s> in front, one that starts with <s> (see
+// is_whole): its context is the token's whole history.
 // The formulas are derived in docs/ngram.md and chapters/02-ngrams.
 #include "ngram.h"
 
@@ -148,6 +150,24 @@ static void kn_order_discounts(const NgramCounts *nc, int k, int N, NgramParams 
     p->discount_fallback[k] = ngram_kn_discounts(t, p->discount[k]) != 0;
 }
 
+// Whether the order-k node s is a whole history and its token: order N, or (one <s> in
+// front) an n-gram that starts with <s>, which no longer context can extend. Such n-grams
+// take the top-order formula of add-k and mle, as Kneser-Ney gives them raw counts. With
+// N-1 <s> in front every scored context is whole, and lower orders are only backed off to.
+static int is_whole(const NgramCounts *nc, int k, int N, uint32_t s)
+{
+    if (k == N) {
+        return 1;
+    }
+    if (nc->pad != NGRAM_PAD_SENTENCE) {
+        return 0;
+    }
+    for (int j = k; j > 1; j--) {
+        s = parent_of(nc->lev[j].keys[s]);
+    }
+    return token_of(nc->lev[1].keys[s]) == TOK_BOS;
+}
+
 static int is_predictable(int32_t w, TokUnit unit)
 {
     return w >= ngram_first_predictable(unit);
@@ -175,6 +195,7 @@ int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, 
     m->order = order;
     m->unit = nc->unit;
     m->params = *params;
+    m->pad = nc->pad;
     NgramParams *p = &m->params;
     if (sm == SMOOTH_LAPLACE) {
         p->k = 1.0;
@@ -241,11 +262,11 @@ int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, 
             double prob;
             switch (sm) {
             case SMOOTH_MLE:
-                prob = (k == order && c > 0) ? c / ch : 0.0;
+                prob = (is_whole(nc, k, order, s) && c > 0) ? c / ch : 0.0;
                 break;
             case SMOOTH_LAPLACE:
             case SMOOTH_ADDK:
-                prob = k == order ? ngram_addk_prob(c, ch, kk, V) : 1.0 / V;
+                prob = is_whole(nc, k, order, s) ? ngram_addk_prob(c, ch, kk, V) : 1.0 / V;
                 break;
             case SMOOTH_INTERP:
                 // k == 1: (c(w) + e/V) / (n + e), the same formula with lower = 1/V
@@ -282,7 +303,10 @@ int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, 
                     break;
                 case SMOOTH_LAPLACE:
                 case SMOOTH_ADDK:
-                    b = k == order ? kk * V / (st.csum[h] + kk * V) : 1.0;
+                    // a whole context is one an order-k add-k estimate conditions on
+                    b = k == order || (k > 1 && is_whole(nc, k - 1, order, h))
+                            ? kk * V / (st.csum[h] + kk * V)
+                            : 1.0;
                     break;
                 case SMOOTH_INTERP:
                     b = eps / (st.csum[h] + eps);

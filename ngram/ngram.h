@@ -7,8 +7,12 @@
 // (add-k, interpolation, Kneser-Ney) are written in that backoff form, which is exactly the
 // ARPA format, so a model read from an ARPA file and one just counted evaluate the same way.
 //
-// Sequences are padded on the left with N-1 <s> (never predicted); with the line unit each
-// ends in </s>. The counted n-grams of every order are those that end at a predicted token.
+// A sequence (a line, or the whole text with the stream unit) starts from one <s> as its
+// first context, as SRILM and KenLM count it; with the line unit it ends in </s>, predicted
+// like any token; <s> is never predicted. NLTK's convention, N-1 <s> in front (so that the
+// first token has a full order-N context made of <s>), is kept as an option (NGRAM_PAD_NLTK).
+// The counted n-grams of every order are those that end at a predicted token, plus the
+// context-only n-grams made of <s> that NLTK padding creates.
 // Left out: pruning, quantisation, binary formats.
 #ifndef NGRAM_H
 #define NGRAM_H
@@ -42,6 +46,17 @@ uint32_t ngram_level_insert(NgramLevel *L, uint32_t parent, int32_t tok, int *is
 #define NGRAM_NONE UINT32_MAX
 
 // --- counting -----------------------------------------------------------------------------
+// How a sequence is padded on the left before counting:
+//   NGRAM_PAD_SENTENCE  one <s> (SRILM, KenLM): the first token is predicted from <s> alone
+//   NGRAM_PAD_NLTK      N-1 <s> (NLTK's padded_everygram_pipeline): n-grams <s> <s> .. w
+// Scoring and sampling need not know which: they start each sequence from N-1 <s>, and a
+// model counted with one <s> stores no n-gram with <s> after another token, so the backoff
+// rule reaches the single <s> context by itself (with no backoff weight to pay, since the
+// longer contexts are not stored).
+typedef enum { NGRAM_PAD_SENTENCE, NGRAM_PAD_NLTK } NgramPad;
+#define NGRAM_PAD_CHOICES "sentence|nltk"
+#define NGRAM_PAD_HELP "a line starts from one <s> (SRILM, KenLM) or N-1 <s> (NLTK)"
+
 enum { NGRAM_COUNT = 0, NGRAM_ADJ = 1, NGRAM_SUFFIX = 2 }; // the val[] arrays of a level
 
 // lev[k].val[NGRAM_COUNT]  raw count c(g) of the order-k n-gram g (0 for context-only nodes
@@ -53,14 +68,16 @@ enum { NGRAM_COUNT = 0, NGRAM_ADJ = 1, NGRAM_SUFFIX = 2 }; // the val[] arrays o
 typedef struct {
     int order;                       // N: orders 1..N are counted
     TokUnit unit;
+    NgramPad pad;
     int32_t vocab_n;                 // ids are < vocab_n
     NgramLevel lev[NGRAM_MAX_ORDER + 1];
     long long tokens;                // predicted tokens counted
 } NgramCounts;
 
-// Counts every n-gram of orders 1..order in the corpus (ids < vocab_n). Every vocabulary id
-// gets an order-1 node, seen or not.
-void ngram_count(NgramCounts *nc, const Corpus *c, int32_t vocab_n, int order, TokUnit unit);
+// Counts every n-gram of orders 1..order in the corpus (ids < vocab_n), each sequence padded
+// as pad says. Every vocabulary id gets an order-1 node, seen or not.
+void ngram_count(NgramCounts *nc, const Corpus *c, int32_t vocab_n, int order, TokUnit unit,
+                 NgramPad pad);
 void ngram_counts_free(NgramCounts *nc);
 
 // --- smoothing ----------------------------------------------------------------------------
@@ -105,6 +122,7 @@ typedef struct {
     uint32_t *suffix[NGRAM_MAX_ORDER + 1]; // (lev[k].cap, k >= 2) node of the n-gram without
                                           // its first token, at order k-1 (or NGRAM_NONE)
     NgramParams params;                   // how it was smoothed (from counts)
+    NgramPad pad;                         // how the counts were padded (from counts)
     int from_arpa;                        // 1: read from an ARPA file
 } NgramModel;
 

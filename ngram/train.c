@@ -159,7 +159,7 @@ int ngram_cmd_train(int argc, char **argv)
 {
     const char *dataset = NULL, *train = NULL, *out = NULL, *eps_s = "1";
     long order = 3, seed = 1337, samples = 20;
-    int smoothing = SMOOTH_KN, plot = PLOT_PNG, quiet = 0, json = 0;
+    int smoothing = SMOOTH_KN, plot = PLOT_PNG, quiet = 0, json = 0, pad = NGRAM_PAD_SENTENCE;
     double k = 0.1;
     TextOpts text = TEXT_OPTS_DEFAULT;
     const LabOpt opts[] = {
@@ -172,6 +172,7 @@ int ngram_cmd_train(int argc, char **argv)
         {"k", LAB_OPT_DOUBLE, &k, "K", "addk: the pseudo-count, > 0", 0, 0, 0},
         {"eps", LAB_OPT_STRING, &eps_s, "E[,E..]", "interp: weight of the lower order, per order",
          0, 0, 0},
+        {"pad", LAB_OPT_CHOICE, &pad, NULL, NGRAM_PAD_HELP, NGRAM_PAD_CHOICES, 0, 0},
         TEXT_OPTS_TABLE(text),
         {"min-count", LAB_OPT_INT, &text.min_count, "N", "rarer token types read as <unk>", 0, 1,
          1e9},
@@ -238,7 +239,7 @@ int ngram_cmd_train(int argc, char **argv)
     double t1 = lab_now();
     NgramCounts counts;
     int count_order = order < 3 ? 3 : (int)order; // the Zipf chart wants trigrams
-    ngram_count(&counts, &corpus, vocab.n, count_order, (TokUnit)text.unit);
+    ngram_count(&counts, &corpus, vocab.n, count_order, (TokUnit)text.unit, (NgramPad)pad);
     double t2 = lab_now();
     NgramModel model;
     if (ngram_model_build(&model, &counts, &vocab, (int)order, &params) != 0) {
@@ -258,6 +259,7 @@ int ngram_cmd_train(int argc, char **argv)
     lab_config_set(&cfg, "train", "%s", train_path);
     lab_config_set(&cfg, "order", "%ld", order);
     lab_config_set(&cfg, "smoothing", "%s", sm_name);
+    lab_config_set(&cfg, "pad", "%s", pad == NGRAM_PAD_NLTK ? "nltk" : "sentence");
     if (smoothing == SMOOTH_ADDK) {
         lab_config_set(&cfg, "k", "%.17g", k);
     }

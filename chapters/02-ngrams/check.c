@@ -95,7 +95,7 @@ static void tiny_model(NgramParams *params, double p[4][TINY_V])
     cr_assert_eq(tok_init(&t, TOK_CHAR, NULL, 0), 0, "lab: cannot make a char tokenizer");
     vocab_init(&v);
     cr_assert_eq(corpus_build(&c, &v, &t, UNIT_LINE, TINY, strlen(TINY), 1), 0);
-    ngram_count(&nc, &c, v.n, 2, UNIT_LINE);
+    ngram_count(&nc, &c, v.n, 2, UNIT_LINE, NGRAM_PAD_SENTENCE);
     cr_assert_eq(ngram_model_build(&m, &nc, &v, 2, params), 0);
     cr_assert_eq(ngram_vocab_size(&m), TINY_V, "lab: V of the tiny model is not 5");
     for (int i = 0; i < N_OF(TINY_H); i++) {

@@ -70,7 +70,7 @@ typedef struct {
 } Trained;
 
 static void train(Trained *tr, const char *train_rel, TokKind kind, const char *pattern,
-                  int lower, long long min_count, int order, NgramParams p)
+                  int lower, long long min_count, int order, NgramParams p, NgramPad pad)
 {
     memset(tr, 0, sizeof *tr);
     char *path = test_path(train_rel);
@@ -82,7 +82,7 @@ static void train(Trained *tr, const char *train_rel, TokKind kind, const char *
     cr_assert_eq(text_tokenizer(&tr->t, &o), 0);
     vocab_init(&tr->v);
     cr_assert_eq(text_load_corpus(&tr->train, &tr->v, 1, &tr->t, &o, path), 0);
-    ngram_count(&tr->nc, &tr->train, tr->v.n, order, UNIT_LINE);
+    ngram_count(&tr->nc, &tr->train, tr->v.n, order, UNIT_LINE, pad);
     cr_assert_eq(ngram_model_build(&tr->m, &tr->nc, &tr->v, order, &p), 0);
     free(path);
 }
@@ -144,7 +144,7 @@ Test(fixtures, laplace_matches_nltk_on_real_splits, .timeout = 120)
         snprintf(eval_rel, sizeof eval_rel, "datasets/%s/%s.txt", dataset, split);
         Trained tr;
         train(&tr, train_rel, kind, kind == TOK_WORD ? f[3] : NULL, atoi(f[4]), atoll(f[6]),
-              order, params_named("laplace"));
+              order, params_named("laplace"), NGRAM_PAD_NLTK);
         LabLoss l;
         TextOpts o = TEXT_OPTS_DEFAULT;
         o.tokenizer = kind;
@@ -166,9 +166,9 @@ Test(fixtures, laplace_matches_nltk_on_real_splits, .timeout = 120)
     tsv_free(&t);
 }
 
-Test(fixtures, every_smoothing_matches_the_reference_token_by_token, .timeout = 60)
+static void check_token_by_token(const char *rel, NgramPad pad)
 {
-    Tsv t = tsv_read("tests/fixtures/smoothing_ref.tsv");
+    Tsv t = tsv_read(rel);
     int i = 0, checked = 0;
     while (i < t.nlines) {
         char *f[8];
@@ -177,7 +177,7 @@ Test(fixtures, every_smoothing_matches_the_reference_token_by_token, .timeout = 
         NgramParams p = params_named(f[0]);
         int order = atoi(f[1]);
         Trained tr;
-        train(&tr, "tests/fixtures/smoothing_train.txt", TOK_WORD, "\\S+", 0, 1, order, p);
+        train(&tr, "tests/fixtures/smoothing_train.txt", TOK_WORD, "\\S+", 0, 1, order, p, pad);
         Corpus c;
         LabLoss l;
         score(&tr, "tests/fixtures/smoothing_test.txt", &l, &c);
@@ -215,16 +215,27 @@ Test(fixtures, every_smoothing_matches_the_reference_token_by_token, .timeout = 
     tsv_free(&t);
 }
 
-Test(fixtures, smoothing_totals_and_zero_counts_match, .timeout = 60)
+Test(fixtures, every_smoothing_matches_the_reference_token_by_token_with_nltk_padding,
+     .timeout = 60)
 {
-    Tsv t = tsv_read("tests/fixtures/smoothing_summary.tsv");
+    check_token_by_token("tests/fixtures/smoothing_ref.tsv", NGRAM_PAD_NLTK);
+}
+
+Test(fixtures, every_smoothing_matches_the_reference_token_by_token_with_one_bos, .timeout = 60)
+{
+    check_token_by_token("tests/fixtures/smoothing_ref_sentence.tsv", NGRAM_PAD_SENTENCE);
+}
+
+static void check_totals(const char *rel, NgramPad pad)
+{
+    Tsv t = tsv_read(rel);
     for (int i = 0; i < t.nlines; i++) {
         char *f[8];
         fields(t.line[i], f, 8);
         int order = atoi(f[1]);
         Trained tr;
         train(&tr, "tests/fixtures/smoothing_train.txt", TOK_WORD, "\\S+", 0, 1, order,
-              params_named(f[0]));
+              params_named(f[0]), pad);
         LabLoss l;
         score(&tr, "tests/fixtures/smoothing_test.txt", &l, NULL);
         cr_assert_eq(l.tokens, atoll(f[2]));
@@ -240,16 +251,26 @@ Test(fixtures, smoothing_totals_and_zero_counts_match, .timeout = 60)
     tsv_free(&t);
 }
 
-Test(fixtures, kn_discounts_match_per_model_order)
+Test(fixtures, smoothing_totals_and_zero_counts_match_with_nltk_padding, .timeout = 60)
 {
-    Tsv t = tsv_read("tests/fixtures/kn_discounts.tsv");
+    check_totals("tests/fixtures/smoothing_summary.tsv", NGRAM_PAD_NLTK);
+}
+
+Test(fixtures, smoothing_totals_and_zero_counts_match_with_one_bos, .timeout = 60)
+{
+    check_totals("tests/fixtures/smoothing_summary_sentence.tsv", NGRAM_PAD_SENTENCE);
+}
+
+static void check_discounts(const char *rel, NgramPad pad)
+{
+    Tsv t = tsv_read(rel);
     for (int i = 0; i < t.nlines; i++) {
         char *f[8];
         fields(t.line[i], f, 8);
         int order = atoi(f[0]), k = atoi(f[1]);
         Trained tr;
         train(&tr, "tests/fixtures/smoothing_train.txt", TOK_WORD, "\\S+", 0, 1, order,
-              params_named("kn"));
+              params_named("kn"), pad);
         for (int j = 0; j < 3; j++) {
             double want = strtod(f[2 + j], NULL);
             cr_assert(test_rel_eq(tr.m.params.discount[k][j], want, 1e-12),
@@ -262,15 +283,26 @@ Test(fixtures, kn_discounts_match_per_model_order)
     tsv_free(&t);
 }
 
-Test(fixtures, kn_and_interp_match_the_reference_on_names_valid, .timeout = 120)
+Test(fixtures, kn_discounts_match_per_model_order_with_nltk_padding)
 {
-    Tsv t = tsv_read("tests/fixtures/smoothing_names_summary.tsv");
+    check_discounts("tests/fixtures/kn_discounts.tsv", NGRAM_PAD_NLTK);
+}
+
+Test(fixtures, kn_discounts_match_per_model_order_with_one_bos)
+{
+    check_discounts("tests/fixtures/kn_discounts_sentence.tsv", NGRAM_PAD_SENTENCE);
+}
+
+static void check_names(const char *rel, NgramPad pad)
+{
+    Tsv t = tsv_read(rel);
     for (int i = 0; i < t.nlines; i++) {
         char *f[8];
         fields(t.line[i], f, 8);
         int order = atoi(f[1]);
         Trained tr;
-        train(&tr, "datasets/names/train.txt", TOK_CHAR, NULL, 0, 1, order, params_named(f[0]));
+        train(&tr, "datasets/names/train.txt", TOK_CHAR, NULL, 0, 1, order, params_named(f[0]),
+              pad);
         LabLoss l;
         TextOpts o = TEXT_OPTS_DEFAULT;
         char *path = test_path("datasets/names/valid.txt");
@@ -286,6 +318,16 @@ Test(fixtures, kn_and_interp_match_the_reference_on_names_valid, .timeout = 120)
         trained_free(&tr);
     }
     tsv_free(&t);
+}
+
+Test(fixtures, kn_and_interp_match_the_reference_on_names_valid_with_nltk_padding, .timeout = 120)
+{
+    check_names("tests/fixtures/smoothing_names_summary.tsv", NGRAM_PAD_NLTK);
+}
+
+Test(fixtures, kn_and_interp_match_the_reference_on_names_valid_with_one_bos, .timeout = 120)
+{
+    check_names("tests/fixtures/smoothing_names_summary_sentence.tsv", NGRAM_PAD_SENTENCE);
 }
 
 Test(fixtures, arpa_from_another_toolkit_scores_by_the_backoff_rule)

@@ -3,8 +3,9 @@
 // The training text of most tests is three lines of words (tokenizer \S+):
 //   a b / a c / b
 // Vocabulary: b (2), a (2), c (1), and </s> (3); V = 3 types + </s> + <unk> = 5.
-// Bigram counts with one <s> of padding:
+// Bigram counts with one <s> of padding (the default, and NLTK's too for bigrams):
 //   <s> a: 2   <s> b: 1   a b: 1   a c: 1   b </s>: 2   c </s>: 1
+// Trigram counts with one <s>: <s> a b: 1  <s> a c: 1  <s> b </s>: 1  a b </s>: 1  a c </s>: 1
 #include "tests/helpers.h"
 
 #include <omp.h>
@@ -28,7 +29,7 @@ static void fix_build(Fix *f, const char *text, TokKind kind, TokUnit unit, int 
     cr_assert_eq(tok_init(&f->t, kind, "\\S+", 0), 0);
     vocab_init(&f->v);
     cr_assert_eq(corpus_build(&f->c, &f->v, &f->t, unit, text, strlen(text), 1), 0);
-    ngram_count(&f->nc, &f->c, f->v.n, order, unit);
+    ngram_count(&f->nc, &f->c, f->v.n, order, unit, NGRAM_PAD_SENTENCE);
     cr_assert_eq(ngram_model_build(&f->m, &f->nc, &f->v, order, &p), 0);
 }
 
@@ -223,6 +224,7 @@ Test(ngram, every_smoothing_sums_to_one_for_seen_and_unseen_contexts, .timeout =
     char *text;
     size_t len;
     cr_assert_eq(text_read(path, UTF8_STRICT, &text, &len), 0);
+    for (int pad = NGRAM_PAD_SENTENCE; pad <= NGRAM_PAD_NLTK; pad++) {
     for (int sm = SMOOTH_MLE; sm <= SMOOTH_KN; sm++) {
         for (int order = 1; order <= 4; order++) {
             NgramParams p = params((Smoothing)sm);
@@ -232,7 +234,7 @@ Test(ngram, every_smoothing_sums_to_one_for_seen_and_unseen_contexts, .timeout =
             tok_init(&f.t, TOK_CHAR, NULL, 0);
             vocab_init(&f.v);
             corpus_build(&f.c, &f.v, &f.t, UNIT_LINE, text, len, 1);
-            ngram_count(&f.nc, &f.c, f.v.n, order, UNIT_LINE);
+            ngram_count(&f.nc, &f.c, f.v.n, order, UNIT_LINE, (NgramPad)pad);
             cr_assert_eq(ngram_model_build(&f.m, &f.nc, &f.v, order, &p), 0);
             // seen contexts: those of the first 200 tokens; unseen: <unk> everywhere
             int32_t ctx[NGRAM_MAX_ORDER];
@@ -241,8 +243,8 @@ Test(ngram, every_smoothing_sums_to_one_for_seen_and_unseen_contexts, .timeout =
             }
             for (int i = 0; i < 200; i++) {
                 double s = row_sum(&f.m, ctx);
-                cr_assert(fabs(s - 1) < 1e-9, "%s order %d: a seen context sums to %.15f",
-                          lab_choice_name(NGRAM_SMOOTHING_CHOICES, sm), order, s);
+                cr_assert(fabs(s - 1) < 1e-9, "%s order %d pad %d: a seen context sums to %.15f",
+                          lab_choice_name(NGRAM_SMOOTHING_CHOICES, sm), order, pad, s);
                 if (order > 1 && f.c.ids[i] == TOK_EOS) {
                     for (int j = 0; j < order - 1; j++) {
                         ctx[j] = TOK_BOS; // a new line starts from <s> again
@@ -262,6 +264,7 @@ Test(ngram, every_smoothing_sums_to_one_for_seen_and_unseen_contexts, .timeout =
             }
             fix_free(&f);
         }
+    }
     }
     free(text);
     free(path);
@@ -415,7 +418,7 @@ Test(ngram, chunked_eval_equals_token_by_token_scoring_for_any_thread_count, .ti
     tok_init(&f.t, TOK_CHAR, NULL, 0);
     vocab_init(&f.v);
     cr_assert_eq(corpus_build(&f.c, &f.v, &f.t, UNIT_STREAM, text, len / 8, 1), 0);
-    ngram_count(&f.nc, &f.c, f.v.n, 4, UNIT_STREAM);
+    ngram_count(&f.nc, &f.c, f.v.n, 4, UNIT_STREAM, NGRAM_PAD_SENTENCE);
     NgramParams p = params(SMOOTH_KN);
     cr_assert_eq(ngram_model_build(&f.m, &f.nc, &f.v, 4, &p), 0);
     Corpus c;
@@ -462,13 +465,14 @@ Test(ngram, a_literal_unk_in_any_case_survives_the_arpa_round_trip)
 
 Test(ngram, arpa_of_a_low_order_model_lists_no_context_only_top_ngrams)
 {
-    // counting for order 3 makes the node "<s> <s>"; a bigram model must not list it
+    // counting for order 3 with NLTK's padding makes the node "<s> <s>"; a bigram model must
+    // not list it
     Fix f;
     memset(&f, 0, sizeof f);
     tok_init(&f.t, TOK_WORD, "\\S+", 0);
     vocab_init(&f.v);
     corpus_build(&f.c, &f.v, &f.t, UNIT_LINE, TRAIN, strlen(TRAIN), 1);
-    ngram_count(&f.nc, &f.c, f.v.n, 3, UNIT_LINE);
+    ngram_count(&f.nc, &f.c, f.v.n, 3, UNIT_LINE, NGRAM_PAD_NLTK);
     NgramParams p = params(SMOOTH_KN);
     cr_assert_eq(ngram_model_build(&f.m, &f.nc, &f.v, 2, &p), 0);
     cr_assert_eq(ngram_model_entries(&f.m, 2), 6, "the six bigrams of the text");
