@@ -373,6 +373,75 @@ Test(fixtures, arpa_from_another_toolkit_scores_by_the_backoff_rule)
     free(arpa);
 }
 
+// The last row of an arpa_score.py output: total TOKENS LOG10 NATS LOSS PPL.
+static void arpa_score_total(const char *rel, long long *tokens, double *nats)
+{
+    Tsv t = tsv_read(rel);
+    cr_assert(t.nlines >= 2);
+    char *f[8];
+    cr_assert_eq(fields(t.line[t.nlines - 1], f, 8), 6, "%s: no total row", rel);
+    cr_assert_str_eq(f[0], "total");
+    *tokens = atoll(f[1]);
+    *nats = strtod(f[3], NULL);
+    tsv_free(&t);
+}
+
+// Trains as make_arpa_scores.sh does, writes the ARPA file, reads it back and scores the test
+// split: both models must give the total of the independent scorer.
+static void check_arpa_score(const char *fixture, const char *dataset, TokKind kind, int lower,
+                             int order, const char *smoothing)
+{
+    char rel[128];
+    snprintf(rel, sizeof rel, "datasets/%s/train.txt", dataset);
+    Trained tr;
+    train(&tr, rel, kind, NULL, lower, 1, order, params_named(smoothing), NGRAM_PAD_SENTENCE);
+    long long want_tokens;
+    double want_nats;
+    arpa_score_total(fixture, &want_tokens, &want_nats);
+    char *dir = test_tmpdir();
+    char *arpa = lab_path_join(dir, "model.arpa");
+    cr_assert_eq(ngram_arpa_write(&tr.m, arpa), 0);
+    NgramModel back;
+    cr_assert_eq(ngram_arpa_read(&back, arpa, UNIT_LINE), 0);
+    snprintf(rel, sizeof rel, "datasets/%s/test.txt", dataset);
+    LabLoss l, lb;
+    Corpus c;
+    score(&tr, rel, &l, &c);
+    ngram_eval(&back, &c, &lb);
+    cr_assert_eq(l.tokens, want_tokens, "%s: %lld tokens scored, arpa_score.py scored %lld",
+                 fixture, l.tokens, want_tokens);
+    cr_assert(test_rel_eq(l.nats, want_nats, 1e-9),
+              "%s: the counted model gives %.12f nats, arpa_score.py %.12f", fixture, l.nats,
+              want_nats);
+    cr_assert(test_rel_eq(lb.nats, want_nats, 1e-9),
+              "%s: the model read back gives %.12f nats, arpa_score.py %.12f", fixture, lb.nats,
+              want_nats);
+    corpus_free(&c);
+    ngram_model_free(&back);
+    free(arpa);
+    free(dir);
+    trained_free(&tr);
+}
+
+Test(fixtures, arpa_of_names_kn5_scores_as_an_independent_backoff_scorer_says, .timeout = 60)
+{
+    check_arpa_score("tests/fixtures/arpa_scores/names-kn5.tsv", "names", TOK_CHAR, 0, 5, "kn");
+}
+
+Test(fixtures, arpa_of_names_laplace3_scores_as_an_independent_backoff_scorer_says,
+     .timeout = 60)
+{
+    check_arpa_score("tests/fixtures/arpa_scores/names-laplace3.tsv", "names", TOK_CHAR, 0, 3,
+                     "laplace");
+}
+
+Test(fixtures, arpa_of_timemachine_word_kn3_scores_as_an_independent_backoff_scorer_says,
+     .timeout = 60)
+{
+    check_arpa_score("tests/fixtures/arpa_scores/timemachine-word-kn3.tsv", "timemachine",
+                     TOK_WORD, 1, 3, "kn");
+}
+
 Test(fixtures, malformed_arpa_files_fail_with_a_message)
 {
     const char *bad[] = {"truncated", "missing_data", "count_mismatch", "bad_number", "no_end",
