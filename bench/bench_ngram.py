@@ -265,8 +265,8 @@ EVAL_RE = re.compile(r"scored (\d+) tokens in ([0-9.]+)s \(([0-9.eE+-]+)M tokens
 
 def lmlab_train(row, run_dir):
     cmd = [LMLAB, "ngram", "train", "--train", row["train"], "--order", str(row["order"]),
-           "--smoothing", "laplace", "--json", "--plot", "none", "--samples", "0",
-           "--out", run_dir] + row["opts"]
+           "--smoothing", "laplace", "--pad", "nltk", "--json", "--plot", "none",
+           "--samples", "0", "--out", run_dir] + row["opts"]
     out, _, wall, rss = run(cmd)
     j = json.loads(out)
     j["wall"] = wall
@@ -373,8 +373,8 @@ def write_doc(res):
     L.append("### Speed")
     L.append("")
     L.append("Both tools get the same tokens (NLTK reads `lmlab tokenize` output), the same "
-             "n-grams (orders 1..N ending at each predicted token, N-1 `<s>` on the left, "
-             "`</s>` at each line end) and add-one smoothing (`--smoothing laplace`; "
+             "n-grams (orders 1..N ending at each predicted token, N-1 `<s>` on the left: "
+             "`--pad nltk`, `</s>` at each line end) and add-one smoothing (`--smoothing laplace`; "
              "`nltk.lm.Laplace` with V = types + `</s>` + `<unk>`). Tokens are predicted "
              "tokens, `</s>` included.")
     L.append("")
