@@ -249,179 +249,6 @@ int tfidf_docs_read(TfidfDocs *d, const char *path, TfidfUnit unit, Utf8Mode mod
     return 0;
 }
 
-// --- term sets --------------------------------------------------------------------------------
-
-// Eight bytes at a time, each word mixed by a multiply (the constants of splitmix64). The
-// value depends on the machine's byte order, which changes term ids but never a result:
-// columns are sorted by bytes.
-static uint32_t hash_bytes(const char *s, size_t n)
-{
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
-    for (; n >= 8; s += 8, n -= 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
-        h ^= h >> 31;
-    }
-    if (n) {
-        uint64_t w = 0;
-        memcpy(&w, s, n);
-        h = (h ^ w) * 0x94D049BB133111EBull;
-        h ^= h >> 29;
-    }
-    h *= 0xFF51AFD7ED558CCDull;
-    h ^= h >> 33;
-    return (uint32_t)h;
-}
-
-void tfidf_terms_init(TfidfTerms *t)
-{
-    memset(t, 0, sizeof *t);
-    t->cap = 64;
-    t->off = lab_malloc((size_t)(t->cap + 1) * sizeof *t->off);
-    t->off[0] = 0;
-    t->capbytes = 1024;
-    t->bytes = lab_malloc(t->capbytes);
-    t->nslots = 128;
-    t->slots = lab_malloc(t->nslots * sizeof *t->slots);
-    memset(t->slots, 0xFF, t->nslots * sizeof *t->slots);
-}
-
-void tfidf_terms_free(TfidfTerms *t)
-{
-    free(t->bytes);
-    free(t->off);
-    free(t->slots);
-    memset(t, 0, sizeof *t);
-}
-
-// A slot holds hid = hash << 32 | id (all ones when empty: no id is 0xFFFFFFFF) and a key:
-// the first 7 bytes of the term and its length (capped at 255) in the top byte. A probe
-// compares hash and key without touching the term; a term of up to 7 bytes is equal when
-// they are, longer ones are compared in full.
-#define TFIDF_SLOT_EMPTY UINT64_MAX
-
-static uint64_t slot_key(const char *s, size_t len)
-{
-    uint64_t k = 0;
-    memcpy(&k, s, len < 7 ? len : 7);
-    return k | (uint64_t)(len < 255 ? len : 255) << 56;
-}
-
-// the slot holding s, or the empty slot where it would go
-static uint32_t find_slot(const TfidfTerms *t, const char *s, size_t len, uint32_t h,
-                          uint64_t key)
-{
-    uint32_t mask = t->nslots - 1;
-    uint32_t i = h & mask;
-    for (;;) {
-        const TfidfSlot *sl = &t->slots[i];
-        if (sl->hid == TFIDF_SLOT_EMPTY) {
-            return i;
-        }
-        if ((uint32_t)(sl->hid >> 32) == h && sl->key == key) {
-            int32_t id = (int32_t)(uint32_t)sl->hid;
-            if (len <= 7 || (tfidf_term_len(t, id) == len &&
-                             memcmp(tfidf_term(t, id), s, len) == 0)) {
-                return i;
-            }
-        }
-        i = (i + 1) & mask;
-    }
-}
-
-int32_t tfidf_terms_find(const TfidfTerms *t, const char *s, size_t len)
-{
-    if (!t->slots) {
-        return -1;
-    }
-    uint64_t v = t->slots[find_slot(t, s, len, hash_bytes(s, len), slot_key(s, len))].hid;
-    return v == TFIDF_SLOT_EMPTY ? -1 : (int32_t)(uint32_t)v;
-}
-
-// tfidf_terms_add when the hash of s is known
-static int32_t terms_add_hashed(TfidfTerms *t, const char *s, size_t len, uint32_t h)
-{
-    uint64_t key = slot_key(s, len);
-    uint32_t slot = find_slot(t, s, len, h, key);
-    if (t->slots[slot].hid != TFIDF_SLOT_EMPTY) {
-        return (int32_t)(uint32_t)t->slots[slot].hid;
-    }
-    if ((uint32_t)(t->n + 1) * 2 > t->nslots) {
-        TfidfSlot *old = t->slots;
-        uint32_t nold = t->nslots;
-        t->nslots *= 2;
-        t->slots = lab_malloc(t->nslots * sizeof *t->slots);
-        memset(t->slots, 0xFF, t->nslots * sizeof *t->slots);
-        uint32_t mask = t->nslots - 1;
-        for (uint32_t k = 0; k < nold; k++) {
-            if (old[k].hid != TFIDF_SLOT_EMPTY) {
-                uint32_t i = (uint32_t)(old[k].hid >> 32) & mask;
-                while (t->slots[i].hid != TFIDF_SLOT_EMPTY) {
-                    i = (i + 1) & mask;
-                }
-                t->slots[i] = old[k];
-            }
-        }
-        free(old);
-        slot = find_slot(t, s, len, h, key);
-    }
-    if (t->n == t->cap) {
-        t->cap *= 2;
-        t->off = lab_realloc(t->off, (size_t)(t->cap + 1) * sizeof *t->off);
-    }
-    if (t->nbytes + len > t->capbytes) {
-        while (t->nbytes + len > t->capbytes) {
-            t->capbytes *= 2;
-        }
-        t->bytes = lab_realloc(t->bytes, t->capbytes);
-    }
-    memcpy(t->bytes + t->nbytes, s, len);
-    t->nbytes += len;
-    int32_t id = t->n++;
-    t->off[id + 1] = t->nbytes;
-    t->slots[slot].hid = (uint64_t)h << 32 | (uint32_t)id;
-    t->slots[slot].key = key;
-    return id;
-}
-
-int32_t tfidf_terms_add(TfidfTerms *t, const char *s, size_t len)
-{
-    return terms_add_hashed(t, s, len, hash_bytes(s, len));
-}
-
-// room for n terms of nbytes bytes in all in a fresh set, so that filling it never rehashes
-static void terms_reserve(TfidfTerms *t, int32_t n, size_t nbytes)
-{
-    uint32_t ns = t->nslots;
-    while (ns < 2 * (uint32_t)n + 2) {
-        ns *= 2;
-    }
-    t->nslots = ns;
-    t->slots = lab_realloc(t->slots, ns * sizeof *t->slots);
-    memset(t->slots, 0xFF, ns * sizeof *t->slots);
-    if (n > t->cap) {
-        t->cap = n;
-        t->off = lab_realloc(t->off, (size_t)(t->cap + 1) * sizeof *t->off);
-    }
-    if (nbytes > t->capbytes) {
-        t->capbytes = nbytes;
-        t->bytes = lab_realloc(t->bytes, t->capbytes);
-    }
-}
-
-// the hash of every term, by id, read from the slots (a new array)
-static uint32_t *terms_hashes(const TfidfTerms *t)
-{
-    uint32_t *h = lab_malloc(((size_t)t->n + 1) * sizeof *h);
-    for (uint32_t k = 0; k < t->nslots; k++) {
-        if (t->slots[k].hid != TFIDF_SLOT_EMPTY) {
-            h[(uint32_t)t->slots[k].hid] = (uint32_t)(t->slots[k].hid >> 32);
-        }
-    }
-    return h;
-}
-
 // --- stop words -------------------------------------------------------------------------------
 
 // lmlab's own list, written for this lab: English articles, pronouns, determiners,
@@ -469,18 +296,18 @@ static void append_token(const char *tok, size_t len, void *ctx)
 }
 
 // adds s[0..n) to set, folded by the char tokenizer low when it is not NULL
-static void add_stop_word(TfidfTerms *set, Tokenizer *low, ByteBuf *b, const char *s, size_t n)
+static void add_stop_word(LabStrTab *set, Tokenizer *low, ByteBuf *b, const char *s, size_t n)
 {
     if (!low) {
-        tfidf_terms_add(set, s, n);
+        lab_strtab_add(set, s, n);
         return;
     }
     b->n = 0;
     tok_split(low, s, n, append_token, b); // the char tokenizer cannot fail
-    tfidf_terms_add(set, b->buf, b->n);
+    lab_strtab_add(set, b->buf, b->n);
 }
 
-int tfidf_stop_words_load(TfidfTerms *set, const char *source, int lowercase)
+int tfidf_stop_words_load(LabStrTab *set, const char *source, int lowercase)
 {
     Tokenizer low;
     if (lowercase && tok_init(&low, TOK_CHAR, NULL, 1) != 0) {
@@ -603,20 +430,20 @@ typedef struct {
 } Ids;
 
 typedef struct {
-    TfidfTerms *terms;
+    LabStrTab *terms;
     int add;
     Ids ids;                 // the document's term ids, in the order of the terms
     long long unknown;
-    TfidfTerms *unknown_set;
+    LabStrTab *unknown_set;
 } Sink;
 
 static void sink_term(Sink *k, const char *s, size_t len)
 {
-    int32_t id = k->add ? tfidf_terms_add(k->terms, s, len) : tfidf_terms_find(k->terms, s, len);
+    int32_t id = k->add ? lab_strtab_add(k->terms, s, len) : lab_strtab_find(k->terms, s, len);
     if (id < 0) {
         k->unknown++;
         if (k->unknown_set) {
-            tfidf_terms_add(k->unknown_set, s, len);
+            lab_strtab_add(k->unknown_set, s, len);
         }
         return;
     }
@@ -635,7 +462,7 @@ typedef struct {
     long ntok, captok;
     int chars;             // character tokens
     int last_space;        // chars: the last token is whitespace
-    const TfidfTerms *stop;
+    const LabStrTab *stop;
     Sink *direct;          // words, unigrams only: each token goes straight to this sink
 } Tokens;
 
@@ -684,7 +511,7 @@ static void on_token(const char *tok, size_t len, void *ctx)
             return;
         }
         k->last_space = space;
-    } else if (k->stop && tfidf_terms_find(k->stop, tok, len) >= 0) {
+    } else if (k->stop && lab_strtab_find(k->stop, tok, len) >= 0) {
         return; // stop words go before n-grams are formed, as in scikit-learn
     }
     if (k->direct) {
@@ -695,7 +522,7 @@ static void on_token(const char *tok, size_t len, void *ctx)
     tokens_push(k, tok, len);
 }
 
-static void tokens_init(Tokens *k, TokKind kind, const TfidfTerms *stop)
+static void tokens_init(Tokens *k, TokKind kind, const LabStrTab *stop)
 {
     memset(k, 0, sizeof *k);
     k->chars = kind == TOK_CHAR;
@@ -836,13 +663,13 @@ static void sort_u64(uint64_t *a, long n)
     sort_u64_depth(a, n, depth);
 }
 
-static const TfidfTerms *sort_terms;  // qsort has no context argument
+static const LabStrTab *sort_terms;  // qsort has no context argument
 static const long long *sort_totals;
 
 static int term_bytes_cmp(int32_t a, int32_t b)
 {
-    size_t na = tfidf_term_len(sort_terms, a), nb = tfidf_term_len(sort_terms, b);
-    int c = memcmp(tfidf_term(sort_terms, a), tfidf_term(sort_terms, b), na < nb ? na : nb);
+    size_t na = lab_strtab_len(sort_terms, a), nb = lab_strtab_len(sort_terms, b);
+    int c = memcmp(lab_strtab_key(sort_terms, a), lab_strtab_key(sort_terms, b), na < nb ? na : nb);
     if (c) {
         return c;
     }
@@ -871,8 +698,8 @@ static void sort_by_bytes(int32_t *ids, int32_t n)
 {
     Prefixed *p = lab_malloc(((size_t)n + 1) * sizeof *p);
     for (int32_t i = 0; i < n; i++) {
-        const unsigned char *s = (const unsigned char *)tfidf_term(sort_terms, ids[i]);
-        size_t len = tfidf_term_len(sort_terms, ids[i]);
+        const unsigned char *s = (const unsigned char *)lab_strtab_key(sort_terms, ids[i]);
+        size_t len = lab_strtab_len(sort_terms, ids[i]);
         uint64_t x = 0;
         for (size_t j = 0; j < 8; j++) {
             x = (x << 8) | (j < len ? s[j] : 0);
@@ -960,7 +787,7 @@ static double weigh_row(const TfidfParams *p, const double *idf, const int32_t *
 // whatever the number of threads.
 typedef struct {
     long first, last;      // documents first .. last-1
-    TfidfTerms terms;      // the chunk's terms, ids in first-seen order
+    LabStrTab terms;      // the chunk's terms, ids in first-seen order
     Builder b;             // its rows: b.ptr[i] is the start of document first + i
     int32_t *map;          // (nterms) chunk term id -> id of the merged table, then column
     int32_t nterms;        // terms.n, kept when terms is freed
@@ -981,8 +808,8 @@ static void count_chunk(Chunk *c, const TfidfDocs *docs, const TfidfParams *p,
     tokens_init(&k, proto->kind, p->stop);
     // the table and the rows are built in locals and stored at the end: chunks lie side by
     // side in memory, and threads writing counters on one cache line would slow each other
-    TfidfTerms terms;
-    tfidf_terms_init(&terms);
+    LabStrTab terms;
+    lab_strtab_init(&terms);
     Sink sink = {.terms = &terms, .add = 1};
     Ids ids; // sink.ids after each document
     Builder b = {0};
@@ -1037,7 +864,7 @@ static void count_chunk(Chunk *c, const TfidfDocs *docs, const TfidfParams *p,
 
 static void chunk_free(Chunk *c)
 {
-    tfidf_terms_free(&c->terms);
+    lab_strtab_free(&c->terms);
     free(c->b.ptr);
     free(c->b.col);
     free(c->b.count);
@@ -1089,8 +916,8 @@ int tfidf_fit(TfidfModel *m, const TfidfDocs *docs, const TfidfParams *p, Tokeni
     long N = docs->n;
     int nchunks;
     Chunk *chunks = make_chunks(docs, &nchunks);
-    TfidfTerms seen;
-    tfidf_terms_init(&seen);
+    LabStrTab seen;
+    lab_strtab_init(&seen);
     long long *df0 = NULL, *tot0 = NULL;
     int32_t *keep = NULL, *map = NULL;
 
@@ -1115,7 +942,7 @@ int tfidf_fit(TfidfModel *m, const TfidfDocs *docs, const TfidfParams *p, Tokeni
         ch->nterms = ch->terms.n;
         ch->map = lab_malloc(((size_t)ch->terms.n + 1) * sizeof *ch->map);
         if (nchunks == 1) { // the chunk's table is the table
-            tfidf_terms_free(&seen);
+            lab_strtab_free(&seen);
             seen = ch->terms;
             memset(&ch->terms, 0, sizeof ch->terms);
             for (int32_t j = 0; j < seen.n; j++) {
@@ -1123,13 +950,13 @@ int tfidf_fit(TfidfModel *m, const TfidfDocs *docs, const TfidfParams *p, Tokeni
             }
             break;
         }
-        uint32_t *h = terms_hashes(&ch->terms);
+        uint32_t *h = lab_strtab_hashes(&ch->terms);
         for (int32_t j = 0; j < ch->terms.n; j++) {
-            ch->map[j] = terms_add_hashed(&seen, tfidf_term(&ch->terms, j),
-                                          tfidf_term_len(&ch->terms, j), h[j]);
+            ch->map[j] = lab_strtab_add_hashed(&seen, lab_strtab_key(&ch->terms, j),
+                                          lab_strtab_len(&ch->terms, j), h[j]);
         }
         free(h);
-        tfidf_terms_free(&ch->terms);
+        lab_strtab_free(&ch->terms);
     }
     int32_t V0 = m->terms_seen = seen.n;
     if (V0 == 0) {
@@ -1182,22 +1009,23 @@ int tfidf_fit(TfidfModel *m, const TfidfDocs *docs, const TfidfParams *p, Tokeni
     sort_by_bytes(keep, V);
     map = lab_malloc((size_t)V0 * sizeof *map);
     memset(map, 0xFF, (size_t)V0 * sizeof *map);
-    tfidf_terms_init(&m->vocab);
+    lab_strtab_init(&m->vocab);
     m->df = lab_malloc((size_t)V * sizeof *m->df);
     m->total = lab_malloc((size_t)V * sizeof *m->total);
     m->idf = lab_malloc((size_t)V * sizeof *m->idf);
-    uint32_t *seen_hash = terms_hashes(&seen);
-    terms_reserve(&m->vocab, V, seen.nbytes);
+    uint32_t *seen_hash = lab_strtab_hashes(&seen);
+    lab_strtab_reserve(&m->vocab, V, seen.nbytes);
     for (int32_t j = 0; j < V; j++) {
         int32_t o = keep[j];
         map[o] = j;
-        terms_add_hashed(&m->vocab, tfidf_term(&seen, o), tfidf_term_len(&seen, o), seen_hash[o]);
+        lab_strtab_add_hashed(&m->vocab, lab_strtab_key(&seen, o), lab_strtab_len(&seen, o),
+                              seen_hash[o]);
         m->df[j] = df0[o];
         m->total[j] = tot0[o];
         m->idf[j] = tfidf_idf((TfidfIdf)p->idf, N, df0[o]);
     }
     free(seen_hash);
-    tfidf_terms_free(&seen);
+    lab_strtab_free(&seen);
     // chunk ids -> columns (-1: pruned); then the kept entries of every row, column order
     TfidfCsr *X = &m->X;
     X->rows = N;
@@ -1279,14 +1107,14 @@ fail:
     free(keep);
     free(df0);
     free(tot0);
-    tfidf_terms_free(&seen);
+    lab_strtab_free(&seen);
     tfidf_model_free(m);
     return -1;
 }
 
 void tfidf_model_free(TfidfModel *m)
 {
-    tfidf_terms_free(&m->vocab);
+    lab_strtab_free(&m->vocab);
     free(m->df);
     free(m->total);
     free(m->idf);
@@ -1301,13 +1129,13 @@ void tfidf_model_free(TfidfModel *m)
 // --- transforming a query ---------------------------------------------------------------------
 
 int tfidf_transform(const TfidfModel *m, Tokenizer *t, const char *text, size_t len,
-                    TfidfVec *v, TfidfTerms *unknown_set)
+                    TfidfVec *v, LabStrTab *unknown_set)
 {
     memset(v, 0, sizeof *v);
     Tokens k;
     tokens_init(&k, m->kind, m->params.stop);
     // a lookup does not change the set: the cast only lets Sink serve both uses
-    Sink sink = {.terms = (TfidfTerms *)&m->vocab, .add = 0, .unknown_set = unknown_set};
+    Sink sink = {.terms = (LabStrTab *)&m->vocab, .add = 0, .unknown_set = unknown_set};
     if (analyze(&k, t, &m->params, &sink, text, len) != 0) {
         tokens_free(&k);
         free(sink.ids.id);
@@ -1561,7 +1389,7 @@ int tfidf_write_vocab(const TfidfModel *m, const char *path)
         return -1;
     }
     for (int32_t j = 0; j < m->vocab.n; j++) {
-        char *e = tfidf_escape_term(tfidf_term(&m->vocab, j), tfidf_term_len(&m->vocab, j));
+        char *e = tfidf_escape_term(lab_strtab_key(&m->vocab, j), lab_strtab_len(&m->vocab, j));
         fputs(e, a.f);
         fputc('\n', a.f);
         free(e);
@@ -1577,7 +1405,7 @@ int tfidf_write_terms(const TfidfModel *m, const char *path)
     }
     fputs("column\tterm\tdf\tidf\ttotal\n", a.f);
     for (int32_t j = 0; j < m->vocab.n; j++) {
-        char *e = tfidf_escape_term(tfidf_term(&m->vocab, j), tfidf_term_len(&m->vocab, j));
+        char *e = tfidf_escape_term(lab_strtab_key(&m->vocab, j), lab_strtab_len(&m->vocab, j));
         fprintf(a.f, "%d\t%s\t%lld\t%.17g\t%lld\n", j + 1, e, m->df[j], m->idf[j], m->total[j]);
         free(e);
     }

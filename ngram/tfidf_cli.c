@@ -93,7 +93,7 @@ typedef struct {
     int is_dir;
     TfidfDocs docs;
     Tokenizer tok;
-    TfidfTerms stop;
+    LabStrTab stop;
     TfidfParams params;
     TfidfModel m;
     double seconds_read, seconds_fit;
@@ -206,7 +206,7 @@ static void run_load(TfidfRun *r, const TfidfOpts *o, const LabCommand *cmd)
         r->path = dataset_resolve(cmd, o->dataset, o->split);
     }
     if (o->stop_words) {
-        tfidf_terms_init(&r->stop);
+        lab_strtab_init(&r->stop);
         if (tfidf_stop_words_load(&r->stop, o->stop_words, o->lowercase) != 0) {
             exit(1);
         }
@@ -239,7 +239,7 @@ static void run_free(TfidfRun *r)
 {
     tfidf_model_free(&r->m);
     tfidf_docs_free(&r->docs);
-    tfidf_terms_free(&r->stop);
+    lab_strtab_free(&r->stop);
     tok_free(&r->tok);
     free(r->path);
 }
@@ -297,10 +297,10 @@ static char *snippet(const char *s, size_t len, int max)
 
 // Term j as a person reads it: escaped like vocab.txt, quoted when it starts or ends with a
 // space (a character term, or an n-gram of them). A new string.
-static char *term_show(const TfidfTerms *v, int32_t j)
+static char *term_show(const LabStrTab *v, int32_t j)
 {
-    const char *s = tfidf_term(v, j);
-    size_t n = tfidf_term_len(v, j);
+    const char *s = lab_strtab_key(v, j);
+    size_t n = lab_strtab_len(v, j);
     char *e = tfidf_escape_term(s, n);
     if (n == 0 || s[0] == ' ' || s[n - 1] == ' ') {
         char *q = lab_asprintf("'%s'", e);
@@ -310,9 +310,9 @@ static char *term_show(const TfidfTerms *v, int32_t j)
     return e;
 }
 
-static void json_term(FILE *f, const TfidfTerms *v, int32_t j)
+static void json_term(FILE *f, const LabStrTab *v, int32_t j)
 {
-    char *t = lab_strndup(tfidf_term(v, j), tfidf_term_len(v, j));
+    char *t = lab_strndup(lab_strtab_key(v, j), lab_strtab_len(v, j));
     lab_json_write_string(f, t);
     free(t);
 }
@@ -857,8 +857,8 @@ static int cmd_search(int argc, char **argv)
     TfidfRun r;
     run_load(&r, &o, &cmd);
     TfidfVec q;
-    TfidfTerms unknown;
-    tfidf_terms_init(&unknown);
+    LabStrTab unknown;
+    lab_strtab_init(&unknown);
     if (tfidf_transform(&r.m, &r.tok, query, strlen(query), &q, &unknown) != 0) {
         exit(1);
     }
@@ -908,7 +908,7 @@ static int cmd_search(int argc, char **argv)
     }
     free(hits);
     tfidf_vec_free(&q);
-    tfidf_terms_free(&unknown);
+    lab_strtab_free(&unknown);
     run_free(&r);
     return 0;
 }

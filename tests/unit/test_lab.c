@@ -205,3 +205,106 @@ Test(lab, config_errors_name_the_real_line_past_blank_lines)
     free(p);
     free(dir);
 }
+
+// --- string tables ----------------------------------------------------------------------------
+
+Test(lab, strtab_gives_dense_ids_in_insertion_order_and_finds_them)
+{
+    LabStrTab t;
+    lab_strtab_init(&t);
+    cr_assert_eq(lab_strtab_find(&t, "a", 1), -1, "an empty table finds nothing");
+    cr_assert_eq(lab_strtab_add(&t, "the", 3), 0);
+    cr_assert_eq(lab_strtab_add(&t, "cat", 3), 1);
+    cr_assert_eq(lab_strtab_add(&t, "the", 3), 0, "a repeat keeps its id");
+    cr_assert_eq(lab_strtab_add(&t, "", 0), 2, "the empty string is a key too");
+    cr_assert_eq(t.n, 3);
+    cr_assert_eq(lab_strtab_find(&t, "cat", 3), 1);
+    cr_assert_eq(lab_strtab_find(&t, "", 0), 2);
+    cr_assert_eq(lab_strtab_find(&t, "ca", 2), -1);
+    cr_assert_eq(lab_strtab_len(&t, 1), 3);
+    cr_assert_str_eq(lab_strtab_key(&t, 1), "cat", "keys end with a NUL");
+    lab_strtab_free(&t);
+    lab_strtab_free(&t); // safe twice: a freed table is a zeroed one
+}
+
+Test(lab, strtab_tells_apart_keys_alike_in_their_first_bytes)
+{
+    // the slots keep 7 bytes and the length: keys equal there must still be compared in full
+    LabStrTab t = {0};
+    const char *k[] = {"abcdefgXYZ", "abcdefgXYW", "abcdefg", "abcdefgh"};
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(lab_strtab_add(&t, k[i], strlen(k[i])), i);
+    }
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(lab_strtab_find(&t, k[i], strlen(k[i])), i, "'%s'", k[i]);
+    }
+    // bytes, not C strings: a NUL inside a key counts; and a key of 300 bytes (length byte
+    // capped at 255 in the slot) against one of 301
+    cr_assert_eq(lab_strtab_add(&t, "a\0b", 3), 4);
+    cr_assert_eq(lab_strtab_add(&t, "a\0c", 3), 5);
+    cr_assert_eq(lab_strtab_find(&t, "a", 1), -1);
+    char long1[301];
+    memset(long1, 'x', sizeof long1);
+    cr_assert_eq(lab_strtab_add(&t, long1, 300), 6);
+    cr_assert_eq(lab_strtab_add(&t, long1, 301), 7);
+    cr_assert_eq(lab_strtab_find(&t, long1, 300), 6);
+    lab_strtab_free(&t);
+}
+
+Test(lab, strtab_grows_past_a_hundred_thousand_keys)
+{
+    LabStrTab t = {0};
+    char buf[32];
+    const int n = 100000;
+    for (int i = 0; i < n; i++) {
+        int len = snprintf(buf, sizeof buf, "w%d", i * 7919);
+        cr_assert_eq(lab_strtab_add(&t, buf, (size_t)len), i);
+    }
+    cr_assert_eq(t.n, n);
+    cr_assert(t.nslots >= 2 * (uint32_t)n, "at most half full: %u slots", t.nslots);
+    for (int i = 0; i < n; i++) {
+        int len = snprintf(buf, sizeof buf, "w%d", i * 7919);
+        cr_assert_eq(lab_strtab_find(&t, buf, (size_t)len), i);
+        cr_assert_str_eq(lab_strtab_key(&t, i), buf);
+    }
+    cr_assert_eq(lab_strtab_find(&t, "w1", 2), -1);
+    lab_strtab_free(&t);
+}
+
+Test(lab, strtab_append_stores_without_making_findable)
+{
+    LabStrTab t = {0};
+    cr_assert_eq(lab_strtab_append(&t, "<s>", 3), 0);
+    cr_assert_eq(lab_strtab_find(&t, "<s>", 3), -1);
+    cr_assert_eq(lab_strtab_add(&t, "<s>", 3), 1, "the same bytes added get an id of their own");
+    cr_assert_str_eq(lab_strtab_key(&t, 0), "<s>");
+    cr_assert_eq(lab_strtab_find(&t, "<s>", 3), 1);
+    lab_strtab_free(&t);
+}
+
+Test(lab, strtab_rebuilt_from_hashes_and_reserved_room_keeps_ids)
+{
+    LabStrTab a = {0}, b = {0};
+    const char *k[] = {"one", "two", "three", "a much longer key than seven bytes"};
+    size_t bytes = 0;
+    for (int i = 0; i < 4; i++) {
+        lab_strtab_add(&a, k[i], strlen(k[i]));
+        bytes += strlen(k[i]) + 1;
+    }
+    uint32_t *h = lab_strtab_hashes(&a);
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(h[i], (uint32_t)lab_strtab_hash(k[i], strlen(k[i])));
+    }
+    lab_strtab_reserve(&b, 4, bytes);
+    const char *block = b.bytes;
+    for (int i = 3; i >= 0; i--) {
+        cr_assert_eq(lab_strtab_add_hashed(&b, k[i], strlen(k[i]), h[i]), 3 - i);
+    }
+    cr_assert_eq(b.bytes, block, "reserved room: the block did not move");
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(lab_strtab_find(&b, k[i], strlen(k[i])), 3 - i);
+    }
+    free(h);
+    lab_strtab_free(&a);
+    lab_strtab_free(&b);
+}
