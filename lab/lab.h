@@ -55,6 +55,23 @@ uint64_t lab_rng_u64(LabRng *rng);
 double lab_rng_uniform(LabRng *rng);              // [0, 1), 53 random bits
 uint64_t lab_rng_below(LabRng *rng, uint64_t n);  // uniform in [0, n), n > 0, unbiased
 
+// Standard normal draws by the Box-Muller transform in double: u1 = 1 - uniform (in (0, 1]),
+// u2 = uniform, z = sqrt(-2 ln u1) cos(2 pi u2); two uniforms a draw, the sine half unused,
+// so a draw depends on nothing but the stream. log, sqrt and cos come from the C library:
+// the value can differ in its last bits between C libraries, never between runs.
+double lab_rng_normal(LabRng *rng);
+
+// The published jump of xoshiro256** (Blackman and Vigna): advances rng by 2^128 draws, so
+// jumping j times from one seed gives 2^128 non-overlapping subsequences.
+void lab_rng_jump(LabRng *rng);
+
+// Random stream `stream` of a run seeded with seed (workers, threads, initialisation): the
+// generator seeded with seed + stream * 0x9E3779B97F4A7C15 (stream 0 is lab_rng_seed(seed)).
+// splitmix64 spreads neighbouring seeds into unrelated states; the streams do not overlap in
+// any run that draws fewer than about 2^100 numbers (a birthday bound on 2^256 states). For
+// a proof of non-overlap, seed once and lab_rng_jump per stream instead.
+void lab_rng_stream(LabRng *out, uint64_t seed, uint64_t stream);
+
 // --- string tables ------------------------------------------------------------------------
 // Byte strings with dense ids 0..n-1 in the order they were added: vocabularies, term sets,
 // word indexes. The bytes of every key lie back to back in one block, each followed by a NUL

@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include "tests/fixtures/rng_seed1.inc"
+
 Test(lab, rng_same_seed_same_stream)
 {
     LabRng a, b;
@@ -20,9 +22,7 @@ Test(lab, rng_matches_reference_xoshiro256starstar)
     // (computed with Python integers in tests/fixtures/make_rng_fixture.py)
     LabRng r;
     lab_rng_seed(&r, 1);
-    static const uint64_t want[4] = {
-#include "tests/fixtures/rng_seed1.inc"
-    };
+    static const uint64_t want[4] = {RNG_SEED1_U64};
     for (int i = 0; i < 4; i++) {
         uint64_t got = lab_rng_u64(&r);
         cr_assert_eq(got, want[i], "output %d: got %llu, expected %llu", i,
@@ -204,6 +204,101 @@ Test(lab, config_errors_name_the_real_line_past_blank_lines)
     free(want);
     free(p);
     free(dir);
+}
+
+// --- normal draws and streams -----------------------------------------------------------------
+
+static void assert_u64s(LabRng *r, const uint64_t *want, int n, const char *what)
+{
+    for (int i = 0; i < n; i++) {
+        uint64_t got = lab_rng_u64(r);
+        cr_assert_eq(got, want[i], "%s, output %d: got %llu, expected %llu", what, i,
+                     (unsigned long long)got, (unsigned long long)want[i]);
+    }
+}
+
+Test(lab, rng_jump_matches_published_xoshiro256starstar_jump)
+{
+    // jump() of xoshiro256starstar.c, written in Python in tests/fixtures/make_rng_fixture.py
+    static const uint64_t one[4] = {RNG_SEED1_JUMP_U64}, two[4] = {RNG_SEED1_JUMP2_U64};
+    LabRng r;
+    lab_rng_seed(&r, 1);
+    lab_rng_jump(&r);
+    assert_u64s(&r, one, 4, "seed 1, one jump");
+    lab_rng_seed(&r, 1);
+    lab_rng_jump(&r);
+    lab_rng_jump(&r);
+    assert_u64s(&r, two, 4, "seed 1, two jumps");
+}
+
+Test(lab, rng_stream_matches_reference_and_stream_zero_is_the_seed)
+{
+    static const uint64_t want[4] = {RNG_SEED9_STREAM3_U64};
+    LabRng r, s;
+    lab_rng_stream(&r, 9, 3);
+    assert_u64s(&r, want, 4, "seed 9, stream 3");
+    lab_rng_stream(&r, 5, 0);
+    lab_rng_seed(&s, 5);
+    for (int i = 0; i < 100; i++) {
+        cr_assert_eq(lab_rng_u64(&r), lab_rng_u64(&s), "stream 0 is lab_rng_seed, draw %d", i);
+    }
+    // neighbouring streams share no early output
+    LabRng a, b;
+    lab_rng_stream(&a, 5, 1);
+    lab_rng_stream(&b, 5, 2);
+    uint64_t xa[256], xb[256];
+    for (int i = 0; i < 256; i++) {
+        xa[i] = lab_rng_u64(&a);
+        xb[i] = lab_rng_u64(&b);
+    }
+    for (int i = 0; i < 256; i++) {
+        for (int j = 0; j < 256; j++) {
+            cr_assert_neq(xa[i], xb[j], "streams 1 and 2 both drew %llu",
+                          (unsigned long long)xa[i]);
+        }
+    }
+}
+
+Test(lab, rng_normal_matches_reference_box_muller)
+{
+    // Box-Muller in Python's doubles (math.log, sqrt, cos: the same C library functions, so
+    // equal here; a few ulps are allowed for another C library)
+    static const double want[8] = {RNG_SEED1_NORMAL};
+    LabRng r;
+    lab_rng_seed(&r, 1);
+    for (int i = 0; i < 8; i++) {
+        double got = lab_rng_normal(&r);
+        cr_assert(fabs(got - want[i]) <= 1e-15 * fmax(1.0, fabs(want[i])),
+                  "draw %d: got %.17g, expected %.17g", i, got, want[i]);
+    }
+}
+
+Test(lab, rng_normal_moments_of_a_million_draws)
+{
+    // For N(0, 1): mean 0, variance 1, E[z^4] = 3, P(|z| < 1) = erf(1/sqrt 2) = 0.682689...
+    // Each bound is five standard errors over n = 1e6: sqrt(1/n), sqrt(2/n), sqrt(96/n),
+    // sqrt(p (1 - p) / n).
+    const int n = 1000000;
+    LabRng r;
+    lab_rng_seed(&r, 2024);
+    double s1 = 0, s2 = 0, s4 = 0;
+    long inside = 0;
+    for (int i = 0; i < n; i++) {
+        double z = lab_rng_normal(&r);
+        cr_assert(isfinite(z));
+        s1 += z;
+        s2 += z * z;
+        s4 += z * z * z * z;
+        inside += fabs(z) < 1;
+    }
+    double mean = s1 / n, var = s2 / n - mean * mean, m4 = s4 / n, p = (double)inside / n;
+    double p1 = erf(1 / sqrt(2.0));
+    cr_assert(fabs(mean) < 5 * sqrt(1.0 / n), "mean %.6f, expected 0 +- %.4f", mean,
+              5 * sqrt(1.0 / n));
+    cr_assert(fabs(var - 1) < 5 * sqrt(2.0 / n), "variance %.6f, expected 1", var);
+    cr_assert(fabs(m4 - 3) < 5 * sqrt(96.0 / n), "E[z^4] %.5f, expected 3", m4);
+    cr_assert(fabs(p - p1) < 5 * sqrt(p1 * (1 - p1) / n), "P(|z| < 1) %.6f, expected %.6f", p,
+              p1);
 }
 
 // --- string tables ----------------------------------------------------------------------------
