@@ -61,8 +61,7 @@ static uint64_t slot_key(const char *s, size_t len)
 }
 
 // the slot holding s, or the empty slot where it would go; t has slots
-static uint32_t find_slot(const LabStrTab *t, const char *s, size_t len, uint32_t h,
-                          uint64_t key)
+static uint32_t find_slot(const LabStrTab *t, const char *s, size_t len, uint32_t h, uint64_t key)
 {
     uint32_t mask = t->nslots - 1;
     uint32_t i = h & mask;
@@ -73,8 +72,8 @@ static uint32_t find_slot(const LabStrTab *t, const char *s, size_t len, uint32_
         }
         if ((uint32_t)(sl->hid >> 32) == h && sl->key == key) {
             int32_t id = (int32_t)(uint32_t)sl->hid;
-            if (len <= 7 || (lab_strtab_len(t, id) == len &&
-                             memcmp(lab_strtab_key(t, id), s, len) == 0)) {
+            if (len <= 7 ||
+                (lab_strtab_len(t, id) == len && memcmp(lab_strtab_key(t, id), s, len) == 0)) {
                 return i;
             }
         }
