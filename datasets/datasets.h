@@ -86,12 +86,13 @@ enum { TOK_BOS = 0, TOK_EOS = 1, TOK_UNK = 2, TOK_FIRST = 3 };
 
 typedef struct {
     char **str;         // (n) token strings, raw bytes, NUL-terminated; str[0] = "<s>", ...
+                        // (they point into tab: valid until the next vocab_add)
     uint32_t *len;      // (n) byte lengths
     long long *count;   // (n) training counts (0 for the reserved ids unless counted)
     int32_t n;          // types, including the three reserved ones
     int32_t cap;
-    int32_t *slots;     // open-addressing hash of str -> id, -1 empty
-    uint32_t nslots;    // a power of two
+    LabStrTab tab;      // the strings; its ids are the vocabulary's (the reserved ones
+                        // appended, so find never returns them)
 } Vocab;
 
 void vocab_init(Vocab *v);              // just the three reserved ids

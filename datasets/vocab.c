@@ -1,107 +1,73 @@
 // vocab.c: token strings <-> ids.
 //
-// Ids 0, 1, 2 are <s>, </s> and <unk>; they are not in the hash table, so a text that
-// literally contains "<s>" gets an ordinary id of its own and cannot forge a boundary.
+// The strings live in a lab string table whose ids are the vocabulary's. Ids 0, 1, 2 are
+// <s>, </s> and <unk>, appended without entering the hash, so a text that literally contains
+// "<s>" gets an ordinary id of its own and cannot forge a boundary.
 #include "datasets.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t hash_bytes(const char *s, size_t n)
+// points str[0..n) at the table's keys again (after the block moved) and grows the arrays
+static void sync_views(Vocab *v)
 {
-    uint64_t h = 1469598103934665603ull; // FNV-1a, then a final mix
-    for (size_t i = 0; i < n; i++) {
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    }
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    return h;
-}
-
-static void push(Vocab *v, const char *s, size_t len, long long count)
-{
-    if (v->n == v->cap) {
+    if (v->tab.n > v->cap) {
         v->cap = v->cap ? 2 * v->cap : 64;
+        if (v->cap < v->tab.n) {
+            v->cap = v->tab.n;
+        }
         v->str = lab_realloc(v->str, (size_t)v->cap * sizeof *v->str);
         v->len = lab_realloc(v->len, (size_t)v->cap * sizeof *v->len);
         v->count = lab_realloc(v->count, (size_t)v->cap * sizeof *v->count);
     }
-    v->str[v->n] = lab_strndup(s, len);
-    v->len[v->n] = (uint32_t)len;
-    v->count[v->n] = count;
-    v->n++;
-}
-
-static void rehash(Vocab *v, uint32_t nslots)
-{
-    free(v->slots);
-    v->nslots = nslots;
-    v->slots = lab_malloc(nslots * sizeof *v->slots);
-    memset(v->slots, 0xFF, nslots * sizeof *v->slots);
-    for (int32_t id = TOK_FIRST; id < v->n; id++) {
-        uint32_t i = (uint32_t)hash_bytes(v->str[id], v->len[id]) & (nslots - 1);
-        while (v->slots[i] >= 0) {
-            i = (i + 1) & (nslots - 1);
-        }
-        v->slots[i] = id;
+    for (int32_t id = 0; id < v->tab.n; id++) {
+        v->str[id] = v->tab.bytes + v->tab.off[id];
+        v->len[id] = (uint32_t)lab_strtab_len(&v->tab, id);
     }
+    for (int32_t id = v->n; id < v->tab.n; id++) {
+        v->count[id] = 0;
+    }
+    v->n = v->tab.n;
 }
 
 void vocab_init(Vocab *v)
 {
     memset(v, 0, sizeof *v);
-    push(v, "<s>", 3, 0);
-    push(v, "</s>", 4, 0);
-    push(v, "<unk>", 5, 0);
-    rehash(v, 64);
+    lab_strtab_append(&v->tab, "<s>", 3);
+    lab_strtab_append(&v->tab, "</s>", 4);
+    lab_strtab_append(&v->tab, "<unk>", 5);
+    sync_views(v);
 }
 
 void vocab_free(Vocab *v)
 {
-    for (int32_t i = 0; i < v->n; i++) {
-        free(v->str[i]);
-    }
     free(v->str);
     free(v->len);
     free(v->count);
-    free(v->slots);
+    lab_strtab_free(&v->tab);
     memset(v, 0, sizeof *v);
 }
 
 int32_t vocab_find(const Vocab *v, const char *s, size_t len)
 {
-    uint32_t mask = v->nslots - 1;
-    uint32_t i = (uint32_t)hash_bytes(s, len) & mask;
-    for (;;) {
-        int32_t id = v->slots[i];
-        if (id < 0) {
-            return -1;
-        }
-        if (v->len[id] == len && memcmp(v->str[id], s, len) == 0) {
-            return id;
-        }
-        i = (i + 1) & mask;
-    }
+    return lab_strtab_find(&v->tab, s, len);
 }
 
 int32_t vocab_add(Vocab *v, const char *s, size_t len)
 {
-    int32_t id = vocab_find(v, s, len);
-    if (id >= 0) {
+    const char *bytes = v->tab.bytes;
+    int32_t id = lab_strtab_add(&v->tab, s, len);
+    if (id < v->n) {
         return id;
     }
-    if ((uint32_t)(v->n + 1) * 2 > v->nslots) {
-        rehash(v, v->nslots * 2);
+    if (v->tab.bytes != bytes || v->n == v->cap) {
+        sync_views(v); // the block moved (or the arrays are full): every view again
+    } else {
+        v->str[id] = v->tab.bytes + v->tab.off[id];
+        v->len[id] = (uint32_t)len;
+        v->count[id] = 0;
+        v->n++;
     }
-    id = v->n;
-    push(v, s, len, 0);
-    uint32_t mask = v->nslots - 1;
-    uint32_t i = (uint32_t)hash_bytes(s, len) & mask;
-    while (v->slots[i] >= 0) {
-        i = (i + 1) & mask;
-    }
-    v->slots[i] = id;
     return id;
 }
 
@@ -142,36 +108,37 @@ static int32_t *prune_sort_map(Vocab *v, long long min_count)
     for (int32_t id = 0; id < n; id++) {
         map[id] = id < TOK_FIRST ? id : TOK_UNK;
     }
-    char **str = lab_malloc(((size_t)kept + TOK_FIRST) * sizeof *str);
-    uint32_t *len = lab_malloc(((size_t)kept + TOK_FIRST) * sizeof *len);
+    // a new table: the reserved names, then the kept types in order
+    LabStrTab tab = {0};
+    size_t nbytes = 0;
+    for (int32_t id = 0; id < TOK_FIRST; id++) {
+        nbytes += v->len[id] + 1;
+    }
+    for (int32_t i = 0; i < kept; i++) {
+        nbytes += v->len[order[i]] + 1;
+    }
+    lab_strtab_reserve(&tab, kept + TOK_FIRST, nbytes);
     long long *count = lab_malloc(((size_t)kept + TOK_FIRST) * sizeof *count);
     for (int32_t id = 0; id < TOK_FIRST; id++) {
-        str[id] = v->str[id], len[id] = v->len[id], count[id] = v->count[id];
+        lab_strtab_append(&tab, v->str[id], v->len[id]);
+        count[id] = v->count[id];
     }
     count[TOK_UNK] += unk;
     for (int32_t i = 0; i < kept; i++) {
         int32_t old = order[i];
         map[old] = TOK_FIRST + i;
-        str[TOK_FIRST + i] = v->str[old];
-        len[TOK_FIRST + i] = v->len[old];
+        lab_strtab_add(&tab, v->str[old], v->len[old]);
         count[TOK_FIRST + i] = v->count[old];
     }
-    for (int32_t id = TOK_FIRST; id < n; id++) {
-        if (map[id] == TOK_UNK) {
-            free(v->str[id]);
-        }
-    }
-    free(v->str);
-    free(v->len);
-    free(v->count);
     free(order);
-    v->str = str, v->len = len, v->count = count;
-    v->n = v->cap = kept + TOK_FIRST;
-    uint32_t slots = 64;
-    while (slots < 2 * (uint32_t)v->n) {
-        slots *= 2;
-    }
-    rehash(v, slots);
+    vocab_free(v);
+    v->tab = tab;
+    v->count = count;
+    v->cap = kept + TOK_FIRST;
+    v->n = kept + TOK_FIRST;
+    v->str = lab_malloc((size_t)v->cap * sizeof *v->str);
+    v->len = lab_malloc((size_t)v->cap * sizeof *v->len);
+    sync_views(v);
     return map;
 }
 

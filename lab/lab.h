@@ -55,6 +55,72 @@ uint64_t lab_rng_u64(LabRng *rng);
 double lab_rng_uniform(LabRng *rng);              // [0, 1), 53 random bits
 uint64_t lab_rng_below(LabRng *rng, uint64_t n);  // uniform in [0, n), n > 0, unbiased
 
+// Standard normal draws by the Box-Muller transform in double: u1 = 1 - uniform (in (0, 1]),
+// u2 = uniform, z = sqrt(-2 ln u1) cos(2 pi u2); two uniforms a draw, the sine half unused,
+// so a draw depends on nothing but the stream. log, sqrt and cos come from the C library:
+// the value can differ in its last bits between C libraries, never between runs.
+double lab_rng_normal(LabRng *rng);
+
+// The published jump of xoshiro256** (Blackman and Vigna): advances rng by 2^128 draws, so
+// jumping j times from one seed gives 2^128 non-overlapping subsequences.
+void lab_rng_jump(LabRng *rng);
+
+// Random stream `stream` of a run seeded with seed (workers, threads, initialisation): the
+// generator seeded with seed + stream * 0x9E3779B97F4A7C15 (stream 0 is lab_rng_seed(seed)).
+// splitmix64 spreads neighbouring seeds into unrelated states; the streams do not overlap in
+// any run that draws fewer than about 2^100 numbers (a birthday bound on 2^256 states). For
+// a proof of non-overlap, seed once and lab_rng_jump per stream instead.
+void lab_rng_stream(LabRng *out, uint64_t seed, uint64_t stream);
+
+// --- string tables ------------------------------------------------------------------------
+// Byte strings with dense ids 0..n-1 in the order they were added: vocabularies, term sets,
+// word indexes. The bytes of every key lie back to back in one block, each followed by a NUL
+// (so a key without NUL bytes is also a C string); an open-addressing hash table (linear
+// probing, at most half full) finds them. The caller owns the struct: a zeroed struct (or
+// lab_strtab_init) is an empty table; lab_strtab_free is safe on it. Pointers to keys stay
+// valid until the next add, append or reserve (the block may move).
+typedef struct {
+    uint64_t hid;  // (hash & 0xFFFFFFFF) << 32 | id; all ones when the slot is empty
+    uint64_t key;  // the key's first 7 bytes, and its length (up to 255) in the top byte
+} LabStrSlot;
+
+typedef struct {
+    char *bytes;       // (nbytes) every key's bytes and a NUL, back to back
+    size_t nbytes, capbytes;
+    size_t *off;       // (n + 1) key i is bytes[off[i] .. off[i + 1] - 1), its NUL after it
+    int32_t n, cap;
+    LabStrSlot *slots; // (nslots)
+    uint32_t nslots;   // 0, or a power of two at least twice the keys entered
+} LabStrTab;
+
+void lab_strtab_init(LabStrTab *t);
+void lab_strtab_free(LabStrTab *t);
+// A 64-bit hash of s[0..len): eight bytes a multiply, then a final avalanche.
+uint64_t lab_strtab_hash(const char *s, size_t len);
+int32_t lab_strtab_find(const LabStrTab *t, const char *s, size_t len); // -1 if absent
+int32_t lab_strtab_add(LabStrTab *t, const char *s, size_t len);        // id, new or not
+// lab_strtab_add when hash = lab_strtab_hash(s, len) is known (only its low 32 bits matter,
+// so a value from lab_strtab_hashes will do).
+int32_t lab_strtab_add_hashed(LabStrTab *t, const char *s, size_t len, uint64_t hash);
+// Stores s as the next id without entering it in the hash: find never returns it, and adding
+// the same bytes later gives a new id (reserved names such as a vocabulary's "<s>").
+int32_t lab_strtab_append(LabStrTab *t, const char *s, size_t len);
+// Room for n keys of nbytes bytes in all (NULs counted), so that filling up to that size
+// neither rehashes nor moves the block.
+void lab_strtab_reserve(LabStrTab *t, int32_t n, size_t nbytes);
+// The low 32 bits of the hash of every key, by id (0 for appended keys): a new array of n + 1.
+uint32_t *lab_strtab_hashes(const LabStrTab *t);
+
+static inline const char *lab_strtab_key(const LabStrTab *t, int32_t id)
+{
+    return t->bytes + t->off[id];
+}
+
+static inline size_t lab_strtab_len(const LabStrTab *t, int32_t id)
+{
+    return t->off[id + 1] - t->off[id] - 1;
+}
+
 // --- time ---------------------------------------------------------------------------------
 double lab_now(void); // monotonic seconds
 

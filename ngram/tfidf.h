@@ -93,44 +93,14 @@ void tfidf_docs_add(TfidfDocs *d, const char *name, char *text, size_t len, Tfid
 // (-1, message) when nothing readable is left or no document was found.
 int tfidf_docs_read(TfidfDocs *d, const char *path, TfidfUnit unit, Utf8Mode mode);
 
-// --- a set of terms ---------------------------------------------------------------------------
-// Term strings with ids 0..n-1 in the order they were added: their bytes back to back in one
-// block, found through an open-addressing hash table (linear probing).
-typedef struct {
-    uint64_t hid;      // hash << 32 | term id; all ones when the slot is empty
-    uint64_t key;      // the term's first 7 bytes, and its length (up to 255) in the top byte
-} TfidfSlot;
-
-typedef struct {
-    char *bytes;       // (nbytes) every term's bytes back to back
-    size_t nbytes, capbytes;
-    size_t *off;       // (n + 1) term i is bytes[off[i] .. off[i + 1])
-    int32_t n, cap;
-    TfidfSlot *slots;  // (nslots)
-    uint32_t nslots;   // a power of two, at least twice n
-} TfidfTerms;
-
-void tfidf_terms_init(TfidfTerms *t);
-void tfidf_terms_free(TfidfTerms *t); // safe on a zeroed struct
-int32_t tfidf_terms_find(const TfidfTerms *t, const char *s, size_t len); // -1 if absent
-int32_t tfidf_terms_add(TfidfTerms *t, const char *s, size_t len);       // id, new or not
-
-static inline const char *tfidf_term(const TfidfTerms *t, int32_t i)
-{
-    return t->bytes + t->off[i];
-}
-
-static inline size_t tfidf_term_len(const TfidfTerms *t, int32_t i)
-{
-    return t->off[i + 1] - t->off[i];
-}
-
-// Stop words into set (fresh from tfidf_terms_init): "english" is lmlab's own list of common
+// --- stop words ------------------------------------------------------------------------------
+// Sets of terms are lab string tables (LabStrTab): ids in the order terms were added.
+// Stop words into set (fresh from lab_strtab_init): "english" is lmlab's own list of common
 // English function words (docs/tfidf.md); anything else is a UTF-8 file of one word a line
 // (surrounding whitespace trimmed; blank lines and lines starting with '#' ignored).
 // lowercase != 0 folds every word the way the tokenizer folds text. -1 with a message when
 // the file cannot be read or holds no word.
-int tfidf_stop_words_load(TfidfTerms *set, const char *source, int lowercase);
+int tfidf_stop_words_load(LabStrTab *set, const char *source, int lowercase);
 
 // --- options ----------------------------------------------------------------------------------
 // --min-df / --max-df: a whole number is a count of documents, a number with a '.' (or an
@@ -150,7 +120,7 @@ typedef struct {
     int tf, idf, norm;        // TfidfTf, TfidfIdf, TfidfNorm
     TfidfDf min_df, max_df;   // a term is kept when min_df <= df <= max_df ...
     long max_features;        // ... and then only the max_features largest totals (0: all)
-    const TfidfTerms *stop;   // word tokens removed before n-grams are formed, or NULL
+    const LabStrTab *stop;   // word tokens removed before n-grams are formed, or NULL
 } TfidfParams;
 
 // scikit-learn's defaults: unigrams, raw tf, smooth idf, l2, min_df 1, max_df 1.0
@@ -174,7 +144,7 @@ typedef struct {
 typedef struct {
     TfidfParams params;   // as fitted (params.stop is borrowed, not owned)
     TokKind kind;         // the tokenizer it was fitted with: TOK_WORD or TOK_CHAR
-    TfidfTerms vocab;     // (V) the kept terms; term j is column j; byte order
+    LabStrTab vocab;     // (V) the kept terms; term j is column j; byte order
     long long *df;        // (V) documents that contain the term
     long long *total;     // (V) its count summed over the documents (1 per doc with binary tf)
     double *idf;          // (V)
@@ -208,7 +178,7 @@ typedef struct {
 // tokenizer m was fitted with. Unknown terms are counted in v->unknown and, when unknown_set
 // is not NULL, added to it. Returns 0, or -1 when the tokenizer fails (message given).
 int tfidf_transform(const TfidfModel *m, Tokenizer *t, const char *text, size_t len,
-                    TfidfVec *v, TfidfTerms *unknown_set);
+                    TfidfVec *v, LabStrTab *unknown_set);
 void tfidf_vec_free(TfidfVec *v);
 
 // --- similarity and ranking -------------------------------------------------------------------

@@ -309,13 +309,7 @@ double w2v_ns_step(float *restrict neu1e, const float *restrict h, float *const 
 
 // --- the model --------------------------------------------------------------------------------
 
-// The seed of random stream k of a run: 0 the initial vectors, 1 + w worker w. lab_rng_seed
-// mixes it through splitmix64, so neighbouring values give unrelated streams.
-static uint64_t w2v_stream_seed(uint64_t seed, uint64_t k)
-{
-    return seed + k * 0x9e3779b97f4a7c15ULL;
-}
-
+// A run's random streams (lab_rng_stream): 0 the initial vectors, 1 + w worker w.
 void w2v_model_init(W2vModel *m, int32_t V, int D, uint64_t seed)
 {
     m->V = V;
@@ -324,7 +318,7 @@ void w2v_model_init(W2vModel *m, int32_t V, int D, uint64_t seed)
     m->syn0 = w2v_alloc_floats((size_t)V * m->stride);
     m->syn1neg = w2v_alloc_floats((size_t)V * m->stride);
     LabRng rng;
-    lab_rng_seed(&rng, w2v_stream_seed(seed, 0));
+    lab_rng_stream(&rng, seed, 0);
     for (int32_t r = 0; r < V; r++) {
         for (int i = 0; i < D; i++) {
             m->syn0[(size_t)r * m->stride + i] = (float)((lab_rng_uniform(&rng) - 0.5) / D);
@@ -689,7 +683,7 @@ int w2v_train(W2vModel *m, const W2vData *d, const W2vConfig *cfg, W2vReportFn r
     long long s = 0;
     for (int w = 0; w < W; w++) {
         W2vWorker *k = &t.wk[w];
-        lab_rng_seed(&k->rng, w2v_stream_seed(cfg->seed, 1 + (uint64_t)w));
+        lab_rng_stream(&k->rng, cfg->seed, 1 + (uint64_t)w);
         // shard w: the sentences that start in words [n w / W, n (w + 1) / W)
         long long to = d->n * (w + 1) / W;
         k->s0 = s;

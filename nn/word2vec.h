@@ -166,10 +166,9 @@ int w2v_save_text(const char *path, char *const *words, const float *rows, int32
 // Vectors read from a file, with a word -> row index.
 typedef struct {
     int32_t V, D;
-    char **word;       // (V) owned
+    char **word;       // (V) the words (read: views of the keys of index)
     float *vec;        // (V, D) row-major
-    int32_t *slots;    // open-addressing hash of word -> row, -1 empty
-    uint32_t nslots;   // a power of two
+    LabStrTab index;   // word -> row: key r is the word of row r
 } W2vVectors;
 
 // Reads a text vectors file, which is untrusted: an empty file, a header that is not two

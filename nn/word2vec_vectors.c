@@ -46,41 +46,16 @@ int w2v_save_text(const char *path, char *const *words, const float *rows, int32
 
 // --- the word index ---------------------------------------------------------------------------
 
-static uint32_t hash_word(const char *s)
-{
-    uint32_t h = 2166136261u; // FNV-1a
-    for (; *s; s++) {
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    }
-    return h;
-}
-
-// The slot of word s: where it is, or the empty slot where it would go.
-static uint32_t find_slot(const W2vVectors *v, const char *s)
-{
-    uint32_t mask = v->nslots - 1, i = hash_word(s) & mask;
-    while (v->slots[i] >= 0 && strcmp(v->word[v->slots[i]], s) != 0) {
-        i = (i + 1) & mask;
-    }
-    return i;
-}
-
 int32_t w2v_vectors_find(const W2vVectors *v, const char *word)
 {
-    if (v->nslots == 0) {
-        return -1;
-    }
-    return v->slots[find_slot(v, word)];
+    return lab_strtab_find(&v->index, word, strlen(word));
 }
 
 void w2v_vectors_free(W2vVectors *v)
 {
-    for (int32_t i = 0; v->word && i < v->V; i++) {
-        free(v->word[i]);
-    }
     free(v->word);
     free(v->vec);
-    free(v->slots);
+    lab_strtab_free(&v->index);
     memset(v, 0, sizeof *v);
 }
 
@@ -186,12 +161,7 @@ int w2v_vectors_read(W2vVectors *v, const char *path)
     v->D = (int)D;
     v->word = lab_calloc((size_t)V, sizeof *v->word);
     v->vec = lab_malloc((size_t)V * (size_t)D * sizeof *v->vec);
-    v->nslots = 16;
-    while (v->nslots < 2 * (uint64_t)V) {
-        v->nslots *= 2;
-    }
-    v->slots = lab_malloc((size_t)v->nslots * sizeof *v->slots);
-    memset(v->slots, 0xff, (size_t)v->nslots * sizeof *v->slots);
+    lab_strtab_reserve(&v->index, (int32_t)V, 0);
 
     size_t p = next;
     long long lineno = 1;
@@ -218,8 +188,9 @@ int w2v_vectors_read(W2vVectors *v, const char *path)
                                  : "a line must begin with its word");
             goto fail;
         }
-        char *word = lab_strndup(data + p, q - p);
-        v->word[r] = word;
+        // the word as the key of row r (a repeat is reported once its values are read)
+        int32_t first = lab_strtab_add(&v->index, data + p, q - p);
+        const char *word = lab_strtab_key(&v->index, first);
         long long nval = 0;
         float *x = v->vec + (size_t)r * v->D;
         for (;;) {
@@ -258,13 +229,11 @@ int w2v_vectors_read(W2vVectors *v, const char *path)
                            path, lineno, word, nval, D);
             goto fail;
         }
-        uint32_t s = find_slot(v, word);
-        if (v->slots[s] >= 0) {
+        if (first != r) {
             lab_error_hint(VEC_HINT, "'%s' line %lld: '%.40s' appears twice (first on line %d)",
-                           path, lineno, word, v->slots[s] + 2);
+                           path, lineno, word, first + 2);
             goto fail;
         }
-        v->slots[s] = r;
         p = next;
     }
     // nothing but blank space may follow
@@ -280,6 +249,9 @@ int w2v_vectors_read(W2vVectors *v, const char *path)
             }
         }
         p = next;
+    }
+    for (int32_t r = 0; r < v->V; r++) {
+        v->word[r] = (char *)lab_strtab_key(&v->index, r); // the block moves no more
     }
     free(data);
     return 0;

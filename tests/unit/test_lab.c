@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include "tests/fixtures/rng_seed1.inc"
+
 Test(lab, rng_same_seed_same_stream)
 {
     LabRng a, b;
@@ -20,9 +22,7 @@ Test(lab, rng_matches_reference_xoshiro256starstar)
     // (computed with Python integers in tests/fixtures/make_rng_fixture.py)
     LabRng r;
     lab_rng_seed(&r, 1);
-    static const uint64_t want[4] = {
-#include "tests/fixtures/rng_seed1.inc"
-    };
+    static const uint64_t want[4] = {RNG_SEED1_U64};
     for (int i = 0; i < 4; i++) {
         uint64_t got = lab_rng_u64(&r);
         cr_assert_eq(got, want[i], "output %d: got %llu, expected %llu", i,
@@ -204,4 +204,202 @@ Test(lab, config_errors_name_the_real_line_past_blank_lines)
     free(want);
     free(p);
     free(dir);
+}
+
+// --- normal draws and streams -----------------------------------------------------------------
+
+static void assert_u64s(LabRng *r, const uint64_t *want, int n, const char *what)
+{
+    for (int i = 0; i < n; i++) {
+        uint64_t got = lab_rng_u64(r);
+        cr_assert_eq(got, want[i], "%s, output %d: got %llu, expected %llu", what, i,
+                     (unsigned long long)got, (unsigned long long)want[i]);
+    }
+}
+
+Test(lab, rng_jump_matches_published_xoshiro256starstar_jump)
+{
+    // jump() of xoshiro256starstar.c, written in Python in tests/fixtures/make_rng_fixture.py
+    static const uint64_t one[4] = {RNG_SEED1_JUMP_U64}, two[4] = {RNG_SEED1_JUMP2_U64};
+    LabRng r;
+    lab_rng_seed(&r, 1);
+    lab_rng_jump(&r);
+    assert_u64s(&r, one, 4, "seed 1, one jump");
+    lab_rng_seed(&r, 1);
+    lab_rng_jump(&r);
+    lab_rng_jump(&r);
+    assert_u64s(&r, two, 4, "seed 1, two jumps");
+}
+
+Test(lab, rng_stream_matches_reference_and_stream_zero_is_the_seed)
+{
+    static const uint64_t want[4] = {RNG_SEED9_STREAM3_U64};
+    LabRng r, s;
+    lab_rng_stream(&r, 9, 3);
+    assert_u64s(&r, want, 4, "seed 9, stream 3");
+    lab_rng_stream(&r, 5, 0);
+    lab_rng_seed(&s, 5);
+    for (int i = 0; i < 100; i++) {
+        cr_assert_eq(lab_rng_u64(&r), lab_rng_u64(&s), "stream 0 is lab_rng_seed, draw %d", i);
+    }
+    // neighbouring streams share no early output
+    LabRng a, b;
+    lab_rng_stream(&a, 5, 1);
+    lab_rng_stream(&b, 5, 2);
+    uint64_t xa[256], xb[256];
+    for (int i = 0; i < 256; i++) {
+        xa[i] = lab_rng_u64(&a);
+        xb[i] = lab_rng_u64(&b);
+    }
+    for (int i = 0; i < 256; i++) {
+        for (int j = 0; j < 256; j++) {
+            cr_assert_neq(xa[i], xb[j], "streams 1 and 2 both drew %llu",
+                          (unsigned long long)xa[i]);
+        }
+    }
+}
+
+Test(lab, rng_normal_matches_reference_box_muller)
+{
+    // Box-Muller in Python's doubles (math.log, sqrt, cos: the same C library functions, so
+    // equal here; a few ulps are allowed for another C library)
+    static const double want[8] = {RNG_SEED1_NORMAL};
+    LabRng r;
+    lab_rng_seed(&r, 1);
+    for (int i = 0; i < 8; i++) {
+        double got = lab_rng_normal(&r);
+        cr_assert(fabs(got - want[i]) <= 1e-15 * fmax(1.0, fabs(want[i])),
+                  "draw %d: got %.17g, expected %.17g", i, got, want[i]);
+    }
+}
+
+Test(lab, rng_normal_moments_of_a_million_draws)
+{
+    // For N(0, 1): mean 0, variance 1, E[z^4] = 3, P(|z| < 1) = erf(1/sqrt 2) = 0.682689...
+    // Each bound is five standard errors over n = 1e6: sqrt(1/n), sqrt(2/n), sqrt(96/n),
+    // sqrt(p (1 - p) / n).
+    const int n = 1000000;
+    LabRng r;
+    lab_rng_seed(&r, 2024);
+    double s1 = 0, s2 = 0, s4 = 0;
+    long inside = 0;
+    for (int i = 0; i < n; i++) {
+        double z = lab_rng_normal(&r);
+        cr_assert(isfinite(z));
+        s1 += z;
+        s2 += z * z;
+        s4 += z * z * z * z;
+        inside += fabs(z) < 1;
+    }
+    double mean = s1 / n, var = s2 / n - mean * mean, m4 = s4 / n, p = (double)inside / n;
+    double p1 = erf(1 / sqrt(2.0));
+    cr_assert(fabs(mean) < 5 * sqrt(1.0 / n), "mean %.6f, expected 0 +- %.4f", mean,
+              5 * sqrt(1.0 / n));
+    cr_assert(fabs(var - 1) < 5 * sqrt(2.0 / n), "variance %.6f, expected 1", var);
+    cr_assert(fabs(m4 - 3) < 5 * sqrt(96.0 / n), "E[z^4] %.5f, expected 3", m4);
+    cr_assert(fabs(p - p1) < 5 * sqrt(p1 * (1 - p1) / n), "P(|z| < 1) %.6f, expected %.6f", p,
+              p1);
+}
+
+// --- string tables ----------------------------------------------------------------------------
+
+Test(lab, strtab_gives_dense_ids_in_insertion_order_and_finds_them)
+{
+    LabStrTab t;
+    lab_strtab_init(&t);
+    cr_assert_eq(lab_strtab_find(&t, "a", 1), -1, "an empty table finds nothing");
+    cr_assert_eq(lab_strtab_add(&t, "the", 3), 0);
+    cr_assert_eq(lab_strtab_add(&t, "cat", 3), 1);
+    cr_assert_eq(lab_strtab_add(&t, "the", 3), 0, "a repeat keeps its id");
+    cr_assert_eq(lab_strtab_add(&t, "", 0), 2, "the empty string is a key too");
+    cr_assert_eq(t.n, 3);
+    cr_assert_eq(lab_strtab_find(&t, "cat", 3), 1);
+    cr_assert_eq(lab_strtab_find(&t, "", 0), 2);
+    cr_assert_eq(lab_strtab_find(&t, "ca", 2), -1);
+    cr_assert_eq(lab_strtab_len(&t, 1), 3);
+    cr_assert_str_eq(lab_strtab_key(&t, 1), "cat", "keys end with a NUL");
+    lab_strtab_free(&t);
+    lab_strtab_free(&t); // safe twice: a freed table is a zeroed one
+}
+
+Test(lab, strtab_tells_apart_keys_alike_in_their_first_bytes)
+{
+    // the slots keep 7 bytes and the length: keys equal there must still be compared in full
+    LabStrTab t = {0};
+    const char *k[] = {"abcdefgXYZ", "abcdefgXYW", "abcdefg", "abcdefgh"};
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(lab_strtab_add(&t, k[i], strlen(k[i])), i);
+    }
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(lab_strtab_find(&t, k[i], strlen(k[i])), i, "'%s'", k[i]);
+    }
+    // bytes, not C strings: a NUL inside a key counts; and a key of 300 bytes (length byte
+    // capped at 255 in the slot) against one of 301
+    cr_assert_eq(lab_strtab_add(&t, "a\0b", 3), 4);
+    cr_assert_eq(lab_strtab_add(&t, "a\0c", 3), 5);
+    cr_assert_eq(lab_strtab_find(&t, "a", 1), -1);
+    char long1[301];
+    memset(long1, 'x', sizeof long1);
+    cr_assert_eq(lab_strtab_add(&t, long1, 300), 6);
+    cr_assert_eq(lab_strtab_add(&t, long1, 301), 7);
+    cr_assert_eq(lab_strtab_find(&t, long1, 300), 6);
+    lab_strtab_free(&t);
+}
+
+Test(lab, strtab_grows_past_a_hundred_thousand_keys)
+{
+    LabStrTab t = {0};
+    char buf[32];
+    const int n = 100000;
+    for (int i = 0; i < n; i++) {
+        int len = snprintf(buf, sizeof buf, "w%d", i * 7919);
+        cr_assert_eq(lab_strtab_add(&t, buf, (size_t)len), i);
+    }
+    cr_assert_eq(t.n, n);
+    cr_assert(t.nslots >= 2 * (uint32_t)n, "at most half full: %u slots", t.nslots);
+    for (int i = 0; i < n; i++) {
+        int len = snprintf(buf, sizeof buf, "w%d", i * 7919);
+        cr_assert_eq(lab_strtab_find(&t, buf, (size_t)len), i);
+        cr_assert_str_eq(lab_strtab_key(&t, i), buf);
+    }
+    cr_assert_eq(lab_strtab_find(&t, "w1", 2), -1);
+    lab_strtab_free(&t);
+}
+
+Test(lab, strtab_append_stores_without_making_findable)
+{
+    LabStrTab t = {0};
+    cr_assert_eq(lab_strtab_append(&t, "<s>", 3), 0);
+    cr_assert_eq(lab_strtab_find(&t, "<s>", 3), -1);
+    cr_assert_eq(lab_strtab_add(&t, "<s>", 3), 1, "the same bytes added get an id of their own");
+    cr_assert_str_eq(lab_strtab_key(&t, 0), "<s>");
+    cr_assert_eq(lab_strtab_find(&t, "<s>", 3), 1);
+    lab_strtab_free(&t);
+}
+
+Test(lab, strtab_rebuilt_from_hashes_and_reserved_room_keeps_ids)
+{
+    LabStrTab a = {0}, b = {0};
+    const char *k[] = {"one", "two", "three", "a much longer key than seven bytes"};
+    size_t bytes = 0;
+    for (int i = 0; i < 4; i++) {
+        lab_strtab_add(&a, k[i], strlen(k[i]));
+        bytes += strlen(k[i]) + 1;
+    }
+    uint32_t *h = lab_strtab_hashes(&a);
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(h[i], (uint32_t)lab_strtab_hash(k[i], strlen(k[i])));
+    }
+    lab_strtab_reserve(&b, 4, bytes);
+    const char *block = b.bytes;
+    for (int i = 3; i >= 0; i--) {
+        cr_assert_eq(lab_strtab_add_hashed(&b, k[i], strlen(k[i]), h[i]), 3 - i);
+    }
+    cr_assert_eq(b.bytes, block, "reserved room: the block did not move");
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(lab_strtab_find(&b, k[i], strlen(k[i])), 3 - i);
+    }
+    free(h);
+    lab_strtab_free(&a);
+    lab_strtab_free(&b);
 }

@@ -52,7 +52,7 @@ static void fit_free(Fit *f)
 
 static int32_t col_of(const Fit *f, const char *term)
 {
-    return tfidf_terms_find(&f->m.vocab, term, strlen(term));
+    return lab_strtab_find(&f->m.vocab, term, strlen(term));
 }
 
 // the weight of term in 0-based row d (0 when it is not stored)
@@ -290,9 +290,10 @@ static void assert_vocab(const Fit *f, const char *const *want, int n)
 {
     cr_assert_eq(f->m.vocab.n, n, "%d terms, expected %d", f->m.vocab.n, n);
     for (int j = 0; j < n; j++) {
-        size_t len = tfidf_term_len(&f->m.vocab, j);
-        cr_assert(len == strlen(want[j]) && memcmp(tfidf_term(&f->m.vocab, j), want[j], len) == 0,
-                  "column %d is '%.*s', expected '%s'", j, (int)len, tfidf_term(&f->m.vocab, j),
+        size_t len = lab_strtab_len(&f->m.vocab, j);
+        cr_assert(len == strlen(want[j]) &&
+                      memcmp(lab_strtab_key(&f->m.vocab, j), want[j], len) == 0,
+                  "column %d is '%.*s', expected '%s'", j, (int)len, lab_strtab_key(&f->m.vocab, j),
                   want[j]);
     }
 }
@@ -309,10 +310,10 @@ Test(tfidf, columns_are_in_code_point_order)
 
 Test(tfidf, word_ngrams_join_with_a_space_after_stop_words_go)
 {
-    TfidfTerms stop;
-    tfidf_terms_init(&stop);
-    tfidf_terms_add(&stop, "the", 3);
-    tfidf_terms_add(&stop, "and", 3);
+    LabStrTab stop;
+    lab_strtab_init(&stop);
+    lab_strtab_add(&stop, "the", 3);
+    lab_strtab_add(&stop, "and", 3);
     TfidfParams p = TFIDF_PARAMS_DEFAULT;
     p.stop = &stop;
     Fit f;
@@ -332,7 +333,7 @@ Test(tfidf, word_ngrams_join_with_a_space_after_stop_words_go)
     assert_vocab(&f, want3, 2);
     cr_assert_eq(f.m.no_terms, 1, "x y has no trigram");
     fit_free(&f);
-    tfidf_terms_free(&stop);
+    lab_strtab_free(&stop);
 }
 
 Test(tfidf, char_ngrams_fold_whitespace_runs_like_sklearn)
@@ -493,8 +494,8 @@ Test(tfidf, a_query_is_weighed_with_the_fitted_idf)
     Fit f;
     fit_text(&f, ABC, TFIDF_UNIT_LINE, TOK_WORD, "\\S+", 0, &p);
     TfidfVec v;
-    TfidfTerms unknown;
-    tfidf_terms_init(&unknown);
+    LabStrTab unknown;
+    lab_strtab_init(&unknown);
     cr_assert_eq(tfidf_transform(&f.m, &f.tok, "b a b zz", 8, &v, &unknown), 0);
     cr_assert_eq(v.terms, 4);
     cr_assert_eq(v.unknown, 1);
@@ -510,7 +511,7 @@ Test(tfidf, a_query_is_weighed_with_the_fitted_idf)
     TfidfHit hits[3];
     cr_assert_eq(tfidf_rank(&f.m, v.col, v.val, v.n, -1, 3, hits), 0, "and ranks nothing");
     tfidf_vec_free(&v);
-    tfidf_terms_free(&unknown);
+    lab_strtab_free(&unknown);
     fit_free(&f);
 }
 
@@ -593,25 +594,25 @@ Test(tfidf, a_directory_is_read_by_name_and_bad_files_are_skipped)
 
 Test(tfidf, stop_words_come_from_a_file_or_the_english_list)
 {
-    TfidfTerms s;
-    tfidf_terms_init(&s);
+    LabStrTab s;
+    lab_strtab_init(&s);
     cr_assert_eq(tfidf_stop_words_load(&s, "english", 0), 0);
-    cr_assert(tfidf_terms_find(&s, "the", 3) >= 0 && tfidf_terms_find(&s, "thou", 4) >= 0);
-    cr_assert(tfidf_terms_find(&s, "machine", 7) < 0);
-    tfidf_terms_free(&s);
+    cr_assert(lab_strtab_find(&s, "the", 3) >= 0 && lab_strtab_find(&s, "thou", 4) >= 0);
+    cr_assert(lab_strtab_find(&s, "machine", 7) < 0);
+    lab_strtab_free(&s);
     char *dir = test_tmpdir();
     char *f = test_write(dir, "stop.txt", "# a comment\n  The \n\nÜBER\r\n", 26);
-    tfidf_terms_init(&s);
+    lab_strtab_init(&s);
     cr_assert_eq(tfidf_stop_words_load(&s, f, 1), 0);
     cr_assert_eq(s.n, 2);
-    cr_assert(tfidf_terms_find(&s, "the", 3) >= 0, "trimmed and lowercased");
-    cr_assert(tfidf_terms_find(&s, "über", strlen("über")) >= 0);
-    tfidf_terms_free(&s);
+    cr_assert(lab_strtab_find(&s, "the", 3) >= 0, "trimmed and lowercased");
+    cr_assert(lab_strtab_find(&s, "über", strlen("über")) >= 0);
+    lab_strtab_free(&s);
     char *g = test_write(dir, "none.txt", "# only a comment\n", 17);
-    tfidf_terms_init(&s);
+    lab_strtab_init(&s);
     cr_redirect_stderr();
     cr_assert_eq(tfidf_stop_words_load(&s, g, 0), -1, "a list without a word");
-    tfidf_terms_free(&s);
+    lab_strtab_free(&s);
     unlink(f);
     unlink(g);
     rmdir(dir);
@@ -825,8 +826,8 @@ Test(tfidf, equals_scikit_learn_tfidfvectorizer_to_1e_6, .timeout = 60)
         cr_assert_eq(tok_init(&tok, sc->kind, sc->kind == TOK_WORD ? TFIDF_SKLEARN_PATTERN : NULL,
                               sc->lowercase),
                      0);
-        TfidfTerms stop;
-        tfidf_terms_init(&stop);
+        LabStrTab stop;
+        lab_strtab_init(&stop);
         TfidfParams p = TFIDF_PARAMS_DEFAULT;
         p.ngram_min = sc->ngram_min;
         p.ngram_max = sc->ngram_max;
@@ -850,10 +851,11 @@ Test(tfidf, equals_scikit_learn_tfidfvectorizer_to_1e_6, .timeout = 60)
         char **want = read_vocab(vpath, &nv);
         cr_assert_eq(m.vocab.n, nv, "%s: %d terms, scikit-learn has %d", sc->name, m.vocab.n, nv);
         for (int j = 0; j < nv; j++) {
-            size_t len = tfidf_term_len(&m.vocab, j);
-            cr_assert(len == strlen(want[j]) && memcmp(tfidf_term(&m.vocab, j), want[j], len) == 0,
+            size_t len = lab_strtab_len(&m.vocab, j);
+            cr_assert(len == strlen(want[j]) &&
+                          memcmp(lab_strtab_key(&m.vocab, j), want[j], len) == 0,
                       "%s: column %d is '%.*s', scikit-learn's is '%s'", sc->name, j + 1, (int)len,
-                      tfidf_term(&m.vocab, j), want[j]);
+                      lab_strtab_key(&m.vocab, j), want[j]);
             free(want[j]);
         }
         free(want);
@@ -906,7 +908,7 @@ Test(tfidf, equals_scikit_learn_tfidfvectorizer_to_1e_6, .timeout = 60)
         fclose(f);
         free(mpath);
         tfidf_model_free(&m);
-        tfidf_terms_free(&stop);
+        lab_strtab_free(&stop);
         tok_free(&tok);
         tfidf_docs_free(&docs);
     }
