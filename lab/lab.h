@@ -197,4 +197,17 @@ double lab_ppl(double loss);                 // exp(loss)
 double lab_bits(double loss);                // loss / ln 2
 double lab_word_ppl(const LabLoss *l);       // exp(total nats / words)
 
+// --- quoting ------------------------------------------------------------------------------
+// Writes a printable copy of s[0..len) into buf (cap bytes, NUL-terminated) and returns buf:
+// valid UTF-8 is kept, control bytes (C0, DEL, C1) and bytes that are not UTF-8 become \xHH.
+// When the copy does not fit it is cut at a character and ends in "...". For messages that
+// quote a file name or a file's content:
+//   char q[128];
+//   lab_error("'%s' line %ld: bad token '%s'", path, ln, lab_quote(q, sizeof q, tok, n));
+const char *lab_quote(char *buf, size_t cap, const char *s, size_t len);
+
+// The length (1 to 4) of the valid UTF-8 sequence at the start of s[0..n), or 0 when s starts
+// with a byte that is not UTF-8 there (overlong forms and surrogates are not), or n is 0.
+int lab_utf8_seq(const unsigned char *s, size_t n);
+
 #endif

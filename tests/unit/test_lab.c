@@ -1,4 +1,4 @@
-// test_lab.c: the runtime: RNG, perplexity arithmetic, atomic writes, JSON, config.
+// test_lab.c: the runtime: RNG, perplexity arithmetic, atomic writes, JSON, config, quoting.
 #include "tests/helpers.h"
 
 #include <dirent.h>
@@ -204,4 +204,54 @@ Test(lab, config_errors_name_the_real_line_past_blank_lines)
     free(want);
     free(p);
     free(dir);
+}
+
+// --- quoting: messages never print raw control bytes or invalid UTF-8 -----------------------
+
+Test(lab, quote_keeps_utf8_and_escapes_control_bytes_and_invalid_utf8)
+{
+    char buf[128];
+    const char in[] = "caf\xc3\xa9 \x1b[31m\t\xff\xc3(\xe2\x82\xac\xc2\x85\x7f";
+    lab_quote(buf, sizeof buf, in, sizeof in - 1);
+    // é and € kept; ESC, TAB, 0xff, a lone lead byte 0xc3, C1 NEL (c2 85) and DEL escaped
+    cr_assert_str_eq(buf, "caf\xc3\xa9 \\x1b[31m\\x09\\xff\\xc3(\xe2\x82\xac\\xc2\\x85\\x7f");
+}
+
+Test(lab, quote_refuses_overlong_forms_and_surrogates)
+{
+    char buf[64];
+    const char in[] = "\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80";
+    lab_quote(buf, sizeof buf, in, sizeof in - 1);
+    cr_assert_str_eq(buf, "\\xc0\\xaf\\xed\\xa0\\x80\\xf4\\x90\\x80\\x80");
+}
+
+Test(lab, quote_truncates_at_a_character_with_an_ellipsis)
+{
+    char buf[10];
+    lab_quote(buf, sizeof buf, "abcdefghijkl", 12);
+    cr_assert_str_eq(buf, "abcdef...");
+    // exactly fitting text is not cut
+    lab_quote(buf, sizeof buf, "abcdefghi", 9);
+    cr_assert_str_eq(buf, "abcdefghi");
+    // an escape is never cut in half: "ab" + "\x01" would need 6, then "..." 9 > 9 - 0
+    lab_quote(buf, sizeof buf, "abc\x01\x02zzzz", 9);
+    cr_assert_str_eq(buf, "abc...");
+    // a 3-byte character is never cut in half either
+    lab_quote(buf, sizeof buf, "abcd\xe2\x82\xac\xe2\x82\xac", 10);
+    cr_assert_str_eq(buf, "abcd...");
+}
+
+Test(lab, quote_handles_embedded_nul_and_every_byte)
+{
+    char buf[1200];
+    char in[256];
+    for (int i = 0; i < 256; i++) {
+        in[i] = (char)i;
+    }
+    lab_quote(buf, sizeof buf, in, 256);
+    // printable ASCII 0x20..0x7e kept (95 bytes), the other 161 bytes escaped as 4 characters
+    cr_assert_eq(strlen(buf), 95 + 161 * 4);
+    for (const char *p = buf; *p; p++) {
+        cr_assert((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f);
+    }
 }
