@@ -236,3 +236,66 @@ void lab_args_parse(const LabCommand *cmd, int argc, char **argv, char **pos, in
         *npos = np;
     }
 }
+
+// --- list-valued options --------------------------------------------------------------------
+
+char **lab_list_split(const LabCommand *cmd, const char *opt, const char *val, int max, int *n)
+{
+    size_t len = strlen(val);
+    int count = 1;
+    for (const char *c = val; *c; c++) {
+        count += *c == ',';
+    }
+    if (len == 0) {
+        lab_usage_die(cmd, "--%s needs at least one item, got an empty list", opt);
+    }
+    if (count > max) {
+        lab_usage_die(cmd, "--%s takes at most %d items, got %d", opt, max, count);
+    }
+    // the pointers, then a copy of val whose commas become NULs
+    char **items = lab_malloc((size_t)count * sizeof *items + len + 1);
+    char *copy = (char *)(items + count);
+    memcpy(copy, val, len + 1);
+    int k = 0;
+    for (char *p = copy;; p++) {
+        char *end = p + strcspn(p, ",");
+        if (end == p) {
+            free(items);
+            lab_usage_die(cmd, "--%s has an empty item in '%s' (items are separated by single "
+                          "commas)", opt, val);
+        }
+        items[k++] = p;
+        if (*end == '\0') {
+            break;
+        }
+        *end = '\0';
+        p = end;
+    }
+    *n = k;
+    return items;
+}
+
+int lab_list_numbers(const LabCommand *cmd, const char *opt, const char *val, double *out,
+                     int max, double gt)
+{
+    int n;
+    char **items = lab_list_split(cmd, opt, val, max, &n);
+    for (int i = 0; i < n; i++) {
+        char *end;
+        errno = 0;
+        double v = strtod(items[i], &end);
+        if (*end != '\0' || errno || !isfinite(v)) {
+            char item[64];
+            snprintf(item, sizeof item, "%s", items[i]);
+            free(items);
+            lab_usage_die(cmd, "--%s expects numbers separated by commas, got '%s'", opt, item);
+        }
+        if (!(v > gt)) {
+            free(items);
+            lab_usage_die(cmd, "--%s: every value must be greater than %g, got %g", opt, gt, v);
+        }
+        out[i] = v;
+    }
+    free(items);
+    return n;
+}

@@ -121,6 +121,15 @@ void lab_usage_die(const LabCommand *cmd, const char *fmt, ...);
 // Returns the name of choice i in a '|'-separated list, in a static buffer.
 const char *lab_choice_name(const char *choices, int i);
 
+// List-valued options (--smoothings laplace,kn, --eps 0.1,1) go through these two, so every
+// list refuses the same mistakes: an empty list, an empty item ("a,,b", "a,", ","), or more
+// than max items is a usage error naming --opt (exit 2).
+// lab_list_split returns the items in one block (free(items) releases them all), *n their count.
+char **lab_list_split(const LabCommand *cmd, const char *opt, const char *val, int max, int *n);
+// Numbers, each finite and greater than gt, into out[0..max); returns their count (>= 1).
+int lab_list_numbers(const LabCommand *cmd, const char *opt, const char *val, double *out,
+                     int max, double gt);
+
 // --- files --------------------------------------------------------------------------------
 // Reads a whole regular file. Fails (message naming the file, -1) when it is missing, a
 // directory, unreadable, or larger than max_bytes (0: no limit). *data is NUL-terminated

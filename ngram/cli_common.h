@@ -10,8 +10,10 @@
 char *ngram_resolve_data(const LabCommand *cmd, const char *file, const char *dataset,
                          const char *split);
 
-// Parses "--eps 0.5" or "--eps 1,0.5,0.1" (order 1 first; the last value repeats).
-int ngram_parse_eps(const char *s, double eps[NGRAM_MAX_ORDER + 1]);
+// Parses "--eps 0.5" or "--eps 1,0.5,0.1" (order 1 first; the last value repeats) into
+// eps[1..NGRAM_MAX_ORDER]. An empty list or item, a value <= 0 or more than NGRAM_MAX_ORDER
+// values is a usage error of cmd (exit 2).
+void ngram_parse_eps(const LabCommand *cmd, const char *s, double eps[NGRAM_MAX_ORDER + 1]);
 
 // A trained run: its config, model, tokenizer options.
 typedef struct {

@@ -29,27 +29,12 @@ char *ngram_resolve_data(const LabCommand *cmd, const char *file, const char *da
     return dataset_resolve(cmd, dataset, split);
 }
 
-int ngram_parse_eps(const char *s, double eps[NGRAM_MAX_ORDER + 1])
+void ngram_parse_eps(const LabCommand *cmd, const char *s, double eps[NGRAM_MAX_ORDER + 1])
 {
-    int k = 1;
-    const char *p = s;
-    double last = 1.0;
-    while (*p && k <= NGRAM_MAX_ORDER) {
-        char *end;
-        last = strtod(p, &end);
-        if (end == p || !(last > 0) || !isfinite(last) || (*end != ',' && *end != '\0')) {
-            return -1;
-        }
-        eps[k++] = last;
-        p = *end == ',' ? end + 1 : end;
+    int n = lab_list_numbers(cmd, "eps", s, eps + 1, NGRAM_MAX_ORDER, 0);
+    for (int k = n + 1; k <= NGRAM_MAX_ORDER; k++) {
+        eps[k] = eps[n];
     }
-    if (*p) {
-        return -1;
-    }
-    for (; k <= NGRAM_MAX_ORDER; k++) {
-        eps[k] = last;
-    }
-    return 0;
 }
 
 // --- the Zipf chart -------------------------------------------------------------------------
@@ -203,10 +188,7 @@ int ngram_cmd_train(int argc, char **argv)
         lab_usage_die(&cmd, "--k must be greater than 0 (got %g)", k);
     }
     NgramParams params = {.smoothing = (Smoothing)smoothing, .k = k};
-    if (ngram_parse_eps(eps_s, params.eps) != 0) {
-        lab_usage_die(&cmd, "--eps expects one to %d positive numbers separated by commas, got "
-                      "'%s'", NGRAM_MAX_ORDER, eps_s);
-    }
+    ngram_parse_eps(&cmd, eps_s, params.eps);
     if (train && dataset) {
         lab_usage_die(&cmd, "give --dataset or --train, not both");
     }

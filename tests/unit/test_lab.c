@@ -255,3 +255,41 @@ Test(lab, quote_handles_embedded_nul_and_every_byte)
         cr_assert((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f);
     }
 }
+
+// --- list options: one checked splitter for every list ---------------------------------------
+
+Test(lab, list_split_returns_the_items_in_order)
+{
+    const LabCommand cmd = {.usage = "lmlab x"};
+    int n;
+    char **items = lab_list_split(&cmd, "l", "a,bc,d", 8, &n);
+    cr_assert_eq(n, 3);
+    cr_assert_str_eq(items[0], "a");
+    cr_assert_str_eq(items[1], "bc");
+    cr_assert_str_eq(items[2], "d");
+    free(items);
+    double v[4];
+    cr_assert_eq(lab_list_numbers(&cmd, "l", "0.5,2,1e-3", v, 4, 0), 3);
+    cr_assert(v[0] == 0.5 && v[1] == 2 && v[2] == 1e-3);
+}
+
+Test(lab, list_split_of_an_empty_list_is_a_usage_error, .exit_code = 2)
+{
+    const LabCommand cmd = {.usage = "lmlab x"};
+    int n;
+    lab_list_split(&cmd, "l", "", 8, &n);
+}
+
+Test(lab, list_split_of_a_trailing_comma_is_a_usage_error, .exit_code = 2)
+{
+    const LabCommand cmd = {.usage = "lmlab x"};
+    int n;
+    lab_list_split(&cmd, "l", "a,", 8, &n);
+}
+
+Test(lab, list_numbers_refuses_a_non_number, .exit_code = 2)
+{
+    const LabCommand cmd = {.usage = "lmlab x"};
+    double v[4];
+    lab_list_numbers(&cmd, "l", "1,x", v, 4, 0);
+}

@@ -1,0 +1,29 @@
+// test_robust.c: the program under hostile input: empty lists and paths, devices, escaped
+// configs, interrupted runs. Each test names the class of fault it closes.
+#include "tests/cli/cli.h"
+
+#include <signal.h>
+
+// --- class: an empty list, or an empty item in a list option, is a usage error ----------------
+
+Test(robust, every_list_option_refuses_empty_lists_and_empty_items)
+{
+    const char *bad[] = {"", ",", "1,", ",1", "1,,2"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        const char *v = bad[i];
+        expect(RUN("ngram", "sweep", "--dataset", "names", "--smoothings",
+                   i == 2 ? "kn," : i == 3 ? ",kn" : i == 4 ? "kn,,mle" : v),
+               2, "--smoothings");
+        expect(RUN("ngram", "sweep", "--dataset", "names", "--orders", v), 2, "--orders");
+        expect(RUN("ngram", "sweep", "--dataset", "names", "--ks", v), 2, "--ks");
+        expect(RUN("ngram", "sweep", "--dataset", "names", "--eps", v), 2, "--eps");
+        expect(RUN("ngram", "train", "--dataset", "names", "--eps", v), 2, "--eps");
+        expect(RUN("word2vec", "train", "--dataset", "names", "--words", v), 2, "--words");
+        expect(RUN("tfidf", "matrix", "--dataset", "names", "--split", "train", "--ngram-range",
+                   v),
+               2, "--ngram-range");
+    }
+    expect(RUN("ngram", "sweep", "--dataset", "names", "--orders", "1,2,3,4,5,6,1"), 2,
+           "at most 6");
+    expect(RUN("ngram", "sweep", "--dataset", "names", "--ks", "0.1,-1"), 2, "greater than 0");
+}
