@@ -170,6 +170,14 @@ static void set_value(const LabCommand *cmd, const LabOpt *o, const char *val)
         return;
     }
     case LAB_OPT_STRING:
+        // an empty path would reach mkdir, open or a path join as "" (or "/name")
+        if (*val == '\0' && o->metavar &&
+            (strstr(o->metavar, "FILE") || strstr(o->metavar, "DIR") ||
+             strcmp(o->metavar, "NAME") == 0)) {
+            lab_usage_die(cmd, "--%s needs a %s, got an empty string", o->name,
+                          strstr(o->metavar, "FILE") ? "file name"
+                          : strstr(o->metavar, "DIR") ? "directory name" : "name");
+        }
         *(const char **)o->dest = val;
         return;
     case LAB_OPT_CHOICE: {

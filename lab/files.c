@@ -76,6 +76,9 @@ char *lab_next_line(char **cursor)
 
 int lab_mkdir_p(const char *dir)
 {
+    if (dir[0] == '\0') {
+        return lab_error("cannot create a directory with an empty name");
+    }
     char *p = lab_strdup(dir);
     for (char *s = p + 1; ; s++) {
         if (*s == '/' || *s == '\0') {

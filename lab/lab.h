@@ -81,7 +81,7 @@ typedef enum {
     LAB_OPT_FLAG,   // int*: set to 1
     LAB_OPT_INT,    // long*: within [min, max] when min < max
     LAB_OPT_DOUBLE, // double*: within [min, max] when min < max
-    LAB_OPT_STRING, // const char**
+    LAB_OPT_STRING, // const char**; never "" when the metavar is NAME or has FILE or DIR
     LAB_OPT_CHOICE, // int*: index in choices, a '|'-separated list
 } LabOptKind;
 
@@ -141,7 +141,8 @@ int lab_read_file(const char *path, char **data, size_t *len, size_t max_bytes);
 // lines are returned too, so a caller's line count matches the file's.
 char *lab_next_line(char **cursor);
 
-// Creates dir and its parents (like mkdir -p). -1 with a message naming the directory.
+// Creates dir and its parents (like mkdir -p). -1 with a message naming the directory, or
+// saying it is empty.
 int lab_mkdir_p(const char *dir);
 
 // Joins a directory and a file name into a new string.

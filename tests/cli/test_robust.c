@@ -27,3 +27,23 @@ Test(robust, every_list_option_refuses_empty_lists_and_empty_items)
            "at most 6");
     expect(RUN("ngram", "sweep", "--dataset", "names", "--ks", "0.1,-1"), 2, "greater than 0");
 }
+
+// --- class: an empty path reaches mkdir or open as "" ------------------------------------------
+
+Test(robust, an_empty_out_or_file_option_is_a_usage_error_on_every_command)
+{
+    expect(RUN("ngram", "train", "--dataset", "names", "--out", ""), 2, "--out needs a directory");
+    expect(RUN("ngram", "sweep", "--dataset", "names", "--out", ""), 2, "--out needs a directory");
+    expect(RUN("word2vec", "train", "--dataset", "names", "--out", ""), 2, "--out needs");
+    expect(RUN("tfidf", "matrix", "--dataset", "names", "--split", "train", "--out", ""), 2,
+           "--out needs");
+    expect(RUN("tfidf", "top", "--dataset", "names", "--split", "train", "--out=", "--doc", "1"),
+           2, "--out needs");
+    expect(RUN("tfidf", "similar", "--dataset", "names", "--split", "train", "--out", "",
+               "--doc", "1"),
+           2, "--out needs");
+    expect(RUN("ngram", "train", "--train", ""), 2, "--train needs a file name");
+    expect(RUN("ngram", "eval", "--arpa", "", "--split", "valid"), 2, "--arpa needs");
+    expect(RUN("ngram", "train", "--dataset", ""), 2, "--dataset needs a name");
+    expect(RUN("tokenize", "--file", ""), 2, "--file needs");
+}

@@ -154,6 +154,12 @@ Test(lab, mkdir_p_makes_parents_and_rejects_files)
     free(dir);
 }
 
+// class: an empty path made lab_mkdir_p read past its 1-byte copy
+Test(lab, mkdir_p_of_an_empty_name_fails_without_reading_past_it)
+{
+    cr_assert_eq(lab_mkdir_p(""), -1);
+}
+
 Test(lab, json_escapes_strings_and_writes_null_for_infinity)
 {
     char *buf = NULL;
