@@ -7,10 +7,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static const char *file_kind(mode_t m)
+{
+    return S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device"
+           : S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
 int lab_read_file(const char *path, char **data, size_t *len, size_t max_bytes)
 {
     *data = NULL;
     *len = 0;
+    if (max_bytes == 0 || max_bytes > LAB_READ_MAX) {
+        max_bytes = LAB_READ_MAX;
+    }
     struct stat st;
     if (stat(path, &st) != 0) {
         return lab_error("cannot open '%s': %s", path, strerror(errno));
@@ -18,24 +27,47 @@ int lab_read_file(const char *path, char **data, size_t *len, size_t max_bytes)
     if (S_ISDIR(st.st_mode)) {
         return lab_error("'%s' is a directory, not a file", path);
     }
+    // a device such as /dev/zero or /dev/urandom never ends: only files and pipes are read
+    if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+        return lab_error_hint("give a text file, or a pipe such as <(zcat corpus.gz)",
+                              "'%s' is %s, not a file", path, file_kind(st.st_mode));
+    }
+    if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size > max_bytes) {
+        return lab_error("'%s' is larger than %zu bytes (%lld), the most this reader takes", path,
+                         max_bytes, (long long)st.st_size);
+    }
     FILE *f = fopen(path, "rb");
     if (!f) {
         return lab_error("cannot open '%s': %s", path, strerror(errno));
     }
+    // a pipe has no size: it grows by doubling, and never past max_bytes + 1
     size_t cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 1 << 16;
-    char *buf = lab_malloc(cap);
+    char *buf = malloc(cap);
     size_t n = 0;
     for (;;) {
+        if (!buf) {
+            fclose(f);
+            return lab_error("cannot read '%s': out of memory (%zu bytes)", path, cap);
+        }
         if (n + 1 >= cap) {
-            cap *= 2;
-            buf = lab_realloc(buf, cap);
+            size_t want = cap > (max_bytes + 2) / 2 ? max_bytes + 2 : 2 * cap;
+            char *grown = realloc(buf, want);
+            if (!grown) {
+                free(buf);
+                buf = NULL;
+                cap = want;
+                continue;
+            }
+            buf = grown;
+            cap = want;
         }
         size_t got = fread(buf + n, 1, cap - n - 1, f);
         n += got;
-        if (max_bytes && n > max_bytes) {
+        if (n > max_bytes) {
             fclose(f);
             free(buf);
-            return lab_error("'%s' is larger than %zu bytes", path, max_bytes);
+            return lab_error("'%s' is larger than %zu bytes, the most this reader takes", path,
+                             max_bytes);
         }
         if (got == 0) {
             break;

@@ -131,9 +131,11 @@ int lab_list_numbers(const LabCommand *cmd, const char *opt, const char *val, do
                      int max, double gt);
 
 // --- files --------------------------------------------------------------------------------
-// Reads a whole regular file. Fails (message naming the file, -1) when it is missing, a
-// directory, unreadable, or larger than max_bytes (0: no limit). *data is NUL-terminated
-// and owned by the caller.
+// Reads a whole regular file or pipe. Fails (message naming the file, -1) when it is
+// missing, a directory, a device or socket (/dev/zero would never end), unreadable, larger
+// than max_bytes (0: LAB_READ_MAX, also the most ever read) or too big for memory. *data is
+// NUL-terminated and owned by the caller.
+#define LAB_READ_MAX ((size_t)2 << 30) // 2 GiB
 int lab_read_file(const char *path, char **data, size_t *len, size_t max_bytes);
 
 // Splits a NUL-terminated buffer into lines in place: returns the next line (its "\n"

@@ -47,3 +47,22 @@ Test(robust, an_empty_out_or_file_option_is_a_usage_error_on_every_command)
     expect(RUN("ngram", "train", "--dataset", ""), 2, "--dataset needs a name");
     expect(RUN("tokenize", "--file", ""), 2, "--file needs");
 }
+
+// --- class: a reader fed a device that never ends grows without limit --------------------------
+
+Test(robust, devices_are_refused_by_every_reader_naming_the_file)
+{
+    char *valid = test_path("datasets/names/valid.txt");
+    expect(RUN("ngram", "train", "--train", "/dev/zero", "--plot", "none"), 1,
+           "'/dev/zero' is a character device");
+    expect(RUN("ngram", "eval", "--arpa", "/dev/zero", "--data", valid), 1,
+           "'/dev/zero' is a character device");
+    expect(RUN("ngram", "eval", "--arpa", "/dev/zero", "--data", "/dev/zero"), 1,
+           "'/dev/zero' is a character device");
+    expect(RUN("word2vec", "similar", "--vectors", "/dev/zero", "king"), 1,
+           "'/dev/zero' is a character device");
+    expect(RUN("tokenize", "--file", "/dev/urandom"), 1, "'/dev/urandom' is a character device");
+    expect(RUN("tfidf", "matrix", "--docs", "/dev/zero", "--plot", "none"), 1,
+           "'/dev/zero' is a character device");
+    free(valid);
+}

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 Test(lab, rng_same_seed_same_stream)
 {
@@ -152,6 +153,53 @@ Test(lab, mkdir_p_makes_parents_and_rejects_files)
     free(file);
     free(deep);
     free(dir);
+}
+
+// class: a pipe that never ends was read until memory ran out
+Test(lab, read_file_caps_what_it_reads_from_a_pipe)
+{
+    char *dir = test_tmpdir();
+    char *fifo = lab_path_join(dir, "pipe");
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        // the writer: far more than the cap; it dies of SIGPIPE once the reader gives up
+        FILE *w = fopen(fifo, "wb");
+        for (int i = 0; w && i < 1000; i++) {
+            fputs("0123456789012345678901234567890123456789012345678901234567890123\n", w);
+        }
+        _exit(0);
+    }
+    char *data;
+    size_t len;
+    cr_assert_eq(lab_read_file(fifo, &data, &len, 4096), -1, "more than 4096 bytes is refused");
+    cr_assert_null(data);
+    waitpid(pid, NULL, 0);
+    // a pipe within the cap is read whole
+    pid = fork();
+    if (pid == 0) {
+        FILE *w = fopen(fifo, "wb");
+        fputs("hello\n", w);
+        fclose(w);
+        _exit(0);
+    }
+    cr_assert_eq(lab_read_file(fifo, &data, &len, 4096), 0);
+    cr_assert_str_eq(data, "hello\n");
+    free(data);
+    waitpid(pid, NULL, 0);
+    unlink(fifo);
+    rmdir(dir);
+    free(fifo);
+    free(dir);
+}
+
+Test(lab, read_file_refuses_character_devices)
+{
+    char *data;
+    size_t len;
+    cr_assert_eq(lab_read_file("/dev/null", &data, &len, 0), -1);
+    cr_assert_eq(lab_read_file("/dev/zero", &data, &len, 0), -1);
 }
 
 // class: an empty path made lab_mkdir_p read past its 1-byte copy
