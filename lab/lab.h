@@ -129,6 +129,10 @@ char **lab_list_split(const LabCommand *cmd, const char *opt, const char *val, i
 // Numbers, each finite and greater than gt, into out[0..max); returns their count (>= 1).
 int lab_list_numbers(const LabCommand *cmd, const char *opt, const char *val, double *out,
                      int max, double gt);
+// The same rules without exiting, for lists read from a file: the count, or -1 with the
+// problem in err (the list called name).
+int lab_list_parse(const char *name, const char *val, double *out, int max, double gt, char *err,
+                   size_t cap);
 
 // --- files --------------------------------------------------------------------------------
 // Reads a whole regular file or pipe. Fails (message naming the file, -1) when it is
@@ -164,18 +168,36 @@ void lab_atomic_abort(LabAtomic *a);                  // removes the temporary f
 
 // --- run configuration ------------------------------------------------------------------
 // A run directory's `config`: "key = value" lines, one per option, so a run can be repeated
-// and an evaluator can rebuild the tokenizer a model was trained with.
+// and an evaluator can rebuild the tokenizer a model was trained with. Values are escaped on
+// write and unescaped on read (docs/formats.md), so any string without a NUL byte survives.
 typedef struct {
     char **key, **val;
+    int *line; // line of each key in the file read; 0 when set by lab_config_set
     int n, cap;
 } LabConfig;
 
 void lab_config_set(LabConfig *c, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 const char *lab_config_get(const LabConfig *c, const char *key); // NULL if absent
+int lab_config_line(const LabConfig *c, const char *key);        // 0 if absent or set
 int lab_config_write(const LabConfig *c, const char *path);      // atomic; -1 with a message
 int lab_config_read(LabConfig *c, const char *path);             // -1 with a message
 void lab_config_free(LabConfig *c);
+
+// The escaping of config values: "\\" "\n" "\t" "\r", and "\xHH" for the other control
+// bytes and bytes that are not UTF-8. lab_config_unescape works in place and returns -1 on an
+// unknown escape, a \x without two hex digits, or \x00.
+void lab_config_escape(FILE *f, const char *s);
+int lab_config_unescape(char *s);
+
+// Reads the value of every option of opts present in c (the key is the option's name with
+// '-' written '_': "min-count" is "min_count") with the option's kind and range into its
+// destination, so a run's config is held to the same limits as the command line; a flag is
+// "0" or "1", a string is taken as it is (it points into c). Absent keys keep the default.
+// A bad value is reported as data, naming the file and line:
+//   lmlab: 'runs/x/config' line 3: order must be between 1 and 6, got 99999999999
+// and -1 is returned.
+int lab_config_apply(const LabConfig *c, const char *path, const LabOpt *opts);
 
 // --- JSON output --------------------------------------------------------------------------
 // One flat object on one line: {"family": "ngram", "ppl": 8.12}. Non-finite numbers are

@@ -208,8 +208,7 @@ int ngram_cmd_sweep(int argc, char **argv)
         {"ks", LAB_OPT_STRING, &ks_s, "LIST", "addk: values of k to try", 0, 0, 0},
         {"eps", LAB_OPT_STRING, &eps_s, "LIST", "interp: values of eps to try", 0, 0, 0},
         TEXT_OPTS_TABLE(text),
-        {"min-count", LAB_OPT_INT, &text.min_count, "N", "rarer token types read as <unk>", 0, 1,
-         1e9},
+        TEXT_MIN_COUNT_OPT(text, "rarer token types read as <unk>"),
         {"out", LAB_OPT_STRING, &out, "DIR", "where the charts and sweep.tsv go "
          "(default runs/sweep-DATASET)", 0, 0, 0},
         {"plot", LAB_OPT_CHOICE, &plot, NULL, "charts as PNG, in the terminal, or not at all",

@@ -217,7 +217,7 @@ static int cmd_train(int argc, char **argv)
          "unigram^0.75", 0, 1, 1000},
         {"sample", LAB_OPT_DOUBLE, &sample, "S", "subsampling threshold of frequent words (0: "
          "off)", 0, 0, 1},
-        {"min-count", LAB_OPT_INT, &text.min_count, "N", "rarer words are dropped", 0, 1, 1e9},
+        TEXT_MIN_COUNT_OPT(text, "rarer words are dropped"),
         {"epochs", LAB_OPT_INT, &epochs, "N", "passes over the corpus", 0, 1, 100000},
         {"alpha", LAB_OPT_STRING, &alpha_s, "A", "learning rate at the start, falling linearly "
          "to A/10000 (default 0.025 skipgram, 0.05 cbow)", 0, 0, 0},

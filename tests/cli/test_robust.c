@@ -66,3 +66,69 @@ Test(robust, devices_are_refused_by_every_reader_naming_the_file)
            "'/dev/zero' is a character device");
     free(valid);
 }
+
+// --- class: a run's config could not hold every string, and its bad values were usage errors ---
+
+Test(robust, a_pattern_with_a_newline_trains_and_the_run_loads_again, .timeout = 60)
+{
+    char *dir = test_tmpdir();
+    char *out = lab_path_join(dir, "run");
+    expect(RUN("ngram", "train", "--dataset", "names", "--order", "2", "--tokenizer", "word",
+               "--pattern", "[a-z]+|\n|\\\\", "--plot", "none", "--quiet", "--out", out),
+           0, NULL);
+    Run r = RUN("ngram", "eval", "--model", out, "--split", "valid", "--json");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "\"ppl\": "), "%s", r.out);
+    run_free(&r);
+    free(out);
+    free(dir);
+}
+
+static void edit_config(const char *run, const char *key, const char *val)
+{
+    char *path = lab_path_join(run, "config");
+    LabConfig c;
+    cr_assert_eq(lab_config_read(&c, path), 0);
+    lab_config_set(&c, key, "%s", val);
+    cr_assert_eq(lab_config_write(&c, path), 0);
+    lab_config_free(&c);
+    free(path);
+}
+
+Test(robust, bad_config_values_are_data_errors_naming_the_file_and_line, .timeout = 60)
+{
+    char *dir = test_tmpdir();
+    char *out = lab_path_join(dir, "run");
+    expect(RUN("ngram", "train", "--dataset", "names", "--order", "2", "--plot", "none",
+               "--quiet", "--out", out),
+           0, NULL);
+    char *cfg = lab_path_join(out, "config");
+    char *want = lab_asprintf("'%s' line 5: order must be between 1 and 6, got 99999999999", cfg);
+    const char *bad[][3] = {
+        {"order", "99999999999", want},
+        {"order", "3", NULL},
+        {"min_count", "-5", "min_count must be between 1 and 1000000000, got -5"},
+        {"min_count", "1", NULL},
+        {"utf8", "whatever", "unknown value 'whatever' for utf8"},
+        {"utf8", "strict", NULL},
+        {"lowercase", "yes", "lowercase is 0 or 1"},
+        {"lowercase", "0", NULL},
+        {"smoothing", "magic", "unknown value 'magic' for smoothing"},
+        {"smoothing", "kn", NULL},
+        {"dataset", "../../etc", "dataset is a name such as 'names'"},
+        {"dataset", "nosuch", "names dataset 'nosuch', which has no valid split"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        edit_config(out, bad[i][0], bad[i][1]);
+        if (bad[i][2]) {
+            expect(RUN("ngram", "eval", "--model", out, "--split", "valid"), 1, bad[i][2]);
+            if (strcmp(bad[i][1], "nosuch") != 0) { // generate reads no dataset
+                expect(RUN("ngram", "generate", "--model", out), 1, bad[i][2]);
+            }
+        }
+    }
+    free(want);
+    free(cfg);
+    free(out);
+    free(dir);
+}

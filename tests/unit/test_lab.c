@@ -248,12 +248,12 @@ Test(lab, config_round_trips)
 Test(lab, config_errors_name_the_real_line_past_blank_lines)
 {
     char *dir = test_tmpdir();
-    char *p = test_write(dir, "config", "family = ngram\n\n\n\noops\n", 20);
+    char *p = test_write(dir, "config", "family = ngram\n\n\n\noops\n", 23);
     LabConfig c;
     cr_redirect_stderr();
     cr_assert_eq(lab_config_read(&c, p), -1);
     fflush(stderr);
-    char *want = lab_asprintf("lmlab: '%s' line 5: expected 'key = value'\n", p);
+    char *want = lab_asprintf("lmlab: '%s' line 5: expected 'key = value', got 'oops'\n", p);
     cr_assert_stderr_eq_str(want);
     free(want);
     free(p);
@@ -346,4 +346,103 @@ Test(lab, list_numbers_refuses_a_non_number, .exit_code = 2)
     const LabCommand cmd = {.usage = "lmlab x"};
     double v[4];
     lab_list_numbers(&cmd, "l", "1,x", v, 4, 0);
+}
+
+// --- class: config values written raw broke the file's lines -----------------------------------
+
+Test(lab, config_round_trips_every_byte_from_1_to_255)
+{
+    char *dir = test_tmpdir();
+    char *path = lab_path_join(dir, "config");
+    char all[256];
+    for (int i = 1; i < 256; i++) {
+        all[i - 1] = (char)i;
+    }
+    all[255] = '\0';
+    LabConfig c = {0};
+    lab_config_set(&c, "all", "%s", all);
+    lab_config_set(&c, "after", "%s", "x");
+    cr_assert_eq(lab_config_write(&c, path), 0);
+    // the file is printable: no control byte but the newlines that end its lines
+    char *data;
+    size_t len;
+    cr_assert_eq(lab_read_file(path, &data, &len, 0), 0);
+    int lines = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char b = (unsigned char)data[i];
+        lines += b == '\n';
+        cr_assert(b == '\n' || (b >= 0x20 && b != 0x7f), "raw byte 0x%02x at %zu", b, i);
+    }
+    cr_assert_eq(lines, 3, "the marker line and one line per key, got %d", lines);
+    free(data);
+    LabConfig d;
+    cr_assert_eq(lab_config_read(&d, path), 0);
+    cr_assert_str_eq(lab_config_get(&d, "all"), all);
+    cr_assert_str_eq(lab_config_get(&d, "after"), "x");
+    cr_assert_eq(lab_config_line(&d, "after"), 3);
+    lab_config_free(&c);
+    lab_config_free(&d);
+    free(path);
+    free(dir);
+}
+
+Test(lab, config_escapes_are_the_documented_ones)
+{
+    char *buf;
+    size_t n;
+    FILE *f = open_memstream(&buf, &n);
+    lab_config_escape(f, "a\\b\nc\td\re\x01\x7f\xc3\xa9\xff");
+    fclose(f);
+    // backslash, newline, tab, CR by name; other controls and the stray 0xff as \xHH; é kept
+    cr_assert_str_eq(buf, "a\\\\b\\nc\\td\\re\\x01\\x7f\xc3\xa9\\xff");
+    free(buf);
+    char bad1[] = "a\\q", bad2[] = "a\\x0", bad3[] = "a\\x00", bad4[] = "a\\";
+    cr_assert_eq(lab_config_unescape(bad1), -1);
+    cr_assert_eq(lab_config_unescape(bad2), -1);
+    cr_assert_eq(lab_config_unescape(bad3), -1);
+    cr_assert_eq(lab_config_unescape(bad4), -1);
+}
+
+Test(lab, config_without_the_escape_marker_is_read_as_it_stands)
+{
+    // a run written before values were escaped keeps its pattern's backslashes
+    char *dir = test_tmpdir();
+    const char old[] = "family = ngram\npattern = \\p{L}+|\\n\n";
+    char *p = test_write(dir, "config", old, sizeof old - 1);
+    LabConfig c;
+    cr_assert_eq(lab_config_read(&c, p), 0);
+    cr_assert_str_eq(lab_config_get(&c, "pattern"), "\\p{L}+|\\n");
+    lab_config_free(&c);
+    free(p);
+    free(dir);
+}
+
+// class: a value in a run's config was trusted, or refused as a usage error
+Test(lab, config_apply_holds_values_to_the_option_ranges_naming_the_line)
+{
+    char *dir = test_tmpdir();
+    const char text[] = "# lmlab config 2: values escaped as in docs/formats.md\n"
+                        "order = 3\nmin_count = -5\n";
+    char *p = test_write(dir, "config", text, sizeof text - 1);
+    LabConfig c;
+    cr_assert_eq(lab_config_read(&c, p), 0);
+    long order = 1, min_count = 1;
+    const LabOpt opts[] = {
+        {"order", LAB_OPT_INT, &order, "N", "", 0, 1, 6},
+        {"min-count", LAB_OPT_INT, &min_count, "N", "", 0, 1, 1e9},
+        {0},
+    };
+    cr_redirect_stderr();
+    cr_assert_eq(lab_config_apply(&c, p, opts), -1);
+    fflush(stderr);
+    cr_assert_eq(order, 3, "the valid value before the bad one is read");
+    cr_assert_eq(min_count, 1, "the bad value leaves the default");
+    char *want = lab_asprintf("lmlab: '%s' line 3: min_count must be between 1 and 1000000000, "
+                              "got -5\n  hint: the file was edited or damaged: train the run "
+                              "again\n", p);
+    cr_assert_stderr_eq_str(want);
+    free(want);
+    lab_config_free(&c);
+    free(p);
+    free(dir);
 }
