@@ -132,3 +132,22 @@ Test(robust, bad_config_values_are_data_errors_naming_the_file_and_line, .timeou
     free(out);
     free(dir);
 }
+
+// --- class: a pattern that matches single bytes split UTF-8 characters into invalid tokens ------
+
+Test(robust, a_pattern_with_backslash_c_is_refused_so_tokens_stay_utf8)
+{
+    expect(RUN("ngram", "train", "--dataset", "tangpoems", "--tokenizer", "word", "--pattern",
+               "\\C", "--plot", "none"),
+           2, "using \\C is disabled");
+    expect(RUN("tokenize", "--dataset", "tangpoems", "--split", "valid", "--tokenizer", "word",
+               "--pattern", "[a-z]|\\C+"),
+           2, "\\C matches single bytes");
+    // a control byte in a bad pattern is shown escaped, never raw
+    Run r = RUN("ngram", "train", "--dataset", "names", "--tokenizer", "word", "--pattern",
+                "\x1b[31m(");
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "'\\x1b[31m('"), "%s", r.err);
+    cr_assert_null(strchr(r.err, '\x1b'), "raw ESC in: %s", r.err);
+    run_free(&r);
+}
