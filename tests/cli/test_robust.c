@@ -151,3 +151,44 @@ Test(robust, a_pattern_with_backslash_c_is_refused_so_tokens_stay_utf8)
     cr_assert_null(strchr(r.err, '\x1b'), "raw ESC in: %s", r.err);
     run_free(&r);
 }
+
+// --- class: word2vec reported "loss nan" and exit 0 when it had nothing (or too much) to learn --
+
+Test(robust, word2vec_refuses_a_corpus_without_pairs_and_stops_on_a_non_finite_loss,
+     .timeout = 120)
+{
+    char *dir = test_tmpdir();
+    char *one = test_write(dir, "one.txt", "hello\nworld\nhello\n", 18);
+    char *two = test_write(dir, "two.txt", "hello world\n", 12);
+    char *out = lab_path_join(dir, "run");
+    // every line has one word: no (word, context) pair exists
+    expect(RUN("word2vec", "train", "--train", one, "--min-count", "1", "--out", out, "--plot",
+               "none"),
+           1, "has no line with two words");
+    // two words make up half the text each: subsampling at 1e-3 drops them both
+    expect(RUN("word2vec", "train", "--train", two, "--min-count", "1", "--out", out, "--plot",
+               "none"),
+           1, "trained no (word, context) pair");
+    // the largest learning rate allowed overflows the vectors: the NaN guard stops it
+    Run r = RUN("word2vec", "train", "--dataset", "names", "--tokenizer", "char", "--min-count",
+                "1", "--alpha", "10", "--epochs", "2", "--out", out, "--plot", "none");
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    cr_assert(strstr(r.err, "training diverged"), "%s", r.err);
+    cr_assert_null(strstr(r.out, "nan"), "%s", r.out);
+    run_free(&r);
+    cr_assert(!test_exists(out), "a failed run leaves no run directory");
+    // with subsampling off, the two words train, and every reported loss is a number
+    r = RUN("word2vec", "train", "--train", two, "--min-count", "1", "--sample", "0", "--out", out,
+            "--plot", "none", "--epochs", "2");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    char *log = lab_path_join(out, "log.tsv");
+    char *text = slurp(log);
+    cr_assert_null(strstr(text, "nan"), "%s", text);
+    free(text);
+    free(log);
+    run_free(&r);
+    free(one);
+    free(two);
+    free(out);
+    free(dir);
+}
