@@ -212,7 +212,9 @@ void lab_json_str(LabJson *j, const char *key, const char *val);
 void lab_json_num(LabJson *j, const char *key, double val);
 void lab_json_int(LabJson *j, const char *key, long long val);
 void lab_json_end(LabJson *j);
-void lab_json_write_string(FILE *f, const char *s); // a quoted, escaped JSON string
+// A quoted, escaped JSON string that is always valid UTF-8: " \\ \n \t \r by name, other
+// control bytes and DEL as \u00XX, each byte that is not UTF-8 as \ufffd (U+FFFD).
+void lab_json_write_string(FILE *f, const char *s);
 
 // --- perplexity arithmetic ----------------------------------------------------------------
 // An evaluator adds the natural log-probability of each scored token. A token of probability

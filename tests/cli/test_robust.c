@@ -192,3 +192,29 @@ Test(robust, word2vec_refuses_a_corpus_without_pairs_and_stops_on_a_non_finite_l
     free(out);
     free(dir);
 }
+
+// --- class: --json objects carried raw invalid UTF-8 from a file name ---------------------------
+
+Test(robust, eval_json_is_valid_utf8_for_a_latin1_file_name, .timeout = 60)
+{
+    char *dir = test_tmpdir();
+    char *data = test_write(dir, "caf\xe9.txt", "abc\nbca\n", 8);
+    char *out = lab_path_join(dir, "run");
+    expect(RUN("ngram", "train", "--dataset", "names", "--order", "2", "--plot", "none",
+               "--quiet", "--out", out),
+           0, NULL);
+    Run r = RUN("ngram", "eval", "--model", out, "--data", data, "--json");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    size_t len = strlen(r.out);
+    for (size_t i = 0; i < len;) {
+        int n = lab_utf8_seq((const unsigned char *)r.out + i, len - i);
+        cr_assert(n > 0, "byte 0x%02x at %zu is not UTF-8: %s", (unsigned char)r.out[i], i,
+                  r.out);
+        i += (size_t)n;
+    }
+    cr_assert(strstr(r.out, "caf\\ufffd.txt"), "%s", r.out);
+    run_free(&r);
+    free(data);
+    free(out);
+    free(dir);
+}

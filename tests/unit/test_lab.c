@@ -446,3 +446,17 @@ Test(lab, config_apply_holds_values_to_the_option_ranges_naming_the_line)
     free(p);
     free(dir);
 }
+
+// --- class: JSON output carried raw bytes that are not UTF-8 (a file name) ------------------------
+
+Test(lab, json_strings_are_valid_utf8_whatever_the_input)
+{
+    char *buf;
+    size_t n;
+    FILE *f = open_memstream(&buf, &n);
+    lab_json_write_string(f, "caf\xc3\xa9/\xe9t\xe9\x1b\x7f\xc3");
+    fclose(f);
+    // é kept; the Latin-1 0xe9 bytes and the cut 0xc3 are U+FFFD; ESC and DEL are \u00XX
+    cr_assert_str_eq(buf, "\"caf\xc3\xa9/\\ufffdt\\ufffd\\u001b\\u007f\\ufffd\"");
+    free(buf);
+}
