@@ -218,3 +218,81 @@ Test(robust, eval_json_is_valid_utf8_for_a_latin1_file_name, .timeout = 60)
     free(out);
     free(dir);
 }
+
+// --- class: gnuplot exits 0 after a failed write, and a cut PNG was renamed into place ----------
+
+#include "plots/plots.h"
+
+#include <sys/mount.h>
+
+// a PNG made by gnuplot (the independent writer), then cut or damaged in every way
+Test(robust, png_check_accepts_gnuplots_png_and_refuses_every_truncation, .timeout = 60)
+{
+    if (!plot_gnuplot_available()) {
+        cr_skip_test("gnuplot is not on PATH");
+    }
+    char *dir = test_tmpdir();
+    char *out = lab_path_join(dir, "run");
+    expect(RUN("ngram", "train", "--dataset", "names", "--order", "1", "--quiet", "--out", out),
+           0, NULL);
+    char *png = lab_path_join(out, "zipf.png");
+    cr_assert_eq(plot_png_check(png), 0, "gnuplot's own PNG is complete");
+    char *data;
+    size_t len;
+    cr_assert_eq(lab_read_file(png, &data, &len, 0), 0);
+    cr_redirect_stderr(); // the messages of the refused files
+    // every cut: inside the signature, a chunk header, chunk data, a CRC, just before IEND
+    for (size_t cut = 0; cut < len; cut += cut < 64 ? 1 : 997) {
+        char *p = test_write(dir, "cut.png", data, cut);
+        cr_assert_eq(plot_png_check(p), -1, "a PNG cut at %zu of %zu bytes is refused", cut, len);
+        free(p);
+    }
+    char *p = test_write(dir, "cut.png", data, len - 1);
+    cr_assert_eq(plot_png_check(p), -1, "a PNG without its last byte is refused");
+    free(p);
+    data[len / 2] ^= 0x55; // a damaged byte in the middle: its chunk's CRC no longer matches
+    p = test_write(dir, "bad.png", data, len);
+    cr_assert_eq(plot_png_check(p), -1, "a damaged PNG is refused");
+    free(p);
+    free(data);
+    free(png);
+    free(out);
+    free(dir);
+}
+
+// needs root to mount a 64 KiB tmpfs: model, vocabulary and chart data fit, the PNG does not
+Test(robust, a_full_disk_fails_the_run_and_leaves_no_png, .timeout = 60)
+{
+    if (geteuid() != 0 || !plot_gnuplot_available()) {
+        cr_skip_test("needs root (to mount a tiny tmpfs) and gnuplot");
+    }
+    char *dir = test_tmpdir();
+    if (mount("tmpfs", dir, "tmpfs", 0, "size=64k") != 0) {
+        free(dir);
+        cr_skip_test("cannot mount a tmpfs here");
+    }
+    char *out = lab_path_join(dir, "run");
+    Run r = RUN("ngram", "train", "--dataset", "names", "--order", "1", "--quiet", "--out", out);
+    char *png = lab_path_join(out, "zipf.png");
+    int status = r.status, has_png = test_exists(png);
+    char *err = lab_strdup(r.err);
+    run_free(&r);
+    int leftovers = 0;
+    DIR *d = opendir(out);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        leftovers += strstr(e->d_name, ".tmp.") != NULL;
+    }
+    if (d) {
+        closedir(d);
+    }
+    umount(dir);
+    rmdir(dir);
+    cr_assert_eq(status, 1, "exit status %d; stderr:\n%s", status, err);
+    cr_assert(strstr(err, "zipf.png' is not a complete PNG"), "%s", err);
+    cr_assert(!has_png, "no cut PNG renamed into place");
+    cr_assert_eq(leftovers, 0, "no temporary file left");
+    free(err);
+    free(png);
+    free(out);
+    free(dir);
+}
