@@ -1,7 +1,10 @@
 // files.c: reading whole files, making directories, atomic writes.
 #include "lab.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -146,13 +149,131 @@ char *lab_path_join(const char *dir, const char *name)
     return lab_asprintf("%s/%s", dir, name);
 }
 
+// --- temporaries removed on SIGINT, SIGTERM and SIGHUP ----------------------------------------
+// A static table, so the handler touches no heap: a slot's path is written before the slot is
+// marked live, and the handler reads only live slots of this process (a child between fork and
+// exec inherits the table and the handler, and must not remove its parent's files).
+
+#define TMP_SLOTS 64
+
+static char tmp_path[TMP_SLOTS][PATH_MAX];
+static volatile sig_atomic_t tmp_live[TMP_SLOTS];
+static pid_t tmp_owner;
+
+static void on_fatal_signal(int sig)
+{
+    if (getpid() == tmp_owner) {
+        for (int i = 0; i < TMP_SLOTS; i++) {
+            if (tmp_live[i]) {
+                unlink(tmp_path[i]);
+            }
+        }
+    }
+    // then die of the signal, as without the handler: the parent sees the same status
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void install_handlers(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+        struct sigaction old, sa;
+        // a signal the caller ignores (nohup) or handles itself stays as it is
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL) {
+            memset(&sa, 0, sizeof sa);
+            sa.sa_handler = on_fatal_signal;
+            sigemptyset(&sa.sa_mask);
+            sigaction(sigs[i], &sa, NULL);
+        }
+    }
+}
+
+int lab_tmp_register(const char *path)
+{
+    if (tmp_owner != getpid()) {
+        // the first temporary of this process (or of a forked child that writes its own)
+        for (int i = 0; i < TMP_SLOTS; i++) {
+            tmp_live[i] = 0;
+        }
+        tmp_owner = getpid();
+        install_handlers();
+    }
+    size_t n = strlen(path);
+    for (int i = 0; i < TMP_SLOTS && n < PATH_MAX; i++) {
+        if (!tmp_live[i]) {
+            memcpy(tmp_path[i], path, n + 1);
+            tmp_live[i] = 1;
+            return i;
+        }
+    }
+    return -1; // the table is full: the file is still written, only not removed on a signal
+}
+
+void lab_tmp_unregister(int slot)
+{
+    if (slot >= 0 && slot < TMP_SLOTS) {
+        tmp_live[slot] = 0;
+    }
+}
+
+int lab_tmp_clean_stale(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        return 0;
+    }
+    int removed = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        // NAME.tmp.PID with PID all digits: the temporaries of lab_atomic_open and plots
+        const char *t = strstr(e->d_name, ".tmp.");
+        if (!t || t == e->d_name) {
+            continue;
+        }
+        const char *digits = t + 5;
+        while (strstr(digits, ".tmp.")) {
+            digits = strstr(digits, ".tmp.") + 5;
+        }
+        char *end;
+        errno = 0;
+        long pid = strtol(digits, &end, 10);
+        if (*digits < '0' || *digits > '9' || *end || errno || pid <= 0 || pid > INT_MAX) {
+            continue;
+        }
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) {
+            continue; // alive (or not ours to ask about): perhaps another run writing here
+        }
+        char *path = lab_path_join(dir, e->d_name);
+        if (unlink(path) == 0) {
+            removed++;
+            char q[128];
+            lab_note("removed '%s', left by process %ld, which is gone",
+                     lab_quote(q, sizeof q, path, strlen(path)), pid);
+        }
+        free(path);
+    }
+    closedir(d);
+    return removed;
+}
+
+int lab_run_dir(const char *dir)
+{
+    if (lab_mkdir_p(dir) != 0) {
+        return -1;
+    }
+    lab_tmp_clean_stale(dir);
+    return 0;
+}
+
 int lab_atomic_open(LabAtomic *a, const char *path)
 {
     a->path = lab_strdup(path);
     a->tmp = lab_asprintf("%s.tmp.%ld", path, (long)getpid());
+    a->slot = lab_tmp_register(a->tmp);
     a->f = fopen(a->tmp, "wb");
     if (!a->f) {
         int err = errno;
+        lab_tmp_unregister(a->slot);
         lab_error("cannot write '%s': %s", path, strerror(err));
         free(a->path);
         free(a->tmp);
@@ -175,12 +296,18 @@ int lab_atomic_commit(LabAtomic *a)
         lab_atomic_abort(a);
         return -1;
     }
+    // the hook of the interruption test: time to send a signal while the temporary exists
+    const char *pause = getenv("LMLAB_TEST_COMMIT_PAUSE");
+    if (pause && *pause) {
+        sleep((unsigned)atoi(pause));
+    }
     if (rename(a->tmp, a->path) != 0) {
         int err = errno;
         lab_error("cannot write '%s': %s", a->path, strerror(err));
         lab_atomic_abort(a);
         return -1;
     }
+    lab_tmp_unregister(a->slot);
     free(a->path);
     free(a->tmp);
     a->path = a->tmp = NULL;
@@ -195,6 +322,7 @@ void lab_atomic_abort(LabAtomic *a)
     }
     if (a->tmp) {
         unlink(a->tmp);
+        lab_tmp_unregister(a->slot);
     }
     free(a->path);
     free(a->tmp);

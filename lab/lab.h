@@ -156,15 +156,34 @@ char *lab_path_join(const char *dir, const char *name);
 
 // An atomic write: the data go to "<path>.tmp.<pid>", which replaces path only when
 // lab_atomic_commit succeeds, so a reader never sees a half-written file.
+// The temporary is removed when the process dies of SIGINT, SIGTERM or SIGHUP (see
+// lab_tmp_register); one left by SIGKILL is removed by the next lab_run_dir on its directory.
 typedef struct {
     FILE *f;
     char *path;
     char *tmp;
+    int slot; // in the table of lab_tmp_register
 } LabAtomic;
 
 int lab_atomic_open(LabAtomic *a, const char *path);  // -1 with a message
 int lab_atomic_commit(LabAtomic *a);                  // flush, check, rename; -1 with a message
 void lab_atomic_abort(LabAtomic *a);                  // removes the temporary file; safe twice
+
+// Temporaries this process is writing. A registered path is unlinked if the process is killed
+// by SIGINT, SIGTERM or SIGHUP (a handler installed at the first registration, when the signal
+// is at its default; it removes the files, then re-raises the signal so the exit status is
+// the signal's). Returns the slot to unregister once the file is renamed or removed (-1 when
+// the table of 64 is full: the file is then only not cleaned up).
+int lab_tmp_register(const char *path);
+void lab_tmp_unregister(int slot);
+
+// Removes the files "NAME.tmp.PID" in dir whose process PID no longer exists (kill(PID, 0)
+// fails with ESRCH): what a run killed by SIGKILL or a power cut left. Notes each one; returns
+// how many were removed.
+int lab_tmp_clean_stale(const char *dir);
+
+// Opens a run directory for writing: lab_mkdir_p, then lab_tmp_clean_stale. -1 with a message.
+int lab_run_dir(const char *dir);
 
 // --- run configuration ------------------------------------------------------------------
 // A run directory's `config`: "key = value" lines, one per option, so a run can be repeated

@@ -287,7 +287,7 @@ int ngram_cmd_sweep(int argc, char **argv)
     }
     NgramCounts counts;
     ngram_count(&counts, &train, vocab.n, maxorder, (TokUnit)text.unit);
-    if (lab_mkdir_p(run_dir) != 0) {
+    if (lab_run_dir(run_dir) != 0) {
         exit(1);
     }
 

@@ -534,7 +534,7 @@ static int cmd_matrix(int argc, char **argv)
     run_load(&r, &o, &cmd);
     char *dir = out ? lab_strdup(out) : default_out(o.dataset ? o.dataset : r.path);
     double t0 = lab_now();
-    if (lab_mkdir_p(dir) != 0) {
+    if (lab_run_dir(dir) != 0) {
         exit(1);
     }
     char comment[512];

@@ -222,7 +222,7 @@ int ngram_cmd_train(int argc, char **argv)
     }
     double t3 = lab_now();
 
-    if (lab_mkdir_p(run_dir) != 0) {
+    if (lab_run_dir(run_dir) != 0) {
         exit(1);
     }
     char *arpa = lab_path_join(run_dir, "model.arpa");

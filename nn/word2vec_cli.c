@@ -336,7 +336,7 @@ static int cmd_train(int argc, char **argv)
     double seconds = tl.epochs[tl.nepochs - 1].seconds;
 
     // the run directory
-    if (lab_mkdir_p(run_dir) != 0) {
+    if (lab_run_dir(run_dir) != 0) {
         exit(1);
     }
     char *vec_path = lab_path_join(run_dir, "vectors.txt");

@@ -113,7 +113,7 @@ int plot_write_files(const char *dir, const char *name,
     if (!name[0] || strchr(name, '/')) {
         return lab_error("chart name '%s' is not a plain file name", name);
     }
-    if (lab_mkdir_p(dir) != 0) {
+    if (lab_run_dir(dir) != 0) {
         return -1;
     }
     char *dat_name = lab_asprintf("%s.dat", name);
@@ -402,9 +402,11 @@ int plot_render(const char *dir, const char *name, PlotOutput out)
     char *err = NULL;
     int rc = -1;
 
+    int slot = -1;
     if (out == PLOT_PNG) {
         // The script's `outfile` defaults to NAME.png; this run draws to a temporary name.
         setting = gp_assignment("outfile", tmp);
+        slot = lab_tmp_register(tmp_path);
     } else {
         setting = lab_strdup("dumb=1");
     }
@@ -443,6 +445,7 @@ done:
     if (rc != 0 && out == PLOT_PNG) {
         unlink(tmp_path);
     }
+    lab_tmp_unregister(slot);
     free(gnuplot);
     free(script);
     free(gp_path);

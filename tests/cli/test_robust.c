@@ -296,3 +296,94 @@ Test(robust, a_full_disk_fails_the_run_and_leaves_no_png, .timeout = 60)
     free(out);
     free(dir);
 }
+
+// --- class: an interrupted run left NAME.tmp.PID files forever -----------------------------------
+
+static int count_temporaries(const char *dir)
+{
+    int n = 0;
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        n += strstr(e->d_name, ".tmp.") != NULL;
+    }
+    if (d) {
+        closedir(d);
+    }
+    return n;
+}
+
+// SIGTERM or SIGINT while a file is being committed: the handler removes the temporary and the
+// process still dies of the signal
+static void interrupt_while_committing(int sig)
+{
+    char *dir = test_tmpdir();
+    char *out = lab_path_join(dir, "run");
+    char *root = test_path("");
+    const char *bin = getenv("LMLAB");
+    char *lmlab = bin && *bin ? lab_strdup(bin) : lab_asprintf("%s/lmlab", root);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        // every atomic commit waits 30 s with its temporary on disk
+        setenv("LMLAB_TEST_COMMIT_PAUSE", "30", 1);
+        if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr) ||
+            chdir(root) != 0) {
+            _exit(99);
+        }
+        execl(lmlab, lmlab, "ngram", "train", "--dataset", "names", "--order", "2", "--plot",
+              "none", "--out", out, (char *)NULL);
+        _exit(98);
+    }
+    int seen = 0;
+    for (int i = 0; i < 600 && !seen; i++) { // up to 30 s for the first temporary to appear
+        seen = count_temporaries(out) > 0;
+        if (!seen) {
+            usleep(50000);
+        }
+    }
+    kill(pid, sig);
+    int st;
+    waitpid(pid, &st, 0);
+    cr_assert(seen, "a temporary appeared while committing");
+    cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == sig, "the process dies of signal %d", sig);
+    cr_assert_eq(count_temporaries(out), 0, "the temporary was removed");
+    free(lmlab);
+    free(root);
+    free(out);
+    free(dir);
+}
+
+Test(robust, sigterm_during_training_leaves_no_temporary, .timeout = 60)
+{
+    interrupt_while_committing(SIGTERM);
+}
+
+Test(robust, sigint_during_training_leaves_no_temporary, .timeout = 60)
+{
+    interrupt_while_committing(SIGINT);
+}
+
+// SIGKILL cannot be caught: the next run in the directory removes what a dead process left
+Test(robust, the_next_run_removes_temporaries_of_dead_processes_only, .timeout = 60)
+{
+    char *dir = test_tmpdir();
+    char *out = lab_path_join(dir, "run");
+    cr_assert_eq(lab_mkdir_p(out), 0);
+    // a pid above the kernel's largest (pid_max is at most 2^22) is never a live process
+    char *stale = test_write(out, "model.arpa.tmp.99999999", "half", 4);
+    char *live = test_write(out, "zipf.png.tmp.1", "x", 1); // pid 1 is always alive
+    char *other = test_write(out, "notes.tmp.txt", "x", 1); // not a temporary of the lab
+    Run r = RUN("ngram", "train", "--dataset", "names", "--order", "2", "--plot", "none",
+                "--out", out);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.err, "model.arpa.tmp.99999999', left by process 99999999"), "%s", r.err);
+    run_free(&r);
+    cr_assert(!test_exists(stale), "the dead process's temporary is removed");
+    cr_assert(test_exists(live), "a live process's temporary is kept");
+    cr_assert(test_exists(other), "a file that is no temporary is kept");
+    free(stale);
+    free(live);
+    free(other);
+    free(out);
+    free(dir);
+}
