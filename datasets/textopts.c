@@ -19,8 +19,10 @@ void text_opts_save(const TextOpts *o, LabConfig *cfg)
 int text_opts_load(TextOpts *o, const LabConfig *cfg, const char *path)
 {
     if (!lab_config_get(cfg, "tokenizer") || !lab_config_get(cfg, "unit")) {
+        char q[512];
         return lab_error_hint("retrain the model with 'lmlab ngram train'",
-                              "'%s': missing 'tokenizer' or 'unit'", path);
+                              "'%s': missing 'tokenizer' or 'unit'",
+                              lab_quote(q, sizeof q, path, strlen(path)));
     }
     // the command line's own table, so the config is held to the same choices and ranges
     TextOpts t = TEXT_OPTS_DEFAULT;
@@ -55,8 +57,9 @@ int text_load_corpus(Corpus *c, Vocab *vocab, int build, Tokenizer *t, const Tex
     if (rc == 0 && c->n == (o->unit == UNIT_LINE ? c->nseq : 0)) {
         // nothing but the </s> of each line: the pattern matched nothing
         corpus_free(c);
+        char q[512];
         return lab_error_hint(o->tokenizer == TOK_WORD ? "check --pattern" : NULL,
-                              "'%s' has no tokens", path);
+                              "'%s' has no tokens", lab_quote(q, sizeof q, path, strlen(path)));
     }
     return rc;
 }

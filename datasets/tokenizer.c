@@ -169,7 +169,9 @@ int tok_split(Tokenizer *t, const char *s, size_t n, TokFn fn, void *ctx)
         if (rc < 0) {
             PCRE2_UCHAR msg[256];
             pcre2_get_error_message(rc, msg, sizeof msg);
-            return lab_error("pattern '%s' failed while matching: %s", t->pattern, (char *)msg);
+            char q[160];
+            return lab_error("pattern '%s' failed while matching: %s",
+                             lab_quote(q, sizeof q, t->pattern, strlen(t->pattern)), (char *)msg);
         }
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
         if (ov[1] == ov[0]) {

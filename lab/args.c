@@ -228,8 +228,10 @@ int lab_config_apply(const LabConfig *c, const char *path, const LabOpt *opts)
         const char *val = lab_config_get(c, key);
         char err[256];
         if (val && parse_value(o, val, key, err, sizeof err) != 0) {
+            char q[512];
             return lab_error_hint("the file was edited or damaged: train the run again",
-                                  "'%s' line %d: %s", path, lab_config_line(c, key), err);
+                                  "'%s' line %d: %s", lab_quote(q, sizeof q, path, strlen(path)),
+                                  lab_config_line(c, key), err);
         }
     }
     return 0;

@@ -155,7 +155,9 @@ int lab_config_read(LabConfig *c, const char *path)
     }
     if (memchr(data, '\0', len)) {
         free(data);
-        return lab_error("'%s' holds a NUL byte: it is not a config file", path);
+        char q[512];
+        return lab_error("'%s' holds a NUL byte: it is not a config file",
+                         lab_quote(q, sizeof q, path, strlen(path)));
     }
     int escaped = strncmp(data, CONFIG_MAGIC "\n", strlen(CONFIG_MAGIC) + 1) == 0 ||
                   strcmp(data, CONFIG_MAGIC) == 0;
@@ -167,9 +169,10 @@ int lab_config_read(LabConfig *c, const char *path)
             continue;
         }
         char *eq = strstr(line, " = ");
-        char q[96];
+        char q[96], qp[512];
+        lab_quote(qp, sizeof qp, path, strlen(path));
         if (!eq) {
-            lab_error("'%s' line %ld: expected 'key = value', got '%s'", path, lineno,
+            lab_error("'%s' line %ld: expected 'key = value', got '%s'", qp, lineno,
                       lab_quote(q, sizeof q, line, strlen(line)));
             goto fail;
         }
@@ -177,7 +180,7 @@ int lab_config_read(LabConfig *c, const char *path)
         char *val = eq + 3;
         if (escaped && lab_config_unescape(val) != 0) {
             lab_error_hint("a backslash starts \\n \\t \\r \\\\ or \\xHH (not \\x00)",
-                           "'%s' line %ld: bad escape in the value of '%s'", path, lineno,
+                           "'%s' line %ld: bad escape in the value of '%s'", qp, lineno,
                            lab_quote(q, sizeof q, line, strlen(line)));
             goto fail;
         }

@@ -10,6 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+// A file name as a message shows it (control bytes and bytes that are not UTF-8 as \xHH).
+#define QP(buf, s) lab_quote(buf, sizeof buf, s, strlen(s))
+
 static const char *file_kind(mode_t m)
 {
     return S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device"
@@ -20,28 +23,29 @@ int lab_read_file(const char *path, char **data, size_t *len, size_t max_bytes)
 {
     *data = NULL;
     *len = 0;
+    char q[512];
     if (max_bytes == 0 || max_bytes > LAB_READ_MAX) {
         max_bytes = LAB_READ_MAX;
     }
     struct stat st;
     if (stat(path, &st) != 0) {
-        return lab_error("cannot open '%s': %s", path, strerror(errno));
+        return lab_error("cannot open '%s': %s", QP(q, path), strerror(errno));
     }
     if (S_ISDIR(st.st_mode)) {
-        return lab_error("'%s' is a directory, not a file", path);
+        return lab_error("'%s' is a directory, not a file", QP(q, path));
     }
     // a device such as /dev/zero or /dev/urandom never ends: only files and pipes are read
     if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
         return lab_error_hint("give a text file, or a pipe such as <(zcat corpus.gz)",
-                              "'%s' is %s, not a file", path, file_kind(st.st_mode));
+                              "'%s' is %s, not a file", QP(q, path), file_kind(st.st_mode));
     }
     if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size > max_bytes) {
-        return lab_error("'%s' is larger than %zu bytes (%lld), the most this reader takes", path,
-                         max_bytes, (long long)st.st_size);
+        return lab_error("'%s' is larger than %zu bytes (%lld), the most this reader takes",
+                         QP(q, path), max_bytes, (long long)st.st_size);
     }
     FILE *f = fopen(path, "rb");
     if (!f) {
-        return lab_error("cannot open '%s': %s", path, strerror(errno));
+        return lab_error("cannot open '%s': %s", QP(q, path), strerror(errno));
     }
     // a pipe has no size: it grows by doubling, and never past max_bytes + 1
     size_t cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 1 << 16;
@@ -50,7 +54,7 @@ int lab_read_file(const char *path, char **data, size_t *len, size_t max_bytes)
     for (;;) {
         if (!buf) {
             fclose(f);
-            return lab_error("cannot read '%s': out of memory (%zu bytes)", path, cap);
+            return lab_error("cannot read '%s': out of memory (%zu bytes)", QP(q, path), cap);
         }
         if (n + 1 >= cap) {
             size_t want = cap > (max_bytes + 2) / 2 ? max_bytes + 2 : 2 * cap;
@@ -69,8 +73,8 @@ int lab_read_file(const char *path, char **data, size_t *len, size_t max_bytes)
         if (n > max_bytes) {
             fclose(f);
             free(buf);
-            return lab_error("'%s' is larger than %zu bytes, the most this reader takes", path,
-                             max_bytes);
+            return lab_error("'%s' is larger than %zu bytes, the most this reader takes",
+                             QP(q, path), max_bytes);
         }
         if (got == 0) {
             break;
@@ -81,7 +85,7 @@ int lab_read_file(const char *path, char **data, size_t *len, size_t max_bytes)
     fclose(f);
     if (failed) {
         free(buf);
-        return lab_error("cannot read '%s': %s", path, strerror(err));
+        return lab_error("cannot read '%s': %s", QP(q, path), strerror(err));
     }
     buf[n] = '\0';
     *data = buf;
@@ -121,7 +125,8 @@ int lab_mkdir_p(const char *dir)
             *s = '\0';
             if (mkdir(p, 0777) != 0 && errno != EEXIST) {
                 int err = errno;
-                lab_error("cannot create directory '%s': %s", p, strerror(err));
+                char q[512];
+                lab_error("cannot create directory '%s': %s", QP(q, p), strerror(err));
                 free(p);
                 return -1;
             }
@@ -134,7 +139,8 @@ int lab_mkdir_p(const char *dir)
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
         free(p);
-        return lab_error("'%s' exists and is not a directory", dir);
+        char q[512];
+        return lab_error("'%s' exists and is not a directory", QP(q, dir));
     }
     free(p);
     return 0;
@@ -248,7 +254,7 @@ int lab_tmp_clean_stale(const char *dir)
             removed++;
             char q[128];
             lab_note("removed '%s', left by process %ld, which is gone",
-                     lab_quote(q, sizeof q, path, strlen(path)), pid);
+                     QP(q, path), pid);
         }
         free(path);
     }
@@ -274,7 +280,8 @@ int lab_atomic_open(LabAtomic *a, const char *path)
     if (!a->f) {
         int err = errno;
         lab_tmp_unregister(a->slot);
-        lab_error("cannot write '%s': %s", path, strerror(err));
+        char q[512];
+        lab_error("cannot write '%s': %s", QP(q, path), strerror(err));
         free(a->path);
         free(a->tmp);
         a->path = a->tmp = NULL;
@@ -292,7 +299,8 @@ int lab_atomic_commit(LabAtomic *a)
     a->f = NULL;
     if (bad) {
         int err = errno;
-        lab_error("cannot write '%s': %s", a->path, err ? strerror(err) : "write error");
+        char q[512];
+        lab_error("cannot write '%s': %s", QP(q, a->path), err ? strerror(err) : "write error");
         lab_atomic_abort(a);
         return -1;
     }
@@ -303,7 +311,8 @@ int lab_atomic_commit(LabAtomic *a)
     }
     if (rename(a->tmp, a->path) != 0) {
         int err = errno;
-        lab_error("cannot write '%s': %s", a->path, strerror(err));
+        char q[512];
+        lab_error("cannot write '%s': %s", QP(q, a->path), strerror(err));
         lab_atomic_abort(a);
         return -1;
     }

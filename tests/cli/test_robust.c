@@ -387,3 +387,30 @@ Test(robust, the_next_run_removes_temporaries_of_dead_processes_only, .timeout =
     free(out);
     free(dir);
 }
+
+// --- class: messages printed raw control bytes from file names and file content --------------
+
+Test(robust, messages_show_control_bytes_in_file_names_and_configs_escaped, .timeout = 60)
+{
+    char *dir = test_tmpdir();
+    char *empty = test_write(dir, "a\x1b[2Jb\x07.txt", "", 0);
+    Run r = RUN("ngram", "train", "--train", empty, "--plot", "none");
+    cr_assert_eq(r.status, 1);
+    cr_assert(strstr(r.err, "a\\x1b[2Jb\\x07.txt' is empty"), "%s", r.err);
+    cr_assert_null(strchr(r.err, '\x1b'), "raw ESC in: %s", r.err);
+    cr_assert_null(strchr(r.err, '\x07'), "raw BEL in: %s", r.err);
+    run_free(&r);
+    char *run = lab_path_join(dir, "run");
+    cr_assert_eq(lab_mkdir_p(run), 0);
+    char *cfg = test_write(run, "config", "family = ngram\nbad\x1b[31m line\n", 29);
+    r = RUN("ngram", "eval", "--model", run, "--split", "valid");
+    cr_assert_eq(r.status, 1);
+    cr_assert(strstr(r.err, "line 2: expected 'key = value', got 'bad\\x1b[31m line'"), "%s",
+              r.err);
+    cr_assert_null(strchr(r.err, '\x1b'), "raw ESC in: %s", r.err);
+    run_free(&r);
+    free(cfg);
+    free(run);
+    free(empty);
+    free(dir);
+}

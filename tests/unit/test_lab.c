@@ -447,7 +447,7 @@ Test(lab, config_apply_holds_values_to_the_option_ranges_naming_the_line)
     free(dir);
 }
 
-// --- class: JSON output carried raw bytes that are not UTF-8 (a file name) ------------------------
+// --- class: JSON output carried raw bytes that are not UTF-8 (a file name) --------------------
 
 Test(lab, json_strings_are_valid_utf8_whatever_the_input)
 {
