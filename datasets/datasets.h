@@ -162,7 +162,12 @@ typedef struct {
     {"utf8", LAB_OPT_CHOICE, &(o).utf8, NULL, "invalid UTF-8 is an error or becomes U+FFFD",  \
      "strict|replace", 0, 0}
 
-// Records o in a run's config, and reads it back (-1 with a message for a bad value).
+// The --min-count entry for TextOpts o, with the help text of the command using it.
+#define TEXT_MIN_COUNT_OPT(o, help)                                                           \
+    {"min-count", LAB_OPT_INT, &(o).min_count, "N", help, 0, 1, 1e9}
+
+// Records o in a run's config, and reads it back through the option table, so a value the
+// command line refuses is refused in the config too (-1 with a message naming file and line).
 void text_opts_save(const TextOpts *o, LabConfig *cfg);
 int text_opts_load(TextOpts *o, const LabConfig *cfg, const char *path);
 

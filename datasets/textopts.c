@@ -18,22 +18,23 @@ void text_opts_save(const TextOpts *o, LabConfig *cfg)
 
 int text_opts_load(TextOpts *o, const LabConfig *cfg, const char *path)
 {
-    const char *tok = lab_config_get(cfg, "tokenizer");
-    const char *unit = lab_config_get(cfg, "unit");
-    const char *lower = lab_config_get(cfg, "lowercase");
-    const char *utf8 = lab_config_get(cfg, "utf8");
-    if (!tok || !unit || (strcmp(tok, "char") && strcmp(tok, "word")) ||
-        (strcmp(unit, "line") && strcmp(unit, "stream"))) {
+    if (!lab_config_get(cfg, "tokenizer") || !lab_config_get(cfg, "unit")) {
+        char q[512];
         return lab_error_hint("retrain the model with 'lmlab ngram train'",
-                              "'%s': missing or bad 'tokenizer' or 'unit'", path);
+                              "'%s': missing 'tokenizer' or 'unit'",
+                              lab_quote(q, sizeof q, path, strlen(path)));
     }
-    o->tokenizer = strcmp(tok, "char") == 0 ? TOK_CHAR : TOK_WORD;
-    o->unit = strcmp(unit, "line") == 0 ? UNIT_LINE : UNIT_STREAM;
-    o->pattern = lab_config_get(cfg, "pattern");
-    o->lowercase = lower && strcmp(lower, "1") == 0;
-    o->utf8 = utf8 && strcmp(utf8, "replace") == 0 ? UTF8_REPLACE : UTF8_STRICT;
-    const char *mc = lab_config_get(cfg, "min_count");
-    o->min_count = mc ? atol(mc) : 1;
+    // the command line's own table, so the config is held to the same choices and ranges
+    TextOpts t = TEXT_OPTS_DEFAULT;
+    const LabOpt opts[] = {
+        TEXT_OPTS_TABLE(t),
+        TEXT_MIN_COUNT_OPT(t, "rarer token types read as <unk>"),
+        {0},
+    };
+    if (lab_config_apply(cfg, path, opts) != 0) {
+        return -1;
+    }
+    *o = t;
     return 0;
 }
 
@@ -56,8 +57,9 @@ int text_load_corpus(Corpus *c, Vocab *vocab, int build, Tokenizer *t, const Tex
     if (rc == 0 && c->n == (o->unit == UNIT_LINE ? c->nseq : 0)) {
         // nothing but the </s> of each line: the pattern matched nothing
         corpus_free(c);
+        char q[512];
         return lab_error_hint(o->tokenizer == TOK_WORD ? "check --pattern" : NULL,
-                              "'%s' has no tokens", path);
+                              "'%s' has no tokens", lab_quote(q, sizeof q, path, strlen(path)));
     }
     return rc;
 }

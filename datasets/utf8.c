@@ -103,15 +103,17 @@ int text_read(const char *path, Utf8Mode mode, char **text, size_t *len)
     if (lab_read_file(path, &buf, &n, 0) != 0) {
         return -1;
     }
+    char q[512]; // the name as messages show it
+    lab_quote(q, sizeof q, path, strlen(path));
     if (n == 0) {
         free(buf);
-        return lab_error("'%s' is empty", path);
+        return lab_error("'%s' is empty", q);
     }
     if (memchr(buf, '\0', n)) {
         size_t off = (size_t)((char *)memchr(buf, '\0', n) - buf);
         free(buf);
         return lab_error_hint("lmlab reads UTF-8 text files",
-                              "'%s' looks binary (a NUL byte at offset %zu)", path, off);
+                              "'%s' looks binary (a NUL byte at offset %zu)", q, off);
     }
     size_t skip = 0;
     if (n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
@@ -135,7 +137,7 @@ int text_read(const char *path, Utf8Mode mode, char **text, size_t *len)
         free(buf);
         return lab_error_hint("--utf8 replace reads it with U+FFFD in place of bad bytes",
                               "'%s' is not valid UTF-8 (byte 0x%02X at offset %zu, line %lld)",
-                              path, byte, bad, line);
+                              q, byte, bad, line);
     }
     if (bad == n) {
         if (skip) {

@@ -136,52 +136,105 @@ static const LabOpt *find(const LabCommand *cmd, const char *name, size_t len)
     return NULL;
 }
 
-static void set_value(const LabCommand *cmd, const LabOpt *o, const char *val)
+// Parses val for option o into its destination. On a bad value writes the problem into err
+// (naming the option as name: "--order" on the command line, "order" in a config) and
+// returns -1, leaving the destination as it was.
+static int parse_value(const LabOpt *o, const char *val, const char *name, char *err,
+                       size_t cap)
 {
     char *end = NULL;
+    char q[64];
+    const char *shown = lab_quote(q, sizeof q, val ? val : "", val ? strlen(val) : 0);
     switch (o->kind) {
     case LAB_OPT_FLAG:
-        *(int *)o->dest = 1;
-        return;
+        if (val && strcmp(val, "0") != 0 && strcmp(val, "1") != 0) {
+            snprintf(err, cap, "%s is 0 or 1, got '%s'", name, shown);
+            return -1;
+        }
+        *(int *)o->dest = !val || strcmp(val, "1") == 0;
+        return 0;
     case LAB_OPT_INT: {
         errno = 0;
         long v = strtol(val, &end, 10);
         if (*val == '\0' || *end != '\0' || errno) {
-            lab_usage_die(cmd, "--%s expects a whole number, got '%s'", o->name, val);
+            snprintf(err, cap, "%s expects a whole number, got '%s'", name, shown);
+            return -1;
         }
         if (o->min < o->max && (v < o->min || v > o->max)) {
-            lab_usage_die(cmd, "--%s must be between %g and %g, got %ld", o->name, o->min,
-                          o->max, v);
+            snprintf(err, cap, "%s must be between %ld and %ld, got %ld", name, (long)o->min,
+                     (long)o->max, v);
+            return -1;
         }
         *(long *)o->dest = v;
-        return;
+        return 0;
     }
     case LAB_OPT_DOUBLE: {
         errno = 0;
         double v = strtod(val, &end);
         if (*val == '\0' || *end != '\0' || errno || !isfinite(v)) {
-            lab_usage_die(cmd, "--%s expects a number, got '%s'", o->name, val);
+            snprintf(err, cap, "%s expects a number, got '%s'", name, shown);
+            return -1;
         }
         if (o->min < o->max && (v < o->min || v > o->max)) {
-            lab_usage_die(cmd, "--%s must be between %g and %g, got %g", o->name, o->min,
-                          o->max, v);
+            snprintf(err, cap, "%s must be between %g and %g, got %g", name,
+                     o->min, o->max, v);
+            return -1;
         }
         *(double *)o->dest = v;
-        return;
+        return 0;
     }
     case LAB_OPT_STRING:
         *(const char **)o->dest = val;
-        return;
+        return 0;
     case LAB_OPT_CHOICE: {
         int i = choice_index(o->choices, val);
         if (i < 0) {
-            lab_usage_die(cmd, "unknown value '%s' for --%s (choose one of %s)", val, o->name,
-                          o->choices);
+            snprintf(err, cap, "unknown value '%s' for %s (choose one of %s)", shown, name,
+                     o->choices);
+            return -1;
         }
         *(int *)o->dest = i;
-        return;
+        return 0;
     }
     }
+    return 0;
+}
+
+static void set_value(const LabCommand *cmd, const LabOpt *o, const char *val)
+{
+    // an empty path would reach mkdir, open or a path join as "" (or "/name")
+    if (o->kind == LAB_OPT_STRING && *val == '\0' && o->metavar &&
+        (strstr(o->metavar, "FILE") || strstr(o->metavar, "DIR") ||
+         strcmp(o->metavar, "NAME") == 0)) {
+        lab_usage_die(cmd, "--%s needs a %s, got an empty string", o->name,
+                      strstr(o->metavar, "FILE") ? "file name"
+                      : strstr(o->metavar, "DIR") ? "directory name" : "name");
+    }
+    char err[256], name[80];
+    snprintf(name, sizeof name, "--%s", o->name);
+    if (parse_value(o, o->kind == LAB_OPT_FLAG ? NULL : val, name, err, sizeof err) != 0) {
+        lab_usage_die(cmd, "%s", err);
+    }
+}
+
+int lab_config_apply(const LabConfig *c, const char *path, const LabOpt *opts)
+{
+    for (const LabOpt *o = opts; o && o->name; o++) {
+        char key[64];
+        snprintf(key, sizeof key, "%s", o->name);
+        for (char *k = key; *k; k++) {
+            *k = *k == '-' ? '_' : *k;
+        }
+        const char *val = lab_config_get(c, key);
+        char err[256];
+        if (val && parse_value(o, val, key, err, sizeof err) != 0) {
+            char q[512];
+            return lab_error_hint("the file was edited or damaged: train the run again",
+                                  "'%s' line %d: %s", lab_quote(q, sizeof q, path, strlen(path)),
+                                  lab_config_line(c, key), err);
+        }
+    }
+    return 0;
 }
 
 void lab_args_parse(const LabCommand *cmd, int argc, char **argv, char **pos, int *npos)
@@ -235,4 +288,97 @@ void lab_args_parse(const LabCommand *cmd, int argc, char **argv, char **pos, in
     if (npos) {
         *npos = np;
     }
+}
+
+// --- list-valued options --------------------------------------------------------------------
+
+char **lab_list_split(const LabCommand *cmd, const char *opt, const char *val, int max, int *n)
+{
+    size_t len = strlen(val);
+    int count = 1;
+    for (const char *c = val; *c; c++) {
+        count += *c == ',';
+    }
+    if (len == 0) {
+        lab_usage_die(cmd, "--%s needs at least one item, got an empty list", opt);
+    }
+    if (count > max) {
+        lab_usage_die(cmd, "--%s takes at most %d items, got %d", opt, max, count);
+    }
+    // the pointers, then a copy of val whose commas become NULs
+    char **items = lab_malloc((size_t)count * sizeof *items + len + 1);
+    char *copy = (char *)(items + count);
+    memcpy(copy, val, len + 1);
+    int k = 0;
+    for (char *p = copy;; p++) {
+        char *end = p + strcspn(p, ",");
+        if (end == p) {
+            free(items);
+            lab_usage_die(cmd, "--%s has an empty item in '%s' (items are separated by single "
+                          "commas)", opt, val);
+        }
+        items[k++] = p;
+        if (*end == '\0') {
+            break;
+        }
+        *end = '\0';
+        p = end;
+    }
+    *n = k;
+    return items;
+}
+
+int lab_list_parse(const char *name, const char *val, double *out, int max, double gt, char *err,
+                   size_t cap)
+{
+    char q[64];
+    int n = 0;
+    const char *p = val;
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        if (len == 0) {
+            snprintf(err, cap, "%s has an empty item in '%s' (items are separated by single "
+                     "commas)", name, lab_quote(q, sizeof q, val, strlen(val)));
+            return -1;
+        }
+        if (n == max) {
+            snprintf(err, cap, "%s takes at most %d items", name, max);
+            return -1;
+        }
+        char item[64];
+        snprintf(item, sizeof item, "%.*s", (int)(len < 63 ? len : 63), p);
+        char *end;
+        errno = 0;
+        double v = strtod(item, &end);
+        if (len > 63 || *end != '\0' || errno || !isfinite(v)) {
+            snprintf(err, cap, "%s expects numbers separated by commas, got '%s'", name,
+                     lab_quote(q, sizeof q, p, len));
+            return -1;
+        }
+        if (!(v > gt)) {
+            snprintf(err, cap, "%s: every value must be greater than %g, got %g", name, gt, v);
+            return -1;
+        }
+        out[n++] = v;
+        p += len;
+        if (*p == '\0') {
+            return n;
+        }
+        p++;
+    }
+}
+
+int lab_list_numbers(const LabCommand *cmd, const char *opt, const char *val, double *out,
+                     int max, double gt)
+{
+    if (*val == '\0') {
+        lab_usage_die(cmd, "--%s needs at least one item, got an empty list", opt);
+    }
+    char name[64], err[256];
+    snprintf(name, sizeof name, "--%s", opt);
+    int n = lab_list_parse(name, val, out, max, gt, err, sizeof err);
+    if (n < 0) {
+        lab_usage_die(cmd, "%s", err);
+    }
+    return n;
 }

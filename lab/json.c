@@ -2,24 +2,37 @@
 #include "lab.h"
 
 #include <math.h>
+#include <string.h>
 
 void lab_json_write_string(FILE *f, const char *s)
 {
     fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t len = strlen(s);
+    for (size_t i = 0; i < len;) {
+        unsigned char b = p[i];
+        int n = lab_utf8_seq(p + i, len - i);
+        if (n == 0) {
+            // JSON is UTF-8: a byte that is not (a file name in Latin-1, a cut character) is
+            // the replacement character, as a UTF-8 decoder would show it
+            fputs("\\ufffd", f);
+            i++;
+            continue;
+        }
+        switch (b) {
         case '"': fputs("\\\"", f); break;
         case '\\': fputs("\\\\", f); break;
         case '\n': fputs("\\n", f); break;
         case '\t': fputs("\\t", f); break;
         case '\r': fputs("\\r", f); break;
         default:
-            if (*p < 0x20) {
-                fprintf(f, "\\u%04x", *p);
+            if (b < 0x20 || b == 0x7f) {
+                fprintf(f, "\\u%04x", b);
             } else {
-                fputc(*p, f);
+                fwrite(p + i, 1, (size_t)n, f);
             }
         }
+        i += (size_t)n;
     }
     fputc('"', f);
 }

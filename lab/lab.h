@@ -147,7 +147,7 @@ typedef enum {
     LAB_OPT_FLAG,   // int*: set to 1
     LAB_OPT_INT,    // long*: within [min, max] when min < max
     LAB_OPT_DOUBLE, // double*: within [min, max] when min < max
-    LAB_OPT_STRING, // const char**
+    LAB_OPT_STRING, // const char**; never "" when the metavar is NAME or has FILE or DIR
     LAB_OPT_CHOICE, // int*: index in choices, a '|'-separated list
 } LabOptKind;
 
@@ -187,10 +187,25 @@ void lab_usage_die(const LabCommand *cmd, const char *fmt, ...);
 // Returns the name of choice i in a '|'-separated list, in a static buffer.
 const char *lab_choice_name(const char *choices, int i);
 
+// List-valued options (--smoothings laplace,kn, --eps 0.1,1) go through these two, so every
+// list refuses the same mistakes: an empty list, an empty item ("a,,b", "a,", ","), or more
+// than max items is a usage error naming --opt (exit 2).
+// lab_list_split returns the items in one block (free(items) releases them all), *n their count.
+char **lab_list_split(const LabCommand *cmd, const char *opt, const char *val, int max, int *n);
+// Numbers, each finite and greater than gt, into out[0..max); returns their count (>= 1).
+int lab_list_numbers(const LabCommand *cmd, const char *opt, const char *val, double *out,
+                     int max, double gt);
+// The same rules without exiting, for lists read from a file: the count, or -1 with the
+// problem in err (the list called name).
+int lab_list_parse(const char *name, const char *val, double *out, int max, double gt, char *err,
+                   size_t cap);
+
 // --- files --------------------------------------------------------------------------------
-// Reads a whole regular file. Fails (message naming the file, -1) when it is missing, a
-// directory, unreadable, or larger than max_bytes (0: no limit). *data is NUL-terminated
-// and owned by the caller.
+// Reads a whole regular file or pipe. Fails (message naming the file, -1) when it is
+// missing, a directory, a device or socket (/dev/zero would never end), unreadable, larger
+// than max_bytes (0: LAB_READ_MAX, also the most ever read) or too big for memory. *data is
+// NUL-terminated and owned by the caller.
+#define LAB_READ_MAX ((size_t)2 << 30) // 2 GiB
 int lab_read_file(const char *path, char **data, size_t *len, size_t max_bytes);
 
 // Splits a NUL-terminated buffer into lines in place: returns the next line (its "\n"
@@ -198,7 +213,8 @@ int lab_read_file(const char *path, char **data, size_t *len, size_t max_bytes);
 // lines are returned too, so a caller's line count matches the file's.
 char *lab_next_line(char **cursor);
 
-// Creates dir and its parents (like mkdir -p). -1 with a message naming the directory.
+// Creates dir and its parents (like mkdir -p). -1 with a message naming the directory, or
+// saying it is empty.
 int lab_mkdir_p(const char *dir);
 
 // Joins a directory and a file name into a new string.
@@ -206,30 +222,67 @@ char *lab_path_join(const char *dir, const char *name);
 
 // An atomic write: the data go to "<path>.tmp.<pid>", which replaces path only when
 // lab_atomic_commit succeeds, so a reader never sees a half-written file.
+// The temporary is removed when the process dies of SIGINT, SIGTERM or SIGHUP (see
+// lab_tmp_register); one left by SIGKILL is removed by the next lab_run_dir on its directory.
 typedef struct {
     FILE *f;
     char *path;
     char *tmp;
+    int slot; // in the table of lab_tmp_register
 } LabAtomic;
 
 int lab_atomic_open(LabAtomic *a, const char *path);  // -1 with a message
 int lab_atomic_commit(LabAtomic *a);                  // flush, check, rename; -1 with a message
 void lab_atomic_abort(LabAtomic *a);                  // removes the temporary file; safe twice
 
+// Temporaries this process is writing. A registered path is unlinked if the process is killed
+// by SIGINT, SIGTERM or SIGHUP (a handler installed at the first registration, when the signal
+// is at its default; it removes the files, then re-raises the signal so the exit status is
+// the signal's). Returns the slot to unregister once the file is renamed or removed (-1 when
+// the table of 64 is full: the file is then only not cleaned up).
+int lab_tmp_register(const char *path);
+void lab_tmp_unregister(int slot);
+
+// Removes the files "NAME.tmp.PID" in dir whose process PID no longer exists (kill(PID, 0)
+// fails with ESRCH): what a run killed by SIGKILL or a power cut left. Notes each one; returns
+// how many were removed.
+int lab_tmp_clean_stale(const char *dir);
+
+// Opens a run directory for writing: lab_mkdir_p, then lab_tmp_clean_stale. -1 with a message.
+int lab_run_dir(const char *dir);
+
 // --- run configuration ------------------------------------------------------------------
 // A run directory's `config`: "key = value" lines, one per option, so a run can be repeated
-// and an evaluator can rebuild the tokenizer a model was trained with.
+// and an evaluator can rebuild the tokenizer a model was trained with. Values are escaped on
+// write and unescaped on read (docs/formats.md), so any string without a NUL byte survives.
 typedef struct {
     char **key, **val;
+    int *line; // line of each key in the file read; 0 when set by lab_config_set
     int n, cap;
 } LabConfig;
 
 void lab_config_set(LabConfig *c, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 const char *lab_config_get(const LabConfig *c, const char *key); // NULL if absent
+int lab_config_line(const LabConfig *c, const char *key);        // 0 if absent or set
 int lab_config_write(const LabConfig *c, const char *path);      // atomic; -1 with a message
 int lab_config_read(LabConfig *c, const char *path);             // -1 with a message
 void lab_config_free(LabConfig *c);
+
+// The escaping of config values: "\\" "\n" "\t" "\r", and "\xHH" for the other control
+// bytes and bytes that are not UTF-8. lab_config_unescape works in place and returns -1 on an
+// unknown escape, a \x without two hex digits, or \x00.
+void lab_config_escape(FILE *f, const char *s);
+int lab_config_unescape(char *s);
+
+// Reads the value of every option of opts present in c (the key is the option's name with
+// '-' written '_': "min-count" is "min_count") with the option's kind and range into its
+// destination, so a run's config is held to the same limits as the command line; a flag is
+// "0" or "1", a string is taken as it is (it points into c). Absent keys keep the default.
+// A bad value is reported as data, naming the file and line:
+//   lmlab: 'runs/x/config' line 3: order must be between 1 and 6, got 99999999999
+// and -1 is returned.
+int lab_config_apply(const LabConfig *c, const char *path, const LabOpt *opts);
 
 // --- JSON output --------------------------------------------------------------------------
 // One flat object on one line: {"family": "ngram", "ppl": 8.12}. Non-finite numbers are
@@ -244,7 +297,9 @@ void lab_json_str(LabJson *j, const char *key, const char *val);
 void lab_json_num(LabJson *j, const char *key, double val);
 void lab_json_int(LabJson *j, const char *key, long long val);
 void lab_json_end(LabJson *j);
-void lab_json_write_string(FILE *f, const char *s); // a quoted, escaped JSON string
+// A quoted, escaped JSON string that is always valid UTF-8: " \\ \n \t \r by name, other
+// control bytes and DEL as \u00XX, each byte that is not UTF-8 as \ufffd (U+FFFD).
+void lab_json_write_string(FILE *f, const char *s);
 
 // --- perplexity arithmetic ----------------------------------------------------------------
 // An evaluator adds the natural log-probability of each scored token. A token of probability
@@ -262,5 +317,18 @@ double lab_loss_mean(const LabLoss *l);      // nats per token; INFINITY if any 
 double lab_ppl(double loss);                 // exp(loss)
 double lab_bits(double loss);                // loss / ln 2
 double lab_word_ppl(const LabLoss *l);       // exp(total nats / words)
+
+// --- quoting ------------------------------------------------------------------------------
+// Writes a printable copy of s[0..len) into buf (cap bytes, NUL-terminated) and returns buf:
+// valid UTF-8 is kept, control bytes (C0, DEL, C1) and bytes that are not UTF-8 become \xHH.
+// When the copy does not fit it is cut at a character and ends in "...". For messages that
+// quote a file name or a file's content:
+//   char q[128];
+//   lab_error("'%s' line %ld: bad token '%s'", path, ln, lab_quote(q, sizeof q, tok, n));
+const char *lab_quote(char *buf, size_t cap, const char *s, size_t len);
+
+// The length (1 to 4) of the valid UTF-8 sequence at the start of s[0..n), or 0 when s starts
+// with a byte that is not UTF-8 there (overlong forms and surrogates are not), or n is 0.
+int lab_utf8_seq(const unsigned char *s, size_t n);
 
 #endif

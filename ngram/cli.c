@@ -158,47 +158,29 @@ int ngram_cmd_generate(int argc, char **argv)
 
 // --- sweep ------------------------------------------------------------------------------------
 
-// "1-6" or "2,3,5" -> orders[]; returns the count or -1
-static int parse_orders(const char *s, int *orders)
+// "1-6" or "2,3,5" -> orders[]; returns the count. A bad range or list is a usage error.
+static int parse_orders(const LabCommand *cmd, const char *s, int *orders)
 {
     int n = 0, a, b;
     char extra;
     if (sscanf(s, "%d-%d%c", &a, &b, &extra) == 2) {
         if (a < 1 || b > NGRAM_MAX_ORDER || a > b) {
-            return -1;
+            lab_usage_die(cmd, "--orders %d-%d is not a range within 1..%d", a, b,
+                          NGRAM_MAX_ORDER);
         }
         for (int k = a; k <= b; k++) {
             orders[n++] = k;
         }
         return n;
     }
-    const char *p = s;
-    while (*p) {
-        char *end;
-        long k = strtol(p, &end, 10);
-        if (end == p || k < 1 || k > NGRAM_MAX_ORDER || n == NGRAM_MAX_ORDER ||
-            (*end != ',' && *end != '\0')) {
-            return -1;
+    double v[NGRAM_MAX_ORDER];
+    n = lab_list_numbers(cmd, "orders", s, v, NGRAM_MAX_ORDER, 0);
+    for (int i = 0; i < n; i++) {
+        if (v[i] != (int)v[i] || v[i] > NGRAM_MAX_ORDER) {
+            lab_usage_die(cmd, "--orders takes a range like 1-6 or a list like 2,3,4 within "
+                          "1..%d, got '%s'", NGRAM_MAX_ORDER, s);
         }
-        orders[n++] = (int)k;
-        p = *end == ',' ? end + 1 : end;
-    }
-    return n;
-}
-
-// "0.01,0.1,1" -> values[]; returns the count or -1
-static int parse_list(const char *s, double *values, int max)
-{
-    int n = 0;
-    const char *p = s;
-    while (*p) {
-        char *end;
-        double v = strtod(p, &end);
-        if (end == p || !(v > 0) || !isfinite(v) || n == max || (*end != ',' && *end != '\0')) {
-            return -1;
-        }
-        values[n++] = v;
-        p = *end == ',' ? end + 1 : end;
+        orders[i] = (int)v[i];
     }
     return n;
 }
@@ -227,8 +209,7 @@ int ngram_cmd_sweep(int argc, char **argv)
         {"eps", LAB_OPT_STRING, &eps_s, "LIST", "interp: values of eps to try", 0, 0, 0},
         {"pad", LAB_OPT_CHOICE, &pad, NULL, NGRAM_PAD_HELP, NGRAM_PAD_CHOICES, 0, 0},
         TEXT_OPTS_TABLE(text),
-        {"min-count", LAB_OPT_INT, &text.min_count, "N", "rarer token types read as <unk>", 0, 1,
-         1e9},
+        TEXT_MIN_COUNT_OPT(text, "rarer token types read as <unk>"),
         {"out", LAB_OPT_STRING, &out, "DIR", "where the charts and sweep.tsv go "
          "(default runs/sweep-DATASET)", 0, 0, 0},
         {"plot", LAB_OPT_CHOICE, &plot, NULL, "charts as PNG, in the terminal, or not at all",
@@ -251,33 +232,28 @@ int ngram_cmd_sweep(int argc, char **argv)
         lab_usage_die(&cmd, "--plot dumb draws on stdout, which --json keeps for the object");
     }
     int orders[NGRAM_MAX_ORDER];
-    int norders = parse_orders(orders_s, orders);
-    if (norders <= 0) {
-        lab_usage_die(&cmd, "--orders takes a range like 1-6 or a list like 2,3,4 within 1..%d",
-                      NGRAM_MAX_ORDER);
-    }
+    int norders = parse_orders(&cmd, orders_s, orders);
     double ks[32], epss[32];
-    int nks = parse_list(ks_s, ks, 32), neps = parse_list(eps_s, epss, 32);
-    if (nks <= 0 || neps <= 0) {
-        lab_usage_die(&cmd, "--ks and --eps take positive numbers separated by commas");
-    }
+    int nks = lab_list_numbers(&cmd, "ks", ks_s, ks, 32, 0);
+    int neps = lab_list_numbers(&cmd, "eps", eps_s, epss, 32, 0);
     int use[5] = {0};
     {
-        char *copy = lab_strdup(smooth_s), *save = NULL;
-        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        int n;
+        char **names = lab_list_split(&cmd, "smoothings", smooth_s, 32, &n);
+        for (int k = 0; k < n; k++) {
             int found = -1;
             for (int i = 0; i < 5; i++) {
-                if (strcmp(t, lab_choice_name(NGRAM_SMOOTHING_CHOICES, i)) == 0) {
+                if (strcmp(names[k], lab_choice_name(NGRAM_SMOOTHING_CHOICES, i)) == 0) {
                     found = i;
                 }
             }
             if (found < 0) {
-                lab_usage_die(&cmd, "unknown smoothing '%s' (choose from %s)", t,
+                lab_usage_die(&cmd, "unknown smoothing '%s' (choose from %s)", names[k],
                               NGRAM_SMOOTHING_CHOICES);
             }
             use[found] = 1;
         }
-        free(copy);
+        free(names);
     }
     int maxorder = 1;
     for (int i = 0; i < norders; i++) {
@@ -312,7 +288,7 @@ int ngram_cmd_sweep(int argc, char **argv)
     }
     NgramCounts counts;
     ngram_count(&counts, &train, vocab.n, maxorder, (TokUnit)text.unit, (NgramPad)pad);
-    if (lab_mkdir_p(run_dir) != 0) {
+    if (lab_run_dir(run_dir) != 0) {
         exit(1);
     }
 

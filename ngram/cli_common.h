@@ -10,8 +10,21 @@
 char *ngram_resolve_data(const LabCommand *cmd, const char *file, const char *dataset,
                          const char *split);
 
-// Parses "--eps 0.5" or "--eps 1,0.5,0.1" (order 1 first; the last value repeats).
-int ngram_parse_eps(const char *s, double eps[NGRAM_MAX_ORDER + 1]);
+// The option-table entries of the model's own options, shared by 'ngram train' and the loading
+// of a run's config (ngram_run_load), so both hold the values to the same ranges.
+#define NGRAM_MODEL_OPTS(order, smoothing, k, eps_s, pad)                                      \
+    {"order", LAB_OPT_INT, &(order), "N", "n-gram order, 1..6", 0, 1, NGRAM_MAX_ORDER},         \
+    {"smoothing", LAB_OPT_CHOICE, &(smoothing), NULL, "how unseen events get probability",     \
+     NGRAM_SMOOTHING_CHOICES, 0, 0},                                                           \
+    {"k", LAB_OPT_DOUBLE, &(k), "K", "addk: the pseudo-count, > 0", 0, 0, 0},                  \
+    {"eps", LAB_OPT_STRING, &(eps_s), "E[,E..]", "interp: weight of the lower order, per order", \
+     0, 0, 0},                                                                                  \
+    {"pad", LAB_OPT_CHOICE, &(pad), NULL, NGRAM_PAD_HELP, NGRAM_PAD_CHOICES, 0, 0}
+
+// Parses "--eps 0.5" or "--eps 1,0.5,0.1" (order 1 first; the last value repeats) into
+// eps[1..NGRAM_MAX_ORDER]. An empty list or item, a value <= 0 or more than NGRAM_MAX_ORDER
+// values is a usage error of cmd (exit 2).
+void ngram_parse_eps(const LabCommand *cmd, const char *s, double eps[NGRAM_MAX_ORDER + 1]);
 
 // A trained run: its config, model, tokenizer options.
 typedef struct {

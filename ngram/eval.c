@@ -10,6 +10,44 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+// The model's options in a run's config, held to the ranges of 'ngram train': a damaged or
+// edited config is a data error naming its line, not a usage error of the command reading it.
+static int check_config(const LabConfig *cfg, const char *path)
+{
+    long order = 1, seed = 0;
+    int smoothing = 0, pad = 0;
+    double k = 1;
+    const char *eps_s = NULL;
+    const LabOpt opts[] = {
+        NGRAM_MODEL_OPTS(order, smoothing, k, eps_s, pad),
+        {"seed", LAB_OPT_INT, &seed, "S", "", 0, 0, 0},
+        {0},
+    };
+    if (lab_config_apply(cfg, path, opts) != 0) {
+        return -1;
+    }
+    const char *hint = "the file was edited or damaged: train the run again";
+    if (!(k > 0)) {
+        return lab_error_hint(hint, "'%s' line %d: k must be greater than 0, got %g", path,
+                              lab_config_line(cfg, "k"), k);
+    }
+    double eps[NGRAM_MAX_ORDER];
+    char err[256];
+    if (eps_s && lab_list_parse("eps", eps_s, eps, NGRAM_MAX_ORDER, 0, err, sizeof err) < 0) {
+        return lab_error_hint(hint, "'%s' line %d: %s", path, lab_config_line(cfg, "eps"), err);
+    }
+    // the dataset is a name under datasets/ (or empty): never a path that leads elsewhere
+    const char *ds = lab_config_get(cfg, "dataset");
+    if (ds && (strchr(ds, '/') || strcmp(ds, ".") == 0 || strcmp(ds, "..") == 0)) {
+        char q[96];
+        return lab_error_hint(hint, "'%s' line %d: dataset is a name such as 'names', got '%s'",
+                              path, lab_config_line(cfg, "dataset"),
+                              lab_quote(q, sizeof q, ds, strlen(ds)));
+    }
+    return 0;
+}
 
 int ngram_run_load(NgramRun *r, const char *dir)
 {
@@ -28,7 +66,7 @@ int ngram_run_load(NgramRun *r, const char *dir)
         lab_error("'%s' is a %s run, not an n-gram model", dir, family ? family : "unknown");
         goto done;
     }
-    if (text_opts_load(&r->text, &r->cfg, cfg_path) != 0) {
+    if (text_opts_load(&r->text, &r->cfg, cfg_path) != 0 || check_config(&r->cfg, cfg_path)) {
         goto done;
     }
     if (text_tokenizer(&r->tok, &r->text) != 0) {
@@ -163,7 +201,14 @@ int ngram_cmd_eval(int argc, char **argv)
             exit(1);
         }
     }
-    char *path = split ? ngram_resolve_data(&cmd, NULL, dataset, split) : lab_strdup(data);
+    // --split reads the dataset the run's config names: a missing one is data, not usage
+    char *path = split ? dataset_path(dataset, split) : lab_strdup(data);
+    if (split && access(path, F_OK) != 0) {
+        char q[96];
+        lab_die("give the text with --data FILE",
+                "'%s/config' names dataset '%s', which has no %s split here", model_dir,
+                lab_quote(q, sizeof q, dataset, strlen(dataset)), split);
+    }
     Corpus c;
     if (text_load_corpus(&c, &run.model.vocab, 0, &run.tok, &run.text, path) != 0) {
         exit(1);

@@ -75,7 +75,7 @@ static double matrix_write(const TfidfRun *r, const char *dir, long heatmap, Plo
 {
     const TfidfOpts o = *r->o;
     double t0 = lab_now();
-    if (lab_mkdir_p(dir) != 0) {
+    if (lab_run_dir(dir) != 0) {
         exit(1);
     }
     char comment[512];

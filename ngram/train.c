@@ -29,27 +29,12 @@ char *ngram_resolve_data(const LabCommand *cmd, const char *file, const char *da
     return dataset_resolve(cmd, dataset, split);
 }
 
-int ngram_parse_eps(const char *s, double eps[NGRAM_MAX_ORDER + 1])
+void ngram_parse_eps(const LabCommand *cmd, const char *s, double eps[NGRAM_MAX_ORDER + 1])
 {
-    int k = 1;
-    const char *p = s;
-    double last = 1.0;
-    while (*p && k <= NGRAM_MAX_ORDER) {
-        char *end;
-        last = strtod(p, &end);
-        if (end == p || !(last > 0) || !isfinite(last) || (*end != ',' && *end != '\0')) {
-            return -1;
-        }
-        eps[k++] = last;
-        p = *end == ',' ? end + 1 : end;
+    int n = lab_list_numbers(cmd, "eps", s, eps + 1, NGRAM_MAX_ORDER, 0);
+    for (int k = n + 1; k <= NGRAM_MAX_ORDER; k++) {
+        eps[k] = eps[n];
     }
-    if (*p) {
-        return -1;
-    }
-    for (; k <= NGRAM_MAX_ORDER; k++) {
-        eps[k] = last;
-    }
-    return 0;
 }
 
 // --- the Zipf chart -------------------------------------------------------------------------
@@ -166,16 +151,9 @@ int ngram_cmd_train(int argc, char **argv)
         {"dataset", LAB_OPT_STRING, &dataset, "NAME", "a shipped corpus: datasets/NAME/", 0, 0, 0},
         {"train", LAB_OPT_STRING, &train, "FILE", "train on this file instead of a dataset", 0, 0,
          0},
-        {"order", LAB_OPT_INT, &order, "N", "n-gram order, 1..6", 0, 1, NGRAM_MAX_ORDER},
-        {"smoothing", LAB_OPT_CHOICE, &smoothing, NULL, "how unseen events get probability",
-         NGRAM_SMOOTHING_CHOICES, 0, 0},
-        {"k", LAB_OPT_DOUBLE, &k, "K", "addk: the pseudo-count, > 0", 0, 0, 0},
-        {"eps", LAB_OPT_STRING, &eps_s, "E[,E..]", "interp: weight of the lower order, per order",
-         0, 0, 0},
-        {"pad", LAB_OPT_CHOICE, &pad, NULL, NGRAM_PAD_HELP, NGRAM_PAD_CHOICES, 0, 0},
+        NGRAM_MODEL_OPTS(order, smoothing, k, eps_s, pad),
         TEXT_OPTS_TABLE(text),
-        {"min-count", LAB_OPT_INT, &text.min_count, "N", "rarer token types read as <unk>", 0, 1,
-         1e9},
+        TEXT_MIN_COUNT_OPT(text, "rarer token types read as <unk>"),
         {"out", LAB_OPT_STRING, &out, "DIR", "run directory (default runs/DATASET-SMOOTHINGN)", 0,
          0, 0},
         {"plot", LAB_OPT_CHOICE, &plot, NULL, "charts as PNG, in the terminal, or not at all",
@@ -204,10 +182,7 @@ int ngram_cmd_train(int argc, char **argv)
         lab_usage_die(&cmd, "--k must be greater than 0 (got %g)", k);
     }
     NgramParams params = {.smoothing = (Smoothing)smoothing, .k = k};
-    if (ngram_parse_eps(eps_s, params.eps) != 0) {
-        lab_usage_die(&cmd, "--eps expects one to %d positive numbers separated by commas, got "
-                      "'%s'", NGRAM_MAX_ORDER, eps_s);
-    }
+    ngram_parse_eps(&cmd, eps_s, params.eps);
     if (train && dataset) {
         lab_usage_die(&cmd, "give --dataset or --train, not both");
     }
@@ -247,7 +222,7 @@ int ngram_cmd_train(int argc, char **argv)
     }
     double t3 = lab_now();
 
-    if (lab_mkdir_p(run_dir) != 0) {
+    if (lab_run_dir(run_dir) != 0) {
         exit(1);
     }
     char *arpa = lab_path_join(run_dir, "model.arpa");

@@ -90,6 +90,22 @@ int w2v_data_build(W2vData *d, const Corpus *c, const Vocab *v, long long min_co
             d->start[++d->nsent] = d->n;
         }
     }
+    // a pair is a word and another word of its sentence: with no sentence of two words there
+    // is nothing to learn, and the mean loss would be 0 / 0
+    long long longest = 0;
+    for (long long i = 0; i < d->nsent; i++) {
+        long long len = d->start[i + 1] - d->start[i];
+        longest = len > longest ? len : longest;
+    }
+    if (longest < 2) {
+        long long words = d->n;
+        w2v_data_free(d);
+        return lab_error_hint("word2vec learns from words that share a sentence (a line): train "
+                              "on a longer text, or lower --min-count",
+                              "'%s' has no line with two words seen --min-count %lld times "
+                              "(%lld such words in all): nothing to train",
+                              what, min_count, words);
+    }
     return 0;
 }
 
@@ -649,7 +665,10 @@ static void snapshot(W2vReport *r, const W2vTrainer *t, int epoch, long long wor
         loss += t->wk[w].loss;
     }
     r->loss = r->pairs > 0 ? loss / (double)r->pairs : NAN;
-    r->alpha = t->wk[0].alpha;
+    r->alpha = 0;
+    for (int w = 0; w < t->W && r->alpha == 0; w++) {
+        r->alpha = t->wk[w].alpha; // the first worker with a shard (a tiny text leaves some out)
+    }
     r->seconds = lab_now() - t0;
 }
 
@@ -708,6 +727,7 @@ int w2v_train(W2vModel *m, const W2vData *d, const W2vConfig *cfg, W2vReportFn r
     pthread_barrier_t bar;
     W2vReport snap = {0};
     int more = 0; // does any worker have sentences left in this epoch
+    int stop = 0; // the NaN guard tripped: set by thread 0, read by all after a barrier
 #pragma omp parallel num_threads(W)
     {
         int T = omp_get_num_threads(), me = omp_get_thread_num();
@@ -739,12 +759,21 @@ int w2v_train(W2vModel *m, const W2vData *d, const W2vConfig *cfg, W2vReportFn r
                     for (int w = 0; w < W; w++) {
                         more |= t.wk[w].next < t.wk[w].s1;
                     }
+                    // the NaN guard: a loss that is not finite means the vectors overflowed;
+                    // an epoch without a pair (subsampling dropped every word) has no loss
+                    if ((snap.pairs > 0 && !isfinite(snap.loss)) || (!more && snap.pairs == 0)) {
+                        stop = 1;
+                        more = 0;
+                    }
                 }
                 pthread_barrier_wait(&bar);
-                if (me == 0 && report) {
+                if (me == 0 && report && !stop) {
                     report(&snap, ctx);
                 }
             } while (more);
+            if (stop) {
+                break; // every thread read stop after the same barrier
+            }
             if (me == 0 && report) {
                 snap.epoch_done = 1;
                 report(&snap, ctx);
@@ -768,5 +797,16 @@ int w2v_train(W2vModel *m, const W2vData *d, const W2vConfig *cfg, W2vReportFn r
     free(t.owner);
     free(t.keep);
     w2v_alias_free(&t.alias);
+    if (stop && snap.pairs == 0) {
+        return lab_error_hint("--sample 0 keeps every word; or train on a longer text",
+                              "word2vec: epoch %d trained no (word, context) pair: subsampling "
+                              "dropped the words of every line of two words or more",
+                              snap.epoch);
+    }
+    if (stop) {
+        return lab_error_hint("a smaller --alpha keeps the steps small",
+                              "word2vec: the loss became %g in epoch %d (after %lld words): "
+                              "training diverged", fabs(snap.loss), snap.epoch, snap.words);
+    }
     return 0;
 }

@@ -117,12 +117,13 @@ static int pca_chart(const W2vModel *m, char *const *str, const int32_t *ids, in
     return rc;
 }
 
-// The rows of the words listed in list ("w1,w2,..."); unknown words are noted and skipped.
-// Without a list: the 30 most frequent words that hold a letter or digit. Returns the count.
-static int choose_words(int32_t *ids, int max, const char *list, const W2vData *d)
+// The rows of the words list[0..nlist) (from --words); unknown words are noted and skipped.
+// Without a list (nlist 0): the 30 most frequent words that hold a letter or digit. Returns
+// the count.
+static int choose_words(int32_t *ids, int max, char **list, int nlist, const W2vData *d)
 {
     int n = 0;
-    if (!list) {
+    if (nlist == 0) {
         for (int32_t w = 0; w < d->V && n < max; w++) {
             int wordish = 0;
             for (const unsigned char *c = (const unsigned char *)d->str[w]; *c; c++) {
@@ -134,35 +135,31 @@ static int choose_words(int32_t *ids, int max, const char *list, const W2vData *
         }
         return n;
     }
-    const char *p = list;
-    while (*p && n < max) {
-        size_t len = strcspn(p, ",");
-        if (len > 0) {
-            int32_t found = -1;
-            for (int32_t w = 0; w < d->V; w++) {
-                if (strlen(d->str[w]) == len && memcmp(d->str[w], p, len) == 0) {
-                    found = w;
-                    break;
-                }
-            }
-            if (found < 0) {
-                lab_note("--words: '%.*s' is not in the vocabulary (seen fewer than --min-count "
-                         "times?); the chart leaves it out",
-                         (int)len, p);
-            } else {
-                int dup = 0;
-                for (int i = 0; i < n; i++) {
-                    dup |= ids[i] == found;
-                }
-                if (!dup) {
-                    ids[n++] = found;
-                }
+    int k = 0;
+    for (; k < nlist && n < max; k++) {
+        int32_t found = -1;
+        for (int32_t w = 0; w < d->V; w++) {
+            if (strcmp(d->str[w], list[k]) == 0) {
+                found = w;
+                break;
             }
         }
-        p += len;
-        p += *p == ',';
+        if (found < 0) {
+            char q[128];
+            lab_note("--words: '%s' is not in the vocabulary (seen fewer than --min-count "
+                     "times?); the chart leaves it out",
+                     lab_quote(q, sizeof q, list[k], strlen(list[k])));
+        } else {
+            int dup = 0;
+            for (int i = 0; i < n; i++) {
+                dup |= ids[i] == found;
+            }
+            if (!dup) {
+                ids[n++] = found;
+            }
+        }
     }
-    if (*p) {
+    if (k < nlist) {
         lab_note("--words: the chart takes the first %d known words; the rest are left out", max);
     }
     return n;
@@ -220,7 +217,7 @@ static int cmd_train(int argc, char **argv)
          "unigram^0.75", 0, 1, 1000},
         {"sample", LAB_OPT_DOUBLE, &sample, "S", "subsampling threshold of frequent words (0: "
          "off)", 0, 0, 1},
-        {"min-count", LAB_OPT_INT, &text.min_count, "N", "rarer words are dropped", 0, 1, 1e9},
+        TEXT_MIN_COUNT_OPT(text, "rarer words are dropped"),
         {"epochs", LAB_OPT_INT, &epochs, "N", "passes over the corpus", 0, 1, 100000},
         {"alpha", LAB_OPT_STRING, &alpha_s, "A", "learning rate at the start, falling linearly "
          "to A/10000 (default 0.025 skipgram, 0.05 cbow)", 0, 0, 0},
@@ -261,6 +258,8 @@ static int cmd_train(int argc, char **argv)
                   "  lmlab word2vec similar --vectors runs/tinyshakespeare-skipgram king\n",
     };
     lab_args_parse(&cmd, argc, argv, NULL, NULL);
+    int nwords = 0;
+    char **word_list = words ? lab_list_split(&cmd, "words", words, 1 << 20, &nwords) : NULL;
     if (train && dataset) {
         lab_usage_die(&cmd, "give --dataset or --train, not both");
     }
@@ -305,7 +304,8 @@ static int cmd_train(int argc, char **argv)
     }
     corpus_free(&corpus);
     int32_t chart_ids[256];
-    int nchart = choose_words(chart_ids, words ? 256 : 30, words, &data);
+    int nchart = choose_words(chart_ids, words ? 256 : 30, word_list, nwords, &data);
+    free(word_list);
 
     W2vConfig cfg;
     w2v_config_default(&cfg);
@@ -336,7 +336,7 @@ static int cmd_train(int argc, char **argv)
     double seconds = tl.epochs[tl.nepochs - 1].seconds;
 
     // the run directory
-    if (lab_mkdir_p(run_dir) != 0) {
+    if (lab_run_dir(run_dir) != 0) {
         exit(1);
     }
     char *vec_path = lab_path_join(run_dir, "vectors.txt");

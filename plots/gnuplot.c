@@ -113,7 +113,7 @@ int plot_write_files(const char *dir, const char *name,
     if (!name[0] || strchr(name, '/')) {
         return lab_error("chart name '%s' is not a plain file name", name);
     }
-    if (lab_mkdir_p(dir) != 0) {
+    if (lab_run_dir(dir) != 0) {
         return -1;
     }
     char *dat_name = lab_asprintf("%s.dat", name);
@@ -308,6 +308,80 @@ int plot_render_drawable(const char *dir, const char *name, PlotOutput out, long
     return plot_render(dir, name, out);
 }
 
+// --- checking what the renderer wrote --------------------------------------------------------
+
+// The CRC-32 of PNG chunks (ISO 3309, the polynomial 0xedb88320 reflected), bit by bit: a
+// chart is tens of kilobytes, so no table is needed.
+static uint32_t png_crc(const unsigned char *p, size_t n, uint32_t crc)
+{
+    crc = ~crc;
+    for (size_t i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (int k = 0; k < 8; k++) {
+            crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1)));
+        }
+    }
+    return ~crc;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+// The check of plot_png_check, with the file named as shown in the message.
+static int png_check(const char *path, const char *shown)
+{
+    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    char *data;
+    size_t len;
+    if (lab_read_file(path, &data, &len, 256u << 20) != 0) {
+        return -1;
+    }
+    const unsigned char *p = (const unsigned char *)data;
+    const char *why = NULL;
+    size_t at = 8;
+    long chunks = 0;
+    if (len < 8 || memcmp(p, sig, 8) != 0) {
+        why = "it does not start with the PNG signature";
+    }
+    while (!why) {
+        if (len - at < 12) {
+            why = "it ends inside a chunk header (truncated before IEND)";
+            break;
+        }
+        uint32_t n = be32(p + at);
+        const unsigned char *type = p + at + 4;
+        if (n > 0x7fffffffu || len - at - 12 < n) {
+            why = "a chunk runs past the end of the file (truncated before IEND)";
+            break;
+        }
+        if (png_crc(type, 4 + (size_t)n, 0) != be32(type + 4 + n)) {
+            why = "a chunk fails its CRC check";
+            break;
+        }
+        if (chunks++ == 0 && memcmp(type, "IHDR", 4) != 0) {
+            why = "its first chunk is not IHDR";
+            break;
+        }
+        at += 12 + (size_t)n;
+        if (memcmp(type, "IEND", 4) == 0) {
+            break;
+        }
+    }
+    free(data);
+    if (why) {
+        return lab_error_hint("a full disk or a failed write leaves a PNG cut short",
+                              "'%s' is not a complete PNG: %s", shown, why);
+    }
+    return 0;
+}
+
+int plot_png_check(const char *path)
+{
+    return png_check(path, path);
+}
+
 int plot_render(const char *dir, const char *name, PlotOutput out)
 {
     if (out != PLOT_PNG && out != PLOT_DUMB) {
@@ -328,9 +402,11 @@ int plot_render(const char *dir, const char *name, PlotOutput out)
     char *err = NULL;
     int rc = -1;
 
+    int slot = -1;
     if (out == PLOT_PNG) {
         // The script's `outfile` defaults to NAME.png; this run draws to a temporary name.
         setting = gp_assignment("outfile", tmp);
+        slot = lab_tmp_register(tmp_path);
     } else {
         setting = lab_strdup("dumb=1");
     }
@@ -351,6 +427,11 @@ int plot_render(const char *dir, const char *name, PlotOutput out)
             lab_error("gnuplot wrote no image for '%s'", gp_path);
             goto done;
         }
+        // gnuplot exits 0 even when its write failed (a full disk): check the image whole
+        if (png_check(tmp_path, png_path) != 0) {
+            fputs(err, stderr);
+            goto done;
+        }
         if (rename(tmp_path, png_path) != 0) {
             lab_error("cannot write '%s': %s", png_path, strerror(errno));
             goto done;
@@ -364,6 +445,7 @@ done:
     if (rc != 0 && out == PLOT_PNG) {
         unlink(tmp_path);
     }
+    lab_tmp_unregister(slot);
     free(gnuplot);
     free(script);
     free(gp_path);

@@ -88,6 +88,11 @@ int plot_heatmap_write(const char *dir, const char *name, const char *title,
 
 // --- pieces shared by plots/*.c -----------------------------------------------------------
 
+// 0 when path is a complete PNG: the signature, then well-formed chunks (length within the
+// file, CRC-32 correct, IHDR first) up to IEND. Else -1 with a message naming the file and the
+// problem. plot_write checks every image gnuplot draws before renaming it into place.
+int plot_png_check(const char *path);
+
 // 1 when an executable gnuplot is on PATH (what plot_write needs to render), else 0.
 int plot_gnuplot_available(void);
 

@@ -1,8 +1,9 @@
-// test_lab.c: the runtime: RNG, perplexity arithmetic, atomic writes, JSON, config.
+// test_lab.c: the runtime: RNG, perplexity arithmetic, atomic writes, JSON, config, quoting.
 #include "tests/helpers.h"
 
 #include <dirent.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "tests/fixtures/rng_seed1.inc"
 
@@ -154,6 +155,59 @@ Test(lab, mkdir_p_makes_parents_and_rejects_files)
     free(dir);
 }
 
+// class: a pipe that never ends was read until memory ran out
+Test(lab, read_file_caps_what_it_reads_from_a_pipe)
+{
+    char *dir = test_tmpdir();
+    char *fifo = lab_path_join(dir, "pipe");
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        // the writer: far more than the cap; it dies of SIGPIPE once the reader gives up
+        FILE *w = fopen(fifo, "wb");
+        for (int i = 0; w && i < 1000; i++) {
+            fputs("0123456789012345678901234567890123456789012345678901234567890123\n", w);
+        }
+        _exit(0);
+    }
+    char *data;
+    size_t len;
+    cr_assert_eq(lab_read_file(fifo, &data, &len, 4096), -1, "more than 4096 bytes is refused");
+    cr_assert_null(data);
+    waitpid(pid, NULL, 0);
+    // a pipe within the cap is read whole
+    pid = fork();
+    if (pid == 0) {
+        FILE *w = fopen(fifo, "wb");
+        fputs("hello\n", w);
+        fclose(w);
+        _exit(0);
+    }
+    cr_assert_eq(lab_read_file(fifo, &data, &len, 4096), 0);
+    cr_assert_str_eq(data, "hello\n");
+    free(data);
+    waitpid(pid, NULL, 0);
+    unlink(fifo);
+    rmdir(dir);
+    free(fifo);
+    free(dir);
+}
+
+Test(lab, read_file_refuses_character_devices)
+{
+    char *data;
+    size_t len;
+    cr_assert_eq(lab_read_file("/dev/null", &data, &len, 0), -1);
+    cr_assert_eq(lab_read_file("/dev/zero", &data, &len, 0), -1);
+}
+
+// class: an empty path made lab_mkdir_p read past its 1-byte copy
+Test(lab, mkdir_p_of_an_empty_name_fails_without_reading_past_it)
+{
+    cr_assert_eq(lab_mkdir_p(""), -1);
+}
+
 Test(lab, json_escapes_strings_and_writes_null_for_infinity)
 {
     char *buf = NULL;
@@ -194,12 +248,12 @@ Test(lab, config_round_trips)
 Test(lab, config_errors_name_the_real_line_past_blank_lines)
 {
     char *dir = test_tmpdir();
-    char *p = test_write(dir, "config", "family = ngram\n\n\n\noops\n", 20);
+    char *p = test_write(dir, "config", "family = ngram\n\n\n\noops\n", 23);
     LabConfig c;
     cr_redirect_stderr();
     cr_assert_eq(lab_config_read(&c, p), -1);
     fflush(stderr);
-    char *want = lab_asprintf("lmlab: '%s' line 5: expected 'key = value'\n", p);
+    char *want = lab_asprintf("lmlab: '%s' line 5: expected 'key = value', got 'oops'\n", p);
     cr_assert_stderr_eq_str(want);
     free(want);
     free(p);
@@ -402,4 +456,205 @@ Test(lab, strtab_rebuilt_from_hashes_and_reserved_room_keeps_ids)
     free(h);
     lab_strtab_free(&a);
     lab_strtab_free(&b);
+}
+
+// --- quoting: messages never print raw control bytes or invalid UTF-8 -----------------------
+
+Test(lab, quote_keeps_utf8_and_escapes_control_bytes_and_invalid_utf8)
+{
+    char buf[128];
+    const char in[] = "caf\xc3\xa9 \x1b[31m\t\xff\xc3(\xe2\x82\xac\xc2\x85\x7f";
+    lab_quote(buf, sizeof buf, in, sizeof in - 1);
+    // é and € kept; ESC, TAB, 0xff, a lone lead byte 0xc3, C1 NEL (c2 85) and DEL escaped
+    cr_assert_str_eq(buf, "caf\xc3\xa9 \\x1b[31m\\x09\\xff\\xc3(\xe2\x82\xac\\xc2\\x85\\x7f");
+}
+
+Test(lab, quote_refuses_overlong_forms_and_surrogates)
+{
+    char buf[64];
+    const char in[] = "\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80";
+    lab_quote(buf, sizeof buf, in, sizeof in - 1);
+    cr_assert_str_eq(buf, "\\xc0\\xaf\\xed\\xa0\\x80\\xf4\\x90\\x80\\x80");
+}
+
+Test(lab, quote_truncates_at_a_character_with_an_ellipsis)
+{
+    char buf[10];
+    lab_quote(buf, sizeof buf, "abcdefghijkl", 12);
+    cr_assert_str_eq(buf, "abcdef...");
+    // exactly fitting text is not cut
+    lab_quote(buf, sizeof buf, "abcdefghi", 9);
+    cr_assert_str_eq(buf, "abcdefghi");
+    // an escape is never cut in half: "ab" + "\x01" would need 6, then "..." 9 > 9 - 0
+    lab_quote(buf, sizeof buf, "abc\x01\x02zzzz", 9);
+    cr_assert_str_eq(buf, "abc...");
+    // a 3-byte character is never cut in half either
+    lab_quote(buf, sizeof buf, "abcd\xe2\x82\xac\xe2\x82\xac", 10);
+    cr_assert_str_eq(buf, "abcd...");
+}
+
+Test(lab, quote_handles_embedded_nul_and_every_byte)
+{
+    char buf[1200];
+    char in[256];
+    for (int i = 0; i < 256; i++) {
+        in[i] = (char)i;
+    }
+    lab_quote(buf, sizeof buf, in, 256);
+    // printable ASCII 0x20..0x7e kept (95 bytes), the other 161 bytes escaped as 4 characters
+    cr_assert_eq(strlen(buf), 95 + 161 * 4);
+    for (const char *p = buf; *p; p++) {
+        cr_assert((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f);
+    }
+}
+
+// --- list options: one checked splitter for every list ---------------------------------------
+
+Test(lab, list_split_returns_the_items_in_order)
+{
+    const LabCommand cmd = {.usage = "lmlab x"};
+    int n;
+    char **items = lab_list_split(&cmd, "l", "a,bc,d", 8, &n);
+    cr_assert_eq(n, 3);
+    cr_assert_str_eq(items[0], "a");
+    cr_assert_str_eq(items[1], "bc");
+    cr_assert_str_eq(items[2], "d");
+    free(items);
+    double v[4];
+    cr_assert_eq(lab_list_numbers(&cmd, "l", "0.5,2,1e-3", v, 4, 0), 3);
+    cr_assert(v[0] == 0.5 && v[1] == 2 && v[2] == 1e-3);
+}
+
+Test(lab, list_split_of_an_empty_list_is_a_usage_error, .exit_code = 2)
+{
+    const LabCommand cmd = {.usage = "lmlab x"};
+    int n;
+    lab_list_split(&cmd, "l", "", 8, &n);
+}
+
+Test(lab, list_split_of_a_trailing_comma_is_a_usage_error, .exit_code = 2)
+{
+    const LabCommand cmd = {.usage = "lmlab x"};
+    int n;
+    lab_list_split(&cmd, "l", "a,", 8, &n);
+}
+
+Test(lab, list_numbers_refuses_a_non_number, .exit_code = 2)
+{
+    const LabCommand cmd = {.usage = "lmlab x"};
+    double v[4];
+    lab_list_numbers(&cmd, "l", "1,x", v, 4, 0);
+}
+
+// --- class: config values written raw broke the file's lines -----------------------------------
+
+Test(lab, config_round_trips_every_byte_from_1_to_255)
+{
+    char *dir = test_tmpdir();
+    char *path = lab_path_join(dir, "config");
+    char all[256];
+    for (int i = 1; i < 256; i++) {
+        all[i - 1] = (char)i;
+    }
+    all[255] = '\0';
+    LabConfig c = {0};
+    lab_config_set(&c, "all", "%s", all);
+    lab_config_set(&c, "after", "%s", "x");
+    cr_assert_eq(lab_config_write(&c, path), 0);
+    // the file is printable: no control byte but the newlines that end its lines
+    char *data;
+    size_t len;
+    cr_assert_eq(lab_read_file(path, &data, &len, 0), 0);
+    int lines = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char b = (unsigned char)data[i];
+        lines += b == '\n';
+        cr_assert(b == '\n' || (b >= 0x20 && b != 0x7f), "raw byte 0x%02x at %zu", b, i);
+    }
+    cr_assert_eq(lines, 3, "the marker line and one line per key, got %d", lines);
+    free(data);
+    LabConfig d;
+    cr_assert_eq(lab_config_read(&d, path), 0);
+    cr_assert_str_eq(lab_config_get(&d, "all"), all);
+    cr_assert_str_eq(lab_config_get(&d, "after"), "x");
+    cr_assert_eq(lab_config_line(&d, "after"), 3);
+    lab_config_free(&c);
+    lab_config_free(&d);
+    free(path);
+    free(dir);
+}
+
+Test(lab, config_escapes_are_the_documented_ones)
+{
+    char *buf;
+    size_t n;
+    FILE *f = open_memstream(&buf, &n);
+    lab_config_escape(f, "a\\b\nc\td\re\x01\x7f\xc3\xa9\xff");
+    fclose(f);
+    // backslash, newline, tab, CR by name; other controls and the stray 0xff as \xHH; é kept
+    cr_assert_str_eq(buf, "a\\\\b\\nc\\td\\re\\x01\\x7f\xc3\xa9\\xff");
+    free(buf);
+    char bad1[] = "a\\q", bad2[] = "a\\x0", bad3[] = "a\\x00", bad4[] = "a\\";
+    cr_assert_eq(lab_config_unescape(bad1), -1);
+    cr_assert_eq(lab_config_unescape(bad2), -1);
+    cr_assert_eq(lab_config_unescape(bad3), -1);
+    cr_assert_eq(lab_config_unescape(bad4), -1);
+}
+
+Test(lab, config_without_the_escape_marker_is_read_as_it_stands)
+{
+    // a run written before values were escaped keeps its pattern's backslashes
+    char *dir = test_tmpdir();
+    const char old[] = "family = ngram\npattern = \\p{L}+|\\n\n";
+    char *p = test_write(dir, "config", old, sizeof old - 1);
+    LabConfig c;
+    cr_assert_eq(lab_config_read(&c, p), 0);
+    cr_assert_str_eq(lab_config_get(&c, "pattern"), "\\p{L}+|\\n");
+    lab_config_free(&c);
+    free(p);
+    free(dir);
+}
+
+// class: a value in a run's config was trusted, or refused as a usage error
+Test(lab, config_apply_holds_values_to_the_option_ranges_naming_the_line)
+{
+    char *dir = test_tmpdir();
+    const char text[] = "# lmlab config 2: values escaped as in docs/formats.md\n"
+                        "order = 3\nmin_count = -5\n";
+    char *p = test_write(dir, "config", text, sizeof text - 1);
+    LabConfig c;
+    cr_assert_eq(lab_config_read(&c, p), 0);
+    long order = 1, min_count = 1;
+    const LabOpt opts[] = {
+        {"order", LAB_OPT_INT, &order, "N", "", 0, 1, 6},
+        {"min-count", LAB_OPT_INT, &min_count, "N", "", 0, 1, 1e9},
+        {0},
+    };
+    cr_redirect_stderr();
+    cr_assert_eq(lab_config_apply(&c, p, opts), -1);
+    fflush(stderr);
+    cr_assert_eq(order, 3, "the valid value before the bad one is read");
+    cr_assert_eq(min_count, 1, "the bad value leaves the default");
+    char *want = lab_asprintf("lmlab: '%s' line 3: min_count must be between 1 and 1000000000, "
+                              "got -5\n  hint: the file was edited or damaged: train the run "
+                              "again\n", p);
+    cr_assert_stderr_eq_str(want);
+    free(want);
+    lab_config_free(&c);
+    free(p);
+    free(dir);
+}
+
+// --- class: JSON output carried raw bytes that are not UTF-8 (a file name) --------------------
+
+Test(lab, json_strings_are_valid_utf8_whatever_the_input)
+{
+    char *buf;
+    size_t n;
+    FILE *f = open_memstream(&buf, &n);
+    lab_json_write_string(f, "caf\xc3\xa9/\xe9t\xe9\x1b\x7f\xc3");
+    fclose(f);
+    // é kept; the Latin-1 0xe9 bytes and the cut 0xc3 are U+FFFD; ESC and DEL are \u00XX
+    cr_assert_str_eq(buf, "\"caf\xc3\xa9/\\ufffdt\\ufffd\\u001b\\u007f\\ufffd\"");
+    free(buf);
 }
