@@ -149,7 +149,8 @@ test-suite: $(LMLAB) $(TEST_BIN) $(foreach d,$(EX_DIRS),$(BUILD)/ex/$(d)/bin-ref
 # make kenlm-check KENLM=DIR: KenLM's query, build_binary and lmplz (in DIR, built outside the
 # repository; not a Debian package, so not part of `make test`) against lmlab's perplexities
 kenlm-check: all
-	$(Q)test -n "$(KENLM)" || { echo "usage: make kenlm-check KENLM=DIR  (DIR holds KenLM's query, build_binary, lmplz)"; exit 2; }
+	$(Q)test -n "$(KENLM)" || \
+	    { echo "usage: make kenlm-check KENLM=DIR  (DIR holds KenLM's query, build_binary, lmplz)"; exit 2; }
 	$(Q)LMLAB=$(abspath $(LMLAB)) sh tests/kenlm_check.sh $(KENLM)
 
 # --- demo, bench, fixtures -----------------------------------------------------------------

@@ -19,7 +19,7 @@ set -eu
 
 usage() {
     echo "usage: sh tests/kenlm_check.sh KENLM_BIN_DIR" >&2
-    echo "  hint: the directory with KenLM's query, build_binary and lmplz (e.g. kenlm/build/bin)" >&2
+    echo "  hint: the directory with KenLM's query, build_binary and lmplz (kenlm/build/bin)" >&2
     exit 2
 }
 [ $# -eq 1 ] || usage
@@ -77,6 +77,7 @@ row() {
     [ "$ok" = ok ] || fail=1
 }
 
+# shellcheck disable=SC2086 # $textopts is a list of options, split on purpose
 one() { # name, dataset, text options, then train options
     name=$1 dataset=$2 textopts=$3
     shift 3
@@ -84,7 +85,6 @@ one() { # name, dataset, text options, then train options
     run=$tmp/$name
     "$LMLAB" ngram train --dataset "$dataset" $textopts "$@" --out "$run" --plot none --quiet \
         --samples 0 >/dev/null
-    # shellcheck disable=SC2086 # textopts is a list of options
     sentences --dataset "$dataset" --split test $textopts >"$tmp/$name.test"
     sentences --dataset "$dataset" --split train $textopts >"$tmp/$name.train"
     ours=$("$LMLAB" ngram eval --model "$run" --split test --json | json_ppl)
@@ -104,7 +104,8 @@ one() { # name, dataset, text options, then train options
         }
         theirs=$("$LMLAB" ngram eval --arpa "$tmp/$name.lmplz.arpa" $textopts \
             --data "datasets/$dataset/test.txt" --json | json_ppl)
-        row "$name" "lmplz -o $order" "$theirs" "$(query_ppl "$tmp/$name.lmplz.arpa" "$tmp/$name.test")"
+        row "$name" "lmplz -o $order" "$theirs" \
+            "$(query_ppl "$tmp/$name.lmplz.arpa" "$tmp/$name.test")"
         ;;
     esac
 }
