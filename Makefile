@@ -52,7 +52,7 @@ CH_NUMS  := $(foreach d,$(CHAPTERS),$(firstword $(subst -, ,$(notdir $(d:/=)))))
 DEBIAN_PKGS := gcc libc6-dev make gnuplot-nox fonts-dejavu-core libpcre2-dev libcriterion-dev
 BENCH_PKGS  := python3-nltk python3-sklearn python3-gensim libopenblas0-pthread time
 
-.PHONY: all deps demo test test-suite check bench clean help fixtures format
+.PHONY: all deps demo test test-suite check bench clean help fixtures format kenlm-check
 
 all: deps $(LMLAB)
 
@@ -146,6 +146,13 @@ test-suite: $(LMLAB) $(TEST_BIN) $(foreach d,$(EX_DIRS),$(BUILD)/ex/$(d)/bin-ref
 	$(Q)rm -rf $(BUILD)/tmp && mkdir -p $(BUILD)/tmp
 	$(Q)LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 LMLAB=$(abspath $(LMLAB)) LMLAB_ROOT=$(CURDIR) LMLAB_TEST_TMP=$(CURDIR)/$(BUILD)/tmp $(TEST_BIN) -j2 --timeout=300
 
+# make kenlm-check KENLM=DIR: KenLM's query, build_binary and lmplz (in DIR, built outside the
+# repository; not a Debian package, so not part of `make test`) against lmlab's perplexities
+kenlm-check: all
+	$(Q)test -n "$(KENLM)" || \
+	    { echo "usage: make kenlm-check KENLM=DIR  (DIR holds KenLM's query, build_binary, lmplz)"; exit 2; }
+	$(Q)LMLAB=$(abspath $(LMLAB)) sh tests/kenlm_check.sh $(KENLM)
+
 # --- demo, bench, fixtures -----------------------------------------------------------------
 demo: all
 	$(Q)scripts/demo.sh
@@ -176,6 +183,7 @@ help:
 	@echo "  make demo        train n-gram models on 'names', print perplexities, draw charts"
 	@echo "  make test        every test, then again under ASan+UBSan"
 	@echo "  make check CH=02 check your exercises of a chapter (chapters: $(CH_NUMS))"
+	@echo "  make kenlm-check KENLM=DIR  lmlab's ARPA files read by KenLM's query (docs/ngram.md)"
 	@echo "  make bench       speed and memory against NLTK, scikit-learn and gensim (docs/benchmarks.md)"
 	@echo "  make fixtures    regenerate test fixtures with NLTK / scikit-learn (Debian)"
 	@echo "  make deps        install missing Debian packages: $(DEBIAN_PKGS)"

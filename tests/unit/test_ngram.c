@@ -10,6 +10,7 @@
 
 #include <omp.h>
 
+#include "ngram/cli_common.h"
 #include "ngram/ngram.h"
 
 static const char *TRAIN = "a b\na c\nb\n";
@@ -516,4 +517,145 @@ Test(ngram, sampling_filter_applies_temperature_top_k_and_top_p_by_hand)
 
     double z[2] = {0, 0};
     cr_assert_eq(ngram_sampling_filter(z, 2, &plain, order), 0);
+}
+
+// The first token's draw as the sampler makes it: P(. | one <s>) without <unk>, renormalised,
+// most likely first (ties by id), the first whose running sum exceeds u. Returns 1 if w is a
+// token the draw may give for u (within 1e-12 of a boundary either side will do).
+static int first_draw_allows(const NgramModel *m, const int32_t *ctx, double u, int32_t w)
+{
+    int32_t V = m->vocab.n;
+    double *q = lab_calloc((size_t)V, sizeof *q);
+    int32_t *ids = lab_malloc((size_t)V * sizeof *ids);
+    double total = 0;
+    int32_t n = 0;
+    for (int32_t x = ngram_first_predictable(m->unit); x < V; x++) {
+        if (x != TOK_UNK) {
+            q[x] = exp(ngram_logprob(m, ctx, x));
+            total += q[x];
+        }
+        if (q[x] > 0) {
+            ids[n++] = x;
+        }
+    }
+    for (int32_t i = 1; i < n; i++) { // insertion sort: most likely first, ties by id
+        int32_t x = ids[i], j = i;
+        for (; j > 0 && (q[ids[j - 1]] < q[x] || (q[ids[j - 1]] == q[x] && ids[j - 1] > x));
+             j--) {
+            ids[j] = ids[j - 1];
+        }
+        ids[j] = x;
+    }
+    double cum = 0;
+    int ok = 0;
+    for (int32_t i = 0; i < n; i++) {
+        double lo = cum;
+        cum += q[ids[i]] / total;
+        if (ids[i] == w) {
+            ok = u >= lo - 1e-12 && (u < cum + 1e-12 || i == n - 1);
+        }
+    }
+    free(q);
+    free(ids);
+    return ok;
+}
+
+Test(ngram, sampling_never_draws_bos_or_unk_and_starts_each_line_after_one_bos,
+     .timeout = 120)
+{
+    // timemachine words seen once are <unk> (min count 2), so <unk> has real probability
+    char *path = test_path("datasets/timemachine/valid.txt");
+    char *text;
+    size_t len;
+    cr_assert_eq(text_read(path, UTF8_STRICT, &text, &len), 0);
+    int N = 3;
+    NgramSampling s = {.temperature = 1.0, .top_k = 0, .top_p = 1.0};
+    for (int pad = NGRAM_PAD_SENTENCE; pad <= NGRAM_PAD_NLTK; pad++) {
+        for (int sm = SMOOTH_MLE; sm <= SMOOTH_KN; sm++) {
+            const char *what = lab_choice_name(NGRAM_SMOOTHING_CHOICES, sm);
+            NgramParams p = params((Smoothing)sm);
+            p.k = 0.3;
+            Fix f;
+            memset(&f, 0, sizeof f);
+            tok_init(&f.t, TOK_WORD, NULL, 1);
+            vocab_init(&f.v);
+            cr_assert_eq(corpus_build(&f.c, &f.v, &f.t, UNIT_LINE, text, len, 2), 0);
+            ngram_count(&f.nc, &f.c, f.v.n, N, UNIT_LINE, (NgramPad)pad);
+            cr_assert_eq(ngram_model_build(&f.m, &f.nc, &f.v, N, &p), 0);
+            cr_assert(f.nc.lev[1].val[NGRAM_COUNT][ngram_level_find(&f.nc.lev[1], 0, TOK_UNK)]
+                      > 0, "the text has <unk> tokens");
+            int32_t V = f.m.vocab.n;
+            // one <s>: the context a line after </s> has, where nothing longer is stored
+            int32_t one_bos[2] = {TOK_EOS, TOK_BOS}, nltk_bos[2] = {TOK_BOS, TOK_BOS};
+            const int32_t *first_ctx = pad == NGRAM_PAD_SENTENCE ? one_bos : nltk_bos;
+            // the distribution the sampler starts from is the one after the padding's <s>
+            double *probs = lab_malloc((size_t)V * sizeof *probs);
+            ngram_distribution(&f.m, nltk_bos, probs);
+            int differs = 0;
+            for (int32_t w = ngram_first_predictable(UNIT_LINE); w < V; w++) {
+                double want = exp(ngram_logprob(&f.m, first_ctx, w));
+                cr_assert(fabs(probs[w] - want) <= 1e-12 * want, "%s pad %d: P(%d | start)",
+                          what, pad, w);
+                differs |= fabs(exp(ngram_logprob(&f.m, one_bos, w)) - want) > 1e-9 * want;
+            }
+            cr_assert_eq(probs[TOK_BOS], 0.0);
+            // NLTK's first token has the context <s> <s>, a distribution of its own under kn
+            if (pad == NGRAM_PAD_NLTK && sm == SMOOTH_KN) {
+                cr_assert(differs, "kn with --pad nltk: P(. | <s> <s>) is not P(. | <s>)");
+            }
+            // add-k and mle after one <s>: the top-order formula over the first tokens
+            if (pad == NGRAM_PAD_SENTENCE && sm <= SMOOTH_ADDK) {
+                double *c1 = lab_calloc((size_t)V, sizeof *c1);
+                for (long long q = 0; q < f.c.nseq; q++) {
+                    c1[f.c.ids[f.c.start[q]]] += 1;
+                }
+                double k = sm == SMOOTH_MLE ? 0 : sm == SMOOTH_LAPLACE ? 1 : p.k;
+                double Vp = ngram_vocab_size(&f.m);
+                for (int32_t w = ngram_first_predictable(UNIT_LINE); w < V; w++) {
+                    double want = (c1[w] + k) / ((double)f.c.nseq + k * Vp);
+                    double got = exp(ngram_logprob(&f.m, one_bos, w));
+                    cr_assert(fabs(got - want) <= 1e-12 * want, "%s: P(%d | <s>) = %.17g, "
+                              "(c(<s> w) + k) / (c(<s>) + kV) = %.17g", what, w, got, want);
+                }
+                free(c1);
+            }
+            free(probs);
+            // many lines from many seeds: never <s> or <unk>; the first token is the draw
+            // from the distribution after the padding's <s> with the seed's first number
+            for (uint64_t seed = 1; seed <= 300; seed++) {
+                LabRng rng, copy;
+                lab_rng_seed(&rng, seed);
+                copy = rng;
+                char *out = NULL;
+                size_t outlen = 0;
+                FILE *mem = open_memstream(&out, &outlen);
+                ngram_generate(mem, &f.m, TOK_WORD, NULL, 0, 40, &s, &rng);
+                fclose(mem);
+                double u = lab_rng_uniform(&copy);
+                char *save = NULL;
+                int i = 0;
+                for (char *tok = strtok_r(out, " \n", &save); tok;
+                     tok = strtok_r(NULL, " \n", &save), i++) {
+                    // the word pattern splits '<' off, so only a special prints as <s>, <unk>
+                    int32_t w = strcmp(tok, "<s>") == 0     ? TOK_BOS
+                                : strcmp(tok, "<unk>") == 0 ? TOK_UNK
+                                                            : vocab_find(&f.m.vocab, tok,
+                                                                         strlen(tok));
+                    cr_assert(w >= 0, "%s pad %d seed %d: '%s' is not a token", what, pad,
+                              (int)seed, tok);
+                    cr_assert(w != TOK_BOS && w != TOK_UNK, "%s pad %d seed %d drew %s", what,
+                              pad, (int)seed, tok);
+                    if (i == 0) {
+                        cr_assert(first_draw_allows(&f.m, first_ctx, u, w),
+                                  "%s pad %d seed %d: '%s' is not the draw for u = %.17g", what,
+                                  pad, (int)seed, tok, u);
+                    }
+                }
+                free(out);
+            }
+            fix_free(&f);
+        }
+    }
+    free(text);
+    free(path);
 }
