@@ -121,6 +121,16 @@ void lab_usage_die(const LabCommand *cmd, const char *fmt, ...);
 // Returns the name of choice i in a '|'-separated list, in a static buffer.
 const char *lab_choice_name(const char *choices, int i);
 
+// After lab_args_parse: 1 if the option `name` of cmd was given on the command line, 0 if it
+// kept its default. Lets a command refuse an option that does not apply to the mode chosen.
+int lab_args_given(const LabCommand *cmd, const char *name);
+
+// "Did you mean": the candidate closest to word by edit distance (insertions, deletions,
+// substitutions and swaps of two neighbours each cost 1), or NULL when none is within
+// max(1, strlen(word) / 3) edits. Candidates are compared case-sensitively; NULL entries
+// are skipped.
+const char *lab_closest(const char *word, const char *const *candidates, int n);
+
 // --- files --------------------------------------------------------------------------------
 // Reads a whole regular file. Fails (message naming the file, -1) when it is missing, a
 // directory, unreadable, or larger than max_bytes (0: no limit). *data is NUL-terminated
@@ -164,6 +174,12 @@ const char *lab_config_get(const LabConfig *c, const char *key); // NULL if abse
 int lab_config_write(const LabConfig *c, const char *path);      // atomic; -1 with a message
 int lab_config_read(LabConfig *c, const char *path);             // -1 with a message
 void lab_config_free(LabConfig *c);
+
+// Before a run writes into dir: 0 when dir holds no run `config`, when that config agrees
+// with cfg on every key of cfg, or when force is set; otherwise -1 with a message naming the
+// first key that differs and a hint naming --force and --out. Keys only in the old config
+// (results such as a vocabulary size) are not compared.
+int lab_config_check_run(const char *dir, const LabConfig *cfg, int force);
 
 // --- JSON output --------------------------------------------------------------------------
 // One flat object on one line: {"family": "ngram", "ppl": 8.12}. Non-finite numbers are

@@ -555,6 +555,12 @@ int ngram_main(int argc, char **argv)
     if (strcmp(verb, "sweep") == 0) {
         return ngram_cmd_sweep(argc - 1, argv + 1);
     }
-    fprintf(stderr, "lmlab: unknown verb 'ngram %s'\n%s", verb, usage);
+    static const char *const verbs[] = {"train", "eval", "generate", "sweep"};
+    const char *near = lab_closest(verb, verbs, (int)(sizeof verbs / sizeof *verbs));
+    fprintf(stderr, "lmlab: unknown verb 'ngram %s'\n", verb);
+    if (near) {
+        fprintf(stderr, "  hint: did you mean 'lmlab ngram %s'?\n", near);
+    }
+    fputs(usage, stderr);
     return 2;
 }

@@ -945,6 +945,12 @@ int tfidf_main(int argc, char **argv)
     if (strcmp(verb, "search") == 0) {
         return cmd_search(argc - 1, argv + 1);
     }
-    fprintf(stderr, "lmlab: unknown verb 'tfidf %s'\n%s", verb, usage);
+    static const char *const verbs[] = {"matrix", "top", "similar", "search"};
+    const char *near = lab_closest(verb, verbs, (int)(sizeof verbs / sizeof *verbs));
+    fprintf(stderr, "lmlab: unknown verb 'tfidf %s'\n", verb);
+    if (near) {
+        fprintf(stderr, "  hint: did you mean 'lmlab tfidf %s'?\n", near);
+    }
+    fputs(usage, stderr);
     return 2;
 }

@@ -590,6 +590,12 @@ int word2vec_main(int argc, char **argv)
     if (strcmp(verb, "analogy") == 0) {
         return cmd_analogy(argc - 1, argv + 1);
     }
-    fprintf(stderr, "lmlab: unknown verb 'word2vec %s'\n%s", verb, usage);
+    static const char *const verbs[] = {"train", "similar", "analogy"};
+    const char *near = lab_closest(verb, verbs, (int)(sizeof verbs / sizeof *verbs));
+    fprintf(stderr, "lmlab: unknown verb 'word2vec %s'\n", verb);
+    if (near) {
+        fprintf(stderr, "  hint: did you mean 'lmlab word2vec %s'?\n", near);
+    }
+    fputs(usage, stderr);
     return 2;
 }
