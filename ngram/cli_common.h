@@ -10,6 +10,13 @@
 char *ngram_resolve_data(const LabCommand *cmd, const char *file, const char *dataset,
                          const char *split);
 
+// The default run directory of `ngram train`: runs/<dataset, or the stem of --train FILE>
+// then "-word" for the word tokenizer (every dataset's default is char), "-<smoothing><order>",
+// and "-k<K>" for addk or "-eps<E>" for interp with an eps other than 1 (k and eps may be
+// NULL). A new string.
+char *ngram_run_name(const char *dataset, const char *train_path, const TextOpts *text,
+                     const char *smoothing, long order, const double *k, const char *eps);
+
 // Parses "--eps 0.5" or "--eps 1,0.5,0.1" (order 1 first; the last value repeats).
 int ngram_parse_eps(const char *s, double eps[NGRAM_MAX_ORDER + 1]);
 
@@ -34,8 +41,19 @@ void ngram_print_tokens(FILE *f, const Vocab *v, const int32_t *ids, long n, Tok
 void ngram_generate(FILE *f, const NgramModel *m, TokKind kind, const int32_t *prompt,
                     long nprompt, long ntokens, const NgramSampling *s, LabRng *rng);
 
-// Zipf chart (rank-frequency of the counted 1-, 2- and 3-grams, log-log) into dir.
-int ngram_zipf_chart(const NgramCounts *nc, const char *dir, PlotOutput out);
+// Zipf chart (rank-frequency of the counted n-grams of every order, log-log) into dir; the
+// title names `what` ("names, 4-gram kn").
+int ngram_zipf_chart(const NgramCounts *nc, const char *dir, const char *what, PlotOutput out);
+
+// `ngram train` draws the bigram chart for character models of at most this many tokens
+#define NGRAM_BIGRAM_CHART_MAX 40
+
+// The bigram counts c(a b) (nc->order >= 2) as a heatmap DIR/bigrams.{dat,gp,png}: rows are
+// the previous token (<s> first), columns the next one (</s> last), tokens in byte order and
+// <unk> only when it occurs; the counts are printed in the cells when there are at most 30
+// columns. Fails as plot_heatmap_write does.
+int ngram_bigram_chart(const NgramCounts *nc, const Vocab *v, const char *dir, const char *title,
+                       PlotOutput out);
 
 // Prints the loss report of one evaluation (human-readable, or one JSON object).
 // seconds: the scoring time (the JSON object reports it with tokens_per_s).
