@@ -537,9 +537,13 @@ int ngram_cmd_sweep(int argc, char **argv)
         }
         if (have_test) {
             double loss = lab_loss_mean(&tl);
-            printf("test:          loss %.4f nats/token, ppl %.4f, %.4f bits/token, "
-                   "word ppl %.6g\n",
-                   loss, lab_ppl(loss), lab_bits(loss), lab_word_ppl(&tl));
+            printf("test:          loss %.4f nats/token, ppl %.4f, %.4f bits/token, ", loss,
+                   lab_ppl(loss), lab_bits(loss));
+            if (ngram_word_ppl_meaningful(tl.words, test.nseq)) {
+                printf("word ppl %.6g\n", lab_word_ppl(&tl));
+            } else {
+                printf("word ppl n/a (no line has two whitespace-separated words)\n");
+            }
         }
     }
 

@@ -56,9 +56,33 @@ int ngram_bigram_chart(const NgramCounts *nc, const Vocab *v, const char *dir, c
                        PlotOutput out);
 
 // Prints the loss report of one evaluation (human-readable, or one JSON object).
-// seconds: the scoring time (the JSON object reports it with tokens_per_s).
-void ngram_report(const LabLoss *l, const char *model, const char *data, const char *dataset,
-                  const char *split, int json, double seconds);
+// seconds: the scoring time (the JSON object reports it with tokens_per_s). lines: the
+// sequences of the text; when no line holds two whitespace-separated words (words <= lines:
+// names, Chinese) the human report prints the word-level perplexity as n/a.
+void ngram_report(const LabLoss *l, long long lines, const char *model, const char *data,
+                  const char *dataset, const char *split, int json, double seconds);
+
+// 1 when word-level perplexity means something for a text of `words` whitespace-separated
+// words in `lines` sequences: some line holds two words or more.
+int ngram_word_ppl_meaningful(long long words, long long lines);
+
+// One token as ngram_eval scores it.
+typedef struct {
+    long long pos;                 // its position in the corpus (0-based)
+    int32_t w;                     // the token predicted
+    int32_t ctx[NGRAM_MAX_ORDER];  // the order-1 tokens before it, oldest first (<s> before
+                                   // the sequence)
+    int order;                     // order of the n-gram the probability came from after
+                                   // backoff: its context is the last order-1 tokens of ctx;
+                                   // 0 when no n-gram holds w (probability 0), -1 when w is
+                                   // <unk> and the model has none (skipped, as ngram_eval does)
+    double logp;                   // ln P(w | ctx) from ngram_logprob (NAN when skipped)
+} NgramTokenScore;
+
+// Calls fn for every predicted token of c, in order, with what ngram_eval adds for it: the
+// sum of the scored logp equals ngram_eval's nats (up to the order of summation).
+void ngram_score_tokens(const NgramModel *m, const Corpus *c,
+                        void (*fn)(const NgramTokenScore *t, void *arg), void *arg);
 
 int ngram_cmd_train(int argc, char **argv);
 int ngram_cmd_eval(int argc, char **argv);
