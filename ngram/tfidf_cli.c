@@ -162,6 +162,9 @@ static void run_load(TfidfRun *r, const TfidfOpts *o, const LabCommand *cmd)
     if (!!o->docs == !!o->dataset) {
         lab_usage_die(cmd, "give exactly one of --docs FILE|DIR and --dataset NAME");
     }
+    if (o->docs && lab_args_given(cmd, "split")) {
+        lab_usage_die(cmd, "--split names a split of --dataset; --docs reads the file it names");
+    }
     TfidfParams p = TFIDF_PARAMS_DEFAULT;
     if (parse_range(o->ngram_range, &p.ngram_min, &p.ngram_max) != 0) {
         lab_usage_die(cmd, "--ngram-range takes MIN,MAX with 1 <= MIN <= MAX <= 32, got '%s'",
@@ -337,6 +340,25 @@ static long check_doc(const TfidfRun *r, const LabCommand *cmd, long doc)
 // --- charts -------------------------------------------------------------------------------------
 
 // Document frequency against rank, log-log: a few terms are in many documents, most in few.
+// What a chart title names: the documents and the weighting, "timemachine, tf-idf (tf raw,
+// idf smooth, norm l2)"
+static void chart_what(const TfidfRun *r, char *buf, size_t n)
+{
+    const char *name = r->o->dataset;
+    char *copy = NULL;
+    if (!name) {
+        copy = lab_strdup(r->path);
+        size_t len = strlen(copy);
+        while (len > 1 && copy[len - 1] == '/') {
+            copy[--len] = '\0';
+        }
+        name = strrchr(copy, '/') ? strrchr(copy, '/') + 1 : copy;
+    }
+    snprintf(buf, n, "%s, tf-idf (tf %s, idf %s, norm %s)", name, TF_NAMES[r->o->tf],
+             IDF_NAMES[r->o->idf], NORM_NAMES[r->o->norm]);
+    free(copy);
+}
+
 static int chart_df_rank(const TfidfRun *r, const char *dir, PlotOutput out)
 {
     const TfidfModel *m = &r->m;
@@ -366,8 +388,10 @@ static int chart_df_rank(const TfidfRun *r, const char *dir, PlotOutput out)
         n++;
     }
     Plot p;
-    plot_init(&p, "document frequency against rank", "rank of the term",
-              "documents containing the term (df)");
+    char what[400], title[480];
+    chart_what(r, what, sizeof what);
+    snprintf(title, sizeof title, "%s: document frequency against rank", what);
+    plot_init(&p, title, "rank of the term", "documents containing the term (df)");
     p.logx = p.logy = 1;
     plot_add_series(&p, "df", x, y, n);
     int rc = plot_write(&p, dir, "df_rank", out);
@@ -394,7 +418,11 @@ static int chart_similarity(const TfidfRun *r, const long *rows, long n, const c
                                         X->val + X->ptr[b], (long)(X->ptr[b + 1] - X->ptr[b]));
         }
     }
-    int rc = plot_heatmap_write(dir, name, title, v, n, n, labels, labels, out);
+    char what[400], full[800];
+    chart_what(r, what, sizeof what);
+    snprintf(full, sizeof full, "%s: %s", what, title);
+    PlotHeatmapStyle style = {.xlabel = "document", .ylabel = "document"};
+    int rc = plot_heatmap_write_styled(dir, name, full, v, n, n, labels, labels, &style, out);
     for (long i = 0; i < n; i++) {
         free(labels[i]);
     }
@@ -413,9 +441,10 @@ static int chart_top_terms(const TfidfRun *r, long d, const long long *entries, 
         y[i] = r->m.X.val[entries[i]];
         labels[i] = term_show(&r->m.vocab, r->m.X.col[entries[i]]);
     }
-    char where[512], title[600], name[64];
+    char where[512], what[400], title[1000], name[64];
     doc_where(r, d, where, sizeof where);
-    snprintf(title, sizeof title, "top terms of document %ld (%s)", d + 1, where);
+    chart_what(r, what, sizeof what);
+    snprintf(title, sizeof title, "%s: top terms of document %ld (%s)", what, d + 1, where);
     snprintf(name, sizeof name, "top_terms_%ld", d + 1);
     Plot p;
     plot_init(&p, title, "term", "tf-idf weight");
@@ -451,7 +480,8 @@ static int write_docs_tsv(const TfidfRun *r, const char *path)
     return lab_atomic_commit(&a);
 }
 
-static int write_config(const TfidfRun *r, const char *path)
+// The run's config c: every option that shapes the matrix.
+static void make_config(const TfidfRun *r, LabConfig *cfg)
 {
     const TfidfOpts *o = r->o;
     LabConfig c = {0};
@@ -472,9 +502,7 @@ static int write_config(const TfidfRun *r, const char *path)
     lab_config_set(&c, "max_df", "%s", o->max_df);
     lab_config_set(&c, "max_features", "%ld", o->max_features);
     lab_config_set(&c, "stop_words", "%s", o->stop_words ? o->stop_words : "");
-    int rc = lab_config_write(&c, path);
-    lab_config_free(&c);
-    return rc;
+    *cfg = c;
 }
 
 // runs/tfidf-NAME: NAME is the last part of the path without its extension ("notes/" names
@@ -500,13 +528,15 @@ static int cmd_matrix(int argc, char **argv)
 {
     TfidfOpts o = TFIDF_OPTS_DEFAULT;
     const char *out = NULL;
-    int plot = PLOT_PNG, json = 0;
+    int plot = PLOT_PNG, json = 0, force = 0;
     long heatmap = 20;
     const LabOpt opts[] = {
         TFIDF_OPTS_TABLE(o),
         {"out", LAB_OPT_STRING, &out, "DIR",
          "where the files go (default runs/tfidf-NAME, NAME from --docs or --dataset)", NULL, 0,
          0},
+        {"force", LAB_OPT_FLAG, &force, NULL,
+         "replace a matrix of another configuration in the directory", NULL, 0, 0},
         {"heatmap", LAB_OPT_INT, &heatmap, "N",
          "chart the cosine similarity of the first N documents (0: no chart)", NULL, 0, 200},
         {"plot", LAB_OPT_CHOICE, &plot, NULL, "charts as PNG, in the terminal, or not at all",
@@ -532,7 +562,21 @@ static int cmd_matrix(int argc, char **argv)
     lab_args_parse(&cmd, argc, argv, NULL, NULL);
     TfidfRun r;
     run_load(&r, &o, &cmd);
-    char *dir = out ? lab_strdup(out) : default_out(o.dataset ? o.dataset : r.path);
+    char *dir;
+    if (out) {
+        dir = lab_strdup(out);
+    } else if (o.dataset && strcmp(o.split, "train") != 0) {
+        char *name = lab_asprintf("%s-%s", o.dataset, o.split); // runs/tfidf-timemachine-test
+        dir = default_out(name);
+        free(name);
+    } else {
+        dir = default_out(o.dataset ? o.dataset : r.path);
+    }
+    LabConfig cfg;
+    make_config(&r, &cfg);
+    if (lab_config_check_run(dir, &cfg, force) != 0) {
+        exit(1);
+    }
     double t0 = lab_now();
     if (lab_mkdir_p(dir) != 0) {
         exit(1);
@@ -550,7 +594,7 @@ static int cmd_matrix(int argc, char **argv)
     }
     if (tfidf_write_mtx(&r.m, paths[0], comment) != 0 || tfidf_write_vocab(&r.m, paths[1]) != 0 ||
         tfidf_write_terms(&r.m, paths[2]) != 0 || write_docs_tsv(&r, paths[3]) != 0 ||
-        write_config(&r, paths[4]) != 0) {
+        lab_config_write(&cfg, paths[4]) != 0) {
         exit(1);
     }
     double t1 = lab_now();
@@ -616,6 +660,7 @@ static int cmd_matrix(int argc, char **argv)
     for (int i = 0; i < 5; i++) {
         free(paths[i]);
     }
+    lab_config_free(&cfg);
     free(dir);
     run_free(&r);
     return 0;
