@@ -249,16 +249,15 @@ static void sweep_edges(const SweepResult *best, SweepResult best_of[5][NGRAM_MA
         }
         const char *name = si == SMOOTH_ADDK ? "k" : "eps";
         const char *opt = si == SMOOTH_ADDK ? "--ks" : "--eps";
+        const char *sm = lab_choice_name(NGRAM_SMOOTHING_CHOICES, si);
         if (b->param == gmin) {
             snprintf(widen[1], 200, "the best %s of %s, %g, is the smallest tried: add smaller "
-                     "values to %s (such as %g)", name, lab_choice_name(NGRAM_SMOOTHING_CHOICES, si),
-                     gmin, opt, gmin / 10);
+                     "values to %s (such as %g)", name, sm, gmin, opt, gmin / 10);
             return;
         }
         if (b->param == gmax) {
             snprintf(widen[1], 200, "the best %s of %s, %g, is the largest tried: add larger "
-                     "values to %s (such as %g)", name, lab_choice_name(NGRAM_SMOOTHING_CHOICES, si),
-                     gmax, opt, gmax * 10);
+                     "values to %s (such as %g)", name, sm, gmax, opt, gmax * 10);
             return;
         }
     }

@@ -158,6 +158,12 @@ static int by_token(const void *a, const void *b)
                                                                  sort_vocab->len[y]);
 }
 
+// "<s>", or the token escaped ("\s" for a space): a new string
+static char *token_label(const Vocab *v, int32_t id)
+{
+    return id < TOK_FIRST ? lab_strdup(v->str[id]) : tok_escape(v->str[id], v->len[id]);
+}
+
 // c(a b) of order-2 n-gram (a, b), 0 when it was not counted
 static double bigram_count(const NgramCounts *nc, int32_t a, int32_t b)
 {
@@ -197,12 +203,10 @@ int ngram_bigram_chart(const NgramCounts *nc, const Vocab *v, const char *dir, c
     char **row_labels = lab_malloc((size_t)rows * sizeof *row_labels);
     char **col_labels = lab_malloc((size_t)cols * sizeof *col_labels);
     for (long r = 0; r < rows; r++) {
-        int32_t id = row_id[r];
-        row_labels[r] = id < TOK_FIRST ? lab_strdup(v->str[id]) : tok_escape(v->str[id], v->len[id]);
+        row_labels[r] = token_label(v, row_id[r]);
     }
     for (long c = 0; c < cols; c++) {
-        int32_t id = col_id[c];
-        col_labels[c] = id < TOK_FIRST ? lab_strdup(v->str[id]) : tok_escape(v->str[id], v->len[id]);
+        col_labels[c] = token_label(v, col_id[c]);
     }
     double *counts = lab_malloc((size_t)(rows * cols) * sizeof *counts);
     for (long r = 0; r < rows; r++) {
