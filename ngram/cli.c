@@ -132,6 +132,10 @@ int ngram_cmd_generate(int argc, char **argv)
     if (ngram_run_load(&run, model_dir) != 0) {
         exit(1);
     }
+    if (run.text.unit != UNIT_LINE && lab_args_given(&cmd, "count")) {
+        lab_usage_die(&cmd, "--count draws sequences of a line model; '%s' was trained with "
+                      "--unit stream, so it draws one text of --tokens tokens", model_dir);
+    }
     IdList pl = {.v = &run.model.vocab};
     if (prompt) {
         if (tok_split(&run.tok, prompt, strlen(prompt), collect_id, &pl) != 0) {

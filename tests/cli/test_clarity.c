@@ -359,3 +359,16 @@ Test(clarity, zipf_draws_every_order_the_model_has)
     free(run);
     free(tmp);
 }
+
+Test(clarity, generate_refuses_count_for_a_stream_model)
+{
+    char *tmp = test_tmpdir();
+    char *run = lab_path_join(tmp, "s");
+    expect(RUN("ngram", "train", "--dataset", "names", "--unit", "stream", "--order", "2",
+               "--out", run, "--plot", "none", "--samples", "0"), 0, NULL);
+    expect(RUN("ngram", "generate", "--model", run, "--count", "3"), 2,
+           "--count draws sequences of a line model");
+    expect(RUN("ngram", "generate", "--model", run, "--tokens", "5"), 0, NULL);
+    free(run);
+    free(tmp);
+}
