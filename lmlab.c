@@ -167,6 +167,12 @@ int main(int argc, char **argv)
     if (strcmp(c, "word2vec") == 0) {
         return word2vec_main(argc - 1, argv + 1);
     }
-    fprintf(stderr, "lmlab: unknown command '%s'\n%s", c, usage);
+    static const char *const commands[] = {"tokenize", "ngram", "tfidf", "word2vec", "help"};
+    const char *near = lab_closest(c, commands, (int)(sizeof commands / sizeof *commands));
+    fprintf(stderr, "lmlab: unknown command '%s'\n", c);
+    if (near) {
+        fprintf(stderr, "  hint: did you mean 'lmlab %s'?\n", near);
+    }
+    fputs(usage, stderr);
     return 2;
 }

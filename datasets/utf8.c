@@ -256,6 +256,12 @@ char *dataset_resolve(const LabCommand *cmd, const char *name, const char *split
     free(train);
     free(path);
     if (!known) {
+        static const char *const shipped[] = {"names", "tinyshakespeare", "timemachine",
+                                              "tangpoems"};
+        const char *near = lab_closest(name, shipped, 4);
+        if (near) {
+            lab_usage_die(cmd, "no dataset '%s' (did you mean '%s'?)", name, near);
+        }
         lab_usage_die(cmd, "no dataset '%s' (shipped: names, tinyshakespeare, timemachine, "
                       "tangpoems)", name);
     }

@@ -4,6 +4,7 @@
 // --help text all come from the same place and cannot drift apart.
 #include "lab.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -124,6 +125,119 @@ void lab_usage_die(const LabCommand *cmd, const char *fmt, ...)
     fprintf(stderr, "\nusage: %s\n  hint: '%.*s --help' lists every option\n", cmd->usage, n,
             cmd->usage);
     exit(2);
+}
+
+// --- did you mean -------------------------------------------------------------------------
+
+// Damerau-Levenshtein distance (optimal string alignment) of a and b, at most 64 bytes each
+// (longer words are never close to a command or option name: returns a large distance)
+static int edit_distance(const char *a, const char *b)
+{
+    size_t n = strlen(a), m = strlen(b);
+    if (n > 64 || m > 64) {
+        return 1000;
+    }
+    int d[65][65];
+    for (size_t i = 0; i <= n; i++) {
+        d[i][0] = (int)i;
+    }
+    for (size_t j = 0; j <= m; j++) {
+        d[0][j] = (int)j;
+    }
+    for (size_t i = 1; i <= n; i++) {
+        for (size_t j = 1; j <= m; j++) {
+            int cost = a[i - 1] != b[j - 1];
+            int best = d[i - 1][j - 1] + cost;
+            if (d[i - 1][j] + 1 < best) {
+                best = d[i - 1][j] + 1;
+            }
+            if (d[i][j - 1] + 1 < best) {
+                best = d[i][j - 1] + 1;
+            }
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best) {
+                best = d[i - 2][j - 2] + 1; // two neighbours swapped: "trian" for "train"
+            }
+            d[i][j] = best;
+        }
+    }
+    return d[n][m];
+}
+
+const char *lab_closest(const char *word, const char *const *candidates, int n)
+{
+    int limit = (int)strlen(word) / 3;
+    if (limit < 1) {
+        limit = 1;
+    }
+    const char *best = NULL;
+    int best_d = limit + 1;
+    for (int i = 0; i < n; i++) {
+        if (!candidates[i]) {
+            continue;
+        }
+        int d = edit_distance(word, candidates[i]);
+        if (d < best_d) {
+            best_d = d;
+            best = candidates[i];
+        }
+    }
+    return best;
+}
+
+// --- parsing ------------------------------------------------------------------------------
+
+// The destinations of the options given in the last lab_args_parse (a program parses one
+// command line; the table is small)
+#define MAX_GIVEN 64
+static const void *given_dest[MAX_GIVEN];
+static int ngiven;
+
+int lab_args_given(const LabCommand *cmd, const char *name)
+{
+    for (const LabOpt *o = cmd->opts; o && o->name; o++) {
+        if (strcmp(o->name, name) == 0) {
+            for (int i = 0; i < ngiven; i++) {
+                if (given_dest[i] == o->dest) {
+                    return 1;
+                }
+            }
+            return 0;
+        }
+    }
+    assert(!"lab_args_given: no such option in the table");
+    return 0;
+}
+
+static void mark_given(const LabOpt *o)
+{
+    for (int i = 0; i < ngiven; i++) {
+        if (given_dest[i] == o->dest) {
+            return;
+        }
+    }
+    if (ngiven < MAX_GIVEN) {
+        given_dest[ngiven++] = o->dest;
+    }
+}
+
+// "unknown option '--oder'" and, when an option is one or two typos away, its name
+static void unknown_option(const LabCommand *cmd, const char *name, size_t len)
+{
+    char word[72];
+    snprintf(word, sizeof word, "%.*s", len > 64 ? 64 : (int)len, name);
+    const char *names[MAX_GIVEN + 8];
+    int n = 0;
+    for (const LabOpt *o = cmd->opts; o && o->name && n < MAX_GIVEN; o++) {
+        names[n++] = o->name;
+    }
+    names[n++] = "help";
+    const char *near = lab_closest(word, names, n);
+    if (near) {
+        lab_usage_die(cmd, "unknown option '--%.*s' (did you mean '--%s'?)", (int)len, name,
+                      near);
+    }
+    lab_usage_die(cmd, "unknown option '--%.*s'", (int)len, name);
 }
 
 static const LabOpt *find(const LabCommand *cmd, const char *name, size_t len)
@@ -266,7 +380,7 @@ void lab_args_parse(const LabCommand *cmd, int argc, char **argv, char **pos, in
         size_t len = eq ? (size_t)(eq - name) : strlen(name);
         const LabOpt *o = find(cmd, name, len);
         if (!o) {
-            lab_usage_die(cmd, "unknown option '--%.*s'", (int)len, name);
+            unknown_option(cmd, name, len);
         }
         const char *val = NULL;
         if (o->kind == LAB_OPT_FLAG) {
@@ -281,6 +395,7 @@ void lab_args_parse(const LabCommand *cmd, int argc, char **argv, char **pos, in
             lab_usage_die(cmd, "--%s needs a value", o->name);
         }
         set_value(cmd, o, val);
+        mark_given(o);
     }
     if (np < cmd->min_pos) {
         lab_usage_die(cmd, "missing argument (expected %d, got %d)", cmd->min_pos, np);

@@ -205,3 +205,39 @@ void lab_config_free(LabConfig *c)
     free(c->line);
     memset(c, 0, sizeof *c);
 }
+
+int lab_config_check_run(const char *dir, const LabConfig *cfg, int force)
+{
+    char *path = lab_path_join(dir, "config");
+    FILE *probe = fopen(path, "rb");
+    if (!probe || force) {
+        if (probe) {
+            fclose(probe);
+        }
+        free(path);
+        return 0;
+    }
+    fclose(probe);
+    LabConfig old = {0};
+    int rc = 0;
+    if (lab_config_read(&old, path) != 0) {
+        rc = lab_error_hint("--force replaces it; --out DIR writes the new run elsewhere",
+                            "'%s' holds a run whose config cannot be read", dir);
+        goto done;
+    }
+    for (int i = 0; i < cfg->n; i++) {
+        const char *was = lab_config_get(&old, cfg->key[i]);
+        if (!was || strcmp(was, cfg->val[i]) != 0) {
+            rc = lab_error_hint("--force replaces it; --out DIR writes the new run elsewhere",
+                                "'%s' holds a run of another configuration (%s: %s%s%s "
+                                "there, '%s' here)",
+                                dir, cfg->key[i], was ? "'" : "", was ? was : "unset",
+                                was ? "'" : "", cfg->val[i]);
+            goto done;
+        }
+    }
+done:
+    lab_config_free(&old);
+    free(path);
+    return rc;
+}

@@ -200,6 +200,16 @@ int lab_list_numbers(const LabCommand *cmd, const char *opt, const char *val, do
 int lab_list_parse(const char *name, const char *val, double *out, int max, double gt, char *err,
                    size_t cap);
 
+// After lab_args_parse: 1 if the option `name` of cmd was given on the command line, 0 if it
+// kept its default. Lets a command refuse an option that does not apply to the mode chosen.
+int lab_args_given(const LabCommand *cmd, const char *name);
+
+// "Did you mean": the candidate closest to word by edit distance (insertions, deletions,
+// substitutions and swaps of two neighbours each cost 1), or NULL when none is within
+// max(1, strlen(word) / 3) edits. Candidates are compared case-sensitively; NULL entries
+// are skipped.
+const char *lab_closest(const char *word, const char *const *candidates, int n);
+
 // --- files --------------------------------------------------------------------------------
 // Reads a whole regular file or pipe. Fails (message naming the file, -1) when it is
 // missing, a directory, a device or socket (/dev/zero would never end), unreadable, larger
@@ -283,6 +293,12 @@ int lab_config_unescape(char *s);
 //   lmlab: 'runs/x/config' line 3: order must be between 1 and 6, got 99999999999
 // and -1 is returned.
 int lab_config_apply(const LabConfig *c, const char *path, const LabOpt *opts);
+
+// Before a run writes into dir: 0 when dir holds no run `config`, when that config agrees
+// with cfg on every key of cfg, or when force is set; otherwise -1 with a message naming the
+// first key that differs and a hint naming --force and --out. Keys only in the old config
+// (results such as a vocabulary size) are not compared.
+int lab_config_check_run(const char *dir, const LabConfig *cfg, int force);
 
 // --- JSON output --------------------------------------------------------------------------
 // One flat object on one line: {"family": "ngram", "ppl": 8.12}. Non-finite numbers are

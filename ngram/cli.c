@@ -132,6 +132,10 @@ int ngram_cmd_generate(int argc, char **argv)
     if (ngram_run_load(&run, model_dir) != 0) {
         exit(1);
     }
+    if (run.text.unit != UNIT_LINE && lab_args_given(&cmd, "count")) {
+        lab_usage_die(&cmd, "--count draws sequences of a line model; '%s' was trained with "
+                      "--unit stream, so it draws one text of --tokens tokens", model_dir);
+    }
     IdList pl = {.v = &run.model.vocab};
     if (prompt) {
         if (tok_split(&run.tok, prompt, strlen(prompt), collect_id, &pl) != 0) {
@@ -191,6 +195,59 @@ typedef struct {
     double valid_loss;
     long long zero;
 } SweepResult;
+
+// Where the best value of a grid sits at its edge, a sentence suggesting to widen the grid:
+// widen[0] for the order of the best model, widen[1] for k or eps of the best addk or interp
+// model (the first one at an edge). Empty strings when no edge can be moved.
+static void sweep_edges(const SweepResult *best, SweepResult best_of[5][NGRAM_MAX_ORDER + 1],
+                        int have[5][NGRAM_MAX_ORDER + 1], const int *orders, int norders,
+                        const double *ks, int nks, const double *epss, int neps,
+                        char widen[2][200])
+{
+    int lo = orders[0], hi = orders[0];
+    for (int i = 1; i < norders; i++) {
+        lo = orders[i] < lo ? orders[i] : lo;
+        hi = orders[i] > hi ? orders[i] : hi;
+    }
+    if (lo < hi && best->order == hi && hi < NGRAM_MAX_ORDER) {
+        snprintf(widen[0], 200, "the best order, %d, is the largest tried: try --orders %d-%d",
+                 hi, lo, hi + 1 < NGRAM_MAX_ORDER ? hi + 2 : NGRAM_MAX_ORDER);
+    } else if (lo < hi && best->order == lo && lo > 1) {
+        snprintf(widen[0], 200, "the best order, %d, is the smallest tried: try --orders 1-%d",
+                 lo, hi);
+    }
+    for (int si = SMOOTH_ADDK; si <= SMOOTH_INTERP; si++) {
+        const double *grid = si == SMOOTH_ADDK ? ks : epss;
+        int n = si == SMOOTH_ADDK ? nks : neps;
+        const SweepResult *b = NULL; // the best model of this smoothing
+        for (int o = 1; o <= NGRAM_MAX_ORDER; o++) {
+            if (have[si][o] && (!b || best_of[si][o].valid_loss < b->valid_loss)) {
+                b = &best_of[si][o];
+            }
+        }
+        if (!b || n < 2 || !isfinite(b->valid_loss)) {
+            continue;
+        }
+        double gmin = grid[0], gmax = grid[0];
+        for (int i = 1; i < n; i++) {
+            gmin = fmin(gmin, grid[i]);
+            gmax = fmax(gmax, grid[i]);
+        }
+        const char *name = si == SMOOTH_ADDK ? "k" : "eps";
+        const char *opt = si == SMOOTH_ADDK ? "--ks" : "--eps";
+        const char *sm = lab_choice_name(NGRAM_SMOOTHING_CHOICES, si);
+        if (b->param == gmin) {
+            snprintf(widen[1], 200, "the best %s of %s, %g, is the smallest tried: add smaller "
+                     "values to %s (such as %g)", name, sm, gmin, opt, gmin / 10);
+            return;
+        }
+        if (b->param == gmax) {
+            snprintf(widen[1], 200, "the best %s of %s, %g, is the largest tried: add larger "
+                     "values to %s (such as %g)", name, sm, gmax, opt, gmax * 10);
+            return;
+        }
+    }
+}
 
 int ngram_cmd_sweep(int argc, char **argv)
 {
@@ -255,6 +312,15 @@ int ngram_cmd_sweep(int argc, char **argv)
         }
         free(names);
     }
+    if (lab_args_given(&cmd, "ks") && !use[SMOOTH_ADDK]) {
+        lab_usage_die(&cmd, "--ks are the values of k of addk, which --smoothings leaves out");
+    }
+    if (lab_args_given(&cmd, "eps") && !use[SMOOTH_INTERP]) {
+        lab_usage_die(&cmd, "--eps are the values of eps of interp, which --smoothings leaves out");
+    }
+    if (lab_args_given(&cmd, "pattern") && text.tokenizer != TOK_WORD) {
+        lab_usage_die(&cmd, "--pattern is for --tokenizer word");
+    }
     int maxorder = 1;
     for (int i = 0; i < norders; i++) {
         maxorder = orders[i] > maxorder ? orders[i] : maxorder;
@@ -295,8 +361,14 @@ int ngram_cmd_sweep(int argc, char **argv)
     // every (smoothing, order, parameter) on valid
     int cap = 5 * NGRAM_MAX_ORDER * 32, nres = 0;
     SweepResult *res = lab_malloc((size_t)cap * sizeof *res);
+    long long trials = 0;
+    for (int si = 0; si < 5; si++) {
+        trials += use[si] ? (long long)norders * (si == SMOOTH_ADDK ? nks
+                                                   : si == SMOOTH_INTERP ? neps : 1)
+                          : 0;
+    }
     LabProgress prog;
-    lab_progress_start(&prog, "sweep", 0);
+    lab_progress_start(&prog, "sweep", trials);
     for (int si = 0; si < 5; si++) {
         if (!use[si]) {
             continue;
@@ -349,6 +421,14 @@ int ngram_cmd_sweep(int argc, char **argv)
         }
         if (best.smoothing < 0 || r->valid_loss < best.valid_loss) {
             best = *r;
+        }
+    }
+
+    char widen[2][200] = {"", ""};
+    sweep_edges(&best, best_of, have, orders, norders, ks, nks, epss, neps, widen);
+    for (int i = 0; i < 2; i++) {
+        if (widen[i][0]) {
+            lab_note("%s", widen[i]);
         }
     }
 
@@ -416,6 +496,7 @@ int ngram_cmd_sweep(int argc, char **argv)
         lab_json_num(&j, "param", best.param);
         lab_json_num(&j, "valid_loss", best.valid_loss);
         lab_json_num(&j, "valid_ppl", lab_ppl(best.valid_loss));
+        lab_json_str(&j, "grid_edge", widen[0][0] ? widen[0] : widen[1][0] ? widen[1] : NULL);
         if (have_test) {
             double loss = lab_loss_mean(&tl);
             lab_json_str(&j, "split", "test");
@@ -429,18 +510,34 @@ int ngram_cmd_sweep(int argc, char **argv)
     } else {
         printf("best on valid: %s, valid loss %.4f, ppl %.4f\n", best_desc, best.valid_loss,
                lab_ppl(best.valid_loss));
+        for (int i = 0; i < 2; i++) {
+            if (widen[i][0]) {
+                printf("grid edge:     %s\n", widen[i]);
+            }
+        }
         if (have_test) {
             double loss = lab_loss_mean(&tl);
-            printf("test:          loss %.4f nats/token, ppl %.4f, %.4f bits/token, "
-                   "word ppl %.6g\n",
-                   loss, lab_ppl(loss), lab_bits(loss), lab_word_ppl(&tl));
+            printf("test:          loss %.4f nats/token, ppl %.4f, %.4f bits/token, ", loss,
+                   lab_ppl(loss), lab_bits(loss));
+            if (ngram_word_ppl_meaningful(tl.words, test.nseq)) {
+                printf("word ppl %.6g\n", lab_word_ppl(&tl));
+            } else {
+                printf("word ppl n/a (no line has two whitespace-separated words)\n");
+            }
         }
     }
 
     // charts: ppl against order per smoothing; ppl against k for add-k per order
+    // the titles name the data; the y axes are logarithmic, as perplexities of one sweep span
+    // orders of magnitude (an unsmoothed model of a high order on a big vocabulary)
     Plot po;
-    plot_init(&po, "valid perplexity against order", "order", "perplexity");
+    char *title = lab_asprintf("%s (%s tokens): best valid perplexity of each smoothing against "
+                               "order", dataset, text.tokenizer == TOK_CHAR ? "char" : "word");
+    plot_init(&po, title, "order", "valid perplexity (log scale)");
+    free(title);
     po.style = PLOT_LINESPOINTS;
+    po.logy = 1;
+    po.key = "outside right top"; // clear of every curve
     for (int si = 0; si < 5; si++) {
         if (!use[si]) {
             continue;
@@ -454,12 +551,26 @@ int ngram_cmd_sweep(int argc, char **argv)
         }
         plot_add_series(&po, lab_choice_name(NGRAM_SMOOTHING_CHOICES, si), x, y, n);
     }
+    {
+        char *tics[NGRAM_MAX_ORDER]; // whole orders only, under the points
+        for (int oi = 0; oi < norders; oi++) {
+            tics[oi] = lab_asprintf("%d", orders[oi]);
+        }
+        plot_set_xtics(&po, tics, norders);
+        for (int oi = 0; oi < norders; oi++) {
+            free(tics[oi]);
+        }
+    }
     int rc = plot_write(&po, run_dir, "ppl_vs_order", (PlotOutput)plot);
     plot_free(&po);
     if (use[SMOOTH_ADDK] && rc == 0) {
         Plot pk;
-        plot_init(&pk, "add-k: valid perplexity against k", "k", "perplexity");
+        title = lab_asprintf("%s (%s tokens), addk: valid perplexity against k", dataset,
+                             text.tokenizer == TOK_CHAR ? "char" : "word");
+        plot_init(&pk, title, "k", "valid perplexity (log scale)");
+        free(title);
         pk.logx = 1;
+        pk.logy = 1;
         pk.style = PLOT_LINESPOINTS;
         pk.key = "outside right top"; // one curve per order: clear of all of them
         for (int oi = 0; oi < norders; oi++) {
@@ -532,6 +643,12 @@ int ngram_main(int argc, char **argv)
     if (strcmp(verb, "sweep") == 0) {
         return ngram_cmd_sweep(argc - 1, argv + 1);
     }
-    fprintf(stderr, "lmlab: unknown verb 'ngram %s'\n%s", verb, usage);
+    static const char *const verbs[] = {"train", "eval", "generate", "sweep"};
+    const char *near = lab_closest(verb, verbs, (int)(sizeof verbs / sizeof *verbs));
+    fprintf(stderr, "lmlab: unknown verb 'ngram %s'\n", verb);
+    if (near) {
+        fprintf(stderr, "  hint: did you mean 'lmlab ngram %s'?\n", near);
+    }
+    fputs(usage, stderr);
     return 2;
 }

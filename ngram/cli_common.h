@@ -10,6 +10,13 @@
 char *ngram_resolve_data(const LabCommand *cmd, const char *file, const char *dataset,
                          const char *split);
 
+// The default run directory of `ngram train`: runs/<dataset, or the stem of --train FILE>
+// then "-word" for the word tokenizer (every dataset's default is char), "-<smoothing><order>",
+// and "-k<K>" for addk or "-eps<E>" for interp with an eps other than 1 (k and eps may be
+// NULL). A new string.
+char *ngram_run_name(const char *dataset, const char *train_path, const TextOpts *text,
+                     const char *smoothing, long order, const double *k, const char *eps);
+
 // The option-table entries of the model's own options, shared by 'ngram train' and the loading
 // of a run's config (ngram_run_load), so both hold the values to the same ranges.
 #define NGRAM_MODEL_OPTS(order, smoothing, k, eps_s, pad)                                      \
@@ -47,13 +54,48 @@ void ngram_print_tokens(FILE *f, const Vocab *v, const int32_t *ids, long n, Tok
 void ngram_generate(FILE *f, const NgramModel *m, TokKind kind, const int32_t *prompt,
                     long nprompt, long ntokens, const NgramSampling *s, LabRng *rng);
 
-// Zipf chart (rank-frequency of the counted 1-, 2- and 3-grams, log-log) into dir.
-int ngram_zipf_chart(const NgramCounts *nc, const char *dir, PlotOutput out);
+// Zipf chart (rank-frequency of the counted n-grams of every order, log-log) into dir; the
+// title names `what` ("names, 4-gram kn").
+int ngram_zipf_chart(const NgramCounts *nc, const char *dir, const char *what, PlotOutput out);
+
+// `ngram train` draws the bigram chart for character models of at most this many tokens
+#define NGRAM_BIGRAM_CHART_MAX 40
+
+// The bigram counts c(a b) (nc->order >= 2) as a heatmap DIR/bigrams.{dat,gp,png}: rows are
+// the previous token (<s> first), columns the next one (</s> last), tokens in byte order and
+// <unk> only when it occurs; the counts are printed in the cells when there are at most 30
+// columns. Fails as plot_heatmap_write does.
+int ngram_bigram_chart(const NgramCounts *nc, const Vocab *v, const char *dir, const char *title,
+                       PlotOutput out);
 
 // Prints the loss report of one evaluation (human-readable, or one JSON object).
-// seconds: the scoring time (the JSON object reports it with tokens_per_s).
-void ngram_report(const LabLoss *l, const char *model, const char *data, const char *dataset,
-                  const char *split, int json, double seconds);
+// seconds: the scoring time (the JSON object reports it with tokens_per_s). lines: the
+// sequences of the text; when no line holds two whitespace-separated words (words <= lines:
+// names, Chinese) the human report prints the word-level perplexity as n/a.
+void ngram_report(const LabLoss *l, long long lines, const char *model, const char *data,
+                  const char *dataset, const char *split, int json, double seconds);
+
+// 1 when word-level perplexity means something for a text of `words` whitespace-separated
+// words in `lines` sequences: some line holds two words or more.
+int ngram_word_ppl_meaningful(long long words, long long lines);
+
+// One token as ngram_eval scores it.
+typedef struct {
+    long long pos;                 // its position in the corpus (0-based)
+    int32_t w;                     // the token predicted
+    int32_t ctx[NGRAM_MAX_ORDER];  // the order-1 tokens before it, oldest first (<s> before
+                                   // the sequence)
+    int order;                     // order of the n-gram the probability came from after
+                                   // backoff: its context is the last order-1 tokens of ctx;
+                                   // 0 when no n-gram holds w (probability 0), -1 when w is
+                                   // <unk> and the model has none (skipped, as ngram_eval does)
+    double logp;                   // ln P(w | ctx) from ngram_logprob (NAN when skipped)
+} NgramTokenScore;
+
+// Calls fn for every predicted token of c, in order, with what ngram_eval adds for it: the
+// sum of the scored logp equals ngram_eval's nats (up to the order of summation).
+void ngram_score_tokens(const NgramModel *m, const Corpus *c,
+                        void (*fn)(const NgramTokenScore *t, void *arg), void *arg);
 
 int ngram_cmd_train(int argc, char **argv);
 int ngram_cmd_eval(int argc, char **argv);

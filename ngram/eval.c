@@ -94,8 +94,118 @@ void ngram_run_free(NgramRun *r)
     memset(r, 0, sizeof *r);
 }
 
-void ngram_report(const LabLoss *l, const char *model, const char *data, const char *dataset,
-                  const char *split, int json, double seconds)
+// --- scoring token by token ----------------------------------------------------------------
+
+// the order of the longest stored n-gram (last j tokens of ctx, w), 0 when none holds w
+static int order_used(const NgramModel *m, const int32_t *ctx, int32_t w)
+{
+    int N = m->order;
+    for (int j = N - 1; j >= 0; j--) {
+        uint32_t node = 0; // the node of the last j tokens of ctx (which holds N-1)
+        for (int i = N - 1 - j; i < N - 1 && node != NGRAM_NONE; i++) {
+            node = ngram_level_find(&m->lev[i - (N - 1 - j) + 1], node, ctx[i]);
+        }
+        if (node != NGRAM_NONE && ngram_level_find(&m->lev[j + 1], node, w) != NGRAM_NONE) {
+            return j + 1;
+        }
+    }
+    return 0;
+}
+
+void ngram_score_tokens(const NgramModel *m, const Corpus *c,
+                        void (*fn)(const NgramTokenScore *t, void *arg), void *arg)
+{
+    int N = m->order;
+    int has_unk = ngram_level_find(&m->lev[1], 0, TOK_UNK) != NGRAM_NONE;
+    for (long long s = 0; s < c->nseq; s++) {
+        NgramTokenScore t = {0};
+        for (int j = 0; j < N - 1; j++) {
+            t.ctx[j] = TOK_BOS;
+        }
+        for (long long i = c->start[s]; i < c->start[s + 1]; i++) {
+            t.pos = i;
+            t.w = c->ids[i];
+            if (t.w == TOK_UNK && !has_unk) {
+                t.order = -1;
+                t.logp = NAN;
+            } else {
+                t.order = order_used(m, t.ctx, t.w);
+                t.logp = ngram_logprob(m, t.ctx, t.w);
+            }
+            fn(&t, arg);
+            if (N > 1) {
+                memmove(t.ctx, t.ctx + 1, (size_t)(N - 2) * sizeof *t.ctx);
+                t.ctx[N - 2] = t.w;
+            }
+        }
+    }
+}
+
+typedef struct {
+    const NgramModel *m;
+    LabLoss loss;
+} PerToken;
+
+// "<s> a n": the tokens of a context, escaped, "-" for none
+static void print_context(const Vocab *v, const int32_t *ids, int n, int width)
+{
+    char buf[256];
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        int32_t id = ids[i];
+        char *e = id < TOK_FIRST ? lab_strdup(v->str[id]) : tok_escape(v->str[id], v->len[id]);
+        used += (size_t)snprintf(buf + used, used < sizeof buf ? sizeof buf - used : 0, "%s%s",
+                                 i ? " " : "", e);
+        free(e);
+        if (used >= sizeof buf) {
+            used = sizeof buf - 1;
+        }
+    }
+    printf("%-*s", width, n ? buf : "-");
+}
+
+static void print_token_row(const NgramTokenScore *t, void *arg)
+{
+    PerToken *pt = arg;
+    const Vocab *v = &pt->m->vocab;
+    int N = pt->m->order;
+    printf("%-6lld", t->pos + 1);
+    print_context(v, t->ctx, N - 1, 3 * (N > 1 ? N - 1 : 1) + 8);
+    char *e = t->w < TOK_FIRST ? lab_strdup(v->str[t->w]) : tok_escape(v->str[t->w], v->len[t->w]);
+    printf("  %-8s", e);
+    free(e);
+    if (t->order < 0) {
+        printf("  %5s  %12s  %9s\n", "-", "skipped", "(<unk>)");
+        return;
+    }
+    lab_loss_add(&pt->loss, t->logp);
+    printf("  %5d  %12.6g  %9.4f\n", t->order, exp(t->logp), -t->logp / log(2.0));
+}
+
+// The per-token table of c under m, then a total line computed as ngram_eval's loss is.
+// "order" is the n-gram the probability came from: below the model's order, P is that
+// n-gram's probability times the backoff weights of the longer contexts.
+static void report_per_token(const NgramModel *m, const Corpus *c)
+{
+    int N = m->order;
+    printf("%-6s", "pos");
+    printf("%-*s", 3 * (N > 1 ? N - 1 : 1) + 8, "context");
+    printf("  %-8s  %5s  %12s  %9s\n", "token", "order", "P", "-log2 P");
+    PerToken pt = {.m = m};
+    ngram_score_tokens(m, c, print_token_row, &pt);
+    double loss = lab_loss_mean(&pt.loss);
+    printf("total  %lld tokens scored: %.6f bits, loss %.6f nats/token, ppl %.6f\n",
+           pt.loss.tokens, pt.loss.nats / log(2.0), loss, lab_ppl(loss));
+}
+
+int ngram_word_ppl_meaningful(long long words, long long lines)
+{
+    return words > lines;
+}
+
+void ngram_report(const LabLoss *l, long long lines, const char *model, const char *data,
+                  const char *dataset, const char *split, int json, double seconds)
 {
     double loss = lab_loss_mean(l);
     if (json) {
@@ -131,44 +241,81 @@ void ngram_report(const LabLoss *l, const char *model, const char *data, const c
     printf("loss       %.6f nats/token\n", loss);
     printf("ppl        %.6f\n", lab_ppl(loss));
     printf("bits       %.6f bits/token\n", lab_bits(loss));
-    printf("word ppl   %.6g (%lld whitespace-separated words)\n", lab_word_ppl(l), l->words);
+    if (ngram_word_ppl_meaningful(l->words, lines)) {
+        printf("word ppl   %.6g (%lld whitespace-separated words)\n", lab_word_ppl(l), l->words);
+    } else {
+        printf("word ppl   n/a (words are whitespace-separated, and no line of this text has "
+               "two)\n");
+    }
 }
 
 int ngram_cmd_eval(int argc, char **argv)
 {
-    const char *model_dir = NULL, *arpa = NULL, *data = NULL, *split = NULL;
-    int json = 0;
+    const char *model_dir = NULL, *arpa = NULL, *data = NULL, *split = NULL, *text_arg = NULL;
+    int json = 0, per_token = 0;
     TextOpts text = TEXT_OPTS_DEFAULT;
     text.tokenizer = TOK_WORD;
     const LabOpt opts[] = {
         {"model", LAB_OPT_STRING, &model_dir, "DIR", "a run directory from 'lmlab ngram train'", 0,
          0, 0},
         {"data", LAB_OPT_STRING, &data, "FILE", "the text to score", 0, 0, 0},
+        {"text", LAB_OPT_STRING, &text_arg, "TEXT", "or score this text (one line per line)", 0,
+         0, 0},
         {"split", LAB_OPT_STRING, &split, "NAME",
          "a split of the model's dataset: train, valid or test",
          0, 0, 0},
         {"json", LAB_OPT_FLAG, &json, NULL, "print one JSON object", 0, 0, 0},
+        {"per-token", LAB_OPT_FLAG, &per_token, NULL, "a table of every token: its context, "
+         "the order used after backoff, P and -log2 P", 0, 0, 0},
         {"arpa", LAB_OPT_STRING, &arpa, "FILE",
          "evaluate an ARPA file from any toolkit (with the text options below)", 0, 0, 0},
         TEXT_OPTS_TABLE(text),
         {0},
     };
     const LabCommand cmd = {
-        .usage = "lmlab ngram eval (--model DIR | --arpa FILE) (--data FILE | --split NAME) "
-                 "[options]",
+        .usage = "lmlab ngram eval (--model DIR | --arpa FILE) (--data FILE | --split NAME | "
+                 "--text TEXT) [options]",
         .summary = "Score a text with an n-gram model: loss, perplexity, bits per token.",
         .opts = opts,
         .epilog = "examples:\n"
                   "  lmlab ngram eval --model runs/names-kn4 --split test\n"
                   "  lmlab ngram eval --arpa lm.arpa --tokenizer word --data test.txt --json\n"
+                  "  lmlab ngram eval --model runs/names-kn4 --text ann --per-token\n"
                   "The text options apply to --arpa; a run directory keeps its own.\n",
     };
     lab_args_parse(&cmd, argc, argv, NULL, NULL);
     if (!!model_dir == !!arpa) {
         lab_usage_die(&cmd, "give exactly one of --model DIR and --arpa FILE");
     }
-    if (!!data == !!split) {
-        lab_usage_die(&cmd, "give exactly one of --data FILE and --split NAME");
+    if (!!data + !!split + !!text_arg != 1) {
+        lab_usage_die(&cmd, "give exactly one of --data FILE, --split NAME and --text TEXT");
+    }
+    if (json && per_token) {
+        lab_usage_die(&cmd, "--per-token prints a table, --json one object: choose one");
+    }
+    if (model_dir) {
+        static const char *const text_opts[] = {"tokenizer", "pattern", "lowercase", "unit",
+                                                "utf8"};
+        for (int i = 0; i < 5; i++) {
+            if (lab_args_given(&cmd, text_opts[i])) {
+                lab_usage_die(&cmd, "--%s is for --arpa: a run directory keeps the text options "
+                              "it was trained with (see its config)", text_opts[i]);
+            }
+        }
+    } else if (lab_args_given(&cmd, "pattern") && text.tokenizer != TOK_WORD) {
+        lab_usage_die(&cmd, "--pattern is for --tokenizer word");
+    }
+    if (text_arg) {
+        const unsigned char *s = (const unsigned char *)text_arg;
+        size_t n = strlen(text_arg);
+        for (size_t i = 0; i < n;) {
+            uint32_t cp;
+            int len = utf8_decode(s + i, n - i, &cp);
+            if (len <= 0) {
+                lab_usage_die(&cmd, "--text is not valid UTF-8 (at byte %zu)", i);
+            }
+            i += (size_t)len;
+        }
     }
     if (split && strcmp(split, "train") && strcmp(split, "valid") && strcmp(split, "test")) {
         lab_usage_die(&cmd, "--split is train, valid or test (got '%s')", split);
@@ -202,7 +349,9 @@ int ngram_cmd_eval(int argc, char **argv)
         }
     }
     // --split reads the dataset the run's config names: a missing one is data, not usage
-    char *path = split ? dataset_path(dataset, split) : lab_strdup(data);
+    char *path = split      ? dataset_path(dataset, split)
+                 : text_arg ? lab_strdup("--text")
+                            : lab_strdup(data);
     if (split && access(path, F_OK) != 0) {
         char q[96];
         lab_die("give the text with --data FILE",
@@ -210,16 +359,43 @@ int ngram_cmd_eval(int argc, char **argv)
                 lab_quote(q, sizeof q, dataset, strlen(dataset)), split);
     }
     Corpus c;
-    if (text_load_corpus(&c, &run.model.vocab, 0, &run.tok, &run.text, path) != 0) {
+    if (text_arg) {
+        if (corpus_encode(&c, &run.model.vocab, &run.tok, (TokUnit)run.text.unit, text_arg,
+                          strlen(text_arg)) != 0) {
+            exit(1);
+        }
+        if (c.n == (run.text.unit == UNIT_LINE ? c.nseq : 0)) {
+            lab_error("--text has no tokens");
+            exit(1);
+        }
+    } else if (text_load_corpus(&c, &run.model.vocab, 0, &run.tok, &run.text, path) != 0) {
         exit(1);
+    }
+    // an ARPA file read with other text options than it was made with: mostly <unk>
+    long long predicted = c.n - (run.text.unit == UNIT_LINE ? c.nseq : 0); // without </s>
+    if (arpa && predicted > 0 && 2 * c.oov >= predicted) {
+        lab_note("%lld of the %lld tokens of '%s' (%.0f%%) are <unk>, not in the model's "
+                 "vocabulary: the text is likely tokenized otherwise than the model was trained, "
+                 "and the scores say little",
+                 c.oov, predicted, path, 100.0 * (double)c.oov / (double)predicted);
+        fprintf(stderr, "  hint: the text was read with --tokenizer %s; give the model's own "
+                "--tokenizer (and --lowercase or --pattern if it used them)\n",
+                run.text.tokenizer == TOK_WORD ? "word" : "char");
+    }
+    if (per_token) {
+        report_per_token(&run.model, &c);
+        corpus_free(&c);
+        free(path);
+        ngram_run_free(&run);
+        return 0;
     }
     LabLoss loss;
     double t0 = lab_now();
     ngram_eval(&run.model, &c, &loss);
     double t1 = lab_now();
     // the dataset is named only for one of its splits, not for an arbitrary --data file
-    ngram_report(&loss, model_dir ? model_dir : arpa, path, split ? dataset : NULL, split, json,
-                 t1 - t0);
+    ngram_report(&loss, c.nseq, model_dir ? model_dir : arpa, path, split ? dataset : NULL, split,
+                 json, t1 - t0);
     if (!json && !lab_quiet) {
         fflush(stdout);
         fprintf(stderr, "lmlab: scored %lld tokens in %.3fs (%.3gM tokens/s)\n",

@@ -80,6 +80,9 @@ void tfidf_run_load(TfidfRun *r, const TfidfOpts *o, const LabCommand *cmd)
     if (!!o->docs == !!o->dataset) {
         lab_usage_die(cmd, "give exactly one of --docs FILE|DIR and --dataset NAME");
     }
+    if (o->docs && lab_args_given(cmd, "split")) {
+        lab_usage_die(cmd, "--split names a split of --dataset; --docs reads the file it names");
+    }
     TfidfParams p = TFIDF_PARAMS_DEFAULT;
     if (parse_range(o->ngram_range, &p.ngram_min, &p.ngram_max) != 0) {
         lab_usage_die(cmd, "--ngram-range takes MIN,MAX with 1 <= MIN <= MAX <= 32, got '%s'",
@@ -263,6 +266,25 @@ long tfidf_check_doc(const TfidfRun *r, const LabCommand *cmd, long doc)
 
 // --- charts -------------------------------------------------------------------------------------
 
+// What a chart title names: the documents and the weighting, "timemachine, tf-idf (tf raw,
+// idf smooth, norm l2)"
+static void chart_what(const TfidfRun *r, char *buf, size_t n)
+{
+    const char *name = r->o->dataset;
+    char *copy = NULL;
+    if (!name) {
+        copy = lab_strdup(r->path);
+        size_t len = strlen(copy);
+        while (len > 1 && copy[len - 1] == '/') {
+            copy[--len] = '\0';
+        }
+        name = strrchr(copy, '/') ? strrchr(copy, '/') + 1 : copy;
+    }
+    snprintf(buf, n, "%s, tf-idf (tf %s, idf %s, norm %s)", name, TF_NAMES[r->o->tf],
+             IDF_NAMES[r->o->idf], NORM_NAMES[r->o->norm]);
+    free(copy);
+}
+
 // Document frequency against rank, log-log: a few terms are in many documents, most in few.
 int tfidf_chart_df_rank(const TfidfRun *r, const char *dir, PlotOutput out)
 {
@@ -293,8 +315,10 @@ int tfidf_chart_df_rank(const TfidfRun *r, const char *dir, PlotOutput out)
         n++;
     }
     Plot p;
-    plot_init(&p, "document frequency against rank", "rank of the term",
-              "documents containing the term (df)");
+    char what[400], title[480];
+    chart_what(r, what, sizeof what);
+    snprintf(title, sizeof title, "%s: document frequency against rank", what);
+    plot_init(&p, title, "rank of the term", "documents containing the term (df)");
     p.logx = p.logy = 1;
     plot_add_series(&p, "df", x, y, n);
     int rc = plot_write(&p, dir, "df_rank", out);
@@ -321,7 +345,11 @@ int tfidf_chart_similarity(const TfidfRun *r, const long *rows, long n, const ch
                                         X->val + X->ptr[b], (long)(X->ptr[b + 1] - X->ptr[b]));
         }
     }
-    int rc = plot_heatmap_write(dir, name, title, v, n, n, labels, labels, out);
+    char what[400], full[800];
+    chart_what(r, what, sizeof what);
+    snprintf(full, sizeof full, "%s: %s", what, title);
+    PlotHeatmapStyle style = {.xlabel = "document", .ylabel = "document"};
+    int rc = plot_heatmap_write_styled(dir, name, full, v, n, n, labels, labels, &style, out);
     for (long i = 0; i < n; i++) {
         free(labels[i]);
     }
@@ -340,9 +368,10 @@ int tfidf_chart_top_terms(const TfidfRun *r, long d, const long long *entries, l
         y[i] = r->m.X.val[entries[i]];
         labels[i] = tfidf_term_show(&r->m.vocab, r->m.X.col[entries[i]]);
     }
-    char where[512], title[600], name[64];
+    char where[512], what[400], title[1000], name[64];
     tfidf_doc_where(r, d, where, sizeof where);
-    snprintf(title, sizeof title, "top terms of document %ld (%s)", d + 1, where);
+    chart_what(r, what, sizeof what);
+    snprintf(title, sizeof title, "%s: top terms of document %ld (%s)", what, d + 1, where);
     snprintf(name, sizeof name, "top_terms_%ld", d + 1);
     Plot p;
     plot_init(&p, title, "term", "tf-idf weight");
@@ -391,6 +420,12 @@ int tfidf_main(int argc, char **argv)
     if (strcmp(verb, "search") == 0) {
         return tfidf_cmd_search(argc - 1, argv + 1);
     }
-    fprintf(stderr, "lmlab: unknown verb 'tfidf %s'\n%s", verb, usage);
+    static const char *const verbs[] = {"matrix", "top", "similar", "search"};
+    const char *near = lab_closest(verb, verbs, (int)(sizeof verbs / sizeof *verbs));
+    fprintf(stderr, "lmlab: unknown verb 'tfidf %s'\n", verb);
+    if (near) {
+        fprintf(stderr, "  hint: did you mean 'lmlab tfidf %s'?\n", near);
+    }
+    fputs(usage, stderr);
     return 2;
 }

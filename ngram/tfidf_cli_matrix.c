@@ -22,7 +22,8 @@ static int write_docs_tsv(const TfidfRun *r, const char *path)
     return lab_atomic_commit(&a);
 }
 
-static int write_config(const TfidfRun *r, const char *path)
+// The run's config c: every option that shapes the matrix.
+static void make_config(const TfidfRun *r, LabConfig *cfg)
 {
     const TfidfOpts *o = r->o;
     LabConfig c = {0};
@@ -43,9 +44,7 @@ static int write_config(const TfidfRun *r, const char *path)
     lab_config_set(&c, "max_df", "%s", o->max_df);
     lab_config_set(&c, "max_features", "%ld", o->max_features);
     lab_config_set(&c, "stop_words", "%s", o->stop_words ? o->stop_words : "");
-    int rc = lab_config_write(&c, path);
-    lab_config_free(&c);
-    return rc;
+    *cfg = c;
 }
 
 // runs/tfidf-NAME: NAME is the last part of the path without its extension ("notes/" names
@@ -67,11 +66,11 @@ static char *default_out(const char *path)
     return dir;
 }
 
-// Writes the files of the run into dir (made if missing), then the charts (heatmap: the
+// Writes the files of the run (and its config cfg) into dir (made if missing), then the charts (heatmap: the
 // first that many documents). Exits 1 on a failure (its message printed). Returns the
 // seconds the files took and sets *nh to the documents of the heatmap (0: none).
-static double matrix_write(const TfidfRun *r, const char *dir, long heatmap, PlotOutput plot,
-                           long *nh)
+static double matrix_write(const TfidfRun *r, const char *dir, const LabConfig *cfg,
+                           long heatmap, PlotOutput plot, long *nh)
 {
     const TfidfOpts o = *r->o;
     double t0 = lab_now();
@@ -90,7 +89,7 @@ static double matrix_write(const TfidfRun *r, const char *dir, long heatmap, Plo
     }
     if (tfidf_write_mtx(&r->m, paths[0], comment) != 0 || tfidf_write_vocab(&r->m, paths[1]) != 0 ||
         tfidf_write_terms(&r->m, paths[2]) != 0 || write_docs_tsv(r, paths[3]) != 0 ||
-        write_config(r, paths[4]) != 0) {
+        lab_config_write(cfg, paths[4]) != 0) {
         exit(1);
     }
     double t1 = lab_now();
@@ -170,12 +169,14 @@ int tfidf_cmd_matrix(int argc, char **argv)
 {
     TfidfOpts o = TFIDF_OPTS_DEFAULT;
     const char *out = NULL;
-    int plot = PLOT_PNG, json = 0;
+    int plot = PLOT_PNG, json = 0, force = 0;
     long heatmap = 20;
     const LabOpt opts[] = {
         TFIDF_OPTS_TABLE(o),
         {"out", LAB_OPT_STRING, &out, "DIR",
          "where the files go (default runs/tfidf-NAME, NAME from --docs or --dataset)", NULL, 0, 0},
+        {"force", LAB_OPT_FLAG, &force, NULL,
+         "replace a matrix of another configuration in the directory", NULL, 0, 0},
         {"heatmap", LAB_OPT_INT, &heatmap, "N",
          "chart the cosine similarity of the first N documents (0: no chart)", NULL, 0, 200},
         {"plot", LAB_OPT_CHOICE, &plot, NULL, "charts as PNG, in the terminal, or not at all",
@@ -200,10 +201,25 @@ int tfidf_cmd_matrix(int argc, char **argv)
     lab_args_parse(&cmd, argc, argv, NULL, NULL);
     TfidfRun r;
     tfidf_run_load(&r, &o, &cmd);
-    char *dir = out ? lab_strdup(out) : default_out(o.dataset ? o.dataset : r.path);
+    char *dir;
+    if (out) {
+        dir = lab_strdup(out);
+    } else if (o.dataset && strcmp(o.split, "train") != 0) {
+        char *name = lab_asprintf("%s-%s", o.dataset, o.split); // runs/tfidf-timemachine-test
+        dir = default_out(name);
+        free(name);
+    } else {
+        dir = default_out(o.dataset ? o.dataset : r.path);
+    }
+    LabConfig cfg;
+    make_config(&r, &cfg);
+    if (lab_config_check_run(dir, &cfg, force) != 0) {
+        exit(1);
+    }
     long nh;
-    double seconds_write = matrix_write(&r, dir, heatmap, (PlotOutput)plot, &nh);
+    double seconds_write = matrix_write(&r, dir, &cfg, heatmap, (PlotOutput)plot, &nh);
     matrix_report(&r, dir, json, seconds_write, nh);
+    lab_config_free(&cfg);
     free(dir);
     tfidf_run_free(&r);
     return 0;

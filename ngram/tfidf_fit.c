@@ -296,6 +296,7 @@ typedef struct {
     int32_t *map;          // (nterms) chunk term id -> id of the merged table, then column
     int32_t nterms;        // terms.n, kept when terms is freed
     long long counted;     // terms counted
+    long long stopped;     // words dropped as stop words
     long no_terms;         // documents without a term
     int failed;            // the tokenizer failed (its message is printed)
 } Chunk;
@@ -359,6 +360,7 @@ static void count_chunk(Chunk *c, const TfidfDocs *docs, const TfidfParams *p,
     c->terms = terms;
     c->b = b;
     c->counted = counted;
+    c->stopped = k.stopped;
     c->no_terms = no_terms;
     free(seen);
     free(sink.ids.id);
@@ -423,6 +425,7 @@ int tfidf_fit(TfidfModel *m, const TfidfDocs *docs, const TfidfParams *p, Tokeni
     LabStrTab seen;
     lab_strtab_init(&seen);
     long long *df0 = NULL, *tot0 = NULL;
+    long long stopped = 0;
     int32_t *keep = NULL, *map = NULL;
 
     // 1. counts: one row per document, in the chunk's term ids. One split on this thread
@@ -440,6 +443,7 @@ int tfidf_fit(TfidfModel *m, const TfidfDocs *docs, const TfidfParams *p, Tokeni
             goto fail;
         }
         m->terms_counted += chunks[c].counted;
+        stopped += chunks[c].stopped;
         m->no_terms += chunks[c].no_terms;
         // the chunk's ids -> ids of one table of every term seen
         Chunk *ch = &chunks[c];
@@ -463,8 +467,16 @@ int tfidf_fit(TfidfModel *m, const TfidfDocs *docs, const TfidfParams *p, Tokeni
         lab_strtab_free(&ch->terms);
     }
     int32_t V0 = m->terms_seen = seen.n;
+    if (V0 == 0 && stopped > 0) {
+        // the pattern found words: the stop list removed them all
+        lab_error_hint("--stop-words removed every word; try without it, or with a shorter list",
+                       "no document has a term (%ld documents): all %lld words are stop words",
+                       N, stopped);
+        goto fail;
+    }
     if (V0 == 0) {
-        lab_error_hint(t->kind == TOK_WORD ? "check --pattern and --stop-words" : NULL,
+        lab_error_hint(t->kind == TOK_WORD ? "check --pattern: it finds no word in the documents"
+                                           : NULL,
                        "no document has a term (%ld documents)", N);
         goto fail;
     }

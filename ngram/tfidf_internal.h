@@ -58,6 +58,7 @@ typedef struct {
     int chars;             // character tokens
     int last_space;        // chars: the last token is whitespace
     const LabStrTab *stop;
+    long long stopped;     // words dropped as stop words
     Sink *direct;          // words, unigrams only: each token goes straight to this sink
 } Tokens;
 

@@ -162,6 +162,7 @@ static void on_token(const char *tok, size_t len, void *ctx)
         }
         k->last_space = space;
     } else if (k->stop && lab_strtab_find(k->stop, tok, len) >= 0) {
+        k->stopped++;
         return; // stop words go before n-grams are formed, as in scikit-learn
     }
     if (k->direct) {

@@ -6,6 +6,7 @@
 // vocab.txt, config, log.tsv, the Zipf chart and samples.txt, each written atomically.
 #include "ngram/cli_common.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,45 @@ void ngram_parse_eps(const LabCommand *cmd, const char *s, double eps[NGRAM_MAX_
     }
 }
 
+// --- the run's name ------------------------------------------------------------------------
+
+// The last path component of path without its extension ("data/poem.txt" -> "poem"), made
+// safe as a directory name (anything but letters, digits, '.', '_' and '-' becomes '_').
+static char *file_stem(const char *path)
+{
+    const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    char *stem = lab_strdup(*name ? name : "custom");
+    char *dot = strrchr(stem, '.');
+    if (dot && dot != stem) {
+        *dot = '\0';
+    }
+    for (char *s = stem; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-')) {
+            *s = '_';
+        }
+    }
+    return stem;
+}
+
+char *ngram_run_name(const char *dataset, const char *train_path, const TextOpts *text,
+                     const char *smoothing, long order, const double *k, const char *eps)
+{
+    char *base = dataset ? lab_strdup(dataset) : file_stem(train_path);
+    char extra[96] = "";
+    if (k) {
+        snprintf(extra, sizeof extra, "-k%g", *k);
+    } else if (eps && strcmp(eps, "1") != 0) {
+        snprintf(extra, sizeof extra, "-eps%.80s", eps);
+    }
+    char *name = lab_asprintf("runs/%s%s-%s%ld%s", base,
+                              text->tokenizer == TOK_WORD ? "-word" : "", smoothing, order,
+                              extra);
+    free(base);
+    return name;
+}
+
 // --- the Zipf chart -------------------------------------------------------------------------
 
 static int by_desc(const void *a, const void *b)
@@ -45,16 +85,18 @@ static int by_desc(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
-int ngram_zipf_chart(const NgramCounts *nc, const char *dir, PlotOutput out)
+int ngram_zipf_chart(const NgramCounts *nc, const char *dir, const char *what, PlotOutput out)
 {
     Plot p;
-    plot_init(&p, "Zipf's law: frequency against rank", "rank", "frequency");
+    char *title = lab_asprintf("Zipf's law on %s: frequency against rank", what);
+    plot_init(&p, title, "rank", "frequency");
+    free(title);
     p.logx = p.logy = 1;
     p.style = PLOT_LINES;
     p.ymin = 0.5; // so the long tail of n-grams seen once stays above the bottom border
-    static const char *names[] = {"", "unigrams", "bigrams", "trigrams"};
-    int maxk = nc->order < 3 ? nc->order : 3;
-    for (int k = 1; k <= maxk; k++) {
+    static const char *names[] = {"", "unigrams", "bigrams", "trigrams", "4-grams", "5-grams",
+                                  "6-grams"};
+    for (int k = 1; k <= nc->order && k <= NGRAM_MAX_ORDER; k++) {
         const NgramLevel *L = &nc->lev[k];
         double *freq = lab_malloc((size_t)L->n * sizeof *freq + 1);
         long n = 0;
@@ -85,6 +127,98 @@ int ngram_zipf_chart(const NgramCounts *nc, const char *dir, PlotOutput out)
     }
     int rc = plot_write(&p, dir, "zipf", out);
     plot_free(&p);
+    return rc;
+}
+
+// --- the bigram counts ----------------------------------------------------------------------
+
+static const Vocab *sort_vocab; // the vocabulary by_token compares in (qsort has no context)
+
+static int by_token(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    size_t n = sort_vocab->len[x] < sort_vocab->len[y] ? sort_vocab->len[x] : sort_vocab->len[y];
+    int c = memcmp(sort_vocab->str[x], sort_vocab->str[y], n);
+    return c ? c : (sort_vocab->len[x] > sort_vocab->len[y]) - (sort_vocab->len[x] <
+                                                                 sort_vocab->len[y]);
+}
+
+// "<s>", or the token escaped ("\s" for a space): a new string
+static char *token_label(const Vocab *v, int32_t id)
+{
+    return id < TOK_FIRST ? lab_strdup(v->str[id]) : tok_escape(v->str[id], v->len[id]);
+}
+
+// c(a b) of order-2 n-gram (a, b), 0 when it was not counted
+static double bigram_count(const NgramCounts *nc, int32_t a, int32_t b)
+{
+    uint32_t node = ngram_level_find(&nc->lev[1], 0, a);
+    if (node == NGRAM_NONE) {
+        return 0;
+    }
+    uint32_t s = ngram_level_find(&nc->lev[2], node, b);
+    return s == NGRAM_NONE ? 0 : nc->lev[2].val[NGRAM_COUNT][s];
+}
+
+int ngram_bigram_chart(const NgramCounts *nc, const Vocab *v, const char *dir, const char *title,
+                       PlotOutput out)
+{
+    assert(nc->order >= 2);
+    // the tokens in byte order, <unk> only when it occurs
+    int32_t *tokens = lab_malloc(((size_t)v->n + 1) * sizeof *tokens);
+    int nt = 0;
+    for (int32_t id = TOK_FIRST; id < v->n; id++) {
+        tokens[nt++] = id;
+    }
+    sort_vocab = v;
+    qsort(tokens, (size_t)nt, sizeof *tokens, by_token);
+    if (v->count[TOK_UNK] > 0) {
+        tokens[nt++] = TOK_UNK;
+    }
+    // rows: <s> then the tokens; columns: the tokens then </s>
+    long rows = nt + 1, cols = nt + 1;
+    int32_t *row_id = lab_malloc((size_t)rows * sizeof *row_id);
+    int32_t *col_id = lab_malloc((size_t)cols * sizeof *col_id);
+    row_id[0] = TOK_BOS;
+    for (int i = 0; i < nt; i++) {
+        row_id[i + 1] = tokens[i];
+        col_id[i] = tokens[i];
+    }
+    col_id[nt] = TOK_EOS;
+    char **row_labels = lab_malloc((size_t)rows * sizeof *row_labels);
+    char **col_labels = lab_malloc((size_t)cols * sizeof *col_labels);
+    for (long r = 0; r < rows; r++) {
+        row_labels[r] = token_label(v, row_id[r]);
+    }
+    for (long c = 0; c < cols; c++) {
+        col_labels[c] = token_label(v, col_id[c]);
+    }
+    double *counts = lab_malloc((size_t)(rows * cols) * sizeof *counts);
+    for (long r = 0; r < rows; r++) {
+        for (long c = 0; c < cols; c++) {
+            counts[r * cols + c] = bigram_count(nc, row_id[r], col_id[c]);
+        }
+    }
+    // the counts fit in their cells up to about 30 columns of a 1100-pixel-wide chart
+    PlotHeatmapStyle style = {
+        .xlabel = "next character", .ylabel = "previous character",
+        .cell_format = cols <= 30 ? "%.0f" : NULL,
+        .width = 1100, .height = 1000,
+    };
+    int rc = plot_heatmap_write_styled(dir, "bigrams", title, counts, rows, cols, row_labels,
+                                       col_labels, &style, out);
+    for (long r = 0; r < rows; r++) {
+        free(row_labels[r]);
+    }
+    for (long c = 0; c < cols; c++) {
+        free(col_labels[c]);
+    }
+    free(row_labels);
+    free(col_labels);
+    free(counts);
+    free(row_id);
+    free(col_id);
+    free(tokens);
     return rc;
 }
 
@@ -145,6 +279,7 @@ int ngram_cmd_train(int argc, char **argv)
     const char *dataset = NULL, *train = NULL, *out = NULL, *eps_s = "1";
     long order = 3, seed = 1337, samples = 20;
     int smoothing = SMOOTH_KN, plot = PLOT_PNG, quiet = 0, json = 0, pad = NGRAM_PAD_SENTENCE;
+    int force = 0;
     double k = 0.1;
     TextOpts text = TEXT_OPTS_DEFAULT;
     const LabOpt opts[] = {
@@ -154,8 +289,10 @@ int ngram_cmd_train(int argc, char **argv)
         NGRAM_MODEL_OPTS(order, smoothing, k, eps_s, pad),
         TEXT_OPTS_TABLE(text),
         TEXT_MIN_COUNT_OPT(text, "rarer token types read as <unk>"),
-        {"out", LAB_OPT_STRING, &out, "DIR", "run directory (default runs/DATASET-SMOOTHINGN)", 0,
-         0, 0},
+        {"out", LAB_OPT_STRING, &out, "DIR", "run directory (default runs/NAME-SMOOTHINGN: "
+         "see docs/cli.md)", 0, 0, 0},
+        {"force", LAB_OPT_FLAG, &force, NULL, "replace a run of another configuration in the "
+         "run directory", 0, 0, 0},
         {"plot", LAB_OPT_CHOICE, &plot, NULL, "charts as PNG, in the terminal, or not at all",
          PLOT_OUTPUT_CHOICES, 0, 0},
         {"samples", LAB_OPT_INT, &samples, "N", "sequences to sample into samples.txt", 0, 0, 1e6},
@@ -178,6 +315,17 @@ int ngram_cmd_train(int argc, char **argv)
     if (json && plot == PLOT_DUMB) {
         lab_usage_die(&cmd, "--plot dumb draws on stdout, which --json keeps for the object");
     }
+    if (lab_args_given(&cmd, "k") && smoothing != SMOOTH_ADDK) {
+        lab_usage_die(&cmd, "--k is the pseudo-count of --smoothing addk, not of %s",
+                      lab_choice_name(NGRAM_SMOOTHING_CHOICES, smoothing));
+    }
+    if (lab_args_given(&cmd, "eps") && smoothing != SMOOTH_INTERP) {
+        lab_usage_die(&cmd, "--eps weighs the lower orders of --smoothing interp, not of %s",
+                      lab_choice_name(NGRAM_SMOOTHING_CHOICES, smoothing));
+    }
+    if (lab_args_given(&cmd, "pattern") && text.tokenizer != TOK_WORD) {
+        lab_usage_die(&cmd, "--pattern is for --tokenizer word");
+    }
     if (!(k > 0)) {
         lab_usage_die(&cmd, "--k must be greater than 0 (got %g)", k);
     }
@@ -192,42 +340,11 @@ int ngram_cmd_train(int argc, char **argv)
     }
     lab_quiet = quiet;
     const char *sm_name = lab_choice_name(NGRAM_SMOOTHING_CHOICES, smoothing);
-    char *run_dir;
-    if (out) {
-        run_dir = lab_strdup(out);
-    } else {
-        const char *base = dataset ? dataset : "custom";
-        run_dir = lab_asprintf("runs/%s-%s%ld", base, sm_name, order);
-    }
-
-    Tokenizer tok;
-    if (text_tokenizer(&tok, &text) != 0) {
-        exit(2); // a bad --pattern is a usage error
-    }
-    Vocab vocab;
-    vocab_init(&vocab);
-    Corpus corpus;
-    double t0 = lab_now();
-    if (text_load_corpus(&corpus, &vocab, 1, &tok, &text, train_path) != 0) {
-        exit(1);
-    }
-    double t1 = lab_now();
-    NgramCounts counts;
-    int count_order = order < 3 ? 3 : (int)order; // the Zipf chart wants trigrams
-    ngram_count(&counts, &corpus, vocab.n, count_order, (TokUnit)text.unit, (NgramPad)pad);
-    double t2 = lab_now();
-    NgramModel model;
-    if (ngram_model_build(&model, &counts, &vocab, (int)order, &params) != 0) {
-        exit(2);
-    }
-    double t3 = lab_now();
-
-    if (lab_run_dir(run_dir) != 0) {
-        exit(1);
-    }
-    char *arpa = lab_path_join(run_dir, "model.arpa");
-    char *vocab_path = lab_path_join(run_dir, "vocab.txt");
-    char *cfg_path = lab_path_join(run_dir, "config");
+    char *run_dir = out ? lab_strdup(out)
+                        : ngram_run_name(dataset, train_path, &text, sm_name, order,
+                                         smoothing == SMOOTH_ADDK ? &k : NULL,
+                                         smoothing == SMOOTH_INTERP ? eps_s : NULL);
+    // the config first: an earlier run of another configuration is not silently replaced
     LabConfig cfg = {0};
     lab_config_set(&cfg, "family", "ngram");
     lab_config_set(&cfg, "dataset", "%s", dataset ? dataset : "");
@@ -243,6 +360,37 @@ int ngram_cmd_train(int argc, char **argv)
     }
     text_opts_save(&text, &cfg);
     lab_config_set(&cfg, "seed", "%ld", seed);
+    if (lab_config_check_run(run_dir, &cfg, force) != 0) {
+        exit(1);
+    }
+
+    Tokenizer tok;
+    if (text_tokenizer(&tok, &text) != 0) {
+        exit(2); // a bad --pattern is a usage error
+    }
+    Vocab vocab;
+    vocab_init(&vocab);
+    Corpus corpus;
+    double t0 = lab_now();
+    if (text_load_corpus(&corpus, &vocab, 1, &tok, &text, train_path) != 0) {
+        exit(1);
+    }
+    double t1 = lab_now();
+    NgramCounts counts;
+    ngram_count(&counts, &corpus, vocab.n, (int)order, (TokUnit)text.unit, (NgramPad)pad);
+    double t2 = lab_now();
+    NgramModel model;
+    if (ngram_model_build(&model, &counts, &vocab, (int)order, &params) != 0) {
+        exit(2);
+    }
+    double t3 = lab_now();
+
+    if (lab_run_dir(run_dir) != 0) {
+        exit(1);
+    }
+    char *arpa = lab_path_join(run_dir, "model.arpa");
+    char *vocab_path = lab_path_join(run_dir, "vocab.txt");
+    char *cfg_path = lab_path_join(run_dir, "config");
     if (ngram_arpa_write(&model, arpa) != 0 || vocab_save(&vocab, vocab_path) != 0 ||
         lab_config_write(&cfg, cfg_path) != 0) {
         exit(1);
@@ -305,9 +453,24 @@ int ngram_cmd_train(int argc, char **argv)
     if (lab_atomic_commit(&sa) != 0) {
         exit(1);
     }
-    if (ngram_zipf_chart(&counts, run_dir, (PlotOutput)plot) != 0) {
+    // the charts name the data and the model: "names, 4-gram kn"
+    char *what = lab_asprintf("%s, %ld-gram %s", dataset ? dataset : train_path, order, sm_name);
+    if (ngram_zipf_chart(&counts, run_dir, what, (PlotOutput)plot) != 0) {
         exit(1);
     }
+    // a small character vocabulary: the bigram counts as a table of coloured cells
+    int bigrams = text.tokenizer == TOK_CHAR && order >= 2 &&
+                  ngram_vocab_size(&model) <= NGRAM_BIGRAM_CHART_MAX;
+    if (bigrams) {
+        char *title = lab_asprintf("%s: bigram counts c(previous, next)",
+                                   dataset ? dataset : train_path);
+        int rc = ngram_bigram_chart(&counts, &vocab, run_dir, title, (PlotOutput)plot);
+        free(title);
+        if (rc != 0) {
+            exit(1);
+        }
+    }
+    free(what);
 
     // report
     if (json) {
@@ -342,7 +505,8 @@ int ngram_cmd_train(int argc, char **argv)
             }
         }
         printf("  tokenize %.2fs, count %.2fs, smooth %.2fs\n", t1 - t0, t2 - t1, t3 - t2);
-        printf("wrote %s/ (model.arpa vocab.txt config log.tsv samples.txt zipf)\n", run_dir);
+        printf("wrote %s/ (model.arpa vocab.txt config log.tsv samples.txt zipf%s)\n", run_dir,
+               bigrams ? " bigrams" : "");
     }
     if (smoothing == SMOOTH_KN && json) {
         // the human report says so on stdout; with --json, a note on stderr does

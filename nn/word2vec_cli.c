@@ -27,7 +27,99 @@ typedef struct {
     int n;
     double share[2];   // fraction of the variance along each axis
     const char *title;
+    double range[4];   // xmin, xmax, ymin, ymax of the axes
+    int *place;        // (n) where label i goes: one of LABEL_PLACES, or -1: left out
+    int skipped;       // labels left out because every place overlapped another
 } PcaChart;
+
+// --- placing the labels without overlaps ----------------------------------------------------
+// The PNG is 900x600 at 11 points; the plot area is about 800x500 pixels, a character about
+// 7.5 pixels wide (CJK: twice) and 15 high. Each label tries four places around its point,
+// right-above first; the first that overlaps no label placed before and no other point wins.
+// Words are placed in the order given (the most frequent first), so a crowded corner keeps
+// its most frequent words labelled.
+#define PCA_PLOT_W 800.0
+#define PCA_PLOT_H 500.0
+#define PCA_CHAR_W 7.5
+#define PCA_CHAR_H 15.0
+#define LABEL_PLACES 4
+static const double label_dx[LABEL_PLACES] = {0.7, -0.7, 0.7, -0.7}; // in characters
+static const double label_dy[LABEL_PLACES] = {0.4, 0.4, -0.8, -0.8};
+
+static double label_width(const char *s)
+{
+    double w = 0;
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if ((*c & 0xc0) != 0x80) {
+            w += *c >= 0xe1 ? 2 : 1; // from U+1000 on, count CJK-wide
+        }
+    }
+    return w * PCA_CHAR_W;
+}
+
+typedef struct {
+    double x0, y0, x1, y1;
+} Box;
+
+static int boxes_overlap(Box a, Box b)
+{
+    return a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+}
+
+// the pixel box of label i at place k (y grows upwards)
+static Box label_box(const PcaChart *c, int i, int k)
+{
+    double px = (c->xy[2 * i] - c->range[0]) / (c->range[1] - c->range[0]) * PCA_PLOT_W;
+    double py = (c->xy[2 * i + 1] - c->range[2]) / (c->range[3] - c->range[2]) * PCA_PLOT_H;
+    double w = label_width(c->words[i]);
+    double x = px + label_dx[k] * PCA_CHAR_W;
+    double y = py + label_dy[k] * PCA_CHAR_H;
+    Box b = {label_dx[k] > 0 ? x : x - w, y - PCA_CHAR_H / 2, label_dx[k] > 0 ? x + w : x,
+             y + PCA_CHAR_H / 2};
+    return b;
+}
+
+static void place_labels(PcaChart *c)
+{
+    double lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY};
+    for (int i = 0; i < c->n; i++) {
+        for (int a = 0; a < 2; a++) {
+            lo[a] = fmin(lo[a], c->xy[2 * i + a]);
+            hi[a] = fmax(hi[a], c->xy[2 * i + a]);
+        }
+    }
+    for (int a = 0; a < 2; a++) {
+        double span = hi[a] > lo[a] ? hi[a] - lo[a] : 1;
+        // room for the labels: more on the right, where they extend by default
+        c->range[2 * a] = lo[a] - (a == 0 ? 0.10 : 0.06) * span;
+        c->range[2 * a + 1] = hi[a] + (a == 0 ? 0.15 : 0.08) * span;
+    }
+    Box *placed = lab_malloc(((size_t)c->n + 1) * sizeof *placed);
+    int np = 0;
+    for (int i = 0; i < c->n; i++) {
+        c->place[i] = -1;
+        for (int k = 0; k < LABEL_PLACES && c->place[i] < 0; k++) {
+            Box b = label_box(c, i, k);
+            int clash = b.x0 < 0 || b.x1 > PCA_PLOT_W || b.y0 < 0 || b.y1 > PCA_PLOT_H;
+            for (int j = 0; j < np && !clash; j++) {
+                clash = boxes_overlap(b, placed[j]);
+            }
+            for (int j = 0; j < c->n && !clash; j++) { // the other points, 8 pixels across
+                Box pt = label_box(c, j, 0);
+                double px = pt.x0 - label_dx[0] * PCA_CHAR_W;
+                double py = pt.y0 + PCA_CHAR_H / 2 - label_dy[0] * PCA_CHAR_H;
+                Box dot = {px - 4, py - 4, px + 4, py + 4};
+                clash = j != i && boxes_overlap(b, dot);
+            }
+            if (!clash) {
+                c->place[i] = k;
+                placed[np++] = b;
+            }
+        }
+        c->skipped += c->place[i] < 0;
+    }
+    free(placed);
+}
 
 static void pca_write_dat(FILE *f, const void *ctx)
 {
@@ -49,27 +141,33 @@ static void pca_write_gp(FILE *f, const void *ctx)
             100 * c->share[0]);
     fprintf(f, "set ylabel 'second principal component (%.1f%% of the variance)'\n",
             100 * c->share[1]);
-    fputs("set key off\n"
-          "set offsets graph 0.05, graph 0.12, graph 0.06, graph 0.06\n"
-          "# the labels, in the order of the points in pca.dat (a word may hold any character,\n"
-          "# so they are quoted here rather than read from the data file)\n",
-          f);
-    fprintf(f, "array words[%d] = [", c->n);
+    fprintf(f, "set key off\n"
+               "set xrange [%.17g:%.17g]\n"
+               "set yrange [%.17g:%.17g]\n",
+            c->range[0], c->range[1], c->range[2], c->range[3]);
+    fprintf(f, "# one label per word, placed by lmlab beside its point where it overlaps no other\n"
+               "# label (%d of %d words are left unlabelled: every place was taken)\n",
+            c->skipped, c->n);
     for (int i = 0; i < c->n; i++) {
-        fputs(i ? ", " : "", f);
+        if (c->place[i] < 0) {
+            continue;
+        }
+        int k = c->place[i];
+        fputs("set label ", f);
         plot_gp_string(f, c->words[i]);
+        fprintf(f, " at %.17g, %.17g %s offset char %.1f, %.1f tc rgb '#333333'\n",
+                c->xy[2 * i], c->xy[2 * i + 1], label_dx[k] > 0 ? "left" : "right",
+                label_dx[k], label_dy[k]);
     }
-    fputs("]\n\ndatafile = here.'pca.dat'\n"
-          "plot datafile using 1:2 with points lt 1 pt 7 ps 1.2, \\\n"
-          "     datafile using 1:2:(words[int($0) + 1]) with labels left offset char 0.7, 0.4 "
-          "tc rgb '#333333'\n",
+    fputs("\ndatafile = here.'pca.dat'\n"
+          "plot datafile using 1:2 with points lt 1 pt 7 ps 1.2\n",
           f);
 }
 
 // Projects the unit-length vectors of the n words (rows ids of m) on their first two
 // principal components and writes the chart pca into dir.
 static int pca_chart(const W2vModel *m, char *const *str, const int32_t *ids, int n,
-                     const char *dir, PlotOutput out)
+                     const char *dir, const char *title, PlotOutput out)
 {
     double *x = lab_malloc((size_t)n * m->D * sizeof *x);
     for (int i = 0; i < n; i++) {
@@ -83,7 +181,7 @@ static int pca_chart(const W2vModel *m, char *const *str, const int32_t *ids, in
             x[(size_t)i * m->D + j] = row[j] * inv;
         }
     }
-    PcaChart c = {.n = n, .title = "word vectors: the chosen words on two principal components"};
+    PcaChart c = {.n = n, .title = title};
     c.xy = lab_malloc((size_t)n * 2 * sizeof *c.xy);
     c.words = lab_malloc((size_t)n * sizeof *c.words);
     for (int i = 0; i < n; i++) {
@@ -107,6 +205,12 @@ static int pca_chart(const W2vModel *m, char *const *str, const int32_t *ids, in
     }
     c.share[0] = total > 0 ? var[0] / total : 0;
     c.share[1] = total > 0 ? var[1] / total : 0;
+    c.place = lab_malloc((size_t)n * sizeof *c.place);
+    place_labels(&c);
+    if (c.skipped > 0) {
+        lab_note("the PCA chart labels %d of its %d words: the other labels would overlap",
+                 n - c.skipped, n);
+    }
     int rc = plot_write_files(dir, "pca", pca_write_dat, pca_write_gp, &c);
     if (rc == 0) {
         rc = plot_render(dir, "pca", out);
@@ -114,6 +218,7 @@ static int pca_chart(const W2vModel *m, char *const *str, const int32_t *ids, in
     free(x);
     free(c.xy);
     free(c.words);
+    free(c.place);
     return rc;
 }
 
@@ -167,6 +272,33 @@ static int choose_words(int32_t *ids, int max, char **list, int nlist, const W2v
 
 // --- train ------------------------------------------------------------------------------------
 
+// The default run directory: runs/<dataset, or the stem of --train FILE>, "-char" when the
+// tokenizer is not word (word2vec's default), then "-<model>". A new string.
+static char *run_name(const char *dataset, const char *train_path, const TextOpts *text,
+                      const char *model)
+{
+    char *base;
+    if (dataset) {
+        base = lab_strdup(dataset);
+    } else {
+        const char *name = strrchr(train_path, '/') ? strrchr(train_path, '/') + 1 : train_path;
+        base = lab_strdup(*name ? name : "custom");
+        char *dot = strrchr(base, '.');
+        if (dot && dot != base) {
+            *dot = '\0';
+        }
+        for (char *s = base; *s; s++) { // a safe directory name
+            if (!isalnum((unsigned char)*s) && *s != '.' && *s != '_' && *s != '-') {
+                *s = '_';
+            }
+        }
+    }
+    char *dir = lab_asprintf("runs/%s%s-%s", base, text->tokenizer == TOK_WORD ? "" : "-char",
+                             model);
+    free(base);
+    return dir;
+}
+
 typedef struct {
     LabProgress bar;
     W2vReport *epochs;     // (epochs) the report that ended each epoch
@@ -197,6 +329,7 @@ static int cmd_train(int argc, char **argv)
     long sync_updates = 2000;
     long threads = omp_get_num_procs();
     int model = W2V_SKIPGRAM, plot = PLOT_PNG, hogwild = 0, keep_case = 0, quiet = 0, json = 0;
+    int force = 0;
     double sample = 1e-3;
     TextOpts text = TEXT_OPTS_DEFAULT;
     text.tokenizer = TOK_WORD;
@@ -234,8 +367,10 @@ static int cmd_train(int argc, char **argv)
         TEXT_OPTS_TABLE(text),
         {"keep-case", LAB_OPT_FLAG, &keep_case, NULL, "do not fold case (word2vec folds it: "
          "--lowercase is on)", 0, 0, 0},
-        {"out", LAB_OPT_STRING, &out, "DIR", "run directory (default runs/DATASET-MODEL)", 0, 0,
-         0},
+        {"out", LAB_OPT_STRING, &out, "DIR", "run directory (default runs/NAME-MODEL: see "
+         "docs/cli.md)", 0, 0, 0},
+        {"force", LAB_OPT_FLAG, &force, NULL, "replace a run of another configuration in the "
+         "run directory", 0, 0, 0},
         {"plot", LAB_OPT_CHOICE, &plot, NULL, "the PCA chart as PNG, in the terminal, or not at "
          "all", PLOT_OUTPUT_CHOICES, 0, 0},
         {"words", LAB_OPT_STRING, &words, "W1,W2,..", "words of the PCA chart (default: the 30 "
@@ -266,6 +401,16 @@ static int cmd_train(int argc, char **argv)
     if (!train && !dataset) {
         lab_usage_die(&cmd, "say what to train on: --dataset NAME or --train FILE");
     }
+    if (hogwild && (lab_args_given(&cmd, "sync") || lab_args_given(&cmd, "sync-updates"))) {
+        lab_usage_die(&cmd, "--sync and --sync-updates pace the merges of the default mode; "
+                      "--hogwild has no merges");
+    }
+    if (keep_case && lab_args_given(&cmd, "lowercase")) {
+        lab_usage_die(&cmd, "--keep-case and --lowercase contradict each other");
+    }
+    if (lab_args_given(&cmd, "pattern") && text.tokenizer != TOK_WORD) {
+        lab_usage_die(&cmd, "--pattern is for --tokenizer word");
+    }
     if (dataset && (strchr(dataset, '/') || strcmp(dataset, "..") == 0 ||
                     strcmp(dataset, ".") == 0)) {
         lab_usage_die(&cmd, "--dataset takes a name such as 'timemachine', not a path (got '%s')",
@@ -285,8 +430,7 @@ static int cmd_train(int argc, char **argv)
     lab_quiet = quiet;
     char *train_path = train ? lab_strdup(train) : dataset_resolve(&cmd, dataset, "train");
     const char *mname = lab_choice_name(W2V_MODEL_CHOICES, model);
-    char *run_dir = out ? lab_strdup(out)
-                        : lab_asprintf("runs/%s-%s", dataset ? dataset : "custom", mname);
+    char *run_dir = out ? lab_strdup(out) : run_name(dataset, train_path, &text, mname);
 
     Tokenizer tok;
     if (text_tokenizer(&tok, &text) != 0) {
@@ -325,6 +469,31 @@ static int cmd_train(int argc, char **argv)
         lab_note("--hogwild with %ld threads: the vectors differ from run to run", threads);
     }
 
+    // the config before training: a run of another configuration in run_dir is not replaced
+    // without --force, and that is best said before the minutes of training
+    LabConfig lc = {0};
+    lab_config_set(&lc, "family", "word2vec");
+    lab_config_set(&lc, "dataset", "%s", dataset ? dataset : "");
+    lab_config_set(&lc, "train", "%s", train_path);
+    lab_config_set(&lc, "model", "%s", mname);
+    lab_config_set(&lc, "dim", "%ld", dim);
+    lab_config_set(&lc, "window", "%ld", window);
+    lab_config_set(&lc, "negative", "%ld", negative);
+    lab_config_set(&lc, "sample", "%.17g", sample);
+    lab_config_set(&lc, "epochs", "%ld", epochs);
+    lab_config_set(&lc, "alpha", "%.17g", alpha);
+    lab_config_set(&lc, "threads", "%ld", threads);
+    lab_config_set(&lc, "seed", "%ld", seed);
+    lab_config_set(&lc, "sync", "%ld", sync);
+    lab_config_set(&lc, "sync_updates", "%ld", sync_updates);
+    lab_config_set(&lc, "hogwild", "%d", hogwild);
+    text_opts_save(&text, &lc);
+    lab_config_set(&lc, "vocab", "%d", data.V);
+    lab_config_set(&lc, "words", "%lld", data.n);
+    if (lab_config_check_run(run_dir, &lc, force) != 0) {
+        exit(1);
+    }
+
     W2vModel m;
     w2v_model_init(&m, data.V, cfg.dim, cfg.seed);
     TrainLog tl = {.epochs = lab_calloc((size_t)epochs, sizeof *tl.epochs)};
@@ -345,25 +514,6 @@ static int cmd_train(int argc, char **argv)
     if (w2v_save_text(vec_path, data.str, m.syn0, m.V, m.D, m.stride) != 0) {
         exit(1);
     }
-    LabConfig lc = {0};
-    lab_config_set(&lc, "family", "word2vec");
-    lab_config_set(&lc, "dataset", "%s", dataset ? dataset : "");
-    lab_config_set(&lc, "train", "%s", train_path);
-    lab_config_set(&lc, "model", "%s", mname);
-    lab_config_set(&lc, "dim", "%ld", dim);
-    lab_config_set(&lc, "window", "%ld", window);
-    lab_config_set(&lc, "negative", "%ld", negative);
-    lab_config_set(&lc, "sample", "%.17g", sample);
-    lab_config_set(&lc, "epochs", "%ld", epochs);
-    lab_config_set(&lc, "alpha", "%.17g", alpha);
-    lab_config_set(&lc, "threads", "%ld", threads);
-    lab_config_set(&lc, "seed", "%ld", seed);
-    lab_config_set(&lc, "sync", "%ld", sync);
-    lab_config_set(&lc, "sync_updates", "%ld", sync_updates);
-    lab_config_set(&lc, "hogwild", "%d", hogwild);
-    text_opts_save(&text, &lc);
-    lab_config_set(&lc, "vocab", "%d", data.V);
-    lab_config_set(&lc, "words", "%lld", data.n);
     if (lab_config_write(&lc, cfg_path) != 0) {
         exit(1);
     }
@@ -382,7 +532,11 @@ static int cmd_train(int argc, char **argv)
     }
     int chart_rc = 0;
     if (nchart >= 2) {
-        chart_rc = pca_chart(&m, data.str, chart_ids, nchart, run_dir, (PlotOutput)plot);
+        char *title = lab_asprintf("%s, %s (dim %ld, window %ld, %ld epoch%s): %d words on two "
+                                   "principal components", dataset ? dataset : train_path, mname,
+                                   dim, window, epochs, epochs == 1 ? "" : "s", nchart);
+        chart_rc = pca_chart(&m, data.str, chart_ids, nchart, run_dir, title, (PlotOutput)plot);
+        free(title);
     } else {
         lab_note("the PCA chart needs at least two known words; none drawn");
     }
@@ -590,6 +744,12 @@ int word2vec_main(int argc, char **argv)
     if (strcmp(verb, "analogy") == 0) {
         return cmd_analogy(argc - 1, argv + 1);
     }
-    fprintf(stderr, "lmlab: unknown verb 'word2vec %s'\n%s", verb, usage);
+    static const char *const verbs[] = {"train", "similar", "analogy"};
+    const char *near = lab_closest(verb, verbs, (int)(sizeof verbs / sizeof *verbs));
+    fprintf(stderr, "lmlab: unknown verb 'word2vec %s'\n", verb);
+    if (near) {
+        fprintf(stderr, "  hint: did you mean 'lmlab word2vec %s'?\n", near);
+    }
+    fputs(usage, stderr);
     return 2;
 }

@@ -2,7 +2,9 @@
 //
 // The matrix is written as gnuplot's `matrix` data (one line per row) and drawn `with image`
 // in the PNG, with row 0 at the top; in the dumb terminal each cell is one character of a
-// ten-step ramp. Left out: clustering or reordering rows, and per-cell value labels.
+// ten-step ramp. Values may be printed in the cells (PlotHeatmapStyle.cell_format), in white
+// on the dark half of the palette and in black on the light half. Left out: clustering or
+// reordering rows.
 #include "plots/plots.h"
 
 #include <assert.h>
@@ -18,6 +20,7 @@ typedef struct {
     char *const *row_labels, *const *col_labels; // (rows), (cols) or NULL
     double vmin, vmax;    // over the finite cells
     long nfinite;         // finite cells: 0 means nothing to draw
+    PlotHeatmapStyle style;
 } HeatJob;
 
 static void write_heat_dat(FILE *f, const void *ctx)
@@ -57,13 +60,13 @@ static void write_heat_dat(FILE *f, const void *ctx)
 static void write_cell_tics(FILE *f, char axis, char *const *labels, long n)
 {
     long step = (n + 39) / 40;
-    long widest = 0;
+    long total = 0; // characters of the labels shown, plus one space each
     for (long i = 0; i < n; i += step) {
-        long w = 0;
+        long w = 1;
         for (const char *s = labels[i] ? labels[i] : ""; *s; s++) {
             w += ((unsigned char)*s & 0xc0) != 0x80;
         }
-        widest = w > widest ? w : widest;
+        total += w;
     }
     fprintf(f, "set %ctics (", axis);
     for (long i = 0; i < n; i += step) {
@@ -72,7 +75,7 @@ static void write_cell_tics(FILE *f, char axis, char *const *labels, long n)
         fprintf(f, " %ld", i);
     }
     fputs(")", f);
-    if (axis == 'x' && (n / step) * (widest + 1) > 60) {
+    if (axis == 'x' && total > 60) {
         fputs(" rotate by 90 right", f);
     }
     fputc('\n', f);
@@ -101,6 +104,23 @@ static void write_heat_gp(FILE *f, const void *ctx)
           "# viridis-like: dark blue (low) to yellow (high), readable in greyscale\n"
           "set palette defined (0 '#440154', 1 '#3b528b', 2 '#21918c', 3 '#5ec962', "
           "4 '#fde725')\n", f);
+    if (h->style.width > 0 && h->style.height > 0) {
+        fprintf(f, "if (!exists(\"dumb\")) {\n"
+                   "    set terminal pngcairo size %d,%d font 'DejaVu Sans,11'\n"
+                   "    set output outfile\n"
+                   "}\n",
+                h->style.width, h->style.height);
+    }
+    if (h->style.xlabel) {
+        fputs("set xlabel ", f);
+        plot_gp_string(f, h->style.xlabel);
+        fputc('\n', f);
+    }
+    if (h->style.ylabel) {
+        fputs("set ylabel ", f);
+        plot_gp_string(f, h->style.ylabel);
+        fputc('\n', f);
+    }
     fprintf(f, "set xrange [-0.5:%.1f]\n", h->cols - 0.5);
     fprintf(f, "set yrange [%.1f:-0.5]   # row 0 at the top, as a matrix is written\n",
             h->rows - 0.5);
@@ -135,14 +155,32 @@ static void write_heat_gp(FILE *f, const void *ctx)
                "    ramp = ' .:-=+*#%%@'\n"
                "    shade(v) = 1 + int(9.999 * (v - vmin) / vspan)\n"
                "    plot datafile matrix using 1:2:(ramp[shade($3):shade($3)]) with labels\n"
-               "} else {\n"
-               "    plot datafile matrix with image\n"
-               "}\n");
+               "} else {\n");
+    if (h->style.cell_format) {
+        fputs("    # each cell's value: white on the dark half of the palette, black on the light\n"
+              "    ink(v) = (v - vmin) / vspan < 0.6 ? 0xffffff : 0x000000\n"
+              "    plot datafile matrix with image, \\\n"
+              "         datafile matrix using 1:2:(sprintf(", f);
+        plot_gp_string(f, h->style.cell_format);
+        fputs(", $3)):(ink($3)) with labels font ',8' tc rgb variable\n", f);
+    } else {
+        fputs("    plot datafile matrix with image\n", f);
+    }
+    fputs("}\n", f);
 }
 
 int plot_heatmap_write(const char *dir, const char *name, const char *title,
                        const double *values, long rows, long cols,
                        char *const *row_labels, char *const *col_labels, PlotOutput out)
+{
+    return plot_heatmap_write_styled(dir, name, title, values, rows, cols, row_labels,
+                                     col_labels, NULL, out);
+}
+
+int plot_heatmap_write_styled(const char *dir, const char *name, const char *title,
+                              const double *values, long rows, long cols,
+                              char *const *row_labels, char *const *col_labels,
+                              const PlotHeatmapStyle *style, PlotOutput out)
 {
     assert(rows >= 0 && cols >= 0 && (rows * cols == 0 || values));
     HeatJob h = {
@@ -150,6 +188,9 @@ int plot_heatmap_write(const char *dir, const char *name, const char *title,
         .rows = rows, .cols = cols, .row_labels = row_labels, .col_labels = col_labels,
         .vmin = INFINITY, .vmax = -INFINITY,
     };
+    if (style) {
+        h.style = *style;
+    }
     for (long i = 0; i < rows * cols; i++) {
         if (isfinite(values[i])) {
             h.vmin = fmin(h.vmin, values[i]);

@@ -86,6 +86,21 @@ int plot_heatmap_write(const char *dir, const char *name, const char *title,
                        const double *values, long rows, long cols,
                        char *const *row_labels, char *const *col_labels, PlotOutput out);
 
+// What a heatmap may add to the bare matrix.
+typedef struct {
+    const char *xlabel, *ylabel; // axis titles, or NULL for none
+    const char *cell_format;     // a gnuplot sprintf format of one number ("%.0f"): each cell's
+                                 // value printed in it (PNG only; for small matrices), or NULL
+    int width, height;           // PNG size in pixels; 0: the shared 900x600
+} PlotHeatmapStyle;
+
+// plot_heatmap_write with axis titles, values printed in the cells and a PNG size (style
+// may be NULL: then it is plot_heatmap_write).
+int plot_heatmap_write_styled(const char *dir, const char *name, const char *title,
+                              const double *values, long rows, long cols,
+                              char *const *row_labels, char *const *col_labels,
+                              const PlotHeatmapStyle *style, PlotOutput out);
+
 // --- pieces shared by plots/*.c -----------------------------------------------------------
 
 // 0 when path is a complete PNG: the signature, then well-formed chunks (length within the

@@ -40,7 +40,7 @@ Test(cli, bad_options_are_usage_errors)
     expect(RUN("ngram", "train", "--dataset", "names", "--tokenizer", "word", "--pattern", "a(b"),
            2, "at offset 3");
     expect(RUN("ngram", "frobnicate"), 2, "unknown verb");
-    expect(RUN("ngram", "eval", "--model", "x"), 2, "--data FILE and --split NAME");
+    expect(RUN("ngram", "eval", "--model", "x"), 2, "--data FILE, --split NAME and --text TEXT");
 }
 
 // --- bad input files ----------------------------------------------------------------------------

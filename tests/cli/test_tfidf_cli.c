@@ -149,9 +149,11 @@ Test(tfidf_cli, matrix_equals_scikit_learn_with_the_documented_options, .timeout
             cr_assert_not_null(f[i], "cases.tsv: a row of four fields");
             *f[i]++ = '\0';
         }
+        // one directory for every case: --force lets each replace the one before
         const char *args[64] = {"tfidf", "matrix", "--docs", "tests/fixtures/sklearn/corpus.txt",
-                                "--out", dir, "--plot", "none", "--heatmap", "0", "--quiet"};
-        int na = 11;
+                                "--out", dir, "--plot", "none", "--heatmap", "0", "--quiet",
+                                "--force"};
+        int na = 12;
         char *opts = lab_strdup(f[3]), *s2 = NULL;
         for (char *a = strtok_r(opts, " ", &s2); a; a = strtok_r(NULL, " ", &s2)) {
             args[na++] = a;

@@ -785,3 +785,22 @@ Test(plots, heatmap_without_finite_cells_writes_files_and_no_png)
     cr_assert(exists_in(tmpdir, "zero.dat") && exists_in(tmpdir, "zero.gp"));
     cr_assert_not(exists_in(tmpdir, "void.png") || exists_in(tmpdir, "zero.png"));
 }
+
+Test(plots, styled_heatmap_has_axis_titles_cell_values_and_its_size)
+{
+    skip_without_gnuplot();
+    double m[4] = {0, 12, 3, 40};
+    char *rows[2] = {"<s>", "a"};
+    char *cols[2] = {"a", "</s>"};
+    PlotHeatmapStyle style = {.xlabel = "next character", .ylabel = "previous character",
+                              .cell_format = "%.0f", .width = 700, .height = 650};
+    cr_assert_eq(plot_heatmap_write_styled(tmpdir, "counts", "bigram counts", m, 2, 2, rows, cols,
+                                           &style, PLOT_PNG), 0);
+    assert_png(tmpdir, "counts.png", 700, 650);
+    char *gp = slurp(tmpdir, "counts.gp");
+    cr_assert_not_null(strstr(gp, "set xlabel 'next character'"), "%s", gp);
+    cr_assert_not_null(strstr(gp, "set ylabel 'previous character'"), "%s", gp);
+    cr_assert_not_null(strstr(gp, "sprintf('%.0f', $3)"), "the cell values are not drawn:\n%s",
+                       gp);
+    free(gp);
+}
