@@ -197,4 +197,11 @@ double lab_ppl(double loss);                 // exp(loss)
 double lab_bits(double loss);                // loss / ln 2
 double lab_word_ppl(const LabLoss *l);       // exp(total nats / words)
 
+// --- quoting
+// Writes into buf (cap bytes, cap >= 8) a printable copy of s[0..len) for a message that
+// quotes file content: valid UTF-8 above U+009F and printable ASCII as they are; a backslash as
+// \\; tab, newline and return as \t \n \r; other control bytes, DEL, C1 controls and every
+// byte of invalid UTF-8 as \xHH. A copy that does not fit ends in "...". Returns buf.
+const char *lab_quote(char *buf, size_t cap, const char *s, size_t len);
+
 #endif
