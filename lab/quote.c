@@ -40,38 +40,57 @@ static size_t utf8_printable(const unsigned char *s, size_t n)
     return len;
 }
 
+// The escaped form of the character at u[i..len) into piece; returns its length and sets
+// *used to the bytes of u it stands for.
+static size_t quote_piece(char *piece, const unsigned char *u, size_t i, size_t len, size_t *used)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    unsigned char c = u[i];
+    *used = 1;
+    if (c == '\\') {
+        memcpy(piece, "\\\\", 2);
+        return 2;
+    }
+    if (c == '\t' || c == '\n' || c == '\r') {
+        piece[0] = '\\', piece[1] = c == '\t' ? 't' : c == '\n' ? 'n' : 'r';
+        return 2;
+    }
+    if (c >= 0x20 && c < 0x7F) {
+        piece[0] = (char)c;
+        return 1;
+    }
+    size_t n = c >= 0x80 ? utf8_printable(u + i, len - i) : 0;
+    if (n > 0) {
+        memcpy(piece, u + i, n);
+        *used = n;
+        return n;
+    }
+    piece[0] = '\\', piece[1] = 'x', piece[2] = hex[c >> 4], piece[3] = hex[c & 15];
+    return 4;
+}
+
 const char *lab_quote(char *buf, size_t cap, const char *s, size_t len)
 {
     assert(cap >= 8);
     const unsigned char *u = (const unsigned char *)s;
-    size_t o = 0, room = cap - 4; // keep room for "..." and the NUL
-    for (size_t i = 0; i < len;) {
-        char piece[8];
-        size_t n = 0, used = 1;
-        unsigned char c = u[i];
-        if (c == '\\') {
-            memcpy(piece, "\\\\", 2), n = 2;
-        } else if (c == '\t' || c == '\n' || c == '\r') {
-            piece[0] = '\\', piece[1] = c == '\t' ? 't' : c == '\n' ? 'n' : 'r', n = 2;
-        } else if (c >= 0x20 && c < 0x7F) {
-            piece[0] = (char)c, n = 1;
-        } else if (c >= 0x80 && (used = utf8_printable(u + i, len - i)) > 0) {
-            memcpy(piece, s + i, used), n = used;
-        } else {
-            static const char hex[] = "0123456789ABCDEF";
-            piece[0] = '\\', piece[1] = 'x', piece[2] = hex[c >> 4], piece[3] = hex[c & 15];
-            n = 4, used = 1;
-        }
-        // the last piece may use the room kept for "..." when nothing follows it
-        size_t limit = i + used == len ? cap - 1 : room;
+    char piece[8];
+    size_t used, whole = 0;
+    for (size_t i = 0; i < len && whole < cap; i += used) {
+        whole += quote_piece(piece, u, i, len, &used);
+    }
+    // all of it when it fits, else as much as leaves room for "..." and the NUL
+    size_t limit = whole < cap ? cap - 1 : cap - 4, o = 0;
+    for (size_t i = 0; i < len; i += used) {
+        size_t n = quote_piece(piece, u, i, len, &used);
         if (o + n > limit) {
-            memcpy(buf + o, "...", 3);
-            o += 3;
             break;
         }
         memcpy(buf + o, piece, n);
         o += n;
-        i += used;
+    }
+    if (whole >= cap) {
+        memcpy(buf + o, "...", 3);
+        o += 3;
     }
     buf[o] = '\0';
     return buf;

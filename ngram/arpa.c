@@ -488,8 +488,9 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
                 goto fail;
             }
             if (parse_double(fields[0], &lp, 1) != 0 || lp == INFINITY) {
-                lab_error("'%s' line %lld: the log10 probability '%s' is not a number", path,
-                          r.lineno, QUOTED(q, fields[0]));
+                lab_error("'%s' line %lld: the log10 probability '%s' is neither a finite number "
+                          "nor -inf",
+                          path, r.lineno, QUOTED(q, fields[0]));
                 goto fail;
             }
             if (lp > 0) {
@@ -532,9 +533,10 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
                                   path, r.lineno, k, j + 1);
                         goto fail;
                     }
+                    double lp_ctx = backoff_ln(m, prefix_id, j + 1); // before it is listed
                     int is_new;
                     uint32_t s = ngram_level_insert(P, up, id, &is_new);
-                    m->logp[j + 1][s] = backoff_ln(m, prefix_id, j + 1);
+                    m->logp[j + 1][s] = lp_ctx;
                     m->logbow[j + 1][s] = 0;
                     prefix_node[j] = s;
                 }
