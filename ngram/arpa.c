@@ -533,7 +533,9 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
                                   path, r.lineno, k, j + 1);
                         goto fail;
                     }
-                    double lp_ctx = backoff_ln(m, prefix_id, j + 1); // before it is listed
+                    // (computed before it is listed; at most probability 1, which a backoff
+                    // weight above 1 could pass, so that the model written back reads again)
+                    double lp_ctx = fmin(backoff_ln(m, prefix_id, j + 1), 0.0);
                     int is_new;
                     uint32_t s = ngram_level_insert(P, up, id, &is_new);
                     m->logp[j + 1][s] = lp_ctx;

@@ -263,3 +263,30 @@ Test(readers, vocab_written_by_the_lab_reads_back_with_its_counts)
     free(path);
     free(dir);
 }
+
+// --- what the fuzzer found --------------------------------------------------------------------
+
+// fuzz_arpa, 2026-12-07: a context added for "hello world </s>" took log10 P = bow(hello) +
+// P(world) = 20.1 - 0.7 = 19.4, above 0, so the model written back was refused by the reader
+// that wrote it. The added context's probability is now capped at 1.
+Test(readers, an_added_context_stays_a_probability_so_the_model_reads_back)
+{
+    char *path = test_path("tests/fuzz/regressions/arpa_added_context_above_one.arpa");
+    NgramModel m;
+    cr_assert_eq(ngram_arpa_read(&m, path, UNIT_LINE), 0);
+    int32_t hello = vocab_find(&m.vocab, "hello", 5), world = vocab_find(&m.vocab, "world", 5);
+    uint32_t h = ngram_level_find(&m.lev[1], 0, hello);
+    uint32_t hw = ngram_level_find(&m.lev[2], h, world);
+    cr_assert_neq(hw, NGRAM_NONE, "the context 'hello world' is added");
+    cr_assert_eq(m.logp[2][hw], 0.0, "its log10 probability 19.4 is capped at 0");
+    char *dir = test_tmpdir();
+    char *out = lab_path_join(dir, "back.arpa");
+    cr_assert_eq(ngram_arpa_write(&m, out), 0);
+    NgramModel r;
+    cr_assert_eq(ngram_arpa_read(&r, out, UNIT_LINE), 0, "what the lab writes, the lab reads");
+    ngram_model_free(&r);
+    ngram_model_free(&m);
+    free(out);
+    free(dir);
+    free(path);
+}
