@@ -1,7 +1,7 @@
 // test_readers.c: the readers of outside data (ARPA, word2vec vectors, vocab.txt) on broken
 // and hostile input: each refuses it with a message naming the file, the line and the defect,
 // and the quoting helper keeps what they quote printable. The inputs the fuzzer found are
-// replayed here too (tests/fuzz/regressions/), so CI needs no fuzzer to keep them fixed.
+// replayed here too (tests/fuzz/regressions/), so the suite keeps them fixed without a fuzzer.
 #include "tests/helpers.h"
 
 #include <dirent.h>
@@ -199,7 +199,8 @@ Test(readers, vectors_defects_are_refused_naming_the_file_line_and_defect)
     const char *cases[][3] = {
         {"bom.txt", "\xEF\xBB\xBF" "2 2\na 1 2\nb 1 2\n",
          "bom.txt' starts with a UTF-8 byte-order mark (EF BB BF)"},
-        {"nan.txt", "2 2\na 1 2\nb 1 nan\n", "line 3: value 2 of 'b' is not a finite number: 'nan'"},
+        {"nan.txt", "2 2\na 1 2\nb 1 nan\n",
+         "line 3: value 2 of 'b' is not a finite number: 'nan'"},
         {"overflow.txt", "1 2\na 1 1e99\n", "value 2 of 'a' is not a finite number: '1e99'"},
         {"twice.txt", "2 2\na 1 2\na 1 3\n", "line 3: 'a' appears twice (first on line 2)"},
         {"short.txt", "2 3\na 1 2 3\nb 1.5 2.5\n", "line 3: 'b' has 2 values, the header says 3"},
