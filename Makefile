@@ -2,7 +2,7 @@
 #
 #   make            build ./lmlab (installs missing Debian packages first)
 #   make demo       train and compare n-gram models on a shipped corpus, with charts
-#   make test       unit, exercise and command tests, then the same under ASan+UBSan
+#   make test       unit, exercise and command tests, the same under ASan+UBSan, a short fuzz run
 #   make help       every target
 #
 # Objects go under build/ (build/san/ with SANITIZE=1), mirroring the source tree.
