@@ -2,7 +2,7 @@
 #
 #   make            build ./lmlab (installs missing Debian packages first)
 #   make demo       train and compare n-gram models on a shipped corpus, with charts
-#   make test       unit, exercise and command tests, then the same under ASan+UBSan
+#   make test       unit, exercise and command tests, a short fuzz run, the tests under ASan+UBSan
 #   make help       every target
 #
 # Objects go under build/ (build/san/ with SANITIZE=1), mirroring the source tree.
@@ -50,9 +50,10 @@ CHAPTERS := $(sort $(dir $(wildcard chapters/*/check.c)))
 CH_NUMS  := $(foreach d,$(CHAPTERS),$(firstword $(subst -, ,$(notdir $(d:/=)))))
 
 DEBIAN_PKGS := gcc libc6-dev make gnuplot-nox fonts-dejavu-core libpcre2-dev libcriterion-dev
+FUZZ_PKGS   := clang libclang-rt-14-dev
 BENCH_PKGS  := python3-nltk python3-sklearn python3-gensim libopenblas0-pthread time
 
-.PHONY: all deps demo test test-suite check bench clean help fixtures format kenlm-check
+.PHONY: all deps demo test test-suite check bench clean help fixtures format kenlm-check fuzz
 
 all: deps $(LMLAB)
 
@@ -130,6 +131,7 @@ check: deps
 # --- tests ---------------------------------------------------------------------------------
 test: deps
 	$(Q)$(MAKE) --no-print-directory test-suite
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 test-suite
 
 EX_DIRS := $(foreach d,$(CHAPTERS),$(notdir $(d:/=)))
@@ -152,6 +154,45 @@ kenlm-check: all
 	$(Q)test -n "$(KENLM)" || \
 	    { echo "usage: make kenlm-check KENLM=DIR  (DIR holds KenLM's query, build_binary, lmplz)"; exit 2; }
 	$(Q)LMLAB=$(abspath $(LMLAB)) sh tests/kenlm_check.sh $(KENLM)
+
+# --- fuzzing -------------------------------------------------------------------------------
+# make fuzz: libFuzzer (clang) with ASan+UBSan over every reader of outside data, each target
+# for FUZZ_SECONDS from its seed corpus (tests/fuzz/seeds/<target>/, findings kept under
+# build/fuzz/corpus/). A crash, a leak, a hang or an allocation past the limits stops the run
+# and leaves the input in build/fuzz/. Without OpenMP: the readers do not use it.
+FUZZ_SECONDS ?= 60
+TEST_FUZZ_SECONDS ?= 8 # the short run at the end of make test
+FUZZ_TARGETS := arpa vectors config vocab corpus
+FUZZ_CC      := clang
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -I. -g -O1 -fno-omit-frame-pointer -Wno-unknown-pragmas \
+                -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/%.o)
+FUZZ_BINS    := $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+FUZZ_FLAGS   := -max_len=4096 -timeout=10 -rss_limit_mb=1024 -malloc_limit_mb=256 -close_fd_mask=2
+
+build/fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (fuzz)")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+build/fuzz/liblmlab.a: $(FUZZ_LIB_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h build/fuzz/liblmlab.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build/fuzz/liblmlab.a -lpcre2-8 -lm
+
+fuzz:
+	$(Q)scripts/deps.sh $(DEBIAN_PKGS) $(FUZZ_PKGS)
+	$(Q)$(MAKE) -s --no-print-directory $(FUZZ_BINS)
+	$(Q)for t in $(FUZZ_TARGETS); do \
+	    mkdir -p build/fuzz/corpus/$$t && echo "== fuzz $$t: $(FUZZ_SECONDS) s" && \
+	    (cd build/fuzz && ASAN_OPTIONS=detect_leaks=1 ./fuzz_$$t $(FUZZ_FLAGS) \
+	        -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 corpus/$$t \
+	        ../../tests/fuzz/seeds/$$t > $$t.log 2>&1; status=$$?; \
+	     grep -E 'stat::number_of_executed_units|SUMMARY' $$t.log; exit $$status) || \
+	    { tail -n 40 build/fuzz/$$t.log; echo "fuzz $$t failed: see build/fuzz/$$t.log"; exit 1; }; \
+	done
 
 # --- demo, bench, fixtures -----------------------------------------------------------------
 demo: all
@@ -181,7 +222,8 @@ help:
 	@echo "lmlab targets:"
 	@echo "  make             build ./lmlab (installs missing Debian packages first)"
 	@echo "  make demo        train n-gram models on 'names', print perplexities, draw charts"
-	@echo "  make test        every test, then again under ASan+UBSan"
+	@echo "  make test        every test, then again under ASan+UBSan, then a short fuzz run"
+	@echo "  make fuzz        libFuzzer over every file reader, FUZZ_SECONDS=60 each (docs/fuzzing.md)"
 	@echo "  make check CH=02 check your exercises of a chapter (chapters: $(CH_NUMS))"
 	@echo "  make kenlm-check KENLM=DIR  lmlab's ARPA files read by KenLM's query (docs/ngram.md)"
 	@echo "  make bench       speed and memory against NLTK, scikit-learn and gensim (docs/benchmarks.md)"
@@ -190,4 +232,5 @@ help:
 	@echo "  make clean       remove build/ and ./lmlab"
 	@echo "options: V=1 (show commands), SANITIZE=1 (ASan+UBSan build under build/san)"
 
+-include $(wildcard build/fuzz/*/*.d)
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(wildcard $(BUILD)/ex/*/*.d)

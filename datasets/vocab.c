@@ -5,6 +5,8 @@
 // "<s>" gets an ordinary id of its own and cannot forge a boundary.
 #include "datasets.h"
 
+#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -167,14 +169,46 @@ int vocab_save(const Vocab *v, const char *path)
     return lab_atomic_commit(&a);
 }
 
+// A whole decimal number in [0, max] at s, ending at end (a NUL or a tab); -1 if it is not one.
+static long long parse_field(const char *s, long long max)
+{
+    if (*s < '0' || *s > '9') {
+        return -1;
+    }
+    long long x = 0;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        if (x > (max - (*s - '0')) / 10) {
+            return -1;
+        }
+        x = 10 * x + (*s - '0');
+    }
+    return *s == '\0' || *s == '\t' ? x : -1;
+}
+
+// Reads a vocab.txt as untrusted input: '#' comment lines and blank lines are skipped; every
+// other line is 'id<TAB>token<TAB>count' with whole decimal numbers, the reserved ids spelled
+// as vocab_init spells them, the other ids in order from TOK_FIRST, tokens escaped
+// (tok_escape), non-empty and unique. Memory grows with the lines read, never with a number
+// read. A byte-order mark, a malformed line, an id out of order, or a repeated token is an
+// error naming the file and line; v is then freed.
 int vocab_load(Vocab *v, const char *path)
 {
     char *data;
     size_t len;
+    char q[48];
     if (lab_read_file(path, &data, &len, 0) != 0) {
         return -1;
     }
     vocab_init(v);
+    if (memchr(data, '\0', len)) {
+        lab_error("'%s' is not a vocabulary file (it holds NUL bytes)", path);
+        goto fail;
+    }
+    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
+        lab_error("'%s' starts with a UTF-8 byte-order mark (EF BB BF); lmlab writes none",
+                  path);
+        goto fail;
+    }
     long long lineno = 0;
     char *cursor = data;
     for (char *line; (line = lab_next_line(&cursor));) {
@@ -184,32 +218,32 @@ int vocab_load(Vocab *v, const char *path)
         }
         char *t1 = strchr(line, '\t');
         char *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
-        char *end = NULL;
-        long id = strtol(line, &end, 10);
-        long long count = t2 ? strtoll(t2 + 1, NULL, 10) : -1;
-        if (!t1 || !t2 || end != t1 || count < 0) {
-            lab_error("'%s' line %lld: expected 'id<TAB>token<TAB>count'", path, lineno);
+        long long id = parse_field(line, INT32_MAX - 1);
+        long long count = t2 ? parse_field(t2 + 1, LLONG_MAX) : -1;
+        if (!t1 || !t2 || id < 0 || count < 0 || strchr(t2 + 1, '\t')) {
+            lab_error("'%s' line %lld: expected 'id<TAB>token<TAB>count', got '%s'", path,
+                      lineno, lab_quote(q, sizeof q, line, strlen(line)));
             goto fail;
         }
         *t2 = '\0';
         char *tok = t1 + 1;
         if (id < TOK_FIRST) {
-            if (id < 0 || strcmp(tok, v->str[id]) != 0) {
-                lab_error("'%s' line %lld: id %ld must be '%s'", path, lineno, id,
-                          id < 0 ? "?" : v->str[id]);
+            if (strcmp(tok, v->str[id]) != 0) {
+                lab_error("'%s' line %lld: id %lld must be '%s'", path, lineno, id, v->str[id]);
                 goto fail;
             }
             v->count[id] = count;
             continue;
         }
         if (id != v->n) {
-            lab_error("'%s' line %lld: id %ld out of order (expected %d)", path, lineno, id,
+            lab_error("'%s' line %lld: id %lld out of order (expected %d)", path, lineno, id,
                       v->n);
             goto fail;
         }
         size_t n = tok_unescape(tok);
         if (n == 0 || vocab_find(v, tok, n) >= 0) {
-            lab_error("'%s' line %lld: empty or repeated token", path, lineno);
+            lab_error("'%s' line %lld: empty or repeated token '%s'", path, lineno,
+                      lab_quote(q, sizeof q, tok, n));
             goto fail;
         }
         vocab_add(v, tok, n);

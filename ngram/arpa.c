@@ -226,17 +226,21 @@ static char *next_line(Reader *r)
     return line;
 }
 
-static int parse_double(const char *s, double *out)
+// A number of the file: a whole decimal field; +-inf only where allowed (inf_ok), never nan.
+static int parse_double(const char *s, double *out, int inf_ok)
 {
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (end == s || *end != '\0' || isnan(v) || v == INFINITY) {
+    if (end == s || *end != '\0' || isnan(v) || (isinf(v) && !inf_ok)) {
         return -1;
     }
     *out = v;
     return 0;
 }
+
+// 'x' quoted for a message: control bytes and invalid UTF-8 escaped, at most ~40 bytes
+#define QUOTED(buf, s) lab_quote(buf, sizeof buf, s, strlen(s))
 
 static int32_t token_id(Vocab *v, char *word)
 {
@@ -258,13 +262,96 @@ static double from_log10(double l10)
     return l10 <= LOG10_ZERO ? -INFINITY : l10 * M_LN10;
 }
 
+// One line at pos without changing the buffer: its length with trailing spaces, tabs and \r
+// cut (as next_line cuts them); *next is where the following line starts.
+static size_t peek_line(const Reader *r, size_t pos, size_t *next)
+{
+    const char *line = r->data + pos;
+    const char *nl = memchr(line, '\n', r->len - pos);
+    size_t n = nl ? (size_t)(nl - line) : r->len - pos;
+    *next = pos + n + (nl != NULL);
+    while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t')) {
+        n--;
+    }
+    return n;
+}
+
+// Counts the entry lines of each \K-grams: section ahead of the reader, without moving it, and
+// refuses a section shorter than the count \data\ declared before anything is allocated for it.
+// Stops quietly at the first thing out of place: the reading loop reports it, with its line.
+static int check_sections(const Reader *r, int order, const unsigned long long *counts)
+{
+    size_t pos = r->pos, next;
+    long long lineno = r->lineno;
+    for (int k = 1; k <= order; k++) {
+        char want[32];
+        int wn = snprintf(want, sizeof want, "\\%d-grams:", k);
+        size_t n = 0;
+        while (pos < r->len && (n = peek_line(r, pos, &next)) == 0) {
+            pos = next, lineno++;
+        }
+        if (pos >= r->len || n != (size_t)wn || memcmp(r->data + pos, want, n) != 0) {
+            return 0;
+        }
+        pos = next, lineno++;
+        unsigned long long e = 0;
+        while (pos < r->len && (n = peek_line(r, pos, &next)) > 0 && r->data[pos] != '\\') {
+            pos = next, lineno++, e++;
+        }
+        if (e < counts[k]) {
+            return lab_error("'%s' line %lld: the %d-grams section ends after %llu of the %llu "
+                             "entries \\data\\ declared",
+                             r->path, lineno + (pos < r->len), k, e, counts[k]);
+        }
+    }
+    return 0;
+}
+
+// ln P(t[0..n-1]) by the back-off rule from the orders already read: the listed
+// probability, else the context's backoff weight (1 if it is not listed) times the
+// probability given the context without its first token.
+static double backoff_ln(const NgramModel *m, const int32_t *t, int n)
+{
+    uint32_t node = 0;
+    for (int i = 0; i < n && node != NGRAM_NONE; i++) {
+        node = ngram_level_find(&m->lev[i + 1], node, t[i]);
+    }
+    if (node != NGRAM_NONE) {
+        return m->logp[n][node];
+    }
+    if (n == 1) {
+        return -INFINITY;
+    }
+    uint32_t ctx = 0;
+    for (int i = 0; i < n - 1 && ctx != NGRAM_NONE; i++) {
+        ctx = ngram_level_find(&m->lev[i + 1], ctx, t[i]);
+    }
+    return (ctx != NGRAM_NONE ? m->logbow[n - 1][ctx] : 0) + backoff_ln(m, t + 1, n - 1);
+}
+
+// Reads an ARPA file from anywhere (SRILM, KenLM, MITLM, lmlab) as untrusted input.
+//
+// Accepted: any text before \data\; CRLF line ends and trailing blanks; fields separated by
+// tabs or spaces; -99 and -inf for probability zero (and a backoff weight of -99 for zero);
+// an n-gram whose suffix (its last k-1 tokens) is not listed (pruned files), which backs off
+// past it; an n-gram whose prefix (its first k-1 tokens, its context) is not listed: as
+// KenLM does, the context is added with the probability the lower orders give it and a
+// backoff weight of 1, while the table has room (half the declared count or more).
+// Refused, with the file and line: a UTF-8 byte-order mark, NUL bytes, counts out of order,
+// counts whose sum exceeds the lines left or whose shortest lines exceed the bytes left, a
+// section shorter than its count, a probability above 1 (log10 > 0), a probability or
+// backoff weight that is not a number (nan, +inf, or -inf for a weight), an n-gram listed
+// twice, a missing \end\. Memory is allocated after those checks, in proportion to the
+// entries actually in the file (about 120 bytes per entry, so at most ~30 bytes per byte).
 int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
 {
     memset(m, 0, sizeof *m);
     Reader r = {.path = path};
     char prefix_tok[NGRAM_MAX_ORDER][64]; // the last line's prefix tokens, as written
     uint32_t prefix_node[NGRAM_MAX_ORDER]; // and their nodes
+    int32_t prefix_id[NGRAM_MAX_ORDER];    // and their ids
     int same = 0, prev_k = 0;              // how many of them are known, at which order
+    char q[48], q2[48];                    // quoted file content for messages
     if (lab_read_file(path, &r.data, &r.len, 0) != 0) {
         return -1;
     }
@@ -281,6 +368,13 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
         lab_error_hint(hint, "'%s' is not an ARPA file (it holds NUL bytes)", path);
         goto fail;
     }
+    if (r.len >= 3 && memcmp(r.data, "\xEF\xBB\xBF", 3) == 0) {
+        lab_error_hint("save it without the mark: sed -i '1s/^\\xEF\\xBB\\xBF//' FILE",
+                       "'%s' starts with a UTF-8 byte-order mark (EF BB BF), which ARPA readers "
+                       "do not expect",
+                       path);
+        goto fail;
+    }
     // text before \data\ is free (toolkits write comments there)
     char *line;
     while ((line = next_line(&r)) && strcmp(line, "\\data\\") != 0) {
@@ -289,20 +383,23 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
         lab_error_hint(hint, "'%s' has no \\data\\ line: not an ARPA file", path);
         goto fail;
     }
-    // counts; each entry needs a line, so a count above the lines left is a lie
+    // counts; each entry needs a line of its own, and a line of at least 2 k + 2 bytes
+    // ("p<TAB>w1 .. wk" and a newline), so counts past what is left are a lie, told before
+    // anything is allocated for them
     long long lines_left = 0;
-    for (size_t i = r.pos; i < r.len; i++) {
-        lines_left += r.data[i] == '\n';
+    for (size_t pos = r.pos, next; pos < r.len; pos = next) {
+        lines_left += peek_line(&r, pos, &next) > 0;
     }
     unsigned long long counts[NGRAM_MAX_ORDER + 1] = {0};
+    unsigned long long total = 0, min_bytes = 0;
     int order = 0;
     while ((line = next_line(&r)) && line[0] != '\0') {
         int k;
         unsigned long long n;
         char extra;
         if (sscanf(line, "ngram %d=%llu%c", &k, &n, &extra) != 2) {
-            lab_error("'%s' line %lld: expected 'ngram K=COUNT', got '%.40s'", path, r.lineno,
-                      line);
+            lab_error("'%s' line %lld: expected 'ngram K=COUNT', got '%s'", path, r.lineno,
+                      QUOTED(q, line));
             goto fail;
         }
         if (k != order + 1 || k > NGRAM_MAX_ORDER) {
@@ -314,10 +411,19 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
             lab_error("'%s' line %lld: 'ngram %d=0' declares an empty order", path, r.lineno, k);
             goto fail;
         }
-        if (n > (unsigned long long)lines_left || n > (1ull << 30)) {
+        if (n > (unsigned long long)lines_left || total + n > (unsigned long long)lines_left ||
+            n > (1ull << 30)) {
             lab_error("'%s' line %lld: 'ngram %d=%llu' declares more entries than the file has "
-                      "lines (%lld)",
-                      path, r.lineno, k, n, lines_left);
+                      "lines (%llu in all, %lld lines left)",
+                      path, r.lineno, k, n, total + n, lines_left);
+            goto fail;
+        }
+        total += n;
+        min_bytes += n * (2 * (unsigned long long)k + 2);
+        if (min_bytes > r.len - r.pos + 1) {
+            lab_error("'%s' line %lld: 'ngram %d=%llu' declares entries that need at least %llu "
+                      "bytes in all, more than the %zu bytes left",
+                      path, r.lineno, k, n, min_bytes, r.len - r.pos);
             goto fail;
         }
         counts[k] = n;
@@ -326,6 +432,9 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
     if (order == 0) {
         lab_error_hint(hint, "'%s' line %lld: no 'ngram K=COUNT' lines after \\data\\", path,
                        r.lineno);
+        goto fail;
+    }
+    if (check_sections(&r, order, counts) != 0) {
         goto fail;
     }
     m->order = order;
@@ -342,8 +451,8 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
         while ((line = next_line(&r)) && line[0] == '\0') {
         }
         if (!line || strcmp(line, want) != 0) {
-            lab_error_hint(hint, "'%s' line %lld: expected '%s', got %s%.40s%s", path, r.lineno,
-                           want, line ? "'" : "", line ? line : "the end of the file",
+            lab_error_hint(hint, "'%s' line %lld: expected '%s', got %s%s%s", path, r.lineno,
+                           want, line ? "'" : "", line ? QUOTED(q, line) : "the end of the file",
                            line ? "'" : "");
             goto fail;
         }
@@ -375,10 +484,23 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
                           nf == 1 ? "" : "s");
                 goto fail;
             }
-            if (parse_double(fields[0], &lp) != 0 ||
-                (nf == k + 2 && parse_double(fields[k + 1], &bow) != 0)) {
-                lab_error("'%s' line %lld: '%s' is not a number", path, r.lineno,
-                          parse_double(fields[0], &lp) != 0 ? fields[0] : fields[k + 1]);
+            if (parse_double(fields[0], &lp, 1) != 0 || lp == INFINITY) {
+                lab_error("'%s' line %lld: the log10 probability '%s' is neither a finite number "
+                          "nor -inf",
+                          path, r.lineno, QUOTED(q, fields[0]));
+                goto fail;
+            }
+            if (lp > 0) {
+                lab_error_hint("a log10 probability is at most 0 (probability 1); -99 or -inf "
+                               "stands for probability 0",
+                               "'%s' line %lld: the log10 probability %s of '%s' is above 0, a "
+                               "probability above 1",
+                               path, r.lineno, QUOTED(q, fields[0]), QUOTED(q2, fields[k]));
+                goto fail;
+            }
+            if (nf == k + 2 && parse_double(fields[k + 1], &bow, 0) != 0) {
+                lab_error("'%s' line %lld: the log10 backoff weight '%s' is not a finite number",
+                          path, r.lineno, QUOTED(q, fields[k + 1]));
                 goto fail;
             }
             // sorted files list n-grams sharing a prefix together: keep the nodes of the last
@@ -396,11 +518,26 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
                 snprintf(prefix_tok[j], sizeof prefix_tok[j], "%s", fields[1 + j]);
                 int cacheable = strlen(fields[1 + j]) < sizeof prefix_tok[j] - 1;
                 int32_t id = token_id(&m->vocab, fields[1 + j]); // unescapes in place
+                prefix_id[j] = id;
                 prefix_node[j] = ngram_level_find(&m->lev[j + 1], up, id);
                 if (prefix_node[j] == NGRAM_NONE) {
-                    lab_error("'%s' line %lld: the %d-gram's prefix is not listed at order %d",
-                              path, r.lineno, k, j + 1);
-                    goto fail;
+                    // a context that is not listed: add it, if its table has room without
+                    // growing (growing would move the slots that logp is indexed by)
+                    NgramLevel *P = &m->lev[j + 1];
+                    if ((uint64_t)(P->n + 1) * 4 > (uint64_t)P->cap * 3) {
+                        lab_error("'%s' line %lld: too many %d-grams whose context is not "
+                                  "listed at order %d",
+                                  path, r.lineno, k, j + 1);
+                        goto fail;
+                    }
+                    // (computed before it is listed; at most probability 1, which a backoff
+                    // weight above 1 could pass, so that the model written back reads again)
+                    double lp_ctx = fmin(backoff_ln(m, prefix_id, j + 1), 0.0);
+                    int is_new;
+                    uint32_t s = ngram_level_insert(P, up, id, &is_new);
+                    m->logp[j + 1][s] = lp_ctx;
+                    m->logbow[j + 1][s] = 0;
+                    prefix_node[j] = s;
                 }
                 if (cacheable && same == j) {
                     same = j + 1; // a token too long to keep ends what the next line may reuse
@@ -409,9 +546,12 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
             uint32_t parent = k > 1 ? prefix_node[k - 2] : 0;
             int32_t w = token_id(&m->vocab, fields[k]);
             int is_new;
+            // (contexts are added only at orders below k, whose sections are complete, so
+            // the table holds at most the declared count here and never grows)
             uint32_t s = ngram_level_insert(&m->lev[k], parent, w, &is_new);
             if (!is_new) {
-                lab_error("'%s' line %lld: a %d-gram listed twice", path, r.lineno, k);
+                lab_error("'%s' line %lld: a %d-gram ending in '%s' is listed twice", path,
+                          r.lineno, k, QUOTED(q, fields[k]));
                 goto fail;
             }
             m->logp[k][s] = from_log10(lp);
@@ -423,9 +563,9 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
     while ((line = next_line(&r)) && line[0] == '\0') {
     }
     if (!line || strcmp(line, "\\end\\") != 0) {
-        lab_error_hint(hint, "'%s' line %lld: expected \\end\\ after the %d-grams, got %s%.40s%s",
-                       path, r.lineno, order, line ? "'" : "", line ? line : "the end of the file",
-                       line ? "'" : "");
+        lab_error_hint(hint, "'%s' line %lld: expected \\end\\ after the %d-grams, got %s%s%s",
+                       path, r.lineno, order, line ? "'" : "",
+                       line ? QUOTED(q, line) : "the end of the file", line ? "'" : "");
         goto fail;
     }
     free(r.data);

@@ -112,6 +112,13 @@ int w2v_vectors_read(W2vVectors *v, const char *path)
                        "'%s' holds NUL bytes: not a text vectors file (the binary format?)", path);
         goto fail;
     }
+    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
+        lab_error_hint("save it without the mark: sed -i '1s/^\\xEF\\xBB\\xBF//' FILE",
+                       "'%s' starts with a UTF-8 byte-order mark (EF BB BF) before its header",
+                       path);
+        goto fail;
+    }
+    char qv[48], qw[48]; // quoted file content for messages
 
     // the header: two counts
     size_t next, end = line_at(data, len, 0, &next);
@@ -137,8 +144,8 @@ int w2v_vectors_read(W2vVectors *v, const char *path)
     }
     long long V = parse_count(data + a, b - a), D = parse_count(data + c, e - c);
     if (V < 0 || D < 0 || z != end) {
-        lab_error_hint(VEC_HINT, "'%s' line 1: expected a header 'WORDS DIMENSIONS', got '%.*s'",
-                       path, (int)(end < 60 ? end : 60), data);
+        lab_error_hint(VEC_HINT, "'%s' line 1: expected a header 'WORDS DIMENSIONS', got '%s'",
+                       path, lab_quote(qv, sizeof qv, data, end));
         goto fail;
     }
     if (V < 1 || D < 1 || V > INT32_MAX || D > 1000000) {
@@ -205,33 +212,34 @@ int w2v_vectors_read(W2vVectors *v, const char *path)
                 t++;
             }
             if (nval == D) {
-                lab_error_hint(VEC_HINT, "'%s' line %lld: '%.40s' has more than the %lld values "
+                lab_error_hint(VEC_HINT, "'%s' line %lld: '%s' has more than the %lld values "
                                "the header gives each word",
-                               path, lineno, word, D);
+                               path, lineno, lab_quote(qw, sizeof qw, word, strlen(word)), D);
                 goto fail;
             }
             char *stop;
             errno = 0;
             float f = strtof(data + q, &stop);
             if (stop != data + t || !isfinite(f)) {
-                lab_error_hint(VEC_HINT, "'%s' line %lld: value %lld of '%.40s' is not a finite "
-                               "number: '%.*s'",
-                               path, lineno, nval + 1, word, (int)(t - q < 40 ? t - q : 40),
-                               data + q);
+                lab_error_hint(VEC_HINT, "'%s' line %lld: value %lld of '%s' is not a finite "
+                               "number: '%s'",
+                               path, lineno, nval + 1,
+                               lab_quote(qw, sizeof qw, word, strlen(word)),
+                               lab_quote(qv, sizeof qv, data + q, t - q));
                 goto fail;
             }
             x[nval++] = f;
             q = t;
         }
         if (nval != D) {
-            lab_error_hint(VEC_HINT, "'%s' line %lld: '%.40s' has %lld values, the header says "
+            lab_error_hint(VEC_HINT, "'%s' line %lld: '%s' has %lld values, the header says "
                            "%lld",
-                           path, lineno, word, nval, D);
+                           path, lineno, lab_quote(qw, sizeof qw, word, strlen(word)), nval, D);
             goto fail;
         }
         if (first != r) {
-            lab_error_hint(VEC_HINT, "'%s' line %lld: '%.40s' appears twice (first on line %d)",
-                           path, lineno, word, first + 2);
+            lab_error_hint(VEC_HINT, "'%s' line %lld: '%s' appears twice (first on line %d)",
+                           path, lineno, lab_quote(qw, sizeof qw, word, strlen(word)), first + 2);
             goto fail;
         }
         p = next;

@@ -1,0 +1,293 @@
+// test_readers.c: the readers of outside data (ARPA, word2vec vectors, vocab.txt) on broken
+// and hostile input: each refuses it with a message naming the file, the line and the defect,
+// and the quoting helper keeps what they quote printable. The inputs the fuzzer found are
+// replayed here too (tests/fuzz/regressions/), so the suite keeps them fixed without a fuzzer.
+#include "tests/helpers.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+
+#include "datasets/datasets.h"
+#include "ngram/ngram.h"
+#include "nn/word2vec.h"
+
+// Runs fn(path) with stderr sent to a file; returns fn's status and what it printed.
+typedef int (*ReadFn)(const char *path);
+
+static int run_capture(ReadFn fn, const char *path, char **err)
+{
+    char *dir = test_tmpdir();
+    char *log = lab_path_join(dir, "stderr");
+    fflush(stderr);
+    int saved = dup(2);
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    cr_assert(fd >= 0 && saved >= 0);
+    dup2(fd, 2);
+    close(fd);
+    int status = fn(path);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    size_t n;
+    cr_assert_eq(lab_read_file(log, err, &n, 0), 0);
+    free(log);
+    free(dir);
+    return status;
+}
+
+static int read_arpa(const char *path)
+{
+    NgramModel m;
+    int s = ngram_arpa_read(&m, path, UNIT_LINE);
+    if (s == 0) {
+        ngram_model_free(&m);
+    }
+    return s;
+}
+
+static int read_vectors(const char *path)
+{
+    W2vVectors v;
+    int s = w2v_vectors_read(&v, path);
+    if (s == 0) {
+        w2v_vectors_free(&v);
+    }
+    return s;
+}
+
+static int read_vocab(const char *path)
+{
+    Vocab v;
+    int s = vocab_load(&v, path);
+    if (s == 0) {
+        vocab_free(&v);
+    }
+    return s;
+}
+
+static void expect_refused(ReadFn fn, const char *path, const char *needle)
+{
+    char *err;
+    int s = run_capture(fn, path, &err);
+    cr_assert_eq(s, -1, "'%s' was accepted", path);
+    cr_assert(strstr(err, needle), "'%s': expected a message with \"%s\", got: %s", path, needle,
+              err);
+    free(err);
+}
+
+// --- quoting ----------------------------------------------------------------------------------
+
+Test(readers, quote_escapes_control_bytes_and_invalid_utf8_and_keeps_valid_utf8)
+{
+    char buf[64];
+    const char s[] = "a\x1b[31m\tb\\\xff\xc3\xa9\x7f\xc2\x85";
+    cr_assert_str_eq(lab_quote(buf, sizeof buf, s, sizeof s - 1),
+                     "a\\x1b[31m\\x09b\\\\xff\xc3\xa9\\x7f\\xc2\\x85");
+    const char nul[] = {'x', '\0', 'y'};
+    cr_assert_str_eq(lab_quote(buf, sizeof buf, nul, 3), "x\\x00y");
+}
+
+Test(readers, quote_cuts_a_long_text_with_an_ellipsis_inside_the_buffer)
+{
+    char buf[10];
+    cr_assert_str_eq(lab_quote(buf, sizeof buf, "abcdefghij", 10), "abcdef...");
+    cr_assert_str_eq(lab_quote(buf, sizeof buf, "abcdefghi", 9), "abcdefghi"); // fits exactly
+    cr_assert_str_eq(lab_quote(buf, sizeof buf, "abcde\x01xyz", 9), "abcde...");
+}
+
+// --- ARPA -------------------------------------------------------------------------------------
+
+Test(readers, arpa_defects_are_refused_naming_the_file_line_and_defect)
+{
+    const char *cases[][2] = {
+        {"positive_logprob", "positive_logprob.arpa' line 7: the log10 probability 0.30103 of "
+                             "'hello' is above 0"},
+        {"nan_logprob", "nan_logprob.arpa' line 7: the log10 probability 'nan' is neither"},
+        {"overflow_logprob", "line 7: the log10 probability '1e400' is neither a finite number"},
+        {"inf_backoff", "inf_backoff.arpa' line 7: the log10 backoff weight 'inf' is not a "
+                        "finite number"},
+        {"bom", "bom.arpa' starts with a UTF-8 byte-order mark (EF BB BF)"},
+        {"huge_total", "huge_total.arpa' line 4: 'ngram 3=4' declares more entries than the file "
+                       "has lines (12 in all, 8 lines left)"},
+        {"huge_count", "huge_count.arpa' line 2: 'ngram 1=4000000000' declares more entries"},
+        {"duplicate", "duplicate.arpa' line 7: a 1-gram ending in '</s>' is listed twice"},
+        {"count_mismatch", "count_mismatch.arpa' line 10: the 1-grams section ends after 4 of "
+                           "the 5 entries"},
+        {"control_bytes", "control_bytes.arpa' line 2: expected 'ngram K=COUNT', got "
+                          "'ngram\\x1b[2J 1=3'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char rel[96];
+        snprintf(rel, sizeof rel, "tests/fixtures/bad_arpa/%s.arpa", cases[i][0]);
+        char *path = test_path(rel);
+        expect_refused(read_arpa, path, cases[i][1]);
+        free(path);
+    }
+}
+
+Test(readers, arpa_declared_counts_past_the_bytes_left_are_refused_before_reading)
+{
+    // 11 lines are left after \\data\\, enough for 11 entries, but 9 trigrams take 72 bytes at
+    // least ("p<TAB>a a a" and a newline) and only 67 are left
+    char *dir = test_tmpdir();
+    const char text[] = "\\data\\\nngram 1=1\nngram 2=1\nngram 3=9\n\n\\1-grams:\n-1\ta\n"
+                        "\\2-grams:\n-1\ta a\n\\3-grams:\n-1\ta a a\n-1\ta a a\n\\end\\\n";
+    char *path = test_write(dir, "short.arpa", text, sizeof text - 1);
+    expect_refused(read_arpa, path, "line 4: 'ngram 3=9' declares entries that need at least");
+    free(path);
+    free(dir);
+}
+
+Test(readers, arpa_accepts_minus_inf_and_minus_99_as_probability_zero)
+{
+    char *dir = test_tmpdir();
+    const char text[] = "\\data\\\nngram 1=3\n\n\\1-grams:\n-inf\t</s>\n-99\t<s>\n0\thello\n"
+                        "\n\\end\\\n";
+    char *path = test_write(dir, "zero.arpa", text, sizeof text - 1);
+    NgramModel m;
+    cr_assert_eq(ngram_arpa_read(&m, path, UNIT_LINE), 0);
+    int32_t hello = vocab_find(&m.vocab, "hello", 5);
+    cr_assert_eq(ngram_logprob(&m, NULL, TOK_EOS), -INFINITY);
+    cr_assert_eq(ngram_logprob(&m, NULL, hello), 0.0, "log10 0 is probability 1");
+    ngram_model_free(&m);
+    free(path);
+    free(dir);
+}
+
+// tests/fixtures/missing_context.arpa lists the trigram "hello world </s>" but not its context
+// "hello world". By the back-off rule, by hand (log10):
+//   P(world | hello)             = bow(hello) + P(world) = -0.1 + -0.7 = -0.8
+//   P(world | <s> hello)         = bow(<s> hello) [not listed: 0] + P(world | hello) = -0.8
+//   P(</s> | hello world)        = -0.05, the trigram, reachable only through the added context
+//   P(</s> | <s> world)          = bow(<s> world) [0] + P(</s> | world) = -0.15
+Test(readers, arpa_adds_an_unlisted_context_with_its_backed_off_probability)
+{
+    char *path = test_path("tests/fixtures/missing_context.arpa");
+    NgramModel m;
+    cr_assert_eq(ngram_arpa_read(&m, path, UNIT_LINE), 0);
+    int32_t hello = vocab_find(&m.vocab, "hello", 5), world = vocab_find(&m.vocab, "world", 5);
+    int32_t c1[2] = {TOK_BOS, hello}, c2[2] = {hello, world}, c3[2] = {TOK_BOS, world};
+    struct {
+        const int32_t *ctx;
+        int32_t w;
+        double log10p;
+    } want[] = {{c1, world, -0.8}, {c2, TOK_EOS, -0.05}, {c3, TOK_EOS, -0.15}};
+    for (int i = 0; i < 3; i++) {
+        double got = ngram_logprob(&m, want[i].ctx, want[i].w) / M_LN10;
+        cr_assert(fabs(got - want[i].log10p) < 1e-12, "case %d: log10 P = %.15g, expected %g", i,
+                  got, want[i].log10p);
+    }
+    // and the model, written, reads back the same (the added context is now listed)
+    char *dir = test_tmpdir();
+    char *out = lab_path_join(dir, "back.arpa");
+    cr_assert_eq(ngram_arpa_write(&m, out), 0);
+    NgramModel r;
+    cr_assert_eq(ngram_arpa_read(&r, out, UNIT_LINE), 0);
+    int32_t rc2[2] = {vocab_find(&r.vocab, "hello", 5), vocab_find(&r.vocab, "world", 5)};
+    cr_assert(fabs(ngram_logprob(&r, rc2, TOK_EOS) / M_LN10 + 0.05) < 1e-12);
+    ngram_model_free(&r);
+    ngram_model_free(&m);
+    free(out);
+    free(dir);
+    free(path);
+}
+
+// --- word2vec vectors -------------------------------------------------------------------------
+
+Test(readers, vectors_defects_are_refused_naming_the_file_line_and_defect)
+{
+    const char *cases[][3] = {
+        {"bom.txt", "\xEF\xBB\xBF" "2 2\na 1 2\nb 1 2\n",
+         "bom.txt' starts with a UTF-8 byte-order mark (EF BB BF)"},
+        {"nan.txt", "2 2\na 1 2\nb 1 nan\n",
+         "line 3: value 2 of 'b' is not a finite number: 'nan'"},
+        {"overflow.txt", "1 2\na 1 1e99\n", "value 2 of 'a' is not a finite number: '1e99'"},
+        {"twice.txt", "2 2\na 1 2\na 1 3\n", "line 3: 'a' appears twice (first on line 2)"},
+        {"short.txt", "2 3\na 1 2 3\nb 1.5 2.5\n", "line 3: 'b' has 2 values, the header says 3"},
+        {"promise.txt", "1000000 300\na 1\n", "more than the remaining 4 bytes of the file"},
+        {"escape.txt", "1 1\n\x1b[2Jword 1x\n", "value 1 of '\\x1b[2Jword' is not a finite"},
+        {"header.txt", "2\x07 2\n", "line 1: expected a header 'WORDS DIMENSIONS', got '2\\x07 2'"},
+    };
+    char *dir = test_tmpdir();
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *path = test_write(dir, cases[i][0], cases[i][1], strlen(cases[i][1]));
+        expect_refused(read_vectors, path, cases[i][2]);
+        free(path);
+    }
+    free(dir);
+}
+
+// --- vocabulary -------------------------------------------------------------------------------
+
+Test(readers, vocab_defects_are_refused_naming_the_file_line_and_defect)
+{
+    const char *cases[][3] = {
+        {"bom.txt", "\xEF\xBB\xBF# lmlab vocab 1\n0\t<s>\t0\n",
+         "bom.txt' starts with a UTF-8 byte-order mark (EF BB BF)"},
+        {"junk.txt", "0\t<s>\t0\n1\t</s>\t5x\n", "line 2: expected 'id<TAB>token<TAB>count', got "
+                                               "'1\\x09</s>\\x095x'"},
+        {"huge.txt", "0\t<s>\t99999999999999999999\n", "line 1: expected 'id<TAB>token"},
+        {"order.txt", "0\t<s>\t0\n7\ta\t1\n", "line 2: id 7 out of order (expected 3)"},
+        {"twice.txt", "3\ta\t1\n4\ta\t1\n", "line 2: empty or repeated token 'a'"},
+        {"reserved.txt", "1\t<unk>\t1\n", "line 1: id 1 must be '</s>'"},
+        {"nul.txt", "3\ta\0\t1\n", "nul.txt' is not a vocabulary file (it holds NUL bytes)"},
+    };
+    char *dir = test_tmpdir();
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        size_t n = strlen(cases[i][1]);
+        if (strcmp(cases[i][0], "nul.txt") == 0) {
+            n = 7; // "3\ta\0\t1\n": strlen stops at the NUL
+        }
+        char *path = test_write(dir, cases[i][0], cases[i][1], n);
+        expect_refused(read_vocab, path, cases[i][2]);
+        free(path);
+    }
+    free(dir);
+}
+
+Test(readers, vocab_written_by_the_lab_reads_back_with_its_counts)
+{
+    Vocab v;
+    vocab_init(&v);
+    int32_t a = vocab_add(&v, "a b", 3), tab = vocab_add(&v, "\t", 1);
+    v.count[a] = 7, v.count[tab] = 9223372036854775807LL;
+    char *dir = test_tmpdir();
+    char *path = lab_path_join(dir, "vocab.txt");
+    cr_assert_eq(vocab_save(&v, path), 0);
+    Vocab r;
+    cr_assert_eq(vocab_load(&r, path), 0);
+    cr_assert_eq(r.n, v.n);
+    cr_assert_eq(vocab_find(&r, "a b", 3), a);
+    cr_assert_eq(r.count[tab], 9223372036854775807LL);
+    vocab_free(&r);
+    vocab_free(&v);
+    free(path);
+    free(dir);
+}
+
+// --- what the fuzzer found --------------------------------------------------------------------
+
+// fuzz_arpa, 2026-12-07: a context added for "hello world </s>" took log10 P = bow(hello) +
+// P(world) = 20.1 - 0.7 = 19.4, above 0, so the model written back was refused by the reader
+// that wrote it. The added context's probability is now capped at 1.
+Test(readers, an_added_context_stays_a_probability_so_the_model_reads_back)
+{
+    char *path = test_path("tests/fuzz/regressions/arpa_added_context_above_one.arpa");
+    NgramModel m;
+    cr_assert_eq(ngram_arpa_read(&m, path, UNIT_LINE), 0);
+    int32_t hello = vocab_find(&m.vocab, "hello", 5), world = vocab_find(&m.vocab, "world", 5);
+    uint32_t h = ngram_level_find(&m.lev[1], 0, hello);
+    uint32_t hw = ngram_level_find(&m.lev[2], h, world);
+    cr_assert_neq(hw, NGRAM_NONE, "the context 'hello world' is added");
+    cr_assert_eq(m.logp[2][hw], 0.0, "its log10 probability 19.4 is capped at 0");
+    char *dir = test_tmpdir();
+    char *out = lab_path_join(dir, "back.arpa");
+    cr_assert_eq(ngram_arpa_write(&m, out), 0);
+    NgramModel r;
+    cr_assert_eq(ngram_arpa_read(&r, out, UNIT_LINE), 0, "what the lab writes, the lab reads");
+    ngram_model_free(&r);
+    ngram_model_free(&m);
+    free(out);
+    free(dir);
+    free(path);
+}
