@@ -118,12 +118,10 @@ FORCE:
 # keep the exercise objects: make would delete them as intermediates after every check
 .SECONDARY:
 
-# make check CH=02: the chapter's exercise tests against the student's file
+# make check CH=02 (or CH=2, or CH=ngrams): the chapter's exercise tests against the student's
+# file, in the order of exercises.h
 check: deps
-	$(Q)test -n "$(CH)" || { echo "usage: make check CH=02  (chapters: $(CH_NUMS))"; exit 2; }
-	$(Q)d=$$(ls -d chapters/$(CH)-*/ 2>/dev/null | head -1); \
-	  test -n "$$d" || { echo "lmlab: no chapter '$(CH)' (chapters: $(CH_NUMS))"; exit 2; }; \
-	  d=$${d%/}; d=$${d#chapters/}; \
+	$(Q)d=$$(scripts/chapter-dir.sh "$(CH)") || exit 2; \
 	  $(MAKE) -s --no-print-directory $(BUILD)/ex/$$d/bin-student && \
 	  $(BUILD)/ex/$$d/bin-student --verbose=1 --full-stats -j1 2>&1 | scripts/check-report.sh
 
@@ -175,7 +173,7 @@ help:
 	@echo "  make             build ./lmlab (installs missing Debian packages first)"
 	@echo "  make demo        train n-gram models on 'names', print perplexities, draw charts"
 	@echo "  make test        every test, then again under ASan+UBSan"
-	@echo "  make check CH=02 check your exercises of a chapter (chapters: $(CH_NUMS))"
+	@echo "  make check CH=02 check your exercises of a chapter (CH=2 or CH=ngrams work too)"
 	@echo "  make bench       speed and memory against NLTK, scikit-learn and gensim (docs/benchmarks.md)"
 	@echo "  make fixtures    regenerate test fixtures with NLTK / scikit-learn (Debian)"
 	@echo "  make deps        install missing Debian packages: $(DEBIAN_PKGS)"

@@ -69,7 +69,7 @@ static int random_probs(LabRng *rng, double *p)
 
 // --- 1. the chain rule ------------------------------------------------------------------------
 
-Test(ex01, sentence_logprob, .timeout = 10)
+Test(ch01, ex01_sentence_logprob, .timeout = 10)
 {
     char a[1024];
     const double two[] = {0.5, 0.25};
@@ -125,7 +125,7 @@ Test(ex01, sentence_logprob, .timeout = 10)
 
 // --- 2. the loss --------------------------------------------------------------------------------
 
-Test(ex01, mean_loss, .timeout = 10)
+Test(ch01, ex02_mean_loss, .timeout = 10)
 {
     char a[1024];
     const double p3[] = {0.5, 0.25, 0.125};
@@ -174,7 +174,7 @@ Test(ex01, mean_loss, .timeout = 10)
 
 // --- 3. perplexity ------------------------------------------------------------------------------
 
-Test(ex01, perplexity, .timeout = 10)
+Test(ch01, ex03_perplexity, .timeout = 10)
 {
     char a[1024];
     const double p3[] = {0.5, 0.25, 0.125};
@@ -224,7 +224,7 @@ Test(ex01, perplexity, .timeout = 10)
 
 // --- 4. bits per token --------------------------------------------------------------------------
 
-Test(ex01, bits_per_token, .timeout = 10)
+Test(ch01, ex04_bits_per_token, .timeout = 10)
 {
     double loss = log(8.0);
     const Mistake m[] = {
@@ -256,7 +256,7 @@ Test(ex01, bits_per_token, .timeout = 10)
 
 // --- 5. word-level perplexity -------------------------------------------------------------------
 
-Test(ex01, word_perplexity, .timeout = 10)
+Test(ch01, ex05_word_perplexity, .timeout = 10)
 {
     const Mistake m[] = {
         {exp(2.0) / 5, "take exp of the mean, not the mean of exp"},

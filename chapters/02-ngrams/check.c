@@ -114,7 +114,7 @@ static void tiny_model(NgramParams *params, double p[4][TINY_V])
 
 // --- 1. Laplace ---------------------------------------------------------------------------------
 
-Test(ex02, laplace_prob, .timeout = 10)
+Test(ch02, ex01_laplace_prob, .timeout = 10)
 {
     const Mistake m[] = {
         {0.5, "that is c(h,w)/c(h), the unsmoothed estimate: add 1 to the count and V to the "
@@ -173,7 +173,7 @@ Test(ex02, laplace_prob, .timeout = 10)
 
 // --- 2. add-k -----------------------------------------------------------------------------------
 
-Test(ex02, addk_prob, .timeout = 10)
+Test(ch02, ex02_addk_prob, .timeout = 10)
 {
     const Mistake m[] = {
         {1.5 / 7, "the denominator adds k V (k for each of the V tokens), not V"},
@@ -219,7 +219,7 @@ Test(ex02, addk_prob, .timeout = 10)
 
 // --- 3. interpolation ---------------------------------------------------------------------------
 
-Test(ex02, interp_prob, .timeout = 10)
+Test(ch02, ex03_interp_prob, .timeout = 10)
 {
     const Mistake m[] = {
         {0.5625, "add eps to the denominator too: (c(h,w) + eps p_lower) / (c(h) + eps)"},
@@ -320,7 +320,7 @@ static void expect_discounts(const uint64_t t[4], int want_rc, const double want
     }
 }
 
-Test(ex02, kn_discounts, .timeout = 10)
+Test(ch02, ex04_kn_discounts, .timeout = 10)
 {
     // t = 10, 5, 3, 2: Y = 10/20 = 0.5; D1 = 1 - 2(0.5)(5/10) = 0.5;
     // D2 = 2 - 3(0.5)(3/5) = 1.1; D3+ = 3 - 4(0.5)(2/3) = 5/3
@@ -393,7 +393,7 @@ Test(ex02, kn_discounts, .timeout = 10)
 
 // --- 5. Kneser-Ney probability -----------------------------------------------------------------
 
-Test(ex02, kn_prob, .timeout = 10)
+Test(ch02, ex05_kn_prob, .timeout = 10)
 {
     const double D[3] = {0.5, 1.0, 1.5};
     const long long n200[3] = {2, 0, 0};

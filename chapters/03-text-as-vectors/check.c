@@ -65,7 +65,7 @@ static void fit_free(Fit *f)
 
 // --- 1. idf --------------------------------------------------------------------------------------
 
-Test(ex03, idf, .timeout = 10)
+Test(ch03, ex01_idf, .timeout = 10)
 {
     const Mistake ms[] = {
         {log(4.0 / 3), "that is ln((1 + N) / (1 + df)) without the final + 1: scikit-learn adds "
@@ -129,7 +129,7 @@ Test(ex03, idf, .timeout = 10)
 
 // --- 2. tf-idf weight ----------------------------------------------------------------------------
 
-Test(ex03, tfidf_weight, .timeout = 10)
+Test(ch03, ex02_tfidf_weight, .timeout = 10)
 {
     const double idf = log(4.0 / 3) + 1; // N = 3, df = 2
     const Mistake mr[] = {
@@ -205,7 +205,7 @@ Test(ex03, tfidf_weight, .timeout = 10)
 
 // --- 3. cosine -----------------------------------------------------------------------------------
 
-Test(ex03, cosine, .timeout = 10)
+Test(ch03, ex03_cosine, .timeout = 10)
 {
     const double a[] = {1, 2, 0}, b[] = {2, 1, 1};
     const Mistake m[] = {
@@ -356,7 +356,7 @@ static void expect_step(const double *neu1e0, const double *h, const double *u0,
     free(u);
 }
 
-Test(ex03, ns_step, .timeout = 10)
+Test(ch03, ex04_ns_step, .timeout = 10)
 {
     // the example of exercises.h: h = {1, 0}, u_0 = {ln 3, 0}, u_1 = {0, 1}, alpha = 1
     const double h[] = {1, 0}, u0[] = {log(3.0), 0, 0, 1}, zero[] = {0, 0};
