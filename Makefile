@@ -52,7 +52,7 @@ CH_NUMS  := $(foreach d,$(CHAPTERS),$(firstword $(subst -, ,$(notdir $(d:/=)))))
 DEBIAN_PKGS := gcc libc6-dev make gnuplot-nox fonts-dejavu-core libpcre2-dev libcriterion-dev
 BENCH_PKGS  := python3-nltk python3-sklearn python3-gensim libopenblas0-pthread time
 
-.PHONY: all deps demo test test-suite check bench clean help fixtures format
+.PHONY: all deps demo test test-suite check run-student check-chapters bench clean help fixtures format
 
 all: deps $(LMLAB)
 
@@ -125,6 +125,34 @@ check: deps
 	  $(MAKE) -s --no-print-directory $(BUILD)/ex/$$d/bin-student && \
 	  $(BUILD)/ex/$$d/bin-student --verbose=1 --full-stats -j1 2>&1 | scripts/check-report.sh
 
+# make run-student CH=02 [ARGS='ngram train ...']: ./lmlab with the student's functions in the
+# lab's place. The library is compiled again under build/student/ with -fPIC, whose calls to a
+# global function go through its symbol even inside one file, so chapters/NN/bind.c, linked
+# first with --allow-multiple-definition, replaces the lab's definition everywhere.
+STUDENT_OBJ := $(LIB_SRC:%.c=build/student/lib/%.o) build/student/lib/lmlab.o
+
+build/student/lib/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (student build)")
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -fPIC -fsemantic-interposition -c $< -o $@
+
+build/student/%/bind.o: chapters/%/bind.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -Ichapters/$* -c $< -o $@
+
+build/student/%/exercises.o: chapters/%/exercises.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -Ichapters/$* -c $< -o $@
+
+build/student/%/lmlab: build/student/%/bind.o build/student/%/exercises.o $(STUDENT_OBJ)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -Wl,--allow-multiple-definition -o $@ $^ $(LDLIBS)
+
+run-student: deps $(LMLAB)
+	$(Q)d=$$(scripts/chapter-dir.sh "$(CH)") || exit 2; \
+	  $(MAKE) -s --no-print-directory build/student/$$d/lmlab && \
+	  scripts/run-student.sh $$d $(ARGS)
+
 # --- tests ---------------------------------------------------------------------------------
 test: deps
 	$(Q)$(MAKE) --no-print-directory test-suite
@@ -174,10 +202,13 @@ help:
 	@echo "  make demo        train n-gram models on 'names', print perplexities, draw charts"
 	@echo "  make test        every test, then again under ASan+UBSan"
 	@echo "  make check CH=02 check your exercises of a chapter (CH=2 or CH=ngrams work too)"
+	@echo "  make run-student CH=02  run the lab with your exercise functions in its place"
+	@echo "  make check-chapters  run every command a chapter shows and compare its output"
 	@echo "  make bench       speed and memory against NLTK, scikit-learn and gensim (docs/benchmarks.md)"
 	@echo "  make fixtures    regenerate test fixtures with NLTK / scikit-learn (Debian)"
 	@echo "  make deps        install missing Debian packages: $(DEBIAN_PKGS)"
 	@echo "  make clean       remove build/ and ./lmlab"
 	@echo "options: V=1 (show commands), SANITIZE=1 (ASan+UBSan build under build/san)"
 
+-include $(STUDENT_OBJ:.o=.d) $(wildcard build/student/*/*.d)
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(wildcard $(BUILD)/ex/*/*.d)
