@@ -52,7 +52,7 @@ CH_NUMS  := $(foreach d,$(CHAPTERS),$(firstword $(subst -, ,$(notdir $(d:/=)))))
 DEBIAN_PKGS := gcc libc6-dev make gnuplot-nox fonts-dejavu-core libpcre2-dev libcriterion-dev
 BENCH_PKGS  := python3-nltk python3-sklearn python3-gensim libopenblas0-pthread time
 
-.PHONY: all deps demo test test-suite check run-student check-chapters bench clean help fixtures format
+.PHONY: FORCE all deps demo test test-suite check run-student check-chapters bench clean help fixtures format
 
 all: deps $(LMLAB)
 

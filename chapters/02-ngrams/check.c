@@ -511,3 +511,50 @@ Test(ch02, ex05_kn_prob, .timeout = 10)
                c, a, S, Dr[0], Dr[1], Dr[2], n[0], n[1], n[2], pl);
     }
 }
+
+// --- 6. open: the best model of the Tang poems ------------------------------------------------------
+
+// The accepted answers come from running `lmlab ngram sweep --dataset tangpoems`:
+//     order          laplace            addk          interp              kn
+//     2              469.875  222.922 k=0.03   193.913 e=100         166.306
+//     3             2133.770  697.466 k=0.003   183.675 e=100         144.416
+//     4             3655.304  1798.452 k=0.001   183.668 e=100         139.906
+//     5             4014.553  2647.709 k=0.001   185.766 e=100         140.656
+//     6             4066.842  2884.562 k=0.001   188.787 e=100         142.859
+//     best on valid: 4-gram kn, valid loss 4.9410, ppl 139.9061
+// Orders 4 and 5 of Kneser-Ney are within 0.6% of each other, less than small changes to the
+// lab's sentence padding move them, so both are accepted; the perplexity is checked to 5%.
+Test(ch02, ex06_open_best_model_of_the_tang_poems, .timeout = 10)
+{
+    const char *sm = ex_open_tang_smoothing();
+    int order = ex_open_tang_order();
+    double ppl = ex_open_tang_ppl();
+    if (sm == NULL || strcmp(sm, "kn") != 0) {
+        const char *why = "run `./lmlab ngram sweep --dataset tangpoems` (section 9) and read "
+                          "the line `best on valid`";
+        if (sm && strcmp(sm, "interp") == 0) {
+            why = "interpolation is second: compare its column with the last one";
+        } else if (sm && (strcmp(sm, "laplace") == 0 || strcmp(sm, "addk") == 0)) {
+            why = "with 5,248 characters, pseudo-counts swamp the rare contexts: look at the "
+                  "other columns";
+        } else if (sm && strcmp(sm, "KN") == 0) {
+            why = "the lab names it in lowercase";
+        }
+        cr_assert_fail("ex_open_tang_smoothing() = \"%s\", which is not the best smoothing on "
+                       "valid\n%s", sm ? sm : "(NULL)", why);
+    }
+    if (order != 4 && order != 5) {
+        cr_assert_fail("ex_open_tang_order() = %d, which is not the best order on valid\n%s",
+                       order,
+                       order == 3 ? "section 12 trains order 3; the sweep tries longer ones too"
+                       : order == 5 || order == 6 ? "names is best at 5; is tangpoems?"
+                       : "run `./lmlab ngram sweep --dataset tangpoems` and read `best on valid`");
+    }
+    if (!(ppl >= 133.0 && ppl <= 147.0)) {
+        cr_assert_fail("ex_open_tang_ppl() = %g, expected about 140 (133 to 147)\n%s", ppl,
+                       ppl > 155 && ppl < 170 ? "that is the test perplexity: the question is "
+                                                "about valid, on which the model was chosen"
+                       : ppl > 4.8 && ppl < 5.1 ? "that is the loss in nats: give the perplexity"
+                       : "read the valid perplexity of the best model in the sweep's table");
+    }
+}
