@@ -547,7 +547,7 @@ Test(ch02, ex06_open_best_model_of_the_tang_poems, .timeout = 10)
         cr_assert_fail("ex_open_tang_order() = %d, which is not the best order on valid\n%s",
                        order,
                        order == 3 ? "section 12 trains order 3; the sweep tries longer ones too"
-                       : order == 5 || order == 6 ? "names is best at 5; is tangpoems?"
+                       : order == 6 ? "6 is close, but not the lowest"
                        : "run `./lmlab ngram sweep --dataset tangpoems` and read `best on valid`");
     }
     if (!(ppl >= 133.0 && ppl <= 147.0)) {

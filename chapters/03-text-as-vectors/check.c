@@ -479,3 +479,38 @@ Test(ch03, ex04_ns_step, .timeout = 10)
         }
     }
 }
+
+// --- 5. open: answers read off `lmlab tfidf` --------------------------------------------------------
+
+// The accepted answers come from running the lab with the options of sections 5 to 7
+// (--dataset timemachine --unit paragraph --lowercase --stop-words english):
+//   search --query 'white sphinx' --k 2
+//     1      156  line 1166      0.3146   'But it _was_ the lawn. For the white leprous face...
+//     2      265  line 2711      0.2285   'I awoke a little before sunsetting. I now felt safe...
+//   top --doc 100 --k 3
+//     1  0.2374          3  silent
+//     2  0.2228          4  traveller
+//     3  0.2090          4  man
+Test(ch03, ex05_open_answers_read_off_tfidf, .timeout = 10)
+{
+    long doc = ex_open_sphinx_doc();
+    if (doc != 156) {
+        cr_assert_fail("ex_open_sphinx_doc() = %ld, which is not the first document of the "
+                       "search\n%s", doc,
+                       doc == 1166 ? "1166 is its line in the file: the document number is the "
+                                     "column `doc`"
+                       : doc == 265 ? "that one is second: the first has the larger cosine"
+                       : "run `./lmlab tfidf search --dataset timemachine --unit paragraph "
+                         "--lowercase --stop-words english --query 'white sphinx'`");
+    }
+    const char *t = ex_open_top_term();
+    if (t == NULL || strcmp(t, "silent") != 0) {
+        cr_assert_fail("ex_open_top_term() = \"%s\", which is not the top term of document "
+                       "100\n%s", t ? t : "(NULL)",
+                       t && (strcmp(t, "traveller") == 0 || strcmp(t, "man") == 0)
+                           ? "it occurs more often, but in many paragraphs: tf-idf ranks by "
+                             "weight, not count"
+                           : "run `./lmlab tfidf top` with --doc 100 and the options of "
+                             "section 5; the term comes in lowercase");
+    }
+}
