@@ -153,6 +153,11 @@ run-student: deps $(LMLAB)
 	  $(MAKE) -s --no-print-directory build/student/$$d/lmlab && \
 	  scripts/run-student.sh $$d $(ARGS)
 
+# make check-chapters: every command a chapter README (and README.md) shows in a ```console
+# block is run again and its output compared with the text (scripts/check-chapters.sh)
+check-chapters: all
+	$(Q)scripts/check-chapters.sh
+
 # --- tests ---------------------------------------------------------------------------------
 test: deps
 	$(Q)$(MAKE) --no-print-directory test-suite
