@@ -53,7 +53,7 @@ DEBIAN_PKGS := gcc libc6-dev make gnuplot-nox fonts-dejavu-core libpcre2-dev lib
 FUZZ_PKGS   := clang libclang-rt-14-dev
 BENCH_PKGS  := python3-nltk python3-sklearn python3-gensim libopenblas0-pthread time
 
-.PHONY: all deps demo test test-suite check bench clean help fixtures format kenlm-check fuzz
+.PHONY: FORCE all deps demo test test-suite check run-student check-chapters bench clean help fixtures format kenlm-check fuzz
 
 all: deps $(LMLAB)
 
@@ -119,14 +119,45 @@ FORCE:
 # keep the exercise objects: make would delete them as intermediates after every check
 .SECONDARY:
 
-# make check CH=02: the chapter's exercise tests against the student's file
+# make check CH=02 (or CH=2, or CH=ngrams): the chapter's exercise tests against the student's
+# file, in the order of exercises.h
 check: deps
-	$(Q)test -n "$(CH)" || { echo "usage: make check CH=02  (chapters: $(CH_NUMS))"; exit 2; }
-	$(Q)d=$$(ls -d chapters/$(CH)-*/ 2>/dev/null | head -1); \
-	  test -n "$$d" || { echo "lmlab: no chapter '$(CH)' (chapters: $(CH_NUMS))"; exit 2; }; \
-	  d=$${d%/}; d=$${d#chapters/}; \
+	$(Q)d=$$(scripts/chapter-dir.sh "$(CH)") || exit 2; \
 	  $(MAKE) -s --no-print-directory $(BUILD)/ex/$$d/bin-student && \
 	  $(BUILD)/ex/$$d/bin-student --verbose=1 --full-stats -j1 2>&1 | scripts/check-report.sh
+
+# make run-student CH=02 [ARGS='ngram train ...']: ./lmlab with the student's functions in the
+# lab's place. The library is compiled again under build/student/ with -fPIC, whose calls to a
+# global function go through its symbol even inside one file, so chapters/NN/bind.c, linked
+# first with --allow-multiple-definition, replaces the lab's definition everywhere.
+STUDENT_OBJ := $(LIB_SRC:%.c=build/student/lib/%.o) build/student/lib/lmlab.o
+
+build/student/lib/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (student build)")
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -fPIC -fsemantic-interposition -c $< -o $@
+
+build/student/%/bind.o: chapters/%/bind.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -Ichapters/$* -c $< -o $@
+
+build/student/%/exercises.o: chapters/%/exercises.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -Ichapters/$* -c $< -o $@
+
+build/student/%/lmlab: build/student/%/bind.o build/student/%/exercises.o $(STUDENT_OBJ)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -Wl,--allow-multiple-definition -o $@ $^ $(LDLIBS)
+
+run-student: deps $(LMLAB)
+	$(Q)d=$$(scripts/chapter-dir.sh "$(CH)") || exit 2; \
+	  $(MAKE) -s --no-print-directory build/student/$$d/lmlab && \
+	  scripts/run-student.sh $$d $(ARGS)
+
+# make check-chapters: every command a chapter README (and README.md) shows in a ```console
+# block is run again and its output compared with the text (scripts/check-chapters.sh)
+check-chapters: all
+	$(Q)scripts/check-chapters.sh
 
 # --- tests ---------------------------------------------------------------------------------
 test: deps
@@ -222,9 +253,11 @@ help:
 	@echo "lmlab targets:"
 	@echo "  make             build ./lmlab (installs missing Debian packages first)"
 	@echo "  make demo        train n-gram models on 'names', print perplexities, draw charts"
-	@echo "  make test        every test, then again under ASan+UBSan, then a short fuzz run"
+	@echo "  make test        every test, a short fuzz run, then the tests again under ASan+UBSan"
 	@echo "  make fuzz        libFuzzer over every file reader, FUZZ_SECONDS=60 each (docs/fuzzing.md)"
-	@echo "  make check CH=02 check your exercises of a chapter (chapters: $(CH_NUMS))"
+	@echo "  make check CH=02 check your exercises of a chapter (CH=2 or CH=ngrams work too)"
+	@echo "  make run-student CH=02  run the lab with your exercise functions in its place"
+	@echo "  make check-chapters  run every command a chapter shows and compare its output"
 	@echo "  make kenlm-check KENLM=DIR  lmlab's ARPA files read by KenLM's query (docs/ngram.md)"
 	@echo "  make bench       speed and memory against NLTK, scikit-learn and gensim (docs/benchmarks.md)"
 	@echo "  make fixtures    regenerate test fixtures with NLTK / scikit-learn (Debian)"
@@ -233,4 +266,5 @@ help:
 	@echo "options: V=1 (show commands), SANITIZE=1 (ASan+UBSan build under build/san)"
 
 -include $(wildcard build/fuzz/*/*.d)
+-include $(STUDENT_OBJ:.o=.d) $(wildcard build/student/*/*.d)
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(wildcard $(BUILD)/ex/*/*.d)

@@ -69,7 +69,7 @@ static int random_probs(LabRng *rng, double *p)
 
 // --- 1. the chain rule ------------------------------------------------------------------------
 
-Test(ex01, sentence_logprob, .timeout = 10)
+Test(ch01, ex01_sentence_logprob, .timeout = 10)
 {
     char a[1024];
     const double two[] = {0.5, 0.25};
@@ -125,7 +125,7 @@ Test(ex01, sentence_logprob, .timeout = 10)
 
 // --- 2. the loss --------------------------------------------------------------------------------
 
-Test(ex01, mean_loss, .timeout = 10)
+Test(ch01, ex02_mean_loss, .timeout = 10)
 {
     char a[1024];
     const double p3[] = {0.5, 0.25, 0.125};
@@ -174,7 +174,7 @@ Test(ex01, mean_loss, .timeout = 10)
 
 // --- 3. perplexity ------------------------------------------------------------------------------
 
-Test(ex01, perplexity, .timeout = 10)
+Test(ch01, ex03_perplexity, .timeout = 10)
 {
     char a[1024];
     const double p3[] = {0.5, 0.25, 0.125};
@@ -224,7 +224,7 @@ Test(ex01, perplexity, .timeout = 10)
 
 // --- 4. bits per token --------------------------------------------------------------------------
 
-Test(ex01, bits_per_token, .timeout = 10)
+Test(ch01, ex04_bits_per_token, .timeout = 10)
 {
     double loss = log(8.0);
     const Mistake m[] = {
@@ -256,7 +256,7 @@ Test(ex01, bits_per_token, .timeout = 10)
 
 // --- 5. word-level perplexity -------------------------------------------------------------------
 
-Test(ex01, word_perplexity, .timeout = 10)
+Test(ch01, ex05_word_perplexity, .timeout = 10)
 {
     const Mistake m[] = {
         {exp(2.0) / 5, "take exp of the mean, not the mean of exp"},
@@ -293,5 +293,45 @@ Test(ex01, word_perplexity, .timeout = 10)
                "the lab computes exp(nats / words) (lab_word_ppl in lab/loss.c)",
                "random case %d: ex_word_perplexity(total_nats = %.17g, words = %lld)", c, nats,
                words);
+    }
+}
+
+// --- 6. open: answers read off the lab ------------------------------------------------------------
+
+// The accepted answers come from running the lab (README.md, sections 2 and 3):
+// `lmlab tokenize --dataset names --counts` lists the 26 letters, </s> and <unk> as the tokens
+// a model predicts, and `lmlab ngram eval --model runs/names-kn4 --split valid` printed
+// `bits 2.950965 bits/token`. The range around it leaves room for a student who rounds and
+// for small changes in how the lab pads sentences.
+Test(ch01, ex06_open_answers_read_off_the_lab, .timeout = 10)
+{
+    double v = ex_open_uniform_ppl();
+    const Mistake mv[] = {
+        {0.0, "run `./lmlab tokenize --dataset names --counts` and count the tokens a model "
+              "can predict"},
+        {26.0, "26 letters, but a model also predicts the end of a name, and <unk>"},
+        {27.0, "one token short: </s> and <unk> are both predicted (section 2)"},
+        {29.0, "one too many: <s> is context only, never predicted"},
+        {1.0 / 28, "that is the probability of each token; perplexity is its inverse"},
+        {log(28.0), "that is the loss of the uniform model; perplexity is exp(loss)"},
+    };
+    EXPECT(v, 28.0,
+           hint_for(v, mv, N_OF(mv), "a uniform model over V tokens has perplexity V: what is V?"),
+           "ex_open_uniform_ppl()");
+
+    double b = ex_open_kn4_bits();
+    if (!(b >= 2.90 && b <= 3.00)) {
+        const char *why = "read the line `bits` of `./lmlab ngram eval --model runs/names-kn4 "
+                          "--split valid`";
+        if (fabs(b - 2.045) < 0.02) {
+            why = "that is the loss in nats: the lab also prints it in bits";
+        } else if (fabs(b - 7.73) < 0.1) {
+            why = "that is the perplexity: the exercise asks for bits per character";
+        } else if (fabs(b - 2.79) < 0.03) {
+            why = "that is the train split: evaluate on valid (--split valid)";
+        } else if (fabs(b - 2.95) < 0.2) {
+            why = "close: is it the 4-gram Kneser-Ney model, on the valid split?";
+        }
+        cr_assert_fail("ex_open_kn4_bits() = %g, expected about 2.95 (2.90 to 3.00)\n%s", b, why);
     }
 }

@@ -114,7 +114,7 @@ static void tiny_model(NgramParams *params, double p[4][TINY_V])
 
 // --- 1. Laplace ---------------------------------------------------------------------------------
 
-Test(ex02, laplace_prob, .timeout = 10)
+Test(ch02, ex01_laplace_prob, .timeout = 10)
 {
     const Mistake m[] = {
         {0.5, "that is c(h,w)/c(h), the unsmoothed estimate: add 1 to the count and V to the "
@@ -173,7 +173,7 @@ Test(ex02, laplace_prob, .timeout = 10)
 
 // --- 2. add-k -----------------------------------------------------------------------------------
 
-Test(ex02, addk_prob, .timeout = 10)
+Test(ch02, ex02_addk_prob, .timeout = 10)
 {
     const Mistake m[] = {
         {1.5 / 7, "the denominator adds k V (k for each of the V tokens), not V"},
@@ -219,7 +219,7 @@ Test(ex02, addk_prob, .timeout = 10)
 
 // --- 3. interpolation ---------------------------------------------------------------------------
 
-Test(ex02, interp_prob, .timeout = 10)
+Test(ch02, ex03_interp_prob, .timeout = 10)
 {
     const Mistake m[] = {
         {0.5625, "add eps to the denominator too: (c(h,w) + eps p_lower) / (c(h) + eps)"},
@@ -320,7 +320,7 @@ static void expect_discounts(const uint64_t t[4], int want_rc, const double want
     }
 }
 
-Test(ex02, kn_discounts, .timeout = 10)
+Test(ch02, ex04_kn_discounts, .timeout = 10)
 {
     // t = 10, 5, 3, 2: Y = 10/20 = 0.5; D1 = 1 - 2(0.5)(5/10) = 0.5;
     // D2 = 2 - 3(0.5)(3/5) = 1.1; D3+ = 3 - 4(0.5)(2/3) = 5/3
@@ -393,7 +393,7 @@ Test(ex02, kn_discounts, .timeout = 10)
 
 // --- 5. Kneser-Ney probability -----------------------------------------------------------------
 
-Test(ex02, kn_prob, .timeout = 10)
+Test(ch02, ex05_kn_prob, .timeout = 10)
 {
     const double D[3] = {0.5, 1.0, 1.5};
     const long long n200[3] = {2, 0, 0};
@@ -509,5 +509,52 @@ Test(ex02, kn_prob, .timeout = 10)
                "random case %d: ex_kn_prob(a = %lld, S = %lld, D = {%.6g, %.6g, %.6g}, n = "
                "{%lld, %lld, %lld}, p_lower = %.6g)",
                c, a, S, Dr[0], Dr[1], Dr[2], n[0], n[1], n[2], pl);
+    }
+}
+
+// --- 6. open: the best model of the Tang poems ------------------------------------------------------
+
+// The accepted answers come from running `lmlab ngram sweep --dataset tangpoems`:
+//     order          laplace            addk          interp              kn
+//     2              469.875  222.922 k=0.03   193.913 e=100         166.306
+//     3             2133.770  697.466 k=0.003   183.675 e=100         144.416
+//     4             3655.304  1798.452 k=0.001   183.668 e=100         139.906
+//     5             4014.553  2647.709 k=0.001   185.766 e=100         140.656
+//     6             4066.842  2884.562 k=0.001   188.787 e=100         142.859
+//     best on valid: 4-gram kn, valid loss 4.9410, ppl 139.9061
+// Orders 4 and 5 of Kneser-Ney are within 0.6% of each other, less than small changes to the
+// lab's sentence padding move them, so both are accepted; the perplexity is checked to 5%.
+Test(ch02, ex06_open_best_model_of_the_tang_poems, .timeout = 10)
+{
+    const char *sm = ex_open_tang_smoothing();
+    int order = ex_open_tang_order();
+    double ppl = ex_open_tang_ppl();
+    if (sm == NULL || strcmp(sm, "kn") != 0) {
+        const char *why = "run `./lmlab ngram sweep --dataset tangpoems` (section 9) and read "
+                          "the line `best on valid`";
+        if (sm && strcmp(sm, "interp") == 0) {
+            why = "interpolation is second: compare its column with the last one";
+        } else if (sm && (strcmp(sm, "laplace") == 0 || strcmp(sm, "addk") == 0)) {
+            why = "with 5,248 characters, pseudo-counts swamp the rare contexts: look at the "
+                  "other columns";
+        } else if (sm && strcmp(sm, "KN") == 0) {
+            why = "the lab names it in lowercase";
+        }
+        cr_assert_fail("ex_open_tang_smoothing() = \"%s\", which is not the best smoothing on "
+                       "valid\n%s", sm ? sm : "(NULL)", why);
+    }
+    if (order != 4 && order != 5) {
+        cr_assert_fail("ex_open_tang_order() = %d, which is not the best order on valid\n%s",
+                       order,
+                       order == 3 ? "section 12 trains order 3; the sweep tries longer ones too"
+                       : order == 6 ? "6 is close, but not the lowest"
+                       : "run `./lmlab ngram sweep --dataset tangpoems` and read `best on valid`");
+    }
+    if (!(ppl >= 133.0 && ppl <= 147.0)) {
+        cr_assert_fail("ex_open_tang_ppl() = %g, expected about 140 (133 to 147)\n%s", ppl,
+                       ppl > 155 && ppl < 170 ? "that is the test perplexity: the question is "
+                                                "about valid, on which the model was chosen"
+                       : ppl > 4.8 && ppl < 5.1 ? "that is the loss in nats: give the perplexity"
+                       : "read the valid perplexity of the best model in the sweep's table");
     }
 }

@@ -65,7 +65,7 @@ static void fit_free(Fit *f)
 
 // --- 1. idf --------------------------------------------------------------------------------------
 
-Test(ex03, idf, .timeout = 10)
+Test(ch03, ex01_idf, .timeout = 10)
 {
     const Mistake ms[] = {
         {log(4.0 / 3), "that is ln((1 + N) / (1 + df)) without the final + 1: scikit-learn adds "
@@ -129,7 +129,7 @@ Test(ex03, idf, .timeout = 10)
 
 // --- 2. tf-idf weight ----------------------------------------------------------------------------
 
-Test(ex03, tfidf_weight, .timeout = 10)
+Test(ch03, ex02_tfidf_weight, .timeout = 10)
 {
     const double idf = log(4.0 / 3) + 1; // N = 3, df = 2
     const Mistake mr[] = {
@@ -205,7 +205,7 @@ Test(ex03, tfidf_weight, .timeout = 10)
 
 // --- 3. cosine -----------------------------------------------------------------------------------
 
-Test(ex03, cosine, .timeout = 10)
+Test(ch03, ex03_cosine, .timeout = 10)
 {
     const double a[] = {1, 2, 0}, b[] = {2, 1, 1};
     const Mistake m[] = {
@@ -356,7 +356,7 @@ static void expect_step(const double *neu1e0, const double *h, const double *u0,
     free(u);
 }
 
-Test(ex03, ns_step, .timeout = 10)
+Test(ch03, ex04_ns_step, .timeout = 10)
 {
     // the example of exercises.h: h = {1, 0}, u_0 = {ln 3, 0}, u_1 = {0, 1}, alpha = 1
     const double h[] = {1, 0}, u0[] = {log(3.0), 0, 0, 1}, zero[] = {0, 0};
@@ -477,5 +477,40 @@ Test(ex03, ns_step, .timeout = 10)
                         "the step `lmlab word2vec train` takes (w2v_ns_step, in float) gives "
                         "the expected value");
         }
+    }
+}
+
+// --- 5. open: answers read off `lmlab tfidf` --------------------------------------------------------
+
+// The accepted answers come from running the lab with the options of sections 5 to 7
+// (--dataset timemachine --unit paragraph --lowercase --stop-words english):
+//   search --query 'white sphinx' --k 2
+//     1      156  line 1166      0.3146   'But it _was_ the lawn. For the white leprous face...
+//     2      265  line 2711      0.2285   'I awoke a little before sunsetting. I now felt safe...
+//   top --doc 100 --k 3
+//     1  0.2374          3  silent
+//     2  0.2228          4  traveller
+//     3  0.2090          4  man
+Test(ch03, ex05_open_answers_read_off_tfidf, .timeout = 10)
+{
+    long doc = ex_open_sphinx_doc();
+    if (doc != 156) {
+        cr_assert_fail("ex_open_sphinx_doc() = %ld, which is not the first document of the "
+                       "search\n%s", doc,
+                       doc == 1166 ? "1166 is its line in the file: the document number is the "
+                                     "column `doc`"
+                       : doc == 265 ? "that one is second: the first has the larger cosine"
+                       : "run `./lmlab tfidf search --dataset timemachine --unit paragraph "
+                         "--lowercase --stop-words english --query 'white sphinx'`");
+    }
+    const char *t = ex_open_top_term();
+    if (t == NULL || strcmp(t, "silent") != 0) {
+        cr_assert_fail("ex_open_top_term() = \"%s\", which is not the top term of document "
+                       "100\n%s", t ? t : "(NULL)",
+                       t && (strcmp(t, "traveller") == 0 || strcmp(t, "man") == 0)
+                           ? "it occurs more often, but in many paragraphs: tf-idf ranks by "
+                             "weight, not count"
+                           : "run `./lmlab tfidf top` with --doc 100 and the options of "
+                             "section 5; the term comes in lowercase");
     }
 }

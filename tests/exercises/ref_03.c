@@ -54,3 +54,17 @@ double ex_ns_step(double *neu1e, const double *h, double *u, int K, double alpha
     free(du);
     return L;
 }
+
+// The open answers, as `lmlab tfidf` prints them (--dataset timemachine --unit paragraph
+// --lowercase --stop-words english):
+//   search --query 'white sphinx' --k 1   ->  1  156  line 1166  0.3146  'But it _was_ the lawn...
+//   top --doc 100 --k 1                   ->  1  0.2374  3  silent
+long ex_open_sphinx_doc(void)
+{
+    return 156;
+}
+
+const char *ex_open_top_term(void)
+{
+    return "silent";
+}
