@@ -51,6 +51,8 @@ CH_NUMS  := $(foreach d,$(CHAPTERS),$(firstword $(subst -, ,$(notdir $(d:/=)))))
 
 DEBIAN_PKGS := gcc libc6-dev make gnuplot-nox fonts-dejavu-core libpcre2-dev libcriterion-dev
 BENCH_PKGS  := python3-nltk python3-sklearn python3-gensim libopenblas0-pthread time
+# only to regenerate the committed fixtures (make fixtures); make test never needs them
+FIXTURE_PKGS := python3-nltk python3-sklearn python3-torch
 
 .PHONY: all deps demo test test-suite check bench clean help fixtures format
 
@@ -159,10 +161,12 @@ bench: all
 	    $(PYTHON) bench/section.py bench_word2vec.py < build/bench/word2vec.md
 
 fixtures:
-	$(Q)scripts/deps.sh python3-nltk python3-sklearn
+	$(Q)scripts/deps.sh $(FIXTURE_PKGS)
 	$(Q)$(PYTHON) tests/fixtures/make_fixtures.py
 	$(Q)$(PYTHON) tests/fixtures/make_rng_fixture.py > tests/fixtures/rng_seed1.inc
 	$(Q)$(PYTHON) tests/fixtures/sklearn/make_tfidf_fixture.py
+	$(Q)$(PYTHON) tests/fixtures/torch/make_layers.py > tests/fixtures/torch/layers.inc
+	$(Q)$(PYTHON) tests/fixtures/torch/make_optim.py > tests/fixtures/torch/optim.inc
 
 format:
 	$(Q)clang-format -i $(LIB_SRC) lmlab.c $(wildcard */*.h)
@@ -177,7 +181,7 @@ help:
 	@echo "  make test        every test, then again under ASan+UBSan"
 	@echo "  make check CH=02 check your exercises of a chapter (chapters: $(CH_NUMS))"
 	@echo "  make bench       speed and memory against NLTK, scikit-learn and gensim (docs/benchmarks.md)"
-	@echo "  make fixtures    regenerate test fixtures with NLTK / scikit-learn (Debian)"
+	@echo "  make fixtures    regenerate test fixtures with NLTK / scikit-learn / PyTorch (Debian)"
 	@echo "  make deps        install missing Debian packages: $(DEBIAN_PKGS)"
 	@echo "  make clean       remove build/ and ./lmlab"
 	@echo "options: V=1 (show commands), SANITIZE=1 (ASan+UBSan build under build/san)"

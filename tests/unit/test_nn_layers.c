@@ -396,7 +396,8 @@ Test(nn_layers, softmax_xent_backward_matches_finite_differences)
 
 // --- the gradient check itself ----------------------------------------------------------------
 
-Test(nn_layers, gradcheck_rejects_a_wrong_gradient_and_names_the_element, .init = cr_redirect_stderr)
+Test(nn_layers, gradcheck_rejects_a_wrong_gradient_and_names_the_element,
+     .init = cr_redirect_stderr)
 {
     Act s = {.fwd = nn_tanh_forward};
     float w[AN], dinp[AN] = {0};
