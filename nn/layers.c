@@ -259,6 +259,7 @@ void nn_residual_backward(float *da, float *db, const float *dout, size_t n)
 double nn_softmax_xent_forward(float *probs, int *count, const float *logits,
                                const int32_t *targets, int N, int V)
 {
+    assert(V > 0);
     double loss = 0.0;
     int counted = 0;
     for (int n = 0; n < N; n++) {

@@ -30,35 +30,35 @@ int nn_params_layout(NnParams *p, const NnTensorSpec *spec, int n)
     for (int i = 0; i < n; i++) {
         const NnTensorSpec *t = &spec[i];
         if (!t->name || !*t->name) {
-            free(offset);
-            return lab_error("tensor %d of the table has no name", i);
+            lab_error("tensor %d of the table has no name", i);
+            goto fail;
         }
         for (int j = 0; j < i; j++) {
             if (strcmp(spec[j].name, t->name) == 0) {
-                free(offset);
-                return lab_error("tensor '%s' appears twice in the table", t->name);
+                lab_error("tensor '%s' appears twice in the table", t->name);
+                goto fail;
             }
         }
         if (t->ndim < 1 || t->ndim > NN_MAX_NDIM) {
-            free(offset);
-            return lab_error("tensor '%s' has %d dimensions (1 to %d allowed)", t->name, t->ndim,
-                             NN_MAX_NDIM);
+            lab_error("tensor '%s' has %d dimensions (1 to %d allowed)", t->name, t->ndim,
+                      NN_MAX_NDIM);
+            goto fail;
         }
         size_t numel = 1;
         for (int d = 0; d < t->ndim; d++) {
             if (t->shape[d] <= 0) {
-                free(offset);
-                return lab_error("tensor '%s' has dimension %d of size %d", t->name, d,
-                                 t->shape[d]);
+                lab_error("tensor '%s' has dimension %d of size %d", t->name, d, t->shape[d]);
+                goto fail;
             }
-            numel *= (size_t)t->shape[d]; // each factor < 2^31 and the running product < 2^40
+            // each factor is below 2^31 and the product so far at most 2^40: no overflow
+            numel *= (size_t)t->shape[d];
             if (numel > NN_MAX_PARAMS) {
                 break;
             }
         }
         if (numel > NN_MAX_PARAMS || total + numel > NN_MAX_PARAMS) {
-            free(offset);
-            return lab_error("tensor '%s' takes the table beyond 2^40 floats", t->name);
+            lab_error("tensor '%s' takes the table beyond 2^40 floats", t->name);
+            goto fail;
         }
         offset[i] = total;
         total += numel;
@@ -69,6 +69,9 @@ int nn_params_layout(NnParams *p, const NnTensorSpec *spec, int n)
     p->offset = offset;
     p->total = total;
     return 0;
+fail:
+    free(offset);
+    return -1;
 }
 
 void nn_params_free(NnParams *p)

@@ -596,10 +596,16 @@ int nn_safetensors_read(const char *path, const NnParams *p, float *block, LabCo
         hlen = hlen << 8 | len8[k];
     }
     // the header's length is checked against the file before anything is allocated
-    if (hlen < 2 || hlen > NN_SAFETENSORS_MAX_HEADER || hlen > size - 8) {
-        rc = lab_error_hint(corrupt, "cannot load '%s': header length %llu does not fit a "
-                            "file of %llu bytes (at most %u)", path, (unsigned long long)hlen,
-                            (unsigned long long)size, NN_SAFETENSORS_MAX_HEADER);
+    if (hlen > size - 8 || hlen < 2) {
+        rc = lab_error_hint(corrupt, "cannot load '%s': header length %llu does not fit a file "
+                            "of %llu bytes", path, (unsigned long long)hlen,
+                            (unsigned long long)size);
+        goto fail;
+    }
+    if (hlen > NN_SAFETENSORS_MAX_HEADER) {
+        rc = lab_error_hint(corrupt, "cannot load '%s': a header of %llu bytes, above the "
+                            "reader's limit of %u", path, (unsigned long long)hlen,
+                            NN_SAFETENSORS_MAX_HEADER);
         goto fail;
     }
     uint64_t dsize = size - 8 - hlen, want = 4 * (uint64_t)p->total;

@@ -389,3 +389,24 @@ Test(nn_safetensors, a_header_length_beyond_the_file_is_refused_before_allocatin
     cr_assert(strstr(msg, "does not fit a file of 16 bytes"), "got: %s", msg);
     nn_params_free(&p);
 }
+
+Test(nn_safetensors, a_header_above_the_limit_is_refused_before_allocating,
+     .init = cr_redirect_stderr)
+{
+    // a sparse file large enough to hold the header it announces, 1 MiB above the limit
+    NnParams p = layout();
+    uint64_t h = NN_SAFETENSORS_MAX_HEADER + (1u << 20);
+    char len8[8];
+    for (int k = 0; k < 8; k++) {
+        len8[k] = (char)(h >> (8 * k));
+    }
+    char *dir = test_tmpdir(), *path = test_write(dir, "big.safetensors", len8, 8);
+    cr_assert_eq(truncate(path, (off_t)(8 + h)), 0);
+    cr_assert_eq(try_read(&p, path), -1);
+    fflush(stderr);
+    char msg[512];
+    size_t got = fread(msg, 1, sizeof msg - 1, cr_get_redirected_stderr());
+    msg[got] = 0;
+    cr_assert(strstr(msg, "above the reader's limit of 16777216"), "got: %s", msg);
+    nn_params_free(&p);
+}
