@@ -97,9 +97,9 @@ void nn_relu_backward(float *dinp, const float *dout, const float *inp, size_t n
     }
 }
 
-#define NN_SQRT1_2 0.70710678118654752440       // 1 / sqrt(2)
-#define NN_INV_SQRT_2PI 0.39894228040143267794  // 1 / sqrt(2 pi)
-#define NN_SQRT_2_PI 0.79788456080286535588     // sqrt(2 / pi)
+#define NN_SQRT1_2 0.70710678118654752440      // 1 / sqrt(2)
+#define NN_INV_SQRT_2PI 0.39894228040143267794 // 1 / sqrt(2 pi)
+#define NN_SQRT_2_PI 0.79788456080286535588    // sqrt(2 / pi)
 #define NN_GELU_K 0.044715
 
 void nn_gelu_forward(float *out, const float *inp, size_t n)
@@ -219,8 +219,7 @@ void nn_layernorm_backward(float *dinp, float *dweight, float *dbias, const floa
 
 // --- dropout and the residual add -----------------------------------------------------------
 
-void nn_dropout_forward(float *out, float *mask, const float *inp, size_t n, float p,
-                        LabRng *rng)
+void nn_dropout_forward(float *out, float *mask, const float *inp, size_t n, float p, LabRng *rng)
 {
     assert(p >= 0.0f && p < 1.0f);
     float scale = (float)(1.0 / (1.0 - (double)p));

@@ -31,8 +31,8 @@ void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
     nn_sgemm_ref(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-void nn_linear_forward(float *out, const float *inp, const float *weight, const float *bias,
-                       int N, int C, int OC)
+void nn_linear_forward(float *out, const float *inp, const float *weight, const float *bias, int N,
+                       int C, int OC)
 {
     // out (N, OC) = inp (N, C) @ weight^T (C, OC)
     nn_sgemm(0, 1, N, OC, C, 1.0f, inp, C, weight, C, 0.0f, out, OC);

@@ -26,6 +26,7 @@
 #include "lab/lab.h"
 
 // --- matmul -------------------------------------------------------------------------------
+// clang-format off
 
 // C (M, N) = alpha * op(A) @ op(B) + beta * C, row-major, op(X) = X or X^T (transA/transB 0 or 1);
 // A is (M, K) or (K, M) when transposed, lda its row stride; likewise B (K, N) or (N, K), ldb; C ldc.
@@ -41,6 +42,7 @@ void nn_linear_forward(float *out, const float *inp, const float *weight, const 
 // ACCUMULATES into dinp (N, C) (may be NULL: not needed), dweight (OC, C), dbias (OC) or NULL
 void nn_linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                         const float *inp, const float *weight, int N, int C, int OC);
+// clang-format on
 
 // --- layers -------------------------------------------------------------------------------
 
@@ -84,8 +86,7 @@ void nn_layernorm_backward(float *dinp, float *dweight, float *dbias, const floa
 // (n) receives 0 or 1 / (1 - p) and is all that backward needs. One lab_rng_uniform draw per
 // element (kept when the draw is >= p) in index order; p == 0 (evaluation) draws nothing and
 // writes a mask of ones. 0 <= p < 1. out may be inp.
-void nn_dropout_forward(float *out, float *mask, const float *inp, size_t n, float p,
-                        LabRng *rng);
+void nn_dropout_forward(float *out, float *mask, const float *inp, size_t n, float p, LabRng *rng);
 // ACCUMULATES dinp += dout * mask
 void nn_dropout_backward(float *dinp, const float *dout, const float *mask, size_t n);
 
@@ -112,9 +113,9 @@ void nn_softmax_xent_backward(float *dlogits, const float *probs, const int32_t 
 typedef double (*NnLossFn)(const float *x, void *ctx);
 
 typedef struct {
-    double h;     // step of the central difference (before rounding x +- h to float)
-    double rtol;  // relative tolerance
-    double atol;  // absolute tolerance: |analytic - numeric| <= atol + rtol * max(|a|, |n|)
+    double h;    // step of the central difference (before rounding x +- h to float)
+    double rtol; // relative tolerance
+    double atol; // absolute tolerance: |analytic - numeric| <= atol + rtol * max(|a|, |n|)
 } NnGradcheckOpts;
 
 // The defaults (docs/nn.md "gradient check" gives the rationale): h = 1e-3, rtol = 1e-2,
@@ -122,10 +123,10 @@ typedef struct {
 #define NN_GRADCHECK_DEFAULTS ((NnGradcheckOpts){1e-3, 1e-2, 1e-3})
 
 typedef struct {
-    size_t worst;        // index of the element with the largest excess over its tolerance
-    double analytic;     // grad[worst]
-    double numeric;      // its central difference
-    double excess;       // |analytic - numeric| / tolerance at worst (<= 1 passes)
+    size_t worst;    // index of the element with the largest excess over its tolerance
+    double analytic; // grad[worst]
+    double numeric;  // its central difference
+    double excess;   // |analytic - numeric| / tolerance at worst (<= 1 passes)
 } NnGradcheckReport;
 
 // Compares grad (n), the analytic gradient of f at x, with central differences
@@ -147,20 +148,20 @@ int nn_gradcheck(const char *what, NnLossFn f, void *ctx, float *x, const float 
 // SGD with momentum, PyTorch's torch.optim.SGD with dampening 0:
 //   g = grad + wd * p;  buf = momentum * buf + g;  g = nesterov ? g + momentum * buf : buf;
 //   p -= lr * g.  With momentum == 0, buf is not used (may be NULL).
-void nn_sgd_step(float *params, const float *grads, float *buf, const uint8_t *decay_mask,
-                 size_t n, float lr, float momentum, int nesterov, float weight_decay);
+void nn_sgd_step(float *params, const float *grads, float *buf, const uint8_t *decay_mask, size_t n,
+                 float lr, float momentum, int nesterov, float weight_decay);
 
 // Adam (Kingma and Ba, 2015) as torch.optim.Adam: step t counts from 1; m and v are the first
 // and second moments; weight_decay is the coupled L2 term g += wd * p (0 for plain Adam).
-void nn_adam_step(float *params, const float *grads, float *m, float *v,
-                  const uint8_t *decay_mask, size_t n, long t, float lr, float beta1,
-                  float beta2, float eps, float weight_decay);
+void nn_adam_step(float *params, const float *grads, float *m, float *v, const uint8_t *decay_mask,
+                  size_t n, long t, float lr, float beta1, float beta2, float eps,
+                  float weight_decay);
 
 // AdamW (Loshchilov and Hutter, 2019) as torch.optim.AdamW: p *= 1 - lr * wd (decoupled, only
 // where decay_mask says), then the Adam step without weight decay.
-void nn_adamw_step(float *params, const float *grads, float *m, float *v,
-                   const uint8_t *decay_mask, size_t n, long t, float lr, float beta1,
-                   float beta2, float eps, float weight_decay);
+void nn_adamw_step(float *params, const float *grads, float *m, float *v, const uint8_t *decay_mask,
+                   size_t n, long t, float lr, float beta1, float beta2, float eps,
+                   float weight_decay);
 
 // Clips gradients by their global L2 norm, as torch.nn.utils.clip_grad_norm_: with the norm
 // summed in double, when norm > max_norm every gradient is scaled by max_norm / (norm + 1e-6).
@@ -177,12 +178,12 @@ typedef enum {
 
 typedef struct {
     NnLrKind kind;
-    double lr;       // the peak (and constant) rate
-    double min_lr;   // NN_LR_COSINE: the rate at and after `total`
-    long warmup;     // NN_LR_COSINE: warmup steps (0: none)
-    long total;      // NN_LR_COSINE: the step at which the cosine reaches min_lr
-    long step_size;  // NN_LR_STEP: steps between two decays (> 0)
-    double gamma;    // NN_LR_STEP: the factor of each decay
+    double lr;      // the peak (and constant) rate
+    double min_lr;  // NN_LR_COSINE: the rate at and after `total`
+    long warmup;    // NN_LR_COSINE: warmup steps (0: none)
+    long total;     // NN_LR_COSINE: the step at which the cosine reaches min_lr
+    long step_size; // NN_LR_STEP: steps between two decays (> 0)
+    double gamma;   // NN_LR_STEP: the factor of each decay
 } NnLrSchedule;
 
 double nn_lr_at(const NnLrSchedule *s, long step);
@@ -190,15 +191,15 @@ double nn_lr_at(const NnLrSchedule *s, long step);
 // Initialisation schemes, each drawing from rng in index order. fan_in and fan_out are the
 // layer's input and output sizes (a weight (OC, C) has fan_in C and fan_out OC).
 typedef enum {
-    NN_INIT_ZEROS,          // 0 (biases in most models)
-    NN_INIT_ONES,           // 1 (layernorm gains)
-    NN_INIT_XAVIER_UNIFORM, // U(-a, a), a = sqrt(6 / (fan_in + fan_out)) (Glorot and Bengio 2010)
-    NN_INIT_XAVIER_NORMAL,  // N(0, 2 / (fan_in + fan_out))
-    NN_INIT_KAIMING_UNIFORM,// U(-a, a), a = sqrt(6 / fan_in): He et al. 2015, gain sqrt 2 (ReLU)
-    NN_INIT_KAIMING_NORMAL, // N(0, 2 / fan_in)
-    NN_INIT_TORCH_LINEAR,   // U(-1/sqrt(fan_in), 1/sqrt(fan_in)): nn.Linear's default, weight and
-                            // bias alike (the bias takes the weight's fan_in)
-    NN_INIT_GPT2,           // N(0, 0.02^2), as GPT-2 initialises its weights
+    NN_INIT_ZEROS,           // 0 (biases in most models)
+    NN_INIT_ONES,            // 1 (layernorm gains)
+    NN_INIT_XAVIER_UNIFORM,  // U(-a, a), a = sqrt(6 / (fan_in + fan_out)) (Glorot and Bengio 2010)
+    NN_INIT_XAVIER_NORMAL,   // N(0, 2 / (fan_in + fan_out))
+    NN_INIT_KAIMING_UNIFORM, // U(-a, a), a = sqrt(6 / fan_in): He et al. 2015, gain sqrt 2 (ReLU)
+    NN_INIT_KAIMING_NORMAL,  // N(0, 2 / fan_in)
+    NN_INIT_TORCH_LINEAR,    // U(-1/sqrt(fan_in), 1/sqrt(fan_in)): nn.Linear's default, weight and
+                             // bias alike (the bias takes the weight's fan_in)
+    NN_INIT_GPT2,            // N(0, 0.02^2), as GPT-2 initialises its weights
 } NnInit;
 
 // Fills w (n) by the scheme. Normal draws come from lab_rng_normal, uniform ones from
@@ -224,8 +225,8 @@ typedef struct {
 typedef struct {
     const NnTensorSpec *spec; // (n) borrowed: the table outlives the layout
     int n;
-    size_t *offset;           // (n + 1)
-    size_t total;             // floats in the block (= offset[n])
+    size_t *offset; // (n + 1)
+    size_t total;   // floats in the block (= offset[n])
 } NnParams;
 
 // Lays out the table. Fails (-1, message) on an empty or repeated name, ndim out of range, a

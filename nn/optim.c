@@ -17,8 +17,8 @@ static inline double decay_of(const uint8_t *mask, size_t i, double wd)
 
 // --- SGD ------------------------------------------------------------------------------------
 
-void nn_sgd_step(float *params, const float *grads, float *buf, const uint8_t *decay_mask,
-                 size_t n, float lr, float momentum, int nesterov, float weight_decay)
+void nn_sgd_step(float *params, const float *grads, float *buf, const uint8_t *decay_mask, size_t n,
+                 float lr, float momentum, int nesterov, float weight_decay)
 {
     for (size_t i = 0; i < n; i++) {
         double g = (double)grads[i] + decay_of(decay_mask, i, weight_decay) * params[i];
@@ -54,16 +54,16 @@ static void adam_update(float *params, const float *grads, float *m, float *v,
     }
 }
 
-void nn_adam_step(float *params, const float *grads, float *m, float *v,
-                  const uint8_t *decay_mask, size_t n, long t, float lr, float beta1,
-                  float beta2, float eps, float weight_decay)
+void nn_adam_step(float *params, const float *grads, float *m, float *v, const uint8_t *decay_mask,
+                  size_t n, long t, float lr, float beta1, float beta2, float eps,
+                  float weight_decay)
 {
     adam_update(params, grads, m, v, decay_mask, n, t, lr, beta1, beta2, eps, weight_decay);
 }
 
-void nn_adamw_step(float *params, const float *grads, float *m, float *v,
-                   const uint8_t *decay_mask, size_t n, long t, float lr, float beta1,
-                   float beta2, float eps, float weight_decay)
+void nn_adamw_step(float *params, const float *grads, float *m, float *v, const uint8_t *decay_mask,
+                   size_t n, long t, float lr, float beta1, float beta2, float eps,
+                   float weight_decay)
 {
     // decoupled: the decay shrinks the weight itself and never enters the moments
     for (size_t i = 0; i < n; i++) {

@@ -19,9 +19,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define NN_ST_MAX_DIMS 8     // dimensions the reader parses before it gives up on a shape
-#define NN_ST_CHUNK 4096     // floats converted per write call
-#define NN_ST_MAX_META 1024  // metadata entries the reader accepts
+#define NN_ST_MAX_DIMS 8    // dimensions the reader parses before it gives up on a shape
+#define NN_ST_CHUNK 4096    // floats converted per write call
+#define NN_ST_MAX_META 1024 // metadata entries the reader accepts
 
 // --- UTF-8 ----------------------------------------------------------------------------------
 
@@ -165,8 +165,8 @@ __attribute__((format(printf, 2, 3))) static int bad(Cur *c, const char *fmt, ..
 
 static void ws(Cur *c)
 {
-    while (c->i < c->n && (c->s[c->i] == ' ' || c->s[c->i] == '\t' || c->s[c->i] == '\n' ||
-                           c->s[c->i] == '\r')) {
+    while (c->i < c->n &&
+           (c->s[c->i] == ' ' || c->s[c->i] == '\t' || c->s[c->i] == '\n' || c->s[c->i] == '\r')) {
         c->i++;
     }
 }
@@ -197,9 +197,10 @@ static int hex4(Cur *c, unsigned *v)
     *v = 0;
     for (int k = 0; k < 4; k++) {
         char h = c->s[c->i++];
-        int d = h >= '0' && h <= '9' ? h - '0'
+        int d = h >= '0' && h <= '9'   ? h - '0'
                 : h >= 'a' && h <= 'f' ? h - 'a' + 10
-                : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+                : h >= 'A' && h <= 'F' ? h - 'A' + 10
+                                       : -1;
         if (d < 0) {
             return bad(c, "header byte %zu: '%c' is not a hex digit", c->i - 1, h);
         }
@@ -363,8 +364,10 @@ static int tensor_info(Cur *c, Info *t)
             free(key);
             return -1;
         }
-        int which = strcmp(key, "dtype") == 0 ? 0 : strcmp(key, "shape") == 0 ? 1
-                    : strcmp(key, "data_offsets") == 0 ? 2 : -1;
+        int which = strcmp(key, "dtype") == 0          ? 0
+                    : strcmp(key, "shape") == 0        ? 1
+                    : strcmp(key, "data_offsets") == 0 ? 2
+                                                       : -1;
         if (which < 0 || seen[which]++) {
             bad(c, "header byte %zu: %s key '%.40s' in a tensor", c->i,
                 which < 0 ? "an unknown" : "a repeated", key);
@@ -389,7 +392,9 @@ static int tensor_info(Cur *c, Info *t)
     }
     if (!seen[0] || !seen[1] || !seen[2]) {
         return bad(c, "header byte %zu: a tensor lacks '%s'", c->i,
-                   !seen[0] ? "dtype" : !seen[1] ? "shape" : "data_offsets");
+                   !seen[0]   ? "dtype"
+                   : !seen[1] ? "shape"
+                              : "data_offsets");
     }
     if (t->noff != 2) {
         return bad(c, "header byte %zu: data_offsets needs two numbers", c->i);
@@ -520,9 +525,11 @@ static int header(Cur *c, const NnParams *p, Range *ranges, LabConfig *md, int *
                         bad(c, "tensor '%s' has shape %s, expected %s", name, got, want);
                     } else if (t.off[1] < t.off[0] ||
                                t.off[1] - t.off[0] != 4 * nn_tensor_numel(s)) {
-                        bad(c, "tensor '%s' has byte range [%llu, %llu), its shape needs %zu "
-                            "bytes", name, (unsigned long long)t.off[0],
-                            (unsigned long long)t.off[1], 4 * nn_tensor_numel(s));
+                        bad(c,
+                            "tensor '%s' has byte range [%llu, %llu), its shape needs %zu "
+                            "bytes",
+                            name, (unsigned long long)t.off[0], (unsigned long long)t.off[1],
+                            4 * nn_tensor_numel(s));
                     }
                     ranges[i] = (Range){t.off[0], t.off[1], i};
                 }
@@ -588,8 +595,10 @@ int nn_safetensors_read(const char *path, const NnParams *p, float *block, LabCo
     }
     uint64_t size = (uint64_t)st.st_size, hlen = 0;
     if (size < 8 || fread(len8, 1, 8, f) != 8) {
-        rc = lab_error_hint(corrupt, "cannot load '%s': %llu bytes, shorter than the 8-byte "
-                            "header length", path, (unsigned long long)size);
+        rc = lab_error_hint(corrupt,
+                            "cannot load '%s': %llu bytes, shorter than the 8-byte "
+                            "header length",
+                            path, (unsigned long long)size);
         goto fail;
     }
     for (int k = 7; k >= 0; k--) {
@@ -597,15 +606,17 @@ int nn_safetensors_read(const char *path, const NnParams *p, float *block, LabCo
     }
     // the header's length is checked against the file before anything is allocated
     if (hlen > size - 8 || hlen < 2) {
-        rc = lab_error_hint(corrupt, "cannot load '%s': header length %llu does not fit a file "
-                            "of %llu bytes", path, (unsigned long long)hlen,
-                            (unsigned long long)size);
+        rc = lab_error_hint(corrupt,
+                            "cannot load '%s': header length %llu does not fit a file "
+                            "of %llu bytes",
+                            path, (unsigned long long)hlen, (unsigned long long)size);
         goto fail;
     }
     if (hlen > NN_SAFETENSORS_MAX_HEADER) {
-        rc = lab_error_hint(corrupt, "cannot load '%s': a header of %llu bytes, above the "
-                            "reader's limit of %u", path, (unsigned long long)hlen,
-                            NN_SAFETENSORS_MAX_HEADER);
+        rc = lab_error_hint(corrupt,
+                            "cannot load '%s': a header of %llu bytes, above the "
+                            "reader's limit of %u",
+                            path, (unsigned long long)hlen, NN_SAFETENSORS_MAX_HEADER);
         goto fail;
     }
     uint64_t dsize = size - 8 - hlen, want = 4 * (uint64_t)p->total;
@@ -626,9 +637,10 @@ int nn_safetensors_read(const char *path, const NnParams *p, float *block, LabCo
         goto fail;
     }
     if (dsize != want) {
-        rc = lab_error_hint(corrupt, "cannot load '%s': the data area holds %llu bytes, the "
-                            "tensors need %llu", path, (unsigned long long)dsize,
-                            (unsigned long long)want);
+        rc = lab_error_hint(corrupt,
+                            "cannot load '%s': the data area holds %llu bytes, the "
+                            "tensors need %llu",
+                            path, (unsigned long long)dsize, (unsigned long long)want);
         goto fail;
     }
     // the ranges, sorted, must tile the data area from 0 without gap or overlap
@@ -638,9 +650,11 @@ int nn_safetensors_read(const char *path, const NnParams *p, float *block, LabCo
     uint64_t at = 0;
     for (int k = 0; k < p->n; k++) {
         if (sorted[k].begin != at) {
-            rc = lab_error_hint(corrupt, "cannot load '%s': tensor '%s' begins at byte %llu of "
+            rc = lab_error_hint(corrupt,
+                                "cannot load '%s': tensor '%s' begins at byte %llu of "
                                 "the data, expected %llu (the tensors must be contiguous and "
-                                "not overlap)", path, p->spec[sorted[k].idx].name,
+                                "not overlap)",
+                                path, p->spec[sorted[k].idx].name,
                                 (unsigned long long)sorted[k].begin, (unsigned long long)at);
             free(sorted);
             goto fail;
