@@ -52,6 +52,8 @@ CH_NUMS  := $(foreach d,$(CHAPTERS),$(firstword $(subst -, ,$(notdir $(d:/=)))))
 DEBIAN_PKGS := gcc libc6-dev make gnuplot-nox fonts-dejavu-core libpcre2-dev libcriterion-dev
 FUZZ_PKGS   := clang libclang-rt-14-dev
 BENCH_PKGS  := python3-nltk python3-sklearn python3-gensim libopenblas0-pthread time
+# only to regenerate the committed fixtures (make fixtures); make test never needs them
+FIXTURE_PKGS := python3-nltk python3-sklearn python3-torch
 
 .PHONY: FORCE all deps demo test test-suite check run-student check-chapters bench clean help fixtures format kenlm-check fuzz
 
@@ -238,10 +240,14 @@ bench: all
 	    $(PYTHON) bench/section.py bench_word2vec.py < build/bench/word2vec.md
 
 fixtures:
-	$(Q)scripts/deps.sh python3-nltk python3-sklearn
+	$(Q)scripts/deps.sh $(FIXTURE_PKGS)
 	$(Q)$(PYTHON) tests/fixtures/make_fixtures.py
 	$(Q)$(PYTHON) tests/fixtures/make_rng_fixture.py > tests/fixtures/rng_seed1.inc
 	$(Q)$(PYTHON) tests/fixtures/sklearn/make_tfidf_fixture.py
+	$(Q)$(PYTHON) tests/fixtures/torch/make_layers.py > tests/fixtures/torch/layers.inc
+	$(Q)$(PYTHON) tests/fixtures/torch/make_optim.py > tests/fixtures/torch/optim.inc
+	$(Q)$(PYTHON) tests/fixtures/torch/make_safetensors.py
+	$(Q)$(PYTHON) tests/fixtures/torch/safetensors_check.py
 
 format:
 	$(Q)clang-format -i $(LIB_SRC) lmlab.c $(wildcard */*.h)
@@ -260,7 +266,7 @@ help:
 	@echo "  make check-chapters  run every command a chapter shows and compare its output"
 	@echo "  make kenlm-check KENLM=DIR  lmlab's ARPA files read by KenLM's query (docs/ngram.md)"
 	@echo "  make bench       speed and memory against NLTK, scikit-learn and gensim (docs/benchmarks.md)"
-	@echo "  make fixtures    regenerate test fixtures with NLTK / scikit-learn (Debian)"
+	@echo "  make fixtures    regenerate test fixtures with NLTK / scikit-learn / PyTorch (Debian)"
 	@echo "  make deps        install missing Debian packages: $(DEBIAN_PKGS)"
 	@echo "  make clean       remove build/ and ./lmlab"
 	@echo "options: V=1 (show commands), SANITIZE=1 (ASan+UBSan build under build/san)"

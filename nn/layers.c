@@ -1,0 +1,312 @@
+// layers.c: the layers as forward/backward pairs: embedding, activations (tanh, sigmoid,
+// relu, gelu exact and tanh-approximated), layernorm, dropout, the residual add and the fused
+// softmax + cross-entropy. The linear layer lives beside the matmul kernel (matmul.c).
+//
+// Every function works on caller-owned buffers and allocates nothing. Backward ACCUMULATES.
+// Element-wise maths runs in double and is stored as float, so results do not depend on the
+// compiler's float contractions; reductions sum in double in a fixed order. docs/nn.md
+// derives each backward pass.
+#include "nn/nn.h"
+
+#include <assert.h>
+#include <math.h>
+
+// --- embedding ------------------------------------------------------------------------------
+
+void nn_embedding_forward(float *out, const int32_t *ids, const float *table, int N, int V, int C)
+{
+    for (int n = 0; n < N; n++) {
+        assert(ids[n] >= 0 && ids[n] < V);
+        const float *row = table + (size_t)ids[n] * C;
+        float *o = out + (size_t)n * C;
+        for (int c = 0; c < C; c++) {
+            o[c] = row[c];
+        }
+    }
+}
+
+void nn_embedding_backward(float *dtable, const float *dout, const int32_t *ids, int N, int V,
+                           int C)
+{
+    // forward was: out[n] = table[ids[n]]; so dtable[ids[n]] += dout[n], n in order
+    for (int n = 0; n < N; n++) {
+        assert(ids[n] >= 0 && ids[n] < V);
+        float *row = dtable + (size_t)ids[n] * C;
+        const float *d = dout + (size_t)n * C;
+        for (int c = 0; c < C; c++) {
+            row[c] += d[c];
+        }
+    }
+}
+
+// --- activations ----------------------------------------------------------------------------
+
+void nn_tanh_forward(float *out, const float *inp, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        out[i] = (float)tanh((double)inp[i]);
+    }
+}
+
+void nn_tanh_backward(float *dinp, const float *dout, const float *out, size_t n)
+{
+    // forward was: out = tanh(inp); so dinp += dout * (1 - out^2)
+    for (size_t i = 0; i < n; i++) {
+        double y = out[i];
+        dinp[i] += (float)(dout[i] * (1.0 - y * y));
+    }
+}
+
+void nn_sigmoid_forward(float *out, const float *inp, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        double x = inp[i];
+        // exp of a non-positive number only: no overflow for large |x|
+        if (x >= 0) {
+            out[i] = (float)(1.0 / (1.0 + exp(-x)));
+        } else {
+            double e = exp(x);
+            out[i] = (float)(e / (1.0 + e));
+        }
+    }
+}
+
+void nn_sigmoid_backward(float *dinp, const float *dout, const float *out, size_t n)
+{
+    // forward was: out = 1 / (1 + exp(-inp)); so dinp += dout * out * (1 - out)
+    for (size_t i = 0; i < n; i++) {
+        double y = out[i];
+        dinp[i] += (float)(dout[i] * y * (1.0 - y));
+    }
+}
+
+void nn_relu_forward(float *out, const float *inp, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+    }
+}
+
+void nn_relu_backward(float *dinp, const float *dout, const float *inp, size_t n)
+{
+    // forward was: out = max(inp, 0); so dinp += dout where inp > 0
+    for (size_t i = 0; i < n; i++) {
+        if (inp[i] > 0.0f) {
+            dinp[i] += dout[i];
+        }
+    }
+}
+
+#define NN_SQRT1_2 0.70710678118654752440      // 1 / sqrt(2)
+#define NN_INV_SQRT_2PI 0.39894228040143267794 // 1 / sqrt(2 pi)
+#define NN_SQRT_2_PI 0.79788456080286535588    // sqrt(2 / pi)
+#define NN_GELU_K 0.044715
+
+void nn_gelu_forward(float *out, const float *inp, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        double x = inp[i];
+        out[i] = (float)(0.5 * x * (1.0 + erf(x * NN_SQRT1_2)));
+    }
+}
+
+void nn_gelu_backward(float *dinp, const float *dout, const float *inp, size_t n)
+{
+    // forward was: out = x Phi(x); so dinp += dout * (Phi(x) + x phi(x)),
+    // phi(x) = exp(-x^2 / 2) / sqrt(2 pi) the standard normal density
+    for (size_t i = 0; i < n; i++) {
+        double x = inp[i];
+        double cdf = 0.5 * (1.0 + erf(x * NN_SQRT1_2));
+        double pdf = exp(-0.5 * x * x) * NN_INV_SQRT_2PI;
+        dinp[i] += (float)(dout[i] * (cdf + x * pdf));
+    }
+}
+
+void nn_gelu_tanh_forward(float *out, const float *inp, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        double x = inp[i];
+        double u = NN_SQRT_2_PI * (x + NN_GELU_K * x * x * x);
+        out[i] = (float)(0.5 * x * (1.0 + tanh(u)));
+    }
+}
+
+void nn_gelu_tanh_backward(float *dinp, const float *dout, const float *inp, size_t n)
+{
+    // forward was: out = x/2 (1 + tanh u), u = sqrt(2/pi) (x + k x^3); so
+    // dinp += dout * (1/2 (1 + tanh u) + x/2 (1 - tanh^2 u) sqrt(2/pi) (1 + 3 k x^2))
+    for (size_t i = 0; i < n; i++) {
+        double x = inp[i];
+        double t = tanh(NN_SQRT_2_PI * (x + NN_GELU_K * x * x * x));
+        double du = NN_SQRT_2_PI * (1.0 + 3.0 * NN_GELU_K * x * x);
+        dinp[i] += (float)(dout[i] * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du));
+    }
+}
+
+// --- layernorm ------------------------------------------------------------------------------
+
+void nn_layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
+                          const float *weight, const float *bias, int N, int C, float eps)
+{
+    for (int n = 0; n < N; n++) {
+        const float *x = inp + (size_t)n * C;
+        double m = 0.0;
+        for (int c = 0; c < C; c++) {
+            m += x[c];
+        }
+        m /= C;
+        // the variance from the centred values (two passes): no cancellation
+        double v = 0.0;
+        for (int c = 0; c < C; c++) {
+            double d = x[c] - m;
+            v += d * d;
+        }
+        v /= C;
+        double s = 1.0 / sqrt(v + eps);
+        float *o = out + (size_t)n * C;
+        for (int c = 0; c < C; c++) {
+            o[c] = (float)((x[c] - m) * s * weight[c] + bias[c]);
+        }
+        mean[n] = (float)m;
+        rstd[n] = (float)s;
+    }
+}
+
+void nn_layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                           const float *inp, const float *weight, const float *mean,
+                           const float *rstd, int N, int C)
+{
+    // forward was: norm = (x - mean) * rstd; out = norm * weight + bias
+    if (dinp) {
+        for (int n = 0; n < N; n++) {
+            const float *x = inp + (size_t)n * C;
+            const float *d = dout + (size_t)n * C;
+            double m = mean[n], s = rstd[n];
+            // dnorm = dout * weight; mean and rstd depend on every x of the row, which gives
+            // dx = rstd * (dnorm - mean(dnorm) - norm * mean(dnorm * norm))
+            double dmean = 0.0, dnorm_norm = 0.0;
+            for (int c = 0; c < C; c++) {
+                double dn = (double)d[c] * weight[c];
+                dmean += dn;
+                dnorm_norm += dn * (x[c] - m) * s;
+            }
+            dmean /= C;
+            dnorm_norm /= C;
+            float *dx = dinp + (size_t)n * C;
+            for (int c = 0; c < C; c++) {
+                double norm = (x[c] - m) * s;
+                double dn = (double)d[c] * weight[c];
+                dx[c] += (float)(s * (dn - dmean - norm * dnorm_norm));
+            }
+        }
+    }
+    // dweight += sum over rows of dout * norm, dbias += sum over rows of dout
+    for (int c = 0; c < C; c++) {
+        double dw = 0.0, db = 0.0;
+        for (int n = 0; n < N; n++) {
+            double g = dout[(size_t)n * C + c];
+            dw += g * ((inp[(size_t)n * C + c] - (double)mean[n]) * rstd[n]);
+            db += g;
+        }
+        if (dweight) {
+            dweight[c] += (float)dw;
+        }
+        if (dbias) {
+            dbias[c] += (float)db;
+        }
+    }
+}
+
+// --- dropout and the residual add -----------------------------------------------------------
+
+void nn_dropout_forward(float *out, float *mask, const float *inp, size_t n, float p, LabRng *rng)
+{
+    assert(p >= 0.0f && p < 1.0f);
+    float scale = (float)(1.0 / (1.0 - (double)p));
+    for (size_t i = 0; i < n; i++) {
+        mask[i] = p == 0.0f ? 1.0f : (lab_rng_uniform(rng) >= p ? scale : 0.0f);
+        out[i] = inp[i] * mask[i];
+    }
+}
+
+void nn_dropout_backward(float *dinp, const float *dout, const float *mask, size_t n)
+{
+    // forward was: out = inp * mask; so dinp += dout * mask
+    for (size_t i = 0; i < n; i++) {
+        dinp[i] += dout[i] * mask[i];
+    }
+}
+
+void nn_residual_forward(float *out, const float *a, const float *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        out[i] = a[i] + b[i];
+    }
+}
+
+void nn_residual_backward(float *da, float *db, const float *dout, size_t n)
+{
+    // forward was: out = a + b; so da += dout, db += dout
+    for (size_t i = 0; i < n; i++) {
+        da[i] += dout[i];
+        db[i] += dout[i];
+    }
+}
+
+// --- softmax + cross-entropy ----------------------------------------------------------------
+
+double nn_softmax_xent_forward(float *probs, int *count, const float *logits,
+                               const int32_t *targets, int N, int V)
+{
+    assert(V > 0);
+    double loss = 0.0;
+    int counted = 0;
+    for (int n = 0; n < N; n++) {
+        const float *x = logits + (size_t)n * V;
+        float *p = probs + (size_t)n * V;
+        // subtracting the row maximum leaves the softmax unchanged and keeps exp <= 1
+        float mx = x[0];
+        for (int v = 1; v < V; v++) {
+            mx = x[v] > mx ? x[v] : mx;
+        }
+        double sum = 0.0;
+        for (int v = 0; v < V; v++) {
+            sum += exp((double)x[v] - mx);
+        }
+        for (int v = 0; v < V; v++) {
+            p[v] = (float)(exp((double)x[v] - mx) / sum);
+        }
+        if (targets[n] >= 0) {
+            assert(targets[n] < V);
+            // -ln softmax = log(sum) - (x_t - max), exact even when p_t rounds to 0 in float
+            loss += log(sum) - ((double)x[targets[n]] - mx);
+            counted++;
+        }
+    }
+    if (count) {
+        *count = counted;
+    }
+    return loss;
+}
+
+void nn_softmax_xent_backward(float *dlogits, const float *probs, const int32_t *targets,
+                              float dloss, int count, int N, int V)
+{
+    // forward was: loss = mean over counted rows of -ln p[t], p = softmax(logits); so
+    // dlogits[v] += (p[v] - [v == t]) * dloss / count
+    if (count <= 0) {
+        return;
+    }
+    double scale = (double)dloss / count;
+    for (int n = 0; n < N; n++) {
+        int t = targets[n];
+        if (t < 0) {
+            continue;
+        }
+        const float *p = probs + (size_t)n * V;
+        float *d = dlogits + (size_t)n * V;
+        for (int v = 0; v < V; v++) {
+            d[v] += (float)(((double)p[v] - (v == t)) * scale);
+        }
+    }
+}

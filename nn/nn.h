@@ -1,0 +1,267 @@
+// nn.h: the neural-network core every neural family builds on.
+//
+//   layers      forward/backward pairs over caller-owned float buffers (layers.c)
+//   matmul      C = alpha op(A) op(B) + beta C and the linear layer (matmul.c)
+//   gradcheck   central finite differences against an analytic gradient (gradcheck.c)
+//   optim       SGD, Adam, AdamW, clipping, schedules, initialisation over one flat block
+//   params      a model's tensor table laid out in one flat block (params.c)
+//   safetensors checkpoints in the safetensors format, read as untrusted input
+//
+// Conventions (docs/nn.md derives every backward pass):
+// - Letters: N rows (batch times time, B * T), C channels, OC output channels, V vocabulary.
+//   Every tensor is row-major float32; a shape comment (N, C) means N rows of C floats.
+// - Outputs first, then what backward needs (written by forward), then inputs and weights,
+//   then sizes. Layers never allocate and never fail: a wrong size or an id out of range is a
+//   bug in the caller (assert); data read from files is checked before it reaches a layer.
+// - Backward ACCUMULATES (+=) into every gradient buffer, so a tensor used twice gets the sum;
+//   the caller zeroes gradients once per step. A NULL gradient pointer means "not needed".
+// - Sums run in a fixed order (double accumulators for reductions and losses), so the same
+//   inputs give bitwise-identical outputs.
+#ifndef NN_NN_H
+#define NN_NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lab/lab.h"
+
+// --- matmul -------------------------------------------------------------------------------
+// clang-format off
+
+// C (M, N) = alpha * op(A) @ op(B) + beta * C, row-major, op(X) = X or X^T (transA/transB 0 or 1);
+// A is (M, K) or (K, M) when transposed, lda its row stride; likewise B (K, N) or (N, K), ldb; C ldc.
+// beta == 0 ignores what C holds (C may be uninitialised; NaN in C does not propagate).
+void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+              const float *B, int ldb, float beta, float *C, int ldc);
+// the readable reference: the same contract, triple loop, double accumulator per element
+void nn_sgemm_ref(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                  const float *B, int ldb, float beta, float *C, int ldc);
+// the linear layer, as llm.c writes it: inp (N, C), weight (OC, C), bias (OC) or NULL -> out (N, OC)
+void nn_linear_forward(float *out, const float *inp, const float *weight, const float *bias,
+                       int N, int C, int OC);
+// ACCUMULATES into dinp (N, C) (may be NULL: not needed), dweight (OC, C), dbias (OC) or NULL
+void nn_linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                        const float *inp, const float *weight, int N, int C, int OC);
+// clang-format on
+
+// --- layers -------------------------------------------------------------------------------
+
+// Embedding: ids (N) each in [0, V), table (V, C) -> out (N, C), out[n] = table[ids[n]].
+void nn_embedding_forward(float *out, const int32_t *ids, const float *table, int N, int V, int C);
+// ACCUMULATES dout (N, C) into dtable (V, C) row by row, n ascending (a fixed order, so an id
+// that occurs twice sums its rows the same way every run).
+void nn_embedding_backward(float *dtable, const float *dout, const int32_t *ids, int N, int V,
+                           int C);
+
+// Element-wise activations over n floats: out = f(inp). out may be inp (in place) for forward;
+// backward needs what its signature names (the output for tanh and sigmoid, the input for the
+// others) and accumulates dinp += dout * f'(x).
+void nn_tanh_forward(float *out, const float *inp, size_t n);
+void nn_tanh_backward(float *dinp, const float *dout, const float *out, size_t n);
+void nn_sigmoid_forward(float *out, const float *inp, size_t n);
+void nn_sigmoid_backward(float *dinp, const float *dout, const float *out, size_t n);
+void nn_relu_forward(float *out, const float *inp, size_t n);
+// relu'(0) is taken as 0, as PyTorch does
+void nn_relu_backward(float *dinp, const float *dout, const float *inp, size_t n);
+// GELU exactly, x * Phi(x) = x/2 (1 + erf(x / sqrt 2)): PyTorch's nn.GELU()
+void nn_gelu_forward(float *out, const float *inp, size_t n);
+void nn_gelu_backward(float *dinp, const float *dout, const float *inp, size_t n);
+// GELU's tanh approximation, x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))): GPT-2's, and
+// PyTorch's nn.GELU(approximate='tanh')
+void nn_gelu_tanh_forward(float *out, const float *inp, size_t n);
+void nn_gelu_tanh_backward(float *dinp, const float *dout, const float *inp, size_t n);
+
+// Layer normalisation over the last axis: inp (N, C), weight (C), bias (C) -> out (N, C), and
+// for backward mean (N) and rstd (N) = 1 / sqrt(var + eps), var the biased variance (divided
+// by C), as PyTorch's nn.LayerNorm (its eps is 1e-5).
+void nn_layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
+                          const float *weight, const float *bias, int N, int C, float eps);
+// ACCUMULATES into dinp (N, C), dweight (C), dbias (C); any may be NULL.
+void nn_layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                           const float *inp, const float *weight, const float *mean,
+                           const float *rstd, int N, int C);
+
+// Inverted dropout over n floats: each element is kept with probability 1 - p and scaled by
+// 1 / (1 - p), so the expected output is the input and evaluation needs no rescaling. mask
+// (n) receives 0 or 1 / (1 - p) and is all that backward needs. One lab_rng_uniform draw per
+// element (kept when the draw is >= p) in index order; p == 0 (evaluation) draws nothing and
+// writes a mask of ones. 0 <= p < 1. out may be inp.
+void nn_dropout_forward(float *out, float *mask, const float *inp, size_t n, float p, LabRng *rng);
+// ACCUMULATES dinp += dout * mask
+void nn_dropout_backward(float *dinp, const float *dout, const float *mask, size_t n);
+
+// Residual connection: out (n) = a + b. Backward ACCUMULATES dout into both da and db.
+void nn_residual_forward(float *out, const float *a, const float *b, size_t n);
+void nn_residual_backward(float *da, float *db, const float *dout, size_t n);
+
+// Softmax and cross-entropy fused: logits (N, V), targets (N) -> probs (N, V) (every row, the
+// ignored ones too) and the SUMMED loss -sum_n ln probs[n, targets[n]] over the rows whose
+// target is >= 0 (a target < 0 is ignored, like PyTorch's ignore_index), computed in double
+// with the row maximum subtracted first (exp never overflows). *count (may be NULL) receives
+// the number of rows counted; the mean loss is the sum / count.
+double nn_softmax_xent_forward(float *probs, int *count, const float *logits,
+                               const int32_t *targets, int N, int V);
+// ACCUMULATES dlogits (N, V) += (probs - onehot(target)) * dloss / count over counted rows,
+// where dloss is the gradient of the final scalar with respect to the MEAN loss (1 when the
+// mean loss is that scalar). Ignored rows get nothing; count == 0 does nothing.
+void nn_softmax_xent_backward(float *dlogits, const float *probs, const int32_t *targets,
+                              float dloss, int count, int N, int V);
+
+// --- gradient check -----------------------------------------------------------------------
+
+// A scalar loss of a block of n floats (the block gradcheck perturbs) and a context.
+typedef double (*NnLossFn)(const float *x, void *ctx);
+
+typedef struct {
+    double h;    // step of the central difference (before rounding x +- h to float)
+    double rtol; // relative tolerance
+    double atol; // absolute tolerance: |analytic - numeric| <= atol + rtol * max(|a|, |n|)
+} NnGradcheckOpts;
+
+// The defaults (docs/nn.md "gradient check" gives the rationale): h = 1e-3, rtol = 1e-2,
+// atol = 1e-3, meant for float32 forwards whose loss is summed in double.
+#define NN_GRADCHECK_DEFAULTS ((NnGradcheckOpts){1e-3, 1e-2, 1e-3})
+
+typedef struct {
+    size_t worst;    // index of the element with the largest excess over its tolerance
+    double analytic; // grad[worst]
+    double numeric;  // its central difference
+    double excess;   // |analytic - numeric| / tolerance at worst (<= 1 passes)
+} NnGradcheckReport;
+
+// Compares grad (n), the analytic gradient of f at x, with central differences
+// (f(x + h e_i) - f(x - h e_i)) / (x_i+ - x_i-) for every i, where x_i+- are x_i +- h rounded
+// to float and the denominator is their exact difference in double. x is perturbed one element
+// at a time and restored bit for bit. Returns 0 when every element is within tolerance; else
+// -1 with a message naming `what`, the worst element, the analytic and the numeric value.
+// opts NULL means NN_GRADCHECK_DEFAULTS; report (may be NULL) receives the worst element.
+int nn_gradcheck(const char *what, NnLossFn f, void *ctx, float *x, const float *grad, size_t n,
+                 const NnGradcheckOpts *opts, NnGradcheckReport *report);
+
+// --- optimizers ---------------------------------------------------------------------------
+// Every optimizer updates one flat block: params (n), grads (n), and its state buffers (n
+// each, zeroed by the caller before the first step). decay_mask (n) says per parameter
+// whether weight decay applies (1) or not (0: biases, norm gains); NULL applies it to every
+// parameter. The formulas are PyTorch's (torch.optim), so the same hyperparameters give the
+// same steps; docs/nn.md writes them out.
+
+// SGD with momentum, PyTorch's torch.optim.SGD with dampening 0:
+//   g = grad + wd * p;  buf = momentum * buf + g;  g = nesterov ? g + momentum * buf : buf;
+//   p -= lr * g.  With momentum == 0, buf is not used (may be NULL).
+void nn_sgd_step(float *params, const float *grads, float *buf, const uint8_t *decay_mask, size_t n,
+                 float lr, float momentum, int nesterov, float weight_decay);
+
+// Adam (Kingma and Ba, 2015) as torch.optim.Adam: step t counts from 1; m and v are the first
+// and second moments; weight_decay is the coupled L2 term g += wd * p (0 for plain Adam).
+void nn_adam_step(float *params, const float *grads, float *m, float *v, const uint8_t *decay_mask,
+                  size_t n, long t, float lr, float beta1, float beta2, float eps,
+                  float weight_decay);
+
+// AdamW (Loshchilov and Hutter, 2019) as torch.optim.AdamW: p *= 1 - lr * wd (decoupled, only
+// where decay_mask says), then the Adam step without weight decay.
+void nn_adamw_step(float *params, const float *grads, float *m, float *v, const uint8_t *decay_mask,
+                   size_t n, long t, float lr, float beta1, float beta2, float eps,
+                   float weight_decay);
+
+// Clips gradients by their global L2 norm, as torch.nn.utils.clip_grad_norm_: with the norm
+// summed in double, when norm > max_norm every gradient is scaled by max_norm / (norm + 1e-6).
+// Returns the norm before clipping (report it: a growing norm is a diverging run).
+double nn_clip_grad_norm(float *grads, size_t n, double max_norm);
+
+// Learning-rate schedules, pure functions of the step (0-based).
+typedef enum {
+    NN_LR_CONSTANT, // lr
+    NN_LR_STEP,     // lr * gamma^floor(step / step_size), as torch.optim.lr_scheduler.StepLR
+    NN_LR_COSINE,   // linear warmup from lr / warmup to lr over `warmup` steps, then half a
+                    // cosine from lr down to min_lr at step `total`, min_lr after
+} NnLrKind;
+
+typedef struct {
+    NnLrKind kind;
+    double lr;      // the peak (and constant) rate
+    double min_lr;  // NN_LR_COSINE: the rate at and after `total`
+    long warmup;    // NN_LR_COSINE: warmup steps (0: none)
+    long total;     // NN_LR_COSINE: the step at which the cosine reaches min_lr
+    long step_size; // NN_LR_STEP: steps between two decays (> 0)
+    double gamma;   // NN_LR_STEP: the factor of each decay
+} NnLrSchedule;
+
+double nn_lr_at(const NnLrSchedule *s, long step);
+
+// Initialisation schemes, each drawing from rng in index order. fan_in and fan_out are the
+// layer's input and output sizes (a weight (OC, C) has fan_in C and fan_out OC).
+typedef enum {
+    NN_INIT_ZEROS,           // 0 (biases in most models)
+    NN_INIT_ONES,            // 1 (layernorm gains)
+    NN_INIT_XAVIER_UNIFORM,  // U(-a, a), a = sqrt(6 / (fan_in + fan_out)) (Glorot and Bengio 2010)
+    NN_INIT_XAVIER_NORMAL,   // N(0, 2 / (fan_in + fan_out))
+    NN_INIT_KAIMING_UNIFORM, // U(-a, a), a = sqrt(6 / fan_in): He et al. 2015, gain sqrt 2 (ReLU)
+    NN_INIT_KAIMING_NORMAL,  // N(0, 2 / fan_in)
+    NN_INIT_TORCH_LINEAR,    // U(-1/sqrt(fan_in), 1/sqrt(fan_in)): nn.Linear's default, weight and
+                             // bias alike (the bias takes the weight's fan_in)
+    NN_INIT_GPT2,            // N(0, 0.02^2), as GPT-2 initialises its weights
+} NnInit;
+
+// Fills w (n) by the scheme. Normal draws come from lab_rng_normal, uniform ones from
+// lab_rng_uniform mapped to [-a, a).
+void nn_init_fill(float *w, size_t n, NnInit scheme, int fan_in, int fan_out, LabRng *rng);
+
+// --- the tensor table -----------------------------------------------------------------------
+// A model lists its tensors once; the layout, initialisation, decay mask, checkpoints and test
+// labels all loop over the same table, so nothing drifts.
+#define NN_MAX_NDIM 4
+
+typedef struct {
+    const char *name;       // unique, as stored in checkpoints ("wte", "h.0.ln1.weight")
+    int ndim;               // 1 to NN_MAX_NDIM
+    int shape[NN_MAX_NDIM]; // shape[0..ndim), each > 0
+    int decay;              // 1: weight decay applies (matrices, embeddings); 0: biases, gains
+    NnInit init;            // how nn_params_init fills it
+    int fan_in, fan_out;    // for init; 0 takes them from the shape: fan_in = the last axis,
+                            // fan_out = the first (a weight (OC, C))
+} NnTensorSpec;
+
+// The layout of a table in one flat block: tensor i is block[offset[i] .. offset[i + 1]).
+typedef struct {
+    const NnTensorSpec *spec; // (n) borrowed: the table outlives the layout
+    int n;
+    size_t *offset; // (n + 1)
+    size_t total;   // floats in the block (= offset[n])
+} NnParams;
+
+// Lays out the table. Fails (-1, message) on an empty or repeated name, ndim out of range, a
+// dimension <= 0 or a total beyond 2^40 floats. nn_params_free is safe on a zeroed struct.
+int nn_params_layout(NnParams *p, const NnTensorSpec *spec, int n);
+void nn_params_free(NnParams *p);
+size_t nn_tensor_numel(const NnTensorSpec *t);
+int nn_params_find(const NnParams *p, const char *name); // index, or -1
+// block + offset of the named tensor, or NULL when the table has no such name
+float *nn_params_view(const NnParams *p, float *block, const char *name);
+// decay_mask (total) from each tensor's decay flag, for the optimizers
+void nn_params_decay_mask(const NnParams *p, uint8_t *mask);
+// fills every tensor of block (total) by its init scheme, in table order, from rng
+void nn_params_init(const NnParams *p, float *block, LabRng *rng);
+
+// --- safetensors ----------------------------------------------------------------------------
+// The format of Hugging Face's safetensors (docs/formats.md): an 8-byte little-endian header
+// length, a JSON header naming every tensor's dtype, shape and byte range, then the data.
+
+// Writes the tensors of block (p->total) in table order as F32, with meta's key/value pairs
+// (may be NULL) as "__metadata__" strings, atomically (a temporary file renamed). -1 with a
+// message naming the file.
+int nn_safetensors_write(const char *path, const NnParams *p, const float *block,
+                         const LabConfig *meta);
+
+// The largest header the reader accepts (the format's own limit is 100 MB).
+#define NN_SAFETENSORS_MAX_HEADER (16u << 20)
+
+// Reads path into block (p->total floats) after checking it against the table: the header
+// length against the file's size, the header as JSON (a parser for this header only: bounded
+// depth, strings with escapes, valid UTF-8), exactly the table's tensors, each F32 with the
+// expected shape, byte ranges that tile the data area without gap or overlap, and a data area
+// of exactly the table's size. meta (may be NULL) receives the metadata strings (appended).
+// Nothing is written to block unless every check passes. -1 with a message naming the file
+// and the problem (for a tensor: its name, what was expected, what was found).
+int nn_safetensors_read(const char *path, const NnParams *p, float *block, LabConfig *meta);
+
+#endif
