@@ -2,7 +2,8 @@
 #
 #   make            build ./lmlab (installs missing Debian packages first)
 #   make demo       train and compare n-gram models on a shipped corpus, with charts
-#   make test       unit, exercise and command tests, a short fuzz run, the tests under ASan+UBSan
+#   make test       unit, exercise and command tests, the chapters' commands (check-chapters),
+#                   a short fuzz run, the tests again under ASan+UBSan
 #   make help       every target
 #
 # Objects go under build/ (build/san/ with SANITIZE=1), mirroring the source tree.
@@ -164,6 +165,7 @@ check-chapters: all
 # --- tests ---------------------------------------------------------------------------------
 test: deps
 	$(Q)$(MAKE) --no-print-directory test-suite
+	$(Q)$(MAKE) --no-print-directory check-chapters
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 test-suite
 
@@ -194,7 +196,7 @@ kenlm-check: all
 # build/fuzz/corpus/). A crash, a leak, a hang or an allocation past the limits stops the run
 # and leaves the input in build/fuzz/. Without OpenMP: the readers do not use it.
 FUZZ_SECONDS ?= 60
-TEST_FUZZ_SECONDS ?= 8 # the short run at the end of make test
+TEST_FUZZ_SECONDS ?= 8 # the short run in make test
 FUZZ_TARGETS := arpa vectors config vocab corpus
 FUZZ_CC      := clang
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -I. -g -O1 -fno-omit-frame-pointer -Wno-unknown-pragmas \
@@ -259,7 +261,8 @@ help:
 	@echo "lmlab targets:"
 	@echo "  make             build ./lmlab (installs missing Debian packages first)"
 	@echo "  make demo        train n-gram models on 'names', print perplexities, draw charts"
-	@echo "  make test        every test, a short fuzz run, then the tests again under ASan+UBSan"
+	@echo "  make test        every test, the chapters' commands, a short fuzz run, then the tests"
+	@echo "                   again under ASan+UBSan"
 	@echo "  make fuzz        libFuzzer over every file reader, FUZZ_SECONDS=60 each (docs/fuzzing.md)"
 	@echo "  make check CH=02 check your exercises of a chapter (CH=2 or CH=ngrams work too)"
 	@echo "  make run-student CH=02  run the lab with your exercise functions in its place"

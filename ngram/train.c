@@ -500,8 +500,8 @@ int ngram_cmd_train(int argc, char **argv)
             printf("  valid  loss %.4f nats/token  ppl %.4f%s\n", vl, lab_ppl(vl),
                    valid_loss.zero ? "  (some tokens have probability 0)" : "");
             if (valid_loss.zero) {
-                printf("         %lld of %lld valid tokens have probability zero under mle\n",
-                       valid_loss.zero, valid_loss.tokens);
+                printf("         %lld of %lld valid tokens have probability zero under %s\n",
+                       valid_loss.zero, valid_loss.tokens, sm_name);
             }
         }
         printf("  tokenize %.2fs, count %.2fs, smooth %.2fs\n", t1 - t0, t2 - t1, t3 - t2);

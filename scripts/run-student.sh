@@ -7,8 +7,8 @@ d=$1
 shift
 if [ $# = 0 ]; then
     case $d in
-        01-*) set -- ngram sweep --dataset names --orders 1-4 --smoothings kn --plot none \
-                  --out runs/student-01 ;;
+        01-*) set -- ngram sweep --dataset timemachine --lowercase --orders 1-6 --smoothings kn \
+                  --plot none --out runs/student-01 ;;
         02-*) set -- ngram train --dataset names --order 4 --smoothing kn --plot none \
                   --out runs/student-02 ;;
         03-*) set -- tfidf similar --dataset timemachine --unit paragraph --lowercase \

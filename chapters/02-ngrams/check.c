@@ -517,12 +517,13 @@ Test(ch02, ex05_kn_prob, .timeout = 10)
 // The accepted answers come from running `lmlab ngram sweep --dataset tangpoems`:
 //     order          laplace            addk          interp              kn
 //     2              469.875  222.922 k=0.03   193.913 e=100         166.306
-//     3             2133.770  697.466 k=0.003   183.675 e=100         144.416
-//     4             3655.304  1798.452 k=0.001   183.668 e=100         139.906
-//     5             4014.553  2647.709 k=0.001   185.766 e=100         140.656
-//     6             4066.842  2884.562 k=0.001   188.787 e=100         142.859
-//     best on valid: 4-gram kn, valid loss 4.9410, ppl 139.9061
-// Orders 4 and 5 of Kneser-Ney are within 0.6% of each other, less than small changes to the
+//     3             2133.770  697.466 k=0.003   182.295 e=100         143.805
+//     4             3655.304  1798.452 k=0.001   179.738 e=100         137.888
+//     5             4014.553  2647.709 k=0.001   178.177 e=100         136.301
+//     6             4066.842  2884.562 k=0.001   177.210 e=100         136.111
+//     best on valid: 6-gram kn, valid loss 4.9135, ppl 136.1113
+//     test:          loss 5.0550 nats/token, ppl 156.8093, ...
+// Orders 5 and 6 of Kneser-Ney are within 0.2% of each other, less than small changes to the
 // lab's sentence padding move them, so both are accepted; the perplexity is checked to 5%.
 Test(ch02, ex06_open_best_model_of_the_tang_poems, .timeout = 10)
 {
@@ -543,16 +544,16 @@ Test(ch02, ex06_open_best_model_of_the_tang_poems, .timeout = 10)
         cr_assert_fail("ex_open_tang_smoothing() = \"%s\", which is not the best smoothing on "
                        "valid\n%s", sm ? sm : "(NULL)", why);
     }
-    if (order != 4 && order != 5) {
+    if (order != 5 && order != 6) {
         cr_assert_fail("ex_open_tang_order() = %d, which is not the best order on valid\n%s",
                        order,
                        order == 3 ? "section 12 trains order 3; the sweep tries longer ones too"
-                       : order == 6 ? "6 is close, but not the lowest"
+                       : order == 4 ? "4 is close, but the longer orders do a little better"
                        : "run `./lmlab ngram sweep --dataset tangpoems` and read `best on valid`");
     }
-    if (!(ppl >= 133.0 && ppl <= 147.0)) {
-        cr_assert_fail("ex_open_tang_ppl() = %g, expected about 140 (133 to 147)\n%s", ppl,
-                       ppl > 155 && ppl < 170 ? "that is the test perplexity: the question is "
+    if (!(ppl >= 129.0 && ppl <= 143.0)) {
+        cr_assert_fail("ex_open_tang_ppl() = %g, expected about 136 (129 to 143)\n%s", ppl,
+                       ppl > 150 && ppl < 165 ? "that is the test perplexity: the question is "
                                                 "about valid, on which the model was chosen"
                        : ppl > 4.8 && ppl < 5.1 ? "that is the loss in nats: give the perplexity"
                        : "read the valid perplexity of the best model in the sweep's table");

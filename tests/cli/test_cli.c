@@ -138,6 +138,9 @@ Test(cli, mle_reports_infinite_perplexity_and_the_zero_count)
     Run r = RUN("ngram", "train", "--dataset", "names", "--order", "5", "--smoothing", "mle",
                 "--out", out, "--plot", "none");
     cr_assert_eq(r.status, 0, "%s", r.err);
+    // the line names the smoothing that was used (the count is chapter 1's table, order 5)
+    cr_assert(strstr(r.out, "887 of 7179 valid tokens have probability zero under mle\n"), "%s",
+              r.out);
     run_free(&r);
     r = RUN("ngram", "eval", "--model", out, "--split", "test");
     cr_assert_eq(r.status, 0);
