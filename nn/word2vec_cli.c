@@ -411,11 +411,6 @@ static int cmd_train(int argc, char **argv)
     if (lab_args_given(&cmd, "pattern") && text.tokenizer != TOK_WORD) {
         lab_usage_die(&cmd, "--pattern is for --tokenizer word");
     }
-    if (dataset && (strchr(dataset, '/') || strcmp(dataset, "..") == 0 ||
-                    strcmp(dataset, ".") == 0)) {
-        lab_usage_die(&cmd, "--dataset takes a name such as 'timemachine', not a path (got '%s')",
-                      dataset);
-    }
     double alpha = model == W2V_CBOW ? 0.05 : 0.025;
     if (alpha_s) {
         char *end;
@@ -428,7 +423,7 @@ static int cmd_train(int argc, char **argv)
         text.lowercase = 0;
     }
     lab_quiet = quiet;
-    char *train_path = train ? lab_strdup(train) : dataset_resolve(&cmd, dataset, "train");
+    char *train_path = train ? lab_strdup(train) : dataset_resolve(&cmd, dataset, "train", "train");
     const char *mname = lab_choice_name(W2V_MODEL_CHOICES, model);
     char *run_dir = out ? lab_strdup(out) : run_name(dataset, train_path, &text, mname);
 
@@ -719,37 +714,14 @@ static int cmd_analogy(int argc, char **argv)
 
 // --- dispatch ---------------------------------------------------------------------------------
 
-int word2vec_main(int argc, char **argv)
-{
-    static const char *usage =
-        "usage: lmlab word2vec <verb> [options]\n"
-        "\n"
-        "verbs:\n"
-        "  train      learn word vectors (skip-gram or CBOW, negative sampling) from a corpus\n"
-        "  similar    the nearest words to a word, by cosine\n"
-        "  analogy    a is to b as c is to ?  (b - a + c)\n"
-        "\n"
-        "'lmlab word2vec <verb> --help' shows the options of a verb.\n";
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    const char *verb = argv[1];
-    if (strcmp(verb, "train") == 0) {
-        return cmd_train(argc - 1, argv + 1);
-    }
-    if (strcmp(verb, "similar") == 0) {
-        return cmd_similar(argc - 1, argv + 1);
-    }
-    if (strcmp(verb, "analogy") == 0) {
-        return cmd_analogy(argc - 1, argv + 1);
-    }
-    static const char *const verbs[] = {"train", "similar", "analogy"};
-    const char *near = lab_closest(verb, verbs, (int)(sizeof verbs / sizeof *verbs));
-    fprintf(stderr, "lmlab: unknown verb 'word2vec %s'\n", verb);
-    if (near) {
-        fprintf(stderr, "  hint: did you mean 'lmlab word2vec %s'?\n", near);
-    }
-    fputs(usage, stderr);
-    return 2;
-}
+const LabVerbs word2vec_verbs = {
+    .prog = "lmlab word2vec",
+    .what = "verb",
+    .footer = "'lmlab word2vec <verb> --help' shows the options of a verb.\n",
+    .rows = (const LabVerb[]){
+        {"train", cmd_train, "learn word vectors (skip-gram or CBOW with negative sampling)", 0},
+        {"similar", cmd_similar, "the nearest words to a word, by cosine", 0},
+        {"analogy", cmd_analogy, "a is to b as c is to ? (b - a + c)", 0},
+        {0},
+    },
+};
