@@ -4,7 +4,8 @@
 //   lmlab ngram train --dataset names --order 4 --smoothing kn
 //
 // Results go to stdout, progress and diagnostics to stderr. Exit status: 0 success,
-// 1 failure, 2 usage error.
+// 1 failure, 2 usage error. The commands come from tables (lab_dispatch): this file's lists
+// the families, each family's cli lists its verbs.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +65,7 @@ static int cmd_tokenize(int argc, char **argv)
     if (!!file == !!dataset) {
         lab_usage_die(&cmd, "give exactly one of --file FILE and --dataset NAME");
     }
-    char *path = file ? lab_strdup(file) : dataset_resolve(&cmd, dataset, split);
+    char *path = file ? lab_strdup(file) : dataset_resolve(&cmd, dataset, split, "file");
     Tokenizer tok;
     if (text_tokenizer(&tok, &text) != 0) {
         exit(2);
@@ -124,55 +125,24 @@ static int cmd_tokenize(int argc, char **argv)
 
 // --- main -------------------------------------------------------------------------------------
 
-static const char *usage =
-    "usage: lmlab <command> [options]\n"
-    "\n"
-    "commands:\n"
-    "  tokenize          print the tokens of a text as the models see them\n"
-    "  ngram train       count n-grams and smooth them into a language model\n"
-    "  ngram eval        loss, perplexity and bits per token on a text\n"
-    "  ngram generate    sample text from an n-gram model\n"
-    "  ngram sweep       every order and smoothing on a dataset, best on valid, then test\n"
-    "  tfidf matrix      fit TF-IDF weights, write the document-term matrix and vocabulary\n"
-    "  tfidf top         the terms of largest TF-IDF weight of each document\n"
-    "  tfidf similar     the documents most similar to a document (cosine)\n"
-    "  tfidf search      rank the documents for a free-text query\n"
-    "  word2vec train    learn word vectors (skip-gram or CBOW with negative sampling)\n"
-    "  word2vec similar  the nearest words to a word, by cosine\n"
-    "  word2vec analogy  a is to b as c is to ? (b - a + c)\n"
-    "\n"
-    "shipped datasets (--dataset NAME): names, tinyshakespeare, timemachine, tangpoems\n"
-    "'lmlab <command> --help' shows the options of a command; docs/cli.md has them all.\n";
+// Every command of the program: a row a family (its verbs are listed in its own table) or a
+// command of its own. A new family is one row here.
+static const LabVerb commands[] = {
+    {"tokenize", cmd_tokenize, "print the tokens of a text as the models see them", 0},
+    {"ngram", 0, 0, &ngram_verbs},
+    {"tfidf", 0, 0, &tfidf_verbs},
+    {"word2vec", 0, 0, &word2vec_verbs},
+    {0},
+};
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        fputs(usage, stderr);
-        return 2;
-    }
-    const char *c = argv[1];
-    if (strcmp(c, "--help") == 0 || strcmp(c, "-h") == 0 || strcmp(c, "help") == 0) {
-        fputs(usage, stdout);
-        return 0;
-    }
-    if (strcmp(c, "tokenize") == 0) {
-        return cmd_tokenize(argc - 1, argv + 1);
-    }
-    if (strcmp(c, "ngram") == 0) {
-        return ngram_main(argc - 1, argv + 1);
-    }
-    if (strcmp(c, "tfidf") == 0) {
-        return tfidf_main(argc - 1, argv + 1);
-    }
-    if (strcmp(c, "word2vec") == 0) {
-        return word2vec_main(argc - 1, argv + 1);
-    }
-    static const char *const commands[] = {"tokenize", "ngram", "tfidf", "word2vec", "help"};
-    const char *near = lab_closest(c, commands, (int)(sizeof commands / sizeof *commands));
-    fprintf(stderr, "lmlab: unknown command '%s'\n", c);
-    if (near) {
-        fprintf(stderr, "  hint: did you mean 'lmlab %s'?\n", near);
-    }
-    fputs(usage, stderr);
-    return 2;
+    char *footer = lab_asprintf("shipped datasets (--dataset NAME): %s\n"
+                                "'lmlab <command> --help' shows the options of a command; "
+                                "docs/cli.md has them all.\n",
+                                dataset_list());
+    const LabVerbs top = {.prog = "lmlab", .what = "command", .footer = footer, .rows = commands};
+    int rc = lab_dispatch(&top, argc, argv);
+    free(footer);
+    return rc;
 }

@@ -34,14 +34,29 @@ int text_read(const char *path, Utf8Mode mode, char **text, size_t *len);
 // Counts whitespace-separated words in s[0..n) (ASCII and Unicode spaces).
 long long text_count_words(const char *s, size_t n);
 
+// --- datasets (dataset.c) -------------------------------------------------------------------
+// The shipped datasets, in the order usages list them: the one list every command names.
+#define DATASET_COUNT 4
+extern const char *const DATASET_NAMES[DATASET_COUNT];
+
+// "names, tinyshakespeare, timemachine, tangpoems" (a static string)
+const char *dataset_list(void);
+
+// 1 when name can name a dataset: not empty, no '/', not "." or "..", so it never leads out
+// of datasets/ (a run's config is checked with it too).
+int dataset_name_ok(const char *name);
+
 // Resolves "datasets/NAME/SPLIT.txt" under the lab's root (the directory holding the
 // program's datasets/, or $LMLAB_ROOT). Returns a new string; -1 style errors are the
 // caller's when the file does not exist.
 char *dataset_path(const char *name, const char *split);
 
-// dataset_path for a command-line argument: an unknown dataset or a missing split is a usage
-// error of cmd (exit 2, naming the shipped datasets).
-char *dataset_resolve(const LabCommand *cmd, const char *name, const char *split);
+// dataset_path for a command-line --dataset, every check in one place, each a usage error of
+// cmd (exit 2): a name that is a path ("; a path goes to --PATH_OPT" when path_opt is not
+// NULL), an unknown dataset (with "did you mean", or the list of shipped ones), a missing
+// split. Returns a new string.
+char *dataset_resolve(const LabCommand *cmd, const char *name, const char *split,
+                      const char *path_opt);
 
 // --- tokenizers ---------------------------------------------------------------------------
 typedef enum { TOK_CHAR, TOK_WORD } TokKind;
@@ -109,6 +124,11 @@ int32_t *vocab_prune_sort_map(Vocab *v, long long min_count);
 // Writes "id<TAB>token<TAB>count" lines (tokens escaped) atomically; reads them back.
 int vocab_save(const Vocab *v, const char *path);
 int vocab_load(Vocab *v, const char *path);
+
+// Detokenizes ids[0..n) of v into f, the inverse of the tokenizers as far as it goes: char
+// tokens are concatenated, word tokens joined by one space (but not between two CJK
+// characters, which Chinese writes without spaces).
+void vocab_print_tokens(FILE *f, const Vocab *v, const int32_t *ids, long n, TokKind kind);
 
 // --- corpora as ids -----------------------------------------------------------------------
 typedef enum { UNIT_LINE, UNIT_STREAM } TokUnit;

@@ -256,3 +256,31 @@ fail:
     vocab_free(v);
     return -1;
 }
+
+// --- detokenizing -----------------------------------------------------------------------------
+
+// 1 when s[0..len) is one character of a CJK block (ideographs, compatibility, full width)
+static int is_cjk(const char *s, uint32_t len)
+{
+    uint32_t cp;
+    if (utf8_decode((const unsigned char *)s, len, &cp) != (int)len) {
+        return 0;
+    }
+    return (cp >= 0x2E80 && cp <= 0x9FFF) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+           (cp >= 0xFF00 && cp <= 0xFFEF) || (cp >= 0x20000 && cp <= 0x2FFFF);
+}
+
+void vocab_print_tokens(FILE *f, const Vocab *v, const int32_t *ids, long n, TokKind kind)
+{
+    for (long i = 0; i < n; i++) {
+        int32_t id = ids[i];
+        if (kind == TOK_WORD && i > 0) {
+            int32_t prev = ids[i - 1];
+            int glue = is_cjk(v->str[prev], v->len[prev]) && is_cjk(v->str[id], v->len[id]);
+            if (!glue) {
+                fputc(' ', f);
+            }
+        }
+        fwrite(v->str[id], 1, v->len[id], f);
+    }
+}

@@ -497,3 +497,80 @@ int lab_list_numbers(const LabCommand *cmd, const char *opt, const char *val, do
     }
     return n;
 }
+
+// --- command tables -----------------------------------------------------------------------------
+
+// the longest "name" or "family verb" a listing of t shows
+static int listed_width(const LabVerbs *t)
+{
+    int w = 0;
+    for (const LabVerb *v = t->rows; v->name; v++) {
+        if (v->verbs) {
+            for (const LabVerb *s = v->verbs->rows; s->name; s++) {
+                int n = (int)(strlen(v->name) + 1 + strlen(s->name));
+                w = n > w ? n : w;
+            }
+        } else {
+            int n = (int)strlen(v->name);
+            w = n > w ? n : w;
+        }
+    }
+    return w;
+}
+
+void lab_verbs_usage(const LabVerbs *t, FILE *f)
+{
+    // names padded to one column: at least 10 wide, and one space past the longest
+    int w = listed_width(t) + 1;
+    w = w < 10 ? 10 : w;
+    fprintf(f, "usage: %s <%s> [options]\n\n%ss:\n", t->prog, t->what, t->what);
+    for (const LabVerb *v = t->rows; v->name; v++) {
+        if (!v->verbs) {
+            fprintf(f, "  %-*s %s\n", w, v->name, v->summary);
+            continue;
+        }
+        for (const LabVerb *s = v->verbs->rows; s->name; s++) {
+            char both[128];
+            snprintf(both, sizeof both, "%s %s", v->name, s->name);
+            fprintf(f, "  %-*s %s\n", w, both, s->summary);
+        }
+    }
+    if (t->footer) {
+        fprintf(f, "\n%s", t->footer);
+    }
+}
+
+int lab_dispatch(const LabVerbs *t, int argc, char **argv)
+{
+    if (argc < 2) {
+        lab_verbs_usage(t, stderr);
+        return 2;
+    }
+    const char *word = argv[1];
+    if (strcmp(word, "--help") == 0 || strcmp(word, "-h") == 0 || strcmp(word, "help") == 0) {
+        lab_verbs_usage(t, stdout);
+        return 0;
+    }
+    int n = 0;
+    for (const LabVerb *v = t->rows; v->name; v++, n++) {
+        if (strcmp(word, v->name) == 0) {
+            return v->verbs ? lab_dispatch(v->verbs, argc - 1, argv + 1)
+                            : v->run(argc - 1, argv + 1);
+        }
+    }
+    const char **names = lab_malloc((size_t)(n + 1) * sizeof *names);
+    for (int i = 0; i < n; i++) {
+        names[i] = t->rows[i].name;
+    }
+    names[n] = "help";
+    const char *near = lab_closest(word, names, n + 1);
+    // "lmlab ngram" -> "ngram ": the verb is named with its family
+    const char *family = strchr(t->prog, ' ') ? strchr(t->prog, ' ') + 1 : "";
+    fprintf(stderr, "lmlab: unknown %s '%s%s%s'\n", t->what, family, *family ? " " : "", word);
+    if (near) {
+        fprintf(stderr, "  hint: did you mean '%s %s'?\n", t->prog, near);
+    }
+    free(names);
+    lab_verbs_usage(t, stderr);
+    return 2;
+}

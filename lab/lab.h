@@ -210,6 +210,36 @@ int lab_args_given(const LabCommand *cmd, const char *name);
 // are skipped.
 const char *lab_closest(const char *word, const char *const *candidates, int n);
 
+// --- command tables -----------------------------------------------------------------------
+// `lmlab <family> <verb>` is dispatched from tables: one row a verb (or, at the top, a family
+// pointing at its own table), so adding a family or a verb is a row. The same rows print the
+// usage, list the verbs and suggest the nearest one for a typo.
+typedef struct LabVerbs LabVerbs;
+
+typedef struct {
+    const char *name;                   // "train"
+    int (*run)(int argc, char **argv);  // argv[0] is the verb; NULL when verbs is set
+    const char *summary;                // one line; NULL for a family row (its verbs are listed)
+    const LabVerbs *verbs;              // a family: its own table, dispatched on the next word
+} LabVerb;
+
+struct LabVerbs {
+    const char *prog;    // "lmlab ngram"
+    const char *what;    // "verb" or "command": the word of the usage and the messages
+    const char *footer;  // lines printed after the list (ending in a newline), or NULL
+    const LabVerb *rows; // ended by {0}
+};
+
+// Prints the usage of t to f: "usage: PROG <WHAT> [options]", then one line a verb ("ngram
+// train" and so on for a family row, with the summaries of its table), then the footer.
+void lab_verbs_usage(const LabVerbs *t, FILE *f);
+
+// Runs the verb argv[1] of t with (argc - 1, argv + 1) and returns its status; a family row
+// dispatches argv[2] in its own table. No verb prints the usage to stderr (status 2); --help,
+// -h and help print it to stdout (status 0); an unknown verb is a usage error naming it, with
+// "did you mean" when one is near (status 2).
+int lab_dispatch(const LabVerbs *t, int argc, char **argv);
+
 // --- files --------------------------------------------------------------------------------
 // Reads a whole regular file or pipe. Fails (message naming the file, -1) when it is
 // missing, a directory, a device or socket (/dev/zero would never end), unreadable, larger
@@ -333,6 +363,119 @@ double lab_loss_mean(const LabLoss *l);      // nats per token; INFINITY if any 
 double lab_ppl(double loss);                 // exp(loss)
 double lab_bits(double loss);                // loss / ln 2
 double lab_word_ppl(const LabLoss *l);       // exp(total nats / words)
+
+// --- runs ---------------------------------------------------------------------------------
+// The run directory every family writes: `config` (every option), `log.tsv` (appended and
+// flushed as training goes, so a run that dies keeps the rows written before), the model, the
+// charts. A family's trainer opens the run, writes its config, logs rows, writes its files;
+// its evaluator reads the config back and prints the report below.
+
+// The columns every family's log.tsv begins with; a family adds its own after them.
+#define LAB_LOG_COLUMNS "step\ttokens\ttrain_loss\tvalid_loss\tvalid_ppl\tlr\ttokens_per_s"
+
+// What log.tsv writes for a value that was not measured (no valid split, no learning rate).
+#define LAB_LOG_MISSING "-"
+
+typedef struct {
+    char *dir;          // the run directory
+    const char *family; // "ngram", "word2vec"
+    int created;        // 1 when lab_run_open made the directory
+    FILE *log;          // log.tsv while open
+    char *log_path;
+    int log_extra;      // family columns after LAB_LOG_COLUMNS
+} LabRun;
+
+// The last component of path without its extension ("data/poem.txt" -> "poem", "" ->
+// "custom"), made safe as a directory name (anything but letters, digits, '.', '_' and '-'
+// becomes '_'): the start of a default run name for --train FILE. A new string.
+char *lab_run_stem(const char *path);
+
+// Opens dir for a new run of family with configuration cfg (which must hold "family"): an
+// existing run of another family is refused (unless force), then one of another
+// configuration (lab_config_check_run), then the directory is made and its stale temporaries
+// removed (lab_run_dir). Nothing is written yet. -1 with a message; r is then zeroed.
+int lab_run_open(LabRun *r, const char *dir, const char *family, const LabConfig *cfg,
+                 int force);
+
+// Writes cfg to DIR/config atomically. -1 with a message.
+int lab_run_write_config(const LabRun *r, const LabConfig *cfg);
+
+// Starts DIR/log.tsv afresh: the header LAB_LOG_COLUMNS, then extra_columns (tab-separated
+// names, or NULL), flushed. Not atomic, by design: rows are appended as training goes.
+// -1 with a message.
+int lab_run_log_open(LabRun *r, const char *extra_columns);
+
+// One row of log.tsv. A value that was not measured is NAN and is written LAB_LOG_MISSING;
+// an infinite loss is written inf. valid_ppl is exp(valid_loss).
+typedef struct {
+    long long step;      // 1, 2, ..: an optimizer step, an epoch, a report
+    long long tokens;    // tokens trained on so far
+    double train_loss;   // nats/token
+    double valid_loss;   // nats/token
+    double lr;           // learning rate of the step
+    double tokens_per_s; // training speed over the step
+} LabLogRow;
+
+// Appends row and the family's extra values (log_extra of them, %.9g each) to log.tsv and
+// flushes it. -1 with a message (a full disk).
+int lab_run_log(LabRun *r, const LabLogRow *row, const double *extra);
+
+// Closes log.tsv (-1 with a message when the last write failed) and frees r; safe on a zeroed
+// struct.
+int lab_run_close(LabRun *r);
+
+// After a failure: closes and removes what the run wrote (log.tsv, config) and the directory
+// when lab_run_open made it and it is now empty, then frees r.
+void lab_run_discard(LabRun *r);
+
+// Reads DIR/config of a run that family wrote. what names the run for the messages ("an
+// n-gram model"). A missing or unreadable config, or one of another family, is -1 with a
+// message (hint: --model takes a run directory written by 'lmlab FAMILY train').
+int lab_run_read_config(LabConfig *c, const char *dir, const char *family, const char *what);
+
+// The evaluation report every family prints (`eval`, human-readable or --json). The JSON
+// object holds, in this order: family, model, data, dataset, split, tokens, loss, ppl,
+// bits_per_token, words, word_ppl, oov, zero_prob, seconds, tokens_per_s (null for a string
+// that is NULL or a number that is not finite).
+typedef struct {
+    const char *family;    // "ngram"
+    const char *model;     // the run directory or model file
+    const char *data;      // the file scored
+    const char *dataset;   // its dataset, when data is one of its splits; else NULL
+    const char *split;     // the split, or NULL
+    const char *zero_hint; // the human report's advice when a token has probability 0, or NULL
+    LabLoss loss;          // what the evaluator summed
+    long long lines;       // sequences of the text (for word ppl: see lab_word_ppl_meaningful)
+    double seconds;        // the scoring time
+} LabEvalReport;
+
+void lab_eval_report(const LabEvalReport *r, int json);
+
+// 1 when word-level perplexity means something for a text of `words` whitespace-separated
+// words in `lines` sequences: some line holds two words or more (not names, not Chinese).
+int lab_word_ppl_meaningful(long long words, long long lines);
+
+// --- sampling -----------------------------------------------------------------------------
+// One sampler for every family, over a probability vector. The order of operations follows
+// common practice (llama2.c, Hugging Face): scale by 1/temperature, keep the k most likely
+// tokens, keep the fewest whose probability reaches p, renormalise, draw by the inverse
+// cumulative distribution, most likely first. Temperature 0 is greedy: the most likely token
+// (the lowest id of a tie), and no random number is drawn.
+typedef struct {
+    double temperature; // 0: greedy; else > 0, below 1 sharpens, above 1 flattens
+    long top_k;         // keep the k most likely (0: all)
+    double top_p;       // keep the fewest whose mass reaches p (1: all)
+} LabSampling;
+
+// Filters probs[0..V) (unnormalised, >= 0) in place as s says: what is kept is renormalised
+// to sum to 1, what is cut becomes 0. order_buf (V) receives the kept ids, most likely first
+// (ties by id). Returns how many were kept: 0 when every probability is 0.
+int32_t lab_sample_filter(double *probs, int32_t V, const LabSampling *s, int32_t *order_buf);
+
+// Draws one of the n kept ids (from lab_sample_filter): order[0] when s is greedy, else by
+// the inverse cumulative distribution of one uniform draw of rng. n > 0.
+int32_t lab_sample_draw(const double *probs, const int32_t *order, int32_t n,
+                        const LabSampling *s, LabRng *rng);
 
 // --- quoting ------------------------------------------------------------------------------
 // Writes a printable copy of s[0..len) into buf (cap bytes, NUL-terminated) and returns buf:

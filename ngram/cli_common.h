@@ -1,14 +1,11 @@
-// cli_common.h: what the n-gram commands (train.c, eval.c, cli.c) share. Not a public face.
+// cli_common.h: what the n-gram commands share (run.c, train.c, eval.c, sweep.c, cli.c).
+// Not a public face. The commands call down into these pieces and the model (ngram.h), never
+// into each other.
 #ifndef NGRAM_CLI_COMMON_H
 #define NGRAM_CLI_COMMON_H
 
 #include "ngram/ngram.h"
 #include "plots/plots.h"
-
-// Where a command reads its data: --data FILE, or --dataset NAME with --split NAME.
-// Returns a new path, or NULL with a usage error when neither is given.
-char *ngram_resolve_data(const LabCommand *cmd, const char *file, const char *dataset,
-                         const char *split);
 
 // The default run directory of `ngram train`: runs/<dataset, or the stem of --train FILE>
 // then "-word" for the word tokenizer (every dataset's default is char), "-<smoothing><order>",
@@ -42,17 +39,11 @@ typedef struct {
     char *dir;
 } NgramRun;
 
+// Loads the run in dir (run.c): its config (checked as 'ngram train' checks its options: a bad
+// value is a data error naming the line), the tokenizer it names, model.arpa. -1 with a
+// message; r is then zeroed.
 int ngram_run_load(NgramRun *r, const char *dir);
 void ngram_run_free(NgramRun *r);
-
-// Detokenize: char tokens are concatenated, word tokens joined by spaces (but not between
-// two CJK characters). Writes to f.
-void ngram_print_tokens(FILE *f, const Vocab *v, const int32_t *ids, long n, TokKind kind);
-
-// Draws tokens from the model into f (sampling settings s): line unit models write one
-// sequence per line, starting each from <s>; prompt ids (may be NULL) seed the first one.
-void ngram_generate(FILE *f, const NgramModel *m, TokKind kind, const int32_t *prompt,
-                    long nprompt, long ntokens, const NgramSampling *s, LabRng *rng);
 
 // Zipf chart (rank-frequency of the counted n-grams of every order, log-log) into dir; the
 // title names `what` ("names, 4-gram kn").
@@ -67,17 +58,6 @@ int ngram_zipf_chart(const NgramCounts *nc, const char *dir, const char *what, P
 // columns. Fails as plot_heatmap_write does.
 int ngram_bigram_chart(const NgramCounts *nc, const Vocab *v, const char *dir, const char *title,
                        PlotOutput out);
-
-// Prints the loss report of one evaluation (human-readable, or one JSON object).
-// seconds: the scoring time (the JSON object reports it with tokens_per_s). lines: the
-// sequences of the text; when no line holds two whitespace-separated words (words <= lines:
-// names, Chinese) the human report prints the word-level perplexity as n/a.
-void ngram_report(const LabLoss *l, long long lines, const char *model, const char *data,
-                  const char *dataset, const char *split, int json, double seconds);
-
-// 1 when word-level perplexity means something for a text of `words` whitespace-separated
-// words in `lines` sequences: some line holds two words or more.
-int ngram_word_ppl_meaningful(long long words, long long lines);
 
 // One token as ngram_eval scores it.
 typedef struct {

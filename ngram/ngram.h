@@ -163,27 +163,24 @@ int ngram_arpa_write(const NgramModel *m, const char *path);
 // fails with a message naming the file and line.
 int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit);
 
-// --- sampling -----------------------------------------------------------------------------
-typedef struct {
-    double temperature; // > 0; 1 samples the model as it is
-    long top_k;         // 0: off
-    double top_p;       // 1: off
-} NgramSampling;
-
-// Applies temperature, top-k and top-p to probs (V non-negative weights, changed in place):
-// afterwards order_buf[0..n) holds the kept ids, most likely first, their probs sum to 1 and
-// every other id has probability 0. Returns n (0 when every weight is 0).
-int32_t ngram_sampling_filter(double *probs, int32_t V, const NgramSampling *s,
-                              int32_t *order_buf);
+// --- sampling (sample.c) -----------------------------------------------------------------
+// The filters and the draw are the lab's sampler (LabSampling: temperature, 0 for greedy,
+// top-k, top-p); the model gives the distribution.
 
 // Draws the next token after context (order-1 tokens): the model's distribution, filtered
-// by ngram_sampling_filter, sampled by the inverse cumulative distribution. <unk> is never
-// drawn. probs and order_buf hold vocab.n entries each (scratch).
-int32_t ngram_sample_next(const NgramModel *m, const int32_t *context, const NgramSampling *s,
+// by lab_sample_filter, drawn by lab_sample_draw. <unk> is never drawn; </s> when nothing can
+// follow. probs and order_buf hold vocab.n entries each (scratch).
+int32_t ngram_sample_next(const NgramModel *m, const int32_t *context, const LabSampling *s,
                           LabRng *rng, double *probs, int32_t *order_buf);
 
+// Draws one sequence from the model into f, detokenized (vocab_print_tokens) and ended by a
+// newline: from <s> (a line unit model) or the start of the text, after the prompt ids (may be
+// NULL), at most ntokens tokens or until </s>.
+void ngram_generate(FILE *f, const NgramModel *m, TokKind kind, const int32_t *prompt,
+                    long nprompt, long ntokens, const LabSampling *s, LabRng *rng);
+
 // --- the command line -----------------------------------------------------------------------
-// `lmlab ngram <verb>`: argv[0] is "ngram". Returns the exit status.
-int ngram_main(int argc, char **argv);
+// `lmlab ngram <verb>`: the verbs, for the program's command table (cli.c).
+extern const LabVerbs ngram_verbs;
 
 #endif

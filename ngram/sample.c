@@ -1,92 +1,62 @@
-// sample.c: drawing tokens from an n-gram model with temperature, top-k and top-p.
+// sample.c: drawing text from an n-gram model.
 //
-// The order of operations follows common practice (as in llama2.c and Hugging Face): scale
-// the log-probabilities by 1/temperature, keep the k most likely tokens, keep the smallest
-// set whose probability reaches p, renormalise, draw by the inverse cumulative distribution.
+// The model gives the distribution of the next token after the last order-1 tokens; the lab's
+// sampler (lab/sample.c) applies temperature, top-k and top-p and draws. Detokenizing is the
+// vocabulary's (vocab_print_tokens).
 #include "ngram.h"
 
-#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
-static int by_prob_desc(const void *pa, const void *pb, void *ctx)
-{
-    const double *probs = ctx;
-    int32_t a = *(const int32_t *)pa, b = *(const int32_t *)pb;
-    if (probs[a] != probs[b]) {
-        return probs[a] > probs[b] ? -1 : 1;
-    }
-    return (a > b) - (a < b); // ties by id, so the order is the same everywhere
-}
-
-int32_t ngram_sampling_filter(double *probs, int32_t V, const NgramSampling *s,
-                              int32_t *order_buf)
-{
-    double pmax = 0;
-    for (int32_t w = 0; w < V; w++) {
-        pmax = fmax(pmax, probs[w]);
-    }
-    if (pmax <= 0) {
-        return 0;
-    }
-    // temperature: p^(1/T), computed relative to the largest p to avoid underflow
-    int32_t n = 0;
-    for (int32_t w = 0; w < V; w++) {
-        if (probs[w] > 0) {
-            probs[w] = s->temperature == 1.0 ? probs[w] / pmax
-                                             : exp(log(probs[w] / pmax) / s->temperature);
-            order_buf[n++] = w;
-        }
-    }
-    qsort_r(order_buf, (size_t)n, sizeof *order_buf, by_prob_desc, probs);
-    int32_t all = n;
-    if (s->top_k > 0 && s->top_k < n) {
-        n = (int32_t)s->top_k;
-    }
-    double total = 0;
-    for (int32_t i = 0; i < n; i++) {
-        total += probs[order_buf[i]];
-    }
-    if (s->top_p < 1.0) {
-        // the fewest most likely tokens whose mass reaches top_p
-        double cum = 0;
-        for (int32_t i = 0; i < n; i++) {
-            cum += probs[order_buf[i]];
-            if (cum >= s->top_p * total) {
-                n = i + 1;
-                break;
-            }
-        }
-        total = 0;
-        for (int32_t i = 0; i < n; i++) {
-            total += probs[order_buf[i]];
-        }
-    }
-    // renormalise what is kept; what is cut gets probability zero
-    for (int32_t i = 0; i < n; i++) {
-        probs[order_buf[i]] /= total;
-    }
-    for (int32_t i = n; i < all; i++) {
-        probs[order_buf[i]] = 0.0;
-    }
-    return n;
-}
-
-int32_t ngram_sample_next(const NgramModel *m, const int32_t *context, const NgramSampling *s,
+int32_t ngram_sample_next(const NgramModel *m, const int32_t *context, const LabSampling *s,
                           LabRng *rng, double *probs, int32_t *order_buf)
 {
     ngram_distribution(m, context, probs);
     probs[TOK_UNK] = 0.0; // a sample that says "<unk>" teaches nothing
-    int32_t n = ngram_sampling_filter(probs, m->vocab.n, s, order_buf);
+    int32_t n = lab_sample_filter(probs, m->vocab.n, s, order_buf);
     if (n == 0) {
         return TOK_EOS; // nothing can follow: end the sequence
     }
-    // inverse cumulative distribution, most likely tokens first
-    double u = lab_rng_uniform(rng), cum = 0;
-    for (int32_t i = 0; i < n; i++) {
-        cum += probs[order_buf[i]];
-        if (u < cum) {
-            return order_buf[i];
-        }
+    return lab_sample_draw(probs, order_buf, n, s, rng);
+}
+
+// the context after w: the last order-1 tokens, oldest first
+static void push(int32_t *ctx, int N, int32_t w)
+{
+    if (N > 1) {
+        memmove(ctx, ctx + 1, (size_t)(N - 2) * sizeof *ctx);
+        ctx[N - 2] = w;
     }
-    return order_buf[n - 1]; // u within rounding of 1
+}
+
+void ngram_generate(FILE *f, const NgramModel *m, TokKind kind, const int32_t *prompt,
+                    long nprompt, long ntokens, const LabSampling *s, LabRng *rng)
+{
+    int N = m->order;
+    int32_t V = m->vocab.n;
+    double *probs = lab_malloc((size_t)V * sizeof *probs);
+    int32_t *order_buf = lab_malloc((size_t)V * sizeof *order_buf);
+    int32_t *line = lab_malloc((size_t)(nprompt + ntokens + 1) * sizeof *line);
+    int32_t ctx[NGRAM_MAX_ORDER];
+    for (int j = 0; j < N - 1; j++) {
+        ctx[j] = TOK_BOS;
+    }
+    long n = 0;
+    for (long i = 0; i < nprompt; i++) {
+        line[n++] = prompt[i];
+        push(ctx, N, prompt[i]);
+    }
+    for (long t = 0; t < ntokens; t++) {
+        int32_t w = ngram_sample_next(m, ctx, s, rng, probs, order_buf);
+        if (w == TOK_EOS) {
+            break; // the end of the sequence
+        }
+        line[n++] = w;
+        push(ctx, N, w);
+    }
+    vocab_print_tokens(f, &m->vocab, line, n, kind);
+    fputc('\n', f);
+    free(probs);
+    free(order_buf);
+    free(line);
 }

@@ -217,7 +217,7 @@ int tfidf_write_vocab(const TfidfModel *m, const char *path);
 int tfidf_write_terms(const TfidfModel *m, const char *path);
 
 // --- the command ------------------------------------------------------------------------------
-// `lmlab tfidf matrix | top | similar | search`; argv[0] is "tfidf". Returns the exit status.
-int tfidf_main(int argc, char **argv);
+// `lmlab tfidf matrix | top | similar | search`: the verbs, for the program's command table.
+extern const LabVerbs tfidf_verbs;
 
 #endif

@@ -125,13 +125,7 @@ void tfidf_run_load(TfidfRun *r, const TfidfOpts *o, const LabCommand *cmd)
     if (o->docs) {
         r->path = lab_strdup(o->docs);
     } else {
-        if (strchr(o->dataset, '/')) {
-            lab_usage_die(cmd,
-                          "--dataset takes a name such as 'timemachine', not a path (got "
-                          "'%s'); a path goes to --docs",
-                          o->dataset);
-        }
-        r->path = dataset_resolve(cmd, o->dataset, o->split);
+        r->path = dataset_resolve(cmd, o->dataset, o->split, "docs");
     }
     if (o->stop_words) {
         lab_strtab_init(&r->stop);
@@ -390,42 +384,17 @@ int tfidf_chart_top_terms(const TfidfRun *r, long d, const long long *entries, l
 
 // --- dispatch -----------------------------------------------------------------------------------
 
-int tfidf_main(int argc, char **argv)
-{
-    static const char *usage =
-        "usage: lmlab tfidf <verb> [options]\n"
-        "\n"
-        "verbs:\n"
-        "  matrix     fit TF-IDF weights, write the document-term matrix (Matrix Market) and "
-        "vocabulary\n"
-        "  top        the terms of largest weight of every document, or of one\n"
-        "  similar    the documents most similar to a document (cosine)\n"
-        "  search     the documents that best match a free-text query (cosine)\n"
-        "\n"
-        "'lmlab tfidf <verb> --help' shows the options of a verb; docs/tfidf.md the formulas.\n";
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    const char *verb = argv[1];
-    if (strcmp(verb, "matrix") == 0) {
-        return tfidf_cmd_matrix(argc - 1, argv + 1);
-    }
-    if (strcmp(verb, "top") == 0) {
-        return tfidf_cmd_top(argc - 1, argv + 1);
-    }
-    if (strcmp(verb, "similar") == 0) {
-        return tfidf_cmd_similar(argc - 1, argv + 1);
-    }
-    if (strcmp(verb, "search") == 0) {
-        return tfidf_cmd_search(argc - 1, argv + 1);
-    }
-    static const char *const verbs[] = {"matrix", "top", "similar", "search"};
-    const char *near = lab_closest(verb, verbs, (int)(sizeof verbs / sizeof *verbs));
-    fprintf(stderr, "lmlab: unknown verb 'tfidf %s'\n", verb);
-    if (near) {
-        fprintf(stderr, "  hint: did you mean 'lmlab tfidf %s'?\n", near);
-    }
-    fputs(usage, stderr);
-    return 2;
-}
+const LabVerbs tfidf_verbs = {
+    .prog = "lmlab tfidf",
+    .what = "verb",
+    .footer = "'lmlab tfidf <verb> --help' shows the options of a verb; docs/tfidf.md the "
+              "formulas.\n",
+    .rows = (const LabVerb[]){
+        {"matrix", tfidf_cmd_matrix, "fit TF-IDF weights, write the document-term matrix and "
+         "vocabulary", 0},
+        {"top", tfidf_cmd_top, "the terms of largest TF-IDF weight of each document", 0},
+        {"similar", tfidf_cmd_similar, "the documents most similar to a document (cosine)", 0},
+        {"search", tfidf_cmd_search, "rank the documents for a free-text query", 0},
+        {0},
+    },
+};

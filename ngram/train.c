@@ -2,80 +2,16 @@
 //
 //   lmlab ngram train --dataset names --order 4 --smoothing kn
 //
-// The run directory (--out, default runs/<dataset>-<smoothing><order>) receives model.arpa,
-// vocab.txt, config, log.tsv, the Zipf chart and samples.txt, each written atomically.
+// The run directory (--out, default runs/<dataset>-<smoothing><order>: run.c) receives
+// model.arpa, vocab.txt, config, log.tsv (through the lab's run harness), the Zipf chart and
+// samples.txt, each written atomically but log.tsv. The command reads as parse, build, write,
+// report.
 #include "ngram/cli_common.h"
 
 #include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-char *ngram_resolve_data(const LabCommand *cmd, const char *file, const char *dataset,
-                         const char *split)
-{
-    if (file && dataset && split) {
-        lab_usage_die(cmd, "give --data FILE or --split NAME, not both");
-    }
-    if (file) {
-        return lab_strdup(file);
-    }
-    if (!dataset || !split) {
-        return NULL;
-    }
-    if (strchr(dataset, '/') || strcmp(dataset, "..") == 0 || strcmp(dataset, ".") == 0) {
-        lab_usage_die(cmd, "--dataset takes a name such as 'names', not a path (got '%s')",
-                      dataset);
-    }
-    return dataset_resolve(cmd, dataset, split);
-}
-
-void ngram_parse_eps(const LabCommand *cmd, const char *s, double eps[NGRAM_MAX_ORDER + 1])
-{
-    int n = lab_list_numbers(cmd, "eps", s, eps + 1, NGRAM_MAX_ORDER, 0);
-    for (int k = n + 1; k <= NGRAM_MAX_ORDER; k++) {
-        eps[k] = eps[n];
-    }
-}
-
-// --- the run's name ------------------------------------------------------------------------
-
-// The last path component of path without its extension ("data/poem.txt" -> "poem"), made
-// safe as a directory name (anything but letters, digits, '.', '_' and '-' becomes '_').
-static char *file_stem(const char *path)
-{
-    const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    char *stem = lab_strdup(*name ? name : "custom");
-    char *dot = strrchr(stem, '.');
-    if (dot && dot != stem) {
-        *dot = '\0';
-    }
-    for (char *s = stem; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-')) {
-            *s = '_';
-        }
-    }
-    return stem;
-}
-
-char *ngram_run_name(const char *dataset, const char *train_path, const TextOpts *text,
-                     const char *smoothing, long order, const double *k, const char *eps)
-{
-    char *base = dataset ? lab_strdup(dataset) : file_stem(train_path);
-    char extra[96] = "";
-    if (k) {
-        snprintf(extra, sizeof extra, "-k%g", *k);
-    } else if (eps && strcmp(eps, "1") != 0) {
-        snprintf(extra, sizeof extra, "-eps%.80s", eps);
-    }
-    char *name = lab_asprintf("runs/%s%s-%s%ld%s", base,
-                              text->tokenizer == TOK_WORD ? "-word" : "", smoothing, order,
-                              extra);
-    free(base);
-    return name;
-}
 
 // --- the Zipf chart -------------------------------------------------------------------------
 
@@ -274,31 +210,64 @@ static void report_json(const NgramCounts *nc, const NgramModel *m, const Corpus
     lab_json_end(&j);
 }
 
-int ngram_cmd_train(int argc, char **argv)
+// --- the command ---------------------------------------------------------------------------
+
+// One `ngram train`: what was asked, what was built, where it goes.
+typedef struct {
+    // parse
+    const char *dataset;
+    char *train_path, *run_dir;
+    long order, seed, samples;
+    int smoothing, plot, json, pad;
+    NgramParams params;
+    TextOpts text;
+    LabConfig cfg;
+    // build
+    Tokenizer tok;
+    Vocab vocab;
+    Corpus corpus;
+    NgramCounts counts;
+    NgramModel model;
+    double t_tok, t_count, t_smooth; // seconds
+    // write
+    LabRun run;
+    LabLoss train_loss, valid_loss;
+    int have_valid, bigrams;
+} Train;
+
+// The options into t, every mistake a usage error (exit 2), and the run's config.
+static void train_parse(Train *t, int argc, char **argv)
 {
-    const char *dataset = NULL, *train = NULL, *out = NULL, *eps_s = "1";
-    long order = 3, seed = 1337, samples = 20;
-    int smoothing = SMOOTH_KN, plot = PLOT_PNG, quiet = 0, json = 0, pad = NGRAM_PAD_SENTENCE;
-    int force = 0;
+    const char *train = NULL, *out = NULL, *eps_s = "1";
+    int quiet = 0;
     double k = 0.1;
-    TextOpts text = TEXT_OPTS_DEFAULT;
+    t->order = 3;
+    t->seed = 1337;
+    t->samples = 20;
+    t->smoothing = SMOOTH_KN;
+    t->plot = PLOT_PNG;
+    t->pad = NGRAM_PAD_SENTENCE;
+    t->text = (TextOpts)TEXT_OPTS_DEFAULT;
+    int force = 0;
     const LabOpt opts[] = {
-        {"dataset", LAB_OPT_STRING, &dataset, "NAME", "a shipped corpus: datasets/NAME/", 0, 0, 0},
+        {"dataset", LAB_OPT_STRING, &t->dataset, "NAME", "a shipped corpus: datasets/NAME/", 0, 0,
+         0},
         {"train", LAB_OPT_STRING, &train, "FILE", "train on this file instead of a dataset", 0, 0,
          0},
-        NGRAM_MODEL_OPTS(order, smoothing, k, eps_s, pad),
-        TEXT_OPTS_TABLE(text),
-        TEXT_MIN_COUNT_OPT(text, "rarer token types read as <unk>"),
+        NGRAM_MODEL_OPTS(t->order, t->smoothing, k, eps_s, t->pad),
+        TEXT_OPTS_TABLE(t->text),
+        TEXT_MIN_COUNT_OPT(t->text, "rarer token types read as <unk>"),
         {"out", LAB_OPT_STRING, &out, "DIR", "run directory (default runs/NAME-SMOOTHINGN: "
          "see docs/cli.md)", 0, 0, 0},
         {"force", LAB_OPT_FLAG, &force, NULL, "replace a run of another configuration in the "
          "run directory", 0, 0, 0},
-        {"plot", LAB_OPT_CHOICE, &plot, NULL, "charts as PNG, in the terminal, or not at all",
+        {"plot", LAB_OPT_CHOICE, &t->plot, NULL, "charts as PNG, in the terminal, or not at all",
          PLOT_OUTPUT_CHOICES, 0, 0},
-        {"samples", LAB_OPT_INT, &samples, "N", "sequences to sample into samples.txt", 0, 0, 1e6},
-        {"seed", LAB_OPT_INT, &seed, "S", "random seed of the samples", 0, 0, 0},
+        {"samples", LAB_OPT_INT, &t->samples, "N", "sequences to sample into samples.txt", 0, 0,
+         1e6},
+        {"seed", LAB_OPT_INT, &t->seed, "S", "random seed of the samples", 0, 0, 0},
         {"quiet", LAB_OPT_FLAG, &quiet, NULL, "no notes and no progress bar", 0, 0, 0},
-        {"json", LAB_OPT_FLAG, &json, NULL,
+        {"json", LAB_OPT_FLAG, &t->json, NULL,
          "print one JSON object: sizes, memory, timings, losses", 0, 0, 0},
         {0},
     };
@@ -312,225 +281,259 @@ int ngram_cmd_train(int argc, char **argv)
                   "--order 2 --smoothing laplace\n",
     };
     lab_args_parse(&cmd, argc, argv, NULL, NULL);
-    if (json && plot == PLOT_DUMB) {
+    const char *sm_name = lab_choice_name(NGRAM_SMOOTHING_CHOICES, t->smoothing);
+    if (t->json && t->plot == PLOT_DUMB) {
         lab_usage_die(&cmd, "--plot dumb draws on stdout, which --json keeps for the object");
     }
-    if (lab_args_given(&cmd, "k") && smoothing != SMOOTH_ADDK) {
-        lab_usage_die(&cmd, "--k is the pseudo-count of --smoothing addk, not of %s",
-                      lab_choice_name(NGRAM_SMOOTHING_CHOICES, smoothing));
+    if (lab_args_given(&cmd, "k") && t->smoothing != SMOOTH_ADDK) {
+        lab_usage_die(&cmd, "--k is the pseudo-count of --smoothing addk, not of %s", sm_name);
     }
-    if (lab_args_given(&cmd, "eps") && smoothing != SMOOTH_INTERP) {
+    if (lab_args_given(&cmd, "eps") && t->smoothing != SMOOTH_INTERP) {
         lab_usage_die(&cmd, "--eps weighs the lower orders of --smoothing interp, not of %s",
-                      lab_choice_name(NGRAM_SMOOTHING_CHOICES, smoothing));
+                      sm_name);
     }
-    if (lab_args_given(&cmd, "pattern") && text.tokenizer != TOK_WORD) {
+    if (lab_args_given(&cmd, "pattern") && t->text.tokenizer != TOK_WORD) {
         lab_usage_die(&cmd, "--pattern is for --tokenizer word");
     }
     if (!(k > 0)) {
         lab_usage_die(&cmd, "--k must be greater than 0 (got %g)", k);
     }
-    NgramParams params = {.smoothing = (Smoothing)smoothing, .k = k};
-    ngram_parse_eps(&cmd, eps_s, params.eps);
-    if (train && dataset) {
+    t->params = (NgramParams){.smoothing = (Smoothing)t->smoothing, .k = k};
+    ngram_parse_eps(&cmd, eps_s, t->params.eps);
+    if (train && t->dataset) {
         lab_usage_die(&cmd, "give --dataset or --train, not both");
     }
-    char *train_path = train ? lab_strdup(train) : ngram_resolve_data(&cmd, NULL, dataset, "train");
-    if (!train_path) {
+    if (!train && !t->dataset) {
         lab_usage_die(&cmd, "say what to train on: --dataset NAME or --train FILE");
     }
+    t->train_path = train ? lab_strdup(train)
+                          : dataset_resolve(&cmd, t->dataset, "train", "train");
     lab_quiet = quiet;
-    const char *sm_name = lab_choice_name(NGRAM_SMOOTHING_CHOICES, smoothing);
-    char *run_dir = out ? lab_strdup(out)
-                        : ngram_run_name(dataset, train_path, &text, sm_name, order,
-                                         smoothing == SMOOTH_ADDK ? &k : NULL,
-                                         smoothing == SMOOTH_INTERP ? eps_s : NULL);
-    // the config first: an earlier run of another configuration is not silently replaced
-    LabConfig cfg = {0};
-    lab_config_set(&cfg, "family", "ngram");
-    lab_config_set(&cfg, "dataset", "%s", dataset ? dataset : "");
-    lab_config_set(&cfg, "train", "%s", train_path);
-    lab_config_set(&cfg, "order", "%ld", order);
-    lab_config_set(&cfg, "smoothing", "%s", sm_name);
-    lab_config_set(&cfg, "pad", "%s", pad == NGRAM_PAD_NLTK ? "nltk" : "sentence");
-    if (smoothing == SMOOTH_ADDK) {
-        lab_config_set(&cfg, "k", "%.17g", k);
+    t->run_dir = out ? lab_strdup(out)
+                     : ngram_run_name(t->dataset, t->train_path, &t->text, sm_name, t->order,
+                                      t->smoothing == SMOOTH_ADDK ? &k : NULL,
+                                      t->smoothing == SMOOTH_INTERP ? eps_s : NULL);
+    LabConfig *c = &t->cfg;
+    lab_config_set(c, "family", "ngram");
+    lab_config_set(c, "dataset", "%s", t->dataset ? t->dataset : "");
+    lab_config_set(c, "train", "%s", t->train_path);
+    lab_config_set(c, "order", "%ld", t->order);
+    lab_config_set(c, "smoothing", "%s", sm_name);
+    lab_config_set(c, "pad", "%s", t->pad == NGRAM_PAD_NLTK ? "nltk" : "sentence");
+    if (t->smoothing == SMOOTH_ADDK) {
+        lab_config_set(c, "k", "%.17g", k);
     }
-    if (smoothing == SMOOTH_INTERP) {
-        lab_config_set(&cfg, "eps", "%s", eps_s);
+    if (t->smoothing == SMOOTH_INTERP) {
+        lab_config_set(c, "eps", "%s", eps_s);
     }
-    text_opts_save(&text, &cfg);
-    lab_config_set(&cfg, "seed", "%ld", seed);
-    if (lab_config_check_run(run_dir, &cfg, force) != 0) {
+    text_opts_save(&t->text, c);
+    lab_config_set(c, "seed", "%ld", t->seed);
+    // before any work: an earlier run of another configuration is not silently replaced
+    if (lab_run_open(&t->run, t->run_dir, "ngram", c, force) != 0) {
         exit(1);
     }
+}
 
-    Tokenizer tok;
-    if (text_tokenizer(&tok, &text) != 0) {
-        exit(2); // a bad --pattern is a usage error
+// Leaves the run directory as it was found, then exits with status.
+__attribute__((noreturn)) static void train_fail(Train *t, int status)
+{
+    lab_run_discard(&t->run);
+    exit(status);
+}
+
+// Reads the training text, counts and smooths.
+static void train_build(Train *t)
+{
+    if (text_tokenizer(&t->tok, &t->text) != 0) {
+        train_fail(t, 2); // a bad --pattern is a usage error
     }
-    Vocab vocab;
-    vocab_init(&vocab);
-    Corpus corpus;
+    vocab_init(&t->vocab);
     double t0 = lab_now();
-    if (text_load_corpus(&corpus, &vocab, 1, &tok, &text, train_path) != 0) {
-        exit(1);
+    if (text_load_corpus(&t->corpus, &t->vocab, 1, &t->tok, &t->text, t->train_path) != 0) {
+        train_fail(t, 1);
     }
     double t1 = lab_now();
-    NgramCounts counts;
-    ngram_count(&counts, &corpus, vocab.n, (int)order, (TokUnit)text.unit, (NgramPad)pad);
+    ngram_count(&t->counts, &t->corpus, t->vocab.n, (int)t->order, (TokUnit)t->text.unit,
+                (NgramPad)t->pad);
     double t2 = lab_now();
-    NgramModel model;
-    if (ngram_model_build(&model, &counts, &vocab, (int)order, &params) != 0) {
-        exit(2);
+    if (ngram_model_build(&t->model, &t->counts, &t->vocab, (int)t->order, &t->params) != 0) {
+        train_fail(t, 2);
     }
-    double t3 = lab_now();
+    t->t_tok = t1 - t0;
+    t->t_count = t2 - t1;
+    t->t_smooth = lab_now() - t2;
+}
 
-    if (lab_run_dir(run_dir) != 0) {
-        exit(1);
+// The loss on the training text, and on the dataset's valid split when it has one.
+static void train_evaluate(Train *t)
+{
+    ngram_eval(&t->model, &t->corpus, &t->train_loss);
+    if (!t->dataset) {
+        return;
     }
-    char *arpa = lab_path_join(run_dir, "model.arpa");
-    char *vocab_path = lab_path_join(run_dir, "vocab.txt");
-    char *cfg_path = lab_path_join(run_dir, "config");
-    if (ngram_arpa_write(&model, arpa) != 0 || vocab_save(&vocab, vocab_path) != 0 ||
-        lab_config_write(&cfg, cfg_path) != 0) {
-        exit(1);
-    }
-
-    // how well it fits: train split, and valid when the dataset has one
-    LabLoss train_loss, valid_loss = {0};
-    ngram_eval(&model, &corpus, &train_loss);
-    int have_valid = 0;
-    if (dataset) {
-        char *vp = dataset_path(dataset, "valid");
+    char *vp = dataset_path(t->dataset, "valid");
+    FILE *probe = fopen(vp, "rb");
+    if (probe) {
+        fclose(probe);
         Corpus vc;
-        FILE *probe = fopen(vp, "rb");
-        if (probe) {
-            fclose(probe);
-            if (text_load_corpus(&vc, &model.vocab, 0, &tok, &text, vp) == 0) {
-                ngram_eval(&model, &vc, &valid_loss);
-                corpus_free(&vc);
-                have_valid = 1;
-            }
+        if (text_load_corpus(&vc, &t->model.vocab, 0, &t->tok, &t->text, vp) == 0) {
+            ngram_eval(&t->model, &vc, &t->valid_loss);
+            corpus_free(&vc);
+            t->have_valid = 1;
         }
-        free(vp);
     }
-    char *log_path = lab_path_join(run_dir, "log.tsv");
-    LabAtomic la;
-    if (lab_atomic_open(&la, log_path) != 0) {
-        exit(1);
-    }
-    fprintf(la.f, "step\ttokens\ttrain_loss\tvalid_loss\tvalid_ppl\tlr\ttokens_per_s\n");
-    double vl = have_valid ? lab_loss_mean(&valid_loss) : NAN;
-    fprintf(la.f, "1\t%lld\t%.9g\t%.9g\t%.9g\t-\t%.0f\n", corpus.n, lab_loss_mean(&train_loss), vl,
-            lab_ppl(vl), (double)corpus.n / (t2 - t1));
-    if (lab_atomic_commit(&la) != 0) {
-        exit(1);
-    }
+    free(vp);
+}
 
-    // samples
-    char *samples_path = lab_path_join(run_dir, "samples.txt");
+// samples.txt: drawn from the model as saved (read back from arpa), so that
+// 'lmlab ngram generate --seed S' on the run directory draws exactly these.
+static int train_write_samples(const Train *t, const char *arpa)
+{
+    char *path = lab_path_join(t->run_dir, "samples.txt");
     LabAtomic sa;
-    if (lab_atomic_open(&sa, samples_path) != 0) {
-        exit(1);
+    int rc = lab_atomic_open(&sa, path);
+    free(path);
+    if (rc != 0) {
+        return -1;
     }
-    // drawn from the model as saved (read back), so that 'lmlab ngram generate --seed S'
-    // on the run directory draws exactly these
     NgramModel saved = {0};
-    if (samples > 0 && ngram_arpa_read(&saved, arpa, (TokUnit)text.unit) != 0) {
-        exit(1);
+    if (t->samples > 0 && ngram_arpa_read(&saved, arpa, (TokUnit)t->text.unit) != 0) {
+        lab_atomic_abort(&sa);
+        return -1;
     }
     LabRng rng;
-    lab_rng_seed(&rng, (uint64_t)seed);
-    NgramSampling sampling = {.temperature = 1.0, .top_k = 0, .top_p = 1.0};
-    if (text.unit == UNIT_LINE) {
-        for (long i = 0; i < samples; i++) {
-            ngram_generate(sa.f, &saved, (TokKind)text.tokenizer, NULL, 0, 200, &sampling, &rng);
-        }
-    } else if (samples > 0) {
-        ngram_generate(sa.f, &saved, (TokKind)text.tokenizer, NULL, 0, 200, &sampling, &rng);
+    lab_rng_seed(&rng, (uint64_t)t->seed);
+    LabSampling sampling = {.temperature = 1.0, .top_k = 0, .top_p = 1.0};
+    long n = t->text.unit == UNIT_LINE ? t->samples : t->samples > 0;
+    for (long i = 0; i < n; i++) {
+        ngram_generate(sa.f, &saved, (TokKind)t->text.tokenizer, NULL, 0, 200, &sampling, &rng);
     }
     ngram_model_free(&saved);
-    if (lab_atomic_commit(&sa) != 0) {
+    return lab_atomic_commit(&sa);
+}
+
+// The run directory: model.arpa, vocab.txt, config, log.tsv, samples.txt and the charts.
+static void train_write(Train *t)
+{
+    char *arpa = lab_path_join(t->run_dir, "model.arpa");
+    char *vocab_path = lab_path_join(t->run_dir, "vocab.txt");
+    if (ngram_arpa_write(&t->model, arpa) != 0 || vocab_save(&t->vocab, vocab_path) != 0 ||
+        lab_run_write_config(&t->run, &t->cfg) != 0) {
         exit(1);
     }
+    free(vocab_path);
+    train_evaluate(t);
+    // one step: the model is made by counting, so one row
+    LabLogRow row = {
+        .step = 1,
+        .tokens = t->corpus.n,
+        .train_loss = lab_loss_mean(&t->train_loss),
+        .valid_loss = t->have_valid ? lab_loss_mean(&t->valid_loss) : NAN,
+        .lr = NAN,
+        .tokens_per_s = (double)t->corpus.n / t->t_count,
+    };
+    if (lab_run_log_open(&t->run, NULL) != 0 || lab_run_log(&t->run, &row, NULL) != 0 ||
+        lab_run_close(&t->run) != 0) {
+        exit(1);
+    }
+    if (train_write_samples(t, arpa) != 0) {
+        exit(1);
+    }
+    free(arpa);
     // the charts name the data and the model: "names, 4-gram kn"
-    char *what = lab_asprintf("%s, %ld-gram %s", dataset ? dataset : train_path, order, sm_name);
-    if (ngram_zipf_chart(&counts, run_dir, what, (PlotOutput)plot) != 0) {
+    const char *data = t->dataset ? t->dataset : t->train_path;
+    char *what = lab_asprintf("%s, %ld-gram %s", data, t->order,
+                              lab_choice_name(NGRAM_SMOOTHING_CHOICES, t->smoothing));
+    if (ngram_zipf_chart(&t->counts, t->run_dir, what, (PlotOutput)t->plot) != 0) {
         exit(1);
     }
+    free(what);
     // a small character vocabulary: the bigram counts as a table of coloured cells
-    int bigrams = text.tokenizer == TOK_CHAR && order >= 2 &&
-                  ngram_vocab_size(&model) <= NGRAM_BIGRAM_CHART_MAX;
-    if (bigrams) {
-        char *title = lab_asprintf("%s: bigram counts c(previous, next)",
-                                   dataset ? dataset : train_path);
-        int rc = ngram_bigram_chart(&counts, &vocab, run_dir, title, (PlotOutput)plot);
+    t->bigrams = t->text.tokenizer == TOK_CHAR && t->order >= 2 &&
+                 ngram_vocab_size(&t->model) <= NGRAM_BIGRAM_CHART_MAX;
+    if (t->bigrams) {
+        char *title = lab_asprintf("%s: bigram counts c(previous, next)", data);
+        int rc = ngram_bigram_chart(&t->counts, &t->vocab, t->run_dir, title,
+                                    (PlotOutput)t->plot);
         free(title);
         if (rc != 0) {
             exit(1);
         }
     }
-    free(what);
+}
 
-    // report
-    if (json) {
-        report_json(&counts, &model, &corpus, &train_loss, have_valid ? &valid_loss : NULL,
-                    train_path, dataset, t1 - t0, t2 - t1, t3 - t2);
-    } else {
-        printf("trained %ld-gram %s on '%s': %lld tokens in %lld sequences, vocabulary %d\n", order,
-               sm_name, train_path, corpus.n, corpus.nseq, ngram_vocab_size(&model));
-        printf("  n-grams stored:");
-        for (int j = 1; j <= order; j++) {
-            printf(" %d=%u", j, ngram_model_entries(&model, j));
-        }
-        printf("\n");
-        if (smoothing == SMOOTH_KN) {
-            for (int j = 1; j <= order; j++) {
-                printf("  order %d discounts D1 %.4f  D2 %.4f  D3+ %.4f%s\n", j,
-                       model.params.discount[j][0], model.params.discount[j][1],
-                       model.params.discount[j][2],
-                       model.params.discount_fallback[j]
-                           ? "  (fixed: too few counts to estimate them)"
-                           : "");
+// What was trained and how well it fits, on stdout (or one JSON object).
+static void train_report(const Train *t)
+{
+    const NgramModel *m = &t->model;
+    const char *sm_name = lab_choice_name(NGRAM_SMOOTHING_CHOICES, t->smoothing);
+    if (t->json) {
+        report_json(&t->counts, m, &t->corpus, &t->train_loss,
+                    t->have_valid ? &t->valid_loss : NULL, t->train_path, t->dataset, t->t_tok,
+                    t->t_count, t->t_smooth);
+        if (t->smoothing == SMOOTH_KN) {
+            // the human report says so on stdout; with --json, a note on stderr does
+            for (int j = 1; j <= t->order; j++) {
+                if (m->params.discount_fallback[j]) {
+                    lab_note("order %d: too few n-grams seen once..four times to estimate "
+                             "Kneser-Ney discounts; used fixed 0.5, 1.0, 1.5",
+                             j);
+                }
             }
         }
-        printf("  train  loss %.4f nats/token  ppl %.4f\n", lab_loss_mean(&train_loss),
-               lab_ppl(lab_loss_mean(&train_loss)));
-        if (have_valid) {
-            printf("  valid  loss %.4f nats/token  ppl %.4f%s\n", vl, lab_ppl(vl),
-                   valid_loss.zero ? "  (some tokens have probability 0)" : "");
-            if (valid_loss.zero) {
-                printf("         %lld of %lld valid tokens have probability zero under %s\n",
-                       valid_loss.zero, valid_loss.tokens, sm_name);
-            }
-        }
-        printf("  tokenize %.2fs, count %.2fs, smooth %.2fs\n", t1 - t0, t2 - t1, t3 - t2);
-        printf("wrote %s/ (model.arpa vocab.txt config log.tsv samples.txt zipf%s)\n", run_dir,
-               bigrams ? " bigrams" : "");
+        return;
     }
-    if (smoothing == SMOOTH_KN && json) {
-        // the human report says so on stdout; with --json, a note on stderr does
-        for (int j = 1; j <= order; j++) {
-            if (model.params.discount_fallback[j]) {
-                lab_note("order %d: too few n-grams seen once..four times to estimate Kneser-Ney "
-                         "discounts; used fixed 0.5, 1.0, 1.5",
-                         j);
-            }
+    printf("trained %ld-gram %s on '%s': %lld tokens in %lld sequences, vocabulary %d\n",
+           t->order, sm_name, t->train_path, t->corpus.n, t->corpus.nseq, ngram_vocab_size(m));
+    printf("  n-grams stored:");
+    for (int j = 1; j <= t->order; j++) {
+        printf(" %d=%u", j, ngram_model_entries(m, j));
+    }
+    printf("\n");
+    if (t->smoothing == SMOOTH_KN) {
+        for (int j = 1; j <= t->order; j++) {
+            printf("  order %d discounts D1 %.4f  D2 %.4f  D3+ %.4f%s\n", j,
+                   m->params.discount[j][0], m->params.discount[j][1], m->params.discount[j][2],
+                   m->params.discount_fallback[j] ? "  (fixed: too few counts to estimate them)"
+                                                  : "");
         }
     }
+    printf("  train  loss %.4f nats/token  ppl %.4f\n", lab_loss_mean(&t->train_loss),
+           lab_ppl(lab_loss_mean(&t->train_loss)));
+    if (t->have_valid) {
+        double vl = lab_loss_mean(&t->valid_loss);
+        printf("  valid  loss %.4f nats/token  ppl %.4f%s\n", vl, lab_ppl(vl),
+               t->valid_loss.zero ? "  (some tokens have probability 0)" : "");
+        if (t->valid_loss.zero) {
+            printf("         %lld of %lld valid tokens have probability zero under %s\n",
+                   t->valid_loss.zero, t->valid_loss.tokens,
+                   lab_choice_name(NGRAM_SMOOTHING_CHOICES, t->smoothing));
+        }
+    }
+    printf("  tokenize %.2fs, count %.2fs, smooth %.2fs\n", t->t_tok, t->t_count, t->t_smooth);
+    printf("wrote %s/ (model.arpa vocab.txt config log.tsv samples.txt zipf%s)\n", t->run_dir,
+           t->bigrams ? " bigrams" : "");
+}
 
-    lab_config_free(&cfg);
-    free(arpa);
-    free(vocab_path);
-    free(cfg_path);
-    free(log_path);
-    free(samples_path);
-    ngram_model_free(&model);
-    ngram_counts_free(&counts);
-    corpus_free(&corpus);
-    vocab_free(&vocab);
-    tok_free(&tok);
-    free(train_path);
-    free(run_dir);
+static void train_free(Train *t)
+{
+    lab_config_free(&t->cfg);
+    ngram_model_free(&t->model);
+    ngram_counts_free(&t->counts);
+    corpus_free(&t->corpus);
+    vocab_free(&t->vocab);
+    tok_free(&t->tok);
+    free(t->train_path);
+    free(t->run_dir);
+}
+
+int ngram_cmd_train(int argc, char **argv)
+{
+    Train t = {0};
+    train_parse(&t, argc, argv);
+    train_build(&t);
+    train_write(&t);
+    train_report(&t);
+    train_free(&t);
     return 0;
 }

@@ -208,7 +208,8 @@ int w2v_analogy(W2vHit *hits, int k, const W2vVectors *v, int32_t a, int32_t b, 
 void w2v_pca(double *proj, double *axes, double *var, const double *x, int n, int D, int k);
 
 // --- the command ----------------------------------------------------------------------------
-// `lmlab word2vec train | similar | analogy` (word2vec_cli.c).
-int word2vec_main(int argc, char **argv);
+// `lmlab word2vec train | similar | analogy` (word2vec_cli.c): the verbs, for the program's
+// command table.
+extern const LabVerbs word2vec_verbs;
 
 #endif

@@ -5,9 +5,9 @@
 //   lmlab word2vec similar --vectors runs/tinyshakespeare-skipgram king
 //   lmlab word2vec analogy --vectors runs/tinyshakespeare-skipgram/vectors.txt man king woman
 //
-// train writes DIR/vectors.txt (the word2vec text format), DIR/config, DIR/log.tsv and the
-// chart DIR/pca.{dat,gp,png}: the chosen words projected on their first two principal
-// components. Left out: evaluation on analogy test sets (bench/bench_word2vec.py does that).
+// train writes DIR/config and DIR/log.tsv (a row per epoch, as it goes: lab/run.c), then
+// DIR/vectors.txt (the word2vec text format) and the chart DIR/pca.{dat,gp,png}: the chosen
+// words projected on their first two principal components. Left out: evaluation on analogy test sets (bench/bench_word2vec.py does that).
 #include "nn/word2vec.h"
 
 #include <ctype.h>
@@ -277,107 +277,139 @@ static int choose_words(int32_t *ids, int max, char **list, int nlist, const W2v
 static char *run_name(const char *dataset, const char *train_path, const TextOpts *text,
                       const char *model)
 {
-    char *base;
-    if (dataset) {
-        base = lab_strdup(dataset);
-    } else {
-        const char *name = strrchr(train_path, '/') ? strrchr(train_path, '/') + 1 : train_path;
-        base = lab_strdup(*name ? name : "custom");
-        char *dot = strrchr(base, '.');
-        if (dot && dot != base) {
-            *dot = '\0';
-        }
-        for (char *s = base; *s; s++) { // a safe directory name
-            if (!isalnum((unsigned char)*s) && *s != '.' && *s != '_' && *s != '-') {
-                *s = '_';
-            }
-        }
-    }
+    char *base = dataset ? lab_strdup(dataset) : lab_run_stem(train_path);
     char *dir = lab_asprintf("runs/%s%s-%s", base, text->tokenizer == TOK_WORD ? "" : "-char",
                              model);
     free(base);
     return dir;
 }
 
+// One `word2vec train`: what was asked, the data and model, the run it writes.
 typedef struct {
+    // parse
+    const char *dataset;
+    char *train_path, *run_dir;
+    const char *mname;
+    long dim, window, negative, epochs, seed, sync, sync_updates, threads;
+    int model, plot, hogwild, json, force;
+    double sample, alpha;
+    TextOpts text;
+    char **word_list; // --words, or NULL
+    int nwords;
+    // build
+    Tokenizer tok;
+    Vocab vocab;
+    W2vData data;
+    int32_t chart_ids[256];
+    int nchart;
+    W2vConfig cfg;
+    LabConfig lc;
+    W2vModel m;
+    // train: log.tsv as it goes, the report that ended each epoch
+    LabRun run;
     LabProgress bar;
-    W2vReport *epochs;     // (epochs) the report that ended each epoch
+    W2vReport *ends;   // (epochs) the report that ended each epoch
     int nepochs;
-} TrainLog;
+    int log_failed;
+    double seconds;
+} W2vTrain;
 
+// words/s over epoch e (from the reports that ended it and the one before)
+static double epoch_rate(const W2vTrain *t, int e)
+{
+    double s0 = e > 0 ? t->ends[e - 1].seconds : 0;
+    long long w0 = e > 0 ? t->ends[e - 1].words : 0;
+    double dt = t->ends[e].seconds - s0;
+    return dt > 0 ? (double)(t->ends[e].words - w0) / dt : 0;
+}
+
+// Called by w2v_train on its thread: the progress bar, and a row of log.tsv per epoch.
 static void on_report(const W2vReport *r, void *ctx)
 {
-    TrainLog *l = ctx;
-    lab_progress_update(&l->bar, r->words, r->loss, r->words);
-    if (r->epoch_done) {
-        l->epochs[l->nepochs++] = *r;
+    W2vTrain *t = ctx;
+    lab_progress_update(&t->bar, r->words, r->loss, r->words);
+    if (!r->epoch_done) {
+        return;
+    }
+    int e = t->nepochs++;
+    t->ends[e] = *r;
+    LabLogRow row = {
+        .step = e + 1,
+        .tokens = r->words,
+        .train_loss = r->loss,
+        .valid_loss = NAN, // word2vec has no held-out loss
+        .lr = r->alpha,
+        .tokens_per_s = epoch_rate(t, e),
+    };
+    double extra[2] = {r->epoch, (double)r->pairs};
+    if (!t->log_failed && lab_run_log(&t->run, &row, extra) != 0) {
+        t->log_failed = 1; // said once; the run fails when training ends
     }
 }
 
-static double epoch_rate(const TrainLog *l, int e)
+// The options into t, every mistake a usage error (exit 2).
+static void train_parse(W2vTrain *t, int argc, char **argv)
 {
-    double s0 = e > 0 ? l->epochs[e - 1].seconds : 0;
-    long long w0 = e > 0 ? l->epochs[e - 1].words : 0;
-    double dt = l->epochs[e].seconds - s0;
-    return dt > 0 ? (double)(l->epochs[e].words - w0) / dt : 0;
-}
-
-static int cmd_train(int argc, char **argv)
-{
-    const char *dataset = NULL, *train = NULL, *out = NULL, *alpha_s = NULL, *words = NULL;
-    long dim = 100, window = 5, negative = 5, epochs = 5, seed = 1, sync = 10000;
-    long sync_updates = 2000;
-    long threads = omp_get_num_procs();
-    int model = W2V_SKIPGRAM, plot = PLOT_PNG, hogwild = 0, keep_case = 0, quiet = 0, json = 0;
-    int force = 0;
-    double sample = 1e-3;
-    TextOpts text = TEXT_OPTS_DEFAULT;
-    text.tokenizer = TOK_WORD;
-    text.lowercase = 1;
-    text.min_count = 5;
+    const char *train = NULL, *out = NULL, *alpha_s = NULL, *words = NULL;
+    int keep_case = 0, quiet = 0;
+    t->dim = 100;
+    t->window = 5;
+    t->negative = 5;
+    t->epochs = 5;
+    t->seed = 1;
+    t->sync = 10000;
+    t->sync_updates = 2000;
+    t->threads = omp_get_num_procs();
+    t->model = W2V_SKIPGRAM;
+    t->plot = PLOT_PNG;
+    t->sample = 1e-3;
+    t->text = (TextOpts)TEXT_OPTS_DEFAULT;
+    t->text.tokenizer = TOK_WORD;
+    t->text.lowercase = 1;
+    t->text.min_count = 5;
     const LabOpt opts[] = {
-        {"dataset", LAB_OPT_STRING, &dataset, "NAME", "a shipped corpus: its train split", 0, 0,
-         0},
+        {"dataset", LAB_OPT_STRING, &t->dataset, "NAME", "a shipped corpus: its train split", 0,
+         0, 0},
         {"train", LAB_OPT_STRING, &train, "FILE", "train on this file instead (one sentence a "
          "line)", 0, 0, 0},
-        {"model", LAB_OPT_CHOICE, &model, NULL,
+        {"model", LAB_OPT_CHOICE, &t->model, NULL,
          "skip-gram: a word predicts its context; cbow: the context predicts the word",
          W2V_MODEL_CHOICES, 0, 0},
-        {"dim", LAB_OPT_INT, &dim, "D", "size of a word vector", 0, 1, 10000},
-        {"window", LAB_OPT_INT, &window, "N", "context: up to N words either side (a random "
+        {"dim", LAB_OPT_INT, &t->dim, "D", "size of a word vector", 0, 1, 10000},
+        {"window", LAB_OPT_INT, &t->window, "N", "context: up to N words either side (a random "
          "1..N each time)", 0, 1, 1000},
-        {"negative", LAB_OPT_INT, &negative, "K", "negative samples per pair, drawn from "
+        {"negative", LAB_OPT_INT, &t->negative, "K", "negative samples per pair, drawn from "
          "unigram^0.75", 0, 1, 1000},
-        {"sample", LAB_OPT_DOUBLE, &sample, "S", "subsampling threshold of frequent words (0: "
-         "off)", 0, 0, 1},
-        TEXT_MIN_COUNT_OPT(text, "rarer words are dropped"),
-        {"epochs", LAB_OPT_INT, &epochs, "N", "passes over the corpus", 0, 1, 100000},
+        {"sample", LAB_OPT_DOUBLE, &t->sample, "S", "subsampling threshold of frequent words "
+         "(0: off)", 0, 0, 1},
+        TEXT_MIN_COUNT_OPT(t->text, "rarer words are dropped"),
+        {"epochs", LAB_OPT_INT, &t->epochs, "N", "passes over the corpus", 0, 1, 100000},
         {"alpha", LAB_OPT_STRING, &alpha_s, "A", "learning rate at the start, falling linearly "
          "to A/10000 (default 0.025 skipgram, 0.05 cbow)", 0, 0, 0},
-        {"threads", LAB_OPT_INT, &threads, "N", "workers, one per core unless told; part of "
+        {"threads", LAB_OPT_INT, &t->threads, "N", "workers, one per core unless told; part of "
          "what makes a run repeatable", 0, 1, 1024},
-        {"seed", LAB_OPT_INT, &seed, "S", "random seed: the same seed and --threads give the "
+        {"seed", LAB_OPT_INT, &t->seed, "S", "random seed: the same seed and --threads give the "
          "same vectors", 0, 0, 0},
-        {"sync", LAB_OPT_INT, &sync, "N", "a thread's round: at most N words between merges", 0,
-         1, 1e9},
-        {"sync-updates", LAB_OPT_INT, &sync_updates, "N", "..and no row updated more than "
+        {"sync", LAB_OPT_INT, &t->sync, "N", "a thread's round: at most N words between merges",
+         0, 1, 1e9},
+        {"sync-updates", LAB_OPT_INT, &t->sync_updates, "N", "..and no row updated more than "
          "N/(threads-1)^1.5 times (0: unbounded)", 0, 0, 1e9},
-        {"hogwild", LAB_OPT_FLAG, &hogwild, NULL, "workers share one model without locks, as "
+        {"hogwild", LAB_OPT_FLAG, &t->hogwild, NULL, "workers share one model without locks, as "
          "word2vec.c does: faster, NOT repeatable with more than one thread", 0, 0, 0},
-        TEXT_OPTS_TABLE(text),
+        TEXT_OPTS_TABLE(t->text),
         {"keep-case", LAB_OPT_FLAG, &keep_case, NULL, "do not fold case (word2vec folds it: "
          "--lowercase is on)", 0, 0, 0},
         {"out", LAB_OPT_STRING, &out, "DIR", "run directory (default runs/NAME-MODEL: see "
          "docs/cli.md)", 0, 0, 0},
-        {"force", LAB_OPT_FLAG, &force, NULL, "replace a run of another configuration in the "
+        {"force", LAB_OPT_FLAG, &t->force, NULL, "replace a run of another configuration in the "
          "run directory", 0, 0, 0},
-        {"plot", LAB_OPT_CHOICE, &plot, NULL, "the PCA chart as PNG, in the terminal, or not at "
-         "all", PLOT_OUTPUT_CHOICES, 0, 0},
+        {"plot", LAB_OPT_CHOICE, &t->plot, NULL, "the PCA chart as PNG, in the terminal, or not "
+         "at all", PLOT_OUTPUT_CHOICES, 0, 0},
         {"words", LAB_OPT_STRING, &words, "W1,W2,..", "words of the PCA chart (default: the 30 "
          "most frequent)", 0, 0, 0},
         {"quiet", LAB_OPT_FLAG, &quiet, NULL, "print only the result lines", 0, 0, 0},
-        {"json", LAB_OPT_FLAG, &json, NULL, "print one JSON object: sizes, timings, losses", 0,
-         0, 0},
+        {"json", LAB_OPT_FLAG, &t->json, NULL, "print one JSON object: sizes, timings, losses",
+         0, 0, 0},
         {0},
     };
     const LabCommand cmd = {
@@ -393,200 +425,209 @@ static int cmd_train(int argc, char **argv)
                   "  lmlab word2vec similar --vectors runs/tinyshakespeare-skipgram king\n",
     };
     lab_args_parse(&cmd, argc, argv, NULL, NULL);
-    int nwords = 0;
-    char **word_list = words ? lab_list_split(&cmd, "words", words, 1 << 20, &nwords) : NULL;
-    if (train && dataset) {
+    t->word_list = words ? lab_list_split(&cmd, "words", words, 1 << 20, &t->nwords) : NULL;
+    if (train && t->dataset) {
         lab_usage_die(&cmd, "give --dataset or --train, not both");
     }
-    if (!train && !dataset) {
+    if (!train && !t->dataset) {
         lab_usage_die(&cmd, "say what to train on: --dataset NAME or --train FILE");
     }
-    if (hogwild && (lab_args_given(&cmd, "sync") || lab_args_given(&cmd, "sync-updates"))) {
+    if (t->hogwild && (lab_args_given(&cmd, "sync") || lab_args_given(&cmd, "sync-updates"))) {
         lab_usage_die(&cmd, "--sync and --sync-updates pace the merges of the default mode; "
                       "--hogwild has no merges");
     }
     if (keep_case && lab_args_given(&cmd, "lowercase")) {
         lab_usage_die(&cmd, "--keep-case and --lowercase contradict each other");
     }
-    if (lab_args_given(&cmd, "pattern") && text.tokenizer != TOK_WORD) {
+    if (lab_args_given(&cmd, "pattern") && t->text.tokenizer != TOK_WORD) {
         lab_usage_die(&cmd, "--pattern is for --tokenizer word");
     }
-    if (dataset && (strchr(dataset, '/') || strcmp(dataset, "..") == 0 ||
-                    strcmp(dataset, ".") == 0)) {
-        lab_usage_die(&cmd, "--dataset takes a name such as 'timemachine', not a path (got '%s')",
-                      dataset);
-    }
-    double alpha = model == W2V_CBOW ? 0.05 : 0.025;
+    t->alpha = t->model == W2V_CBOW ? 0.05 : 0.025;
     if (alpha_s) {
         char *end;
-        alpha = strtod(alpha_s, &end);
-        if (end == alpha_s || *end || !(alpha > 0) || !isfinite(alpha) || alpha > 10) {
+        t->alpha = strtod(alpha_s, &end);
+        if (end == alpha_s || *end || !(t->alpha > 0) || !isfinite(t->alpha) || t->alpha > 10) {
             lab_usage_die(&cmd, "--alpha expects a learning rate in (0, 10], got '%s'", alpha_s);
         }
     }
     if (keep_case) {
-        text.lowercase = 0;
+        t->text.lowercase = 0;
     }
     lab_quiet = quiet;
-    char *train_path = train ? lab_strdup(train) : dataset_resolve(&cmd, dataset, "train");
-    const char *mname = lab_choice_name(W2V_MODEL_CHOICES, model);
-    char *run_dir = out ? lab_strdup(out) : run_name(dataset, train_path, &text, mname);
+    t->train_path = train ? lab_strdup(train)
+                          : dataset_resolve(&cmd, t->dataset, "train", "train");
+    t->mname = lab_choice_name(W2V_MODEL_CHOICES, t->model);
+    t->run_dir = out ? lab_strdup(out) : run_name(t->dataset, t->train_path, &t->text, t->mname);
+}
 
-    Tokenizer tok;
-    if (text_tokenizer(&tok, &text) != 0) {
+// Reads the corpus into the training data, chooses the chart's words, and sets the config.
+static void train_build(W2vTrain *t)
+{
+    if (text_tokenizer(&t->tok, &t->text) != 0) {
         exit(2); // a bad --pattern is a usage error
     }
-    Vocab vocab;
-    vocab_init(&vocab);
+    vocab_init(&t->vocab);
     Corpus corpus;
-    if (text_load_corpus(&corpus, &vocab, 1, &tok, &text, train_path) != 0) {
+    if (text_load_corpus(&corpus, &t->vocab, 1, &t->tok, &t->text, t->train_path) != 0) {
         exit(1);
     }
-    W2vData data;
-    if (w2v_data_build(&data, &corpus, &vocab, text.min_count, train_path) != 0) {
+    if (w2v_data_build(&t->data, &corpus, &t->vocab, t->text.min_count, t->train_path) != 0) {
         exit(1);
     }
     corpus_free(&corpus);
-    int32_t chart_ids[256];
-    int nchart = choose_words(chart_ids, words ? 256 : 30, word_list, nwords, &data);
-    free(word_list);
+    t->nchart = choose_words(t->chart_ids, t->word_list ? 256 : 30, t->word_list, t->nwords,
+                             &t->data);
+    free(t->word_list);
+    t->word_list = NULL;
 
-    W2vConfig cfg;
-    w2v_config_default(&cfg);
-    cfg.model = model;
-    cfg.dim = (int)dim;
-    cfg.window = (int)window;
-    cfg.negative = (int)negative;
-    cfg.sample = sample;
-    cfg.epochs = (int)epochs;
-    cfg.alpha = alpha;
-    cfg.threads = (int)threads;
-    cfg.seed = (uint64_t)seed;
-    cfg.hogwild = hogwild;
-    cfg.sync_words = sync;
-    cfg.sync_updates = sync_updates;
-    if (hogwild && threads > 1) {
-        lab_note("--hogwild with %ld threads: the vectors differ from run to run", threads);
+    W2vConfig *c = &t->cfg;
+    w2v_config_default(c);
+    c->model = t->model;
+    c->dim = (int)t->dim;
+    c->window = (int)t->window;
+    c->negative = (int)t->negative;
+    c->sample = t->sample;
+    c->epochs = (int)t->epochs;
+    c->alpha = t->alpha;
+    c->threads = (int)t->threads;
+    c->seed = (uint64_t)t->seed;
+    c->hogwild = t->hogwild;
+    c->sync_words = t->sync;
+    c->sync_updates = t->sync_updates;
+    if (t->hogwild && t->threads > 1) {
+        lab_note("--hogwild with %ld threads: the vectors differ from run to run", t->threads);
     }
+    LabConfig *lc = &t->lc;
+    lab_config_set(lc, "family", "word2vec");
+    lab_config_set(lc, "dataset", "%s", t->dataset ? t->dataset : "");
+    lab_config_set(lc, "train", "%s", t->train_path);
+    lab_config_set(lc, "model", "%s", t->mname);
+    lab_config_set(lc, "dim", "%ld", t->dim);
+    lab_config_set(lc, "window", "%ld", t->window);
+    lab_config_set(lc, "negative", "%ld", t->negative);
+    lab_config_set(lc, "sample", "%.17g", t->sample);
+    lab_config_set(lc, "epochs", "%ld", t->epochs);
+    lab_config_set(lc, "alpha", "%.17g", t->alpha);
+    lab_config_set(lc, "threads", "%ld", t->threads);
+    lab_config_set(lc, "seed", "%ld", t->seed);
+    lab_config_set(lc, "sync", "%ld", t->sync);
+    lab_config_set(lc, "sync_updates", "%ld", t->sync_updates);
+    lab_config_set(lc, "hogwild", "%d", t->hogwild);
+    text_opts_save(&t->text, lc);
+    lab_config_set(lc, "vocab", "%d", t->data.V);
+    lab_config_set(lc, "words", "%lld", t->data.n);
+}
 
-    // the config before training: a run of another configuration in run_dir is not replaced
-    // without --force, and that is best said before the minutes of training
-    LabConfig lc = {0};
-    lab_config_set(&lc, "family", "word2vec");
-    lab_config_set(&lc, "dataset", "%s", dataset ? dataset : "");
-    lab_config_set(&lc, "train", "%s", train_path);
-    lab_config_set(&lc, "model", "%s", mname);
-    lab_config_set(&lc, "dim", "%ld", dim);
-    lab_config_set(&lc, "window", "%ld", window);
-    lab_config_set(&lc, "negative", "%ld", negative);
-    lab_config_set(&lc, "sample", "%.17g", sample);
-    lab_config_set(&lc, "epochs", "%ld", epochs);
-    lab_config_set(&lc, "alpha", "%.17g", alpha);
-    lab_config_set(&lc, "threads", "%ld", threads);
-    lab_config_set(&lc, "seed", "%ld", seed);
-    lab_config_set(&lc, "sync", "%ld", sync);
-    lab_config_set(&lc, "sync_updates", "%ld", sync_updates);
-    lab_config_set(&lc, "hogwild", "%d", hogwild);
-    text_opts_save(&text, &lc);
-    lab_config_set(&lc, "vocab", "%d", data.V);
-    lab_config_set(&lc, "words", "%lld", data.n);
-    if (lab_config_check_run(run_dir, &lc, force) != 0) {
+// Opens the run (a run of another configuration is not replaced without --force, and that is
+// best said before the minutes of training), writes config and log.tsv's header, trains
+// with a row of log.tsv per epoch. A failed training removes what it wrote and exits 1.
+static void train_run(W2vTrain *t)
+{
+    if (lab_run_open(&t->run, t->run_dir, "word2vec", &t->lc, t->force) != 0 ||
+        lab_run_write_config(&t->run, &t->lc) != 0 ||
+        lab_run_log_open(&t->run, "epoch\tpairs") != 0) {
+        lab_run_discard(&t->run);
         exit(1);
     }
+    w2v_model_init(&t->m, t->data.V, t->cfg.dim, t->cfg.seed);
+    t->ends = lab_calloc((size_t)t->cfg.epochs, sizeof *t->ends);
+    lab_progress_start(&t->bar, "word2vec", t->data.n * t->cfg.epochs);
+    if (w2v_train(&t->m, &t->data, &t->cfg, on_report, t) != 0) {
+        lab_run_discard(&t->run);
+        exit(1);
+    }
+    lab_progress_end(&t->bar);
+    if (t->log_failed || lab_run_close(&t->run) != 0) {
+        exit(1);
+    }
+    t->seconds = t->ends[t->nepochs - 1].seconds;
+}
 
-    W2vModel m;
-    w2v_model_init(&m, data.V, cfg.dim, cfg.seed);
-    TrainLog tl = {.epochs = lab_calloc((size_t)epochs, sizeof *tl.epochs)};
-    lab_progress_start(&tl.bar, "word2vec", data.n * epochs);
-    if (w2v_train(&m, &data, &cfg, on_report, &tl) != 0) {
+// vectors.txt and the PCA chart; returns the chart's status.
+static int train_write(W2vTrain *t)
+{
+    char *vec_path = lab_path_join(t->run_dir, "vectors.txt");
+    const W2vModel *m = &t->m;
+    if (w2v_save_text(vec_path, t->data.str, m->syn0, m->V, m->D, m->stride) != 0) {
         exit(1);
     }
-    lab_progress_end(&tl.bar);
-    double seconds = tl.epochs[tl.nepochs - 1].seconds;
-
-    // the run directory
-    if (lab_run_dir(run_dir) != 0) {
-        exit(1);
-    }
-    char *vec_path = lab_path_join(run_dir, "vectors.txt");
-    char *cfg_path = lab_path_join(run_dir, "config");
-    char *log_path = lab_path_join(run_dir, "log.tsv");
-    if (w2v_save_text(vec_path, data.str, m.syn0, m.V, m.D, m.stride) != 0) {
-        exit(1);
-    }
-    if (lab_config_write(&lc, cfg_path) != 0) {
-        exit(1);
-    }
-    LabAtomic la;
-    if (lab_atomic_open(&la, log_path) != 0) {
-        exit(1);
-    }
-    fprintf(la.f, "epoch\twords\tloss\talpha\twords_per_s\n");
-    for (int e = 0; e < tl.nepochs; e++) {
-        const W2vReport *r = &tl.epochs[e];
-        fprintf(la.f, "%d\t%lld\t%.9g\t%.9g\t%.0f\n", r->epoch, r->words, r->loss, r->alpha,
-                epoch_rate(&tl, e));
-    }
-    if (lab_atomic_commit(&la) != 0) {
-        exit(1);
-    }
-    int chart_rc = 0;
-    if (nchart >= 2) {
-        char *title = lab_asprintf("%s, %s (dim %ld, window %ld, %ld epoch%s): %d words on two "
-                                   "principal components", dataset ? dataset : train_path, mname,
-                                   dim, window, epochs, epochs == 1 ? "" : "s", nchart);
-        chart_rc = pca_chart(&m, data.str, chart_ids, nchart, run_dir, title, (PlotOutput)plot);
-        free(title);
-    } else {
+    free(vec_path);
+    if (t->nchart < 2) {
         lab_note("the PCA chart needs at least two known words; none drawn");
+        return 0;
     }
+    char *title = lab_asprintf("%s, %s (dim %ld, window %ld, %ld epoch%s): %d words on two "
+                               "principal components", t->dataset ? t->dataset : t->train_path,
+                               t->mname, t->dim, t->window, t->epochs, t->epochs == 1 ? "" : "s",
+                               t->nchart);
+    int rc = pca_chart(m, t->data.str, t->chart_ids, t->nchart, t->run_dir, title,
+                       (PlotOutput)t->plot);
+    free(title);
+    return rc;
+}
 
-    if (json) {
+// What was trained, per epoch, on stdout (or one JSON object).
+static void train_report(const W2vTrain *t)
+{
+    double rate = t->seconds > 0 ? (double)t->data.n * t->epochs / t->seconds : 0;
+    if (t->json) {
         LabJson j;
         lab_json_begin(&j, stdout);
         lab_json_str(&j, "family", "word2vec");
-        lab_json_str(&j, "model", mname);
-        lab_json_str(&j, "train", train_path);
-        lab_json_str(&j, "dataset", dataset ? dataset : "");
-        lab_json_int(&j, "words", data.n);
-        lab_json_int(&j, "sentences", data.nsent);
-        lab_json_int(&j, "vocab", data.V);
-        lab_json_int(&j, "dim", dim);
-        lab_json_int(&j, "epochs", epochs);
-        lab_json_int(&j, "threads", threads);
-        lab_json_int(&j, "hogwild", hogwild);
-        lab_json_num(&j, "seconds_train", seconds);
-        lab_json_num(&j, "words_per_s", seconds > 0 ? (double)data.n * epochs / seconds : 0);
-        lab_json_num(&j, "loss", tl.epochs[tl.nepochs - 1].loss);
-        lab_json_str(&j, "out", run_dir);
+        lab_json_str(&j, "model", t->mname);
+        lab_json_str(&j, "train", t->train_path);
+        lab_json_str(&j, "dataset", t->dataset ? t->dataset : "");
+        lab_json_int(&j, "words", t->data.n);
+        lab_json_int(&j, "sentences", t->data.nsent);
+        lab_json_int(&j, "vocab", t->data.V);
+        lab_json_int(&j, "dim", t->dim);
+        lab_json_int(&j, "epochs", t->epochs);
+        lab_json_int(&j, "threads", t->threads);
+        lab_json_int(&j, "hogwild", t->hogwild);
+        lab_json_num(&j, "seconds_train", t->seconds);
+        lab_json_num(&j, "words_per_s", rate);
+        lab_json_num(&j, "loss", t->ends[t->nepochs - 1].loss);
+        lab_json_str(&j, "out", t->run_dir);
         lab_json_end(&j);
-        goto done;
+        return;
     }
     printf("trained %s on '%s': %lld words a pass, %d words seen %ld+ times, %ld dimensions\n",
-           model == W2V_CBOW ? "CBOW" : "skip-gram", train_path, data.n, data.V, text.min_count,
-           dim);
-    printf("  window %ld, %ld negatives, sample %g, alpha %g, %ld threads%s, seed %ld\n", window,
-           negative, sample, alpha, threads, hogwild ? " (hogwild)" : "", seed);
-    for (int e = 0; e < tl.nepochs; e++) {
-        printf("  epoch %d  loss %.4f  alpha %.6f  %.0f words/s\n", tl.epochs[e].epoch,
-               tl.epochs[e].loss, tl.epochs[e].alpha, epoch_rate(&tl, e));
+           t->model == W2V_CBOW ? "CBOW" : "skip-gram", t->train_path, t->data.n, t->data.V,
+           t->text.min_count, t->dim);
+    printf("  window %ld, %ld negatives, sample %g, alpha %g, %ld threads%s, seed %ld\n",
+           t->window, t->negative, t->sample, t->alpha, t->threads,
+           t->hogwild ? " (hogwild)" : "", t->seed);
+    for (int e = 0; e < t->nepochs; e++) {
+        printf("  epoch %d  loss %.4f  alpha %.6f  %.0f words/s\n", t->ends[e].epoch,
+               t->ends[e].loss, t->ends[e].alpha, epoch_rate(t, e));
     }
-    printf("  %.2fs, %.0f words/s (training words read, before subsampling)\n", seconds,
-           seconds > 0 ? (double)data.n * epochs / seconds : 0.0);
-    printf("wrote %s/ (vectors.txt config log.tsv%s)\n", run_dir, nchart >= 2 ? " pca" : "");
-done:
+    printf("  %.2fs, %.0f words/s (training words read, before subsampling)\n", t->seconds,
+           rate);
+    printf("wrote %s/ (vectors.txt config log.tsv%s)\n", t->run_dir,
+           t->nchart >= 2 ? " pca" : "");
+}
 
-    lab_config_free(&lc);
-    free(tl.epochs);
-    free(vec_path);
-    free(cfg_path);
-    free(log_path);
-    w2v_model_free(&m);
-    w2v_data_free(&data);
-    vocab_free(&vocab);
-    tok_free(&tok);
-    free(train_path);
-    free(run_dir);
+static void train_free(W2vTrain *t)
+{
+    lab_config_free(&t->lc);
+    free(t->ends);
+    w2v_model_free(&t->m);
+    w2v_data_free(&t->data);
+    vocab_free(&t->vocab);
+    tok_free(&t->tok);
+    free(t->train_path);
+    free(t->run_dir);
+}
+
+static int cmd_train(int argc, char **argv)
+{
+    W2vTrain t = {0};
+    train_parse(&t, argc, argv);
+    train_build(&t);
+    train_run(&t);
+    int chart_rc = train_write(&t);
+    train_report(&t);
+    train_free(&t);
     return chart_rc == 0 ? 0 : 1;
 }
 
@@ -719,37 +760,14 @@ static int cmd_analogy(int argc, char **argv)
 
 // --- dispatch ---------------------------------------------------------------------------------
 
-int word2vec_main(int argc, char **argv)
-{
-    static const char *usage =
-        "usage: lmlab word2vec <verb> [options]\n"
-        "\n"
-        "verbs:\n"
-        "  train      learn word vectors (skip-gram or CBOW, negative sampling) from a corpus\n"
-        "  similar    the nearest words to a word, by cosine\n"
-        "  analogy    a is to b as c is to ?  (b - a + c)\n"
-        "\n"
-        "'lmlab word2vec <verb> --help' shows the options of a verb.\n";
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    const char *verb = argv[1];
-    if (strcmp(verb, "train") == 0) {
-        return cmd_train(argc - 1, argv + 1);
-    }
-    if (strcmp(verb, "similar") == 0) {
-        return cmd_similar(argc - 1, argv + 1);
-    }
-    if (strcmp(verb, "analogy") == 0) {
-        return cmd_analogy(argc - 1, argv + 1);
-    }
-    static const char *const verbs[] = {"train", "similar", "analogy"};
-    const char *near = lab_closest(verb, verbs, (int)(sizeof verbs / sizeof *verbs));
-    fprintf(stderr, "lmlab: unknown verb 'word2vec %s'\n", verb);
-    if (near) {
-        fprintf(stderr, "  hint: did you mean 'lmlab word2vec %s'?\n", near);
-    }
-    fputs(usage, stderr);
-    return 2;
-}
+const LabVerbs word2vec_verbs = {
+    .prog = "lmlab word2vec",
+    .what = "verb",
+    .footer = "'lmlab word2vec <verb> --help' shows the options of a verb.\n",
+    .rows = (const LabVerb[]){
+        {"train", cmd_train, "learn word vectors (skip-gram or CBOW with negative sampling)", 0},
+        {"similar", cmd_similar, "the nearest words to a word, by cosine", 0},
+        {"analogy", cmd_analogy, "a is to b as c is to ? (b - a + c)", 0},
+        {0},
+    },
+};

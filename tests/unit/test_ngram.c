@@ -373,7 +373,7 @@ Test(ngram, sampling_is_reproducible_and_top_k_one_is_greedy)
     double *probs = lab_malloc((size_t)V * sizeof *probs);
     int32_t *buf = lab_malloc((size_t)V * sizeof *buf);
     int32_t ctx = id(&f, "a");
-    NgramSampling s = {.temperature = 1.0, .top_k = 0, .top_p = 1.0};
+    LabSampling s = {.temperature = 1.0, .top_k = 0, .top_p = 1.0};
     LabRng r1, r2;
     lab_rng_seed(&r1, 5);
     lab_rng_seed(&r2, 5);
@@ -382,9 +382,9 @@ Test(ngram, sampling_is_reproducible_and_top_k_one_is_greedy)
                      ngram_sample_next(&f.m, &ctx, &s, &r2, probs, buf));
     }
     // the most likely token after a is b (2 of 3)
-    NgramSampling greedy = {.temperature = 1.0, .top_k = 1, .top_p = 1.0};
-    NgramSampling nucleus = {.temperature = 1.0, .top_k = 0, .top_p = 0.01};
-    NgramSampling cold = {.temperature = 0.01, .top_k = 0, .top_p = 1.0};
+    LabSampling greedy = {.temperature = 1.0, .top_k = 1, .top_p = 1.0};
+    LabSampling nucleus = {.temperature = 1.0, .top_k = 0, .top_p = 0.01};
+    LabSampling cold = {.temperature = 0.01, .top_k = 0, .top_p = 1.0};
     for (int i = 0; i < 50; i++) {
         cr_assert_eq(ngram_sample_next(&f.m, &ctx, &greedy, &r1, probs, buf), id(&f, "b"));
         cr_assert_eq(ngram_sample_next(&f.m, &ctx, &nucleus, &r1, probs, buf), id(&f, "b"));
@@ -494,29 +494,29 @@ Test(ngram, arpa_of_a_low_order_model_lists_no_context_only_top_ngrams)
 Test(ngram, sampling_filter_applies_temperature_top_k_and_top_p_by_hand)
 {
     int32_t order[3];
-    NgramSampling plain = {.temperature = 1.0, .top_k = 0, .top_p = 1.0};
+    LabSampling plain = {.temperature = 1.0, .top_k = 0, .top_p = 1.0};
     double p[3] = {0.2, 0.5, 0.3};
-    cr_assert_eq(ngram_sampling_filter(p, 3, &plain, order), 3);
+    cr_assert_eq(lab_sample_filter(p, 3, &plain, order), 3);
     cr_assert(order[0] == 1 && order[1] == 2 && order[2] == 0, "most likely first");
     cr_assert(test_rel_eq(p[1], 0.5, 1e-12) && test_rel_eq(p[0], 0.2, 1e-12));
 
-    NgramSampling k2 = {.temperature = 1.0, .top_k = 2, .top_p = 1.0};
+    LabSampling k2 = {.temperature = 1.0, .top_k = 2, .top_p = 1.0};
     double q[3] = {0.2, 0.5, 0.3};
-    cr_assert_eq(ngram_sampling_filter(q, 3, &k2, order), 2);
+    cr_assert_eq(lab_sample_filter(q, 3, &k2, order), 2);
     cr_assert(test_rel_eq(q[1], 0.625, 1e-12) && test_rel_eq(q[2], 0.375, 1e-12) && q[0] == 0,
               "top-2 of .5 .3 .2 renormalised: .625 .375 0");
 
-    NgramSampling p7 = {.temperature = 1.0, .top_k = 0, .top_p = 0.7};
+    LabSampling p7 = {.temperature = 1.0, .top_k = 0, .top_p = 0.7};
     double r[3] = {0.2, 0.5, 0.3};
-    cr_assert_eq(ngram_sampling_filter(r, 3, &p7, order), 2, "0.5 < 0.7 <= 0.5 + 0.3");
+    cr_assert_eq(lab_sample_filter(r, 3, &p7, order), 2, "0.5 < 0.7 <= 0.5 + 0.3");
 
-    NgramSampling cold = {.temperature = 0.5, .top_k = 0, .top_p = 1.0};
+    LabSampling cold = {.temperature = 0.5, .top_k = 0, .top_p = 1.0};
     double t[3] = {0.2, 0.5, 0.3};
-    cr_assert_eq(ngram_sampling_filter(t, 3, &cold, order), 3);
+    cr_assert_eq(lab_sample_filter(t, 3, &cold, order), 3);
     cr_assert(test_rel_eq(t[1], 0.25 / 0.38, 1e-12), "p^(1/T) = p^2: .25 .09 .04 over .38");
 
     double z[2] = {0, 0};
-    cr_assert_eq(ngram_sampling_filter(z, 2, &plain, order), 0);
+    cr_assert_eq(lab_sample_filter(z, 2, &plain, order), 0);
 }
 
 // The first token's draw as the sampler makes it: P(. | one <s>) without <unk>, renormalised,
@@ -569,7 +569,7 @@ Test(ngram, sampling_never_draws_bos_or_unk_and_starts_each_line_after_one_bos,
     size_t len;
     cr_assert_eq(text_read(path, UTF8_STRICT, &text, &len), 0);
     int N = 3;
-    NgramSampling s = {.temperature = 1.0, .top_k = 0, .top_p = 1.0};
+    LabSampling s = {.temperature = 1.0, .top_k = 0, .top_p = 1.0};
     for (int pad = NGRAM_PAD_SENTENCE; pad <= NGRAM_PAD_NLTK; pad++) {
         for (int sm = SMOOTH_MLE; sm <= SMOOTH_KN; sm++) {
             const char *what = lab_choice_name(NGRAM_SMOOTHING_CHOICES, sm);
