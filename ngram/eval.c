@@ -61,6 +61,7 @@ void ngram_score_tokens(const NgramModel *m, const Corpus *c,
 
 typedef struct {
     const NgramModel *m;
+    int bos_bos;  // the model stores the bigram "<s> <s>" (NLTK's padding)
     LabLoss loss;
 } PerToken;
 
@@ -89,7 +90,15 @@ static void print_token_row(const NgramTokenScore *t, void *arg)
     const Vocab *v = &pt->m->vocab;
     int N = pt->m->order;
     printf("%-6lld", t->pos + 1);
-    print_context(v, t->ctx, N - 1, 3 * (N > 1 ? N - 1 : 1) + 8);
+    // the scorer pads with N-1 <s>; a model that stores no "<s> <s>" (the sentence
+    // convention) conditions on one of them, so the context is shown as the model sees it
+    int skip = 0;
+    if (!pt->bos_bos) {
+        while (skip + 1 < N - 1 && t->ctx[skip] == TOK_BOS && t->ctx[skip + 1] == TOK_BOS) {
+            skip++;
+        }
+    }
+    print_context(v, t->ctx + skip, N - 1 - skip, 3 * (N > 1 ? N - 1 : 1) + 8);
     char *e = t->w < TOK_FIRST ? lab_strdup(v->str[t->w]) : tok_escape(v->str[t->w], v->len[t->w]);
     printf("  %-8s", e);
     free(e);
@@ -110,7 +119,10 @@ static void report_per_token(const NgramModel *m, const Corpus *c)
     printf("%-6s", "pos");
     printf("%-*s", 3 * (N > 1 ? N - 1 : 1) + 8, "context");
     printf("  %-8s  %5s  %12s  %9s\n", "token", "order", "P", "-log2 P");
-    PerToken pt = {.m = m};
+    uint32_t bos = ngram_level_find(&m->lev[1], 0, TOK_BOS);
+    PerToken pt = {.m = m,
+                   .bos_bos = N > 1 && bos != NGRAM_NONE &&
+                              ngram_level_find(&m->lev[2], bos, TOK_BOS) != NGRAM_NONE};
     ngram_score_tokens(m, c, print_token_row, &pt);
     double loss = lab_loss_mean(&pt.loss);
     printf("total  %lld tokens scored: %.6f bits, loss %.6f nats/token, ppl %.6f\n",
