@@ -52,7 +52,7 @@ CH_NUMS  := $(foreach d,$(CHAPTERS),$(firstword $(subst -, ,$(notdir $(d:/=)))))
 
 DEBIAN_PKGS := gcc libc6-dev make gnuplot-nox fonts-dejavu-core libpcre2-dev libcriterion-dev
 FUZZ_PKGS   := clang libclang-rt-14-dev
-BENCH_PKGS  := python3-nltk python3-sklearn python3-gensim libopenblas0-pthread time
+BENCH_PKGS  := python3-nltk python3-sklearn python3-gensim libopenblas0-pthread time python3-torch
 # only to regenerate the committed fixtures (make fixtures); make test never needs them
 FIXTURE_PKGS := python3-nltk python3-sklearn python3-torch
 
@@ -240,6 +240,8 @@ bench: all
 	    $(PYTHON) bench/section.py bench_tfidf.py < build/bench/tfidf.md
 	$(Q)$(PYTHON) bench/bench_word2vec.py > build/bench/word2vec.md && \
 	    $(PYTHON) bench/section.py bench_word2vec.py < build/bench/word2vec.md
+	$(Q)$(PYTHON) bench/bench_mlp.py > build/bench/mlp.md && \
+	    $(PYTHON) bench/section.py bench_mlp.py < build/bench/mlp.md
 
 fixtures:
 	$(Q)scripts/deps.sh $(FIXTURE_PKGS)
@@ -248,6 +250,7 @@ fixtures:
 	$(Q)$(PYTHON) tests/fixtures/sklearn/make_tfidf_fixture.py
 	$(Q)$(PYTHON) tests/fixtures/torch/make_layers.py > tests/fixtures/torch/layers.inc
 	$(Q)$(PYTHON) tests/fixtures/torch/make_optim.py > tests/fixtures/torch/optim.inc
+	$(Q)$(PYTHON) tests/fixtures/torch/make_mlp.py > tests/fixtures/torch/mlp.inc
 	$(Q)$(PYTHON) tests/fixtures/torch/make_safetensors.py
 	$(Q)$(PYTHON) tests/fixtures/torch/safetensors_check.py
 

@@ -199,4 +199,70 @@ int text_load_corpus(Corpus *c, Vocab *vocab, int build, Tokenizer *t, const Tex
 // tok_init from the options.
 int text_tokenizer(Tokenizer *t, const TextOpts *o);
 
+// --- minibatches --------------------------------------------------------------------------
+// The minibatch schemes of the course (d2l's names), over a Corpus, every choice drawn from
+// the batcher's own LabRng (datasets/batch.c; docs/nn.md "minibatches" draws the lanes):
+//   random sampling         B subsequences at independent uniform offsets; the model's hidden
+//                           state starts afresh every batch
+//   sequential partitioning the stream cut into B contiguous lanes, batch i taking positions
+//                           [i*T, (i+1)*T) of every lane, so a batch continues the previous
+//                           one lane by lane (the hidden state is carried over, detached)
+//   MLP examples            B (context, target) pairs at uniform positions of the corpus
+// The recurrent schemes read the corpus as one stream: <s> followed by the corpus ids (so the
+// first token is predicted too, and every later line follows the </s> of the one before);
+// a stream of L tokens has L - 1 (input, target) pairs, the target the token after the input.
+
+typedef enum { BATCH_RANDOM, BATCH_SEQUENTIAL } BatchScheme;
+
+// Everything a batcher changes as it goes: save it with a checkpoint, restore it, and the
+// next batches are the ones that would have come (bit for bit).
+typedef struct {
+    LabRng rng;       // the stream every random choice draws from
+    long long epoch;  // BATCH_SEQUENTIAL: epochs begun (0 before the first batch); else 0
+    long long batch;  // batches drawn in this epoch (all batches for the other schemes)
+    long long offset; // BATCH_SEQUENTIAL: this epoch's start offset into the stream, in [0, T]
+} BatchState;
+
+typedef struct {
+    const Corpus *corpus; // borrowed: outlives the batcher
+    BatchScheme scheme;
+    int B, T;             // lanes (rows) and steps per batch
+    long long len;        // stream length: corpus->n + 1
+    long long lane;       // BATCH_SEQUENTIAL: tokens per lane in this epoch
+    BatchState st;
+} SeqBatcher;
+
+// A batcher of B rows of T steps over corpus c, seeded with seed. Fails (-1, message) when the
+// corpus is too short: random sampling needs T + 1 stream tokens, sequential partitioning
+// B * T + 1 (one batch); B and T must be >= 1.
+int batch_seq_init(SeqBatcher *b, const Corpus *c, BatchScheme scheme, int B, int T,
+                   uint64_t seed);
+// Writes the next batch: inputs (B, T) and targets (B, T), targets[r][t] the stream token
+// after inputs[r][t]. Returns 1 when row r continues row r of the previous batch (carry the
+// hidden state over, detached), 0 when it does not (reset it: every random batch, and the
+// first batch of each sequential epoch).
+int batch_seq_next(SeqBatcher *b, int32_t *inputs, int32_t *targets);
+// Batches in one sequential epoch at the current offset (lane / T); 0 for random sampling.
+long long batch_seq_per_epoch(const SeqBatcher *b);
+// Continues from a saved state (read from a checkpoint: checked). -1 with a message when the
+// state cannot belong to this batcher (offset or batch out of range, negative counts).
+int batch_seq_restore(SeqBatcher *b, const BatchState *st);
+
+typedef struct {
+    const Corpus *corpus; // borrowed: outlives the batcher
+    int B, n;             // examples per batch, context length
+    BatchState st;
+} MlpBatcher;
+
+// Examples of context n over corpus c (which must hold at least one token), seeded with seed.
+int batch_mlp_init(MlpBatcher *b, const Corpus *c, int B, int n, uint64_t seed);
+// Writes B examples drawn uniformly from the corpus's positions: ctx (B, n), targets (B).
+void batch_mlp_next(MlpBatcher *b, int32_t *ctx, int32_t *targets);
+int batch_mlp_restore(MlpBatcher *b, const BatchState *st);
+
+// The context of position pos of c (0 <= pos < c->n): ctx (n) = the n ids before pos in its
+// sequence, oldest first, those before the sequence's start <s>. Its target is c->ids[pos].
+// An evaluator walks pos = 0 .. n-1 with it to score every token once.
+void batch_context(const Corpus *c, long long pos, int n, int32_t *ctx);
+
 #endif

@@ -264,4 +264,76 @@ int nn_safetensors_write(const char *path, const NnParams *p, const float *block
 // and the problem (for a tensor: its name, what was expected, what was found).
 int nn_safetensors_read(const char *path, const NnParams *p, float *block, LabConfig *meta);
 
+// --- mlp language model -------------------------------------------------------------------
+// Bengio et al. (2003) as makemore's MLP writes it (nn/mlp_lm.c, docs/nn.md "the MLP language
+// model"): the n previous tokens are looked up in one shared table, concatenated, passed
+// through one tanh layer, and projected to the vocabulary:
+//   x = [wte[c_1], ..., wte[c_n]]  (n*E)     h = tanh(fc1.weight x + fc1.bias)  (H)
+//   logits = head.weight h + head.bias (+ direct.weight x when cfg.direct)  (V)
+// A context that reaches back past the start of its sentence is padded with <s> (TOK_BOS),
+// as makemore pads with '.': the first token of a line is predicted from n times <s>.
+// Letters: B rows (examples), n context length, E embedding size, H hidden, V vocabulary.
+
+typedef struct {
+    int V;      // vocabulary size (ids in [0, V))
+    int n;      // context length: tokens the model sees before the one it predicts
+    int E;      // embedding size per token
+    int H;      // hidden units of the tanh layer
+    int direct; // 1: the paper's direct connections x -> logits ("direct.weight"); default 0
+} MlpLmConfig;
+
+// The tensor table, in this order (direct.weight only when cfg.direct):
+//   wte.weight (V, E)     N(0, 1), nn.Embedding's default        decay
+//   fc1.weight (H, n*E)   U(+-1/sqrt(n*E)), nn.Linear's default  decay
+//   fc1.bias (H)          U(+-1/sqrt(n*E)), nn.Linear's default  no decay
+//   head.weight (V, H)    U(+-1/sqrt(H))                         decay
+//   head.bias (V)         U(+-1/sqrt(H))                         no decay
+//   direct.weight (V, n*E) U(+-1/sqrt(n*E)), no bias (head.bias serves both)  decay
+#define MLP_LM_MAX_TENSORS 6
+
+typedef struct {
+    MlpLmConfig cfg;
+    int B;                                // rows of every activation buffer (the batch size)
+    NnTensorSpec spec[MLP_LM_MAX_TENSORS]; // the tensor table (names are string literals)
+    NnParams params;                      // its layout in one flat block
+    float *param;                         // (params.total) the parameters
+    float *grad;                          // (params.total) their gradients, same layout
+    // views into param and grad (direct_weight NULL without direct connections)
+    float *wte, *fc1_weight, *fc1_bias, *head_weight, *head_bias, *direct_weight;
+    float *dwte, *dfc1_weight, *dfc1_bias, *dhead_weight, *dhead_bias, *ddirect_weight;
+    // activations of the last forward, B rows each, and their gradient scratch
+    int32_t *ctx;     // (B, n) the context ids
+    int32_t *targets; // (B) the targets (< 0: ignored)
+    float *x;         // (B, n*E) the concatenated embeddings
+    float *h;         // (B, H) tanh(fc1 x)
+    float *logits;    // (B, V)
+    float *probs;     // (B, V) softmax of logits
+    float *dx, *dh, *dpre, *dlogits; // (B, n*E), (B, H), (B, H), (B, V)
+    int rows;         // rows of the last forward (<= B)
+    int count;        // targets counted by the last forward (those >= 0)
+    double loss_sum;  // their summed loss in nats (the mean is loss_sum / count)
+} MlpLm;
+
+// Checks cfg (each size >= 1, V >= 3 for the reserved ids, every tensor below 2^31 floats),
+// lays out the tensor table and allocates parameters, gradients and activations for B rows,
+// all zero: call mlp_lm_init_weights (or read a checkpoint into m->param) next. -1 with a
+// message on a bad config. mlp_lm_free is safe on a zeroed struct and after a failed init.
+int mlp_lm_init(MlpLm *m, const MlpLmConfig *cfg, int B);
+void mlp_lm_free(MlpLm *m);
+// Fills the parameters by the table's schemes (nn_params_init), drawing from rng in order.
+void mlp_lm_init_weights(MlpLm *m, LabRng *rng);
+
+// ctx_ids (rows, n) each in [0, V), targets (rows), a target < 0 ignored (to pad the last
+// batch of an evaluation), 1 <= rows <= B. Runs the model, keeps what backward needs, and
+// returns the mean loss in nats over the counted targets (0 when none is counted; m->count
+// and m->loss_sum give the count and the sum).
+double mlp_lm_forward(MlpLm *m, const int32_t *ctx_ids, const int32_t *targets, int rows);
+// Zeroes m->grad.
+void mlp_lm_zero_grad(MlpLm *m);
+// ACCUMULATES into m->grad the gradient of the last forward's mean loss.
+void mlp_lm_backward(MlpLm *m);
+// The logits of rows contexts ctx_ids (rows, n), 1 <= rows <= B, for sampling: returns
+// m->logits (rows, V), valid until the next call. Nothing is kept for backward.
+const float *mlp_lm_logits(MlpLm *m, const int32_t *ctx_ids, int rows);
+
 #endif

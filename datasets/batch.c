@@ -1,0 +1,198 @@
+// batch.c: minibatches for the neural language models (datasets.h "minibatches").
+//
+// Random sampling and sequential partitioning for the recurrent models, as d2l (Dive into
+// Deep Learning, section 9.3) defines them, and uniformly drawn (context, target) examples for
+// the MLP. Every random choice comes from the batcher's LabRng in a fixed order, so a seed
+// fixes every batch, and a saved BatchState continues the same sequence of batches. Left out:
+// shuffling without replacement (random offsets are drawn independently, with replacement).
+#include "datasets/datasets.h"
+
+#include <assert.h>
+#include <string.h>
+
+// Token i of the stream: <s>, then the corpus ids.
+static inline int32_t stream_at(const Corpus *c, long long i)
+{
+    return i == 0 ? TOK_BOS : c->ids[i - 1];
+}
+
+// Copies stream[from .. from + T) to out (T).
+static void stream_copy(int32_t *out, const Corpus *c, long long from, int T)
+{
+    int t = 0;
+    for (; t < T && from + t == 0; t++) {
+        out[t] = TOK_BOS;
+    }
+    if (t < T) {
+        memcpy(out + t, c->ids + (from + t - 1), (size_t)(T - t) * sizeof(int32_t));
+    }
+}
+
+// --- the recurrent schemes -----------------------------------------------------------------
+
+// The largest start offset of a sequential epoch: at most T (d2l draws it from [0, T]), and
+// no more than leaves the B lanes one batch of T pairs each.
+static long long max_offset(const SeqBatcher *b)
+{
+    long long room = b->len - 1 - (long long)b->B * b->T;
+    return room < b->T ? room : b->T;
+}
+
+int batch_seq_init(SeqBatcher *b, const Corpus *c, BatchScheme scheme, int B, int T,
+                   uint64_t seed)
+{
+    memset(b, 0, sizeof *b);
+    assert(B >= 1 && T >= 1);
+    b->corpus = c;
+    b->scheme = scheme;
+    b->B = B;
+    b->T = T;
+    b->len = c->n + 1;
+    if (scheme == BATCH_RANDOM && b->len < (long long)T + 1) {
+        return lab_error_hint("use a shorter sequence length or a longer corpus",
+                              "the corpus has %lld tokens: too short for sequences of %d steps "
+                              "(random sampling needs at least %d)",
+                              c->n, T, T);
+    }
+    if (scheme == BATCH_SEQUENTIAL && b->len < (long long)B * T + 1) {
+        return lab_error_hint("use a smaller batch, a shorter sequence length or a longer corpus",
+                              "the corpus has %lld tokens: too short for %d lanes of %d steps "
+                              "(sequential partitioning needs at least %lld)",
+                              c->n, B, T, (long long)B * T);
+    }
+    lab_rng_seed(&b->st.rng, seed);
+    return 0;
+}
+
+long long batch_seq_per_epoch(const SeqBatcher *b)
+{
+    return b->scheme == BATCH_SEQUENTIAL ? b->lane / b->T : 0;
+}
+
+// Tokens per lane when an epoch starts at offset: the B lanes share the len - offset - 1
+// pairs after it, the remainder (fewer than B) dropped.
+static long long lane_length(const SeqBatcher *b, long long offset)
+{
+    return (b->len - offset - 1) / b->B;
+}
+
+int batch_seq_next(SeqBatcher *b, int32_t *inputs, int32_t *targets)
+{
+    const Corpus *c = b->corpus;
+    int B = b->B, T = b->T;
+    if (b->scheme == BATCH_RANDOM) {
+        // a start in [0, len - T - 1]: the row reads stream[start .. start + T]
+        for (int r = 0; r < B; r++) {
+            long long start = (long long)lab_rng_below(&b->st.rng, (uint64_t)(b->len - T));
+            stream_copy(inputs + (size_t)r * T, c, start, T);
+            stream_copy(targets + (size_t)r * T, c, start + 1, T);
+        }
+        b->st.batch++;
+        return 0;
+    }
+    if (b->st.epoch == 0 || b->st.batch >= batch_seq_per_epoch(b)) {
+        // a new epoch: a fresh offset, so the lanes do not always cut the text at one place
+        b->st.epoch++;
+        b->st.batch = 0;
+        b->st.offset = (long long)lab_rng_below(&b->st.rng, (uint64_t)max_offset(b) + 1);
+        b->lane = lane_length(b, b->st.offset);
+    }
+    for (int r = 0; r < B; r++) {
+        long long from = b->st.offset + r * b->lane + b->st.batch * T;
+        stream_copy(inputs + (size_t)r * T, c, from, T);
+        stream_copy(targets + (size_t)r * T, c, from + 1, T);
+    }
+    return b->st.batch++ > 0;
+}
+
+int batch_seq_restore(SeqBatcher *b, const BatchState *st)
+{
+    if (st->epoch < 0 || st->batch < 0 || st->offset < 0) {
+        return lab_error("batcher state: negative epoch, batch or offset (%lld, %lld, %lld)",
+                         st->epoch, st->batch, st->offset);
+    }
+    if (b->scheme == BATCH_RANDOM) {
+        if (st->epoch != 0 || st->offset != 0) {
+            return lab_error("batcher state: random sampling has no epoch or offset (got %lld, "
+                             "%lld)",
+                             st->epoch, st->offset);
+        }
+        b->st = *st;
+        return 0;
+    }
+    if (st->epoch == 0 && (st->batch != 0 || st->offset != 0)) {
+        return lab_error("batcher state: no epoch begun, yet batch %lld and offset %lld",
+                         st->batch, st->offset);
+    }
+    if (st->offset > max_offset(b)) {
+        return lab_error("batcher state: offset %lld out of range [0, %lld] for this corpus",
+                         st->offset, max_offset(b));
+    }
+    long long per_epoch = lane_length(b, st->offset) / b->T;
+    if (st->batch > per_epoch) {
+        return lab_error("batcher state: batch %lld beyond the %lld of an epoch", st->batch,
+                         per_epoch);
+    }
+    b->st = *st;
+    b->lane = lane_length(b, st->offset);
+    return 0;
+}
+
+// --- MLP examples --------------------------------------------------------------------------
+
+void batch_context(const Corpus *c, long long pos, int n, int32_t *ctx)
+{
+    assert(pos >= 0 && pos < c->n && c->nseq >= 1);
+    // the sequence holding pos: the last s with start[s] <= pos
+    long long lo = 0, hi = c->nseq - 1;
+    while (lo < hi) {
+        long long mid = lo + (hi - lo + 1) / 2;
+        if (c->start[mid] <= pos) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    long long first = c->start[lo];
+    for (int j = 0; j < n; j++) {
+        long long p = pos - n + j;
+        ctx[j] = p < first ? TOK_BOS : c->ids[p];
+    }
+}
+
+int batch_mlp_init(MlpBatcher *b, const Corpus *c, int B, int n, uint64_t seed)
+{
+    memset(b, 0, sizeof *b);
+    assert(B >= 1 && n >= 1);
+    if (c->n < 1 || c->nseq < 1) {
+        return lab_error_hint("check the text file: is it blank?",
+                              "the corpus has no tokens to draw examples from");
+    }
+    b->corpus = c;
+    b->B = B;
+    b->n = n;
+    lab_rng_seed(&b->st.rng, seed);
+    return 0;
+}
+
+void batch_mlp_next(MlpBatcher *b, int32_t *ctx, int32_t *targets)
+{
+    const Corpus *c = b->corpus;
+    for (int r = 0; r < b->B; r++) {
+        long long pos = (long long)lab_rng_below(&b->st.rng, (uint64_t)c->n);
+        batch_context(c, pos, b->n, ctx + (size_t)r * b->n);
+        targets[r] = c->ids[pos];
+    }
+    b->st.batch++;
+}
+
+int batch_mlp_restore(MlpBatcher *b, const BatchState *st)
+{
+    if (st->epoch != 0 || st->offset != 0 || st->batch < 0) {
+        return lab_error("batcher state: MLP examples have no epoch or offset and a batch count "
+                         ">= 0 (got %lld, %lld, %lld)",
+                         st->epoch, st->offset, st->batch);
+    }
+    b->st = *st;
+    return 0;
+}

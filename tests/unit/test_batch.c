@@ -1,0 +1,296 @@
+// test_batch.c: the minibatch schemes (datasets/batch.c). The test corpus numbers its tokens
+// by position (token i of the ids is id 3 + i), so the position of every id in the stream
+// (<s>, then the ids) can be read off the id itself, and "the target is the token after the
+// input" is an equation.
+#include "tests/helpers.h"
+
+#include "datasets/datasets.h"
+
+// A corpus of n tokens, ids 3, 4, ..., 3 + n - 1, cut into sequences of seqlen tokens (the
+// last one shorter). Owned by the caller (corpus_free).
+static Corpus numbered(long long n, long long seqlen)
+{
+    Corpus c = {0};
+    c.n = n;
+    c.ids = lab_calloc((size_t)n, sizeof(int32_t));
+    for (long long i = 0; i < n; i++) {
+        c.ids[i] = (int32_t)(3 + i);
+    }
+    c.nseq = (n + seqlen - 1) / seqlen;
+    c.start = lab_calloc((size_t)c.nseq + 1, sizeof(long long));
+    for (long long s = 0; s <= c.nseq; s++) {
+        c.start[s] = s * seqlen < n ? s * seqlen : n;
+    }
+    return c;
+}
+
+// the stream position of an id of the numbered corpus: <s> is 0, id 3 + i is i + 1
+static long long pos_of(int32_t id)
+{
+    return id == TOK_BOS ? 0 : id - 2;
+}
+
+enum { NB = 4, NT = 5 };
+
+// --- random sampling ------------------------------------------------------------------------
+
+Test(batch, random_rows_are_contiguous_and_every_target_is_the_next_token)
+{
+    Corpus c = numbered(200, 1000);
+    SeqBatcher b;
+    cr_assert_eq(batch_seq_init(&b, &c, BATCH_RANDOM, NB, NT, 1), 0);
+    int32_t in[NB * NT], tg[NB * NT];
+    for (int k = 0; k < 50; k++) {
+        cr_assert_eq(batch_seq_next(&b, in, tg), 0, "random batches never carry state");
+        for (int r = 0; r < NB; r++) {
+            for (int t = 0; t < NT; t++) {
+                long long p = pos_of(in[r * NT + t]);
+                cr_assert_eq(pos_of(tg[r * NT + t]), p + 1, "batch %d row %d step %d", k, r, t);
+                if (t > 0) {
+                    cr_assert_eq(p, pos_of(in[r * NT + t - 1]) + 1, "row %d is not contiguous",
+                                 r);
+                }
+            }
+        }
+    }
+    corpus_free(&c);
+}
+
+Test(batch, random_offsets_cover_every_start_uniformly)
+{
+    // stream of 100 tokens, T = 9: starts 0..90, 91 cells; chi-square with 90 degrees of
+    // freedom has mean 90 and standard deviation sqrt(180) = 13.4; 170 is six of them above
+    enum { T = 9, CELLS = 91, PER = 200, B = 13 };
+    Corpus c = numbered(99, 1000);
+    SeqBatcher b;
+    cr_assert_eq(batch_seq_init(&b, &c, BATCH_RANDOM, B, T, 42), 0);
+    long long seen[CELLS] = {0};
+    int32_t in[B * T], tg[B * T];
+    for (int k = 0; k < CELLS * PER / B; k++) {
+        batch_seq_next(&b, in, tg);
+        for (int r = 0; r < B; r++) {
+            long long s = pos_of(in[r * T]);
+            cr_assert(s >= 0 && s < CELLS, "start %lld out of [0, %d)", s, CELLS);
+            seen[s]++;
+        }
+    }
+    double chi2 = 0.0;
+    for (int s = 0; s < CELLS; s++) {
+        cr_assert_gt(seen[s], 0, "start %d never drawn", s);
+        chi2 += (seen[s] - (double)PER) * (seen[s] - PER) / PER;
+    }
+    cr_assert_lt(chi2, 170.0, "chi-square %.1f over 91 starts: not uniform", chi2);
+    corpus_free(&c);
+}
+
+Test(batch, the_same_seed_gives_the_same_batches_and_another_seed_others)
+{
+    Corpus c = numbered(300, 7);
+    for (int scheme = BATCH_RANDOM; scheme <= BATCH_SEQUENTIAL; scheme++) {
+        SeqBatcher a, b, d;
+        batch_seq_init(&a, &c, scheme, NB, NT, 7);
+        batch_seq_init(&b, &c, scheme, NB, NT, 7);
+        batch_seq_init(&d, &c, scheme, NB, NT, 8);
+        int differ = 0;
+        for (int k = 0; k < 40; k++) {
+            int32_t ia[NB * NT], ta[NB * NT], ib[NB * NT], tb[NB * NT], id[NB * NT], td[NB * NT];
+            batch_seq_next(&a, ia, ta);
+            batch_seq_next(&b, ib, tb);
+            batch_seq_next(&d, id, td);
+            cr_assert_arr_eq(ia, ib, sizeof ia, "scheme %d batch %d differs", scheme, k);
+            cr_assert_arr_eq(ta, tb, sizeof ta);
+            differ |= memcmp(ia, id, sizeof ia) != 0;
+        }
+        cr_assert(differ, "scheme %d: seeds 7 and 8 gave the same 40 batches", scheme);
+    }
+    corpus_free(&c);
+}
+
+// --- sequential partitioning --------------------------------------------------------------------
+
+Test(batch, sequential_batches_continue_each_lane_exactly_and_epochs_restart)
+{
+    // 200 tokens: stream of 201, B 4, T 5: an offset in [0, 5], lanes of (200 - offset) / 4
+    Corpus c = numbered(200, 9);
+    SeqBatcher b;
+    cr_assert_eq(batch_seq_init(&b, &c, BATCH_SEQUENTIAL, NB, NT, 3), 0);
+    int32_t in[NB * NT], tg[NB * NT], prev[NB * NT];
+    int epochs = 0;
+    long long offsets_seen = 0;
+    for (int k = 0; k < 200; k++) {
+        int carry = batch_seq_next(&b, in, tg);
+        long long per = batch_seq_per_epoch(&b);
+        cr_assert_eq(per, b.lane / NT);
+        cr_assert_eq(b.lane, (201 - b.st.offset - 1) / NB, "lane length");
+        if (!carry) {
+            epochs++;
+            offsets_seen |= 1LL << b.st.offset;
+            cr_assert_eq(pos_of(in[0]), b.st.offset, "an epoch starts at its offset");
+        }
+        for (int r = 0; r < NB; r++) {
+            // lane r starts at offset + r * lane; batch i is its positions [i T, (i+1) T)
+            long long want = b.st.offset + r * b.lane + (b.st.batch - 1) * NT;
+            for (int t = 0; t < NT; t++) {
+                cr_assert_eq(pos_of(in[r * NT + t]), want + t, "batch %d row %d step %d", k, r,
+                             t);
+                cr_assert_eq(pos_of(tg[r * NT + t]), want + t + 1);
+            }
+            if (carry) { // the row goes on where the same row of the last batch stopped
+                cr_assert_eq(pos_of(in[r * NT]), pos_of(prev[r * NT + NT - 1]) + 1,
+                             "batch %d row %d does not continue its lane", k, r);
+            }
+            // the lane never reaches past the stream
+            cr_assert_lt(pos_of(tg[r * NT + NT - 1]), 201);
+        }
+        memcpy(prev, in, sizeof in);
+    }
+    cr_assert_gt(epochs, 15, "200 batches of 9 or 10 per epoch: %d epochs", epochs);
+    cr_assert_gt(__builtin_popcountll(offsets_seen), 3, "epochs drew only %d distinct offsets",
+                 __builtin_popcountll(offsets_seen));
+    corpus_free(&c);
+}
+
+Test(batch, a_stream_of_exactly_one_batch_is_used_whole)
+{
+    // B T = 20 tokens: the only offset is 0, one batch per epoch, <s> the first input
+    Corpus c = numbered(NB * NT, 1000);
+    SeqBatcher b;
+    cr_assert_eq(batch_seq_init(&b, &c, BATCH_SEQUENTIAL, NB, NT, 5), 0);
+    int32_t in[NB * NT], tg[NB * NT];
+    for (int k = 0; k < 3; k++) {
+        cr_assert_eq(batch_seq_next(&b, in, tg), 0);
+        cr_assert_eq(in[0], TOK_BOS);
+        cr_assert_eq(tg[0], 3, "the first corpus token is predicted from <s>");
+        cr_assert_eq(tg[NB * NT - 1], 3 + NB * NT - 1, "the last corpus token is a target");
+    }
+    corpus_free(&c);
+}
+
+// --- save and restore --------------------------------------------------------------------------
+
+Test(batch, a_restored_state_gives_the_same_next_batches)
+{
+    Corpus c = numbered(150, 11);
+    for (int scheme = BATCH_RANDOM; scheme <= BATCH_SEQUENTIAL; scheme++) {
+        SeqBatcher a, b;
+        batch_seq_init(&a, &c, scheme, NB, NT, 99);
+        int32_t ia[NB * NT], ta[NB * NT], ib[NB * NT], tb[NB * NT];
+        for (int k = 0; k < 13; k++) { // past an epoch's end (7 batches) for sequential
+            batch_seq_next(&a, ia, ta);
+        }
+        BatchState saved = a.st;
+        batch_seq_init(&b, &c, scheme, NB, NT, 12345); // another seed: the state must override
+        cr_assert_eq(batch_seq_restore(&b, &saved), 0);
+        for (int k = 0; k < 20; k++) {
+            int ca = batch_seq_next(&a, ia, ta), cb = batch_seq_next(&b, ib, tb);
+            cr_assert_eq(ca, cb);
+            cr_assert_arr_eq(ia, ib, sizeof ia, "scheme %d: batch %d after restore", scheme, k);
+            cr_assert_arr_eq(ta, tb, sizeof ta);
+        }
+    }
+    corpus_free(&c);
+}
+
+Test(batch, a_state_that_cannot_belong_to_the_batcher_is_refused, .init = cr_redirect_stderr)
+{
+    Corpus c = numbered(150, 11);
+    SeqBatcher b;
+    batch_seq_init(&b, &c, BATCH_SEQUENTIAL, NB, NT, 1);
+    BatchState st = b.st;
+    st.epoch = 1;
+    st.offset = 6; // beyond T
+    cr_assert_eq(batch_seq_restore(&b, &st), -1);
+    st.offset = 0;
+    st.batch = 8; // an epoch of 150 / 4 = 37 per lane has 7 batches
+    cr_assert_eq(batch_seq_restore(&b, &st), -1);
+    st.batch = -1;
+    cr_assert_eq(batch_seq_restore(&b, &st), -1);
+    st.batch = 7;
+    cr_assert_eq(batch_seq_restore(&b, &st), 0, "the end of an epoch is a valid state");
+    corpus_free(&c);
+}
+
+// --- corpora too short ---------------------------------------------------------------------------
+
+Test(batch, a_corpus_shorter_than_one_sequence_is_a_clear_error, .init = cr_redirect_stderr)
+{
+    Corpus c = numbered(4, 1000);
+    SeqBatcher b;
+    cr_assert_eq(batch_seq_init(&b, &c, BATCH_RANDOM, 2, 5, 1), -1);
+    cr_assert_eq(batch_seq_init(&b, &c, BATCH_RANDOM, 2, 4, 1), 0, "4 tokens make one row of 4");
+    cr_assert_eq(batch_seq_init(&b, &c, BATCH_SEQUENTIAL, 2, 3, 1), -1);
+    cr_assert_eq(batch_seq_init(&b, &c, BATCH_SEQUENTIAL, 2, 2, 1), 0);
+    Corpus empty = {0};
+    long long zero = 0;
+    empty.start = &zero;
+    MlpBatcher m;
+    cr_assert_eq(batch_mlp_init(&m, &empty, 2, 3, 1), -1);
+    fflush(stderr);
+    cr_assert_stderr_eq_str(
+        "lmlab: the corpus has 4 tokens: too short for sequences of 5 steps (random sampling "
+        "needs at least 5)\n"
+        "  hint: use a shorter sequence length or a longer corpus\n"
+        "lmlab: the corpus has 4 tokens: too short for 2 lanes of 3 steps (sequential "
+        "partitioning needs at least 6)\n"
+        "  hint: use a smaller batch, a shorter sequence length or a longer corpus\n"
+        "lmlab: the corpus has no tokens to draw examples from\n"
+        "  hint: check the text file: is it blank?\n");
+    corpus_free(&c);
+}
+
+// --- MLP examples -----------------------------------------------------------------------------
+
+Test(batch, contexts_reaching_before_a_sentence_start_are_padded_with_bos)
+{
+    // two lines "a b </s>" and "c </s>" as ids 5 6 1 | 7 1
+    int32_t ids[] = {5, 6, TOK_EOS, 7, TOK_EOS};
+    long long start[] = {0, 3, 5};
+    Corpus c = {.ids = ids, .n = 5, .start = start, .nseq = 2};
+    int32_t ctx[3];
+    int32_t want[5][3] = {
+        {TOK_BOS, TOK_BOS, TOK_BOS}, // predicts a
+        {TOK_BOS, TOK_BOS, 5},       // predicts b
+        {TOK_BOS, 5, 6},             // predicts </s>
+        {TOK_BOS, TOK_BOS, TOK_BOS}, // predicts c: the second line does not see the first
+        {TOK_BOS, TOK_BOS, 7},       // predicts </s>
+    };
+    for (int p = 0; p < 5; p++) {
+        batch_context(&c, p, 3, ctx);
+        cr_assert_arr_eq(ctx, want[p], sizeof ctx, "context of position %d", p);
+    }
+}
+
+Test(batch, mlp_examples_are_a_position_and_its_context_drawn_uniformly)
+{
+    enum { N = 50, B = 10, n = 4, PER = 400 };
+    Corpus c = numbered(N, 6);
+    MlpBatcher m;
+    cr_assert_eq(batch_mlp_init(&m, &c, B, n, 11), 0);
+    long long seen[N] = {0};
+    int32_t ctx[B * n], tg[B], want[n];
+    for (int k = 0; k < N * PER / B; k++) {
+        batch_mlp_next(&m, ctx, tg);
+        for (int r = 0; r < B; r++) {
+            long long p = tg[r] - 3;
+            cr_assert(p >= 0 && p < N);
+            seen[p]++;
+            batch_context(&c, p, n, want);
+            cr_assert_arr_eq(ctx + r * n, want, sizeof want);
+        }
+    }
+    double chi2 = 0.0; // 49 degrees of freedom: mean 49, sd 9.9
+    for (int p = 0; p < N; p++) {
+        chi2 += (seen[p] - (double)PER) * (seen[p] - PER) / PER;
+    }
+    cr_assert_lt(chi2, 49 + 6 * 9.9, "chi-square %.1f over %d positions", chi2, N);
+    // restore continues the same draws
+    MlpBatcher r;
+    batch_mlp_init(&r, &c, B, n, 0);
+    cr_assert_eq(batch_mlp_restore(&r, &m.st), 0);
+    int32_t ctx2[B * n], tg2[B];
+    batch_mlp_next(&m, ctx, tg);
+    batch_mlp_next(&r, ctx2, tg2);
+    cr_assert_arr_eq(ctx, ctx2, sizeof ctx);
+    cr_assert_arr_eq(tg, tg2, sizeof tg);
+    corpus_free(&c);
+}
