@@ -239,6 +239,37 @@ static const char *style_name(PlotStyle style)
     }
 }
 
+// Tics of a log y axis from lo to hi (less than two decades): 1, 1.5, 2, 3, .. 9 times the
+// powers of ten, or only 1, 2, 5 when that would be more than ten tics.
+static void write_log_ytics(FILE *f, double lo, double hi)
+{
+    static const double all[] = {1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9};
+    static const double few[] = {1, 2, 5};
+    for (int pass = 0; pass < 2; pass++) {
+        const double *m = pass ? few : all;
+        int nm = pass ? 3 : 10, n = 0;
+        for (double d = pow(10, floor(log10(lo))); d <= hi; d *= 10) {
+            for (int i = 0; i < nm; i++) {
+                n += m[i] * d >= lo && m[i] * d <= hi;
+            }
+        }
+        if (n > 10 && pass == 0) {
+            continue;
+        }
+        fputs("set ytics (", f);
+        int k = 0;
+        for (double d = pow(10, floor(log10(lo))); d <= hi; d *= 10) {
+            for (int i = 0; i < nm; i++) {
+                if (m[i] * d >= lo && m[i] * d <= hi) {
+                    fprintf(f, "%s%.6g", k++ ? ", " : "", m[i] * d);
+                }
+            }
+        }
+        fputs(")\n", f);
+        return;
+    }
+}
+
 static void write_plot_gp(FILE *f, const void *ctx)
 {
     const PlotJob *job = ctx;
@@ -268,6 +299,27 @@ static void write_plot_gp(FILE *f, const void *ctx)
             fprintf(f, "%.17g", p->ymax);
         }
         fputs("]\n", f);
+    }
+    if (p->logy && p->style != PLOT_BARS && isnan(p->ymin) && isnan(p->ymax)) {
+        // gnuplot widens a log axis to whole decades: curves between 7 and 17 would sit in
+        // the middle tenth of an axis from 1 to 100. Data within two decades get a range
+        // just around them instead.
+        double lo = INFINITY, hi = -INFINITY;
+        for (int s = 0; s < p->nseries; s++) {
+            const PlotSeries *ser = &p->series[s];
+            for (long i = 0; i < ser->n; i++) {
+                if (point_drawable(p, ser, i)) {
+                    lo = fmin(lo, ser->y[i]);
+                    hi = fmax(hi, ser->y[i]);
+                }
+            }
+        }
+        if (lo > 0 && hi < INFINITY && hi / lo < 100) {
+            lo /= 1.15;
+            hi *= 1.15;
+            fprintf(f, "set yrange [%.17g:%.17g]\n", lo, hi);
+            write_log_ytics(f, lo, hi); // a narrow log axis may hold no power of ten
+        }
     }
     if (p->key) {
         fprintf(f, "set key %s\n", p->key);
