@@ -32,6 +32,15 @@ static inline double sigmoid(double x)
     return e / (1.0 + e);
 }
 
+// tanh x = sign(x) (1 - 2 / (exp(2 |x|) + 1)): one exp, where libm's tanh costs about three
+// (it goes through expm1). The absolute error stays near 1e-16, far below float's rounding
+// of the result; exp(2 |x|) may overflow to inf, which gives exactly 1.
+static inline double tanh1(double x)
+{
+    double y = 1.0 - 2.0 / (exp(2.0 * fabs(x)) + 1.0);
+    return x < 0 ? -y : y;
+}
+
 int nn_cell_gates(NnCell cell)
 {
     switch (cell) {
@@ -116,19 +125,29 @@ static void add_bias(float *x, const float *b1, const float *b2, int N, int G)
     }
 }
 
-// db (G) += the column sums of d (N, G), each summed in double over n in order
+// db (G) += the column sums of d (N, G), each summed in double over n in order. Columns go
+// in blocks of COLS, the block's sums held on the stack, so rows are read contiguously (a
+// column at a time would stride G floats per add).
+#define COLS 64
 static void add_colsum(float *db, const float *d, int N, int G)
 {
     if (!db) {
         return;
     }
+    int nblocks = (G + COLS - 1) / COLS;
 #pragma omp parallel for schedule(static) if ((size_t)N * G >= PAR_MIN)
-    for (int j = 0; j < G; j++) {
-        double acc = 0.0;
+    for (int blk = 0; blk < nblocks; blk++) {
+        int j0 = blk * COLS, nj = G - j0 < COLS ? G - j0 : COLS;
+        double acc[COLS] = {0};
         for (int n = 0; n < N; n++) {
-            acc += d[(size_t)n * G + j];
+            const float *row = d + (size_t)n * G + j0;
+            for (int j = 0; j < nj; j++) {
+                acc[j] += row[j];
+            }
         }
-        db[j] += (float)acc;
+        for (int j = 0; j < nj; j++) {
+            db[j0 + j] += (float)acc[j];
+        }
     }
 }
 
@@ -180,7 +199,7 @@ void nn_rnn_forward(float *h, const float *inp, const float *w_ih, const float *
         nn_sgemm(0, 1, B, H, H, 1.0f, h + t * BH, H, w_hh, H, 1.0f, hn, H);
 #pragma omp parallel for schedule(static) if (BH >= PAR_MIN)
         for (size_t k = 0; k < BH; k++) {
-            hn[k] = (float)tanh((double)hn[k]);
+            hn[k] = (float)tanh1(hn[k]);
         }
     }
 }
@@ -232,12 +251,12 @@ void nn_lstm_forward(float *h, float *c, float *gates, float *tc, const float *i
             float *g = gt + (k / H) * G + k % H; // g[0], g[H], g[2H], g[3H]: this unit's gates
             double i = sigmoid(g[0]);            // input gate: how much of the candidate to write
             double f = sigmoid(g[H]);            // forget gate: how much of the old cell to keep
-            double gg = tanh((double)g[2 * H]);  // candidate cell value, in (-1, 1)
+            double gg = tanh1(g[2 * H]);         // candidate cell value, in (-1, 1)
             double o = sigmoid(g[3 * H]);        // output gate: how much of the cell to show
             g[0] = (float)i, g[H] = (float)f, g[2 * H] = (float)gg, g[3 * H] = (float)o;
             double cell = f * cp[k] + i * gg;
             cn[k] = (float)cell;
-            tct[k] = (float)tanh((double)cn[k]);
+            tct[k] = (float)tanh1(cn[k]);
             hn[k] = (float)(o * tct[k]);
         }
     }
@@ -311,7 +330,7 @@ void nn_gru_forward(float *h, float *gates, float *gh, const float *inp, const f
             const float *r_h = ght + at;
             double r = sigmoid((double)g[0] + r_h[0]); // reset gate: how much of h feeds n
             double z = sigmoid((double)g[H] + r_h[H]); // update gate: how much of h to keep
-            double n = tanh((double)g[2 * H] + r * r_h[2 * H]); // the candidate state
+            double n = tanh1((double)g[2 * H] + r * r_h[2 * H]); // the candidate state
             g[0] = (float)r, g[H] = (float)z, g[2 * H] = (float)n;
             hn[k] = (float)((1.0 - z) * n + z * hp[k]);
         }
