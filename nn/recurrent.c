@@ -247,17 +247,20 @@ void nn_lstm_forward(float *h, float *c, float *gates, float *tc, const float *i
         // gates[t] += h[t] @ w_hh^T: the pre-activations of i, f, g, o side by side
         nn_sgemm(0, 1, B, G, H, 1.0f, h + t * BH, H, w_hh, H, 1.0f, gt, G);
 #pragma omp parallel for schedule(static) if (BH >= PAR_MIN)
-        for (size_t k = 0; k < BH; k++) {
-            float *g = gt + (k / H) * G + k % H; // g[0], g[H], g[2H], g[3H]: this unit's gates
-            double i = sigmoid(g[0]);            // input gate: how much of the candidate to write
-            double f = sigmoid(g[H]);            // forget gate: how much of the old cell to keep
-            double gg = tanh1(g[2 * H]);         // candidate cell value, in (-1, 1)
-            double o = sigmoid(g[3 * H]);        // output gate: how much of the cell to show
-            g[0] = (float)i, g[H] = (float)f, g[2 * H] = (float)gg, g[3 * H] = (float)o;
-            double cell = f * cp[k] + i * gg;
-            cn[k] = (float)cell;
-            tct[k] = (float)tanh1(cn[k]);
-            hn[k] = (float)(o * tct[k]);
+        for (int b = 0; b < B; b++) {
+            for (int j = 0; j < H; j++) {
+                size_t k = (size_t)b * H + j, at = (size_t)b * G + j;
+                float *g = gt + at;           // g[0], g[H], g[2H], g[3H]: this unit's gates
+                double i = sigmoid(g[0]);     // input gate: how much of the candidate to write
+                double f = sigmoid(g[H]);     // forget gate: how much of the old cell to keep
+                double gg = tanh1(g[2 * H]);  // candidate cell value, in (-1, 1)
+                double o = sigmoid(g[3 * H]); // output gate: how much of the cell to show
+                g[0] = (float)i, g[H] = (float)f, g[2 * H] = (float)gg, g[3 * H] = (float)o;
+                double cell = f * cp[k] + i * gg;
+                cn[k] = (float)cell;
+                tct[k] = (float)tanh1(cn[k]);
+                hn[k] = (float)(o * tct[k]);
+            }
         }
     }
 }
@@ -278,23 +281,25 @@ void nn_lstm_backward(float *dinp, float *dh0, float *dc0, float *dw_ih, float *
         const float *dh_out = dout + t * BH;
         float *dgt = dgates + (size_t)t * B * G;
 #pragma omp parallel for schedule(static) if (BH >= PAR_MIN)
-        for (size_t k = 0; k < BH; k++) {
-            size_t at = (k / H) * G + k % H;
-            double i = gt[at], f = gt[at + H], g = gt[at + 2 * H], o = gt[at + 3 * H];
-            double y = tct[k];
-            double dh = (double)dh_out[k] + dhc[k];
-            // forward was: hn = o * tanh(cn); so do = dh * tanh(cn), dcn += dh * o * (1 - tc^2)
-            double d_o = dh * y;
-            double dc = dcc[k] + dh * o * (1.0 - y * y);
-            // forward was: cn = f * c + i * g; so df = dc * c, di = dc * g, dg = dc * i, and
-            // the previous cell receives dc * f
-            double df = dc * cp[k], di = dc * g, dg = dc * i;
-            dcc[k] = (float)(dc * f);
-            // through the nonlinearities: sigmoid' = s (1 - s), tanh' = 1 - t^2
-            dgt[at] = (float)(di * i * (1.0 - i));
-            dgt[at + H] = (float)(df * f * (1.0 - f));
-            dgt[at + 2 * H] = (float)(dg * (1.0 - g * g));
-            dgt[at + 3 * H] = (float)(d_o * o * (1.0 - o));
+        for (int b = 0; b < B; b++) {
+            for (int j = 0; j < H; j++) {
+                size_t k = (size_t)b * H + j, at = (size_t)b * G + j;
+                double i = gt[at], f = gt[at + H], g = gt[at + 2 * H], o = gt[at + 3 * H];
+                double y = tct[k];
+                double dh = (double)dh_out[k] + dhc[k];
+                // forward was: hn = o * tanh(cn); so do = dh * tanh(cn), dcn += dh * o * (1 - tc^2)
+                double d_o = dh * y;
+                double dc = dcc[k] + dh * o * (1.0 - y * y);
+                // forward was: cn = f * c + i * g; so df = dc * c, di = dc * g, dg = dc * i, and
+                // the previous cell receives dc * f
+                double df = dc * cp[k], di = dc * g, dg = dc * i;
+                dcc[k] = (float)(dc * f);
+                // through the nonlinearities: sigmoid' = s (1 - s), tanh' = 1 - t^2
+                dgt[at] = (float)(di * i * (1.0 - i));
+                dgt[at + H] = (float)(df * f * (1.0 - f));
+                dgt[at + 2 * H] = (float)(dg * (1.0 - g * g));
+                dgt[at + 3 * H] = (float)(d_o * o * (1.0 - o));
+            }
         }
         // forward was: gates[t] += h[t] @ w_hh^T; so dh[t] = dgates[t] @ w_hh
         nn_sgemm(0, 0, B, H, G, 1.0f, dgt, G, w_hh, H, 0.0f, dhc, H);
@@ -324,15 +329,17 @@ void nn_gru_forward(float *h, float *gates, float *gh, const float *inp, const f
         nn_sgemm(0, 1, B, G, H, 1.0f, hp, H, w_hh, H, 0.0f, ght, G);
         add_bias(ght, b_hh, NULL, B, G);
 #pragma omp parallel for schedule(static) if (BH >= PAR_MIN)
-        for (size_t k = 0; k < BH; k++) {
-            size_t at = (k / H) * G + k % H;
-            float *g = gt + at;
-            const float *r_h = ght + at;
-            double r = sigmoid((double)g[0] + r_h[0]); // reset gate: how much of h feeds n
-            double z = sigmoid((double)g[H] + r_h[H]); // update gate: how much of h to keep
-            double n = tanh1((double)g[2 * H] + r * r_h[2 * H]); // the candidate state
-            g[0] = (float)r, g[H] = (float)z, g[2 * H] = (float)n;
-            hn[k] = (float)((1.0 - z) * n + z * hp[k]);
+        for (int b = 0; b < B; b++) {
+            for (int j = 0; j < H; j++) {
+                size_t k = (size_t)b * H + j, at = (size_t)b * G + j;
+                float *g = gt + at;
+                const float *r_h = ght + at;
+                double r = sigmoid((double)g[0] + r_h[0]); // reset gate: how much of h feeds n
+                double z = sigmoid((double)g[H] + r_h[H]); // update gate: how much of h to keep
+                double n = tanh1((double)g[2 * H] + r * r_h[2 * H]); // the candidate state
+                g[0] = (float)r, g[H] = (float)z, g[2 * H] = (float)n;
+                hn[k] = (float)((1.0 - z) * n + z * hp[k]);
+            }
         }
     }
 }
@@ -353,22 +360,24 @@ void nn_gru_backward(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float 
         const float *hp = h + t * BH, *dh_out = dout + t * BH;
         float *dgit = dgi + (size_t)t * B * G, *dght = dgh + (size_t)t * B * G;
 #pragma omp parallel for schedule(static) if (BH >= PAR_MIN)
-        for (size_t k = 0; k < BH; k++) {
-            size_t at = (k / H) * G + k % H;
-            double r = gt[at], z = gt[at + H], n = gt[at + 2 * H], ghn = ght[at + 2 * H];
-            double dh = (double)dh_out[k] + carry[k];
-            // forward was: hn = (1 - z) * n + z * h; so dn = dh (1 - z), dz = dh (h - n),
-            // and h receives dh * z directly (the rest through w_hh below)
-            double dn = dh * (1.0 - z), dz = dh * (hp[k] - n);
-            carry[k] = (float)(dh * z);
-            // forward was: n = tanh(gi_n + r * ghn); so dan = dn (1 - n^2), dr = dan * ghn,
-            // and the recurrent n block receives dan * r
-            double dan = dn * (1.0 - n * n);
-            double dar = dan * ghn * r * (1.0 - r), daz = dz * z * (1.0 - z);
-            dgit[at] = dght[at] = (float)dar;
-            dgit[at + H] = dght[at + H] = (float)daz;
-            dgit[at + 2 * H] = (float)dan;
-            dght[at + 2 * H] = (float)(dan * r);
+        for (int b = 0; b < B; b++) {
+            for (int j = 0; j < H; j++) {
+                size_t k = (size_t)b * H + j, at = (size_t)b * G + j;
+                double r = gt[at], z = gt[at + H], n = gt[at + 2 * H], ghn = ght[at + 2 * H];
+                double dh = (double)dh_out[k] + carry[k];
+                // forward was: hn = (1 - z) * n + z * h; so dn = dh (1 - z), dz = dh (h - n),
+                // and h receives dh * z directly (the rest through w_hh below)
+                double dn = dh * (1.0 - z), dz = dh * (hp[k] - n);
+                carry[k] = (float)(dh * z);
+                // forward was: n = tanh(gi_n + r * ghn); so dan = dn (1 - n^2), dr = dan * ghn,
+                // and the recurrent n block receives dan * r
+                double dan = dn * (1.0 - n * n);
+                double dar = dan * ghn * r * (1.0 - r), daz = dz * z * (1.0 - z);
+                dgit[at] = dght[at] = (float)dar;
+                dgit[at + H] = dght[at + H] = (float)daz;
+                dgit[at + 2 * H] = (float)dan;
+                dght[at + 2 * H] = (float)(dan * r);
+            }
         }
         // forward was: gh[t] = h[t] @ w_hh^T + b_hh; so dh[t] += dgh[t] @ w_hh
         nn_sgemm(0, 0, B, H, G, 1.0f, dght, G, w_hh, H, 1.0f, carry, H);
