@@ -251,6 +251,7 @@ fixtures:
 	$(Q)$(PYTHON) tests/fixtures/torch/make_layers.py > tests/fixtures/torch/layers.inc
 	$(Q)$(PYTHON) tests/fixtures/torch/make_optim.py > tests/fixtures/torch/optim.inc
 	$(Q)$(PYTHON) tests/fixtures/torch/make_mlp.py > tests/fixtures/torch/mlp.inc
+	$(Q)$(PYTHON) tests/fixtures/torch/make_recurrent.py > tests/fixtures/torch/recurrent.inc
 	$(Q)$(PYTHON) tests/fixtures/torch/make_safetensors.py
 	$(Q)$(PYTHON) tests/fixtures/torch/safetensors_check.py
 

@@ -336,4 +336,141 @@ void mlp_lm_backward(MlpLm *m);
 // m->logits (rows, V), valid until the next call. Nothing is kept for backward.
 const float *mlp_lm_logits(MlpLm *m, const int32_t *ctx_ids, int rows);
 
+// --- recurrent ------------------------------------------------------------------------------
+// The RNN (tanh), LSTM and GRU layers as PyTorch defines them (torch.nn.RNN, LSTM, GRU), so
+// the same weights give the same outputs (recurrent.c; docs/nn.md "Recurrent layers").
+// Letters: T time steps, B batch, C input channels, H hidden size, G gates (RNN 1, LSTM 4,
+// GRU 3). Layout: TIME-MAJOR, as PyTorch's default batch_first=False: inp (T, B, C), so
+// each step reads one contiguous (B, C) block and the input projection of all T steps is one
+// matmul (T * B, C) x (C, G * H).
+// The hidden states h (T + 1, B, H): h[0] is the initial state, WRITTEN BY THE CALLER before
+// forward; forward writes h[t + 1], the output of step t. h + B * H is then the layer's
+// output (T, B, H) (the next layer's input) and h + T * B * H its final state (carry it into
+// the next batch of sequential partitioning). The LSTM's cells c (T + 1, B, H) likewise.
+// Weights as PyTorch's: w_ih (G * H, C), w_hh (G * H, H), b_ih (G * H), b_hh (G * H), the
+// gate blocks stacked in PyTorch's order (LSTM i, f, g, o; GRU r, z, n).
+// Backward is BPTT over the T steps. dout (T, B, H) is the gradient of the outputs h[1..T];
+// the final state gets no other gradient (the next batch detaches it). Backward ACCUMULATES
+// into dinp (T, B, C), dh0 (B, H), dc0 (B, H) (each may be NULL: not needed; a NULL dh0 is
+// the detach of truncated BPTT) and the weight gradients; scratch holds
+// nn_recurrent_scratch_floats floats and is overwritten.
+
+typedef enum { NN_CELL_RNN, NN_CELL_LSTM, NN_CELL_GRU } NnCell;
+
+int nn_cell_gates(NnCell cell);        // G: 1, 4, 3
+const char *nn_cell_name(NnCell cell); // "rnn", "lstm", "gru"
+// "rnn", "lstm" or "gru" -> *cell (0); anything else -1, without a message (the caller says it)
+int nn_cell_parse(const char *name, NnCell *cell);
+// floats of the per-step cache forward writes beside h: LSTM gates (T, B, 4H) + c (T + 1, B, H)
+// + tanh(c) (T, B, H); GRU gates (T, B, 3H) + the recurrent projection (T, B, 3H); RNN none
+size_t nn_recurrent_cache_floats(NnCell cell, int T, int B, int H);
+// floats of the scratch that backward needs
+size_t nn_recurrent_scratch_floats(NnCell cell, int T, int B, int H);
+
+// RNN: h[t + 1] = tanh(w_ih x_t + b_ih + w_hh h[t] + b_hh). Needs h only.
+void nn_rnn_forward(float *h, const float *inp, const float *w_ih, const float *w_hh,
+                    const float *b_ih, const float *b_hh, int T, int B, int C, int H);
+void nn_rnn_backward(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
+                     float *db_hh, float *scratch, const float *dout, const float *h,
+                     const float *inp, const float *w_ih, const float *w_hh, int T, int B, int C,
+                     int H);
+
+// LSTM: gates (T, B, 4H) receive i, f, g, o after their nonlinearities, c (T + 1, B, H) the
+// cells (c[0] WRITTEN BY THE CALLER), tc (T, B, H) tanh of c[1..T]:
+//   c[t + 1] = f * c[t] + i * g,  h[t + 1] = o * tanh(c[t + 1]).
+void nn_lstm_forward(float *h, float *c, float *gates, float *tc, const float *inp,
+                     const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh,
+                     int T, int B, int C, int H);
+void nn_lstm_backward(float *dinp, float *dh0, float *dc0, float *dw_ih, float *dw_hh, float *db_ih,
+                      float *db_hh, float *scratch, const float *dout, const float *h,
+                      const float *c, const float *gates, const float *tc, const float *inp,
+                      const float *w_ih, const float *w_hh, int T, int B, int C, int H);
+
+// GRU: gates (T, B, 3H) receive r, z, n after their nonlinearities and gh (T, B, 3H) the
+// recurrent projection w_hh h[t] + b_hh (its n block is what r multiplies):
+//   n = tanh(W_in x + b_in + r * (W_hn h + b_hn)),  h[t + 1] = (1 - z) * n + z * h[t].
+void nn_gru_forward(float *h, float *gates, float *gh, const float *inp, const float *w_ih,
+                    const float *w_hh, const float *b_ih, const float *b_hh, int T, int B, int C,
+                    int H);
+void nn_gru_backward(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
+                     float *db_hh, float *scratch, const float *dout, const float *h,
+                     const float *gates, const float *gh, const float *inp, const float *w_ih,
+                     const float *w_hh, int T, int B, int C, int H);
+
+// --- recurrent language model -----------------------------------------------------------------
+// Embedding (V, E) -> L stacked cells (hidden H) -> linear head (V, H) -> softmax
+// cross-entropy (rnn_lm.c; docs/nn.md "The recurrent language model"). Inputs and targets
+// are (B, T) token ids, batch-major as the batchers give them; the model works time-major
+// inside. Tensor names follow a PyTorch module with fields embed, rnn (torch.nn.LSTM/GRU/RNN)
+// and head, so a checkpoint maps onto its state_dict: "embed.weight",
+// "rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0", "rnn.bias_hh_l0", ... (per
+// layer), "head.weight", "head.bias".
+
+typedef struct {
+    NnCell cell;
+    int V; // vocabulary
+    int E; // embedding size (the first layer's input)
+    int H; // hidden size of every layer
+    int L; // stacked layers, >= 1
+} RnnLmConfig;
+
+typedef struct {
+    RnnLmConfig cfg;
+    int B, T; // the batch shape every buffer is sized for
+
+    NnTensorSpec *spec; // the tensor table (owned, names too)
+    NnParams layout;
+    float *params, *grads; // (layout.total) each: one flat block for optimizers and checkpoints
+
+    // views into params (and the same offsets into grads)
+    float *wte;                           // (V, E)
+    float **w_ih, **w_hh, **b_ih, **b_hh; // (L) each; layer l's input is E or H wide
+    float *head_w, *head_b;               // (V, H), (V)
+
+    // state: the initial hidden (and LSTM cell) state of the next forward, (L, B, H) each;
+    // forward replaces it by the final state (sequential partitioning carries it on)
+    float *state_h, *state_c;
+
+    // activations, written by forward, read by backward
+    int32_t *ids, *targets; // (T, B) time-major copies
+    float *x;               // (T, B, E) embeddings
+    float **h;              // (L) each (T + 1, B, H)
+    float **cache;          // (L) each nn_recurrent_cache_floats
+    float *logits, *probs;  // (T * B, V)
+    int count;              // targets counted by the last forward (>= 0)
+
+    // backward scratch
+    float *dlogits;      // (T * B, V)
+    float *dh, *dh_next; // (T, B, H) the gradient of a layer's outputs, and of the one below's
+    float *dx;           // (T, B, E)
+    float *scratch;      // nn_recurrent_scratch_floats
+} RnnLm;
+
+// Lays out the table and allocates parameters, gradients, state and every activation for
+// batches of B sequences of T steps; nothing allocates afterwards. Parameters are zero until
+// rnn_lm_init_params. -1 with a message on a size <= 0 or a model too large.
+// rnn_lm_free is safe on a zeroed struct and after a failed init.
+int rnn_lm_init(RnnLm *m, const RnnLmConfig *cfg, int B, int T);
+void rnn_lm_free(RnnLm *m);
+
+// PyTorch's defaults: every recurrent weight and bias U(-1/sqrt(H), 1/sqrt(H)), the head as
+// nn.Linear (U(-1/sqrt(H), 1/sqrt(H))), the embedding N(0, 1) as nn.Embedding. Table order.
+void rnn_lm_init_params(RnnLm *m, LabRng *rng);
+
+// Zeroes the state: random sampling calls it before every batch (independent subsequences).
+void rnn_lm_reset_state(RnnLm *m);
+
+// inputs (B, T) and targets (B, T) ids in [0, V) (a target < 0 is ignored) -> mean loss over
+// the counted targets (0 when none is). Starts from the state and leaves the final state in
+// it. targets may be NULL (no loss: generation, or logits only).
+double rnn_lm_forward(RnnLm *m, const int32_t *inputs, const int32_t *targets);
+void rnn_lm_zero_grad(RnnLm *m);
+// ACCUMULATES the gradient of the last forward's mean loss into grads. BPTT stops at the
+// batch's initial state (detached: the previous batch is not revisited).
+void rnn_lm_backward(RnnLm *m);
+
+// Generation: one step for each of the B lanes (tokens (B) in [0, V)) from the state, which
+// advances by one token. Returns the logits (B, V), valid until the next call.
+const float *rnn_lm_step_logits(RnnLm *m, const int32_t *tokens);
+
 #endif

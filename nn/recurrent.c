@@ -1,0 +1,387 @@
+// recurrent.c: the RNN (tanh), LSTM and GRU layers over T steps of a batch, forward and
+// backward (BPTT), with PyTorch's equations, gate order and parameter shapes, so weights move
+// between lmlab and torch.nn.RNN/LSTM/GRU unchanged. One layer per call: stacking is the
+// caller's (rnn_lm.c), feeding one layer's outputs h + B * H to the next. No dropout, no
+// bidirectional layers, no projections.
+//
+// Letters: T time steps, B batch, C input channels, H hidden size, G = gates * H.
+// Layout is time-major: inp (T, B, C), h (T + 1, B, H) with h[0] the initial state.
+//
+// Speed: the input projection of all T steps is one matmul (T * B, C) x (C, G) before the
+// loop; each step then adds its recurrent matmul (B, H) x (H, G) and applies the gates.
+// Backward mirrors it: the loop only carries dh (and dc) back through the steps, and the
+// weight gradients and dinp are one matmul each over all T * B rows afterwards. Element-wise
+// work is split over the B * H elements with OpenMP (static schedule, each element computed
+// alone, so the thread count does not change a bit); its maths runs in double, stored as float.
+#include "nn/nn.h"
+
+#include <assert.h>
+#include <math.h>
+#include <string.h>
+
+// element-wise loops over B * H items go parallel only when there is enough work
+#define PAR_MIN 4096
+
+static inline double sigmoid(double x)
+{
+    // exp of a non-positive number only: no overflow for large |x|
+    if (x >= 0) {
+        return 1.0 / (1.0 + exp(-x));
+    }
+    double e = exp(x);
+    return e / (1.0 + e);
+}
+
+// tanh x = sign(x) (1 - 2 / (exp(2 |x|) + 1)): one exp, where libm's tanh costs about three
+// (it goes through expm1). The absolute error stays near 1e-16, far below float's rounding
+// of the result; exp(2 |x|) may overflow to inf, which gives exactly 1.
+static inline double tanh1(double x)
+{
+    double y = 1.0 - 2.0 / (exp(2.0 * fabs(x)) + 1.0);
+    return x < 0 ? -y : y;
+}
+
+int nn_cell_gates(NnCell cell)
+{
+    switch (cell) {
+    case NN_CELL_RNN:
+        return 1;
+    case NN_CELL_LSTM:
+        return 4;
+    case NN_CELL_GRU:
+        return 3;
+    }
+    assert(0 && "unknown cell");
+    return 0;
+}
+
+const char *nn_cell_name(NnCell cell)
+{
+    switch (cell) {
+    case NN_CELL_RNN:
+        return "rnn";
+    case NN_CELL_LSTM:
+        return "lstm";
+    case NN_CELL_GRU:
+        return "gru";
+    }
+    assert(0 && "unknown cell");
+    return "?";
+}
+
+int nn_cell_parse(const char *name, NnCell *cell)
+{
+    static const NnCell all[] = {NN_CELL_RNN, NN_CELL_LSTM, NN_CELL_GRU};
+    for (int i = 0; i < 3; i++) {
+        if (strcmp(name, nn_cell_name(all[i])) == 0) {
+            *cell = all[i];
+            return 0;
+        }
+    }
+    return -1;
+}
+
+size_t nn_recurrent_cache_floats(NnCell cell, int T, int B, int H)
+{
+    size_t tbh = (size_t)T * B * H, bh = (size_t)B * H;
+    switch (cell) {
+    case NN_CELL_RNN:
+        return 0;
+    case NN_CELL_LSTM: // gates (T, B, 4H), c (T + 1, B, H), tc (T, B, H)
+        return 4 * tbh + (tbh + bh) + tbh;
+    case NN_CELL_GRU: // gates (T, B, 3H), gh (T, B, 3H)
+        return 6 * tbh;
+    }
+    assert(0 && "unknown cell");
+    return 0;
+}
+
+size_t nn_recurrent_scratch_floats(NnCell cell, int T, int B, int H)
+{
+    size_t tbh = (size_t)T * B * H, bh = (size_t)B * H;
+    switch (cell) {
+    case NN_CELL_RNN: // dpre (T, B, H), the carried dh (B, H)
+        return tbh + bh;
+    case NN_CELL_LSTM: // dgates (T, B, 4H), the carried dh and dc (B, H) each
+        return 4 * tbh + 2 * bh;
+    case NN_CELL_GRU: // d of the input and of the recurrent projections (T, B, 3H) each, dh
+        return 6 * tbh + bh;
+    }
+    assert(0 && "unknown cell");
+    return 0;
+}
+
+// --- shared pieces --------------------------------------------------------------------------
+
+// x (N, G) += b1 + b2 (either may be NULL), row by row
+static void add_bias(float *x, const float *b1, const float *b2, int N, int G)
+{
+#pragma omp parallel for schedule(static) if ((size_t)N * G >= PAR_MIN)
+    for (int n = 0; n < N; n++) {
+        float *row = x + (size_t)n * G;
+        for (int j = 0; j < G; j++) {
+            row[j] += (b1 ? b1[j] : 0.0f) + (b2 ? b2[j] : 0.0f);
+        }
+    }
+}
+
+// db (G) += the column sums of d (N, G), each summed in double over n in order. Columns go
+// in blocks of COLS, the block's sums held on the stack, so rows are read contiguously (a
+// column at a time would stride G floats per add).
+#define COLS 64
+static void add_colsum(float *db, const float *d, int N, int G)
+{
+    if (!db) {
+        return;
+    }
+    int nblocks = (G + COLS - 1) / COLS;
+#pragma omp parallel for schedule(static) if ((size_t)N * G >= PAR_MIN)
+    for (int blk = 0; blk < nblocks; blk++) {
+        int j0 = blk * COLS, nj = G - j0 < COLS ? G - j0 : COLS;
+        double acc[COLS] = {0};
+        for (int n = 0; n < N; n++) {
+            const float *row = d + (size_t)n * G + j0;
+            for (int j = 0; j < nj; j++) {
+                acc[j] += row[j];
+            }
+        }
+        for (int j = 0; j < nj; j++) {
+            db[j0 + j] += (float)acc[j];
+        }
+    }
+}
+
+// After the loop of backward, with dpre (T * B, G) the gradient of every step's
+// pre-activations: forward was pre = inp @ w_ih^T + b_ih (+ h[t] @ w_hh^T + b_hh, whose
+// gradient dpre_h may differ: the GRU's n gate), so
+//   dw_ih += dpre^T @ inp, db_ih += sum of rows, dinp += dpre @ w_ih,
+//   dw_hh += dpre_h^T @ h[0..T), db_hh += sum of rows of dpre_h.
+static void weight_grads(float *dinp, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh,
+                         const float *dpre, const float *dpre_h, const float *h, const float *inp,
+                         const float *w_ih, int T, int B, int C, int H, int G)
+{
+    int N = T * B;
+    if (dinp) {
+        nn_sgemm(0, 0, N, C, G, 1.0f, dpre, G, w_ih, C, 1.0f, dinp, C);
+    }
+    if (dw_ih) {
+        nn_sgemm(1, 0, G, C, N, 1.0f, dpre, G, inp, C, 1.0f, dw_ih, C);
+    }
+    if (dw_hh) {
+        nn_sgemm(1, 0, G, H, N, 1.0f, dpre_h, G, h, H, 1.0f, dw_hh, H);
+    }
+    add_colsum(db_ih, dpre, N, G);
+    add_colsum(db_hh, dpre_h, N, G);
+}
+
+// dh0 (B, H) += carry, when wanted
+static void add_state(float *dh0, const float *carry, int B, int H)
+{
+    if (dh0) {
+        for (size_t i = 0; i < (size_t)B * H; i++) {
+            dh0[i] += carry[i];
+        }
+    }
+}
+
+// --- rnn --------------------------------------------------------------------------------------
+
+void nn_rnn_forward(float *h, const float *inp, const float *w_ih, const float *w_hh,
+                    const float *b_ih, const float *b_hh, int T, int B, int C, int H)
+{
+    size_t BH = (size_t)B * H;
+    // the input projection of every step at once, into the outputs: h[1..T] = inp @ w_ih^T + b
+    nn_sgemm(0, 1, T * B, H, C, 1.0f, inp, C, w_ih, C, 0.0f, h + BH, H);
+    add_bias(h + BH, b_ih, b_hh, T * B, H);
+    for (int t = 0; t < T; t++) {
+        float *hn = h + (t + 1) * BH;
+        // hn += h[t] @ w_hh^T, then hn = tanh(hn)
+        nn_sgemm(0, 1, B, H, H, 1.0f, h + t * BH, H, w_hh, H, 1.0f, hn, H);
+#pragma omp parallel for schedule(static) if (BH >= PAR_MIN)
+        for (size_t k = 0; k < BH; k++) {
+            hn[k] = (float)tanh1(hn[k]);
+        }
+    }
+}
+
+void nn_rnn_backward(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
+                     float *db_hh, float *scratch, const float *dout, const float *h,
+                     const float *inp, const float *w_ih, const float *w_hh, int T, int B, int C,
+                     int H)
+{
+    size_t BH = (size_t)B * H;
+    float *dpre = scratch;           // (T, B, H)
+    float *carry = scratch + T * BH; // (B, H): dL/dh[t + 1] through the later steps
+    memset(carry, 0, BH * sizeof *carry);
+    for (int t = T - 1; t >= 0; t--) {
+        const float *hn = h + (t + 1) * BH, *dh_out = dout + t * BH;
+        float *dp = dpre + t * BH;
+        // forward was: hn = tanh(pre); so dpre = (dout + carry) * (1 - hn^2)
+#pragma omp parallel for schedule(static) if (BH >= PAR_MIN)
+        for (size_t k = 0; k < BH; k++) {
+            double y = hn[k];
+            dp[k] = (float)(((double)dh_out[k] + carry[k]) * (1.0 - y * y));
+        }
+        // forward was: pre += h[t] @ w_hh^T; so dh[t] = dpre @ w_hh
+        nn_sgemm(0, 0, B, H, H, 1.0f, dp, H, w_hh, H, 0.0f, carry, H);
+    }
+    add_state(dh0, carry, B, H);
+    weight_grads(dinp, dw_ih, dw_hh, db_ih, db_hh, dpre, dpre, h, inp, w_ih, T, B, C, H, H);
+}
+
+// --- lstm -------------------------------------------------------------------------------------
+
+void nn_lstm_forward(float *h, float *c, float *gates, float *tc, const float *inp,
+                     const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh,
+                     int T, int B, int C, int H)
+{
+    size_t BH = (size_t)B * H;
+    int G = 4 * H;
+    // the input projection of every step at once: gates (T * B, 4H) = inp @ w_ih^T + biases
+    nn_sgemm(0, 1, T * B, G, C, 1.0f, inp, C, w_ih, C, 0.0f, gates, G);
+    add_bias(gates, b_ih, b_hh, T * B, G);
+    for (int t = 0; t < T; t++) {
+        float *gt = gates + (size_t)t * B * G;
+        const float *cp = c + t * BH;
+        float *cn = c + (t + 1) * BH, *hn = h + (t + 1) * BH, *tct = tc + t * BH;
+        // gates[t] += h[t] @ w_hh^T: the pre-activations of i, f, g, o side by side
+        nn_sgemm(0, 1, B, G, H, 1.0f, h + t * BH, H, w_hh, H, 1.0f, gt, G);
+#pragma omp parallel for schedule(static) if (BH >= PAR_MIN)
+        for (int b = 0; b < B; b++) {
+            for (int j = 0; j < H; j++) {
+                size_t k = (size_t)b * H + j, at = (size_t)b * G + j;
+                float *g = gt + at;           // g[0], g[H], g[2H], g[3H]: this unit's gates
+                double i = sigmoid(g[0]);     // input gate: how much of the candidate to write
+                double f = sigmoid(g[H]);     // forget gate: how much of the old cell to keep
+                double gg = tanh1(g[2 * H]);  // candidate cell value, in (-1, 1)
+                double o = sigmoid(g[3 * H]); // output gate: how much of the cell to show
+                g[0] = (float)i, g[H] = (float)f, g[2 * H] = (float)gg, g[3 * H] = (float)o;
+                double cell = f * cp[k] + i * gg;
+                cn[k] = (float)cell;
+                tct[k] = (float)tanh1(cn[k]);
+                hn[k] = (float)(o * tct[k]);
+            }
+        }
+    }
+}
+
+void nn_lstm_backward(float *dinp, float *dh0, float *dc0, float *dw_ih, float *dw_hh, float *db_ih,
+                      float *db_hh, float *scratch, const float *dout, const float *h,
+                      const float *c, const float *gates, const float *tc, const float *inp,
+                      const float *w_ih, const float *w_hh, int T, int B, int C, int H)
+{
+    size_t BH = (size_t)B * H;
+    int G = 4 * H;
+    float *dgates = scratch;                  // (T, B, 4H) d of the pre-activations
+    float *dhc = scratch + (size_t)T * B * G; // (B, H) dL/dh[t + 1] through the later steps
+    float *dcc = dhc + BH;                    // (B, H) dL/dc[t + 1] through the later steps
+    memset(dhc, 0, 2 * BH * sizeof *dhc);
+    for (int t = T - 1; t >= 0; t--) {
+        const float *gt = gates + (size_t)t * B * G, *cp = c + t * BH, *tct = tc + t * BH;
+        const float *dh_out = dout + t * BH;
+        float *dgt = dgates + (size_t)t * B * G;
+#pragma omp parallel for schedule(static) if (BH >= PAR_MIN)
+        for (int b = 0; b < B; b++) {
+            for (int j = 0; j < H; j++) {
+                size_t k = (size_t)b * H + j, at = (size_t)b * G + j;
+                double i = gt[at], f = gt[at + H], g = gt[at + 2 * H], o = gt[at + 3 * H];
+                double y = tct[k];
+                double dh = (double)dh_out[k] + dhc[k];
+                // forward was: hn = o * tanh(cn); so do = dh * tanh(cn), dcn += dh * o * (1 - tc^2)
+                double d_o = dh * y;
+                double dc = dcc[k] + dh * o * (1.0 - y * y);
+                // forward was: cn = f * c + i * g; so df = dc * c, di = dc * g, dg = dc * i, and
+                // the previous cell receives dc * f
+                double df = dc * cp[k], di = dc * g, dg = dc * i;
+                dcc[k] = (float)(dc * f);
+                // through the nonlinearities: sigmoid' = s (1 - s), tanh' = 1 - t^2
+                dgt[at] = (float)(di * i * (1.0 - i));
+                dgt[at + H] = (float)(df * f * (1.0 - f));
+                dgt[at + 2 * H] = (float)(dg * (1.0 - g * g));
+                dgt[at + 3 * H] = (float)(d_o * o * (1.0 - o));
+            }
+        }
+        // forward was: gates[t] += h[t] @ w_hh^T; so dh[t] = dgates[t] @ w_hh
+        nn_sgemm(0, 0, B, H, G, 1.0f, dgt, G, w_hh, H, 0.0f, dhc, H);
+    }
+    add_state(dh0, dhc, B, H);
+    add_state(dc0, dcc, B, H);
+    weight_grads(dinp, dw_ih, dw_hh, db_ih, db_hh, dgates, dgates, h, inp, w_ih, T, B, C, H, G);
+}
+
+// --- gru --------------------------------------------------------------------------------------
+
+void nn_gru_forward(float *h, float *gates, float *gh, const float *inp, const float *w_ih,
+                    const float *w_hh, const float *b_ih, const float *b_hh, int T, int B, int C,
+                    int H)
+{
+    size_t BH = (size_t)B * H;
+    int G = 3 * H;
+    // the input projection of every step at once: gates (T * B, 3H) = inp @ w_ih^T + b_ih
+    // (b_hh stays with the recurrent part: r multiplies the n block of w_hh h + b_hh)
+    nn_sgemm(0, 1, T * B, G, C, 1.0f, inp, C, w_ih, C, 0.0f, gates, G);
+    add_bias(gates, b_ih, NULL, T * B, G);
+    for (int t = 0; t < T; t++) {
+        float *gt = gates + (size_t)t * B * G, *ght = gh + (size_t)t * B * G;
+        const float *hp = h + t * BH;
+        float *hn = h + (t + 1) * BH;
+        // gh[t] = h[t] @ w_hh^T + b_hh
+        nn_sgemm(0, 1, B, G, H, 1.0f, hp, H, w_hh, H, 0.0f, ght, G);
+        add_bias(ght, b_hh, NULL, B, G);
+#pragma omp parallel for schedule(static) if (BH >= PAR_MIN)
+        for (int b = 0; b < B; b++) {
+            for (int j = 0; j < H; j++) {
+                size_t k = (size_t)b * H + j, at = (size_t)b * G + j;
+                float *g = gt + at;
+                const float *r_h = ght + at;
+                double r = sigmoid((double)g[0] + r_h[0]); // reset gate: how much of h feeds n
+                double z = sigmoid((double)g[H] + r_h[H]); // update gate: how much of h to keep
+                double n = tanh1((double)g[2 * H] + r * r_h[2 * H]); // the candidate state
+                g[0] = (float)r, g[H] = (float)z, g[2 * H] = (float)n;
+                hn[k] = (float)((1.0 - z) * n + z * hp[k]);
+            }
+        }
+    }
+}
+
+void nn_gru_backward(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
+                     float *db_hh, float *scratch, const float *dout, const float *h,
+                     const float *gates, const float *gh, const float *inp, const float *w_ih,
+                     const float *w_hh, int T, int B, int C, int H)
+{
+    size_t BH = (size_t)B * H, TBG = (size_t)T * B * 3 * H;
+    int G = 3 * H;
+    float *dgi = scratch;       // (T, B, 3H) d of the input projection w_ih x + b_ih
+    float *dgh = scratch + TBG; // (T, B, 3H) d of the recurrent projection w_hh h + b_hh
+    float *carry = dgh + TBG;   // (B, H) dL/dh[t + 1] through the later steps
+    memset(carry, 0, BH * sizeof *carry);
+    for (int t = T - 1; t >= 0; t--) {
+        const float *gt = gates + (size_t)t * B * G, *ght = gh + (size_t)t * B * G;
+        const float *hp = h + t * BH, *dh_out = dout + t * BH;
+        float *dgit = dgi + (size_t)t * B * G, *dght = dgh + (size_t)t * B * G;
+#pragma omp parallel for schedule(static) if (BH >= PAR_MIN)
+        for (int b = 0; b < B; b++) {
+            for (int j = 0; j < H; j++) {
+                size_t k = (size_t)b * H + j, at = (size_t)b * G + j;
+                double r = gt[at], z = gt[at + H], n = gt[at + 2 * H], ghn = ght[at + 2 * H];
+                double dh = (double)dh_out[k] + carry[k];
+                // forward was: hn = (1 - z) * n + z * h; so dn = dh (1 - z), dz = dh (h - n),
+                // and h receives dh * z directly (the rest through w_hh below)
+                double dn = dh * (1.0 - z), dz = dh * (hp[k] - n);
+                carry[k] = (float)(dh * z);
+                // forward was: n = tanh(gi_n + r * ghn); so dan = dn (1 - n^2), dr = dan * ghn,
+                // and the recurrent n block receives dan * r
+                double dan = dn * (1.0 - n * n);
+                double dar = dan * ghn * r * (1.0 - r), daz = dz * z * (1.0 - z);
+                dgit[at] = dght[at] = (float)dar;
+                dgit[at + H] = dght[at + H] = (float)daz;
+                dgit[at + 2 * H] = (float)dan;
+                dght[at + 2 * H] = (float)(dan * r);
+            }
+        }
+        // forward was: gh[t] = h[t] @ w_hh^T + b_hh; so dh[t] += dgh[t] @ w_hh
+        nn_sgemm(0, 0, B, H, G, 1.0f, dght, G, w_hh, H, 1.0f, carry, H);
+    }
+    add_state(dh0, carry, B, H);
+    weight_grads(dinp, dw_ih, dw_hh, db_ih, db_hh, dgi, dgh, h, inp, w_ih, T, B, C, H, G);
+}
