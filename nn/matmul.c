@@ -1,0 +1,457 @@
+// matmul.c: the matrix multiply every neural family runs on, and the linear layer on top of it.
+//
+//   nn_sgemm_ref   the definition: a triple loop, one double accumulator per element of C
+//   nn_sgemm       the fast kernel, same contract: blocked and packed as GotoBLAS and BLIS do it
+//   nn_linear_*    out = inp @ weight^T + bias, and its backward, as three calls of nn_sgemm
+//
+// The fast kernel, from the outside in (docs/nn.md, "matmul", gives the sizes and why):
+//
+//   split C's rows (or columns) into one contiguous slice per thread        OpenMP, static
+//     for jc over N by NC:      a block of columns of op(B)
+//       for pc over K by KC:    pack op(B)[pc:pc+KC, jc:jc+NC] into NR-wide panels   (L3)
+//         for ic over M by MC:  pack op(A)[ic:ic+MC, pc:pc+KC] into MR-tall panels   (L2)
+//           for jr by NR:       one B panel, KC x NR                                  (L1)
+//             for ir by MR:     micro-kernel: an MR x NR tile of C kept in registers,
+//                               KC rank-1 updates by FMA, then C = alpha * tile + beta * C
+//
+// Every element of C is a sum over k = 0..K-1 in that order within each KC block, the blocks
+// added to C in order, whatever the thread count: threads split C, never K. Packing copies
+// op(A) and op(B) so that the micro-kernel reads both with unit stride whatever transA and
+// transB are, and pads ragged panels with zeros so the micro-kernel has no edge cases; ragged
+// tiles of C go through a small buffer. Products smaller than SMALL_MNK skip packing and
+// threads (a plain loop is faster there); products below THREAD_MNK stay on one thread.
+//
+// Vector code for the CPU it is built on (-march=native): AVX-512 (12 x 32 tile), AVX2 with FMA
+// (6 x 16 tile), else a portable scalar kernel (4 x 8). Built with -DNN_BLAS_OPENBLAS (make
+// BLAS=openblas), nn_sgemm calls OpenBLAS's cblas_sgemm instead; the reference stays.
+#include <assert.h>
+#include <math.h>
+#include <omp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "lab/lab.h"
+#include "nn/nn.h"
+
+#ifdef NN_BLAS_OPENBLAS
+#include <cblas.h>
+#endif
+
+#if defined(__AVX512F__) || defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+// --- the reference -----------------------------------------------------------------------------
+
+void nn_sgemm_ref(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                  const float *B, int ldb, float beta, float *C, int ldc)
+{
+    for (int i = 0; i < M; i++) {
+        for (int j = 0; j < N; j++) {
+            double sum = 0.0;
+            for (int p = 0; p < K; p++) {
+                double a = transA ? A[(size_t)p * lda + i] : A[(size_t)i * lda + p];
+                double b = transB ? B[(size_t)j * ldb + p] : B[(size_t)p * ldb + j];
+                sum += a * b;
+            }
+            float *c = &C[(size_t)i * ldc + j];
+            // beta == 0 must not read C: it may hold NaN or nothing at all
+            *c = (float)(beta == 0.0f ? alpha * sum : alpha * sum + (double)beta * *c);
+        }
+    }
+}
+
+#ifdef NN_BLAS_OPENBLAS
+
+void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+              const float *B, int ldb, float beta, float *C, int ldc)
+{
+    if (M == 0 || N == 0) {
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
+                transB ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+#else
+
+// --- the micro-kernel, one per instruction set -------------------------------------------------
+// MR x NR is the register tile: MR * NR / VW accumulators, plus NR / VW registers for a row of
+// B and one for a broadcast element of A, must fit the vector register file (32 with AVX-512,
+// 16 with AVX2). VFMA(a, b, c) is a * b + c rounded once where the CPU has FMA.
+
+#if defined(__AVX512F__)
+#define MR 12
+#define NR 32
+#define VW 16
+typedef __m512 Vec;
+#define VZERO() _mm512_setzero_ps()
+#define VLOAD(p) _mm512_loadu_ps(p)
+#define VSTORE(p, v) _mm512_storeu_ps((p), (v))
+#define VSET1(x) _mm512_set1_ps(x)
+#define VMUL(a, b) _mm512_mul_ps((a), (b))
+#define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define MC 240
+#define KC 384
+#define NC 3072
+#elif defined(__AVX2__) && defined(__FMA__)
+#define MR 6
+#define NR 16
+#define VW 8
+typedef __m256 Vec;
+#define VZERO() _mm256_setzero_ps()
+#define VLOAD(p) _mm256_loadu_ps(p)
+#define VSTORE(p, v) _mm256_storeu_ps((p), (v))
+#define VSET1(x) _mm256_set1_ps(x)
+#define VMUL(a, b) _mm256_mul_ps((a), (b))
+#define VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define MC 144
+#define KC 256
+#define NC 2048
+#else
+#define MR 4
+#define NR 8
+#define VW 1
+typedef float Vec;
+#define VZERO() 0.0f
+#define VLOAD(p) (*(p))
+#define VSTORE(p, v) (*(p) = (v))
+#define VSET1(x) (x)
+#define VMUL(a, b) ((a) * (b))
+#define VFMA(a, b, c) ((a) * (b) + (c))
+#define MC 128
+#define KC 256
+#define NC 1024
+#endif
+
+#define NV (NR / VW) // vectors in a row of the tile
+
+// below this many multiply-adds (M * N * K), a plain loop; below THREAD_MNK, one thread
+#define SMALL_MNK (32 * 32 * 32)
+#define THREAD_MNK (96 * 96 * 96)
+
+// The scalar form of VFMA, for ragged tiles: the same roundings as the vector path.
+static inline float fma1(float a, float b, float c)
+{
+#if VW > 1 || defined(__FMA__)
+    return fmaf(a, b, c);
+#else
+    return a * b + c;
+#endif
+}
+
+// c (MR, NR, row stride ldc) = alpha * a_panel @ b_panel + beta * c; beta == 0 does not read c.
+// a: kc x MR, column of A's rows per k (a[p * MR + r]); b: kc x NR (b[p * NR + j]); both packed.
+static void micro_kernel(int kc, const float *restrict a, const float *restrict b,
+                         float *restrict c, ptrdiff_t ldc, float alpha, float beta)
+{
+    Vec acc[MR][NV];
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; r++) {
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) {
+            acc[r][v] = VZERO();
+        }
+    }
+    for (int p = 0; p < kc; p++) {
+        Vec bv[NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) {
+            bv[v] = VLOAD(b + v * VW);
+        }
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; r++) {
+            Vec ar = VSET1(a[r]);
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; v++) {
+                acc[r][v] = VFMA(ar, bv[v], acc[r][v]);
+            }
+        }
+        a += MR;
+        b += NR;
+    }
+    Vec va = VSET1(alpha);
+    if (beta == 0.0f) {
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; r++) {
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; v++) {
+                VSTORE(c + r * ldc + v * VW, VMUL(va, acc[r][v]));
+            }
+        }
+    } else {
+        Vec vb = VSET1(beta);
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; r++) {
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; v++) {
+                float *cp = c + r * ldc + v * VW;
+                VSTORE(cp, VFMA(vb, VLOAD(cp), VMUL(va, acc[r][v])));
+            }
+        }
+    }
+}
+
+// A ragged tile: the micro-kernel writes alpha * a @ b into a buffer, then the m x n corner of
+// it goes to c with the same rounding as a full tile (beta * c + that, one FMA).
+static void micro_kernel_edge(int kc, const float *a, const float *b, float *c, ptrdiff_t ldc,
+                              int m, int n, float alpha, float beta)
+{
+    _Alignas(64) float tile[MR * NR];
+    micro_kernel(kc, a, b, tile, NR, alpha, 0.0f);
+    for (int r = 0; r < m; r++) {
+        for (int j = 0; j < n; j++) {
+            float *cp = &c[r * ldc + j];
+            *cp = beta == 0.0f ? tile[r * NR + j] : fma1(beta, *cp, tile[r * NR + j]);
+        }
+    }
+}
+
+// --- packing -----------------------------------------------------------------------------------
+
+// op(A)[i0:i0+mc, p0:p0+kc] -> pa as ceil(mc / MR) panels of kc x MR, rows past mc zero.
+static void pack_a(int transA, const float *A, int lda, int i0, int p0, int mc, int kc,
+                   float *restrict pa)
+{
+    for (int ir = 0; ir < mc; ir += MR) {
+        int m = mc - ir < MR ? mc - ir : MR;
+        float *dst = pa + (size_t)ir * kc;
+        if (transA) {
+            // op(A)(i, p) = A[p][i]: a panel's row of MR is contiguous in A
+            for (int p = 0; p < kc; p++) {
+                const float *src = A + (size_t)(p0 + p) * lda + i0 + ir;
+                for (int r = 0; r < m; r++) {
+                    dst[p * MR + r] = src[r];
+                }
+                for (int r = m; r < MR; r++) {
+                    dst[p * MR + r] = 0.0f;
+                }
+            }
+        } else {
+            for (int r = 0; r < m; r++) {
+                const float *src = A + (size_t)(i0 + ir + r) * lda + p0;
+                for (int p = 0; p < kc; p++) {
+                    dst[p * MR + r] = src[p];
+                }
+            }
+            for (int r = m; r < MR; r++) {
+                for (int p = 0; p < kc; p++) {
+                    dst[p * MR + r] = 0.0f;
+                }
+            }
+        }
+    }
+}
+
+// op(B)[p0:p0+kc, j0:j0+nc] -> pb as ceil(nc / NR) panels of kc x NR, columns past nc zero.
+static void pack_b(int transB, const float *B, int ldb, int p0, int j0, int kc, int nc,
+                   float *restrict pb)
+{
+    for (int jr = 0; jr < nc; jr += NR) {
+        int n = nc - jr < NR ? nc - jr : NR;
+        float *dst = pb + (size_t)jr * kc;
+        if (transB) {
+            // op(B)(p, j) = B[j][p]: each column of the panel is a contiguous row of B
+            for (int j = 0; j < n; j++) {
+                const float *src = B + (size_t)(j0 + jr + j) * ldb + p0;
+                for (int p = 0; p < kc; p++) {
+                    dst[p * NR + j] = src[p];
+                }
+            }
+            for (int j = n; j < NR; j++) {
+                for (int p = 0; p < kc; p++) {
+                    dst[p * NR + j] = 0.0f;
+                }
+            }
+        } else {
+            for (int p = 0; p < kc; p++) {
+                const float *src = B + (size_t)(p0 + p) * ldb + j0 + jr;
+                memcpy(dst + p * NR, src, (size_t)n * sizeof(float));
+                for (int j = n; j < NR; j++) {
+                    dst[p * NR + j] = 0.0f;
+                }
+            }
+        }
+    }
+}
+
+// --- per-thread packing buffers ----------------------------------------------------------------
+// Each thread keeps its buffers for its life: grown on first use to what the largest product
+// so far needed (at most MC x KC for A and KC x NC for B), never shrunk, so the hot loop of a
+// training step allocates nothing after the first step.
+
+static _Thread_local float *pack_raw;
+static _Thread_local size_t pack_cap; // floats
+
+static float *pack_buffer(size_t floats)
+{
+    if (floats > pack_cap) {
+        free(pack_raw);
+        pack_raw = lab_malloc(floats * sizeof(float) + 64);
+        pack_cap = floats;
+    }
+    // 64-byte alignment: a packed row of B is one or two cache lines
+    return (float *)(((uintptr_t)pack_raw + 63) & ~(uintptr_t)63);
+}
+
+// --- the blocked product on one slice of C -----------------------------------------------------
+
+// C[m0:m1, n0:n1] = alpha * op(A)[m0:m1, :] @ op(B)[:, n0:n1] + beta * C[m0:m1, n0:n1], K > 0.
+static void gemm_slice(int transA, int transB, int m0, int m1, int n0, int n1, int K, float alpha,
+                       const float *A, int lda, const float *B, int ldb, float beta, float *C,
+                       int ldc)
+{
+    int mspan = m1 - m0, nspan = n1 - n0;
+    int mcmax = mspan < MC ? mspan : MC;
+    int ncmax = nspan < NC ? nspan : NC;
+    int kcmax = K < KC ? K : KC;
+    size_t asize = (size_t)((mcmax + MR - 1) / MR * MR) * kcmax;
+    size_t bsize = (size_t)((ncmax + NR - 1) / NR * NR) * kcmax;
+    float *pa = pack_buffer(asize + bsize);
+    float *pb = pa + asize;
+
+    for (int jc = n0; jc < n1; jc += NC) {
+        int nc = n1 - jc < NC ? n1 - jc : NC;
+        for (int pc = 0; pc < K; pc += KC) {
+            int kc = K - pc < KC ? K - pc : KC;
+            pack_b(transB, B, ldb, pc, jc, kc, nc, pb);
+            // the first K block applies beta; the later ones add to what it left
+            float beta_k = pc == 0 ? beta : 1.0f;
+            for (int ic = m0; ic < m1; ic += MC) {
+                int mc = m1 - ic < MC ? m1 - ic : MC;
+                pack_a(transA, A, lda, ic, pc, mc, kc, pa);
+                for (int jr = 0; jr < nc; jr += NR) {
+                    int n = nc - jr < NR ? nc - jr : NR;
+                    const float *bp = pb + (size_t)jr * kc;
+                    for (int ir = 0; ir < mc; ir += MR) {
+                        int m = mc - ir < MR ? mc - ir : MR;
+                        const float *ap = pa + (size_t)ir * kc;
+                        float *cp = C + (size_t)(ic + ir) * ldc + jc + jr;
+                        if (m == MR && n == NR) {
+                            micro_kernel(kc, ap, bp, cp, ldc, alpha, beta_k);
+                        } else {
+                            micro_kernel_edge(kc, ap, bp, cp, ldc, m, n, alpha, beta_k);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// --- small products, no packing ----------------------------------------------------------------
+
+static void gemm_small(int transA, int transB, int M, int N, int K, float alpha, const float *A,
+                       int lda, const float *B, int ldb, float beta, float *C, int ldc)
+{
+    for (int i = 0; i < M; i++) {
+        for (int j = 0; j < N; j++) {
+            float sum = 0.0f;
+            for (int p = 0; p < K; p++) {
+                float a = transA ? A[(size_t)p * lda + i] : A[(size_t)i * lda + p];
+                float b = transB ? B[(size_t)j * ldb + p] : B[(size_t)p * ldb + j];
+                sum = fma1(a, b, sum);
+            }
+            float *c = &C[(size_t)i * ldc + j];
+            *c = beta == 0.0f ? alpha * sum : fma1(beta, *c, alpha * sum);
+        }
+    }
+}
+
+void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+              const float *B, int ldb, float beta, float *C, int ldc)
+{
+    assert(M >= 0 && N >= 0 && K >= 0);
+    if (M == 0 || N == 0) {
+        return;
+    }
+    if (K == 0 || alpha == 0.0f) {
+        // nothing to multiply: C = beta * C, A and B are not read
+        if (beta == 1.0f) {
+            return;
+        }
+        for (int i = 0; i < M; i++) {
+            for (int j = 0; j < N; j++) {
+                float *c = &C[(size_t)i * ldc + j];
+                *c = beta == 0.0f ? 0.0f : beta * *c;
+            }
+        }
+        return;
+    }
+    double mnk = (double)M * N * K;
+    if (mnk < SMALL_MNK) {
+        gemm_small(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    int threads = mnk < THREAD_MNK ? 1 : omp_get_max_threads();
+    // Split the longer side of C into one slice per thread, each a whole number of tiles, so
+    // both threads run full micro-kernels; each thread packs its own copy of the other operand
+    // (a cost of K * N, against the slice's M * N * K / threads multiply-adds).
+    int split_m = M >= N;
+#pragma omp parallel num_threads(threads)
+    {
+        int t = omp_get_thread_num(), nt = omp_get_num_threads();
+        int len = split_m ? M : N, unit = split_m ? MR : NR;
+        int units = (len + unit - 1) / unit;
+        int per = units / nt, extra = units % nt;
+        int u0 = t * per + (t < extra ? t : extra);
+        int u1 = u0 + per + (t < extra);
+        int s0 = u0 * unit, s1 = u1 * unit < len ? u1 * unit : len;
+        if (s0 < s1) {
+            if (split_m) {
+                gemm_slice(transA, transB, s0, s1, 0, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+            } else {
+                gemm_slice(transA, transB, 0, M, s0, s1, K, alpha, A, lda, B, ldb, beta, C, ldc);
+            }
+        }
+    }
+}
+
+#endif // NN_BLAS_OPENBLAS
+
+// --- the linear layer --------------------------------------------------------------------------
+
+void nn_linear_forward(float *out, const float *inp, const float *weight, const float *bias,
+                       int N, int C, int OC)
+{
+    // out (N, OC) = inp (N, C) @ weight^T (C, OC)
+    nn_sgemm(0, 1, N, OC, C, 1.0f, inp, C, weight, C, 0.0f, out, OC);
+    if (bias != NULL) {
+        for (int n = 0; n < N; n++) {
+            float *row = out + (size_t)n * OC;
+            for (int o = 0; o < OC; o++) {
+                row[o] += bias[o];
+            }
+        }
+    }
+}
+
+void nn_linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                        const float *inp, const float *weight, int N, int C, int OC)
+{
+    // forward was: out[n][o] = sum_c inp[n][c] * weight[o][c] + bias[o]; so
+    // dinp (N, C) += dout (N, OC) @ weight (OC, C)
+    if (dinp != NULL) {
+        nn_sgemm(0, 0, N, C, OC, 1.0f, dout, OC, weight, C, 1.0f, dinp, C);
+    }
+    // dweight (OC, C) += dout^T (OC, N) @ inp (N, C)
+    nn_sgemm(1, 0, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dweight, C);
+    // dbias[o] += sum_n dout[n][o], summed in double over n = 0..N-1 in order; 64 columns at
+    // a time so that dout is read row by row
+    if (dbias != NULL) {
+        for (int o0 = 0; o0 < OC; o0 += 64) {
+            int w = OC - o0 < 64 ? OC - o0 : 64;
+            double sum[64] = {0};
+            for (int n = 0; n < N; n++) {
+                const float *row = dout + (size_t)n * OC + o0;
+                for (int o = 0; o < w; o++) {
+                    sum[o] += row[o];
+                }
+            }
+            for (int o = 0; o < w; o++) {
+                dbias[o0 + o] += (float)sum[o];
+            }
+        }
+    }
+}
