@@ -3,6 +3,7 @@
 #   make            build ./lmlab (installs missing Debian packages first)
 #   make demo       train and compare n-gram models on a shipped corpus, with charts
 #   make test       unit, exercise and command tests, then the same under ASan+UBSan
+#   make BLAS=openblas   nn_sgemm calls OpenBLAS's cblas_sgemm (objects under build/openblas/)
 #   make help       every target
 #
 # Objects go under build/ (build/san/ with SANITIZE=1), mirroring the source tree.
@@ -11,6 +12,7 @@
 CC      ?= cc
 PYTHON  ?= /usr/bin/python3
 SANITIZE ?= 0
+BLAS    ?=
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
@@ -26,6 +28,17 @@ else
 BUILD   := build
 LMLAB   := lmlab
 endif
+
+# BLAS=openblas: Debian's OpenBLAS does nn_sgemm's work; its objects go to a separate tree, and
+# a stamp relinks ./lmlab when BLAS changes
+ifeq ($(BLAS),openblas)
+BUILD   := $(BUILD)/openblas
+BASEFLAGS += -DNN_BLAS_OPENBLAS
+LDLIBS  += -lopenblas
+else ifneq ($(BLAS),)
+$(error BLAS=$(BLAS): the only choice is BLAS=openblas (or no BLAS, the lab's own kernel))
+endif
+BLAS_STAMP := build/blas-choice
 
 ifeq ($(V),1)
 Q :=
@@ -50,9 +63,12 @@ CHAPTERS := $(sort $(dir $(wildcard chapters/*/check.c)))
 CH_NUMS  := $(foreach d,$(CHAPTERS),$(firstword $(subst -, ,$(notdir $(d:/=)))))
 
 DEBIAN_PKGS := gcc libc6-dev make gnuplot-nox fonts-dejavu-core libpcre2-dev libcriterion-dev
+ifeq ($(BLAS),openblas)
+DEBIAN_PKGS += libopenblas-dev
+endif
 BENCH_PKGS  := python3-nltk python3-sklearn python3-gensim libopenblas0-pthread time
 
-.PHONY: all deps demo test test-suite check bench clean help fixtures format
+.PHONY: all deps demo test test-suite check bench bench-matmul clean help fixtures format
 
 all: deps $(LMLAB)
 
@@ -72,9 +88,13 @@ $(LIB): $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(LMLAB): $(MAIN_OBJ) $(LIB)
+$(BLAS_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(BLAS)' | cmp -s - $@ || echo '$(BLAS)' > $@
+
+$(LMLAB): $(MAIN_OBJ) $(LIB) $(BLAS_STAMP)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(LIB) $(LDLIBS)
 
 $(TEST_BIN): $(TEST_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
@@ -157,6 +177,19 @@ bench: all
 	    $(PYTHON) bench/section.py bench_tfidf.py < build/bench/tfidf.md
 	$(Q)$(PYTHON) bench/bench_word2vec.py > build/bench/word2vec.md && \
 	    $(PYTHON) bench/section.py bench_word2vec.py < build/bench/word2vec.md
+	$(Q)$(MAKE) --no-print-directory bench-matmul
+
+# nn_sgemm against OpenBLAS (loaded at run time) and the FMA peak
+$(BUILD)/bench/%: bench/%.c bench/fma_peak.c $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS) -ldl
+
+bench-matmul: $(BUILD)/bench/bench_matmul $(BUILD)/bench/fma_peak
+	$(Q)scripts/deps.sh libopenblas0-pthread
+	$(Q)$(BUILD)/bench/fma_peak
+	$(Q)mkdir -p build/bench && $(BUILD)/bench/bench_matmul > build/bench/matmul.md && \
+	    $(PYTHON) bench/section.py bench_matmul.c < build/bench/matmul.md
 
 fixtures:
 	$(Q)scripts/deps.sh python3-nltk python3-sklearn
@@ -176,10 +209,13 @@ help:
 	@echo "  make demo        train n-gram models on 'names', print perplexities, draw charts"
 	@echo "  make test        every test, then again under ASan+UBSan"
 	@echo "  make check CH=02 check your exercises of a chapter (chapters: $(CH_NUMS))"
-	@echo "  make bench       speed and memory against NLTK, scikit-learn and gensim (docs/benchmarks.md)"
+	@echo "  make bench       speed and memory against NLTK, scikit-learn, gensim, OpenBLAS (docs/benchmarks.md)"
+	@echo "  make bench-matmul  nn_sgemm against OpenBLAS and this machine's FMA peak"
 	@echo "  make fixtures    regenerate test fixtures with NLTK / scikit-learn (Debian)"
 	@echo "  make deps        install missing Debian packages: $(DEBIAN_PKGS)"
 	@echo "  make clean       remove build/ and ./lmlab"
-	@echo "options: V=1 (show commands), SANITIZE=1 (ASan+UBSan build under build/san)"
+	@echo "options: V=1 (show commands), SANITIZE=1 (ASan+UBSan build under build/san),"
+	@echo "         BLAS=openblas (nn_sgemm calls OpenBLAS; installs libopenblas-dev)"
 
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(wildcard $(BUILD)/ex/*/*.d)
+-include $(wildcard $(BUILD)/bench/*.d)

@@ -28,6 +28,7 @@
 #include <math.h>
 #include <omp.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -107,7 +108,7 @@ typedef __m256 Vec;
 #define VMUL(a, b) _mm256_mul_ps((a), (b))
 #define VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
 #define MC 144
-#define KC 256
+#define KC 384
 #define NC 2048
 #else
 #define MR 4
@@ -141,30 +142,38 @@ static inline float fma1(float a, float b, float c)
 #endif
 }
 
-// c (MR, NR, row stride ldc) = alpha * a_panel @ b_panel + beta * c; beta == 0 does not read c.
-// a: kc x MR, column of A's rows per k (a[p * MR + r]); b: kc x NR (b[p * NR + j]); both packed.
-static void micro_kernel(int kc, const float *restrict a, const float *restrict b,
-                         float *restrict c, ptrdiff_t ldc, float alpha, float beta)
+// c (MR, nv * VW, row stride ldc) = alpha * a_panel @ b_panel + beta * c; beta == 0 does not
+// read c. a: kc x MR, A's MR rows side by side per k (a[p * MR + r]); b: kc x NR (b[p * NR + j]),
+// of which the first nv vectors are used; both packed. Inlined into the two kernels below, where
+// nv is a constant, so every loop unrolls and the tile lives in registers.
+static inline __attribute__((always_inline)) void
+kernel_body(int kc, const float *restrict a, const float *restrict b, float *restrict c,
+            ptrdiff_t ldc, float alpha, float beta, const int nv)
 {
     Vec acc[MR][NV];
 #pragma GCC unroll 16
     for (int r = 0; r < MR; r++) {
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; v++) {
+#pragma GCC unroll 8
+        for (int v = 0; v < nv; v++) {
             acc[r][v] = VZERO();
         }
+        // C's tile is needed only after the kc updates: ask for its lines now
+        __builtin_prefetch(c + r * ldc, 1);
+        __builtin_prefetch(c + r * ldc + nv * VW - 1, 1);
     }
+    // unrolled by 4: the loop's own add, compare and branch are then 1 in 4 iterations' work
+#pragma GCC unroll 4
     for (int p = 0; p < kc; p++) {
         Vec bv[NV];
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; v++) {
+#pragma GCC unroll 8
+        for (int v = 0; v < nv; v++) {
             bv[v] = VLOAD(b + v * VW);
         }
 #pragma GCC unroll 16
         for (int r = 0; r < MR; r++) {
             Vec ar = VSET1(a[r]);
-#pragma GCC unroll 4
-            for (int v = 0; v < NV; v++) {
+#pragma GCC unroll 8
+            for (int v = 0; v < nv; v++) {
                 acc[r][v] = VFMA(ar, bv[v], acc[r][v]);
             }
         }
@@ -175,8 +184,8 @@ static void micro_kernel(int kc, const float *restrict a, const float *restrict 
     if (beta == 0.0f) {
 #pragma GCC unroll 16
         for (int r = 0; r < MR; r++) {
-#pragma GCC unroll 4
-            for (int v = 0; v < NV; v++) {
+#pragma GCC unroll 8
+            for (int v = 0; v < nv; v++) {
                 VSTORE(c + r * ldc + v * VW, VMUL(va, acc[r][v]));
             }
         }
@@ -184,8 +193,8 @@ static void micro_kernel(int kc, const float *restrict a, const float *restrict 
         Vec vb = VSET1(beta);
 #pragma GCC unroll 16
         for (int r = 0; r < MR; r++) {
-#pragma GCC unroll 4
-            for (int v = 0; v < NV; v++) {
+#pragma GCC unroll 8
+            for (int v = 0; v < nv; v++) {
                 float *cp = c + r * ldc + v * VW;
                 VSTORE(cp, VFMA(vb, VLOAD(cp), VMUL(va, acc[r][v])));
             }
@@ -193,13 +202,32 @@ static void micro_kernel(int kc, const float *restrict a, const float *restrict 
     }
 }
 
-// A ragged tile: the micro-kernel writes alpha * a @ b into a buffer, then the m x n corner of
-// it goes to c with the same rounding as a full tile (beta * c + that, one FMA).
+// the full MR x NR tile
+static void micro_kernel(int kc, const float *restrict a, const float *restrict b,
+                         float *restrict c, ptrdiff_t ldc, float alpha, float beta)
+{
+    kernel_body(kc, a, b, c, ldc, alpha, beta, NV);
+}
+
+// the left half of the tile, MR x NR / 2: a ragged last panel of at most NR / 2 columns (65
+// outputs are 4 panels of 16 and 1 column) then costs half a tile, not a whole one
+static void micro_kernel_half(int kc, const float *restrict a, const float *restrict b,
+                              float *restrict c, ptrdiff_t ldc, float alpha)
+{
+    kernel_body(kc, a, b, c, ldc, alpha, 0.0f, NV / 2);
+}
+
+// A ragged tile: a kernel writes alpha * a @ b into a buffer, then the m x n corner of it goes
+// to c with the same rounding as a full tile (beta * c + that, one FMA).
 static void micro_kernel_edge(int kc, const float *a, const float *b, float *c, ptrdiff_t ldc,
                               int m, int n, float alpha, float beta)
 {
     _Alignas(64) float tile[MR * NR];
-    micro_kernel(kc, a, b, tile, NR, alpha, 0.0f);
+    if (n <= NV / 2 * VW) {
+        micro_kernel_half(kc, a, b, tile, NR, alpha);
+    } else {
+        micro_kernel(kc, a, b, tile, NR, alpha, 0.0f);
+    }
     for (int r = 0; r < m; r++) {
         for (int j = 0; j < n; j++) {
             float *cp = &c[r * ldc + j];
@@ -214,31 +242,55 @@ static void micro_kernel_edge(int kc, const float *a, const float *b, float *c, 
 static void pack_a(int transA, const float *A, int lda, int i0, int p0, int mc, int kc,
                    float *restrict pa)
 {
+    if (transA) {
+        // op(A)(i, p) = A[p][i]: read A row by row (mc contiguous floats), so that the
+        // kc rows cost one pass over their cache lines and pages, and deal each row out
+        // to the panels
+        for (int p = 0; p < kc; p++) {
+            const float *src = A + (size_t)(p0 + p) * lda + i0;
+            for (int ir = 0; ir < mc; ir += MR) {
+                int m = mc - ir < MR ? mc - ir : MR;
+                float *dst = pa + (size_t)ir * kc + (size_t)p * MR;
+                if (m == MR) {
+                    // a constant count: the compiler turns it into vector moves
+                    for (int r = 0; r < MR; r++) {
+                        dst[r] = src[ir + r];
+                    }
+                    continue;
+                }
+                for (int r = 0; r < m; r++) {
+                    dst[r] = src[ir + r];
+                }
+                for (int r = m; r < MR; r++) {
+                    dst[r] = 0.0f;
+                }
+            }
+        }
+        return;
+    }
     for (int ir = 0; ir < mc; ir += MR) {
         int m = mc - ir < MR ? mc - ir : MR;
         float *dst = pa + (size_t)ir * kc;
-        if (transA) {
-            // op(A)(i, p) = A[p][i]: a panel's row of MR is contiguous in A
+        if (m == MR) {
+            // MR row streams read side by side, the panel written in order
+            const float *src = A + (size_t)(i0 + ir) * lda + p0;
             for (int p = 0; p < kc; p++) {
-                const float *src = A + (size_t)(p0 + p) * lda + i0 + ir;
-                for (int r = 0; r < m; r++) {
-                    dst[p * MR + r] = src[r];
-                }
-                for (int r = m; r < MR; r++) {
-                    dst[p * MR + r] = 0.0f;
+#pragma GCC unroll 16
+                for (int r = 0; r < MR; r++) {
+                    dst[p * MR + r] = src[(size_t)r * lda + p];
                 }
             }
-        } else {
-            for (int r = 0; r < m; r++) {
-                const float *src = A + (size_t)(i0 + ir + r) * lda + p0;
-                for (int p = 0; p < kc; p++) {
-                    dst[p * MR + r] = src[p];
-                }
+            continue;
+        }
+        for (int r = 0; r < m; r++) {
+            const float *src = A + (size_t)(i0 + ir + r) * lda + p0;
+            for (int p = 0; p < kc; p++) {
+                dst[p * MR + r] = src[p];
             }
-            for (int r = m; r < MR; r++) {
-                for (int p = 0; p < kc; p++) {
-                    dst[p * MR + r] = 0.0f;
-                }
+        }
+        for (int r = m; r < MR; r++) {
+            for (int p = 0; p < kc; p++) {
+                dst[p * MR + r] = 0.0f;
             }
         }
     }
@@ -267,7 +319,15 @@ static void pack_b(int transB, const float *B, int ldb, int p0, int j0, int kc, 
         } else {
             for (int p = 0; p < kc; p++) {
                 const float *src = B + (size_t)(p0 + p) * ldb + j0 + jr;
-                memcpy(dst + p * NR, src, (size_t)n * sizeof(float));
+                if (n == NR) {
+                    for (int j = 0; j < NR; j++) {
+                        dst[p * NR + j] = src[j];
+                    }
+                    continue;
+                }
+                for (int j = 0; j < n; j++) {
+                    dst[p * NR + j] = src[j];
+                }
                 for (int j = n; j < NR; j++) {
                     dst[p * NR + j] = 0.0f;
                 }
