@@ -39,6 +39,8 @@ else ifneq ($(BLAS),)
 $(error BLAS=$(BLAS): the only choice is BLAS=openblas (or no BLAS, the lab's own kernel))
 endif
 BLAS_STAMP := build/blas-choice
+$(shell mkdir -p build && { echo '$(BLAS)' | cmp -s - $(BLAS_STAMP) || \
+    echo '$(BLAS)' > $(BLAS_STAMP); })
 
 ifeq ($(V),1)
 Q :=
@@ -87,10 +89,6 @@ $(BUILD)/%.o: %.c
 $(LIB): $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
-
-$(BLAS_STAMP): FORCE
-	@mkdir -p $(dir $@)
-	@echo '$(BLAS)' | cmp -s - $@ || echo '$(BLAS)' > $@
 
 $(LMLAB): $(MAIN_OBJ) $(LIB) $(BLAS_STAMP)
 	@$(if $(Q),echo "  LD      $@")
@@ -209,7 +207,7 @@ help:
 	@echo "  make demo        train n-gram models on 'names', print perplexities, draw charts"
 	@echo "  make test        every test, then again under ASan+UBSan"
 	@echo "  make check CH=02 check your exercises of a chapter (chapters: $(CH_NUMS))"
-	@echo "  make bench       speed and memory against NLTK, scikit-learn, gensim, OpenBLAS (docs/benchmarks.md)"
+	@echo "  make bench       speed against NLTK, scikit-learn, gensim, OpenBLAS (docs/benchmarks.md)"
 	@echo "  make bench-matmul  nn_sgemm against OpenBLAS and this machine's FMA peak"
 	@echo "  make fixtures    regenerate test fixtures with NLTK / scikit-learn (Debian)"
 	@echo "  make deps        install missing Debian packages: $(DEBIAN_PKGS)"

@@ -5,9 +5,10 @@
 //   build/bench/bench_matmul [ROUNDS]   prints the markdown section to stdout
 //
 // OpenBLAS is loaded at run time (dlopen of libopenblas.so.0, Debian's libopenblas0-pthread),
-// so the comparison needs no second build; without it only nn_sgemm is timed. The two are
-// timed in alternation, ROUNDS (default 5) times each on every shape and thread count, and the
-// median is reported: other processes on the machine slow both alike, not one of them.
+// so the comparison needs no second build; without it only nn_sgemm is timed. nn_sgemm,
+// OpenBLAS and the FMA peak loop are timed in turn, ROUNDS (default 5) times each on every
+// shape and thread count, and medians are reported: other processes on the machine slow all
+// three alike, not one of them, and the fraction of peak compares timings made side by side.
 // One timing is a batch of calls of at least 0.1 s, after one untimed warm-up call (which also
 // grows nn_sgemm's per-thread packing buffers).
 // Left out: double precision, batched products, shapes the models do not use.
@@ -157,21 +158,62 @@ int main(int argc, char **argv)
     int have_blas = blas_open() == 0;
     if (!have_blas) {
         fprintf(stderr, "lmlab: note: cannot load libopenblas.so.0; timing nn_sgemm alone\n"
-                        "  hint: 'apt-get install libopenblas0-pthread' (make bench installs it)\n");
+                        "  hint: 'apt-get install libopenblas0-pthread' (make bench-matmul "
+                        "installs it)\n");
     }
     int nthreads = omp_get_num_procs() < 2 ? 1 : 2;
     double load0 = loadavg();
-    double peak[3] = {0};
+    long peak_iters = fma_peak_calibrate(0.1);
+
+    enum { NSHAPES = sizeof shapes / sizeof shapes[0] };
+    // results[t][shape]: median GFLOP/s of nn_sgemm, OpenBLAS, the peak loop
+    double res[3][NSHAPES][3] = {{{0}}};
+    double peak_samples[3][NSHAPES * 100], peak_best[3] = {0};
+    int npeak[3] = {0};
+    LabRng rng;
+    lab_rng_seed(&rng, 1);
     for (int t = 1; t <= nthreads; t++) {
-        fprintf(stderr, "bench_matmul: FMA peak on %d thread(s)\n", t);
-        peak[t] = fma_peak_gflops(t, 0.2, 5);
+        omp_set_num_threads(t);
+        if (have_blas) {
+            blas_set_threads(t);
+        }
+        for (int i = 0; i < NSHAPES; i++) {
+            const Shape *s = &shapes[i];
+            Problem p = {s, lab_malloc((size_t)s->M * s->K * sizeof(float)),
+                         lab_malloc((size_t)s->K * s->N * sizeof(float)),
+                         lab_malloc((size_t)s->M * s->N * sizeof(float))};
+            for (size_t e = 0; e < (size_t)s->M * s->K; e++) {
+                p.A[e] = (float)lab_rng_uniform(&rng) - 0.5f;
+            }
+            for (size_t e = 0; e < (size_t)s->K * s->N; e++) {
+                p.B[e] = (float)lab_rng_uniform(&rng) - 0.5f;
+            }
+            fprintf(stderr, "bench_matmul: %s, %d thread(s)\n", s->what, t);
+            double ours[100], theirs[100], peak[100];
+            run(&p, 0);
+            if (have_blas) {
+                run(&p, 1);
+            }
+            for (int r = 0; r < rounds; r++) {
+                ours[r] = time_batch(&p, 0);
+                theirs[r] = have_blas ? time_batch(&p, 1) : 0.0;
+                peak[r] = fma_peak_run(t, peak_iters);
+                peak_samples[t][npeak[t]++] = peak[r];
+                peak_best[t] = peak[r] > peak_best[t] ? peak[r] : peak_best[t];
+            }
+            res[t][i][0] = median(ours, rounds);
+            res[t][i][1] = have_blas ? median(theirs, rounds) : 0.0;
+            res[t][i][2] = median(peak, rounds);
+            free(p.A);
+            free(p.B);
+            free(p.C);
+        }
     }
 
     char cpu[256], date[32];
     cpu_model(cpu, sizeof cpu);
     time_t now = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%d", localtime(&now));
-
     printf("## matmul: nn_sgemm against OpenBLAS\n\n");
     printf("`make bench-matmul` (`build/bench/bench_matmul`), %s, %s, %d cores, "
            "gcc -O2 -march=native, %s kernel%s.\n",
@@ -184,62 +226,33 @@ int main(int argc, char **argv)
     );
     printf("OpenBLAS: %s.\n", have_blas ? (blas_config ? blas_config() : "loaded")
                                         : "not found, not timed");
-    printf("Peak: %d FMA chains of %d floats per thread (`bench/fma_peak.c`), best of 5: ",
+    printf("Peak: the FMA loop of `bench/fma_peak.c` (%d chains of %d floats a thread), timed "
+           "between the products: ",
            CHAINS, PEAK_VW);
     for (int t = 1; t <= nthreads; t++) {
-        printf("%.1f GFLOP/s on %d thread%s%s", peak[t], t, t > 1 ? "s" : "",
-               t < nthreads ? ", " : ".\n");
+        printf("median %.1f, best %.1f GFLOP/s on %d thread%s%s", median(peak_samples[t], npeak[t]),
+               peak_best[t], t, t > 1 ? "s" : "", t < nthreads ? "; " : ".\n");
     }
-    printf("Each figure is the median of %d timings, nn_sgemm and OpenBLAS alternating; a "
-           "timing is a batch of calls of at least 0.1 s. %% peak is against the measured FMA "
-           "peak of the same thread count; the last column is nn_sgemm's speed over "
-           "OpenBLAS's.\n\n",
+    printf("Each figure is the median of %d timings, nn_sgemm, OpenBLAS and the peak loop taking "
+           "turns; a timing is a batch of calls of at least 0.1 s. %% peak is a product's median "
+           "over the peak loop's median in the same turns, on the same thread count; the last "
+           "column is nn_sgemm's speed over OpenBLAS's.\n\n",
            rounds);
     printf("| product | op | M x N x K | threads | nn_sgemm GFLOP/s | %% peak | "
            "OpenBLAS GFLOP/s | %% peak | nn / OpenBLAS |\n");
     printf("|---|---|---|---:|---:|---:|---:|---:|---:|\n");
-
-    LabRng rng;
-    lab_rng_seed(&rng, 1);
     for (int t = 1; t <= nthreads; t++) {
-        omp_set_num_threads(t);
-        if (have_blas) {
-            blas_set_threads(t);
-        }
-        for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        for (int i = 0; i < NSHAPES; i++) {
             const Shape *s = &shapes[i];
-            Problem p = {s, lab_malloc((size_t)s->M * s->K * sizeof(float)),
-                         lab_malloc((size_t)s->K * s->N * sizeof(float)),
-                         lab_malloc((size_t)s->M * s->N * sizeof(float))};
-            for (size_t e = 0; e < (size_t)s->M * s->K; e++) {
-                p.A[e] = (float)lab_rng_uniform(&rng) - 0.5f;
-            }
-            for (size_t e = 0; e < (size_t)s->K * s->N; e++) {
-                p.B[e] = (float)lab_rng_uniform(&rng) - 0.5f;
-            }
-            fprintf(stderr, "bench_matmul: %s, %d thread(s)\n", s->what, t);
-            double ours[100], theirs[100];
-            run(&p, 0);
-            if (have_blas) {
-                run(&p, 1);
-            }
-            for (int r = 0; r < rounds; r++) {
-                ours[r] = time_batch(&p, 0);
-                theirs[r] = have_blas ? time_batch(&p, 1) : 0.0;
-            }
-            double g = median(ours, rounds), gb = have_blas ? median(theirs, rounds) : 0.0;
+            double g = res[t][i][0], gb = res[t][i][1], pk = res[t][i][2];
             char op[3] = {s->ta ? 'T' : 'N', s->tb ? 'T' : 'N', '\0'};
             printf("| %s | %s | %d x %d x %d | %d | %.1f | %.0f%% |", s->what, op, s->M, s->N,
-                   s->K, t, g, 100.0 * g / peak[t]);
+                   s->K, t, g, 100.0 * g / pk);
             if (have_blas) {
-                printf(" %.1f | %.0f%% | %.2f |\n", gb, 100.0 * gb / peak[t], g / gb);
+                printf(" %.1f | %.0f%% | %.2f |\n", gb, 100.0 * gb / pk, g / gb);
             } else {
                 printf(" - | - | - |\n");
             }
-            fflush(stdout);
-            free(p.A);
-            free(p.B);
-            free(p.C);
         }
     }
     double load1 = loadavg(), load = load0 > load1 ? load0 : load1;

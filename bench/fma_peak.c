@@ -10,7 +10,8 @@
 // The vector width is the widest the build targets (-march=native): 16 floats with AVX-512,
 // 8 with AVX2, else the compiler's scalar code. FLOPs count 2 per lane per FMA.
 //
-// bench_matmul.c includes this file with FMA_PEAK_NO_MAIN for fma_peak_gflops().
+// bench_matmul.c includes this file with FMA_PEAK_NO_MAIN for fma_peak_calibrate() and
+// fma_peak_run(), and times the peak between its products.
 #include <omp.h>
 #include <stdio.h>
 
@@ -76,36 +77,33 @@ static float peak_loop(long iters, float seed)
     return s;
 }
 
-// GFLOP/s of threads threads running the loop together: the best of reps timings of about
-// seconds each (the best, since the loop has no cause to be slow but another process).
-static double fma_peak_gflops(int threads, double seconds, int reps)
+// iterations of peak_loop that take about `seconds` on one thread
+static long fma_peak_calibrate(double seconds)
 {
-    // calibrate: iterations for about `seconds` on one thread
-    long iters = 1 << 20;
+    long iters = 1 << 16;
     for (;;) {
         double t0 = omp_get_wtime();
         volatile float sink = peak_loop(iters, 1.0f);
         (void)sink;
         double t = omp_get_wtime() - t0;
         if (t > seconds / 4 || iters > (1L << 40)) {
-            iters = (long)(iters * (seconds / (t > 0 ? t : 1e-9)));
-            break;
+            return (long)(iters * (seconds / (t > 0 ? t : 1e-9))) + 1;
         }
         iters *= 4;
     }
-    double best = 0.0;
-    for (int r = 0; r < reps; r++) {
-        double t0 = omp_get_wtime();
-        float total = 0.0f;
+}
+
+// GFLOP/s of `threads` threads each running iters iterations at once: one timing
+static double fma_peak_run(int threads, long iters)
+{
+    double t0 = omp_get_wtime();
+    float total = 0.0f;
 #pragma omp parallel num_threads(threads) reduction(+ : total)
-        total += peak_loop(iters, (float)omp_get_thread_num());
-        double t = omp_get_wtime() - t0;
-        volatile float sink = total;
-        (void)sink;
-        double g = 2.0 * PEAK_VW * CHAINS * (double)iters * threads / t / 1e9;
-        best = g > best ? g : best;
-    }
-    return best;
+    total += peak_loop(iters, (float)omp_get_thread_num());
+    double t = omp_get_wtime() - t0;
+    volatile float sink = total;
+    (void)sink;
+    return 2.0 * PEAK_VW * CHAINS * (double)iters * threads / t / 1e9;
 }
 
 #ifndef FMA_PEAK_NO_MAIN
@@ -114,8 +112,15 @@ int main(void)
     int nmax = omp_get_num_procs();
     printf("single-precision FMA peak (%s, %d-float vectors, %d chains), best of 5:\n", PEAK_ISA,
            PEAK_VW, CHAINS);
+    long iters = fma_peak_calibrate(0.3);
     for (int t = 1; t <= nmax && t <= 2; t++) {
-        printf("  %d thread%s: %.1f GFLOP/s\n", t, t > 1 ? "s" : "", fma_peak_gflops(t, 0.3, 5));
+        // the best of 5: the loop has no cause to be slower than its best but other processes
+        double best = 0.0;
+        for (int r = 0; r < 5; r++) {
+            double g = fma_peak_run(t, iters);
+            best = g > best ? g : best;
+        }
+        printf("  %d thread%s: %.1f GFLOP/s\n", t, t > 1 ? "s" : "", best);
     }
     return 0;
 }

@@ -81,6 +81,9 @@ void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
 // MR x NR is the register tile: MR * NR / VW accumulators, plus NR / VW registers for a row of
 // B and one for a broadcast element of A, must fit the vector register file (32 with AVX-512,
 // 16 with AVX2). VFMA(a, b, c) is a * b + c rounded once where the CPU has FMA.
+// The cache blocks (docs/nn.md derives them): KC x NR floats of B, the panel every tile of a
+// column block reuses, fill 3/4 of a 32 KB L1 (24 KB); MC x KC floats of A stay under half of
+// L2 (512 KB on Zen 3, 1 MB and more where AVX-512 runs); KC x NC of B sit in L3.
 
 #if defined(__AVX512F__)
 #define MR 12
@@ -93,8 +96,8 @@ typedef __m512 Vec;
 #define VSET1(x) _mm512_set1_ps(x)
 #define VMUL(a, b) _mm512_mul_ps((a), (b))
 #define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
-#define MC 240
-#define KC 384
+#define MC 480
+#define KC 192
 #define NC 3072
 #elif defined(__AVX2__) && defined(__FMA__)
 #define MR 6

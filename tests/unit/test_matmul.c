@@ -127,7 +127,8 @@ Test(matmul, reference_matches_hand_computed_products)
 {
     // A = [1 2; 3 4], B = [5 6; 7 8]
     const float A[] = {1, 2, 3, 4}, B[] = {5, 6, 7, 8};
-    // A B = [19 22; 43 50], A^T B = [26 30; 38 44], A B^T = [17 23; 39 53], A^T B^T = [23 31; 34 46]
+    // A B = [19 22; 43 50], A B^T = [17 23; 39 53], A^T B = [26 30; 38 44],
+    // A^T B^T = [23 31; 34 46]
     const float want[4][4] = {{19, 22, 43, 50}, {17, 23, 39, 53}, {26, 30, 38, 44},
                               {23, 31, 34, 46}};
     for (int ta = 0; ta < 2; ta++) {
@@ -168,7 +169,7 @@ Test(matmul, alpha_and_beta_match_reference)
 }
 
 // The register tiles are 4x8 (scalar), 6x16 (AVX2), 12x32 (AVX-512); the cache blocks MC 128,
-// 144, 240 rows, KC 256, 384, NC 1024, 2048, 3072: one less, equal and one more than each.
+// 144, 480 rows, KC 256, 384, 192, NC 1024, 2048, 3072: one less, equal and one more than each.
 Test(matmul, shapes_straddling_every_block_edge_match_reference)
 {
     const int mr[] = {3, 4, 5, 6, 7, 11, 12, 13, 23, 24, 25};
@@ -179,11 +180,11 @@ Test(matmul, shapes_straddling_every_block_edge_match_reference)
             check_case(&cs, 17 + i * 100 + j);
         }
     }
-    const int mc[] = {127, 128, 129, 143, 144, 145, 239, 240, 241, 289};
+    const int mc[] = {127, 128, 129, 143, 144, 145, 479, 480, 481, 577};
     for (size_t i = 0; i < sizeof mc / sizeof mc[0]; i++) {
         check_all_trans(mc[i], 40, 50, 1.0f, 1.0f, 0, 0);
     }
-    const int kc[] = {255, 256, 257, 383, 384, 385, 513, 769};
+    const int kc[] = {191, 192, 193, 255, 256, 257, 383, 384, 385, 513, 769};
     for (size_t i = 0; i < sizeof kc / sizeof kc[0]; i++) {
         check_all_trans(20, 35, kc[i], 1.0f, -1.0f, 0, 0);
     }
