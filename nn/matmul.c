@@ -130,11 +130,11 @@ typedef float Vec;
 
 #define NV (NR / VW) // vectors in a row of the tile
 
-// Below this many multiply-adds (M * N * K), one thread: 96^3 takes about 20 us on one Zen 3
-// core, the order of what waking a sleeping thread costs. Small products still pack: measured
-// on Zen 3, the packed path is as fast as a plain triple loop at 8 x 8 x 8 and 5 to 30 times
-// faster from 16 x 16 x 16 on.
-#define THREAD_MNK (96 * 96 * 96)
+// Below this many multiply-adds (M * N * K), one thread. Measured on Zen 3 (square NN, best of
+// 7 x 200 calls): two threads take as long as one at 48^3 (4.7 us), 8% less at 64^3, 30% less
+// at 96^3. Small products still pack: the packed path is as fast as a plain triple loop at
+// 8 x 8 x 8 and 5 to 30 times faster from 16 x 16 x 16 on.
+#define THREAD_MNK (64 * 64 * 64)
 
 // The scalar form of VFMA, for ragged tiles: the same roundings as the vector path.
 static inline float fma1(float a, float b, float c)
