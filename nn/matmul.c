@@ -256,10 +256,8 @@ static void pack_a(int transA, const float *A, int lda, int i0, int p0, int mc, 
                 int m = mc - ir < MR ? mc - ir : MR;
                 float *dst = pa + (size_t)ir * kc + (size_t)p * MR;
                 if (m == MR) {
-                    // a constant count: the compiler turns it into vector moves
-                    for (int r = 0; r < MR; r++) {
-                        dst[r] = src[ir + r];
-                    }
+                    // a constant size: the compiler inlines it as vector moves
+                    memcpy(dst, src + ir, MR * sizeof(float));
                     continue;
                 }
                 for (int r = 0; r < m; r++) {
@@ -304,37 +302,42 @@ static void pack_a(int transA, const float *A, int lda, int i0, int p0, int mc, 
 static void pack_b(int transB, const float *B, int ldb, int p0, int j0, int kc, int nc,
                    float *restrict pb)
 {
-    for (int jr = 0; jr < nc; jr += NR) {
-        int n = nc - jr < NR ? nc - jr : NR;
-        float *dst = pb + (size_t)jr * kc;
-        if (transB) {
-            // op(B)(p, j) = B[j][p]: each column of the panel is a contiguous row of B
-            for (int j = 0; j < n; j++) {
-                const float *src = B + (size_t)(j0 + jr + j) * ldb + p0;
-                for (int p = 0; p < kc; p++) {
-                    dst[p * NR + j] = src[p];
-                }
-            }
-            for (int j = n; j < NR; j++) {
-                for (int p = 0; p < kc; p++) {
-                    dst[p * NR + j] = 0.0f;
-                }
-            }
-        } else {
-            for (int p = 0; p < kc; p++) {
-                const float *src = B + (size_t)(p0 + p) * ldb + j0 + jr;
+    if (!transB) {
+        // read B row by row (nc contiguous floats), one pass over its lines and pages, and
+        // deal each row out to the panels: walking one panel's column strip down kc rows
+        // would touch a new line on every row
+        for (int p = 0; p < kc; p++) {
+            const float *src = B + (size_t)(p0 + p) * ldb + j0;
+            for (int jr = 0; jr < nc; jr += NR) {
+                int n = nc - jr < NR ? nc - jr : NR;
+                float *dst = pb + (size_t)jr * kc + (size_t)p * NR;
                 if (n == NR) {
-                    for (int j = 0; j < NR; j++) {
-                        dst[p * NR + j] = src[j];
-                    }
+                    memcpy(dst, src + jr, NR * sizeof(float)); // inlined: a constant size
                     continue;
                 }
                 for (int j = 0; j < n; j++) {
-                    dst[p * NR + j] = src[j];
+                    dst[j] = src[jr + j];
                 }
                 for (int j = n; j < NR; j++) {
-                    dst[p * NR + j] = 0.0f;
+                    dst[j] = 0.0f;
                 }
+            }
+        }
+        return;
+    }
+    for (int jr = 0; jr < nc; jr += NR) {
+        int n = nc - jr < NR ? nc - jr : NR;
+        float *dst = pb + (size_t)jr * kc;
+        // op(B)(p, j) = B[j][p]: each column of the panel is a contiguous row of B
+        for (int j = 0; j < n; j++) {
+            const float *src = B + (size_t)(j0 + jr + j) * ldb + p0;
+            for (int p = 0; p < kc; p++) {
+                dst[p * NR + j] = src[p];
+            }
+        }
+        for (int j = n; j < NR; j++) {
+            for (int p = 0; p < kc; p++) {
+                dst[p * NR + j] = 0.0f;
             }
         }
     }
