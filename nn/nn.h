@@ -15,12 +15,13 @@
 // C ldc.
 // beta == 0 ignores what C holds (C may be uninitialised; NaN in C does not propagate).
 // Each element of C is summed over K in an order fixed by the shape alone, so the result does
-// not depend on the thread count or timing. Large products run on OpenMP's threads; each thread
+// not depend on the thread count or timing. Large products run on OpenMP's threads (called
+// inside a parallel region, on the calling thread alone, unless nesting is enabled); each thread
 // grows its packing buffers on first use to what its largest product needs (at most 3.4 MB with
 // AVX2, 2.8 MB with AVX-512), keeps them for its life and reuses them, so after the first call
 // of a shape nothing is allocated. Built with BLAS=openblas, OpenBLAS's cblas_sgemm does the
-// work instead. M, N, K >= 0; M or N = 0 does nothing; K = 0 or alpha = 0 sets C = beta * C
-// without reading A or B.
+// work instead, with its own threads and its own order of summation. M, N, K >= 0; M or N = 0
+// does nothing; K = 0 or alpha = 0 sets C = beta * C without reading A or B.
 void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc);
 // the readable reference: the same contract, triple loop, double accumulator per element
