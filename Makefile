@@ -70,7 +70,8 @@ DEBIAN_PKGS += libopenblas-dev
 endif
 BENCH_PKGS  := python3-nltk python3-sklearn python3-gensim libopenblas0-pthread time
 
-.PHONY: all deps demo test test-suite check bench bench-matmul clean help fixtures format
+.PHONY: all deps demo test test-suite test-matmul-paths check bench bench-matmul clean help \
+	fixtures format
 
 all: deps $(LMLAB)
 
@@ -163,6 +164,25 @@ test-suite: $(LMLAB) $(TEST_BIN) $(foreach d,$(EX_DIRS),$(BUILD)/ex/$(d)/bin-ref
 	@echo "== unit and command tests ($(BUILD))"
 	$(Q)rm -rf $(BUILD)/tmp && mkdir -p $(BUILD)/tmp
 	$(Q)LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 LMLAB=$(abspath $(LMLAB)) LMLAB_ROOT=$(CURDIR) LMLAB_TEST_TMP=$(CURDIR)/$(BUILD)/tmp $(TEST_BIN) -j2 --timeout=300
+	$(Q)$(MAKE) --no-print-directory test-matmul-paths
+
+# nn_sgemm's kernels that this CPU does not pick: the portable one, and the AVX-512 tile and
+# blocks written in generic vectors (nn/matmul.c), each linked with test_matmul.c
+MATMUL_PATHS := scalar tile12x32
+MATMUL_FLAGS_scalar := -mno-avx2 -mno-fma
+MATMUL_FLAGS_tile12x32 := -DNN_MATMUL_TILE_12X32
+
+$(BUILD)/matmul-%/suite: nn/matmul.c nn/nn.h $(BUILD)/tests/unit/test_matmul.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(MATMUL_FLAGS_$*) -c $< -o $(dir $@)matmul.o
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(BUILD)/tests/unit/test_matmul.o $(dir $@)matmul.o $(LIB) \
+	    $(LDLIBS) -lcriterion
+
+test-matmul-paths: $(foreach p,$(MATMUL_PATHS),$(BUILD)/matmul-$(p)/suite)
+	@echo "== matmul tests on the other kernels: $(MATMUL_PATHS) ($(BUILD))"
+	$(Q)for p in $(MATMUL_PATHS); do $(BUILD)/matmul-$$p/suite -j2 --timeout=300 \
+	    > $(BUILD)/matmul-$$p/log 2>&1 || { cat $(BUILD)/matmul-$$p/log; exit 1; }; \
+	    tail -n 1 $(BUILD)/matmul-$$p/log | sed "s|^|  $$p: |"; done
 
 # --- demo, bench, fixtures -----------------------------------------------------------------
 demo: all

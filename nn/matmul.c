@@ -84,10 +84,11 @@ void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
 // column block reuses, fill 3/4 of a 32 KB L1 (24 KB); MC x KC floats of A stay under half of
 // L2 (512 KB on Zen 3, 1 MB and more where AVX-512 runs); KC x NC of B sit in L3.
 
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) || defined(NN_MATMUL_TILE_12X32)
 #define MR 12
 #define NR 32
 #define VW 16
+#ifdef __AVX512F__
 typedef __m512 Vec;
 #define VZERO() _mm512_setzero_ps()
 #define VLOAD(p) _mm512_loadu_ps(p)
@@ -95,6 +96,19 @@ typedef __m512 Vec;
 #define VSET1(x) _mm512_set1_ps(x)
 #define VMUL(a, b) _mm512_mul_ps((a), (b))
 #define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#else
+// -DNN_MATMUL_TILE_12X32 without AVX-512: the same tile and blocks in GCC's generic 16-float
+// vectors, so that the tests run the AVX-512 path's geometry (tiles, blocks, edges) on any CPU.
+// For testing only: the compiler splits each vector in two and does not fuse the FMA.
+typedef float Vec __attribute__((vector_size(64)));
+typedef float VecU __attribute__((vector_size(64), aligned(4), may_alias)); // unaligned access
+#define VZERO() ((Vec){0})
+#define VLOAD(p) (*(const VecU *)(p))
+#define VSTORE(p, v) (*(VecU *)(p) = (v))
+#define VSET1(x) ((Vec){0} + (x))
+#define VMUL(a, b) ((a) * (b))
+#define VFMA(a, b, c) ((a) * (b) + (c))
+#endif
 #define MC 480
 #define KC 192
 #define NC 3072
