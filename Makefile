@@ -229,6 +229,7 @@ help:
 	@echo "  make check CH=02 check your exercises of a chapter (chapters: $(CH_NUMS))"
 	@echo "  make bench       speed against NLTK, scikit-learn, gensim, OpenBLAS (docs/benchmarks.md)"
 	@echo "  make bench-matmul  nn_sgemm against OpenBLAS and this machine's FMA peak"
+	@echo "  make test-matmul-paths  the matmul tests on the kernels this CPU does not pick"
 	@echo "  make fixtures    regenerate test fixtures with NLTK / scikit-learn (Debian)"
 	@echo "  make deps        install missing Debian packages: $(DEBIAN_PKGS)"
 	@echo "  make clean       remove build/ and ./lmlab"
