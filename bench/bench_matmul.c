@@ -10,7 +10,8 @@
 // shape and thread count, and medians are reported: other processes on the machine slow all
 // three alike, not one of them, and the fraction of peak compares timings made side by side.
 // One timing is a batch of calls of at least 0.1 s, after one untimed warm-up call (which also
-// grows nn_sgemm's per-thread packing buffers).
+// grows nn_sgemm's per-thread packing buffers). The one-thread timings are also reported by
+// the thread's CPU time, which does not count the time other processes held the core.
 // Left out: double precision, batched products, shapes the models do not use.
 #define FMA_PEAK_NO_MAIN
 #include "bench/fma_peak.c"
@@ -89,17 +90,29 @@ static void run(const Problem *p, int blas)
     }
 }
 
-// GFLOP/s of one batch of calls lasting at least 0.1 s
-static double time_batch(const Problem *p, int blas)
+// seconds this thread has run on a CPU: unlike the wall clock, it does not count the time
+// other processes held the core (one thread's work only: with 1 thread, both libraries run
+// in the calling thread)
+static double thread_cpu_time(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+// GFLOP/s of one batch of calls lasting at least 0.1 s, by the wall clock and, in *cpu, by
+// the calling thread's CPU time
+static double time_batch(const Problem *p, int blas, double *cpu)
 {
     double flops = 2.0 * p->s->M * p->s->N * p->s->K;
     int reps = 0;
-    double t0 = lab_now(), t;
+    double t0 = lab_now(), c0 = thread_cpu_time(), t;
     do {
         run(p, blas);
         reps++;
         t = lab_now() - t0;
     } while (t < 0.1);
+    *cpu = flops * reps / (thread_cpu_time() - c0) / 1e9;
     return flops * reps / t / 1e9;
 }
 
@@ -168,6 +181,7 @@ int main(int argc, char **argv)
     enum { NSHAPES = sizeof shapes / sizeof shapes[0] };
     // results[t][shape]: median GFLOP/s of nn_sgemm, OpenBLAS, the peak loop
     double res[3][NSHAPES][3] = {{{0}}};
+    double res_cpu[NSHAPES][3] = {{0}}; // the same on one thread, by thread CPU time
     double peak_samples[3][NSHAPES * 100], peak_best[3] = {0};
     int npeak[3] = {0};
     LabRng rng;
@@ -189,21 +203,27 @@ int main(int argc, char **argv)
                 p.B[e] = (float)lab_rng_uniform(&rng) - 0.5f;
             }
             fprintf(stderr, "bench_matmul: %s, %d thread(s)\n", s->what, t);
-            double ours[100], theirs[100], peak[100];
+            double ours[100], theirs[100], peak[100], cpug[3][100] = {{0}};
             run(&p, 0);
             if (have_blas) {
                 run(&p, 1);
             }
             for (int r = 0; r < rounds; r++) {
-                ours[r] = time_batch(&p, 0);
-                theirs[r] = have_blas ? time_batch(&p, 1) : 0.0;
+                ours[r] = time_batch(&p, 0, &cpug[0][r]);
+                theirs[r] = have_blas ? time_batch(&p, 1, &cpug[1][r]) : 0.0;
+                double c0 = thread_cpu_time();
                 peak[r] = fma_peak_run(t, peak_iters);
+                double c = thread_cpu_time() - c0;
+                cpug[2][r] = 2.0 * PEAK_VW * CHAINS * (double)peak_iters / c / 1e9;
                 peak_samples[t][npeak[t]++] = peak[r];
                 peak_best[t] = peak[r] > peak_best[t] ? peak[r] : peak_best[t];
             }
             res[t][i][0] = median(ours, rounds);
             res[t][i][1] = have_blas ? median(theirs, rounds) : 0.0;
             res[t][i][2] = median(peak, rounds);
+            for (int k = 0; t == 1 && k < 3; k++) {
+                res_cpu[i][k] = median(cpug[k], rounds);
+            }
             free(p.A);
             free(p.B);
             free(p.C);
@@ -253,6 +273,24 @@ int main(int argc, char **argv)
             } else {
                 printf(" - | - | - |\n");
             }
+        }
+    }
+    printf("\nOne thread again, by the thread's CPU time instead of the wall clock (the same "
+           "timings): time during which another process held the core is not counted, so these "
+           "figures move less with the machine's load.\n\n");
+    printf("| product | op | M x N x K | nn_sgemm GFLOP/s | %% peak | OpenBLAS GFLOP/s | "
+           "%% peak | nn / OpenBLAS |\n");
+    printf("|---|---|---|---:|---:|---:|---:|---:|\n");
+    for (int i = 0; i < NSHAPES; i++) {
+        const Shape *s = &shapes[i];
+        double g = res_cpu[i][0], gb = res_cpu[i][1], pk = res_cpu[i][2];
+        char op[3] = {s->ta ? 'T' : 'N', s->tb ? 'T' : 'N', '\0'};
+        printf("| %s | %s | %d x %d x %d | %.1f | %.0f%% |", s->what, op, s->M, s->N, s->K, g,
+               100.0 * g / pk);
+        if (have_blas) {
+            printf(" %.1f | %.0f%% | %.2f |\n", gb, 100.0 * gb / pk, g / gb);
+        } else {
+            printf(" - | - | - |\n");
         }
     }
     double load1 = loadavg(), load = load0 > load1 ? load0 : load1;
