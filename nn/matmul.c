@@ -445,7 +445,7 @@ void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
     int threads = mnk < THREAD_MNK ? 1 : omp_get_max_threads();
     // Split the longer side of C into one slice per thread, each a whole number of tiles, so
     // both threads run full micro-kernels; each thread packs its own copy of the other operand
-    // (a cost of K * N, against the slice's M * N * K / threads multiply-adds).
+    // (K x N or K x M floats, against the slice's M * N * K / threads multiply-adds).
     int split_m = M >= N;
 #pragma omp parallel num_threads(threads)
     {

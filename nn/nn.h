@@ -19,7 +19,8 @@
 // inside a parallel region, on the calling thread alone, unless nesting is enabled); each thread
 // grows its packing buffers on first use to what its largest product needs (at most 3.4 MB with
 // AVX2, 2.8 MB with AVX-512), keeps them for its life and reuses them, so after the first call
-// of a shape nothing is allocated. Built with BLAS=openblas, OpenBLAS's cblas_sgemm does the
+// of a shape nothing is allocated (should that allocation fail, the program exits as
+// lab_malloc does). Built with BLAS=openblas, OpenBLAS's cblas_sgemm does the
 // work instead, with its own threads and its own order of summation. M, N, K >= 0; M or N = 0
 // does nothing; K = 0 or alpha = 0 sets C = beta * C without reading A or B.
 void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
