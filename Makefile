@@ -4,6 +4,7 @@
 #   make demo       train and compare n-gram models on a shipped corpus, with charts
 #   make test       unit, exercise and command tests, the chapters' commands (check-chapters),
 #                   a short fuzz run, the tests again under ASan+UBSan
+#   make BLAS=openblas   nn_sgemm calls OpenBLAS's cblas_sgemm (objects under build/openblas/)
 #   make help       every target
 #
 # Objects go under build/ (build/san/ with SANITIZE=1), mirroring the source tree.
@@ -12,6 +13,7 @@
 CC      ?= cc
 PYTHON  ?= /usr/bin/python3
 SANITIZE ?= 0
+BLAS    ?=
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
@@ -27,6 +29,19 @@ else
 BUILD   := build
 LMLAB   := lmlab
 endif
+
+# BLAS=openblas: Debian's OpenBLAS does nn_sgemm's work; its objects go to a separate tree, and
+# a stamp relinks ./lmlab when BLAS changes
+ifeq ($(BLAS),openblas)
+BUILD   := $(BUILD)/openblas
+BASEFLAGS += -DNN_BLAS_OPENBLAS
+LDLIBS  += -lopenblas
+else ifneq ($(BLAS),)
+$(error BLAS=$(BLAS): the only choice is BLAS=openblas (or no BLAS, the lab's own kernel))
+endif
+BLAS_STAMP := build/blas-choice
+$(shell mkdir -p build && { echo '$(BLAS)' | cmp -s - $(BLAS_STAMP) || \
+    echo '$(BLAS)' > $(BLAS_STAMP); })
 
 ifeq ($(V),1)
 Q :=
@@ -52,11 +67,15 @@ CH_NUMS  := $(foreach d,$(CHAPTERS),$(firstword $(subst -, ,$(notdir $(d:/=)))))
 
 DEBIAN_PKGS := gcc libc6-dev make gnuplot-nox fonts-dejavu-core libpcre2-dev libcriterion-dev
 FUZZ_PKGS   := clang libclang-rt-14-dev
+ifeq ($(BLAS),openblas)
+DEBIAN_PKGS += libopenblas-dev
+endif
 BENCH_PKGS  := python3-nltk python3-sklearn python3-gensim libopenblas0-pthread time python3-torch
 # only to regenerate the committed fixtures (make fixtures); make test never needs them
 FIXTURE_PKGS := python3-nltk python3-sklearn python3-torch
 
-.PHONY: FORCE all deps demo test test-suite check run-student check-chapters bench clean help fixtures format kenlm-check fuzz
+.PHONY: FORCE all deps demo test test-suite test-matmul-paths check run-student check-chapters \
+	bench bench-matmul clean help fixtures format kenlm-check fuzz
 
 all: deps $(LMLAB)
 
@@ -76,9 +95,9 @@ $(LIB): $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(LMLAB): $(MAIN_OBJ) $(LIB)
+$(LMLAB): $(MAIN_OBJ) $(LIB) $(BLAS_STAMP)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(LIB) $(LDLIBS)
 
 $(TEST_BIN): $(TEST_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
@@ -179,9 +198,28 @@ test-suite: $(LMLAB) $(TEST_BIN) $(foreach d,$(EX_DIRS),$(BUILD)/ex/$(d)/bin-ref
 	@echo "== exercises: the untouched stubs, every test must fail ($(BUILD))"
 	$(Q)for d in $(EX_DIRS); do $(BUILD)/ex/$$d/bin-stub -j2 --timeout=20 > $(BUILD)/ex/$$d/stub.log 2>&1; \
 	    scripts/stub-check.sh $(BUILD)/ex/$$d/stub.log $$d || exit 1; done
+	$(Q)$(MAKE) --no-print-directory test-matmul-paths
 	@echo "== unit and command tests ($(BUILD))"
 	$(Q)rm -rf $(BUILD)/tmp && mkdir -p $(BUILD)/tmp
 	$(Q)LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 LMLAB=$(abspath $(LMLAB)) LMLAB_ROOT=$(CURDIR) LMLAB_TEST_TMP=$(CURDIR)/$(BUILD)/tmp $(TEST_BIN) -j2 --timeout=300
+
+# nn_sgemm's kernels that this CPU does not pick: the portable one, and the AVX-512 tile and
+# blocks written in generic vectors (nn/matmul.c), each linked with test_matmul.c
+MATMUL_PATHS := scalar tile12x32
+MATMUL_FLAGS_scalar := -mno-avx2 -mno-fma
+MATMUL_FLAGS_tile12x32 := -DNN_MATMUL_TILE_12X32
+
+$(BUILD)/matmul-%/suite: nn/matmul.c nn/nn.h $(BUILD)/tests/unit/test_matmul.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(MATMUL_FLAGS_$*) -c $< -o $(dir $@)matmul.o
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(BUILD)/tests/unit/test_matmul.o $(dir $@)matmul.o $(LIB) \
+	    $(LDLIBS) -lcriterion
+
+test-matmul-paths: $(foreach p,$(MATMUL_PATHS),$(BUILD)/matmul-$(p)/suite)
+	@echo "== matmul tests on the other kernels: $(MATMUL_PATHS) ($(BUILD))"
+	$(Q)for p in $(MATMUL_PATHS); do $(BUILD)/matmul-$$p/suite -j2 --timeout=300 \
+	    > $(BUILD)/matmul-$$p/log 2>&1 || { cat $(BUILD)/matmul-$$p/log; exit 1; }; \
+	    tail -n 1 $(BUILD)/matmul-$$p/log | sed "s|^|  $$p: |"; done
 
 # make kenlm-check KENLM=DIR: KenLM's query, build_binary and lmplz (in DIR, built outside the
 # repository; not a Debian package, so not part of `make test`) against lmlab's perplexities
@@ -242,6 +280,19 @@ bench: all
 	    $(PYTHON) bench/section.py bench_word2vec.py < build/bench/word2vec.md
 	$(Q)$(PYTHON) bench/bench_mlp.py > build/bench/mlp.md && \
 	    $(PYTHON) bench/section.py bench_mlp.py < build/bench/mlp.md
+	$(Q)$(MAKE) --no-print-directory bench-matmul
+
+# nn_sgemm against OpenBLAS (loaded at run time) and the FMA peak
+$(BUILD)/bench/%: bench/%.c bench/fma_peak.c $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS) -ldl
+
+bench-matmul: $(BUILD)/bench/bench_matmul $(BUILD)/bench/fma_peak
+	$(Q)scripts/deps.sh libopenblas0-pthread
+	$(Q)$(BUILD)/bench/fma_peak
+	$(Q)mkdir -p build/bench && $(BUILD)/bench/bench_matmul > build/bench/matmul.md && \
+	    $(PYTHON) bench/section.py bench_matmul.c < build/bench/matmul.md
 
 fixtures:
 	$(Q)scripts/deps.sh $(FIXTURE_PKGS)
@@ -272,12 +323,16 @@ help:
 	@echo "  make run-student CH=02  run the lab with your exercise functions in its place"
 	@echo "  make check-chapters  run every command a chapter shows and compare its output"
 	@echo "  make kenlm-check KENLM=DIR  lmlab's ARPA files read by KenLM's query (docs/ngram.md)"
-	@echo "  make bench       speed and memory against NLTK, scikit-learn and gensim (docs/benchmarks.md)"
+	@echo "  make bench       speed against NLTK, scikit-learn, gensim, PyTorch, OpenBLAS (docs/benchmarks.md)"
+	@echo "  make bench-matmul  nn_sgemm against OpenBLAS and this machine's FMA peak"
+	@echo "  make test-matmul-paths  the matmul tests on the kernels this CPU does not pick"
 	@echo "  make fixtures    regenerate test fixtures with NLTK / scikit-learn / PyTorch (Debian)"
 	@echo "  make deps        install missing Debian packages: $(DEBIAN_PKGS)"
 	@echo "  make clean       remove build/ and ./lmlab"
-	@echo "options: V=1 (show commands), SANITIZE=1 (ASan+UBSan build under build/san)"
+	@echo "options: V=1 (show commands), SANITIZE=1 (ASan+UBSan build under build/san),"
+	@echo "         BLAS=openblas (nn_sgemm calls OpenBLAS; installs libopenblas-dev)"
 
 -include $(wildcard build/fuzz/*/*.d)
 -include $(STUDENT_OBJ:.o=.d) $(wildcard build/student/*/*.d)
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(wildcard $(BUILD)/ex/*/*.d)
+-include $(wildcard $(BUILD)/bench/*.d)
