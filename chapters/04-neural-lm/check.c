@@ -166,8 +166,9 @@ Test(ch04, ex02_xent_backward, .timeout = 10)
     LabRng rng;
     lab_rng_seed(&rng, 402);
     const int maxn = 16, maxv = 64;
-    float *pr = lab_malloc(maxn * maxv * sizeof(float)), *lg = lab_malloc(maxn * maxv * sizeof(float));
-    float *dg = lab_malloc(maxn * maxv * sizeof(float)), *dw = lab_malloc(maxn * maxv * sizeof(float));
+    const size_t cells = (size_t)maxn * maxv;
+    float *pr = lab_malloc(cells * sizeof(float)), *lg = lab_malloc(cells * sizeof(float));
+    float *dg = lab_malloc(cells * sizeof(float)), *dw = lab_malloc(cells * sizeof(float));
     int32_t tg[16];
     for (int c = 0; c < NRANDOM; c++) {
         int N = 1 + (int)lab_rng_below(&rng, maxn), V = 1 + (int)lab_rng_below(&rng, maxv);
@@ -264,7 +265,7 @@ Test(ch04, ex04_clip_grad_norm, .timeout = 10)
            "ex_clip_grad_norm(grads = {3, 4}, max_norm = 1)");
     EXPECT(g[0], 0.6,
            g[0] == 3.0f ? "the norm 5 exceeds max_norm 1: scale every gradient by about 1/5"
-                        : "3 * 1 / 5 = 0.6 (the chapter's small constant changes only the 7th digit)",
+                        : "3 * 1 / 5 = 0.6 (the chapter's small constant moves only the 7th digit)",
            "grads[0] after ex_clip_grad_norm(grads = {3, 4}, max_norm = 1)");
     EXPECT(g[1], 0.8, "4 * 1 / 5 = 0.8: the direction is kept, the length becomes max_norm",
            "grads[1] after ex_clip_grad_norm(grads = {3, 4}, max_norm = 1)");
@@ -311,7 +312,7 @@ Test(ch04, ex04_clip_grad_norm, .timeout = 10)
     free(b);
 }
 
-// --- 5. open: the MLP on names -----------------------------------------------------------------------
+// --- 5. open: the MLP on names -------------------------------------------------------------------
 
 // The accepted range is centred on the valid loss that the MLP of section 8 reaches on
 // `names`; see tests/exercises/ref_04.c for how the value was obtained.

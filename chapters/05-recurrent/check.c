@@ -215,7 +215,7 @@ Test(ch05, ex02_lstm_cell_forward, .timeout = 10)
     }
 }
 
-// --- 3. one GRU step, forward ----------------------------------------------------------------------
+// --- 3. one GRU step, forward --------------------------------------------------------------------
 
 Test(ch05, ex03_gru_cell_forward, .timeout = 10)
 {
@@ -230,7 +230,8 @@ Test(ch05, ex03_gru_cell_forward, .timeout = 10)
                                 "h_prev"},
         {(1 - z) * tanh(0.5 + 2 * r * 0.5 + 1) + z * 0.5,
          "r multiplies (W_hn h_prev + b_hn), bias included: PyTorch resets after the product"},
-        {(1 - z) * tanh(0.5 + r * 2 * 0.5) + z * 0.5, "b_hn is inside the reset: r (W_hn h + b_hn)"},
+        {(1 - z) * tanh(0.5 + r * 2 * 0.5) + z * 0.5,
+         "b_hn is inside the reset: r (W_hn h + b_hn)"},
         {(1 - z) * tanh(0.5 + 2 * 0.5 + 1) + z * 0.5, "the reset gate r must multiply the "
                                                       "recurrent part of the candidate"},
         {(1 - r) * tanh(0.5 + z * 2) + r * 0.5, "r and z are swapped: PyTorch's blocks are r, z, "
@@ -379,7 +380,7 @@ Test(ch05, ex04_seq_batch, .timeout = 10)
     }
 }
 
-// --- 5. open: random sampling or sequential partitioning --------------------------------------------
+// --- 5. open: random sampling or sequential partitioning -----------------------------------------
 
 // The accepted answers come from the two commands of section 7; see tests/exercises/ref_05.c
 // for how they were obtained. The loss is checked against a range.
