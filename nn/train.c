@@ -80,12 +80,25 @@ static int state_layout(NnParams *p, NnTensorSpec spec[3], size_t total)
     return nn_params_layout(p, spec, 3);
 }
 
-// The run's config, then what a checkpoint adds, in its metadata.
+// The run's config in a checkpoint's metadata: every key on its own, and as "config" the
+// text of the config file (docs/formats.md "safetensors"), then what the checkpoint adds.
 static void meta_base(const Train *t, LabConfig *meta)
 {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) {
+        lab_die(NULL, "out of memory writing a checkpoint's metadata");
+    }
     for (int i = 0; i < t->cfg.n; i++) {
         lab_config_set(meta, t->cfg.key[i], "%s", t->cfg.val[i]);
+        fprintf(f, "%s = ", t->cfg.key[i]);
+        lab_config_escape(f, t->cfg.val[i]);
+        fputc('\n', f);
     }
+    fclose(f);
+    lab_config_set(meta, "config", "%s", text);
+    free(text);
     lab_config_set(meta, "vocab_size", "%d", t->lm.V);
 }
 
@@ -380,6 +393,19 @@ static int train_charts(const Train *t)
 
 // --- parse ----------------------------------------------------------------------------------
 
+// x as the shortest %g that reads back as the same double
+static void config_double(LabConfig *c, const char *key, double x)
+{
+    char buf[40];
+    for (int prec = 6; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, x);
+        if (strtod(buf, NULL) == x) {
+            break;
+        }
+    }
+    lab_config_set(c, key, "%s", buf);
+}
+
 // Writes the run's config from the options (the keys are the option names, '-' as '_', so
 // lab_config_apply reads them back through the same table).
 static void train_config(Train *t)
@@ -407,16 +433,16 @@ static void train_config(Train *t)
     }
     lab_config_set(c, "batch", "%ld", o->batch);
     lab_config_set(c, "steps", "%ld", o->steps);
-    lab_config_set(c, "lr", "%.17g", o->lr);
+    config_double(c, "lr", o->lr);
     lab_config_set(c, "schedule", "%s", lab_choice_name(NN_SCHEDULE_CHOICES, o->schedule));
     lab_config_set(c, "warmup", "%ld", o->warmup);
-    lab_config_set(c, "min_lr", "%.17g", o->min_lr);
+    config_double(c, "min_lr", o->min_lr);
     lab_config_set(c, "step_size", "%ld", o->step_size);
-    lab_config_set(c, "gamma", "%.17g", o->gamma);
-    lab_config_set(c, "weight_decay", "%.17g", o->weight_decay);
-    lab_config_set(c, "beta1", "%.17g", o->beta1);
-    lab_config_set(c, "beta2", "%.17g", o->beta2);
-    lab_config_set(c, "clip", "%.17g", o->clip);
+    config_double(c, "gamma", o->gamma);
+    config_double(c, "weight_decay", o->weight_decay);
+    config_double(c, "beta1", o->beta1);
+    config_double(c, "beta2", o->beta2);
+    config_double(c, "clip", o->clip);
     lab_config_set(c, "eval_every", "%ld", o->eval_every);
     lab_config_set(c, "log_every", "%ld", o->log_every);
     lab_config_set(c, "seed", "%ld", o->seed);
