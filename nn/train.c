@@ -12,6 +12,8 @@
 // Ctrl-C stops after the current step with a checkpoint (exit 130); a loss or gradient that
 // is not finite stops with the last good checkpoint kept (exit 1). docs/nn.md "training".
 // Left out: recurrent batching (the kind's `recurrent` flag is refused until it lands).
+// The file is longer than the usual 800 lines because the loop and its checkpoints (what a
+// resumed run reads back must be what was written) are read best side by side.
 #include "nn/lm.h"
 #include "plots/plots.h"
 
@@ -164,7 +166,8 @@ static int meta_num(const LabConfig *meta, const char *path, const char *key, in
         char q[64];
         return lab_error_hint("the file was edited or damaged: train the run again",
                               "'%s': metadata '%s' is %s%s%s", path, key, s ? "'" : "missing",
-                              s ? lab_quote(q, sizeof q, s, strlen(s)) : "", s ? "', not valid" : "");
+                              s ? lab_quote(q, sizeof q, s, strlen(s)) : "",
+                              s ? "', not valid" : "");
     }
     *out = x;
     return 0;
@@ -386,7 +389,8 @@ static int train_charts(const Train *t)
     rc = rc ? rc
             : chart(t, "grad_norm", "gradient norm before clipping", "global L2 norm",
                     "grad norm", t->hist.norm, NULL, NULL, 1);
-    rc = rc ? rc : chart(t, "lr", "learning rate", "learning rate", "lr", t->hist.lr, NULL, NULL, 0);
+    rc = rc ? rc
+            : chart(t, "lr", "learning rate", "learning rate", "lr", t->hist.lr, NULL, NULL, 0);
     free(ppl);
     return rc;
 }
@@ -851,7 +855,7 @@ static void train_loop(Train *t)
     }
 }
 
-// --- write and report -----------------------------------------------------------------------------
+// --- write and report ----------------------------------------------------------------------------
 
 // samples.txt: drawn from model.safetensors as saved, so that 'lmlab mlp generate --seed S
 // --count N' on the run directory draws exactly these.

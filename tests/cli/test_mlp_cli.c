@@ -116,7 +116,7 @@ Test(mlp_cli, bad_options_are_usage_errors)
     expect(RUN("mlp", "generate", "--model", "x", "--temperature", "0.001"), 2, "--temperature");
 }
 
-// --- train ----------------------------------------------------------------------------------------
+// --- train ---------------------------------------------------------------------------------------
 
 Test(mlp_cli, train_writes_the_run_and_log_has_the_common_columns, .timeout = 30)
 {
@@ -323,7 +323,7 @@ Test(mlp_cli, ctrl_c_stops_with_a_checkpoint_that_resumes_exactly, .timeout = 60
     free(d);
 }
 
-// --- bad checkpoints ---------------------------------------------------------------------------------
+// --- bad checkpoints -----------------------------------------------------------------------------
 
 Test(mlp_cli, damaged_checkpoints_are_refused_with_a_message, .timeout = 30)
 {
@@ -403,7 +403,7 @@ Test(mlp_cli, a_loss_that_is_not_finite_stops_training, .timeout = 30)
     free(d);
 }
 
-// --- eval -------------------------------------------------------------------------------------------
+// --- eval ----------------------------------------------------------------------------------------
 
 // The number after "key": in a one-line JSON object.
 static double json_num(const char *json, const char *key)
@@ -517,7 +517,7 @@ Test(mlp_cli, a_uniform_model_has_perplexity_v_and_eval_is_the_mean_of_the_token
     free(d);
 }
 
-// --- generate ---------------------------------------------------------------------------------------
+// --- generate ------------------------------------------------------------------------------------
 
 Test(mlp_cli, generate_is_reproducible_and_samples_txt_is_what_it_draws, .timeout = 30)
 {
