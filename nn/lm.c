@@ -86,7 +86,7 @@ const NnLmKind nn_lm_mlp = {
     .family = "mlp",
     .what = "an MLP language model",
     .recurrent = 0,
-    .defaults = {.context = 3, .embed = 10, .hidden = 200},
+    .defaults = {.context = 4, .embed = 16, .hidden = 256}, // about 2.09 nats/char on names
     .opts = mlp_opts,
     .describe = mlp_describe,
     .init = mlp_init,

@@ -456,8 +456,8 @@ static void train_config(Train *t)
 static void train_parse(Train *t, int argc, char **argv)
 {
     NnTrainOpts *o = &t->o;
-    *o = (NnTrainOpts){.batch = 32, .steps = 20000, .eval_every = 1000, .log_every = 100,
-                       .seed = 1337, .samples = 20, .warmup = 100, .step_size = 0, .lr = 0.01,
+    *o = (NnTrainOpts){.batch = 64, .steps = 20000, .eval_every = 1000, .log_every = 100,
+                       .seed = 1337, .samples = 20, .warmup = 100, .step_size = 0, .lr = 0.005,
                        .weight_decay = 0.01, .beta1 = 0.9, .beta2 = 0.999, .clip = 1.0,
                        .gamma = 0.1, .min_lr = 0.001, .schedule = NN_LR_COSINE};
     t->text = (TextOpts)TEXT_OPTS_DEFAULT;

@@ -83,8 +83,8 @@ Test(mlp_cli, help_lists_every_option_with_its_default)
     Run r = RUN("mlp", "train", "--help");
     cr_assert_eq(r.status, 0);
     const char *want[] = {"--dataset NAME", "--train FILE", "--tokenizer char|word",
-                          "--context N", "(default 3)", "--embed E", "--hidden H",
-                          "(default 200)", "--batch B", "--steps N", "--lr LR", "--seed S",
+                          "--context N", "(default 4)", "--embed E", "--hidden H",
+                          "(default 256)", "--batch B", "--steps N", "--lr LR", "--seed S",
                           "--eval-every N", "--schedule constant|step|cosine", "--warmup N",
                           "--clip C", "--weight-decay WD", "--beta1", "--beta2", "--out DIR",
                           "--resume DIR", "--force", "--json", "--quiet", "--plot png|dumb|none"};
