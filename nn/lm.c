@@ -6,9 +6,11 @@
 #include "nn/lm.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 // --- the MLP as an NnLmKind -------------------------------------------------------------------
 
@@ -21,6 +23,12 @@ static int mlp_opts(NnLmHyper *h, LabOpt *out)
     };
     memcpy(out, o, sizeof o);
     return (int)(sizeof o / sizeof o[0]);
+}
+
+static double mlp_params(const NnLmHyper *h, int V)
+{
+    double nE = (double)h->context * h->embed;
+    return (double)V * h->embed + h->hidden * nE + h->hidden + (double)V * h->hidden + V;
 }
 
 static void mlp_describe(const NnLmHyper *h, char *buf, size_t cap)
@@ -89,6 +97,7 @@ const NnLmKind nn_lm_mlp = {
     .defaults = {.context = 4, .embed = 16, .hidden = 256}, // about 2.09 nats/char on names
     .opts = mlp_opts,
     .describe = mlp_describe,
+    .params = mlp_params,
     .init = mlp_init,
     .free = mlp_free,
     .init_weights = mlp_init_weights,
@@ -261,6 +270,20 @@ int nn_run_load(NnRun *r, const NnLmKind *kind, const char *dir, int B)
         goto done;
     }
     if (text_tokenizer(&r->tok, &r->text) != 0 || vocab_load(&r->vocab, vocab_path) != 0) {
+        goto done;
+    }
+    // the size the config and vocabulary give, against the file's, before allocating it
+    double floats = kind->params(&h, r->vocab.n);
+    struct stat st;
+    if (stat(model_path, &st) != 0) {
+        lab_error_hint("train the run again", "cannot read '%s': %s", model_path,
+                       strerror(errno));
+        goto done;
+    }
+    if (4 * floats > (double)st.st_size) {
+        lab_error_hint("the file was cut short or the config was edited: train the run again",
+                       "'%s' holds %lld bytes, too few for the %.0f parameters its config and "
+                       "vocab.txt give", model_path, (long long)st.st_size, floats);
         goto done;
     }
     if (nn_lm_init(&r->lm, kind, &h, r->vocab.n, B, (int)h.context) != 0) {

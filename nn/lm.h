@@ -44,6 +44,9 @@ typedef struct {
     int (*opts)(NnLmHyper *h, LabOpt *out);
     // "context 3, embed 10, hidden 200": for reports and chart titles
     void (*describe)(const NnLmHyper *h, char *buf, size_t cap);
+    // the number of parameters of a model with options h and vocabulary V (checked against a
+    // checkpoint's size before anything is allocated)
+    double (*params)(const NnLmHyper *h, int V);
     // Builds lm->model for vocabulary V, batches of B rows (and T steps when recurrent),
     // parameters zero. -1 with a message.
     int (*init)(NnLm *lm, const NnLmHyper *h, int V, int B, int T);

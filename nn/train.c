@@ -700,6 +700,9 @@ static void train_build(Train *t)
             lab_die("give a larger --steps", "'%s' is at step %lld already, --steps is %ld",
                     t->run_dir, t->step, t->o.steps);
         }
+        if (lab_run_write_config(&t->run, &t->cfg) != 0) { // the new --steps
+            exit(1);
+        }
     } else {
         char *vp = lab_path_join(t->run_dir, "vocab.txt");
         if (lab_run_write_config(&t->run, &t->cfg) != 0 || vocab_save(&t->vocab, vp) != 0 ||
@@ -839,7 +842,7 @@ static void train_loop(Train *t)
     lab_progress_end(&bar);
     sigaction(SIGINT, &old, NULL);
     t->seconds = lab_now() - t_start;
-    if (interrupted) {
+    if (interrupted && t->step < o->steps) {
         // a checkpoint of this very step: resuming continues as if nothing had happened
         char *model = lab_path_join(t->run_dir, "model.safetensors");
         int have_model = access(model, F_OK) == 0;
