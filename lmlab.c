@@ -13,6 +13,7 @@
 #include "datasets/datasets.h"
 #include "ngram/ngram.h"
 #include "ngram/tfidf.h"
+#include "nn/lm.h"
 #include "nn/word2vec.h"
 
 // --- tokenize ---------------------------------------------------------------------------------
@@ -132,6 +133,7 @@ static const LabVerb commands[] = {
     {"ngram", 0, 0, &ngram_verbs},
     {"tfidf", 0, 0, &tfidf_verbs},
     {"word2vec", 0, 0, &word2vec_verbs},
+    {"mlp", 0, 0, &mlp_verbs},
     {0},
 };
 

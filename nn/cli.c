@@ -1,0 +1,139 @@
+// cli.c: `lmlab mlp <verb>`: the table of verbs, and `generate`.
+//
+//   lmlab mlp generate --model runs/names-mlp --count 10 --temperature 0.8
+//
+// train.c and eval.c hold the other verbs; each takes the model kind (lm.h), so another
+// neural family is another table of three rows.
+#include "nn/lm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+// --- generate ---------------------------------------------------------------------------------
+
+typedef struct {
+    const Vocab *v;
+    int32_t *ids;
+    long n, cap;
+    long unknown;
+} IdList;
+
+static void collect_id(const char *tok, size_t len, void *ctx)
+{
+    IdList *l = ctx;
+    int32_t id = vocab_find(l->v, tok, len);
+    if (id < 0) {
+        id = TOK_UNK;
+        l->unknown++;
+    }
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 64;
+        l->ids = lab_realloc(l->ids, (size_t)l->cap * sizeof *l->ids);
+    }
+    l->ids[l->n++] = id;
+}
+
+static int nn_cmd_generate(const NnLmKind *kind, int argc, char **argv)
+{
+    const char *model_dir = NULL, *prompt = NULL;
+    long tokens = 200, seed = 1337, count = 10, top_k = 0;
+    double temperature = 1.0, top_p = 1.0;
+    char *model_help = lab_asprintf("a run directory from 'lmlab %s train'", kind->family);
+    const LabOpt opts[] = {
+        {"model", LAB_OPT_STRING, &model_dir, "DIR", model_help, 0, 0, 0},
+        {"prompt", LAB_OPT_STRING, &prompt, "TEXT", "start from this text", 0, 0, 0},
+        {"tokens", LAB_OPT_INT, &tokens, "N", "at most N tokens per sequence", 0, 1, 1e7},
+        {"count", LAB_OPT_INT, &count, "N", "sequences to draw (line models)", 0, 1, 1e6},
+        {"temperature", LAB_OPT_DOUBLE, &temperature, "T",
+         "below 1 sharpens, above 1 flattens the distribution; 0 is greedy (the most likely "
+         "token)", 0, 0, 100},
+        {"top-k", LAB_OPT_INT, &top_k, "K", "draw from the K most likely tokens (0: all)", 0, 0,
+         1e9},
+        {"top-p", LAB_OPT_DOUBLE, &top_p, "P",
+         "draw from the fewest tokens whose probability reaches P (1: all)", 0, 0.001, 1},
+        {"seed", LAB_OPT_INT, &seed, "S", "random seed: the same seed draws the same text", 0, 0,
+         0},
+        {0},
+    };
+    char *usage = lab_asprintf("lmlab %s generate --model DIR [options]", kind->family);
+    char *epilog = lab_asprintf("examples:\n"
+                                "  lmlab %s generate --model runs/names-mlp --count 10\n"
+                                "  lmlab %s generate --model runs/names-mlp --prompt 'ja' "
+                                "--temperature 0.7\n",
+                                kind->family, kind->family);
+    const LabCommand cmd = {
+        .usage = usage,
+        .summary = "Sample text from a trained neural model, token by token.",
+        .opts = opts,
+        .epilog = epilog,
+    };
+    lab_args_parse(&cmd, argc, argv, NULL, NULL);
+    if (!model_dir) {
+        lab_usage_die(&cmd, "--model DIR is required");
+    }
+    if (temperature > 0 && temperature < 0.01) {
+        lab_usage_die(&cmd, "--temperature is 0 (greedy) or between 0.01 and 100, got %g",
+                      temperature);
+    }
+    NnRun run;
+    if (nn_run_load(&run, kind, model_dir, 1) != 0) {
+        exit(1);
+    }
+    if (run.text.unit != UNIT_LINE && lab_args_given(&cmd, "count")) {
+        lab_usage_die(&cmd, "--count draws sequences of a line model; '%s' was trained with "
+                      "--unit stream, so it draws one text of --tokens tokens", model_dir);
+    }
+    IdList pl = {.v = &run.vocab};
+    if (prompt) {
+        if (tok_split(&run.tok, prompt, strlen(prompt), collect_id, &pl) != 0) {
+            exit(1);
+        }
+        if (pl.unknown) {
+            lab_note("%ld prompt token%s not in the model's vocabulary (read as <unk>)",
+                     pl.unknown, pl.unknown == 1 ? " is" : "s are");
+        }
+    }
+    LabRng rng;
+    lab_rng_seed(&rng, (uint64_t)seed);
+    LabSampling s = {.temperature = temperature, .top_k = top_k, .top_p = top_p};
+    long n = run.text.unit == UNIT_LINE ? count : 1;
+    for (long i = 0; i < n; i++) {
+        nn_lm_generate(stdout, &run.lm, &run.vocab, (TokKind)run.text.tokenizer, pl.ids, pl.n,
+                       tokens, &s, &rng);
+    }
+    free(pl.ids);
+    nn_run_free(&run);
+    free(usage);
+    free(epilog);
+    free(model_help);
+    return 0;
+}
+
+// --- the verbs ---------------------------------------------------------------------------------
+
+static int mlp_train(int argc, char **argv)
+{
+    return nn_cmd_train(&nn_lm_mlp, argc, argv);
+}
+
+static int mlp_eval(int argc, char **argv)
+{
+    return nn_cmd_eval(&nn_lm_mlp, argc, argv);
+}
+
+static int mlp_generate(int argc, char **argv)
+{
+    return nn_cmd_generate(&nn_lm_mlp, argc, argv);
+}
+
+const LabVerbs mlp_verbs = {
+    .prog = "lmlab mlp",
+    .what = "verb",
+    .footer = "'lmlab mlp <verb> --help' shows the options of a verb.\n",
+    .rows = (const LabVerb[]){
+        {"train", mlp_train, "train the MLP language model (Bengio et al. 2003) by AdamW", 0},
+        {"eval", mlp_eval, "loss, perplexity and bits per token on a text", 0},
+        {"generate", mlp_generate, "sample text from a trained model", 0},
+        {0},
+    },
+};

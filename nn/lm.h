@@ -1,0 +1,141 @@
+// lm.h: what the neural trainer, evaluator and sampler need from a language model, and the
+// pieces the commands `lmlab mlp train|eval|generate` share.
+//
+//   NnLmKind   one row a model family: its options, and forward / backward / zero_grad /
+//              next-token logits / state reset over the model's own struct (nn/lm.c: the MLP)
+//   NnLm       one model of a kind: its tensor table, its parameter and gradient blocks
+//   scoring    every predicted token of a corpus under the sentence convention (nn_lm_score)
+//   sampling   one sequence drawn token by token through the shared sampler (nn_lm_generate)
+//   runs       a trained run directory read back: config, tokenizer, vocabulary, weights
+//
+// The trainer (train.c), the evaluator (eval.c) and the command table (cli.c) only see this
+// face, so a second model (the recurrent one) is a second NnLmKind. Left out: the training
+// loop itself (train.c) and the layers (nn.h).
+#ifndef NN_LM_H
+#define NN_LM_H
+
+#include "datasets/datasets.h"
+#include "nn/nn.h"
+
+// --- the model interface --------------------------------------------------------------------
+
+// The model options of every kind, as the option tables hold them (longs for LAB_OPT_INT).
+// A kind reads the fields it names and ignores the others.
+typedef struct {
+    long context; // mlp: tokens of context (n)
+    long embed;   // E: embedding size per token
+    long hidden;  // H: hidden units
+} NnLmHyper;
+
+typedef struct NnLm NnLm;
+
+// Most option-table entries a kind adds (NnLmKind.opts).
+#define NN_LM_MAX_OPTS 8
+
+typedef struct {
+    const char *family;   // "mlp": the command family, the run's config "family"
+    const char *what;     // "an MLP language model": for messages
+    int recurrent;        // 0: a window of T tokens predicts the next (MLP examples);
+                          // 1: a hidden state carried along the sequence (sequence batches)
+    NnLmHyper defaults;   // what a student gets without options
+    // Writes the kind's option-table entries for h into out (at most NN_LM_MAX_OPTS) and
+    // returns their count. The names are the config keys, so a run's config is held to the
+    // command line's ranges (lab_config_apply).
+    int (*opts)(NnLmHyper *h, LabOpt *out);
+    // "context 3, embed 10, hidden 200": for reports and chart titles
+    void (*describe)(const NnLmHyper *h, char *buf, size_t cap);
+    // the number of parameters of a model with options h and vocabulary V (checked against a
+    // checkpoint's size before anything is allocated)
+    double (*params)(const NnLmHyper *h, int V);
+    // Builds lm->model for vocabulary V, batches of B rows (and T steps when recurrent),
+    // parameters zero. -1 with a message.
+    int (*init)(NnLm *lm, const NnLmHyper *h, int V, int B, int T);
+    void (*free)(NnLm *lm);
+    void (*init_weights)(NnLm *lm, LabRng *rng);
+    // One batch of B rows: inputs (B, T) ids (mlp: B contexts of T tokens, oldest first),
+    // targets (B) (recurrent: (B, T)); returns the mean loss in nats, keeps what backward
+    // needs.
+    double (*forward)(NnLm *lm, const int32_t *inputs, const int32_t *targets);
+    void (*zero_grad)(NnLm *lm);
+    // ACCUMULATES the gradient of the last forward's mean loss into lm->grad
+    void (*backward)(NnLm *lm);
+    // Starts every lane afresh (recurrent: zero state); nothing for a window model.
+    void (*reset_state)(NnLm *lm);
+    // The logits (rows, V) of the next token of rows lanes, 1 <= rows <= B: a window model
+    // reads ctx (rows, T), the last T tokens of each lane; a recurrent one ctx (rows), the
+    // last token, and advances its state. Valid until the next call.
+    const float *(*next_logits)(NnLm *lm, const int32_t *ctx, int rows);
+} NnLmKind;
+
+struct NnLm {
+    const NnLmKind *kind;
+    NnLmHyper hyper;
+    void *model;            // the kind's own struct (MlpLm *), owned
+    const NnParams *params; // its tensor table (borrowed from model)
+    float *param, *grad;    // (params->total) each, the model's blocks
+    int V, B, T;            // vocabulary, rows a batch, window (mlp: context) or steps a batch
+};
+
+extern const NnLmKind nn_lm_mlp; // the MLP language model of nn/mlp_lm.c
+
+// Builds a model of kind with options h for vocabulary V and B rows (T: the kind's window or
+// sequence length; the MLP takes h->context). -1 with a message; nn_lm_free is safe after it.
+int nn_lm_init(NnLm *lm, const NnLmKind *kind, const NnLmHyper *h, int V, int B, int T);
+void nn_lm_free(NnLm *lm);
+
+// The log-probabilities ln p (V) of logits (V), in double with the maximum subtracted first.
+void nn_log_softmax(double *out, const float *logits, int V);
+
+// --- scoring ----------------------------------------------------------------------------------
+
+// Scores every token of c (every id, so each line's </s> too; <s> is only ever context) and
+// adds ln p of each to loss (whose words and oov are set from c): the first token of a line
+// is predicted from a context of <s> (a window model sees T times <s> before it, as it was
+// trained). Runs B positions at a time; the model's state is reset first. The loss does not
+// depend on B.
+void nn_lm_score(NnLm *lm, const Corpus *c, LabLoss *loss);
+
+// --- sampling ---------------------------------------------------------------------------------
+
+// Draws one sequence: the prompt (n ids, may be 0) as context, then up to max_tokens tokens
+// through the shared sampler (<s> and <unk> never drawn) until </s>, printed detokenized to f
+// as they come (flushed each token) and a newline at the end. probs and order are scratch of
+// V each. Draws from rng only when s is not greedy.
+void nn_lm_generate(FILE *f, NnLm *lm, const Vocab *v, TokKind kind, const int32_t *prompt,
+                    long n, long max_tokens, const LabSampling *s, LabRng *rng);
+
+// --- runs -------------------------------------------------------------------------------------
+
+// The options of a training run other than the model's, as the config records them.
+typedef struct {
+    long batch, steps, eval_every, log_every, seed, samples, warmup, step_size;
+    double lr, weight_decay, beta1, beta2, clip, gamma, min_lr;
+    int schedule; // NnLrKind: constant|step|cosine
+} NnTrainOpts;
+
+#define NN_SCHEDULE_CHOICES "constant|step|cosine" // index == NnLrKind
+
+// A trained run read back: what eval and generate need.
+typedef struct {
+    const NnLmKind *kind;
+    LabConfig cfg;
+    TextOpts text;
+    Tokenizer tok;
+    Vocab vocab;
+    NnLm lm;
+    long long step; // the step model.safetensors was saved at
+} NnRun;
+
+// Loads the run in dir written by 'lmlab FAMILY train' (the kind's family): its config (the
+// model's options held to the command line's ranges), the tokenizer it names, vocab.txt and
+// model.safetensors (checked against the tensor table the config gives), for batches of B
+// rows. -1 with a message naming the file and the problem; r is then zeroed.
+int nn_run_load(NnRun *r, const NnLmKind *kind, const char *dir, int B);
+void nn_run_free(NnRun *r);
+
+// The `lmlab mlp` verbs (cli.c), and the commands in their own files.
+extern const LabVerbs mlp_verbs;
+int nn_cmd_train(const NnLmKind *kind, int argc, char **argv);
+int nn_cmd_eval(const NnLmKind *kind, int argc, char **argv);
+
+#endif
