@@ -786,6 +786,8 @@ int bpe_save(const Bpe *b, const char *dir)
         free(path);
         return -1;
     }
+    fprintf(a.f, "# lmlab bpe vocab 1: id, token bytes (escaped); for people, lmlab reads "
+                 "merges.txt\n");
     for (int32_t id = 0; id < b->n; id++) {
         char *e = bpe_escape(b->bytes + b->off[id], b->off[id + 1] - b->off[id]);
         fprintf(a.f, "%d\t%s\n", id, e);
