@@ -73,7 +73,7 @@ endif
 BENCH_PKGS  := python3-nltk python3-sklearn python3-gensim libopenblas0-pthread time python3-torch \
                sentencepiece
 # only to regenerate the committed fixtures (make fixtures); make test never needs them
-FIXTURE_PKGS := python3-nltk python3-sklearn python3-torch
+FIXTURE_PKGS := python3-nltk python3-sklearn python3-torch python3-regex
 
 .PHONY: FORCE all deps demo test test-suite test-matmul-paths check run-student check-chapters \
 	bench bench-matmul clean help fixtures format kenlm-check fuzz
@@ -308,6 +308,7 @@ fixtures:
 	$(Q)$(PYTHON) tests/fixtures/torch/make_recurrent.py > tests/fixtures/torch/recurrent.inc
 	$(Q)$(PYTHON) tests/fixtures/torch/make_safetensors.py
 	$(Q)$(PYTHON) tests/fixtures/torch/safetensors_check.py
+	$(Q)$(PYTHON) tests/fixtures/bpe/make_bpe_fixture.py
 
 format:
 	$(Q)clang-format -i $(LIB_SRC) lmlab.c $(wildcard */*.h)
