@@ -70,9 +70,10 @@ FUZZ_PKGS   := clang libclang-rt-14-dev
 ifeq ($(BLAS),openblas)
 DEBIAN_PKGS += libopenblas-dev
 endif
-BENCH_PKGS  := python3-nltk python3-sklearn python3-gensim libopenblas0-pthread time python3-torch
+BENCH_PKGS  := python3-nltk python3-sklearn python3-gensim libopenblas0-pthread time python3-torch \
+               sentencepiece
 # only to regenerate the committed fixtures (make fixtures); make test never needs them
-FIXTURE_PKGS := python3-nltk python3-sklearn python3-torch
+FIXTURE_PKGS := python3-nltk python3-sklearn python3-torch python3-regex
 
 .PHONY: FORCE all deps demo test test-suite test-matmul-paths check run-student check-chapters \
 	bench bench-matmul clean help fixtures format kenlm-check fuzz
@@ -235,7 +236,7 @@ kenlm-check: all
 # and leaves the input in build/fuzz/. Without OpenMP: the readers do not use it.
 FUZZ_SECONDS ?= 60
 TEST_FUZZ_SECONDS ?= 8 # the short run in make test
-FUZZ_TARGETS := arpa vectors config vocab corpus
+FUZZ_TARGETS := arpa vectors config vocab corpus bpe
 FUZZ_CC      := clang
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -I. -g -O1 -fno-omit-frame-pointer -Wno-unknown-pragmas \
                 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
@@ -280,6 +281,8 @@ bench: all
 	    $(PYTHON) bench/section.py bench_word2vec.py < build/bench/word2vec.md
 	$(Q)$(PYTHON) bench/bench_mlp.py > build/bench/mlp.md && \
 	    $(PYTHON) bench/section.py bench_mlp.py < build/bench/mlp.md
+	$(Q)$(PYTHON) bench/bench_bpe.py > build/bench/bpe.md && \
+	    $(PYTHON) bench/section.py bench_bpe.py < build/bench/bpe.md
 	$(Q)$(MAKE) --no-print-directory bench-matmul
 
 # nn_sgemm against OpenBLAS (loaded at run time) and the FMA peak
@@ -305,6 +308,7 @@ fixtures:
 	$(Q)$(PYTHON) tests/fixtures/torch/make_recurrent.py > tests/fixtures/torch/recurrent.inc
 	$(Q)$(PYTHON) tests/fixtures/torch/make_safetensors.py
 	$(Q)$(PYTHON) tests/fixtures/torch/safetensors_check.py
+	$(Q)$(PYTHON) tests/fixtures/bpe/make_bpe_fixture.py
 
 format:
 	$(Q)clang-format -i $(LIB_SRC) lmlab.c $(wildcard */*.h)
@@ -323,7 +327,8 @@ help:
 	@echo "  make run-student CH=02  run the lab with your exercise functions in its place"
 	@echo "  make check-chapters  run every command a chapter shows and compare its output"
 	@echo "  make kenlm-check KENLM=DIR  lmlab's ARPA files read by KenLM's query (docs/ngram.md)"
-	@echo "  make bench       speed against NLTK, scikit-learn, gensim, PyTorch, OpenBLAS (docs/benchmarks.md)"
+	@echo "  make bench       speed against NLTK, scikit-learn, gensim, PyTorch, OpenBLAS, SentencePiece"
+	@echo "                   (docs/benchmarks.md)"
 	@echo "  make bench-matmul  nn_sgemm against OpenBLAS and this machine's FMA peak"
 	@echo "  make test-matmul-paths  the matmul tests on the kernels this CPU does not pick"
 	@echo "  make fixtures    regenerate test fixtures with NLTK / scikit-learn / PyTorch (Debian)"

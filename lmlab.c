@@ -33,36 +33,285 @@ static void print_token(const char *tok, size_t len, void *ctx)
     p->n++;
 }
 
+// --- tokenize --tokenizer bpe -------------------------------------------------------------
+
+// The choice index of bpe in cmd_tokenize's --tokenizer (after TEXT_OPTS_TABLE's char, word)
+#define TOKENIZE_BPE 2
+
+static void print_chunk_tokens(const Bpe *b, const int32_t *ids, size_t n, FILE *f)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *e = bpe_escape(b->bytes + b->off[ids[i]], b->off[ids[i] + 1] - b->off[ids[i]]);
+        fprintf(f, "%s\n", e);
+        free(e);
+    }
+}
+
+// Reads a whole file as bytes (BPE takes any bytes: no UTF-8 check, no CRLF folding).
+static char *read_bytes(const char *path, size_t *len)
+{
+    char *data;
+    if (lab_read_file(path, &data, len, 0) != 0) {
+        exit(1);
+    }
+    return data;
+}
+
+// --train-vocab N: train on the file, save to out, report
+static void bpe_cmd_train(const char *path, long vocab, int split, const char *out)
+{
+    size_t len;
+    char *text = read_bytes(path, &len);
+    char q[512];
+    lab_quote(q, sizeof q, path, strlen(path));
+    if (len == 0) {
+        lab_die("BPE learns its merges from a text: give a file that is not empty",
+                "'%s' is empty", q);
+    }
+    const char *special[] = {BPE_ENDOFTEXT};
+    Bpe b;
+    if (bpe_init(&b, (BpeSplit)split, special, 1) != 0) {
+        exit(1);
+    }
+    double t0 = lab_now();
+    if (bpe_train(&b, text, len, (int32_t)vocab) != 0) {
+        exit(1);
+    }
+    double t1 = lab_now();
+    int32_t *ids;
+    size_t nids;
+    if (bpe_encode(&b, text, len, &ids, &nids) != 0) {
+        exit(1);
+    }
+    double t2 = lab_now();
+    if (bpe_save(&b, out) != 0) {
+        exit(1);
+    }
+    if (b.n < vocab) {
+        lab_note("'%s' has no pair left to merge after %d merges: the vocabulary has %d tokens, "
+                 "not %ld", q, b.nmerges, b.n, vocab);
+    }
+    printf("trained byte-level BPE (%s split) on '%s': %zu bytes in %.2f s\n",
+           split == BPE_GPT4 ? "GPT-4" : "GPT-2", q, len, t1 - t0);
+    printf("vocabulary: %d tokens = 256 bytes + %d merges + %d special (%s)\n", b.n, b.nmerges,
+           b.nspecial, BPE_ENDOFTEXT);
+    printf("encoded the same text in %.2f s: %zu tokens, %.3f bytes/token\n", t2 - t1, nids,
+           nids ? (double)len / (double)nids : 0.0);
+    printf("wrote %s/merges.txt and %s/vocab.txt\n", out, out);
+    free(ids);
+    free(text);
+    bpe_free(&b);
+}
+
+// --encode FILE: ids separated by spaces, a line break after each token that ends in one
+static void bpe_cmd_encode(Bpe *b, const char *path)
+{
+    size_t len;
+    char *text = read_bytes(path, &len);
+    int32_t *ids;
+    size_t n;
+    if (bpe_encode(b, text, len, &ids, &n) != 0) {
+        exit(1);
+    }
+    int bol = 1;
+    for (size_t i = 0; i < n; i++) {
+        printf(bol ? "%d" : " %d", ids[i]);
+        uint32_t end = b->off[ids[i] + 1];
+        bol = end > b->off[ids[i]] && b->bytes[end - 1] == '\n';
+        if (bol) {
+            putchar('\n');
+        }
+    }
+    if (!bol) {
+        putchar('\n');
+    }
+    free(ids);
+    free(text);
+}
+
+// --decode FILE: ids separated by any whitespace -> the exact bytes on stdout
+static void bpe_cmd_decode(Bpe *b, const char *path)
+{
+    size_t len;
+    char *text = read_bytes(path, &len);
+    char q[512];
+    lab_quote(q, sizeof q, path, strlen(path));
+    int32_t *ids = lab_malloc((len / 2 + 1) * sizeof *ids); // an id and a space: 2+ bytes
+    size_t n = 0;
+    long line = 1;
+    for (size_t i = 0; i < len;) {
+        char c = text[i];
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+            line += c == '\n';
+            i++;
+            continue;
+        }
+        size_t j = i;
+        long long v = 0;
+        while (j < len && text[j] >= '0' && text[j] <= '9' && v < BPE_MAX_VOCAB) {
+            v = 10 * v + (text[j++] - '0');
+        }
+        size_t k = j;
+        while (k < len && !strchr(" \t\r\n", text[k])) {
+            k++;
+        }
+        if (j == i || k != j || v >= b->n) {
+            char tok[64];
+            lab_quote(tok, sizeof tok, text + i, k - i);
+            lab_die("--decode reads token ids separated by whitespace, as --encode prints them",
+                    "'%s' line %ld: '%s' is not a token id of this vocabulary (0 to %d)", q,
+                    line, tok, b->n - 1);
+        }
+        ids[n++] = (int32_t)v;
+        i = k;
+    }
+    char *out = NULL;
+    size_t olen = 0, cap = 0;
+    if (bpe_decode(b, ids, n, &out, &olen, &cap) != 0) {
+        exit(1);
+    }
+    if (olen > 0 && fwrite(out, 1, olen, stdout) != olen) {
+        lab_die(NULL, "cannot write the decoded bytes to stdout");
+    }
+    free(out);
+    free(ids);
+    free(text);
+}
+
+// lmlab tokenize --tokenizer bpe: train, encode, decode or print tokens
+static int tokenize_bpe(const LabCommand *cmd, const char *file, const char *dataset,
+                        const char *split_name, const char *train, long train_vocab,
+                        const char *out, const char *vocab, const char *encode,
+                        const char *decode, int split)
+{
+    static const char *const not_bpe[] = {"pattern", "lowercase", "unit", "utf8", "min-count",
+                                          "counts"};
+    for (size_t i = 0; i < sizeof not_bpe / sizeof *not_bpe; i++) {
+        if (lab_args_given(cmd, not_bpe[i])) {
+            lab_usage_die(cmd, "--%s does not apply to --tokenizer bpe (it reads bytes)",
+                          not_bpe[i]);
+        }
+    }
+    int modes = !!train_vocab + !!encode + !!decode + (file || dataset);
+    if (train_vocab) {
+        if (!!train == !!dataset || file || encode || decode || vocab || !out) {
+            lab_usage_die(cmd, "training takes --train-vocab N, --out DIR and one of --train "
+                               "FILE and --dataset NAME, and nothing else to read");
+        }
+        char *path = train ? lab_strdup(train) : dataset_resolve(cmd, dataset, split_name,
+                                                                 "train");
+        bpe_cmd_train(path, train_vocab, split, out);
+        free(path);
+        return 0;
+    }
+    if (train || out || lab_args_given(cmd, "bpe-split")) {
+        lab_usage_die(cmd, "--train, --out and --bpe-split go with --train-vocab N");
+    }
+    if (modes != 1 || (file && dataset)) {
+        lab_usage_die(cmd, "give --vocab DIR and exactly one of --encode FILE, --decode FILE, "
+                           "--file FILE and --dataset NAME (or --train-vocab N to train)");
+    }
+    if (!vocab) {
+        lab_usage_die(cmd, "--tokenizer bpe needs --vocab DIR, a directory written by "
+                           "--train-vocab N --out DIR");
+    }
+    Bpe b;
+    if (bpe_load(&b, vocab) != 0) {
+        exit(1);
+    }
+    if (encode) {
+        bpe_cmd_encode(&b, encode);
+    } else if (decode) {
+        bpe_cmd_decode(&b, decode);
+    } else {
+        char *path = file ? lab_strdup(file) : dataset_resolve(cmd, dataset, split_name, "file");
+        size_t len;
+        char *text = read_bytes(path, &len);
+        int32_t *ids;
+        size_t n;
+        if (bpe_encode(&b, text, len, &ids, &n) != 0) {
+            exit(1);
+        }
+        print_chunk_tokens(&b, ids, n, stdout);
+        free(ids);
+        free(text);
+        free(path);
+    }
+    bpe_free(&b);
+    return 0;
+}
+
 static int cmd_tokenize(int argc, char **argv)
 {
     const char *file = NULL, *dataset = NULL, *split = "train";
-    int counts = 0;
+    const char *train = NULL, *out = NULL, *vocab = NULL, *encode = NULL, *decode = NULL;
+    long train_vocab = 0;
+    int counts = 0, bpe_split = BPE_GPT2;
     TextOpts text = TEXT_OPTS_DEFAULT;
+    // the shared text options, with bpe added to --tokenizer: it is this command's alone
+    // until the model families read BPE ids
+    LabOpt t[] = {TEXT_OPTS_TABLE(text)};
+    t[0].choices = "char|word|bpe";
+    t[0].help = "tokens are characters, words or byte-level BPE tokens";
     const LabOpt opts[] = {
         {"file", LAB_OPT_STRING, &file, "FILE", "the text to tokenize", 0, 0, 0},
         {"dataset", LAB_OPT_STRING, &dataset, "NAME", "or a shipped corpus (with --split)", 0, 0,
          0},
         {"split", LAB_OPT_STRING, &split, "NAME", "train, valid or test", 0, 0, 0},
-        TEXT_OPTS_TABLE(text),
+        t[0], t[1], t[2], t[3], t[4],
         {"min-count", LAB_OPT_INT, &text.min_count, "N", "with --counts: rarer types are <unk>",
          0, 1, 1e9},
         {"counts", LAB_OPT_FLAG, &counts, NULL,
          "print the vocabulary (id, token, count) instead of the tokens", 0, 0, 0},
+        {"train-vocab", LAB_OPT_INT, &train_vocab, "N",
+         "bpe: train a vocabulary of N tokens (256 bytes, merges, <|endoftext|>)", 0, 257,
+         BPE_MAX_VOCAB},
+        {"train", LAB_OPT_STRING, &train, "FILE", "bpe: the text to train on (or --dataset)", 0,
+         0, 0},
+        {"out", LAB_OPT_STRING, &out, "DIR", "bpe: where training writes merges.txt, vocab.txt",
+         0, 0, 0},
+        {"bpe-split", LAB_OPT_CHOICE, &bpe_split, NULL,
+         "bpe: the pre-tokenizer regex of GPT-2 or of GPT-4", "gpt2|gpt4", 0, 0},
+        {"vocab", LAB_OPT_STRING, &vocab, "DIR", "bpe: a trained tokenizer's directory", 0, 0, 0},
+        {"encode", LAB_OPT_STRING, &encode, "FILE", "bpe: print the token ids of FILE", 0, 0, 0},
+        {"decode", LAB_OPT_STRING, &decode, "FILE",
+         "bpe: write the bytes of the ids in FILE to stdout", 0, 0, 0},
         {0},
     };
     const LabCommand cmd = {
-        .usage = "lmlab tokenize (--file FILE | --dataset NAME) [options]",
+        .usage = "lmlab tokenize (--file FILE | --dataset NAME) [options]\n"
+                 "       lmlab tokenize --tokenizer bpe --train-vocab N --train FILE --out DIR\n"
+                 "       lmlab tokenize --tokenizer bpe --vocab DIR (--encode FILE | --decode "
+                 "FILE | --file FILE)",
         .summary = "Print the tokens of a text, one per line, exactly as the models see them.\n"
                    "Whitespace and backslashes in tokens are escaped (\\s space, \\n newline, "
-                   "\\t tab, \\\\);\nwith --unit line each line ends with </s>.",
+                   "\\t tab, \\\\);\nwith --unit line each line ends with </s>. "
+                   "--tokenizer bpe trains, encodes and decodes\na byte-level BPE "
+                   "(docs/tokenizers.md).",
         .opts = opts,
         .epilog = "examples:\n"
                   "  lmlab tokenize --dataset names | head\n"
                   "  lmlab tokenize --file poem.txt --tokenizer word\n"
                   "  lmlab tokenize --dataset timemachine --tokenizer word --lowercase --counts\n"
-                  "the default word pattern: " TOK_DEFAULT_PATTERN "\n",
+                  "  lmlab tokenize --tokenizer bpe --train-vocab 1024 --dataset timemachine "
+                  "--out runs/bpe\n"
+                  "  lmlab tokenize --tokenizer bpe --vocab runs/bpe --encode poem.txt > ids.txt\n"
+                  "  lmlab tokenize --tokenizer bpe --vocab runs/bpe --decode ids.txt\n"
+                  "the default word pattern: " TOK_DEFAULT_PATTERN "\n"
+                  "the bpe split pattern (GPT-2's): " BPE_GPT2_PATTERN "\n",
     };
     lab_args_parse(&cmd, argc, argv, NULL, NULL);
+    if (text.tokenizer == TOKENIZE_BPE) {
+        return tokenize_bpe(&cmd, file, dataset, split, train, train_vocab, out, vocab, encode,
+                            decode, bpe_split);
+    }
+    static const char *const bpe_only[] = {"train-vocab", "train", "out", "bpe-split", "vocab",
+                                           "encode", "decode"};
+    for (size_t i = 0; i < sizeof bpe_only / sizeof *bpe_only; i++) {
+        if (lab_args_given(&cmd, bpe_only[i])) {
+            lab_usage_die(&cmd, "--%s goes with --tokenizer bpe", bpe_only[i]);
+        }
+    }
     if (!!file == !!dataset) {
         lab_usage_die(&cmd, "give exactly one of --file FILE and --dataset NAME");
     }

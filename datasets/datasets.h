@@ -5,7 +5,8 @@
 // A dataset NAME is the folder datasets/NAME/ with train.txt, valid.txt and test.txt. The text
 // is UTF-8; a char tokenizer splits it into code points (so Chinese works), a word tokenizer
 // into the matches of a PCRE2 regular expression. A Vocab gives every token type an id; the
-// first three ids are reserved for <s>, </s> and <unk>. Left out here: BPE (a later stage).
+// first three ids are reserved for <s>, </s> and <unk>. The byte-level BPE (bpe.c) has ids of
+// its own and is, for now, reached only through `lmlab tokenize`.
 #ifndef DATASETS_H
 #define DATASETS_H
 
@@ -264,5 +265,94 @@ int batch_mlp_restore(MlpBatcher *b, const BatchState *st);
 // sequence, oldest first, those before the sequence's start <s>. Its target is c->ids[pos].
 // An evaluator walks pos = 0 .. n-1 with it to score every token once.
 void batch_context(const Corpus *c, long long pos, int n, int32_t *ctx);
+
+// --- byte-level BPE (bpe.c) ---------------------------------------------------------------
+// GPT-2's tokenizer, trained as minbpe trains it (docs/tokenizers.md "byte-level BPE"):
+// ids 0..255 are the bytes, id 256 + i is merge i (the concatenation of two earlier tokens),
+// then the special tokens. The text is first cut into chunks by a pre-tokenizer regex, and no
+// merge crosses a chunk's edge. Any byte string encodes, and decoding gives it back exactly.
+
+typedef enum { BPE_GPT2, BPE_GPT4 } BpeSplit;
+
+// GPT-2's pre-tokenizer (openai/gpt-2 encoder.py), and GPT-4's (cl100k_base), in PCRE2 syntax
+#define BPE_GPT2_PATTERN                                                                      \
+    "'(?:[sdmt]|ll|ve|re)| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
+#define BPE_GPT4_PATTERN                                                                      \
+    "'(?i:[sdmt]|ll|ve|re)|[^\\r\\n\\p{L}\\p{N}]?+\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]++"  \
+    "[\\r\\n]*|\\s*[\\r\\n]|\\s+(?!\\S)|\\s+"
+#define BPE_ENDOFTEXT "<|endoftext|>"
+// A chunk longer than this many bytes is cut into pieces of at most this length (at character
+// boundaries), in training and encoding alike, so no text makes the merging quadratic.
+#define BPE_CHUNK_MAX 256
+#define BPE_MAX_VOCAB (1 << 18)
+#define BPE_MAX_SPECIAL 64
+
+typedef struct {
+    int32_t a, b; // the two tokens merged, both < the new id
+} BpePair;
+
+typedef struct {
+    int split;          // BpeSplit
+    int32_t nmerges;
+    BpePair *merges;    // (nmerges) merge i makes token 256 + i
+    int32_t nspecial;
+    char **special;     // (nspecial) special i is token 256 + nmerges + i (owned strings)
+    int32_t n;          // vocabulary size: 256 + nmerges + nspecial
+    char *bytes;        // every token's bytes back to back
+    uint32_t *off;      // (n + 1) token id is bytes[off[id] .. off[id + 1])
+    // encoding state (bpe_encode changes it: a Bpe is used by one thread at a time)
+    uint64_t *mkey;     // (mcap) the pair a << 32 | b of merge mval[k], or all ones when empty
+    int32_t *mval;
+    uint32_t mcap;      // a power of two, at least twice nmerges
+    void *re, *md;      // pcre2_code_8 *, pcre2_match_data_8 * of the split pattern
+    int jit;            // 1: re is JIT-compiled
+    LabStrTab cache;    // chunks encoded so far (at most BPE_CACHE_MAX)
+    int64_t *cache_off; // (cache.n + 1) chunk k's ids are cache_ids[cache_off[k] .. [k + 1])
+    int32_t *cache_ids;
+    int64_t cache_cap, cache_ids_cap;
+    int32_t *scratch;   // (BPE_CHUNK_MAX) a chunk being merged
+} Bpe;
+
+#define BPE_CACHE_MAX (1 << 18)
+
+// An empty tokenizer (the 256 bytes, no merges) with the split pattern and its own copies of
+// the special tokens (each non-empty, distinct, at most 255 bytes). -1 with a message.
+int bpe_init(Bpe *b, BpeSplit split, const char *const *special, int nspecial);
+void bpe_free(Bpe *b); // safe on a zeroed struct
+
+// Trains b (fresh from bpe_init) on text[0..n): cuts it into chunks, counts the distinct ones,
+// then merges the most frequent adjacent pair (pairs counted over the distinct chunks weighted
+// by their counts) until the vocabulary holds vocab_size tokens, specials included. Ties go to
+// the pair with the lowest first id, then the lowest second id. Stops early, with fewer
+// merges, when no pair is left (every chunk is one token). -1 with a message when vocab_size
+// is below 256 + specials or above BPE_MAX_VOCAB.
+int bpe_train(Bpe *b, const char *text, size_t n, int32_t vocab_size);
+
+// Calls fn once per pre-tokenizer chunk of s[0..n), in order: the split pattern's matches on
+// each stretch of valid UTF-8, and every byte that is not part of valid UTF-8 as a chunk of
+// its own; chunks are cut to BPE_CHUNK_MAX bytes. The chunks cover s exactly. -1 with a
+// message only if the regex engine fails.
+int bpe_chunks(Bpe *b, const char *s, size_t n, TokFn fn, void *ctx);
+
+// Encodes s[0..n): special tokens found in the text first, then the chunks between them,
+// each by applying the merges in the order they were learned. *ids is a new array of *nids
+// ids (the caller frees it). -1 with a message only if the regex engine fails.
+int bpe_encode(Bpe *b, const char *s, size_t n, int32_t **ids, size_t *nids);
+
+// Appends the bytes of ids[0..n) to out (*out, *len, *cap: a growing buffer the caller
+// frees). -1 with a message naming the first id out of range.
+int bpe_decode(const Bpe *b, const int32_t *ids, size_t n, char **out, size_t *len,
+               size_t *cap);
+
+// The bytes of a token escaped for a file or a terminal: tok_escape's escapes, and "\xHH" for
+// every byte that is not part of valid UTF-8. A new string.
+char *bpe_escape(const char *s, size_t n);
+
+// Writes DIR/merges.txt (what bpe_load reads) and DIR/vocab.txt (id and escaped bytes of
+// every token, for people) atomically, creating DIR. -1 with a message.
+int bpe_save(const Bpe *b, const char *dir);
+// Reads DIR/merges.txt (docs/formats.md), checked line by line; b needs no init. -1 with a
+// message naming the file and the line.
+int bpe_load(Bpe *b, const char *dir);
 
 #endif

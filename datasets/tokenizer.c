@@ -2,7 +2,7 @@
 //
 // The char tokenizer yields code points; the word tokenizer yields the matches of a PCRE2
 // pattern compiled with PCRE2_UTF | PCRE2_UCP (so \w, \s and \p{..} are Unicode-aware) and
-// JIT-compiled when the library supports it. Left out: BPE (a later stage).
+// JIT-compiled when the library supports it. Byte-level BPE is in bpe.c.
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "datasets.h"
 
