@@ -7,6 +7,10 @@
 // max-heap of (count, pair) with stale entries dropped when they come up, and for each pair
 // the list of chunks it occurs in, so a merge rewrites only the chunks that hold its pair.
 // Left out: regularisation (BPE dropout), and a vocabulary shared with datasets/vocab.c.
+//
+// One file, over the usual 800 lines, because its four parts share the chunk split and the
+// merge table: the pre-tokenizer with its byte fallback, the trainer, the encoder and the
+// reader/writer of merges.txt (whose checks mirror what the trainer guarantees).
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "datasets.h"
 
