@@ -86,7 +86,8 @@ typedef struct {
 struct NnLm {
     const NnLmKind *kind;
     NnLmHyper hyper;
-    void *model;            // the kind's own struct (MlpLm *), owned
+    void *model;            // the kind's own struct, owned: an MlpLm, or a struct whose first
+                            // member is the RnnLm (so (RnnLm *)model is the model)
     const NnParams *params; // its tensor table (borrowed from model)
     float *param, *grad;    // (params->total) each, the model's blocks
     int V, B, T;            // vocabulary, rows a batch, window (mlp: context) or steps a batch
