@@ -383,6 +383,7 @@ static const LabVerb commands[] = {
     {"tfidf", 0, 0, &tfidf_verbs},
     {"word2vec", 0, 0, &word2vec_verbs},
     {"mlp", 0, 0, &mlp_verbs},
+    {"rnn", 0, 0, &rnn_verbs},
     {0},
 };
 

@@ -1,9 +1,10 @@
-// cli.c: `lmlab mlp <verb>`: the table of verbs, and `generate`.
+// cli.c: `lmlab mlp <verb>` and `lmlab rnn <verb>`: the tables of verbs, and `generate`.
 //
 //   lmlab mlp generate --model runs/names-mlp --count 10 --temperature 0.8
+//   lmlab rnn generate --model runs/names-rnn --prompt 'ja' --seed 2
 //
-// train.c and eval.c hold the other verbs; each takes the model kind (lm.h), so another
-// neural family is another table of three rows.
+// train.c and eval.c hold the other verbs; each takes the model kind (lm.h), so each neural
+// family is a table of three rows.
 #include "nn/lm.h"
 
 #include <stdlib.h>
@@ -57,10 +58,10 @@ static int nn_cmd_generate(const NnLmKind *kind, int argc, char **argv)
     };
     char *usage = lab_asprintf("lmlab %s generate --model DIR [options]", kind->family);
     char *epilog = lab_asprintf("examples:\n"
-                                "  lmlab %s generate --model runs/names-mlp --count 10\n"
-                                "  lmlab %s generate --model runs/names-mlp --prompt 'ja' "
+                                "  lmlab %s generate --model runs/names-%s --count 10\n"
+                                "  lmlab %s generate --model runs/names-%s --prompt 'ja' "
                                 "--temperature 0.7\n",
-                                kind->family, kind->family);
+                                kind->family, kind->family, kind->family, kind->family);
     const LabCommand cmd = {
         .usage = usage,
         .summary = "Sample text from a trained neural model, token by token.",
@@ -134,6 +135,34 @@ const LabVerbs mlp_verbs = {
         {"train", mlp_train, "train the MLP language model (Bengio et al. 2003) by AdamW", 0},
         {"eval", mlp_eval, "loss, perplexity and bits per token on a text", 0},
         {"generate", mlp_generate, "sample text from a trained model", 0},
+        {0},
+    },
+};
+
+static int rnn_train(int argc, char **argv)
+{
+    return nn_cmd_train(&nn_lm_rnn, argc, argv);
+}
+
+static int rnn_eval(int argc, char **argv)
+{
+    return nn_cmd_eval(&nn_lm_rnn, argc, argv);
+}
+
+static int rnn_generate(int argc, char **argv)
+{
+    return nn_cmd_generate(&nn_lm_rnn, argc, argv);
+}
+
+const LabVerbs rnn_verbs = {
+    .prog = "lmlab rnn",
+    .what = "verb",
+    .footer = "'lmlab rnn <verb> --help' shows the options of a verb.\n",
+    .rows = (const LabVerb[]){
+        {"train", rnn_train, "train a recurrent language model (--cell rnn, lstm or gru) by "
+         "AdamW with truncated BPTT", 0},
+        {"eval", rnn_eval, "loss, perplexity and bits per token on a text, the state carried", 0},
+        {"generate", rnn_generate, "sample text from a trained model, one token at a time", 0},
         {0},
     },
 };

@@ -1,11 +1,14 @@
-// eval.c: `lmlab mlp eval`: the perplexity of a trained neural model on a text.
+// eval.c: `lmlab mlp eval` and `lmlab rnn eval`: the perplexity of a trained neural model on
+// a text.
 //
 //   lmlab mlp eval --model runs/names-mlp --split test
-//   lmlab mlp eval --model runs/names-mlp --data poem.txt --json
+//   lmlab rnn eval --model runs/names-rnn --data poem.txt --json
 //
 // Tokenizes with the run's own tokenizer and vocabulary, scores every predicted token under
-// the sentence convention (nn_lm_score: one <s> context begins each line, </s> predicted) and
-// prints the report every family prints (lab_eval_report).
+// the sentence convention (nn_lm_score: one <s> context begins each line, </s> predicted; a
+// recurrent model runs each line from a zero state, or a stream whole, the state carried) and
+// prints the report every family prints (lab_eval_report). A recurrent run's report names
+// its cell after the run directory: "runs/names-rnn (lstm)", family "rnn".
 #include "nn/lm.h"
 
 #include <math.h>
@@ -35,9 +38,9 @@ int nn_cmd_eval(const NnLmKind *kind, int argc, char **argv)
     char *usage = lab_asprintf("lmlab %s eval --model DIR (--data FILE | --split NAME | --text "
                                "TEXT) [options]", kind->family);
     char *epilog = lab_asprintf("examples:\n"
-                                "  lmlab %s eval --model runs/names-mlp --split test\n"
-                                "  lmlab %s eval --model runs/names-mlp --text anna --json\n",
-                                kind->family, kind->family);
+                                "  lmlab %s eval --model runs/names-%s --split test\n"
+                                "  lmlab %s eval --model runs/names-%s --text anna --json\n",
+                                kind->family, kind->family, kind->family, kind->family);
     const LabCommand cmd = {
         .usage = usage,
         .summary = "Score a text with a trained neural model: loss, perplexity, bits per token.",
@@ -99,12 +102,21 @@ int nn_cmd_eval(const NnLmKind *kind, int argc, char **argv)
     } else if (text_load_corpus(&c, &run.vocab, 0, &run.tok, &run.text, path) != 0) {
         exit(1);
     }
+    // a recurrent model runs one sequence a lane: no more lanes than sequences
+    if (kind->recurrent && c.nseq < run.lm.B &&
+        nn_lm_rebatch(&run.lm, c.nseq > 0 ? (int)c.nseq : 1) != 0) {
+        exit(1);
+    }
     LabLoss loss;
     double t0 = lab_now();
     nn_lm_score(&run.lm, &c, &loss);
     double t1 = lab_now();
+    char *model_name = kind->recurrent
+                           ? lab_asprintf("%s (%s)", model_dir,
+                                          nn_cell_name((NnCell)run.lm.hyper.cell))
+                           : lab_strdup(model_dir);
     LabEvalReport rep = {
-        .family = kind->family, .model = model_dir, .data = path,
+        .family = kind->family, .model = model_name, .data = path,
         .dataset = split ? dataset : NULL, .split = split,
         .loss = loss, .lines = c.nseq, .seconds = t1 - t0,
     };
@@ -116,6 +128,7 @@ int nn_cmd_eval(const NnLmKind *kind, int argc, char **argv)
                 (double)loss.tokens / fmax(t1 - t0, 1e-9) / 1e3, run.step);
     }
     corpus_free(&c);
+    free(model_name);
     free(path);
     nn_run_free(&run);
     free(usage);

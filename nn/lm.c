@@ -1,7 +1,9 @@
-// lm.c: the language-model interface of lm.h for the MLP, and the pieces its commands share:
-// scoring a corpus, drawing a sequence, loading a run back.
+// lm.c: the language-model interface of lm.h for the MLP and the recurrent model, and the
+// pieces their commands share: scoring a corpus, drawing a sequence, loading a run back.
 //
-// Letters: B rows a batch, T tokens of context (the MLP's n), V vocabulary.
+// Letters: B rows a batch (a recurrent model's lanes), T tokens of context (the MLP's n) or
+// steps of a training sequence (the recurrent model's), V vocabulary, E embedding size,
+// H hidden size, L layers.
 // Left out: the training loop (train.c), the commands (eval.c, cli.c).
 #include "nn/lm.h"
 
@@ -85,6 +87,30 @@ static void mlp_reset_state(NnLm *lm)
     (void)lm; // a window model has no state
 }
 
+static void mlp_reset_row(NnLm *lm, int r)
+{
+    (void)lm;
+    (void)r;
+}
+
+static size_t mlp_state_floats(const NnLm *lm)
+{
+    (void)lm;
+    return 0;
+}
+
+static void mlp_state_get(const NnLm *lm, float *out)
+{
+    (void)lm;
+    (void)out;
+}
+
+static void mlp_state_set(NnLm *lm, const float *in)
+{
+    (void)lm;
+    (void)in;
+}
+
 static const float *mlp_next_logits(NnLm *lm, const int32_t *ctx, int rows)
 {
     return mlp_lm_logits(lm->model, ctx, rows);
@@ -105,7 +131,179 @@ const NnLmKind nn_lm_mlp = {
     .zero_grad = mlp_zero_grad,
     .backward = mlp_backward,
     .reset_state = mlp_reset_state,
+    .reset_row = mlp_reset_row,
+    .state_floats = mlp_state_floats,
+    .state_get = mlp_state_get,
+    .state_set = mlp_state_set,
     .next_logits = mlp_next_logits,
+};
+
+// --- the recurrent model as an NnLmKind -------------------------------------------------------
+
+static int rnn_opts(NnLmHyper *h, LabOpt *out)
+{
+    const LabOpt o[] = {
+        {"cell", LAB_OPT_CHOICE, &h->cell, NULL, "the recurrent cell: tanh RNN, LSTM or GRU",
+         NN_CELL_CHOICES, 0, 0},
+        {"embed", LAB_OPT_INT, &h->embed, "E", "embedding size per token", 0, 1, 4096},
+        {"hidden", LAB_OPT_INT, &h->hidden, "H", "hidden units of every layer", 0, 1, 8192},
+        {"layers", LAB_OPT_INT, &h->layers, "L", "stacked recurrent layers", 0, 1, 16},
+        {"seq", LAB_OPT_INT, &h->seq, "T", "steps a training sequence (backpropagation through "
+         "time stops there)", 0, 1, 4096},
+        {"batching", LAB_OPT_CHOICE, &h->batching, NULL, "random subsequences, state reset every "
+         "batch; or contiguous lanes, state carried (datasets.h)", NN_BATCHING_CHOICES, 0, 0},
+    };
+    memcpy(out, o, sizeof o);
+    return (int)(sizeof o / sizeof o[0]);
+}
+
+static double rnn_params(const NnLmHyper *h, int V)
+{
+    double G = nn_cell_gates((NnCell)h->cell), H = (double)h->hidden, n = (double)V * h->embed;
+    for (long l = 0; l < h->layers; l++) {
+        double in = l == 0 ? (double)h->embed : H;
+        n += G * H * (in + H) + 2 * G * H; // weight_ih, weight_hh, bias_ih, bias_hh
+    }
+    return n + (double)V * H + V;
+}
+
+static void rnn_describe(const NnLmHyper *h, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s, embed %ld, hidden %ld, layers %ld, seq %ld, %s",
+             nn_cell_name((NnCell)h->cell), h->embed, h->hidden, h->layers, h->seq,
+             lab_choice_name(NN_BATCHING_CHOICES, h->batching));
+}
+
+// lm->model: the model and the (B) ids of one step
+typedef struct {
+    RnnLm m;
+    int32_t *tok;
+} RnnKind;
+
+static int rnn_init(NnLm *lm, const NnLmHyper *h, int V, int B, int T)
+{
+    RnnKind *k = lab_calloc(1, sizeof *k);
+    lm->model = k;
+    k->tok = lab_calloc((size_t)B, sizeof *k->tok);
+    RnnLm *m = &k->m;
+    RnnLmConfig cfg = {.cell = (NnCell)h->cell, .V = V, .E = (int)h->embed,
+                       .H = (int)h->hidden, .L = (int)h->layers};
+    if (rnn_lm_init(m, &cfg, B, T) != 0) {
+        return -1;
+    }
+    lm->params = &m->layout;
+    lm->param = m->params;
+    lm->grad = m->grads;
+    return 0;
+}
+
+static void rnn_free(NnLm *lm)
+{
+    RnnKind *k = lm->model;
+    if (k) {
+        rnn_lm_free(&k->m);
+        free(k->tok);
+        free(k);
+    }
+}
+
+static void rnn_init_weights(NnLm *lm, LabRng *rng)
+{
+    rnn_lm_init_params(&((RnnKind *)lm->model)->m, rng);
+}
+
+static double rnn_forward(NnLm *lm, const int32_t *inputs, const int32_t *targets)
+{
+    return rnn_lm_forward(&((RnnKind *)lm->model)->m, inputs, targets);
+}
+
+static void rnn_zero_grad(NnLm *lm)
+{
+    rnn_lm_zero_grad(&((RnnKind *)lm->model)->m);
+}
+
+static void rnn_backward(NnLm *lm)
+{
+    rnn_lm_backward(&((RnnKind *)lm->model)->m);
+}
+
+static void rnn_reset_state(NnLm *lm)
+{
+    rnn_lm_reset_state(&((RnnKind *)lm->model)->m);
+}
+
+// state_h and state_c are (L, B, H): lane r of layer l is the H floats at (l * B + r) * H
+static void rnn_reset_row(NnLm *lm, int r)
+{
+    RnnLm *m = &((RnnKind *)lm->model)->m;
+    size_t H = (size_t)m->cfg.H;
+    for (int l = 0; l < m->cfg.L; l++) {
+        size_t at = ((size_t)l * m->B + r) * H;
+        memset(m->state_h + at, 0, H * sizeof *m->state_h);
+        memset(m->state_c + at, 0, H * sizeof *m->state_c);
+    }
+}
+
+// h (L, B, H), then the LSTM's c (L, B, H)
+static size_t rnn_state_floats(const NnLm *lm)
+{
+    const RnnLm *m = &((const RnnKind *)lm->model)->m;
+    size_t n = (size_t)m->cfg.L * m->B * m->cfg.H;
+    return m->cfg.cell == NN_CELL_LSTM ? 2 * n : n;
+}
+
+static void rnn_state_get(const NnLm *lm, float *out)
+{
+    const RnnLm *m = &((const RnnKind *)lm->model)->m;
+    size_t n = (size_t)m->cfg.L * m->B * m->cfg.H;
+    memcpy(out, m->state_h, n * sizeof *out);
+    if (m->cfg.cell == NN_CELL_LSTM) {
+        memcpy(out + n, m->state_c, n * sizeof *out);
+    }
+}
+
+static void rnn_state_set(NnLm *lm, const float *in)
+{
+    RnnLm *m = &((RnnKind *)lm->model)->m;
+    size_t n = (size_t)m->cfg.L * m->B * m->cfg.H;
+    memcpy(m->state_h, in, n * sizeof *in);
+    if (m->cfg.cell == NN_CELL_LSTM) {
+        memcpy(m->state_c, in + n, n * sizeof *in);
+    }
+}
+
+// One step of every lane: ctx (rows) the last token of each lane; lanes past rows read <s>
+// and are not looked at (their state advances: the caller resets a lane it starts).
+static const float *rnn_next_logits(NnLm *lm, const int32_t *ctx, int rows)
+{
+    RnnKind *k = lm->model;
+    for (int r = 0; r < k->m.B; r++) {
+        k->tok[r] = r < rows ? ctx[r] : TOK_BOS;
+    }
+    return rnn_lm_step_logits(&k->m, k->tok);
+}
+
+const NnLmKind nn_lm_rnn = {
+    .family = "rnn",
+    .what = "a recurrent language model",
+    .recurrent = 1,
+    .defaults = {.embed = 32, .hidden = 256, .cell = NN_CELL_LSTM, .layers = 1, .seq = 35,
+                 .batching = BATCH_SEQUENTIAL},
+    .opts = rnn_opts,
+    .describe = rnn_describe,
+    .params = rnn_params,
+    .init = rnn_init,
+    .free = rnn_free,
+    .init_weights = rnn_init_weights,
+    .forward = rnn_forward,
+    .zero_grad = rnn_zero_grad,
+    .backward = rnn_backward,
+    .reset_state = rnn_reset_state,
+    .reset_row = rnn_reset_row,
+    .state_floats = rnn_state_floats,
+    .state_get = rnn_state_get,
+    .state_set = rnn_state_set,
+    .next_logits = rnn_next_logits,
 };
 
 // --- any kind -----------------------------------------------------------------------------------
@@ -119,6 +317,22 @@ int nn_lm_init(NnLm *lm, const NnLmKind *kind, const NnLmHyper *h, int V, int B,
     lm->B = B;
     lm->T = T;
     return kind->init(lm, h, V, B, T);
+}
+
+int nn_lm_rebatch(NnLm *lm, int B)
+{
+    if (B == lm->B) {
+        return 0;
+    }
+    NnLm next;
+    if (nn_lm_init(&next, lm->kind, &lm->hyper, lm->V, B, lm->T) != 0) {
+        nn_lm_free(&next);
+        return -1;
+    }
+    memcpy(next.param, lm->param, lm->params->total * sizeof *lm->param);
+    nn_lm_free(lm);
+    *lm = next;
+    return 0;
 }
 
 void nn_lm_free(NnLm *lm)
@@ -148,13 +362,73 @@ void nn_log_softmax(double *out, const float *logits, int V)
 
 // --- scoring ------------------------------------------------------------------------------------
 
+// The recurrent case of nn_lm_score: lane r runs sequence seq[r] (-1: idle) at position
+// pos[r]; ln p of position i goes to logp[i], summed in order at the end.
+static void score_recurrent(NnLm *lm, const Corpus *c, LabLoss *loss)
+{
+    int B = lm->B, V = lm->V;
+    long long *seq = lab_malloc((size_t)B * sizeof *seq);
+    long long *pos = lab_malloc((size_t)B * sizeof *pos);
+    int32_t *tok = lab_malloc((size_t)B * sizeof *tok);
+    double *lp = lab_malloc((size_t)V * sizeof *lp);
+    double *logp = lab_malloc((size_t)(c->n ? c->n : 1) * sizeof *logp);
+    lm->kind->reset_state(lm);
+    long long next = 0; // the next sequence no lane has taken
+    int busy = 0;
+    for (int r = 0; r < B; r++) {
+        seq[r] = -1;
+    }
+    for (;;) {
+        for (int r = 0; r < B; r++) {
+            // a lane that is idle or at the end of its sequence takes the next one that has
+            // tokens, from a zero state and <s>
+            while (seq[r] < 0 || pos[r] == c->start[seq[r] + 1]) {
+                if (seq[r] >= 0) {
+                    seq[r] = -1;
+                    busy--;
+                }
+                if (next == c->nseq) {
+                    break;
+                }
+                seq[r] = next++;
+                pos[r] = c->start[seq[r]];
+                busy++;
+                lm->kind->reset_row(lm, r);
+            }
+            tok[r] = seq[r] < 0 || pos[r] == c->start[seq[r]] ? TOK_BOS : c->ids[pos[r] - 1];
+        }
+        if (busy == 0) {
+            break;
+        }
+        const float *logits = lm->kind->next_logits(lm, tok, B);
+        for (int r = 0; r < B; r++) {
+            if (seq[r] >= 0) {
+                nn_log_softmax(lp, logits + (size_t)r * V, V);
+                logp[pos[r]] = lp[c->ids[pos[r]]];
+                pos[r]++;
+            }
+        }
+    }
+    for (long long i = 0; i < c->n; i++) {
+        lab_loss_add(loss, logp[i]);
+    }
+    lm->kind->reset_state(lm);
+    free(seq);
+    free(pos);
+    free(tok);
+    free(lp);
+    free(logp);
+}
+
 void nn_lm_score(NnLm *lm, const Corpus *c, LabLoss *loss)
 {
-    // only window models so far: every position's context is known without running the model
-    assert(!lm->kind->recurrent);
     memset(loss, 0, sizeof *loss);
     loss->words = c->words;
     loss->oov = c->oov;
+    if (lm->kind->recurrent) {
+        score_recurrent(lm, c, loss);
+        return;
+    }
     lm->kind->reset_state(lm);
     int B = lm->B, T = lm->T, V = lm->V;
     int32_t *ctx = lab_malloc((size_t)B * T * sizeof *ctx);
@@ -186,8 +460,8 @@ static void push(int32_t *ctx, int T, int32_t w)
 void nn_lm_generate(FILE *f, NnLm *lm, const Vocab *v, TokKind kind, const int32_t *prompt,
                     long n, long max_tokens, const LabSampling *s, LabRng *rng)
 {
-    assert(!lm->kind->recurrent);
-    int T = lm->T, V = lm->V;
+    int recurrent = lm->kind->recurrent;
+    int T = recurrent ? 1 : lm->T, V = lm->V; // a recurrent model's context is its last token
     double *probs = lab_malloc((size_t)V * sizeof *probs);
     int32_t *order = lab_malloc((size_t)V * sizeof *order);
     int32_t *line = lab_malloc((size_t)(n + max_tokens + 1) * sizeof *line);
@@ -198,6 +472,9 @@ void nn_lm_generate(FILE *f, NnLm *lm, const Vocab *v, TokKind kind, const int32
     lm->kind->reset_state(lm);
     long len = 0;
     for (long i = 0; i < n; i++) {
+        if (recurrent) {
+            lm->kind->next_logits(lm, ctx, 1); // the state reads the token before prompt[i]
+        }
         line[len++] = prompt[i];
         push(ctx, T, prompt[i]);
     }
@@ -286,7 +563,9 @@ int nn_run_load(NnRun *r, const NnLmKind *kind, const char *dir, int B)
                        "vocab.txt give", model_path, (long long)st.st_size, floats);
         goto done;
     }
-    if (nn_lm_init(&r->lm, kind, &h, r->vocab.n, B, (int)h.context) != 0) {
+    // a recurrent model scores and samples one step at a time: T = 1
+    int T = kind->recurrent ? 1 : (int)h.context;
+    if (nn_lm_init(&r->lm, kind, &h, r->vocab.n, B, T) != 0) {
         lab_error_hint("the file was edited or damaged: train the run again",
                        "'%s' and '%s' do not make a model", cfg_path, vocab_path);
         goto done;

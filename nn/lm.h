@@ -1,16 +1,17 @@
 // lm.h: what the neural trainer, evaluator and sampler need from a language model, and the
-// pieces the commands `lmlab mlp train|eval|generate` share.
+// pieces the commands `lmlab mlp|rnn train|eval|generate` share.
 //
 //   NnLmKind   one row a model family: its options, and forward / backward / zero_grad /
-//              next-token logits / state reset over the model's own struct (nn/lm.c: the MLP)
+//              next-token logits / state reset over the model's own struct (nn/lm.c: the MLP
+//              and the recurrent model, RNN, LSTM or GRU)
 //   NnLm       one model of a kind: its tensor table, its parameter and gradient blocks
 //   scoring    every predicted token of a corpus under the sentence convention (nn_lm_score)
 //   sampling   one sequence drawn token by token through the shared sampler (nn_lm_generate)
 //   runs       a trained run directory read back: config, tokenizer, vocabulary, weights
 //
 // The trainer (train.c), the evaluator (eval.c) and the command table (cli.c) only see this
-// face, so a second model (the recurrent one) is a second NnLmKind. Left out: the training
-// loop itself (train.c) and the layers (nn.h).
+// face, so the recurrent model is a second NnLmKind. Left out: the training loop itself
+// (train.c) and the layers (nn.h).
 #ifndef NN_LM_H
 #define NN_LM_H
 
@@ -24,8 +25,15 @@
 typedef struct {
     long context; // mlp: tokens of context (n)
     long embed;   // E: embedding size per token
-    long hidden;  // H: hidden units
+    long hidden;  // H: hidden units (rnn: of every layer)
+    int cell;     // rnn: NnCell, an index into NN_CELL_CHOICES
+    long layers;  // rnn: L stacked recurrent layers
+    long seq;     // rnn: T steps a training sequence (the truncation of BPTT)
+    int batching; // rnn: BatchScheme, an index into NN_BATCHING_CHOICES
 } NnLmHyper;
+
+#define NN_CELL_CHOICES "rnn|lstm|gru"            // index == NnCell
+#define NN_BATCHING_CHOICES "random|sequential" // index == BatchScheme
 
 typedef struct NnLm NnLm;
 
@@ -61,6 +69,14 @@ typedef struct {
     void (*backward)(NnLm *lm);
     // Starts every lane afresh (recurrent: zero state); nothing for a window model.
     void (*reset_state)(NnLm *lm);
+    // Starts lane r (0 <= r < B) afresh, the others untouched; nothing for a window model.
+    void (*reset_row)(NnLm *lm, int r);
+    // The carried state (recurrent: every layer's h, and the LSTM's c, of every lane): its
+    // size in floats (0 for a window model), a copy out of the model and one back in. The
+    // trainer saves it around an evaluation and in state.safetensors.
+    size_t (*state_floats)(const NnLm *lm);
+    void (*state_get)(const NnLm *lm, float *out);
+    void (*state_set)(NnLm *lm, const float *in);
     // The logits (rows, V) of the next token of rows lanes, 1 <= rows <= B: a window model
     // reads ctx (rows, T), the last T tokens of each lane; a recurrent one ctx (rows), the
     // last token, and advances its state. Valid until the next call.
@@ -70,18 +86,23 @@ typedef struct {
 struct NnLm {
     const NnLmKind *kind;
     NnLmHyper hyper;
-    void *model;            // the kind's own struct (MlpLm *), owned
+    void *model;            // the kind's own struct, owned: an MlpLm, or a struct whose first
+                            // member is the RnnLm (so (RnnLm *)model is the model)
     const NnParams *params; // its tensor table (borrowed from model)
     float *param, *grad;    // (params->total) each, the model's blocks
     int V, B, T;            // vocabulary, rows a batch, window (mlp: context) or steps a batch
 };
 
 extern const NnLmKind nn_lm_mlp; // the MLP language model of nn/mlp_lm.c
+extern const NnLmKind nn_lm_rnn; // the RNN, LSTM or GRU language model of nn/rnn_lm.c
 
 // Builds a model of kind with options h for vocabulary V and B rows (T: the kind's window or
 // sequence length; the MLP takes h->context). -1 with a message; nn_lm_free is safe after it.
 int nn_lm_init(NnLm *lm, const NnLmKind *kind, const NnLmHyper *h, int V, int B, int T);
 void nn_lm_free(NnLm *lm);
+// The same model (its parameters copied) for batches of B rows instead: the state is zero.
+// -1 with a message, lm unchanged.
+int nn_lm_rebatch(NnLm *lm, int B);
 
 // The log-probabilities ln p (V) of logits (V), in double with the maximum subtracted first.
 void nn_log_softmax(double *out, const float *logits, int V);
@@ -91,13 +112,16 @@ void nn_log_softmax(double *out, const float *logits, int V);
 // Scores every token of c (every id, so each line's </s> too; <s> is only ever context) and
 // adds ln p of each to loss (whose words and oov are set from c): the first token of a line
 // is predicted from a context of <s> (a window model sees T times <s> before it, as it was
-// trained). Runs B positions at a time; the model's state is reset first. The loss does not
-// depend on B.
+// trained). A window model runs B positions at a time. A recurrent one runs each sequence
+// (a line, or the whole stream) from a zero state and one <s>, token by token with the state
+// carried, B sequences side by side in the B lanes; its state is left reset. The loss does
+// not depend on B (the ln p are summed in the corpus's order).
 void nn_lm_score(NnLm *lm, const Corpus *c, LabLoss *loss);
 
 // --- sampling ---------------------------------------------------------------------------------
 
-// Draws one sequence: the prompt (n ids, may be 0) as context, then up to max_tokens tokens
+// Draws one sequence: the prompt (n ids, may be 0) as context (a recurrent model reads <s>
+// and the prompt from a zero state, then each drawn token), then up to max_tokens tokens
 // through the shared sampler (<s> and <unk> never drawn) until </s>, printed detokenized to f
 // as they come (flushed each token) and a newline at the end. probs and order are scratch of
 // V each. Draws from rng only when s is not greedy.
@@ -133,8 +157,9 @@ typedef struct {
 int nn_run_load(NnRun *r, const NnLmKind *kind, const char *dir, int B);
 void nn_run_free(NnRun *r);
 
-// The `lmlab mlp` verbs (cli.c), and the commands in their own files.
+// The `lmlab mlp` and `lmlab rnn` verbs (cli.c), and the commands in their own files.
 extern const LabVerbs mlp_verbs;
+extern const LabVerbs rnn_verbs;
 int nn_cmd_train(const NnLmKind *kind, int argc, char **argv);
 int nn_cmd_eval(const NnLmKind *kind, int argc, char **argv);
 

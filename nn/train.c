@@ -1,17 +1,22 @@
-// train.c: `lmlab mlp train`: the training loop of the neural language models.
+// train.c: `lmlab mlp train` and `lmlab rnn train`: the training loop of the neural language
+// models.
 //
 //   lmlab mlp train --dataset names
+//   lmlab rnn train --dataset timemachine --tokenizer char --cell lstm --steps 2000
 //   lmlab mlp train --resume runs/names-mlp --steps 40000
 //
-// Minibatches from the batcher, forward, backward, clipping by global norm, AdamW under a
+// Minibatches from the batcher (MLP examples; for a recurrent model random sampling, the
+// state reset every batch, or sequential partitioning, the state carried and detached),
+// forward, backward, clipping by global norm, AdamW under a
 // learning-rate schedule; the full valid split scored every --eval-every steps as `eval`
 // scores it. The run directory (--out, default runs/<dataset>-mlp) receives config,
 // vocab.txt, log.tsv (streamed), model.safetensors (the weights of the best valid loss so
 // far), state.safetensors (everything a resumed run needs to continue bit for bit: weights,
-// AdamW moments, step, batcher state, the log row being summed), the charts and samples.txt.
+// AdamW moments, a recurrent model's carried state, step, batcher state, the log row being
+// summed), the charts and samples.txt.
 // Ctrl-C stops after the current step with a checkpoint (exit 130); a loss or gradient that
 // is not finite stops with the last good checkpoint kept (exit 1). docs/nn.md "training".
-// Left out: recurrent batching (the kind's `recurrent` flag is refused until it lands).
+// Left out: gradient accumulation, mixed precision.
 // The file is longer than the usual 800 lines because the loop and its checkpoints (what a
 // resumed run reads back must be what was written) are read best side by side.
 #include "nn/lm.h"
@@ -50,7 +55,10 @@ typedef struct {
     Corpus corpus, valid;
     int have_valid;
     NnLm lm;
-    MlpBatcher batcher;
+    MlpBatcher batcher;  // a window model's
+    SeqBatcher sbatcher; // a recurrent model's
+    float *hold;         // (state_floats) the carried state, kept aside while valid is scored
+    long long per_step;  // tokens a step predicts: B (window), B * T (recurrent)
     float *m, *v;  // (total) AdamW moments
     uint8_t *mask; // (total) weight decay where 1
     NnLrSchedule sched;
@@ -68,18 +76,28 @@ typedef struct {
 
 // --- checkpoints --------------------------------------------------------------------------------
 
-// The tensor table of state.safetensors: the weights, then AdamW's two moments, each flat.
-static int state_layout(NnParams *p, NnTensorSpec spec[3], size_t total)
+// The tensor table of state.safetensors: the weights, then AdamW's two moments, each flat,
+// then (when nstate > 0) the carried state of a recurrent model, flat. Returns the count of
+// tensors (3 or 4), -1 with a message.
+static int state_layout(NnParams *p, NnTensorSpec spec[4], size_t total, size_t nstate)
 {
-    static const char *names[3] = {"weights", "adam.m", "adam.v"};
-    if (total > 2147483647u) {
-        return lab_error("the model has %zu parameters: a checkpoint holds at most 2^31 - 1",
-                         total);
+    static const char *names[4] = {"weights", "adam.m", "adam.v", "state"};
+    if (total > 2147483647u || nstate > 2147483647u) {
+        return lab_error("the model has %zu parameters and %zu floats of state: a checkpoint "
+                         "holds at most 2^31 - 1 a tensor", total, nstate);
     }
-    for (int i = 0; i < 3; i++) {
-        spec[i] = (NnTensorSpec){names[i], 1, {(int)total, 0, 0, 0}, 0, NN_INIT_ZEROS, 0, 0};
+    int n = nstate > 0 ? 4 : 3;
+    for (int i = 0; i < n; i++) {
+        size_t len = i == 3 ? nstate : total;
+        spec[i] = (NnTensorSpec){names[i], 1, {(int)len, 0, 0, 0}, 0, NN_INIT_ZEROS, 0, 0};
     }
-    return nn_params_layout(p, spec, 3);
+    return nn_params_layout(p, spec, n) < 0 ? -1 : n;
+}
+
+// the batcher's state, whichever the kind uses
+static BatchState *batch_state(Train *t)
+{
+    return t->kind->recurrent ? &t->sbatcher.st : &t->batcher.st;
 }
 
 // The run's config in a checkpoint's metadata: every key on its own, and as "config" the
@@ -119,19 +137,20 @@ static int write_model(Train *t)
 
 static int write_state(Train *t)
 {
-    size_t total = t->lm.params->total;
-    NnTensorSpec spec[3];
+    size_t total = t->lm.params->total, nstate = t->kind->state_floats(&t->lm);
+    NnTensorSpec spec[4];
     NnParams p = {0};
-    if (state_layout(&p, spec, total) != 0) {
+    if (state_layout(&p, spec, total, nstate) < 0) {
         return -1;
     }
-    float *block = lab_malloc(3 * total * sizeof *block);
+    float *block = lab_malloc((3 * total + nstate) * sizeof *block);
     memcpy(block, t->lm.param, total * sizeof *block);
     memcpy(block + total, t->m, total * sizeof *block);
     memcpy(block + 2 * total, t->v, total * sizeof *block);
+    t->kind->state_get(&t->lm, block + 3 * total);
     LabConfig meta = {0};
     meta_base(t, &meta);
-    const BatchState *b = &t->batcher.st;
+    const BatchState *b = batch_state(t);
     lab_config_set(&meta, "step", "%lld", t->step);
     lab_config_set(&meta, "batch_rng", "%016llx,%016llx,%016llx,%016llx",
                    (unsigned long long)b->rng.s[0], (unsigned long long)b->rng.s[1],
@@ -177,8 +196,8 @@ static int meta_num(const LabConfig *meta, const char *path, const char *key, in
 static int read_state(Train *t)
 {
     char *path = lab_path_join(t->run_dir, "state.safetensors");
-    size_t total = t->lm.params->total;
-    NnTensorSpec spec[3];
+    size_t total = t->lm.params->total, nstate = t->kind->state_floats(&t->lm);
+    NnTensorSpec spec[4];
     NnParams p = {0};
     LabConfig meta = {0};
     float *block = NULL;
@@ -189,10 +208,10 @@ static int read_state(Train *t)
                        "'%s' has no state.safetensors to resume from", t->run_dir);
         goto done;
     }
-    if (state_layout(&p, spec, total) != 0) {
+    if (state_layout(&p, spec, total, nstate) < 0) {
         goto done;
     }
-    block = lab_malloc(3 * total * sizeof *block);
+    block = lab_malloc((3 * total + nstate) * sizeof *block);
     if (nn_safetensors_read(path, &p, block, &meta) != 0) {
         goto done;
     }
@@ -222,12 +241,16 @@ static int read_state(Train *t)
     for (int i = 0; i < 4; i++) {
         st.rng.s[i] = s[i];
     }
-    if (batch_mlp_restore(&t->batcher, &st) != 0) {
+    if ((t->kind->recurrent ? batch_seq_restore(&t->sbatcher, &st)
+                            : batch_mlp_restore(&t->batcher, &st)) != 0) {
+        lab_error_hint("the file was edited or damaged, or the training text changed: train the "
+                       "run again", "'%s': the batcher state does not fit this run", path);
         goto done;
     }
     memcpy(t->lm.param, block, total * sizeof *block);
     memcpy(t->m, block + total, total * sizeof *block);
     memcpy(t->v, block + 2 * total, total * sizeof *block);
+    t->kind->state_set(&t->lm, block + 3 * total);
     t->step = (long long)step;
     t->best_step = (long long)best_step;
     t->best_loss = best;
@@ -479,7 +502,9 @@ static void train_parse(Train *t, int argc, char **argv)
     n += (int)(sizeof head / sizeof head[0]);
     n += t->kind->opts(&t->hyper, opts + n);
     const LabOpt tail[] = {
-        {"batch", LAB_OPT_INT, &o->batch, "B", "examples per step", 0, 1, 65536},
+        {"batch", LAB_OPT_INT, &o->batch, "B", t->kind->recurrent ? "sequences (lanes) per step"
+                                                                   : "examples per step", 0, 1,
+         65536},
         {"steps", LAB_OPT_INT, &o->steps, "N", "optimizer steps in all (with --resume: the step "
          "to continue to)", 0, 1, 1e12},
         {"lr", LAB_OPT_DOUBLE, &o->lr, "LR", "peak learning rate of AdamW", 0, 1e-9, 100},
@@ -507,8 +532,11 @@ static void train_parse(Train *t, int argc, char **argv)
          "samples", 0, 0, 0},
         {"samples", LAB_OPT_INT, &o->samples, "N", "sequences to sample into samples.txt", 0, 0,
          1e6},
-        {"out", LAB_OPT_STRING, &t->out, "DIR", "run directory (default runs/NAME-mlp: see "
-         "docs/cli.md)", 0, 0, 0},
+        {"out", LAB_OPT_STRING, &t->out, "DIR", t->kind->recurrent
+                                                   ? "run directory (default runs/NAME-rnn: see "
+                                                     "docs/cli.md)"
+                                                   : "run directory (default runs/NAME-mlp: see "
+                                                     "docs/cli.md)", 0, 0, 0},
         {"force", LAB_OPT_FLAG, &t->force, NULL, "replace a run of another configuration in the "
          "run directory", 0, 0, 0},
         {"resume", LAB_OPT_STRING, &t->resume, "DIR", "continue the run in DIR from its "
@@ -523,12 +551,18 @@ static void train_parse(Train *t, int argc, char **argv)
     memcpy(opts + n, tail, sizeof tail);
     char *usage = lab_asprintf("lmlab %s train (--dataset NAME | --train FILE | --resume DIR) "
                                "[options]", t->kind->family);
-    char *epilog = lab_asprintf("examples:\n"
-                                "  lmlab %s train --dataset names\n"
-                                "  lmlab %s train --dataset names --context 4 --steps 5000 "
-                                "--out runs/names-c4\n"
-                                "  lmlab %s train --resume runs/names-mlp --steps 40000\n",
-                                t->kind->family, t->kind->family, t->kind->family);
+    char *epilog = t->kind->recurrent
+                       ? lab_strdup("examples:\n"
+                                    "  lmlab rnn train --dataset names\n"
+                                    "  lmlab rnn train --dataset timemachine --tokenizer char "
+                                    "--cell gru --steps 2000 --out runs/gru-tm\n"
+                                    "  lmlab rnn train --resume runs/gru-tm --steps 4000\n")
+                       : lab_asprintf("examples:\n"
+                                      "  lmlab %s train --dataset names\n"
+                                      "  lmlab %s train --dataset names --context 4 --steps 5000 "
+                                      "--out runs/names-c4\n"
+                                      "  lmlab %s train --resume runs/names-mlp --steps 40000\n",
+                                      t->kind->family, t->kind->family, t->kind->family);
     const LabCommand cmd = {
         .usage = usage,
         .summary = "Train a neural language model by minibatch AdamW, and write a run directory.",
@@ -639,9 +673,6 @@ __attribute__((noreturn)) static void train_fail(Train *t, int status)
 
 static void train_build(Train *t)
 {
-    if (t->kind->recurrent) {
-        lab_die(NULL, "%s: recurrent training is not built yet", t->kind->family);
-    }
     if (text_tokenizer(&t->tok, &t->text) != 0) {
         train_fail(t, 2);
     }
@@ -656,23 +687,28 @@ static void train_build(Train *t)
         t->have_valid = 1;
     }
     const NnTrainOpts *o = &t->o;
-    if (nn_lm_init(&t->lm, t->kind, &t->hyper, t->vocab.n, (int)o->batch,
-                   (int)t->hyper.context) != 0) {
+    int recurrent = t->kind->recurrent;
+    int T = (int)(recurrent ? t->hyper.seq : t->hyper.context);
+    if (nn_lm_init(&t->lm, t->kind, &t->hyper, t->vocab.n, (int)o->batch, T) != 0) {
         train_fail(t, 2);
     }
+    t->per_step = recurrent ? o->batch * (long long)T : o->batch;
+    t->hold = lab_malloc((t->kind->state_floats(&t->lm) + 1) * sizeof *t->hold);
     size_t total = t->lm.params->total;
     t->m = lab_calloc(total, sizeof(float));
     t->v = lab_calloc(total, sizeof(float));
     t->mask = lab_malloc(total);
     nn_params_decay_mask(t->lm.params, t->mask);
     t->inputs = lab_malloc((size_t)o->batch * t->lm.T * sizeof(int32_t));
-    t->targets = lab_malloc((size_t)o->batch * sizeof(int32_t));
+    t->targets = lab_malloc((size_t)o->batch * (recurrent ? T : 1) * sizeof(int32_t));
     // the weights from stream 0 of the seed, the batches from stream 1: independent
     LabRng init;
     lab_rng_stream(&init, (uint64_t)o->seed, 0);
     t->kind->init_weights(&t->lm, &init);
-    if (batch_mlp_init(&t->batcher, &t->corpus, (int)o->batch, t->lm.T,
-                       (uint64_t)o->seed + 0x9E3779B97F4A7C15ull) != 0) {
+    uint64_t bseed = (uint64_t)o->seed + 0x9E3779B97F4A7C15ull;
+    if ((recurrent ? batch_seq_init(&t->sbatcher, &t->corpus, (BatchScheme)t->hyper.batching,
+                                    (int)o->batch, T, bseed)
+                   : batch_mlp_init(&t->batcher, &t->corpus, (int)o->batch, T, bseed)) != 0) {
         train_fail(t, 1);
     }
     t->sched = (NnLrSchedule){
@@ -724,11 +760,14 @@ static void on_sigint(int sig)
     interrupted = 1;
 }
 
-// The valid loss, as `eval` scores the split.
+// The valid loss, as `eval` scores the split. A recurrent model's carried state is kept
+// aside meanwhile, so the next batch continues from it as if no evaluation had run.
 static double evaluate(Train *t)
 {
     LabLoss l;
+    t->kind->state_get(&t->lm, t->hold);
     nn_lm_score(&t->lm, &t->valid, &l);
+    t->kind->state_set(&t->lm, t->hold);
     return lab_loss_mean(&l);
 }
 
@@ -763,7 +802,11 @@ static void train_loop(Train *t)
     long long tokens_row = 0, first = t->step;
     while (t->step < o->steps && !interrupted) {
         double lr = nn_lr_at(&t->sched, t->step);
-        batch_mlp_next(&t->batcher, t->inputs, t->targets);
+        if (!k->recurrent) {
+            batch_mlp_next(&t->batcher, t->inputs, t->targets);
+        } else if (!batch_seq_next(&t->sbatcher, t->inputs, t->targets)) {
+            k->reset_state(lm); // random sampling, or a new epoch's lanes: unrelated text
+        } // else: the lanes continue the last batch, the state carried (detached)
         k->zero_grad(lm);
         double loss = k->forward(lm, t->inputs, t->targets);
         k->backward(lm);
@@ -787,7 +830,7 @@ static void train_loop(Train *t)
         t->row_loss += loss;
         t->row_norm += norm;
         t->row_steps++;
-        tokens_row += o->batch;
+        tokens_row += t->per_step;
         t->last_train = loss;
         int last = t->step == o->steps;
         int eval = t->have_valid && (t->step % o->eval_every == 0 || last);
@@ -811,7 +854,7 @@ static void train_loop(Train *t)
             double now = lab_now();
             LabLogRow row = {
                 .step = t->step,
-                .tokens = t->step * o->batch,
+                .tokens = t->step * t->per_step,
                 .train_loss = t->row_loss / (double)t->row_steps,
                 .valid_loss = t->last_valid,
                 .lr = lr,
@@ -837,7 +880,7 @@ static void train_loop(Train *t)
             tokens_row = 0;
             t_row = now;
         }
-        lab_progress_update(&bar, t->step, loss, (t->step - first) * o->batch);
+        lab_progress_update(&bar, t->step, loss, (t->step - first) * t->per_step);
     }
     lab_progress_end(&bar);
     sigaction(SIGINT, &old, NULL);
@@ -911,9 +954,15 @@ static void train_report(const Train *t)
         lab_json_end(&j);
         return;
     }
-    printf("trained %s (%s; %zu parameters) on '%s': %lld steps of %ld examples, vocabulary "
-           "%d\n", t->kind->family, desc, t->lm.params->total, t->train_path, t->step,
-           t->o.batch, t->lm.V);
+    if (t->kind->recurrent) {
+        printf("trained %s (%s; %zu parameters) on '%s': %lld steps of %ld sequences of %ld "
+               "tokens, vocabulary %d\n", t->kind->family, desc, t->lm.params->total,
+               t->train_path, t->step, t->o.batch, t->hyper.seq, t->lm.V);
+    } else {
+        printf("trained %s (%s; %zu parameters) on '%s': %lld steps of %ld examples, "
+               "vocabulary %d\n", t->kind->family, desc, t->lm.params->total, t->train_path,
+               t->step, t->o.batch, t->lm.V);
+    }
     printf("  train  loss %.4f nats/token (the last log row)\n", final);
     if (t->have_valid) {
         printf("  valid  loss %.4f nats/token  ppl %.4f (best, step %lld: model.safetensors)\n",
@@ -937,6 +986,7 @@ static void train_free(Train *t)
     free(t->m);
     free(t->v);
     free(t->mask);
+    free(t->hold);
     free(t->inputs);
     free(t->targets);
     free(t->train_path);
