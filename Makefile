@@ -50,7 +50,7 @@ Q := @
 endif
 
 # --- sources -------------------------------------------------------------------------------
-LIB_SRC  := $(wildcard lab/*.c datasets/*.c ngram/*.c nn/*.c plots/*.c)
+LIB_SRC  := $(wildcard lab/*.c datasets/*.c ngram/*.c nn/*.c plots/*.c transformer/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/liblmlab.a
 MAIN_OBJ := $(BUILD)/lmlab.o
