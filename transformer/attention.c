@@ -21,6 +21,8 @@
 // Rows of att per block: the products of a block are (ROWS, hs) x (hs, i1) and back, large
 // enough for the matmul kernel's tiles, small enough that the causal mask saves work.
 #define ROWS 64
+// Below this many multiply-adds per product (B * NH * T * T * hs), one thread.
+#define SMALL 262144
 
 size_t gpt_attention_scratch_floats(int T, int threads)
 {
@@ -82,6 +84,10 @@ void gpt_attention_forward(float *out, float *att, const float *qkv, const float
     assert(C % NH == 0 && threads >= 1);
     const int hs = C / NH, pairs = B * NH;
     const size_t TT = (size_t)T * T;
+    // a small problem on one thread: a team costs more than it saves
+    if ((size_t)pairs * TT * hs < SMALL) {
+        threads = 1;
+    }
 #pragma omp parallel for schedule(static) num_threads(threads)
     for (int bh = 0; bh < pairs; bh++) {
         int b = bh / NH, h = bh % NH;
@@ -155,6 +161,10 @@ void gpt_attention_backward(float *dqkv, float *scratch, const float *dout, cons
     assert(C % NH == 0 && threads >= 1);
     const int hs = C / NH, pairs = B * NH;
     const size_t TT = (size_t)T * T;
+    // a small problem on one thread: a team costs more than it saves
+    if ((size_t)pairs * TT * hs < SMALL) {
+        threads = 1;
+    }
 #pragma omp parallel for schedule(static) num_threads(threads)
     for (int bh = 0; bh < pairs; bh++) {
         int b = bh / NH, h = bh % NH;

@@ -310,6 +310,15 @@ void gpt_init_params(Gpt *m, LabRng *rng)
 // nn/'s layers run on one thread; these split rows (or elements) into one contiguous chunk per
 // thread. Every row's result is computed alone, so chunking changes nothing in the output.
 
+// Below this many floats a layer runs on one thread: starting a team costs more than it saves.
+#define PAR_MIN 32768
+
+// threads for a layer over n floats
+static int team(const Gpt *m, size_t n)
+{
+    return n < PAR_MIN ? 1 : m->threads;
+}
+
 static void chunk(size_t n, int k, int nk, size_t *lo, size_t *hi)
 {
     *lo = n * (size_t)k / (size_t)nk;
@@ -321,7 +330,7 @@ static void layernorm_forward(const Gpt *m, float *out, float *mean, float *rstd
 {
     const int C = m->cfg.C;
     const float *bias = b ? b : m->zero_bias;
-#pragma omp parallel num_threads(m->threads)
+#pragma omp parallel num_threads(team(m, N * C))
     {
         size_t lo, hi;
         chunk(N, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
@@ -338,7 +347,7 @@ static void layernorm_backward(const Gpt *m, float *dinp, float *dw, float *db, 
                                const float *rstd, size_t N)
 {
     const int C = m->cfg.C;
-#pragma omp parallel num_threads(m->threads)
+#pragma omp parallel num_threads(team(m, N * C))
     {
         size_t lo, hi;
         chunk(N, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
@@ -352,7 +361,7 @@ static void layernorm_backward(const Gpt *m, float *dinp, float *dw, float *db, 
 
 static void gelu_forward(const Gpt *m, float *out, const float *inp, size_t n)
 {
-#pragma omp parallel num_threads(m->threads)
+#pragma omp parallel num_threads(team(m, n))
     {
         size_t lo, hi;
         chunk(n, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
@@ -367,7 +376,7 @@ static void gelu_forward(const Gpt *m, float *out, const float *inp, size_t n)
 static void gelu_backward(const Gpt *m, float *dinp, const float *dout, const float *inp,
                           size_t n)
 {
-#pragma omp parallel num_threads(m->threads)
+#pragma omp parallel num_threads(team(m, n))
     {
         size_t lo, hi;
         chunk(n, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);

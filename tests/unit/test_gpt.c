@@ -295,3 +295,193 @@ Test(gpt, gradient_without_bias_sinusoidal_tanh_matches_finite_differences,
     cfg.gelu = GPT_GELU_TANH;
     gradcheck_model(&cfg, "transformer.wte.weight", "transformer.ln_f.weight", 0);
 }
+
+// --- generation -------------------------------------------------------------------------------
+
+static int argmax(const float *x, int n)
+{
+    int best = 0;
+    for (int i = 1; i < n; i++) {
+        best = x[i] > x[best] ? i : best;
+    }
+    return best;
+}
+
+// greedy generation with the KV cache, then the whole sequence again through gpt_forward:
+// causal attention makes position p of the full forward see exactly the prefix 0..p
+static void cache_equals_recomputation(GptConfig cfg)
+{
+    enum { STEPS = 50 };
+    cfg.T = 64;
+    Gpt full, one;
+    cr_assert_eq(gpt_init(&full, &cfg, 1, cfg.T), 0);
+    cr_assert_eq(gpt_init(&one, &cfg, 1, cfg.T), 0);
+    LabRng rng;
+    lab_rng_seed(&rng, 11);
+    gpt_init_params(&full, &rng);
+    for (size_t i = 0; i < full.layout.total; i++) {
+        full.params[i] += (float)(0.3 * lab_rng_normal(&rng)); // a model with opinions
+    }
+    memcpy(one.params, full.params, full.layout.total * sizeof(float));
+    GptCache cache;
+    cr_assert_eq(gpt_cache_init(&cache, &one), 0);
+    int32_t seq[64] = {3}; // the rest is padding that position p never sees
+    float *logits = lab_malloc((size_t)STEPS * cfg.V * sizeof(float));
+    for (int p = 0; p < STEPS; p++) {
+        const float *l = gpt_step(&one, &cache, seq[p], p);
+        memcpy(logits + (size_t)p * cfg.V, l, cfg.V * sizeof(float));
+        seq[p + 1] = argmax(l, cfg.V);
+    }
+    cr_assert_eq(cache.len, STEPS);
+    gpt_forward(&full, seq, NULL);
+    for (int p = 0; p < STEPS; p++) {
+        const float *want = full.logits + (size_t)p * cfg.V, *got = logits + (size_t)p * cfg.V;
+        for (int v = 0; v < cfg.V; v++) {
+            cr_assert(fabsf(got[v] - want[v]) <= 1e-4f * (1.0f + fabsf(want[v])),
+                      "position %d logit %d: cache %.9g, full forward %.9g", p, v, got[v],
+                      want[v]);
+        }
+        cr_assert_eq(argmax(want, cfg.V), seq[p + 1], "position %d: greedy choices differ", p);
+    }
+    // reset starts a new sequence: the first step again gives the first logits
+    gpt_cache_reset(&cache);
+    const float *again = gpt_step(&one, &cache, seq[0], 0);
+    cr_assert(memcmp(again, logits, cfg.V * sizeof(float)) == 0);
+    free(logits);
+    gpt_cache_free(&cache);
+    gpt_free(&full);
+    gpt_free(&one);
+}
+
+Test(gpt, kv_cache_generation_equals_full_recomputation_for_50_tokens)
+{
+    cache_equals_recomputation(tiny());
+}
+
+Test(gpt, kv_cache_equals_recomputation_without_bias_with_sinusoidal_positions)
+{
+    GptConfig cfg = tiny();
+    cfg.bias = 0;
+    cfg.pos = GPT_POS_SINUSOIDAL;
+    cfg.gelu = GPT_GELU_TANH;
+    cache_equals_recomputation(cfg);
+}
+
+// --- training ---------------------------------------------------------------------------------
+
+// steps of AdamW (lr 3e-3, nanoGPT's betas 0.9/0.95, decay 0.1 by the table's mask) on the
+// fixture batch from seed; returns the last loss, leaves the parameters in m
+static double train(Gpt *m, const GptConfig *cfg, uint64_t seed, int steps)
+{
+    cr_assert_eq(gpt_init(m, cfg, GPT_B, GPT_T), 0);
+    LabRng rng, drop;
+    lab_rng_seed(&rng, seed);
+    lab_rng_seed(&drop, seed + 1);
+    gpt_init_params(m, &rng);
+    m->rng = &drop;
+    size_t n = m->layout.total;
+    float *mom = lab_calloc(n, sizeof(float)), *vel = lab_calloc(n, sizeof(float));
+    uint8_t *mask = lab_malloc(n);
+    nn_params_decay_mask(&m->layout, mask);
+    double loss = 0.0;
+    for (int t = 1; t <= steps; t++) {
+        loss = gpt_forward(m, GPT_IDX, GPT_TARGETS);
+        gpt_zero_grad(m);
+        gpt_backward(m);
+        nn_adamw_step(m->params, m->grads, mom, vel, mask, n, t, 3e-3f, 0.9f, 0.95f, 1e-8f,
+                      0.1f);
+    }
+    free(mom);
+    free(vel);
+    free(mask);
+    return loss;
+}
+
+Test(gpt, learns_a_small_batch_by_heart_with_adamw)
+{
+    GptConfig cfg = tiny();
+    Gpt m;
+    double loss = train(&m, &cfg, 1, 300);
+    // the batch has 15 counted targets, each a function of its prefix
+    m.rng = NULL;
+    double final = gpt_forward(&m, GPT_IDX, GPT_TARGETS);
+    cr_assert(final < 0.02, "loss after 300 steps %.4f (%.4f in training), expected < 0.02",
+              final, loss);
+    gpt_free(&m);
+}
+
+Test(gpt, same_seed_same_parameters_bitwise_with_dropout)
+{
+    GptConfig cfg = tiny();
+    cfg.dropout = 0.1f;
+    Gpt a, b;
+    double la = train(&a, &cfg, 9, 5), lb = train(&b, &cfg, 9, 5);
+    cr_assert(la == lb, "losses %.17g and %.17g", la, lb);
+    cr_assert(memcmp(a.params, b.params, a.layout.total * sizeof(float)) == 0);
+    gpt_free(&a);
+    gpt_free(&b);
+}
+
+// --- the table --------------------------------------------------------------------------------
+
+Test(gpt, initialisation_and_decay_mask_follow_nanogpt)
+{
+    GptConfig cfg = tiny();
+    cfg.C = 64;
+    cfg.NH = 4;
+    cfg.L = 4;
+    cfg.V = 300;
+    Gpt m;
+    cr_assert_eq(gpt_init(&m, &cfg, 1, 8), 0);
+    LabRng rng;
+    lab_rng_seed(&rng, 2);
+    gpt_init_params(&m, &rng);
+    uint8_t *mask = lab_malloc(m.layout.total);
+    nn_params_decay_mask(&m.layout, mask);
+    for (int i = 0; i < m.layout.n; i++) {
+        const NnTensorSpec *t = &m.spec[i];
+        const float *w = m.params + m.layout.offset[i];
+        size_t n = nn_tensor_numel(t);
+        double s = 0.0, s2 = 0.0;
+        for (size_t j = 0; j < n; j++) {
+            s += w[j];
+            s2 += (double)w[j] * w[j];
+        }
+        double sd = sqrt(s2 / n - (s / n) * (s / n));
+        int proj = strstr(t->name, "c_proj.weight") != NULL;
+        int ln = strstr(t->name, "ln_") != NULL;
+        if (t->ndim == 2) {
+            double want = proj ? 0.02 / sqrt(2.0 * cfg.L) : 0.02;
+            cr_assert(fabs(sd - want) < 0.1 * want, "%s: sd %.5f, expected %.5f", t->name, sd,
+                      want);
+        } else if (ln && strstr(t->name, ".weight")) {
+            cr_assert(s == (double)n && s2 == (double)n, "%s: layernorm gains start at 1",
+                      t->name);
+        } else {
+            cr_assert(s2 == 0.0, "%s: biases start at 0", t->name);
+        }
+        // nanoGPT's optimizer groups: decay for every tensor of 2 or more dimensions
+        cr_assert_eq(mask[m.layout.offset[i]], t->ndim >= 2, "%s: decay %d", t->name,
+                     mask[m.layout.offset[i]]);
+    }
+    free(mask);
+    gpt_free(&m);
+}
+
+Test(gpt, refuses_heads_that_do_not_divide_the_channels, .init = cr_redirect_stderr)
+{
+    GptConfig cfg = tiny();
+    cfg.NH = 3;
+    Gpt m;
+    cr_assert_eq(gpt_init(&m, &cfg, 1, 8), -1);
+    gpt_free(&m);
+    cfg = tiny();
+    cr_assert_eq(gpt_init(&m, &cfg, 1, cfg.T + 1), -1, "a batch longer than the context");
+    cfg.dropout = 1.0f;
+    cr_assert_eq(gpt_init(&m, &cfg, 1, 8), -1, "dropout 1");
+    fflush(stderr);
+    cr_assert_stderr_eq_str("lmlab: gpt: 16 channels do not split into 3 heads\n"
+                            "  hint: pick C a multiple of the heads (e.g. C 128 with NH 4)\n"
+                            "lmlab: gpt: sequences of 9 positions exceed the context of 8\n"
+                            "lmlab: gpt: dropout must be in [0, 1) (got 1)\n");
+}
