@@ -238,6 +238,7 @@ int gpt_init(Gpt *m, const GptConfig *cfg, int B, int T)
     m->dfch = floats(4 * BC);
     m->dfch2 = floats(4 * BC);
     m->att_scratch = floats(gpt_attention_scratch_floats(T, m->threads));
+    m->ln_partial = lab_calloc((size_t)m->threads * 2 * C, sizeof(double));
     return 0;
 }
 
@@ -283,6 +284,7 @@ void gpt_free(Gpt *m)
     free(m->dfch);
     free(m->dfch2);
     free(m->att_scratch);
+    free(m->ln_partial);
     memset(m, 0, sizeof *m);
 }
 
@@ -341,22 +343,52 @@ static void layernorm_forward(const Gpt *m, float *out, float *mean, float *rstd
     }
 }
 
-// dinp by row chunks in parallel; dweight and dbias (sums over every row) on one thread
+// dinp by row chunks in parallel (nn_layernorm_backward on each chunk); dweight and dbias as
+// one double partial sum per chunk over its rows in order, the partials then added in chunk
+// order: a fixed order for a given thread count, and rows read contiguously
 static void layernorm_backward(const Gpt *m, float *dinp, float *dw, float *db, const float *dout,
                                const float *inp, const float *w, const float *mean,
                                const float *rstd, size_t N)
 {
-    const int C = m->cfg.C;
-#pragma omp parallel num_threads(team(m, N * C))
+    const int C = m->cfg.C, nt = team(m, N * C);
+    double *part = m->ln_partial; // (threads, 2, C)
+#pragma omp parallel num_threads(nt)
     {
+        int k = omp_get_thread_num(), nk = omp_get_num_threads();
         size_t lo, hi;
-        chunk(N, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
+        chunk(N, k, nk, &lo, &hi);
+        double *pw = part + (size_t)k * 2 * C, *pb = pw + C;
+        for (int c = 0; c < C; c++) {
+            pw[c] = 0.0;
+            pb[c] = 0.0;
+        }
         if (hi > lo) {
             nn_layernorm_backward(dinp + lo * C, NULL, NULL, dout + lo * C, inp + lo * C, w,
                                   mean + lo, rstd + lo, (int)(hi - lo), C);
         }
+        // forward was: out = norm * weight + bias; so dweight += dout * norm, dbias += dout
+        for (size_t r = lo; r < hi; r++) {
+            const float *x = inp + r * C, *d = dout + r * C;
+            double mu = mean[r], s = rstd[r];
+            for (int c = 0; c < C; c++) {
+                pw[c] += (double)d[c] * ((x[c] - mu) * s);
+                pb[c] += d[c];
+            }
+        }
+#pragma omp barrier
+#pragma omp for schedule(static)
+        for (int c = 0; c < C; c++) {
+            double sw = 0.0, sb = 0.0;
+            for (int j = 0; j < nk; j++) {
+                sw += part[(size_t)j * 2 * C + c];
+                sb += part[(size_t)j * 2 * C + C + c];
+            }
+            dw[c] += (float)sw;
+            if (db) {
+                db[c] += (float)sb;
+            }
+        }
     }
-    nn_layernorm_backward(NULL, dw, db, dout, inp, w, mean, rstd, (int)N, C);
 }
 
 static void gelu_forward(const Gpt *m, float *out, const float *inp, size_t n)

@@ -128,6 +128,7 @@ typedef struct {
     float *dqkv;      // (B, T, 3C)
     float *dfch, *dfch2; // (B, T, 4C) each
     float *att_scratch; // gpt_attention_scratch_floats(T, threads)
+    double *ln_partial; // (threads, 2, C) layernorm backward's per-thread dweight, dbias sums
 } Gpt;
 
 // Checks cfg (every size >= 1, C % NH == 0, C even with sinusoidal positions, V, T, C, L, NH
