@@ -75,7 +75,7 @@ BENCH_PKGS  := python3-nltk python3-sklearn python3-gensim libopenblas0-pthread 
 FIXTURE_PKGS := python3-nltk python3-sklearn python3-torch
 
 .PHONY: FORCE all deps demo test test-suite test-matmul-paths check run-student check-chapters \
-	bench bench-matmul clean help fixtures format kenlm-check fuzz
+	bench bench-matmul bench-gpt clean help fixtures format kenlm-check fuzz
 
 all: deps $(LMLAB)
 
@@ -281,6 +281,7 @@ bench: all
 	$(Q)$(PYTHON) bench/bench_mlp.py > build/bench/mlp.md && \
 	    $(PYTHON) bench/section.py bench_mlp.py < build/bench/mlp.md
 	$(Q)$(MAKE) --no-print-directory bench-matmul
+	$(Q)$(MAKE) --no-print-directory bench-gpt
 
 # nn_sgemm against OpenBLAS (loaded at run time) and the FMA peak
 $(BUILD)/bench/%: bench/%.c bench/fma_peak.c $(LIB)
@@ -294,6 +295,12 @@ bench-matmul: $(BUILD)/bench/bench_matmul $(BUILD)/bench/fma_peak
 	$(Q)mkdir -p build/bench && $(BUILD)/bench/bench_matmul > build/bench/matmul.md && \
 	    $(PYTHON) bench/section.py bench_matmul.c < build/bench/matmul.md
 
+# one GPT training step against nanoGPT's model in PyTorch (bench/bench_gpt.py, a few minutes)
+bench-gpt: all
+	$(Q)scripts/deps.sh python3-torch
+	$(Q)mkdir -p build/bench && $(PYTHON) bench/bench_gpt.py > build/bench/gpt.md && \
+	    $(PYTHON) bench/section.py bench_gpt.py < build/bench/gpt.md
+
 fixtures:
 	$(Q)scripts/deps.sh $(FIXTURE_PKGS)
 	$(Q)$(PYTHON) tests/fixtures/make_fixtures.py
@@ -305,6 +312,8 @@ fixtures:
 	$(Q)$(PYTHON) tests/fixtures/torch/make_recurrent.py > tests/fixtures/torch/recurrent.inc
 	$(Q)$(PYTHON) tests/fixtures/torch/make_safetensors.py
 	$(Q)$(PYTHON) tests/fixtures/torch/safetensors_check.py
+	$(Q)$(PYTHON) tests/fixtures/torch/make_gpt.py
+	$(Q)$(PYTHON) tests/fixtures/torch/make_gpt.py --check
 
 format:
 	$(Q)clang-format -i $(LIB_SRC) lmlab.c $(wildcard */*.h)
@@ -325,6 +334,7 @@ help:
 	@echo "  make kenlm-check KENLM=DIR  lmlab's ARPA files read by KenLM's query (docs/ngram.md)"
 	@echo "  make bench       speed against NLTK, scikit-learn, gensim, PyTorch, OpenBLAS (docs/benchmarks.md)"
 	@echo "  make bench-matmul  nn_sgemm against OpenBLAS and this machine's FMA peak"
+	@echo "  make bench-gpt   one GPT training step against nanoGPT's model in PyTorch"
 	@echo "  make test-matmul-paths  the matmul tests on the kernels this CPU does not pick"
 	@echo "  make fixtures    regenerate test fixtures with NLTK / scikit-learn / PyTorch (Debian)"
 	@echo "  make deps        install missing Debian packages: $(DEBIAN_PKGS)"
