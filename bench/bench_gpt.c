@@ -27,8 +27,9 @@ static int cmp_double(const void *a, const void *b)
 
 static int bench_step(char **argv)
 {
-    GptConfig cfg = {atoi(argv[6]), atoi(argv[4]), atoi(argv[1]), atoi(argv[2]), atoi(argv[3]),
-                     0.0f, 1, GPT_POS_LEARNED, GPT_GELU_EXACT};
+    GptConfig cfg = {
+        atoi(argv[6]),   atoi(argv[4]), atoi(argv[1]), atoi(argv[2]), atoi(argv[3]), 0.0f, 1,
+        GPT_POS_LEARNED, GPT_GELU_EXACT};
     int B = atoi(argv[5]), T = cfg.T, steps = atoi(argv[7]);
     Gpt m;
     if (gpt_init(&m, &cfg, B, T) != 0) {
@@ -52,8 +53,7 @@ static int bench_step(char **argv)
         loss = gpt_forward(&m, idx, tg);
         gpt_zero_grad(&m);
         gpt_backward(&m);
-        nn_adamw_step(m.params, m.grads, mom, vel, mask, n, s + 1, 1e-3f, 0.9f, 0.95f, 1e-8f,
-                      0.1f);
+        nn_adamw_step(m.params, m.grads, mom, vel, mask, n, s + 1, 1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f);
         if (s >= 2) {
             ms[s - 2] = (omp_get_wtime() - t0) * 1e3;
         }

@@ -118,8 +118,8 @@ static void pair_backward(float *dq, float *dk, float *dv, float *datt, float *a
         int i1 = i0 + ROWS < T ? i0 + ROWS : T;
         nn_sgemm(0, 1, i1 - i0, i1, hs, 1.0f, dout + (size_t)i0 * C, C, v, ld, 0.0f,
                  datt + (size_t)i0 * T, T);
-        nn_sgemm(1, 0, i1, hs, i1 - i0, 1.0f, a + (size_t)i0 * T, T, dout + (size_t)i0 * C, C,
-                 1.0f, dv, ld);
+        nn_sgemm(1, 0, i1, hs, i1 - i0, 1.0f, a + (size_t)i0 * T, T, dout + (size_t)i0 * C, C, 1.0f,
+                 dv, ld);
     }
     for (int t = 0; t < T; t++) {
         float *d = datt + (size_t)t * T;

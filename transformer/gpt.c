@@ -96,8 +96,8 @@ static int check_config(const GptConfig *c, int B, int T)
     }
     // every buffer must index with ints in the layers and nn_sgemm
     const double lim = 2147483647.0, BT = (double)B * T;
-    double biggest[] = {(double)c->V * c->C, 4.0 * c->C * c->C, BT * 4 * c->C, BT * c->V,
-                        BT * c->NH * T, (double)c->T * c->C};
+    double biggest[] = {(double)c->V * c->C, 4.0 * c->C * c->C, BT * 4 * c->C,
+                        BT * c->V,           BT * c->NH * T,    (double)c->T * c->C};
     for (size_t i = 0; i < sizeof biggest / sizeof biggest[0]; i++) {
         if (biggest[i] > lim) {
             return lab_error("gpt: the model is too large (V %d, T %d, L %d, NH %d, C %d, batch "
@@ -134,8 +134,8 @@ int gpt_init(Gpt *m, const GptConfig *cfg, int B, int T)
         struct {
             const char *name;
             int d0, d1;
-        } per[6] = {{"ln_1", C, 0},        {"attn.c_attn", 3 * C, C}, {"attn.c_proj", C, C},
-                    {"ln_2", C, 0},        {"mlp.c_fc", 4 * C, C},    {"mlp.c_proj", C, 4 * C}};
+        } per[6] = {{"ln_1", C, 0}, {"attn.c_attn", 3 * C, C}, {"attn.c_proj", C, C},
+                    {"ln_2", C, 0}, {"mlp.c_fc", 4 * C, C},    {"mlp.c_proj", C, 4 * C}};
         for (int j = 0; j < 6; j++) {
             int ln = per[j].d1 == 0;
             // a layernorm's weight is its gain (1 dimension, no decay, init 1)
@@ -157,10 +157,10 @@ int gpt_init(Gpt *m, const GptConfig *cfg, int B, int T)
     }
     m->params = floats(m->layout.total);
     m->grads = floats(m->layout.total);
-#define VIEW(field, dfield, name)                                                                 \
-    do {                                                                                          \
-        m->field = nn_params_view(&m->layout, m->params, name);                                   \
-        m->dfield = nn_params_view(&m->layout, m->grads, name);                                   \
+#define VIEW(field, dfield, name)                                                                  \
+    do {                                                                                           \
+        m->field = nn_params_view(&m->layout, m->params, name);                                    \
+        m->dfield = nn_params_view(&m->layout, m->grads, name);                                    \
     } while (0)
     VIEW(wte, dwte, "transformer.wte.weight");
     VIEW(wpe, dwpe, "transformer.wpe.weight");
@@ -176,8 +176,8 @@ int gpt_init(Gpt *m, const GptConfig *cfg, int B, int T)
                                        "ln_2", "mlp.c_fc",    "mlp.c_proj"};
         for (int j = 0; j < 6; j++) {
             for (int wb = 0; wb < 2; wb++) {
-                char *name = lab_asprintf("transformer.h.%d.%s.%s", l, names[j],
-                                          wb ? "bias" : "weight");
+                char *name =
+                    lab_asprintf("transformer.h.%d.%s.%s", l, names[j], wb ? "bias" : "weight");
                 pw[2 * j + wb] = nn_params_view(&m->layout, m->params, name);
                 pg[2 * j + wb] = nn_params_view(&m->layout, m->grads, name);
                 free(name);
@@ -263,10 +263,9 @@ void gpt_free(Gpt *m)
     free(m->x0_mask);
     for (int l = 0; m->acts && l < m->cfg.L; l++) {
         GptBlockActs *a = &m->acts[l];
-        float *all[] = {a->ln_1,  a->ln_1_mean, a->ln_1_rstd, a->qkv,       a->att,
-                        a->atty,  a->res_2,     a->ln_2,      a->ln_2_mean, a->ln_2_rstd,
-                        a->fch,   a->fch_gelu,  a->res_3,     a->att_mask,  a->res_2_mask,
-                        a->res_3_mask};
+        float *all[] = {a->ln_1,  a->ln_1_mean, a->ln_1_rstd,  a->qkv,       a->att, a->atty,
+                        a->res_2, a->ln_2,      a->ln_2_mean,  a->ln_2_rstd, a->fch, a->fch_gelu,
+                        a->res_3, a->att_mask,  a->res_2_mask, a->res_3_mask};
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
             free(all[i]);
         }
@@ -327,12 +326,12 @@ static void chunk(size_t n, int k, int nk, size_t *lo, size_t *hi)
     *hi = n * (size_t)(k + 1) / (size_t)nk;
 }
 
-static void layernorm_forward(const Gpt *m, float *out, float *mean, float *rstd,
-                              const float *inp, const float *w, const float *b, size_t N)
+static void layernorm_forward(const Gpt *m, float *out, float *mean, float *rstd, const float *inp,
+                              const float *w, const float *b, size_t N)
 {
     const int C = m->cfg.C;
     const float *bias = b ? b : m->zero_bias;
-#pragma omp parallel num_threads(team(m, N * C))
+#pragma omp parallel num_threads(team(m, N *C))
     {
         size_t lo, hi;
         chunk(N, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
@@ -405,8 +404,7 @@ static void gelu_forward(const Gpt *m, float *out, const float *inp, size_t n)
     }
 }
 
-static void gelu_backward(const Gpt *m, float *dinp, const float *dout, const float *inp,
-                          size_t n)
+static void gelu_backward(const Gpt *m, float *dinp, const float *dout, const float *inp, size_t n)
 {
 #pragma omp parallel num_threads(team(m, n))
     {
@@ -466,8 +464,8 @@ double gpt_forward(Gpt *m, const int32_t *inputs, const int32_t *targets)
         if (drop) {
             dropout_mask(a->att_mask, BT * NH * T, p, m->rng);
         }
-        gpt_attention_forward(a->atty, a->att, a->qkv, drop ? a->att_mask : NULL,
-                              m->att_scratch, m->threads, B, T, C, NH);
+        gpt_attention_forward(a->atty, a->att, a->qkv, drop ? a->att_mask : NULL, m->att_scratch,
+                              m->threads, B, T, C, NH);
         nn_linear_forward(m->dc, a->atty, w->attn_proj_w, w->attn_proj_b, (int)BT, C, C);
         if (drop) {
             nn_dropout_forward(m->dc, a->res_2_mask, m->dc, BC, p, m->rng);
@@ -506,8 +504,8 @@ void gpt_zero_grad(Gpt *m)
 }
 
 // dout * mask into scratch (the gradient through a dropout), or dout itself without dropout
-static const float *through_dropout(float *scratch, const float *dout, const float *mask,
-                                    size_t n, int dropped)
+static const float *through_dropout(float *scratch, const float *dout, const float *mask, size_t n,
+                                    int dropped)
 {
     if (!dropped) {
         return dout;
@@ -556,8 +554,8 @@ void gpt_backward(Gpt *m)
         nn_linear_backward(m->dc, d->c_fc_w, d->c_fc_b, m->dfch, a->ln_2, w->c_fc_w, (int)BT, C,
                            4 * C);
         // forward was: ln_2 = layernorm(res_2); so dres_2 = dx + the layernorm's part
-        layernorm_backward(m, m->dx, d->ln_2_w, d->ln_2_b, m->dc, a->res_2, w->ln_2_w,
-                           a->ln_2_mean, a->ln_2_rstd, BT);
+        layernorm_backward(m, m->dx, d->ln_2_w, d->ln_2_b, m->dc, a->res_2, w->ln_2_w, a->ln_2_mean,
+                           a->ln_2_rstd, BT);
         // forward was: res_2 = x + drop(attn.c_proj(atty))
         dproj = through_dropout(m->dc2, m->dx, a->res_2_mask, BC, drop);
         memset(m->dc, 0, BC * sizeof(float));
@@ -565,12 +563,12 @@ void gpt_backward(Gpt *m)
                            (int)BT, C, C);
         // forward was: atty = attention(qkv)
         memset(m->dqkv, 0, 3 * BC * sizeof(float));
-        gpt_attention_backward(m->dqkv, m->att_scratch, m->dc, a->att,
-                               drop ? a->att_mask : NULL, a->qkv, m->threads, B, T, C, NH);
+        gpt_attention_backward(m->dqkv, m->att_scratch, m->dc, a->att, drop ? a->att_mask : NULL,
+                               a->qkv, m->threads, B, T, C, NH);
         // forward was: qkv = ln_1 @ c_attn^T + b
         memset(m->dc, 0, BC * sizeof(float));
-        nn_linear_backward(m->dc, d->c_attn_w, d->c_attn_b, m->dqkv, a->ln_1, w->c_attn_w,
-                           (int)BT, C, 3 * C);
+        nn_linear_backward(m->dc, d->c_attn_w, d->c_attn_b, m->dqkv, a->ln_1, w->c_attn_w, (int)BT,
+                           C, 3 * C);
         // forward was: ln_1 = layernorm(x); so dx += the layernorm's part
         layernorm_backward(m, m->dx, d->ln_1_w, d->ln_1_b, m->dc, x, w->ln_1_w, a->ln_1_mean,
                            a->ln_1_rstd, BT);
@@ -629,8 +627,7 @@ void gpt_cache_free(GptCache *c)
     memset(c, 0, sizeof *c);
 }
 
-static void layernorm_one(const Gpt *m, float *out, const float *x, const float *w,
-                          const float *b)
+static void layernorm_one(const Gpt *m, float *out, const float *x, const float *w, const float *b)
 {
     float mean, rstd;
     nn_layernorm_forward(out, &mean, &rstd, x, w, b ? b : m->zero_bias, 1, m->cfg.C, 1e-5f);

@@ -58,7 +58,7 @@ typedef struct {
     int NH;        // heads (n_head); C % NH == 0
     int C;         // channels (n_embd)
     float dropout; // in [0, 1): embeddings, attention weights, both residual branches; 0 default
-    int bias;      // 1: Linear and LayerNorm layers have biases (GPT-2); 0: none (nanoGPT bias=False)
+    int bias;      // 1: Linear and LayerNorm have biases (GPT-2); 0: none (nanoGPT bias=False)
     GptPos pos;    // learned wpe (GPT-2) or sinusoidal (C even)
     GptGelu gelu;  // exact erf, nanoGPT's nn.GELU() (default), or GPT-2's tanh approximation
 } GptConfig;
@@ -72,12 +72,12 @@ const char *gpt_gelu_name(GptGelu gelu);
 // The tensors of one block, views into a parameter (or gradient) block; the biases are NULL
 // when cfg.bias is 0.
 typedef struct {
-    float *ln_1_w, *ln_1_b;   // (C), (C)
-    float *c_attn_w, *c_attn_b; // (3C, C), (3C)
+    float *ln_1_w, *ln_1_b;           // (C), (C)
+    float *c_attn_w, *c_attn_b;       // (3C, C), (3C)
     float *attn_proj_w, *attn_proj_b; // (C, C), (C)
-    float *ln_2_w, *ln_2_b;   // (C), (C)
-    float *c_fc_w, *c_fc_b;   // (4C, C), (4C)
-    float *mlp_proj_w, *mlp_proj_b; // (C, 4C), (C)
+    float *ln_2_w, *ln_2_b;           // (C), (C)
+    float *c_fc_w, *c_fc_b;           // (4C, C), (4C)
+    float *mlp_proj_w, *mlp_proj_b;   // (C, 4C), (C)
 } GptBlockParams;
 
 // What forward keeps of one block for backward (B, T, ...) each; the masks NULL without dropout.
@@ -95,8 +95,8 @@ typedef struct {
 
 typedef struct {
     GptConfig cfg;
-    int B, T;     // the batch shape every buffer is sized for (T <= cfg.T)
-    int threads;  // OpenMP threads at init (the attention's scratch is sized for them)
+    int B, T;    // the batch shape every buffer is sized for (T <= cfg.T)
+    int threads; // OpenMP threads at init (the attention's scratch is sized for them)
 
     NnTensorSpec *spec; // the tensor table (owned, names too), in nanoGPT's state_dict order
     NnParams layout;
@@ -105,7 +105,7 @@ typedef struct {
     float *dwte, *dwpe;
     float *ln_f_w, *ln_f_b, *dln_f_w, *dln_f_b; // (C); the biases NULL without bias
     GptBlockParams *blk, *dblk;                 // (L) views into params and grads
-    float *sinusoid; // (cfg.T, C) the fixed encoding, or NULL with learned positions
+    float *sinusoid;  // (cfg.T, C) the fixed encoding, or NULL with learned positions
     float *zero_bias; // (4C) zeros: layernorm's bias when cfg.bias is 0
 
     // training: dropout draws from rng when cfg.dropout > 0 and rng is not NULL (set it for a
@@ -113,22 +113,22 @@ typedef struct {
     LabRng *rng;
 
     // activations of the last forward
-    int32_t *inputs, *targets; // (B, T) copies (targets < 0 ignored)
-    float *x0, *x0_mask;       // (B, T, C) the embedded input, its dropout mask (or NULL)
-    GptBlockActs *acts;        // (L)
+    int32_t *inputs, *targets;           // (B, T) copies (targets < 0 ignored)
+    float *x0, *x0_mask;                 // (B, T, C) the embedded input, its dropout mask (or NULL)
+    GptBlockActs *acts;                  // (L)
     float *ln_f, *ln_f_mean, *ln_f_rstd; // (B, T, C), (B, T), (B, T)
-    float *logits, *probs;     // (B, T, V); backward overwrites logits with their gradient
-    int count;                 // targets counted by the last forward
-    int has_loss;              // the last forward had targets (backward may follow)
-    int dropped;               // the last forward applied dropout (its masks are valid)
+    float *logits, *probs; // (B, T, V); backward overwrites logits with their gradient
+    int count;             // targets counted by the last forward
+    int has_loss;          // the last forward had targets (backward may follow)
+    int dropped;           // the last forward applied dropout (its masks are valid)
 
     // backward scratch
-    float *dx;        // (B, T, C) the gradient of the residual stream
-    float *dc, *dc2;  // (B, T, C) each
-    float *dqkv;      // (B, T, 3C)
+    float *dx;           // (B, T, C) the gradient of the residual stream
+    float *dc, *dc2;     // (B, T, C) each
+    float *dqkv;         // (B, T, 3C)
     float *dfch, *dfch2; // (B, T, 4C) each
-    float *att_scratch; // gpt_attention_scratch_floats(T, threads)
-    double *ln_partial; // (threads, 2, C) layernorm backward's per-thread dweight, dbias sums
+    float *att_scratch;  // gpt_attention_scratch_floats(T, threads)
+    double *ln_partial;  // (threads, 2, C) layernorm backward's per-thread dweight, dbias sums
 } Gpt;
 
 // Checks cfg (every size >= 1, C % NH == 0, C even with sinusoidal positions, V, T, C, L, NH
@@ -159,9 +159,9 @@ void gpt_backward(Gpt *m);
 // new token costs one pass through the blocks for a single position instead of a forward over
 // the whole prefix.
 typedef struct {
-    int len;         // positions cached: the next gpt_step must be at pos == len
+    int len; // positions cached: the next gpt_step must be at pos == len
     int L, T, C;
-    float *k, *v;    // (L, T, C) each
+    float *k, *v; // (L, T, C) each
     // scratch of one position
     float *x, *ln, *qkv, *atty, *proj, *fch, *att, *logits; // C, C, 3C, C, C, 4C, T, V
 } GptCache;

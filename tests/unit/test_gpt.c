@@ -45,15 +45,15 @@ static void expect_close(const char *what, const float *got, const float *want, 
     double scale = max_abs(want, n);
     for (size_t i = 0; i < n; i++) {
         double tol = 1e-4 * fabs(want[i]) + 1e-5 * scale;
-        cr_assert(fabs((double)got[i] - want[i]) <= tol, "%s[%zu] = %.9g, PyTorch gives %.9g",
-                  what, i, got[i], want[i]);
+        cr_assert(fabs((double)got[i] - want[i]) <= tol, "%s[%zu] = %.9g, PyTorch gives %.9g", what,
+                  i, got[i], want[i]);
     }
 }
 
 static void load_fixture(Gpt *m, const GptFixtureTensor *tab, size_t n)
 {
-    cr_assert_eq((size_t)m->layout.n, n, "the table has %d tensors, the fixture %zu",
-                 m->layout.n, n);
+    cr_assert_eq((size_t)m->layout.n, n, "the table has %d tensors, the fixture %zu", m->layout.n,
+                 n);
     for (size_t i = 0; i < n; i++) {
         cr_assert_str_eq(m->spec[i].name, tab[i].name, "tensor %zu", i);
         cr_assert_eq(nn_tensor_numel(&m->spec[i]), tab[i].n, "%s", tab[i].name);
@@ -128,8 +128,8 @@ Test(gpt, writes_the_checkpoint_that_pytorch_loads_with_load_state_dict)
     size_t n1, n2;
     char *ours, *committed;
     cr_assert_eq(lab_read_file(path, &ours, &n1, 1 << 20), 0);
-    cr_assert_eq(lab_read_file(test_path("tests/fixtures/torch/gpt_lmlab.safetensors"),
-                               &committed, &n2, 1 << 20),
+    cr_assert_eq(lab_read_file(test_path("tests/fixtures/torch/gpt_lmlab.safetensors"), &committed,
+                               &n2, 1 << 20),
                  0);
     cr_assert(n1 == n2 && memcmp(ours, committed, n1) == 0,
               "the writer's output differs from tests/fixtures/torch/gpt_lmlab.safetensors");
@@ -189,7 +189,7 @@ static void gradcheck_attention(int with_mask)
         }
         cr_assert(fabs(s - 1.0) < 1e-6, "row %d sums to %.9g", r, s);
     }
-    // dout = R: backward accumulates, so run it twice and halve to see accumulation
+    // the gradient of sum(out * R) is backward with dout = R
     gpt_attention_backward(dqkv, scratch, R, att, a.mask, qkv, 2, B, T, C, NH);
     NnGradcheckReport rep;
     NnGradcheckOpts opts = {1e-2, 1e-2, 1e-3};
@@ -201,8 +201,8 @@ static void gradcheck_attention(int with_mask)
     gpt_attention_backward(once, scratch, R, att, a.mask, qkv, 2, B, T, C, NH);
     for (size_t i = 0; i < LEN(dqkv); i++) {
         cr_assert(fabsf(dqkv[i] - 2 * once[i]) <= 1e-5f * (1 + fabsf(dqkv[i])),
-                  "backward must accumulate: dqkv[%zu] = %g after two, %g after one", i,
-                  dqkv[i], once[i]);
+                  "backward must accumulate: dqkv[%zu] = %g after two, %g after one", i, dqkv[i],
+                  once[i]);
     }
     free(scratch);
 }
@@ -220,7 +220,7 @@ Test(gpt, attention_with_dropout_gradient_matches_finite_differences, .init = cr
 typedef struct {
     Gpt *m;
     const int32_t *idx, *targets;
-    LabRng *rng;   // reseeded before every forward, so dropout draws the same masks each time
+    LabRng *rng; // reseeded before every forward, so dropout draws the same masks each time
     uint64_t seed;
 } ModelCase;
 
@@ -235,8 +235,7 @@ static double model_loss(const float *x, void *ctx)
 }
 
 // nn_gradcheck over params[from, from + n) of a model built from cfg
-static void gradcheck_model(const GptConfig *cfg, const char *first, const char *last,
-                            int dropout)
+static void gradcheck_model(const GptConfig *cfg, const char *first, const char *last, int dropout)
 {
     Gpt m;
     cr_assert_eq(gpt_init(&m, cfg, GPT_B, GPT_T), 0);
@@ -338,8 +337,7 @@ static void cache_equals_recomputation(GptConfig cfg)
         const float *want = full.logits + (size_t)p * cfg.V, *got = logits + (size_t)p * cfg.V;
         for (int v = 0; v < cfg.V; v++) {
             cr_assert(fabsf(got[v] - want[v]) <= 1e-4f * (1.0f + fabsf(want[v])),
-                      "position %d logit %d: cache %.9g, full forward %.9g", p, v, got[v],
-                      want[v]);
+                      "position %d logit %d: cache %.9g, full forward %.9g", p, v, got[v], want[v]);
         }
         cr_assert_eq(argmax(want, cfg.V), seq[p + 1], "position %d: greedy choices differ", p);
     }
@@ -388,8 +386,7 @@ static double train(Gpt *m, const GptConfig *cfg, uint64_t seed, int steps)
         loss = gpt_forward(m, GPT_IDX, GPT_TARGETS);
         gpt_zero_grad(m);
         gpt_backward(m);
-        nn_adamw_step(m->params, m->grads, mom, vel, mask, n, t, 3e-3f, 0.9f, 0.95f, 1e-8f,
-                      0.1f);
+        nn_adamw_step(m->params, m->grads, mom, vel, mask, n, t, 3e-3f, 0.9f, 0.95f, 1e-8f, 0.1f);
     }
     free(mom);
     free(vel);
@@ -405,8 +402,8 @@ Test(gpt, learns_a_small_batch_by_heart_with_adamw)
     // the batch has 15 counted targets, each a function of its prefix
     m.rng = NULL;
     double final = gpt_forward(&m, GPT_IDX, GPT_TARGETS);
-    cr_assert(final < 0.02, "loss after 300 steps %.4f (%.4f in training), expected < 0.02",
-              final, loss);
+    cr_assert(final < 0.02, "loss after 300 steps %.4f (%.4f in training), expected < 0.02", final,
+              loss);
     gpt_free(&m);
 }
 
@@ -455,8 +452,7 @@ Test(gpt, initialisation_and_decay_mask_follow_nanogpt)
             cr_assert(fabs(sd - want) < 0.1 * want, "%s: sd %.5f, expected %.5f", t->name, sd,
                       want);
         } else if (ln && strstr(t->name, ".weight")) {
-            cr_assert(s == (double)n && s2 == (double)n, "%s: layernorm gains start at 1",
-                      t->name);
+            cr_assert(s == (double)n && s2 == (double)n, "%s: layernorm gains start at 1", t->name);
         } else {
             cr_assert(s2 == 0.0, "%s: biases start at 0", t->name);
         }
