@@ -50,7 +50,7 @@ Q := @
 endif
 
 # --- sources -------------------------------------------------------------------------------
-LIB_SRC  := $(wildcard lab/*.c datasets/*.c ngram/*.c nn/*.c plots/*.c)
+LIB_SRC  := $(wildcard lab/*.c datasets/*.c ngram/*.c nn/*.c plots/*.c transformer/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/liblmlab.a
 MAIN_OBJ := $(BUILD)/lmlab.o
@@ -76,7 +76,7 @@ BENCH_PKGS  := python3-nltk python3-sklearn python3-gensim libopenblas0-pthread 
 FIXTURE_PKGS := python3-nltk python3-sklearn python3-torch python3-regex
 
 .PHONY: FORCE all deps demo test test-suite test-matmul-paths check run-student check-chapters \
-	bench bench-matmul clean help fixtures format kenlm-check fuzz
+	bench bench-matmul bench-gpt clean help fixtures format kenlm-check fuzz
 
 all: deps $(LMLAB)
 
@@ -284,6 +284,7 @@ bench: all
 	$(Q)$(PYTHON) bench/bench_bpe.py > build/bench/bpe.md && \
 	    $(PYTHON) bench/section.py bench_bpe.py < build/bench/bpe.md
 	$(Q)$(MAKE) --no-print-directory bench-matmul
+	$(Q)$(MAKE) --no-print-directory bench-gpt
 
 # nn_sgemm against OpenBLAS (loaded at run time) and the FMA peak
 $(BUILD)/bench/%: bench/%.c bench/fma_peak.c $(LIB)
@@ -297,6 +298,12 @@ bench-matmul: $(BUILD)/bench/bench_matmul $(BUILD)/bench/fma_peak
 	$(Q)mkdir -p build/bench && $(BUILD)/bench/bench_matmul > build/bench/matmul.md && \
 	    $(PYTHON) bench/section.py bench_matmul.c < build/bench/matmul.md
 
+# one GPT training step against nanoGPT's model in PyTorch (bench/bench_gpt.py, a few minutes)
+bench-gpt: all
+	$(Q)scripts/deps.sh python3-torch
+	$(Q)mkdir -p build/bench && $(PYTHON) bench/bench_gpt.py > build/bench/gpt.md && \
+	    $(PYTHON) bench/section.py bench_gpt.py < build/bench/gpt.md
+
 fixtures:
 	$(Q)scripts/deps.sh $(FIXTURE_PKGS)
 	$(Q)$(PYTHON) tests/fixtures/make_fixtures.py
@@ -309,6 +316,8 @@ fixtures:
 	$(Q)$(PYTHON) tests/fixtures/torch/make_safetensors.py
 	$(Q)$(PYTHON) tests/fixtures/torch/safetensors_check.py
 	$(Q)$(PYTHON) tests/fixtures/bpe/make_bpe_fixture.py
+	$(Q)$(PYTHON) tests/fixtures/torch/make_gpt.py
+	$(Q)$(PYTHON) tests/fixtures/torch/make_gpt.py --check
 
 format:
 	$(Q)clang-format -i $(LIB_SRC) lmlab.c $(wildcard */*.h)
@@ -330,6 +339,7 @@ help:
 	@echo "  make bench       speed against NLTK, scikit-learn, gensim, PyTorch, OpenBLAS, SentencePiece"
 	@echo "                   (docs/benchmarks.md)"
 	@echo "  make bench-matmul  nn_sgemm against OpenBLAS and this machine's FMA peak"
+	@echo "  make bench-gpt   one GPT training step against nanoGPT's model in PyTorch"
 	@echo "  make test-matmul-paths  the matmul tests on the kernels this CPU does not pick"
 	@echo "  make fixtures    regenerate test fixtures with NLTK / scikit-learn / PyTorch (Debian)"
 	@echo "  make deps        install missing Debian packages: $(DEBIAN_PKGS)"

@@ -1,0 +1,90 @@
+// bench_gpt.c: one training step of the GPT (forward, backward, AdamW) timed. Not part of
+// make test; bench/bench_gpt.py builds and runs it beside the same model in PyTorch.
+//
+//   build/bench/bench_gpt step L NH C T B V STEPS
+//       STEPS AdamW steps (lr 1e-3, betas 0.9/0.95, decay 0.1 on nanoGPT's groups) on random
+//       ids after 2 warm-up steps; prints "ms_per_step <median>", the parameter count and the
+//       last loss
+//   build/bench/bench_gpt peak
+//       the FMA peak of 2 threads in GFLOP/s (bench/fma_peak.c's loop, best of 5)
+//
+// Build (after make): cc -O2 -march=native -fopenmp -I. bench/bench_gpt.c build/liblmlab.a
+// -lpcre2-8 -lm -o build/bench/bench_gpt
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FMA_PEAK_NO_MAIN
+#include "bench/fma_peak.c"
+#include "transformer/gpt.h"
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int bench_step(char **argv)
+{
+    GptConfig cfg = {
+        atoi(argv[6]),   atoi(argv[4]), atoi(argv[1]), atoi(argv[2]), atoi(argv[3]), 0.0f, 1,
+        GPT_POS_LEARNED, GPT_GELU_EXACT};
+    int B = atoi(argv[5]), T = cfg.T, steps = atoi(argv[7]);
+    Gpt m;
+    if (gpt_init(&m, &cfg, B, T) != 0) {
+        return 1;
+    }
+    LabRng rng;
+    lab_rng_seed(&rng, 1);
+    gpt_init_params(&m, &rng);
+    size_t n = m.layout.total, BT = (size_t)B * T;
+    int32_t *idx = lab_malloc(BT * sizeof(int32_t)), *tg = lab_malloc(BT * sizeof(int32_t));
+    for (size_t i = 0; i < BT; i++) {
+        idx[i] = (int32_t)lab_rng_below(&rng, cfg.V);
+        tg[i] = (int32_t)lab_rng_below(&rng, cfg.V);
+    }
+    float *mom = lab_calloc(n, sizeof(float)), *vel = lab_calloc(n, sizeof(float));
+    uint8_t *mask = lab_malloc(n);
+    nn_params_decay_mask(&m.layout, mask);
+    double *ms = lab_malloc((size_t)steps * sizeof(double)), loss = 0.0;
+    for (int s = 0; s < 2 + steps; s++) {
+        double t0 = omp_get_wtime();
+        loss = gpt_forward(&m, idx, tg);
+        gpt_zero_grad(&m);
+        gpt_backward(&m);
+        nn_adamw_step(m.params, m.grads, mom, vel, mask, n, s + 1, 1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f);
+        if (s >= 2) {
+            ms[s - 2] = (omp_get_wtime() - t0) * 1e3;
+        }
+    }
+    qsort(ms, steps, sizeof(double), cmp_double);
+    printf("ms_per_step %.3f\nparams %zu\nloss %.4f\n", ms[steps / 2], n, loss);
+    free(ms);
+    free(mom);
+    free(vel);
+    free(mask);
+    free(idx);
+    free(tg);
+    gpt_free(&m);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 9 && strcmp(argv[1], "step") == 0) {
+        return bench_step(argv + 1);
+    }
+    if (argc == 2 && strcmp(argv[1], "peak") == 0) {
+        long iters = fma_peak_calibrate(0.3);
+        double best = 0.0;
+        for (int r = 0; r < 5; r++) {
+            double g = fma_peak_run(2, iters);
+            best = g > best ? g : best;
+        }
+        printf("peak_gflops %.1f\n", best);
+        return 0;
+    }
+    fprintf(stderr, "usage: bench_gpt step L NH C T B V STEPS | bench_gpt peak\n");
+    return 2;
+}

@@ -1,0 +1,706 @@
+// gpt.c: the GPT as nanoGPT's model.py writes it: token and position embeddings, L pre-norm
+// blocks (layernorm, causal self-attention, residual; layernorm, MLP with GELU, residual), a
+// final layernorm and a language-model head tied to the token embedding. And the KV cache
+// that generates one token at a time.
+//
+// Letters: B batch, T time, C channels, NH heads, L layers, V vocabulary (gpt.h).
+//
+//   idx (B, T) --wte + pos--> x0 (B, T, C) --L blocks--> res_3 of the last --ln_f--> (B, T, C)
+//   --@ wte^T--> logits (B, T, V) --softmax cross-entropy--> loss
+//
+// The model allocates everything in gpt_init (parameters, gradients, the activations of every
+// layer, backward's scratch); forward and backward only call layers. The projections are
+// nn_linear_* (nn_sgemm), the attention is attention.c, the rest is nn/'s layers, some split
+// into row chunks over OpenMP threads (each chunk independent, so the result does not depend
+// on the thread count). What it leaves out: training loops, sampling, checkpoint files (the
+// trainer's), the flash-attention path (PyTorch-only in nanoGPT; the result is the same).
+#include "transformer/gpt.h"
+
+#include <assert.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+// --- names ----------------------------------------------------------------------------------
+
+int gpt_pos_parse(const char *s, GptPos *pos)
+{
+    if (strcmp(s, "learned") == 0) {
+        *pos = GPT_POS_LEARNED;
+    } else if (strcmp(s, "sinusoidal") == 0) {
+        *pos = GPT_POS_SINUSOIDAL;
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+int gpt_gelu_parse(const char *s, GptGelu *gelu)
+{
+    if (strcmp(s, "exact") == 0) {
+        *gelu = GPT_GELU_EXACT;
+    } else if (strcmp(s, "tanh") == 0) {
+        *gelu = GPT_GELU_TANH;
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+const char *gpt_pos_name(GptPos pos)
+{
+    return pos == GPT_POS_SINUSOIDAL ? "sinusoidal" : "learned";
+}
+
+const char *gpt_gelu_name(GptGelu gelu)
+{
+    return gelu == GPT_GELU_TANH ? "tanh" : "exact";
+}
+
+// --- setup ----------------------------------------------------------------------------------
+
+static float *floats(size_t n)
+{
+    return lab_calloc(n ? n : 1, sizeof(float));
+}
+
+// One entry of the table; the name is owned by the table (freed by gpt_free).
+static NnTensorSpec tensor(char *name, int d0, int d1, NnInit init)
+{
+    // nanoGPT's AdamW groups: every tensor of 2 or more dimensions decays, the others do not
+    NnTensorSpec t = {name, d1 ? 2 : 1, {d0, d1, 0, 0}, d1 ? 1 : 0, init, 0, 0};
+    return t;
+}
+
+static int check_config(const GptConfig *c, int B, int T)
+{
+    if (c->V < 1 || c->T < 1 || c->L < 1 || c->NH < 1 || c->C < 1 || B < 1 || T < 1) {
+        return lab_error("gpt: every size must be >= 1 (V %d, T %d, L %d, NH %d, C %d, batch "
+                         "%d x %d)",
+                         c->V, c->T, c->L, c->NH, c->C, B, T);
+    }
+    if (c->C % c->NH != 0) {
+        return lab_error_hint("pick C a multiple of the heads (e.g. C 128 with NH 4)",
+                              "gpt: %d channels do not split into %d heads", c->C, c->NH);
+    }
+    if (c->pos == GPT_POS_SINUSOIDAL && c->C % 2 != 0) {
+        return lab_error("gpt: the sinusoidal encoding pairs channels: C must be even (got %d)",
+                         c->C);
+    }
+    if (T > c->T) {
+        return lab_error("gpt: sequences of %d positions exceed the context of %d", T, c->T);
+    }
+    if (!(c->dropout >= 0.0f && c->dropout < 1.0f)) {
+        return lab_error("gpt: dropout must be in [0, 1) (got %g)", (double)c->dropout);
+    }
+    // every buffer must index with ints in the layers and nn_sgemm
+    const double lim = 2147483647.0, BT = (double)B * T;
+    double biggest[] = {(double)c->V * c->C, 4.0 * c->C * c->C, BT * 4 * c->C,
+                        BT * c->V,           BT * c->NH * T,    (double)c->T * c->C};
+    for (size_t i = 0; i < sizeof biggest / sizeof biggest[0]; i++) {
+        if (biggest[i] > lim) {
+            return lab_error("gpt: the model is too large (V %d, T %d, L %d, NH %d, C %d, batch "
+                             "%d x %d: a buffer of %.0f floats; the limit is 2^31 - 1)",
+                             c->V, c->T, c->L, c->NH, c->C, B, T, biggest[i]);
+        }
+    }
+    if (c->L > 1024) {
+        return lab_error("gpt: %d layers is more than the 1024 allowed", c->L);
+    }
+    return 0;
+}
+
+int gpt_init(Gpt *m, const GptConfig *cfg, int B, int T)
+{
+    memset(m, 0, sizeof *m);
+    if (check_config(cfg, B, T) < 0) {
+        return -1;
+    }
+    m->cfg = *cfg;
+    m->B = B;
+    m->T = T;
+    m->threads = omp_get_max_threads();
+    const int V = cfg->V, C = cfg->C, L = cfg->L, bias = cfg->bias;
+
+    // the table, in the order of nanoGPT's state_dict (lm_head.weight is wte: not stored)
+    int n = 0;
+    m->spec = lab_calloc((size_t)12 * L + 4, sizeof *m->spec);
+    m->spec[n++] = tensor(lab_asprintf("transformer.wte.weight"), V, C, NN_INIT_GPT2);
+    if (cfg->pos == GPT_POS_LEARNED) {
+        m->spec[n++] = tensor(lab_asprintf("transformer.wpe.weight"), cfg->T, C, NN_INIT_GPT2);
+    }
+    for (int l = 0; l < L; l++) {
+        struct {
+            const char *name;
+            int d0, d1;
+        } per[6] = {{"ln_1", C, 0}, {"attn.c_attn", 3 * C, C}, {"attn.c_proj", C, C},
+                    {"ln_2", C, 0}, {"mlp.c_fc", 4 * C, C},    {"mlp.c_proj", C, 4 * C}};
+        for (int j = 0; j < 6; j++) {
+            int ln = per[j].d1 == 0;
+            // a layernorm's weight is its gain (1 dimension, no decay, init 1)
+            m->spec[n++] = tensor(lab_asprintf("transformer.h.%d.%s.weight", l, per[j].name),
+                                  per[j].d0, per[j].d1, ln ? NN_INIT_ONES : NN_INIT_GPT2);
+            if (bias) {
+                m->spec[n++] = tensor(lab_asprintf("transformer.h.%d.%s.bias", l, per[j].name),
+                                      per[j].d0, 0, NN_INIT_ZEROS);
+            }
+        }
+    }
+    m->spec[n++] = tensor(lab_asprintf("transformer.ln_f.weight"), C, 0, NN_INIT_ONES);
+    if (bias) {
+        m->spec[n++] = tensor(lab_asprintf("transformer.ln_f.bias"), C, 0, NN_INIT_ZEROS);
+    }
+    if (nn_params_layout(&m->layout, m->spec, n) < 0) {
+        gpt_free(m);
+        return -1;
+    }
+    m->params = floats(m->layout.total);
+    m->grads = floats(m->layout.total);
+#define VIEW(field, dfield, name)                                                                  \
+    do {                                                                                           \
+        m->field = nn_params_view(&m->layout, m->params, name);                                    \
+        m->dfield = nn_params_view(&m->layout, m->grads, name);                                    \
+    } while (0)
+    VIEW(wte, dwte, "transformer.wte.weight");
+    VIEW(wpe, dwpe, "transformer.wpe.weight");
+    VIEW(ln_f_w, dln_f_w, "transformer.ln_f.weight");
+    VIEW(ln_f_b, dln_f_b, "transformer.ln_f.bias");
+#undef VIEW
+    m->blk = lab_calloc((size_t)L, sizeof *m->blk);
+    m->dblk = lab_calloc((size_t)L, sizeof *m->dblk);
+    for (int l = 0; l < L; l++) {
+        float **pw = (float **)&m->blk[l], **pg = (float **)&m->dblk[l];
+        // GptBlockParams lists the six layers' weight and bias in table order
+        static const char *names[6] = {"ln_1", "attn.c_attn", "attn.c_proj",
+                                       "ln_2", "mlp.c_fc",    "mlp.c_proj"};
+        for (int j = 0; j < 6; j++) {
+            for (int wb = 0; wb < 2; wb++) {
+                char *name =
+                    lab_asprintf("transformer.h.%d.%s.%s", l, names[j], wb ? "bias" : "weight");
+                pw[2 * j + wb] = nn_params_view(&m->layout, m->params, name);
+                pg[2 * j + wb] = nn_params_view(&m->layout, m->grads, name);
+                free(name);
+            }
+        }
+    }
+    if (cfg->pos == GPT_POS_SINUSOIDAL) {
+        // PE[t, 2i] = sin(t / 10000^(2i / C)), PE[t, 2i + 1] = cos(t / 10000^(2i / C))
+        m->sinusoid = floats((size_t)cfg->T * C);
+        for (int t = 0; t < cfg->T; t++) {
+            for (int i = 0; i < C; i += 2) {
+                double a = t / pow(10000.0, (double)i / C);
+                m->sinusoid[(size_t)t * C + i] = (float)sin(a);
+                m->sinusoid[(size_t)t * C + i + 1] = (float)cos(a);
+            }
+        }
+    }
+    m->zero_bias = floats((size_t)4 * C);
+
+    // activations
+    const size_t BT = (size_t)B * T, BC = BT * C, att = BT * cfg->NH * T;
+    const int drop = cfg->dropout > 0.0f;
+    m->inputs = lab_calloc(BT, sizeof(int32_t));
+    m->targets = lab_calloc(BT, sizeof(int32_t));
+    m->x0 = floats(BC);
+    m->x0_mask = drop ? floats(BC) : NULL;
+    m->acts = lab_calloc((size_t)L, sizeof *m->acts);
+    for (int l = 0; l < L; l++) {
+        GptBlockActs *a = &m->acts[l];
+        a->ln_1 = floats(BC);
+        a->ln_1_mean = floats(BT);
+        a->ln_1_rstd = floats(BT);
+        a->qkv = floats(3 * BC);
+        a->att = floats(att);
+        a->atty = floats(BC);
+        a->res_2 = floats(BC);
+        a->ln_2 = floats(BC);
+        a->ln_2_mean = floats(BT);
+        a->ln_2_rstd = floats(BT);
+        a->fch = floats(4 * BC);
+        a->fch_gelu = floats(4 * BC);
+        a->res_3 = floats(BC);
+        if (drop) {
+            a->att_mask = floats(att);
+            a->res_2_mask = floats(BC);
+            a->res_3_mask = floats(BC);
+        }
+    }
+    m->ln_f = floats(BC);
+    m->ln_f_mean = floats(BT);
+    m->ln_f_rstd = floats(BT);
+    m->logits = floats(BT * V);
+    m->probs = floats(BT * V);
+    m->dx = floats(BC);
+    m->dc = floats(BC);
+    m->dc2 = floats(BC);
+    m->dqkv = floats(3 * BC);
+    m->dfch = floats(4 * BC);
+    m->dfch2 = floats(4 * BC);
+    m->att_scratch = floats(gpt_attention_scratch_floats(T, m->threads));
+    m->ln_partial = lab_calloc((size_t)m->threads * 2 * C, sizeof(double));
+    return 0;
+}
+
+void gpt_free(Gpt *m)
+{
+    if (m->spec) {
+        for (int i = 0; i < 12 * m->cfg.L + 4; i++) {
+            free((char *)m->spec[i].name);
+        }
+    }
+    free(m->spec);
+    nn_params_free(&m->layout);
+    free(m->params);
+    free(m->grads);
+    free(m->blk);
+    free(m->dblk);
+    free(m->sinusoid);
+    free(m->zero_bias);
+    free(m->inputs);
+    free(m->targets);
+    free(m->x0);
+    free(m->x0_mask);
+    for (int l = 0; m->acts && l < m->cfg.L; l++) {
+        GptBlockActs *a = &m->acts[l];
+        float *all[] = {a->ln_1,  a->ln_1_mean, a->ln_1_rstd,  a->qkv,       a->att, a->atty,
+                        a->res_2, a->ln_2,      a->ln_2_mean,  a->ln_2_rstd, a->fch, a->fch_gelu,
+                        a->res_3, a->att_mask,  a->res_2_mask, a->res_3_mask};
+        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+            free(all[i]);
+        }
+    }
+    free(m->acts);
+    free(m->ln_f);
+    free(m->ln_f_mean);
+    free(m->ln_f_rstd);
+    free(m->logits);
+    free(m->probs);
+    free(m->dx);
+    free(m->dc);
+    free(m->dc2);
+    free(m->dqkv);
+    free(m->dfch);
+    free(m->dfch2);
+    free(m->att_scratch);
+    free(m->ln_partial);
+    memset(m, 0, sizeof *m);
+}
+
+void gpt_init_params(Gpt *m, LabRng *rng)
+{
+    // nanoGPT: "apply special scaled init to the residual projections, per GPT-2 paper"
+    const double proj_std = 0.02 / sqrt(2.0 * m->cfg.L);
+    const NnParams *p = &m->layout;
+    for (int i = 0; i < p->n; i++) {
+        const NnTensorSpec *t = &p->spec[i];
+        float *w = m->params + p->offset[i];
+        size_t n = p->offset[i + 1] - p->offset[i];
+        const char *tail = strstr(t->name, ".c_proj.weight");
+        if (tail && tail[strlen(".c_proj.weight")] == '\0') {
+            for (size_t j = 0; j < n; j++) {
+                w[j] = (float)(proj_std * lab_rng_normal(rng));
+            }
+        } else {
+            nn_init_fill(w, n, t->init, t->shape[t->ndim - 1], t->shape[0], rng);
+        }
+    }
+}
+
+// --- row-parallel layers --------------------------------------------------------------------
+// nn/'s layers run on one thread; these split rows (or elements) into one contiguous chunk per
+// thread. Every row's result is computed alone, so chunking changes nothing in the output.
+
+// Below this many floats a layer runs on one thread: starting a team costs more than it saves.
+#define PAR_MIN 32768
+
+// threads for a layer over n floats
+static int team(const Gpt *m, size_t n)
+{
+    return n < PAR_MIN ? 1 : m->threads;
+}
+
+static void chunk(size_t n, int k, int nk, size_t *lo, size_t *hi)
+{
+    *lo = n * (size_t)k / (size_t)nk;
+    *hi = n * (size_t)(k + 1) / (size_t)nk;
+}
+
+static void layernorm_forward(const Gpt *m, float *out, float *mean, float *rstd, const float *inp,
+                              const float *w, const float *b, size_t N)
+{
+    const int C = m->cfg.C;
+    const float *bias = b ? b : m->zero_bias;
+#pragma omp parallel num_threads(team(m, N *C))
+    {
+        size_t lo, hi;
+        chunk(N, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
+        if (hi > lo) {
+            nn_layernorm_forward(out + lo * C, mean + lo, rstd + lo, inp + lo * C, w, bias,
+                                 (int)(hi - lo), C, 1e-5f);
+        }
+    }
+}
+
+// dinp by row chunks in parallel (nn_layernorm_backward on each chunk); dweight and dbias as
+// one double partial sum per chunk over its rows in order, the partials then added in chunk
+// order: a fixed order for a given thread count, and rows read contiguously
+static void layernorm_backward(const Gpt *m, float *dinp, float *dw, float *db, const float *dout,
+                               const float *inp, const float *w, const float *mean,
+                               const float *rstd, size_t N)
+{
+    const int C = m->cfg.C, nt = team(m, N * C);
+    double *part = m->ln_partial; // (threads, 2, C)
+#pragma omp parallel num_threads(nt)
+    {
+        int k = omp_get_thread_num(), nk = omp_get_num_threads();
+        size_t lo, hi;
+        chunk(N, k, nk, &lo, &hi);
+        double *pw = part + (size_t)k * 2 * C, *pb = pw + C;
+        for (int c = 0; c < C; c++) {
+            pw[c] = 0.0;
+            pb[c] = 0.0;
+        }
+        if (hi > lo) {
+            nn_layernorm_backward(dinp + lo * C, NULL, NULL, dout + lo * C, inp + lo * C, w,
+                                  mean + lo, rstd + lo, (int)(hi - lo), C);
+        }
+        // forward was: out = norm * weight + bias; so dweight += dout * norm, dbias += dout
+        for (size_t r = lo; r < hi; r++) {
+            const float *x = inp + r * C, *d = dout + r * C;
+            double mu = mean[r], s = rstd[r];
+            for (int c = 0; c < C; c++) {
+                pw[c] += (double)d[c] * ((x[c] - mu) * s);
+                pb[c] += d[c];
+            }
+        }
+#pragma omp barrier
+#pragma omp for schedule(static)
+        for (int c = 0; c < C; c++) {
+            double sw = 0.0, sb = 0.0;
+            for (int j = 0; j < nk; j++) {
+                sw += part[(size_t)j * 2 * C + c];
+                sb += part[(size_t)j * 2 * C + C + c];
+            }
+            dw[c] += (float)sw;
+            if (db) {
+                db[c] += (float)sb;
+            }
+        }
+    }
+}
+
+static void gelu_forward(const Gpt *m, float *out, const float *inp, size_t n)
+{
+#pragma omp parallel num_threads(team(m, n))
+    {
+        size_t lo, hi;
+        chunk(n, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
+        if (m->cfg.gelu == GPT_GELU_TANH) {
+            nn_gelu_tanh_forward(out + lo, inp + lo, hi - lo);
+        } else {
+            nn_gelu_forward(out + lo, inp + lo, hi - lo);
+        }
+    }
+}
+
+static void gelu_backward(const Gpt *m, float *dinp, const float *dout, const float *inp, size_t n)
+{
+#pragma omp parallel num_threads(team(m, n))
+    {
+        size_t lo, hi;
+        chunk(n, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
+        if (m->cfg.gelu == GPT_GELU_TANH) {
+            nn_gelu_tanh_backward(dinp + lo, dout + lo, inp + lo, hi - lo);
+        } else {
+            nn_gelu_backward(dinp + lo, dout + lo, inp + lo, hi - lo);
+        }
+    }
+}
+
+// mask (n): each element 1 / (1 - p) with probability 1 - p, else 0, one lab_rng_uniform draw
+// per element in index order (kept when the draw is >= p), as nn_dropout_forward draws
+static void dropout_mask(float *mask, size_t n, float p, LabRng *rng)
+{
+    float scale = (float)(1.0 / (1.0 - (double)p));
+    for (size_t i = 0; i < n; i++) {
+        mask[i] = lab_rng_uniform(rng) >= p ? scale : 0.0f;
+    }
+}
+
+// --- forward --------------------------------------------------------------------------------
+
+double gpt_forward(Gpt *m, const int32_t *inputs, const int32_t *targets)
+{
+    const GptConfig *c = &m->cfg;
+    const int B = m->B, T = m->T, C = c->C, V = c->V, NH = c->NH;
+    const size_t BT = (size_t)B * T, BC = BT * C;
+    const int drop = c->dropout > 0.0f && m->rng != NULL;
+    const float p = c->dropout;
+    memcpy(m->inputs, inputs, BT * sizeof(int32_t));
+    m->dropped = drop;
+
+    // x0 = wte[idx] + pos[t]; nanoGPT: x = self.transformer.drop(tok_emb + pos_emb)
+    const float *pos = m->wpe ? m->wpe : m->sinusoid;
+    for (size_t r = 0; r < BT; r++) {
+        int id = m->inputs[r], t = (int)(r % T);
+        assert(id >= 0 && id < V);
+        const float *e = m->wte + (size_t)id * C, *q = pos + (size_t)t * C;
+        float *x = m->x0 + r * C;
+        for (int i = 0; i < C; i++) {
+            x[i] = e[i] + q[i];
+        }
+    }
+    if (drop) {
+        nn_dropout_forward(m->x0, m->x0_mask, m->x0, BC, p, m->rng);
+    }
+    const float *x = m->x0;
+    for (int l = 0; l < c->L; l++) {
+        GptBlockActs *a = &m->acts[l];
+        const GptBlockParams *w = &m->blk[l];
+        // x = x + drop(c_proj(attention(c_attn(ln_1(x)))))
+        layernorm_forward(m, a->ln_1, a->ln_1_mean, a->ln_1_rstd, x, w->ln_1_w, w->ln_1_b, BT);
+        nn_linear_forward(a->qkv, a->ln_1, w->c_attn_w, w->c_attn_b, (int)BT, C, 3 * C);
+        if (drop) {
+            dropout_mask(a->att_mask, BT * NH * T, p, m->rng);
+        }
+        gpt_attention_forward(a->atty, a->att, a->qkv, drop ? a->att_mask : NULL, m->att_scratch,
+                              m->threads, B, T, C, NH);
+        nn_linear_forward(m->dc, a->atty, w->attn_proj_w, w->attn_proj_b, (int)BT, C, C);
+        if (drop) {
+            nn_dropout_forward(m->dc, a->res_2_mask, m->dc, BC, p, m->rng);
+        }
+        nn_residual_forward(a->res_2, x, m->dc, BC);
+        // x = x + drop(c_proj(gelu(c_fc(ln_2(x)))))
+        layernorm_forward(m, a->ln_2, a->ln_2_mean, a->ln_2_rstd, a->res_2, w->ln_2_w, w->ln_2_b,
+                          BT);
+        nn_linear_forward(a->fch, a->ln_2, w->c_fc_w, w->c_fc_b, (int)BT, C, 4 * C);
+        gelu_forward(m, a->fch_gelu, a->fch, 4 * BC);
+        nn_linear_forward(m->dc, a->fch_gelu, w->mlp_proj_w, w->mlp_proj_b, (int)BT, 4 * C, C);
+        if (drop) {
+            nn_dropout_forward(m->dc, a->res_3_mask, m->dc, BC, p, m->rng);
+        }
+        nn_residual_forward(a->res_3, a->res_2, m->dc, BC);
+        x = a->res_3;
+    }
+    // logits = ln_f(x) @ wte^T: lm_head shares wte (weight tying)
+    layernorm_forward(m, m->ln_f, m->ln_f_mean, m->ln_f_rstd, x, m->ln_f_w, m->ln_f_b, BT);
+    nn_linear_forward(m->logits, m->ln_f, m->wte, NULL, (int)BT, C, V);
+    m->has_loss = targets != NULL;
+    m->count = 0;
+    if (!targets) {
+        return 0.0;
+    }
+    memcpy(m->targets, targets, BT * sizeof(int32_t));
+    double sum = nn_softmax_xent_forward(m->probs, &m->count, m->logits, m->targets, (int)BT, V);
+    return m->count > 0 ? sum / m->count : 0.0;
+}
+
+// --- backward -------------------------------------------------------------------------------
+
+void gpt_zero_grad(Gpt *m)
+{
+    memset(m->grads, 0, m->layout.total * sizeof(float));
+}
+
+// dout * mask into scratch (the gradient through a dropout), or dout itself without dropout
+static const float *through_dropout(float *scratch, const float *dout, const float *mask, size_t n,
+                                    int dropped)
+{
+    if (!dropped) {
+        return dout;
+    }
+    memset(scratch, 0, n * sizeof(float));
+    nn_dropout_backward(scratch, dout, mask, n);
+    return scratch;
+}
+
+void gpt_backward(Gpt *m)
+{
+    assert(m->has_loss && "gpt_backward needs a gpt_forward with targets first");
+    const GptConfig *c = &m->cfg;
+    const int B = m->B, T = m->T, C = c->C, V = c->V, NH = c->NH;
+    const size_t BT = (size_t)B * T, BC = BT * C;
+    const int drop = m->dropped;
+
+    // forward was: loss = mean over counted positions of -ln softmax(logits)[target];
+    // so dlogits = (probs - onehot) / count, written over the logits (no longer needed)
+    float *dlogits = m->logits;
+    memset(dlogits, 0, BT * V * sizeof(float));
+    nn_softmax_xent_backward(dlogits, m->probs, m->targets, 1.0f, m->count, (int)BT, V);
+    // forward was: logits = ln_f @ wte^T; so dln_f = dlogits @ wte, dwte += dlogits^T @ ln_f
+    memset(m->dc, 0, BC * sizeof(float));
+    nn_linear_backward(m->dc, m->dwte, NULL, dlogits, m->ln_f, m->wte, (int)BT, C, V);
+    // forward was: ln_f = layernorm(x_L); dx is the gradient of the residual stream from here
+    const float *xl = m->acts[c->L - 1].res_3;
+    memset(m->dx, 0, BC * sizeof(float));
+    layernorm_backward(m, m->dx, m->dln_f_w, m->dln_f_b, m->dc, xl, m->ln_f_w, m->ln_f_mean,
+                       m->ln_f_rstd, BT);
+    for (int l = c->L - 1; l >= 0; l--) {
+        GptBlockActs *a = &m->acts[l];
+        const GptBlockParams *w = &m->blk[l];
+        const GptBlockParams *d = &m->dblk[l];
+        const float *x = l == 0 ? m->x0 : m->acts[l - 1].res_3;
+        // forward was: res_3 = res_2 + drop(mlp.c_proj(fch_gelu)); dx passes to res_2 as is
+        const float *dproj = through_dropout(m->dc2, m->dx, a->res_3_mask, BC, drop);
+        memset(m->dfch2, 0, 4 * BC * sizeof(float));
+        nn_linear_backward(m->dfch2, d->mlp_proj_w, d->mlp_proj_b, dproj, a->fch_gelu,
+                           w->mlp_proj_w, (int)BT, 4 * C, C);
+        // forward was: fch_gelu = gelu(fch)
+        memset(m->dfch, 0, 4 * BC * sizeof(float));
+        gelu_backward(m, m->dfch, m->dfch2, a->fch, 4 * BC);
+        // forward was: fch = ln_2 @ c_fc^T + b
+        memset(m->dc, 0, BC * sizeof(float));
+        nn_linear_backward(m->dc, d->c_fc_w, d->c_fc_b, m->dfch, a->ln_2, w->c_fc_w, (int)BT, C,
+                           4 * C);
+        // forward was: ln_2 = layernorm(res_2); so dres_2 = dx + the layernorm's part
+        layernorm_backward(m, m->dx, d->ln_2_w, d->ln_2_b, m->dc, a->res_2, w->ln_2_w, a->ln_2_mean,
+                           a->ln_2_rstd, BT);
+        // forward was: res_2 = x + drop(attn.c_proj(atty))
+        dproj = through_dropout(m->dc2, m->dx, a->res_2_mask, BC, drop);
+        memset(m->dc, 0, BC * sizeof(float));
+        nn_linear_backward(m->dc, d->attn_proj_w, d->attn_proj_b, dproj, a->atty, w->attn_proj_w,
+                           (int)BT, C, C);
+        // forward was: atty = attention(qkv)
+        memset(m->dqkv, 0, 3 * BC * sizeof(float));
+        gpt_attention_backward(m->dqkv, m->att_scratch, m->dc, a->att, drop ? a->att_mask : NULL,
+                               a->qkv, m->threads, B, T, C, NH);
+        // forward was: qkv = ln_1 @ c_attn^T + b
+        memset(m->dc, 0, BC * sizeof(float));
+        nn_linear_backward(m->dc, d->c_attn_w, d->c_attn_b, m->dqkv, a->ln_1, w->c_attn_w, (int)BT,
+                           C, 3 * C);
+        // forward was: ln_1 = layernorm(x); so dx += the layernorm's part
+        layernorm_backward(m, m->dx, d->ln_1_w, d->ln_1_b, m->dc, x, w->ln_1_w, a->ln_1_mean,
+                           a->ln_1_rstd, BT);
+    }
+    // forward was: x0 = drop(wte[idx] + pos[t]); so dwte[idx] += dx0 and dwpe[t] += dx0
+    const float *dx0 = through_dropout(m->dc2, m->dx, m->x0_mask, BC, drop);
+    nn_embedding_backward(m->dwte, dx0, m->inputs, (int)BT, V, C);
+    if (m->dwpe) {
+        for (size_t r = 0; r < BT; r++) {
+            float *g = m->dwpe + (r % T) * C;
+            const float *s = dx0 + r * C;
+            for (int i = 0; i < C; i++) {
+                g[i] += s[i];
+            }
+        }
+    }
+}
+
+// --- the KV cache -----------------------------------------------------------------------------
+
+int gpt_cache_init(GptCache *c, const Gpt *m)
+{
+    memset(c, 0, sizeof *c);
+    const GptConfig *g = &m->cfg;
+    c->L = g->L;
+    c->T = g->T;
+    c->C = g->C;
+    size_t kv = (size_t)g->L * g->T * g->C;
+    if ((double)kv > 2147483647.0) {
+        return lab_error("gpt: a KV cache of %zu floats is too large", kv);
+    }
+    c->k = floats(kv);
+    c->v = floats(kv);
+    c->x = floats((size_t)g->C);
+    c->ln = floats((size_t)g->C);
+    c->qkv = floats((size_t)3 * g->C);
+    c->atty = floats((size_t)g->C);
+    c->proj = floats((size_t)g->C);
+    c->fch = floats((size_t)4 * g->C);
+    c->att = floats((size_t)g->T);
+    c->logits = floats((size_t)g->V);
+    return 0;
+}
+
+void gpt_cache_reset(GptCache *c)
+{
+    c->len = 0;
+}
+
+void gpt_cache_free(GptCache *c)
+{
+    float *all[] = {c->k, c->v, c->x, c->ln, c->qkv, c->atty, c->proj, c->fch, c->att, c->logits};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        free(all[i]);
+    }
+    memset(c, 0, sizeof *c);
+}
+
+static void layernorm_one(const Gpt *m, float *out, const float *x, const float *w, const float *b)
+{
+    float mean, rstd;
+    nn_layernorm_forward(out, &mean, &rstd, x, w, b ? b : m->zero_bias, 1, m->cfg.C, 1e-5f);
+}
+
+const float *gpt_step(const Gpt *m, GptCache *c, int token, int pos)
+{
+    const GptConfig *g = &m->cfg;
+    const int C = g->C, NH = g->NH, hs = C / NH, T = g->T;
+    assert(token >= 0 && token < g->V);
+    assert(pos == c->len && pos < T);
+    const float scale = (float)(1.0 / sqrt((double)hs));
+    const float *pe = (m->wpe ? m->wpe : m->sinusoid) + (size_t)pos * C;
+    const float *e = m->wte + (size_t)token * C;
+    for (int i = 0; i < C; i++) {
+        c->x[i] = e[i] + pe[i];
+    }
+    for (int l = 0; l < g->L; l++) {
+        const GptBlockParams *w = &m->blk[l];
+        float *K = c->k + (size_t)l * T * C, *Vc = c->v + (size_t)l * T * C;
+        layernorm_one(m, c->ln, c->x, w->ln_1_w, w->ln_1_b);
+        nn_linear_forward(c->qkv, c->ln, w->c_attn_w, w->c_attn_b, 1, C, 3 * C);
+        // append this position's keys and values; the query attends to positions 0..pos
+        memcpy(K + (size_t)pos * C, c->qkv + C, C * sizeof(float));
+        memcpy(Vc + (size_t)pos * C, c->qkv + 2 * C, C * sizeof(float));
+        for (int h = 0; h < NH; h++) {
+            const float *q = c->qkv + h * hs;
+            float mx = -INFINITY;
+            for (int t2 = 0; t2 <= pos; t2++) {
+                const float *k = K + (size_t)t2 * C + h * hs;
+                float s = 0.0f;
+                for (int i = 0; i < hs; i++) {
+                    s += q[i] * k[i];
+                }
+                c->att[t2] = s * scale;
+                mx = c->att[t2] > mx ? c->att[t2] : mx;
+            }
+            double sum = 0.0;
+            for (int t2 = 0; t2 <= pos; t2++) {
+                c->att[t2] = expf(c->att[t2] - mx);
+                sum += c->att[t2];
+            }
+            float inv = (float)(1.0 / sum);
+            float *y = c->atty + h * hs;
+            for (int i = 0; i < hs; i++) {
+                y[i] = 0.0f;
+            }
+            for (int t2 = 0; t2 <= pos; t2++) {
+                float a = c->att[t2] * inv;
+                const float *v = Vc + (size_t)t2 * C + h * hs;
+                for (int i = 0; i < hs; i++) {
+                    y[i] += a * v[i];
+                }
+            }
+        }
+        nn_linear_forward(c->proj, c->atty, w->attn_proj_w, w->attn_proj_b, 1, C, C);
+        for (int i = 0; i < C; i++) {
+            c->x[i] += c->proj[i];
+        }
+        layernorm_one(m, c->ln, c->x, w->ln_2_w, w->ln_2_b);
+        nn_linear_forward(c->fch, c->ln, w->c_fc_w, w->c_fc_b, 1, C, 4 * C);
+        if (g->gelu == GPT_GELU_TANH) {
+            nn_gelu_tanh_forward(c->fch, c->fch, (size_t)4 * C);
+        } else {
+            nn_gelu_forward(c->fch, c->fch, (size_t)4 * C);
+        }
+        nn_linear_forward(c->proj, c->fch, w->mlp_proj_w, w->mlp_proj_b, 1, 4 * C, C);
+        for (int i = 0; i < C; i++) {
+            c->x[i] += c->proj[i];
+        }
+    }
+    layernorm_one(m, c->ln, c->x, m->ln_f_w, m->ln_f_b);
+    nn_linear_forward(c->logits, c->ln, m->wte, NULL, 1, C, g->V);
+    c->len = pos + 1;
+    return c->logits;
+}
