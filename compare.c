@@ -810,6 +810,17 @@ int compare_cmd(int argc, char **argv)
     parse_families(&cmd, list, use);
     if (o.dataset) {
         free(dataset_resolve(&cmd, o.dataset, "train", "train"));
+    } else {
+        // before any training: a missing file is found now, not after minutes of it
+        const char *files[] = {o.train, o.valid, o.test};
+        for (int i = 0; i < 3; i++) {
+            FILE *f = fopen(files[i], "r");
+            if (!f) {
+                lab_die("--train, --valid and --test each name a text file",
+                        "cannot open '%s': %s", files[i], strerror(errno));
+            }
+            fclose(f);
+        }
     }
     lab_quiet = lab_quiet || o.quiet;
     char *stem = o.dataset ? lab_strdup(o.dataset) : lab_run_stem(o.train);
