@@ -53,7 +53,8 @@ endif
 LIB_SRC  := $(wildcard lab/*.c datasets/*.c ngram/*.c nn/*.c plots/*.c transformer/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/liblmlab.a
-MAIN_OBJ := $(BUILD)/lmlab.o
+# the program: main's table of commands, and compare (the one command that knows every family)
+MAIN_OBJ := $(BUILD)/lmlab.o $(BUILD)/compare.o
 
 TEST_SRC := $(wildcard tests/unit/*.c tests/cli/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
@@ -153,7 +154,8 @@ check: deps
 # lab's place. The library is compiled again under build/student/ with -fPIC, whose calls to a
 # global function go through its symbol even inside one file, so chapters/NN/bind.c, linked
 # first with --allow-multiple-definition, replaces the lab's definition everywhere.
-STUDENT_OBJ := $(LIB_SRC:%.c=build/student/lib/%.o) build/student/lib/lmlab.o
+STUDENT_OBJ := $(LIB_SRC:%.c=build/student/lib/%.o) build/student/lib/lmlab.o \
+	build/student/lib/compare.o
 
 build/student/lib/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -320,7 +322,7 @@ fixtures:
 	$(Q)$(PYTHON) tests/fixtures/torch/make_gpt.py --check
 
 format:
-	$(Q)clang-format -i $(LIB_SRC) lmlab.c $(wildcard */*.h)
+	$(Q)clang-format -i $(LIB_SRC) lmlab.c compare.c $(wildcard */*.h)
 
 clean:
 	rm -rf build lmlab

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compare.h"
 #include "datasets/datasets.h"
 #include "ngram/ngram.h"
 #include "ngram/tfidf.h"
@@ -384,6 +385,7 @@ static const LabVerb commands[] = {
     {"word2vec", 0, 0, &word2vec_verbs},
     {"mlp", 0, 0, &mlp_verbs},
     {"rnn", 0, 0, &rnn_verbs},
+    {"compare", compare_cmd, "train every family on one dataset: a table of perplexities", 0},
     {0},
 };
 

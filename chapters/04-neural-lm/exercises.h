@@ -58,8 +58,8 @@ double ex_clip_grad_norm(float *grads, size_t n, double max_norm);
 
 // --- 5. open: the MLP on names (section 8, "Comparing with the n-grams") ----------------------
 // An answer you find by running lmlab, not by writing code: put it in exercises.c as a
-// constant. Train the chapter's MLP with the command of section 8 and give its loss on the
-// VALID split of `names` in nats per character (the last valid_loss of log.tsv, or
+// constant. Train the chapter's MLP with the command of section 8 (5000 steps) and give its
+// loss on the VALID split of `names` in nats per character (the last valid_loss of log.tsv, or
 // `lmlab mlp eval --split valid`). Before you run it, guess: will it beat the 6-gram
 // Kneser-Ney model of chapter 02 (valid loss 1.9496)?
 double ex_open_mlp_valid_loss(void);

@@ -35,10 +35,13 @@ double ex_clip_grad_norm(float *grads, size_t n, double max_norm)
     return nn_clip_grad_norm(grads, n, max_norm);
 }
 
-// The open answer. NOT YET MEASURED: `lmlab mlp train` is not on this branch. The value below
-// is the figure the MLP is expected to reach (about 2.05 nats/char on test with context 5,
-// E 16, H 200); replace it by the valid loss the chapter's command prints once it runs.
+// The open answer, measured with the command of the chapter's section 8:
+//   ./lmlab mlp train --dataset names --context 5 --embed 16 --hidden 200 --seed 1
+//       --steps 5000 --out runs/mlp-names       (one line)
+// which ended with "valid  loss 2.1134 nats/token  ppl 8.2760 (best, step 5000)" (and
+// `lmlab mlp eval --model runs/mlp-names --split valid`: loss 2.113363). check.c accepts
+// 2.04 to 2.19: other thread counts, a longer run of the same model, small changes to the lab.
 double ex_open_mlp_valid_loss(void)
 {
-    return 2.05;
+    return 2.113363;
 }
