@@ -86,6 +86,9 @@ deps:
 	$(Q)scripts/deps.sh $(DEBIAN_PKGS)
 
 # --- build ---------------------------------------------------------------------------------
+# the optimizers' loops take sqrtf, whose errno branch would keep them from vectorising
+$(BUILD)/nn/optim.o: BASEFLAGS += -fno-math-errno
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")

@@ -3,13 +3,16 @@
 // softmax + cross-entropy. The linear layer lives beside the matmul kernel (matmul.c).
 //
 // Every function works on caller-owned buffers and allocates nothing. Backward ACCUMULATES.
-// Element-wise maths runs in double and is stored as float, so results do not depend on the
-// compiler's float contractions; reductions sum in double in a fixed order. docs/nn.md
-// derives each backward pass.
+// The activations of the hot loops (tanh, sigmoid, softmax's exp) run in float through
+// fastmath.h, vectorised, each element computed alone; the rest of the element-wise maths runs
+// in double and is stored as float. Reductions sum in double in a fixed order, so the same
+// inputs give the same bits. docs/nn.md derives each backward pass.
 #include "nn/nn.h"
 
 #include <assert.h>
 #include <math.h>
+
+#include "nn/fastmath.h"
 
 // --- embedding ------------------------------------------------------------------------------
 
@@ -41,42 +44,38 @@ void nn_embedding_backward(float *dtable, const float *dout, const int32_t *ids,
 
 // --- activations ----------------------------------------------------------------------------
 
+// tanh and sigmoid in float (fastmath.h: within 4 ulp of the exact value), vectorised
 void nn_tanh_forward(float *out, const float *inp, size_t n)
 {
+#pragma omp simd
     for (size_t i = 0; i < n; i++) {
-        out[i] = (float)tanh((double)inp[i]);
+        out[i] = nn_tanhf(inp[i]);
     }
 }
 
 void nn_tanh_backward(float *dinp, const float *dout, const float *out, size_t n)
 {
     // forward was: out = tanh(inp); so dinp += dout * (1 - out^2)
+#pragma omp simd
     for (size_t i = 0; i < n; i++) {
-        double y = out[i];
-        dinp[i] += (float)(dout[i] * (1.0 - y * y));
+        dinp[i] += dout[i] * (1.0f - out[i] * out[i]);
     }
 }
 
 void nn_sigmoid_forward(float *out, const float *inp, size_t n)
 {
+#pragma omp simd
     for (size_t i = 0; i < n; i++) {
-        double x = inp[i];
-        // exp of a non-positive number only: no overflow for large |x|
-        if (x >= 0) {
-            out[i] = (float)(1.0 / (1.0 + exp(-x)));
-        } else {
-            double e = exp(x);
-            out[i] = (float)(e / (1.0 + e));
-        }
+        out[i] = nn_sigmoidf(inp[i]);
     }
 }
 
 void nn_sigmoid_backward(float *dinp, const float *dout, const float *out, size_t n)
 {
     // forward was: out = 1 / (1 + exp(-inp)); so dinp += dout * out * (1 - out)
+#pragma omp simd
     for (size_t i = 0; i < n; i++) {
-        double y = out[i];
-        dinp[i] += (float)(dout[i] * y * (1.0 - y));
+        dinp[i] += dout[i] * (out[i] * (1.0f - out[i]));
     }
 }
 
@@ -269,12 +268,20 @@ double nn_softmax_xent_forward(float *probs, int *count, const float *logits,
         for (int v = 1; v < V; v++) {
             mx = x[v] > mx ? x[v] : mx;
         }
+        // one pass writes the unnormalised exp (float, fastmath.h) and sums it in double, in
+        // order; a second scales by 1 / sum
+#pragma omp simd
+        for (int v = 0; v < V; v++) {
+            p[v] = nn_expf(x[v] - mx);
+        }
         double sum = 0.0;
         for (int v = 0; v < V; v++) {
-            sum += exp((double)x[v] - mx);
+            sum += p[v];
         }
+        float inv = (float)(1.0 / sum);
+#pragma omp simd
         for (int v = 0; v < V; v++) {
-            p[v] = (float)(exp((double)x[v] - mx) / sum);
+            p[v] *= inv;
         }
         if (targets[n] >= 0) {
             assert(targets[n] < V);
@@ -297,7 +304,7 @@ void nn_softmax_xent_backward(float *dlogits, const float *probs, const int32_t 
     if (count <= 0) {
         return;
     }
-    double scale = (double)dloss / count;
+    float scale = (float)((double)dloss / count);
     for (int n = 0; n < N; n++) {
         int t = targets[n];
         if (t < 0) {
@@ -305,8 +312,9 @@ void nn_softmax_xent_backward(float *dlogits, const float *probs, const int32_t 
         }
         const float *p = probs + (size_t)n * V;
         float *d = dlogits + (size_t)n * V;
+#pragma omp simd
         for (int v = 0; v < V; v++) {
-            d[v] += (float)(((double)p[v] - (v == t)) * scale);
+            d[v] += (p[v] - (v == t ? 1.0f : 0.0f)) * scale;
         }
     }
 }
