@@ -43,6 +43,17 @@
 // does nothing; K = 0 or alpha = 0 sets C = beta * C without reading A or B.
 void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc);
+// op(B) packed once for many products with the same B (a recurrent layer's w_hh, once per
+// step): nn_sgemm_pack_b writes op(B) (K, N) (B is (K, N), or (N, K) when transB, row stride
+// ldb) into packed, nn_sgemm_packed_b_floats(N, K) floats (N * K rounded up to the kernel's
+// tile); nn_sgemm_packed then computes C (M, N) = alpha * op(A) @ op(B) + beta * C with the
+// contract of nn_sgemm and, with lmlab's kernel, the bits nn_sgemm gives for the same
+// operands and thread count. packed is the caller's and holds a copy: a changed B needs a new
+// pack.
+size_t nn_sgemm_packed_b_floats(int N, int K);
+void nn_sgemm_pack_b(float *packed, int transB, int N, int K, const float *B, int ldb);
+void nn_sgemm_packed(int transA, int M, int N, int K, float alpha, const float *A, int lda,
+                     const float *packed, float beta, float *C, int ldc);
 // the readable reference: the same contract, triple loop, double accumulator per element
 void nn_sgemm_ref(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
                   const float *B, int ldb, float beta, float *C, int ldc);

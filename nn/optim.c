@@ -77,9 +77,9 @@ adam_loop(float *params, const float *grads, float *m, float *v, const uint8_t *
     }
 }
 
-static void adam_update(float *params, const float *grads, float *m, float *v, const uint8_t *decay_mask,
-            size_t n, long t, double lr, double beta1, double beta2, double eps, double wd,
-            double shrink)
+static void adam_update(float *params, const float *grads, float *m, float *v,
+                        const uint8_t *decay_mask, size_t n, long t, double lr, double beta1,
+                        double beta2, double eps, double wd, double shrink)
 {
     assert(t >= 1);
     AdamScalars s = {(float)beta1,

@@ -8,7 +8,8 @@
 // Layout is time-major: inp (T, B, C), h (T + 1, B, H) with h[0] the initial state.
 //
 // Speed: the input projection of all T steps is one matmul (T * B, C) x (C, G) before the
-// loop; each step then adds its recurrent matmul (B, H) x (H, G) and applies the gates.
+// loop; each step then adds its recurrent matmul (B, H) x (H, G), w_hh packed once for all
+// T steps (nn_sgemm_packed), and applies the gates.
 // Backward mirrors it: the loop only carries dh (and dc) back through the steps, and the
 // weight gradients and dinp are one matmul each over all T * B rows afterwards. Element-wise
 // work is split over the B * H elements with OpenMP (static schedule, each element computed
@@ -18,6 +19,7 @@
 
 #include <assert.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nn/fastmath.h"
@@ -158,6 +160,27 @@ static void weight_grads(float *dinp, float *dw_ih, float *dw_hh, float *db_ih, 
     add_colsum(db_hh, dpre_h, N, G);
 }
 
+// w_hh packed once (nn_sgemm_pack_b) for the T products of a forward or a backward: a step
+// multiplies only B rows by it, so packing it at every step cost as much as the product.
+// op(B) is w_hh^T (H, G) for forward (trans 1) and w_hh (G, H) for backward (trans 0). The
+// buffer is the thread's, grown on first use and kept, like matmul's packing buffers;
+// should the allocation fail, the program exits as lab_malloc does.
+static _Thread_local float *packed_raw;
+static _Thread_local size_t packed_cap; // floats
+
+static const float *pack_whh(int trans, const float *w_hh, int H, int G)
+{
+    int N = trans ? G : H, K = trans ? H : G;
+    size_t floats = nn_sgemm_packed_b_floats(N, K);
+    if (floats > packed_cap) {
+        free(packed_raw);
+        packed_raw = lab_malloc(floats * sizeof(float));
+        packed_cap = floats;
+    }
+    nn_sgemm_pack_b(packed_raw, trans, N, K, w_hh, H);
+    return packed_raw;
+}
+
 // dh0 (B, H) += carry, when wanted
 static void add_state(float *dh0, const float *carry, int B, int H)
 {
@@ -177,10 +200,11 @@ void nn_rnn_forward(float *h, const float *inp, const float *w_ih, const float *
     // the input projection of every step at once, into the outputs: h[1..T] = inp @ w_ih^T + b
     nn_sgemm(0, 1, T * B, H, C, 1.0f, inp, C, w_ih, C, 0.0f, h + BH, H);
     add_bias(h + BH, b_ih, b_hh, T * B, H);
+    const float *whh_t = pack_whh(1, w_hh, H, H);
     for (int t = 0; t < T; t++) {
         float *hn = h + (t + 1) * BH;
         // hn += h[t] @ w_hh^T, then hn = tanh(hn)
-        nn_sgemm(0, 1, B, H, H, 1.0f, h + t * BH, H, w_hh, H, 1.0f, hn, H);
+        nn_sgemm_packed(0, B, H, H, 1.0f, h + t * BH, H, whh_t, 1.0f, hn, H);
         nn_tanh_forward(hn, hn, BH);
     }
 }
@@ -194,6 +218,7 @@ void nn_rnn_backward(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float 
     float *dpre = scratch;           // (T, B, H)
     float *carry = scratch + T * BH; // (B, H): dL/dh[t + 1] through the later steps
     memset(carry, 0, BH * sizeof *carry);
+    const float *whh = pack_whh(0, w_hh, H, H);
     for (int t = T - 1; t >= 0; t--) {
         const float *hn = h + (t + 1) * BH, *dh_out = dout + t * BH;
         float *dp = dpre + t * BH;
@@ -203,7 +228,7 @@ void nn_rnn_backward(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float 
             dp[k] = (dh_out[k] + carry[k]) * (1.0f - hn[k] * hn[k]);
         }
         // forward was: pre += h[t] @ w_hh^T; so dh[t] = dpre @ w_hh
-        nn_sgemm(0, 0, B, H, H, 1.0f, dp, H, w_hh, H, 0.0f, carry, H);
+        nn_sgemm_packed(0, B, H, H, 1.0f, dp, H, whh, 0.0f, carry, H);
     }
     add_state(dh0, carry, B, H);
     weight_grads(dinp, dw_ih, dw_hh, db_ih, db_hh, dpre, dpre, h, inp, w_ih, T, B, C, H, H);
@@ -220,12 +245,13 @@ void nn_lstm_forward(float *h, float *c, float *gates, float *tc, const float *i
     // the input projection of every step at once: gates (T * B, 4H) = inp @ w_ih^T + biases
     nn_sgemm(0, 1, T * B, G, C, 1.0f, inp, C, w_ih, C, 0.0f, gates, G);
     add_bias(gates, b_ih, b_hh, T * B, G);
+    const float *whh_t = pack_whh(1, w_hh, H, G);
     for (int t = 0; t < T; t++) {
         float *gt = gates + (size_t)t * B * G;
         const float *cp = c + t * BH;
         float *cn = c + (t + 1) * BH, *hn = h + (t + 1) * BH, *tct = tc + t * BH;
         // gates[t] += h[t] @ w_hh^T: the pre-activations of i, f, g, o side by side
-        nn_sgemm(0, 1, B, G, H, 1.0f, h + t * BH, H, w_hh, H, 1.0f, gt, G);
+        nn_sgemm_packed(0, B, G, H, 1.0f, h + t * BH, H, whh_t, 1.0f, gt, G);
 #pragma omp parallel for schedule(static) if (BH >= PAR_MIN)
         for (int b = 0; b < B; b++) {
 #pragma omp simd
@@ -256,6 +282,7 @@ void nn_lstm_backward(float *dinp, float *dh0, float *dc0, float *dw_ih, float *
     float *dhc = scratch + (size_t)T * B * G; // (B, H) dL/dh[t + 1] through the later steps
     float *dcc = dhc + BH;                    // (B, H) dL/dc[t + 1] through the later steps
     memset(dhc, 0, 2 * BH * sizeof *dhc);
+    const float *whh = pack_whh(0, w_hh, H, G);
     for (int t = T - 1; t >= 0; t--) {
         const float *gt = gates + (size_t)t * B * G, *cp = c + t * BH, *tct = tc + t * BH;
         const float *dh_out = dout + t * BH;
@@ -283,7 +310,7 @@ void nn_lstm_backward(float *dinp, float *dh0, float *dc0, float *dw_ih, float *
             }
         }
         // forward was: gates[t] += h[t] @ w_hh^T; so dh[t] = dgates[t] @ w_hh
-        nn_sgemm(0, 0, B, H, G, 1.0f, dgt, G, w_hh, H, 0.0f, dhc, H);
+        nn_sgemm_packed(0, B, H, G, 1.0f, dgt, G, whh, 0.0f, dhc, H);
     }
     add_state(dh0, dhc, B, H);
     add_state(dc0, dcc, B, H);
@@ -302,12 +329,13 @@ void nn_gru_forward(float *h, float *gates, float *gh, const float *inp, const f
     // (b_hh stays with the recurrent part: r multiplies the n block of w_hh h + b_hh)
     nn_sgemm(0, 1, T * B, G, C, 1.0f, inp, C, w_ih, C, 0.0f, gates, G);
     add_bias(gates, b_ih, NULL, T * B, G);
+    const float *whh_t = pack_whh(1, w_hh, H, G);
     for (int t = 0; t < T; t++) {
         float *gt = gates + (size_t)t * B * G, *ght = gh + (size_t)t * B * G;
         const float *hp = h + t * BH;
         float *hn = h + (t + 1) * BH;
         // gh[t] = h[t] @ w_hh^T + b_hh
-        nn_sgemm(0, 1, B, G, H, 1.0f, hp, H, w_hh, H, 0.0f, ght, G);
+        nn_sgemm_packed(0, B, G, H, 1.0f, hp, H, whh_t, 0.0f, ght, G);
         add_bias(ght, b_hh, NULL, B, G);
 #pragma omp parallel for schedule(static) if (BH >= PAR_MIN)
         for (int b = 0; b < B; b++) {
@@ -337,6 +365,7 @@ void nn_gru_backward(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float 
     float *dgh = scratch + TBG; // (T, B, 3H) d of the recurrent projection w_hh h + b_hh
     float *carry = dgh + TBG;   // (B, H) dL/dh[t + 1] through the later steps
     memset(carry, 0, BH * sizeof *carry);
+    const float *whh = pack_whh(0, w_hh, H, G);
     for (int t = T - 1; t >= 0; t--) {
         const float *gt = gates + (size_t)t * B * G, *ght = gh + (size_t)t * B * G;
         const float *hp = h + t * BH, *dh_out = dout + t * BH;
@@ -363,7 +392,7 @@ void nn_gru_backward(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float 
             }
         }
         // forward was: gh[t] = h[t] @ w_hh^T + b_hh; so dh[t] += dgh[t] @ w_hh
-        nn_sgemm(0, 0, B, H, G, 1.0f, dght, G, w_hh, H, 1.0f, carry, H);
+        nn_sgemm_packed(0, B, H, G, 1.0f, dght, G, whh, 1.0f, carry, H);
     }
     add_state(dh0, carry, B, H);
     weight_grads(dinp, dw_ih, dw_hh, db_ih, db_hh, dgi, dgh, h, inp, w_ih, T, B, C, H, G);
