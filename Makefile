@@ -283,6 +283,8 @@ bench: all
 	    $(PYTHON) bench/section.py bench_word2vec.py < build/bench/word2vec.md
 	$(Q)$(PYTHON) bench/bench_mlp.py > build/bench/mlp.md && \
 	    $(PYTHON) bench/section.py bench_mlp.py < build/bench/mlp.md
+	$(Q)$(PYTHON) bench/bench_rnn.py > build/bench/rnn.md && \
+	    $(PYTHON) bench/section.py bench_rnn.py < build/bench/rnn.md
 	$(Q)$(MAKE) --no-print-directory bench-matmul
 
 # nn_sgemm against OpenBLAS (loaded at run time) and the FMA peak
