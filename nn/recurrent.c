@@ -112,9 +112,10 @@ static void add_bias(float *x, const float *b1, const float *b2, int N, int G)
 }
 
 // db (G) += the column sums of d (N, G), each summed in double over n in order. Columns go
-// in blocks of COLS, the block's sums held on the stack, so rows are read contiguously (a
-// column at a time would stride G floats per add).
-#define COLS 64
+// in blocks of COLS, the block's sums held in registers (COLS / 4 vectors of 4 doubles), so
+// rows are read contiguously (a column at a time would stride G floats per add); a full
+// block has a constant width, so its inner loop vectorises.
+#define COLS 32
 static void add_colsum(float *db, const float *d, int N, int G)
 {
     if (!db) {
@@ -125,10 +126,20 @@ static void add_colsum(float *db, const float *d, int N, int G)
     for (int blk = 0; blk < nblocks; blk++) {
         int j0 = blk * COLS, nj = G - j0 < COLS ? G - j0 : COLS;
         double acc[COLS] = {0};
-        for (int n = 0; n < N; n++) {
-            const float *row = d + (size_t)n * G + j0;
-            for (int j = 0; j < nj; j++) {
-                acc[j] += row[j];
+        if (nj == COLS) {
+            for (int n = 0; n < N; n++) {
+                const float *row = d + (size_t)n * G + j0;
+#pragma omp simd
+                for (int j = 0; j < COLS; j++) {
+                    acc[j] += row[j];
+                }
+            }
+        } else {
+            for (int n = 0; n < N; n++) {
+                const float *row = d + (size_t)n * G + j0;
+                for (int j = 0; j < nj; j++) {
+                    acc[j] += row[j];
+                }
             }
         }
         for (int j = 0; j < nj; j++) {
