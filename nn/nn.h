@@ -76,7 +76,9 @@ void nn_embedding_backward(float *dtable, const float *dout, const int32_t *ids,
 
 // Element-wise activations over n floats: out = f(inp). out may be inp (in place) for forward;
 // backward needs what its signature names (the output for tanh and sigmoid, the input for the
-// others) and accumulates dinp += dout * f'(x).
+// others) and accumulates dinp += dout * f'(x). tanh and sigmoid run in float, vectorised,
+// within 2 and 3 ulp of the exact values (nn/fastmath.h; docs/nn.md "Fast element-wise
+// functions"); each element is computed alone, so the bits do not depend on n or alignment.
 void nn_tanh_forward(float *out, const float *inp, size_t n);
 void nn_tanh_backward(float *dinp, const float *dout, const float *out, size_t n);
 void nn_sigmoid_forward(float *out, const float *inp, size_t n);
@@ -117,8 +119,9 @@ void nn_residual_backward(float *da, float *db, const float *dout, size_t n);
 
 // Softmax and cross-entropy fused: logits (N, V), targets (N) -> probs (N, V) (every row, the
 // ignored ones too) and the SUMMED loss -sum_n ln probs[n, targets[n]] over the rows whose
-// target is >= 0 (a target < 0 is ignored, like PyTorch's ignore_index), computed in double
-// with the row maximum subtracted first (exp never overflows). *count (may be NULL) receives
+// target is >= 0 (a target < 0 is ignored, like PyTorch's ignore_index), with the row maximum
+// subtracted first (exp never overflows); the exponentials in float (1 ulp), their sum and
+// the loss in double. *count (may be NULL) receives
 // the number of rows counted; the mean loss is the sum / count.
 double nn_softmax_xent_forward(float *probs, int *count, const float *logits,
                                const int32_t *targets, int N, int V);
@@ -174,6 +177,7 @@ void nn_sgd_step(float *params, const float *grads, float *buf, const uint8_t *d
 
 // Adam (Kingma and Ba, 2015) as torch.optim.Adam: step t counts from 1; m and v are the first
 // and second moments; weight_decay is the coupled L2 term g += wd * p (0 for plain Adam).
+// Adam and AdamW compute in float, in the order of PyTorch's tensor operations, vectorised.
 void nn_adam_step(float *params, const float *grads, float *m, float *v, const uint8_t *decay_mask,
                   size_t n, long t, float lr, float beta1, float beta2, float eps,
                   float weight_decay);
