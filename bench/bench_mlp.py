@@ -7,13 +7,13 @@
 Run from anywhere with Debian's Python and python3-torch. The model is the benchmark MLP
 (context 8, embedding 64, hidden 512, vocabulary 28, batch 512): embedding, concatenation,
 linear + tanh, linear, softmax cross-entropy, backward, one Adam step. Both sides run on 2
-threads (OMP_NUM_THREADS=2 for lmlab, torch.set_num_threads(2) for PyTorch) with
-OMP_WAIT_POLICY=PASSIVE, each REPS times in processes of their own, alternating lmlab and
+threads (OMP_NUM_THREADS=2 and libgomp's default wait policy for lmlab,
+torch.set_num_threads(2) and OMP_WAIT_POLICY=PASSIVE for PyTorch: ENV_C, ENV_T), each REPS times in processes of their own, alternating lmlab and
 PyTorch; a process times STEPS steps after 3 warm-up steps and reports their median, and the
 CPU time of all its threads per step (a check on the wall time when other processes share the
 machine). The section prints the median, minimum and maximum over the processes of each side.
 The C side is bench/bench_mlp.c, compiled here against build/liblmlab.a. The helpers below
-(machine, run_pair, table) serve bench/bench_rnn.py too.
+(machine, run_pair, table_row, ENV_NOTE) serve bench/bench_rnn.py too.
 """
 
 import argparse
@@ -27,7 +27,17 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(REPO, "build", "bench")
 BIN = os.path.join(OUT, "bench_mlp")
 N_CTX, E, H, V, B = 8, 64, 512, 28, 512
-ENV = dict(os.environ, OMP_NUM_THREADS="2", OMP_WAIT_POLICY="PASSIVE")
+# Each side at its best on 2 threads: lmlab with libgomp's default wait policy (a thread spins
+# a while before it sleeps: a recurrent step opens a parallel region per time step, and waking
+# a sleeping thread each time cost a third of the LSTM's step), PyTorch with
+# OMP_WAIT_POLICY=PASSIVE (without it, its OpenMP and OpenBLAS threads spin against each other
+# and its LSTM step takes three times as long).
+ENV_C = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+ENV_C["OMP_NUM_THREADS"] = "2"
+ENV_T = dict(os.environ, OMP_NUM_THREADS="2", OMP_WAIT_POLICY="PASSIVE")
+ENV_NOTE = ("2 threads each: lmlab with `OMP_NUM_THREADS=2` and libgomp's default wait policy, "
+            "PyTorch with `torch.set_num_threads(2)` and `OMP_WAIT_POLICY=PASSIVE` (each "
+            "side's faster setting here)")
 
 
 def torch_worker(steps):
@@ -109,9 +119,9 @@ def run_pair(name, c_cmd, t_cmd, reps):
     """Runs lmlab and PyTorch alternately reps times; returns ([(ms, cpu)], [(ms, cpu)])."""
     c, t = [], []
     for rep in range(reps):
-        c.append(numbers(subprocess.run(c_cmd, env=ENV, check=True, capture_output=True,
+        c.append(numbers(subprocess.run(c_cmd, env=ENV_C, check=True, capture_output=True,
                                         text=True).stdout))
-        t.append(numbers(subprocess.run(t_cmd, env=ENV, check=True, capture_output=True,
+        t.append(numbers(subprocess.run(t_cmd, env=ENV_T, check=True, capture_output=True,
                                         text=True).stdout))
         print("%s run %d: lmlab %.1f ms, PyTorch %.1f ms" % (name, rep + 1, c[-1][0], t[-1][0]),
               file=sys.stderr)
@@ -171,13 +181,12 @@ def main():
                     [sys.executable, os.path.abspath(__file__), "--torch-worker", "--steps",
                      str(a.steps)], a.reps)
     print("## MLP language model: one training step\n")
-    print("Context %d, embedding %d, hidden %d, vocabulary %d, batch %d (a token per example); "
-          "forward, backward and one Adam step. Both on 2 threads (`OMP_NUM_THREADS=2`, "
-          "`torch.set_num_threads(2)`), `OMP_WAIT_POLICY=PASSIVE`; %d processes per side, "
-          "alternating, each the median of %d steps; the table gives the median (min-max) over "
-          "the processes, and the CPU time of all threads per step as a check on the wall time "
-          "(`bench/bench_mlp.py`; PyTorch %s).\n" % (N_CTX, E, H, V, B, a.reps, a.steps,
-                                                     torch_version()))
+    print(("Context %d, embedding %d, hidden %d, vocabulary %d, batch %d (a token per example); "
+           "forward, backward and one Adam step. " + ENV_NOTE + "; %d processes per side, "
+           "alternating, each the median of %d steps; the table gives the median (min-max) over "
+           "the processes, and the CPU time of all threads per step as a check on the wall time "
+           "(`bench/bench_mlp.py`; PyTorch %s).\n") % (N_CTX, E, H, V, B, a.reps, a.steps,
+                                                      torch_version()))
     print("Machine: %s.\n" % head)
     table_header()
     table_row("MLP (n %d, E %d, H %d, V %d, B %d)" % (N_CTX, E, H, V, B), B, c, t)

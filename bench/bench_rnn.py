@@ -10,8 +10,9 @@ The step is forward, backward and AdamW on a batch of random tokens with the sta
   char LSTM   the same shape with an LSTM
   word LSTM   2 layers of 200 (embedding 200), sequence 35, batch 20, the vocabulary of
               timemachine's default word tokenizer (counted by `lmlab tokenize`)
-Both sides run on 2 threads (OMP_NUM_THREADS=2 for lmlab; torch.set_num_threads(2) for
-PyTorch, Debian's python3-torch) with OMP_WAIT_POLICY=PASSIVE, each in a process of its own,
+Both sides run on 2 threads (OMP_NUM_THREADS=2 and libgomp's default wait policy for lmlab;
+torch.set_num_threads(2) and OMP_WAIT_POLICY=PASSIVE for PyTorch, Debian's python3-torch:
+bench_mlp.py says why), each in a process of its own,
 alternating, RUNS times; each run reports the median of STEPS timed steps after two untimed
 ones and the CPU time of all its threads per step. The table gives the median (min-max) over
 runs. --matmul FILE links another nn/matmul.c in place of the library's (to time a kernel
@@ -23,7 +24,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_mlp import machine, run_pair, table_header, table_row, torch_version  # noqa: E402
+from bench_mlp import (ENV_NOTE, machine, run_pair, table_header, table_row,  # noqa: E402
+                       torch_version)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(REPO, "build", "bench", "rnn")
@@ -105,8 +107,7 @@ def main():
                      B * T, c, t))
     print("## Recurrent language models: one training step\n")
     print("Forward, backward and one AdamW step on random tokens, the state reset (random "
-          "sampling). Both on 2 threads (`OMP_NUM_THREADS=2`, `torch.set_num_threads(2)`), "
-          "`OMP_WAIT_POLICY=PASSIVE`; %d processes per side, alternating, each the median of "
+          "sampling). " + ENV_NOTE + "; %d processes per side, alternating, each the median of "
           "%d steps; the table gives the median (min-max) over the processes, tokens/s = B * T "
           "/ step, and the CPU time of all threads per step as a check on the wall time "
           "(`bench/bench_rnn.py`; PyTorch %s).\n" % (a.runs, a.steps, torch_version()))
