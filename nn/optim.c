@@ -77,6 +77,8 @@ adam_loop(float *params, const float *grads, float *m, float *v, const uint8_t *
     }
 }
 
+#define ADAM_CHUNK 16384 // parameters
+
 static void adam_update(float *params, const float *grads, float *m, float *v,
                         const uint8_t *decay_mask, size_t n, long t, double lr, double beta1,
                         double beta2, double eps, double wd, double shrink)
@@ -91,10 +93,17 @@ static void adam_update(float *params, const float *grads, float *m, float *v,
                      (float)shrink,
                      (float)sqrt(1.0 - pow(beta2, (double)t)),
                      (float)(lr / (1.0 - pow(beta1, (double)t)))};
-    if (decay_mask) {
-        adam_loop(params, grads, m, v, decay_mask, n, &s, 1);
-    } else {
-        adam_loop(params, grads, m, v, NULL, n, &s, 0);
+    // chunks of ADAM_CHUNK parameters on OpenMP's threads for a large block: each element is
+    // computed alone, so the split does not change a bit
+    size_t chunks = (n + ADAM_CHUNK - 1) / ADAM_CHUNK;
+#pragma omp parallel for schedule(static) if (n >= 4 * ADAM_CHUNK)
+    for (size_t c = 0; c < chunks; c++) {
+        size_t i0 = c * ADAM_CHUNK, len = n - i0 < ADAM_CHUNK ? n - i0 : ADAM_CHUNK;
+        if (decay_mask) {
+            adam_loop(params + i0, grads + i0, m + i0, v + i0, decay_mask + i0, len, &s, 1);
+        } else {
+            adam_loop(params + i0, grads + i0, m + i0, v + i0, NULL, len, &s, 0);
+        }
     }
 }
 

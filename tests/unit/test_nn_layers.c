@@ -9,6 +9,8 @@
 #include "nn/fastmath.h"
 #include "nn/nn.h"
 
+#include <omp.h>
+#include <stdlib.h>
 #include <string.h>
 
 // --- the probe --------------------------------------------------------------------------------
@@ -425,6 +427,48 @@ Test(nn_layers, softmax_xent_is_stable_for_huge_logits)
     float far[2] = {-200.0f, 0.0f};
     loss = nn_softmax_xent_forward(probs, NULL, far, &t, 1, 2);
     cr_assert_float_eq(loss, 200.0, 1e-9);
+}
+
+Test(nn_layers, softmax_xent_and_adam_give_the_same_bits_on_any_thread_count)
+{
+    // large enough to run on OpenMP's threads: 1500 rows of 100 logits, 200,000 parameters
+    enum { R = 1500, V = 100, P = 200000 };
+    float *logits = malloc(R * V * sizeof(float)), *probs[2], *par[2], *mom[2], *var[2];
+    float *grads = malloc(P * sizeof(float));
+    int32_t *targets = malloc(R * sizeof(int32_t));
+    LabRng rng;
+    lab_rng_seed(&rng, 3);
+    for (int i = 0; i < R * V; i++) {
+        logits[i] = (float)(8 * lab_rng_uniform(&rng) - 4);
+    }
+    for (int i = 0; i < R; i++) {
+        targets[i] = i % 7 == 0 ? -1 : (int32_t)lab_rng_below(&rng, V);
+    }
+    for (int i = 0; i < P; i++) {
+        grads[i] = (float)(lab_rng_uniform(&rng) - 0.5);
+    }
+    double loss[2];
+    int saved = omp_get_max_threads();
+    for (int k = 0; k < 2; k++) {
+        omp_set_num_threads(k == 0 ? 1 : 3);
+        probs[k] = malloc(R * V * sizeof(float));
+        loss[k] = nn_softmax_xent_forward(probs[k], NULL, logits, targets, R, V);
+        par[k] = calloc(P, sizeof(float)), mom[k] = calloc(P, sizeof(float));
+        var[k] = calloc(P, sizeof(float));
+        for (long t = 1; t <= 3; t++) {
+            nn_adamw_step(par[k], grads, mom[k], var[k], NULL, P, t, 1e-2f, 0.9f, 0.999f, 1e-8f,
+                          0.1f);
+        }
+    }
+    omp_set_num_threads(saved);
+    cr_assert(loss[0] == loss[1], "loss %.17g on 1 thread, %.17g on 3", loss[0], loss[1]);
+    cr_assert(memcmp(probs[0], probs[1], R * V * sizeof(float)) == 0);
+    cr_assert(memcmp(par[0], par[1], P * sizeof(float)) == 0);
+    cr_assert(memcmp(var[0], var[1], P * sizeof(float)) == 0);
+    for (int k = 0; k < 2; k++) {
+        free(probs[k]), free(par[k]), free(mom[k]), free(var[k]);
+    }
+    free(logits), free(grads), free(targets);
 }
 
 Test(nn_layers, softmax_xent_backward_matches_finite_differences)
