@@ -88,6 +88,9 @@ deps:
 	$(Q)scripts/deps.sh $(DEBIAN_PKGS)
 
 # --- build ---------------------------------------------------------------------------------
+# the optimizers' loops take sqrtf, whose errno branch would keep them from vectorising
+$(BUILD)/nn/optim.o: BASEFLAGS += -fno-math-errno
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
@@ -285,6 +288,8 @@ bench: all
 	    $(PYTHON) bench/section.py bench_mlp.py < build/bench/mlp.md
 	$(Q)$(PYTHON) bench/bench_bpe.py > build/bench/bpe.md && \
 	    $(PYTHON) bench/section.py bench_bpe.py < build/bench/bpe.md
+	$(Q)$(PYTHON) bench/bench_rnn.py > build/bench/rnn.md && \
+	    $(PYTHON) bench/section.py bench_rnn.py < build/bench/rnn.md
 	$(Q)$(MAKE) --no-print-directory bench-matmul
 	$(Q)$(MAKE) --no-print-directory bench-gpt
 

@@ -3,7 +3,8 @@
 //
 //   build/bench/bench_mlp step N E H V B STEPS
 //       STEPS Adam steps on random ids (context N, embedding E, hidden H, vocabulary V,
-//       batch B) after 3 warm-up steps; prints "ms_per_step <median of the steps>"
+//       batch B) after 3 warm-up steps; prints "ms_per_step <median of the steps>" and
+//       "cpu_ms_per_step <the process's CPU time over all threads, per step>"
 //   build/bench/bench_mlp names N E H B STEPS LR SEED
 //       trains on datasets/names (char tokens, one name a line) with Adam, the rate falling
 //       from LR to LR / 10 by a cosine, and prints the valid loss every 1000 steps and the
@@ -24,6 +25,13 @@ static double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
@@ -67,16 +75,20 @@ static int bench_step(char **argv)
     float *mom = lab_calloc(2 * m.params.total, sizeof(float));
     uint8_t *mask = lab_malloc(m.params.total);
     nn_params_decay_mask(&m.params, mask);
-    double *ms = lab_malloc((size_t)steps * sizeof(double)), loss = 0.0;
+    double *ms = lab_malloc((size_t)steps * sizeof(double)), loss = 0.0, cpu0 = 0.0;
     for (int s = 0; s < 3 + steps; s++) {
+        if (s == 3) {
+            cpu0 = cpu_now();
+        }
         double t0 = now();
         loss = step(&m, mom, mask, s + 1, 1e-3f, ctx, tg);
         if (s >= 3) {
             ms[s - 3] = (now() - t0) * 1e3;
         }
     }
+    double cpu_ms = 1e3 * (cpu_now() - cpu0) / steps;
     qsort(ms, steps, sizeof(double), cmp_double);
-    printf("ms_per_step %.3f\nloss %.4f\n", ms[steps / 2], loss);
+    printf("ms_per_step %.3f\ncpu_ms_per_step %.3f\nloss %.4f\n", ms[steps / 2], cpu_ms, loss);
     free(ms);
     free(mask);
     free(mom);

@@ -3,13 +3,16 @@
 // softmax + cross-entropy. The linear layer lives beside the matmul kernel (matmul.c).
 //
 // Every function works on caller-owned buffers and allocates nothing. Backward ACCUMULATES.
-// Element-wise maths runs in double and is stored as float, so results do not depend on the
-// compiler's float contractions; reductions sum in double in a fixed order. docs/nn.md
-// derives each backward pass.
+// The activations of the hot loops (tanh, sigmoid, softmax's exp) run in float through
+// fastmath.h, vectorised, each element computed alone; the rest of the element-wise maths runs
+// in double and is stored as float. Reductions sum in double in a fixed order, so the same
+// inputs give the same bits. docs/nn.md derives each backward pass.
 #include "nn/nn.h"
 
 #include <assert.h>
 #include <math.h>
+
+#include "nn/fastmath.h"
 
 // --- embedding ------------------------------------------------------------------------------
 
@@ -41,42 +44,38 @@ void nn_embedding_backward(float *dtable, const float *dout, const int32_t *ids,
 
 // --- activations ----------------------------------------------------------------------------
 
+// tanh and sigmoid in float (fastmath.h: within 4 ulp of the exact value), vectorised
 void nn_tanh_forward(float *out, const float *inp, size_t n)
 {
+#pragma omp simd
     for (size_t i = 0; i < n; i++) {
-        out[i] = (float)tanh((double)inp[i]);
+        out[i] = nn_tanhf(inp[i]);
     }
 }
 
 void nn_tanh_backward(float *dinp, const float *dout, const float *out, size_t n)
 {
     // forward was: out = tanh(inp); so dinp += dout * (1 - out^2)
+#pragma omp simd
     for (size_t i = 0; i < n; i++) {
-        double y = out[i];
-        dinp[i] += (float)(dout[i] * (1.0 - y * y));
+        dinp[i] += dout[i] * (1.0f - out[i] * out[i]);
     }
 }
 
 void nn_sigmoid_forward(float *out, const float *inp, size_t n)
 {
+#pragma omp simd
     for (size_t i = 0; i < n; i++) {
-        double x = inp[i];
-        // exp of a non-positive number only: no overflow for large |x|
-        if (x >= 0) {
-            out[i] = (float)(1.0 / (1.0 + exp(-x)));
-        } else {
-            double e = exp(x);
-            out[i] = (float)(e / (1.0 + e));
-        }
+        out[i] = nn_sigmoidf(inp[i]);
     }
 }
 
 void nn_sigmoid_backward(float *dinp, const float *dout, const float *out, size_t n)
 {
     // forward was: out = 1 / (1 + exp(-inp)); so dinp += dout * out * (1 - out)
+#pragma omp simd
     for (size_t i = 0; i < n; i++) {
-        double y = out[i];
-        dinp[i] += (float)(dout[i] * y * (1.0 - y));
+        dinp[i] += dout[i] * (out[i] * (1.0f - out[i]));
     }
 }
 
@@ -255,32 +254,70 @@ void nn_residual_backward(float *da, float *db, const float *dout, size_t n)
 
 // --- softmax + cross-entropy ----------------------------------------------------------------
 
+// One row of the fused softmax: probs p (V) from logits x (V); returns -ln p[target], or 0
+// when target < 0 (ignored).
+static double softmax_xent_row(float *p, const float *x, int32_t target, int V)
+{
+    // subtracting the row maximum leaves the softmax unchanged and keeps exp <= 1
+    float mx = x[0];
+    for (int v = 1; v < V; v++) {
+        mx = x[v] > mx ? x[v] : mx;
+    }
+    // one pass writes the unnormalised exp (float, fastmath.h) and sums it in double, in
+    // order; a second scales by 1 / sum
+#pragma omp simd
+    for (int v = 0; v < V; v++) {
+        p[v] = nn_expf(x[v] - mx);
+    }
+    double sum = 0.0;
+    for (int v = 0; v < V; v++) {
+        sum += p[v];
+    }
+    float inv = (float)(1.0 / sum);
+#pragma omp simd
+    for (int v = 0; v < V; v++) {
+        p[v] *= inv;
+    }
+    if (target < 0) {
+        return 0.0;
+    }
+    assert(target < V);
+    // -ln softmax = log(sum) - (x_t - max), finite even when p_t rounds to 0 in float
+    return log(sum) - ((double)x[target] - mx);
+}
+
+// Rows go in chunks of XENT_ROWS, each chunk's loss summed in order, the chunks' sums then
+// added in order: the same sum whatever the thread count. Chunks run on OpenMP's threads, up
+// to XENT_CHUNKS at a time, when the logits are large enough (a word vocabulary).
+#define XENT_ROWS 16
+#define XENT_CHUNKS 64
+#define XENT_PAR_MIN 65536 // logits
+
 double nn_softmax_xent_forward(float *probs, int *count, const float *logits,
                                const int32_t *targets, int N, int V)
 {
     assert(V > 0);
     double loss = 0.0;
     int counted = 0;
-    for (int n = 0; n < N; n++) {
-        const float *x = logits + (size_t)n * V;
-        float *p = probs + (size_t)n * V;
-        // subtracting the row maximum leaves the softmax unchanged and keeps exp <= 1
-        float mx = x[0];
-        for (int v = 1; v < V; v++) {
-            mx = x[v] > mx ? x[v] : mx;
+    for (int n0 = 0; n0 < N; n0 += XENT_ROWS * XENT_CHUNKS) {
+        int rows = N - n0 < XENT_ROWS * XENT_CHUNKS ? N - n0 : XENT_ROWS * XENT_CHUNKS;
+        int chunks = (rows + XENT_ROWS - 1) / XENT_ROWS;
+        double part[XENT_CHUNKS];
+#pragma omp parallel for schedule(static) if ((size_t)rows * V >= XENT_PAR_MIN)
+        for (int k = 0; k < chunks; k++) {
+            int a = n0 + k * XENT_ROWS, b = a + XENT_ROWS < n0 + rows ? a + XENT_ROWS : n0 + rows;
+            double sum = 0.0;
+            for (int n = a; n < b; n++) {
+                sum += softmax_xent_row(probs + (size_t)n * V, logits + (size_t)n * V,
+                                        targets[n], V);
+            }
+            part[k] = sum;
         }
-        double sum = 0.0;
-        for (int v = 0; v < V; v++) {
-            sum += exp((double)x[v] - mx);
+        for (int k = 0; k < chunks; k++) {
+            loss += part[k];
         }
-        for (int v = 0; v < V; v++) {
-            p[v] = (float)(exp((double)x[v] - mx) / sum);
-        }
-        if (targets[n] >= 0) {
-            assert(targets[n] < V);
-            // -ln softmax = log(sum) - (x_t - max), exact even when p_t rounds to 0 in float
-            loss += log(sum) - ((double)x[targets[n]] - mx);
-            counted++;
+        for (int n = n0; n < n0 + rows; n++) {
+            counted += targets[n] >= 0;
         }
     }
     if (count) {
@@ -297,7 +334,8 @@ void nn_softmax_xent_backward(float *dlogits, const float *probs, const int32_t 
     if (count <= 0) {
         return;
     }
-    double scale = (double)dloss / count;
+    float scale = (float)((double)dloss / count);
+#pragma omp parallel for schedule(static) if ((size_t)N * V >= XENT_PAR_MIN)
     for (int n = 0; n < N; n++) {
         int t = targets[n];
         if (t < 0) {
@@ -305,8 +343,9 @@ void nn_softmax_xent_backward(float *dlogits, const float *probs, const int32_t 
         }
         const float *p = probs + (size_t)n * V;
         float *d = dlogits + (size_t)n * V;
+#pragma omp simd
         for (int v = 0; v < V; v++) {
-            d[v] += (float)(((double)p[v] - (v == t)) * scale);
+            d[v] += (p[v] - (v == t ? 1.0f : 0.0f)) * scale;
         }
     }
 }

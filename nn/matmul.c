@@ -74,6 +74,27 @@ void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
                 transB ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
+size_t nn_sgemm_packed_b_floats(int N, int K)
+{
+    return (size_t)N * K;
+}
+
+void nn_sgemm_pack_b(float *packed, int transB, int N, int K, const float *B, int ldb)
+{
+    // OpenBLAS packs inside every call: the "packed" form is op(B) itself, (K, N) row-major
+    for (int p = 0; p < K; p++) {
+        for (int j = 0; j < N; j++) {
+            packed[(size_t)p * N + j] = transB ? B[(size_t)j * ldb + p] : B[(size_t)p * ldb + j];
+        }
+    }
+}
+
+void nn_sgemm_packed(int transA, int M, int N, int K, float alpha, const float *A, int lda,
+                     const float *packed, float beta, float *C, int ldc)
+{
+    nn_sgemm(transA, 0, M, N, K, alpha, A, lda, packed, N, beta, C, ldc);
+}
+
 #else
 
 // --- the micro-kernel, one per instruction set -------------------------------------------------
@@ -421,6 +442,32 @@ static void gemm_slice(int transA, int transB, int m0, int m1, int n0, int n1, i
     }
 }
 
+// C = beta * C, for K == 0 or alpha == 0: nothing to multiply, A and B are not read
+static void scale_c(int M, int N, float beta, float *C, int ldc)
+{
+    if (beta == 1.0f) {
+        return;
+    }
+    for (int i = 0; i < M; i++) {
+        for (int j = 0; j < N; j++) {
+            float *c = &C[(size_t)i * ldc + j];
+            *c = beta == 0.0f ? 0.0f : beta * *c;
+        }
+    }
+}
+
+// The slice [s0, s1) of C's rows (split_m) or columns that thread t of nt computes: whole
+// tiles (MR rows or NR columns), as evenly as they go.
+static void thread_slice(int len, int unit, int t, int nt, int *s0, int *s1)
+{
+    int units = (len + unit - 1) / unit;
+    int per = units / nt, extra = units % nt;
+    int u0 = t * per + (t < extra ? t : extra);
+    int u1 = u0 + per + (t < extra);
+    *s0 = u0 * unit;
+    *s1 = u1 * unit < len ? u1 * unit : len;
+}
+
 void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc)
 {
@@ -429,16 +476,7 @@ void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
         return;
     }
     if (K == 0 || alpha == 0.0f) {
-        // nothing to multiply: C = beta * C, A and B are not read
-        if (beta == 1.0f) {
-            return;
-        }
-        for (int i = 0; i < M; i++) {
-            for (int j = 0; j < N; j++) {
-                float *c = &C[(size_t)i * ldc + j];
-                *c = beta == 0.0f ? 0.0f : beta * *c;
-            }
-        }
+        scale_c(M, N, beta, C, ldc);
         return;
     }
     double mnk = (double)M * N * K;
@@ -449,18 +487,99 @@ void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
     int split_m = M >= N;
 #pragma omp parallel num_threads(threads)
     {
-        int t = omp_get_thread_num(), nt = omp_get_num_threads();
-        int len = split_m ? M : N, unit = split_m ? MR : NR;
-        int units = (len + unit - 1) / unit;
-        int per = units / nt, extra = units % nt;
-        int u0 = t * per + (t < extra ? t : extra);
-        int u1 = u0 + per + (t < extra);
-        int s0 = u0 * unit, s1 = u1 * unit < len ? u1 * unit : len;
+        int s0, s1;
+        thread_slice(split_m ? M : N, split_m ? MR : NR, omp_get_thread_num(),
+                     omp_get_num_threads(), &s0, &s1);
         if (s0 < s1) {
             if (split_m) {
                 gemm_slice(transA, transB, s0, s1, 0, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
             } else {
                 gemm_slice(transA, transB, 0, M, s0, s1, K, alpha, A, lda, B, ldb, beta, C, ldc);
+            }
+        }
+    }
+}
+
+// --- a B packed once for many products -----------------------------------------------------
+// The layout: for each block of KC rows of op(B) (pc = 0, KC, ...), ceil(N / NR) panels of
+// kc x NR as pack_b writes them, the block at packed + pc * Npad (Npad = N rounded up to NR).
+// A slice of C's columns starting at a multiple of NR finds its panels at jr * kc in the
+// block, so every thread reads the one copy.
+
+size_t nn_sgemm_packed_b_floats(int N, int K)
+{
+    return (size_t)((N + NR - 1) / NR * NR) * K;
+}
+
+void nn_sgemm_pack_b(float *packed, int transB, int N, int K, const float *B, int ldb)
+{
+    size_t npad = (size_t)((N + NR - 1) / NR * NR);
+    for (int pc = 0; pc < K; pc += KC) {
+        int kc = K - pc < KC ? K - pc : KC;
+        pack_b(transB, B, ldb, pc, 0, kc, N, packed + (size_t)pc * npad);
+    }
+}
+
+// C[m0:m1, n0:n1] from the packed B, n0 a multiple of NR: gemm_slice's loops without the
+// packing of B, so the same tiles sum the same products in the same order.
+static void gemm_slice_packed(int transA, int m0, int m1, int n0, int n1, int N, int K,
+                              float alpha, const float *A, int lda, const float *packed,
+                              float beta, float *C, int ldc)
+{
+    int mspan = m1 - m0, mcmax = mspan < MC ? mspan : MC, kcmax = K < KC ? K : KC;
+    size_t npad = (size_t)((N + NR - 1) / NR * NR);
+    float *pa = pack_buffer((size_t)((mcmax + MR - 1) / MR * MR) * kcmax);
+    for (int pc = 0; pc < K; pc += KC) {
+        int kc = K - pc < KC ? K - pc : KC;
+        const float *pb = packed + (size_t)pc * npad;
+        float beta_k = pc == 0 ? beta : 1.0f;
+        for (int ic = m0; ic < m1; ic += MC) {
+            int mc = m1 - ic < MC ? m1 - ic : MC;
+            pack_a(transA, A, lda, ic, pc, mc, kc, pa);
+            for (int jr = n0; jr < n1; jr += NR) {
+                int n = n1 - jr < NR ? n1 - jr : NR;
+                const float *bp = pb + (size_t)jr * kc;
+                for (int ir = 0; ir < mc; ir += MR) {
+                    int m = mc - ir < MR ? mc - ir : MR;
+                    const float *ap = pa + (size_t)ir * kc;
+                    float *cp = C + (size_t)(ic + ir) * ldc + jr;
+                    if (m == MR && n == NR) {
+                        micro_kernel(kc, ap, bp, cp, ldc, alpha, beta_k);
+                    } else {
+                        micro_kernel_edge(kc, ap, bp, cp, ldc, m, n, alpha, beta_k);
+                    }
+                }
+            }
+        }
+    }
+}
+
+void nn_sgemm_packed(int transA, int M, int N, int K, float alpha, const float *A, int lda,
+                     const float *packed, float beta, float *C, int ldc)
+{
+    assert(M >= 0 && N >= 0 && K >= 0);
+    if (M == 0 || N == 0) {
+        return;
+    }
+    if (K == 0 || alpha == 0.0f) {
+        scale_c(M, N, beta, C, ldc);
+        return;
+    }
+    // the same threads and slices as nn_sgemm for this shape
+    int threads = (double)M * N * K < THREAD_MNK ? 1 : omp_get_max_threads();
+    int split_m = M >= N;
+#pragma omp parallel num_threads(threads)
+    {
+        int s0, s1;
+        thread_slice(split_m ? M : N, split_m ? MR : NR, omp_get_thread_num(),
+                     omp_get_num_threads(), &s0, &s1);
+        if (s0 < s1) {
+            if (split_m) {
+                gemm_slice_packed(transA, s0, s1, 0, N, N, K, alpha, A, lda, packed, beta, C,
+                                  ldc);
+            } else {
+                gemm_slice_packed(transA, 0, M, s0, s1, N, K, alpha, A, lda, packed, beta, C,
+                                  ldc);
             }
         }
     }

@@ -43,6 +43,17 @@
 // does nothing; K = 0 or alpha = 0 sets C = beta * C without reading A or B.
 void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc);
+// op(B) packed once for many products with the same B (a recurrent layer's w_hh, once per
+// step): nn_sgemm_pack_b writes op(B) (K, N) (B is (K, N), or (N, K) when transB, row stride
+// ldb) into packed, nn_sgemm_packed_b_floats(N, K) floats (N * K rounded up to the kernel's
+// tile); nn_sgemm_packed then computes C (M, N) = alpha * op(A) @ op(B) + beta * C with the
+// contract of nn_sgemm and, with lmlab's kernel, the bits nn_sgemm gives for the same
+// operands and thread count. packed is the caller's and holds a copy: a changed B needs a new
+// pack.
+size_t nn_sgemm_packed_b_floats(int N, int K);
+void nn_sgemm_pack_b(float *packed, int transB, int N, int K, const float *B, int ldb);
+void nn_sgemm_packed(int transA, int M, int N, int K, float alpha, const float *A, int lda,
+                     const float *packed, float beta, float *C, int ldc);
 // the readable reference: the same contract, triple loop, double accumulator per element
 void nn_sgemm_ref(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
                   const float *B, int ldb, float beta, float *C, int ldc);
@@ -65,7 +76,9 @@ void nn_embedding_backward(float *dtable, const float *dout, const int32_t *ids,
 
 // Element-wise activations over n floats: out = f(inp). out may be inp (in place) for forward;
 // backward needs what its signature names (the output for tanh and sigmoid, the input for the
-// others) and accumulates dinp += dout * f'(x).
+// others) and accumulates dinp += dout * f'(x). tanh and sigmoid run in float, vectorised,
+// within 2 and 3 ulp of the exact values (nn/fastmath.h; docs/nn.md "Fast element-wise
+// functions"); each element is computed alone, so the bits do not depend on n or alignment.
 void nn_tanh_forward(float *out, const float *inp, size_t n);
 void nn_tanh_backward(float *dinp, const float *dout, const float *out, size_t n);
 void nn_sigmoid_forward(float *out, const float *inp, size_t n);
@@ -106,8 +119,9 @@ void nn_residual_backward(float *da, float *db, const float *dout, size_t n);
 
 // Softmax and cross-entropy fused: logits (N, V), targets (N) -> probs (N, V) (every row, the
 // ignored ones too) and the SUMMED loss -sum_n ln probs[n, targets[n]] over the rows whose
-// target is >= 0 (a target < 0 is ignored, like PyTorch's ignore_index), computed in double
-// with the row maximum subtracted first (exp never overflows). *count (may be NULL) receives
+// target is >= 0 (a target < 0 is ignored, like PyTorch's ignore_index), with the row maximum
+// subtracted first (exp never overflows); the exponentials in float (1 ulp), their sum and
+// the loss in double. *count (may be NULL) receives
 // the number of rows counted; the mean loss is the sum / count.
 double nn_softmax_xent_forward(float *probs, int *count, const float *logits,
                                const int32_t *targets, int N, int V);
@@ -163,6 +177,7 @@ void nn_sgd_step(float *params, const float *grads, float *buf, const uint8_t *d
 
 // Adam (Kingma and Ba, 2015) as torch.optim.Adam: step t counts from 1; m and v are the first
 // and second moments; weight_decay is the coupled L2 term g += wd * p (0 for plain Adam).
+// Adam and AdamW compute in float, in the order of PyTorch's tensor operations, vectorised.
 void nn_adam_step(float *params, const float *grads, float *m, float *v, const uint8_t *decay_mask,
                   size_t n, long t, float lr, float beta1, float beta2, float eps,
                   float weight_decay);

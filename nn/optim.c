@@ -1,6 +1,8 @@
 // optim.c: optimizers, gradient clipping, learning-rate schedules and initialisation, all over
-// one flat float block. The update formulas are PyTorch's (torch.optim, 1.13), written out per
-// element in double and stored as float; the moments are float, as PyTorch keeps them.
+// one flat float block. The update formulas are PyTorch's (torch.optim, 1.13): SGD per element
+// in double, stored as float; Adam and AdamW in float, operation for operation as PyTorch's
+// tensor ops do them (its scalars rounded from double once), vectorised. The moments are
+// float, as PyTorch keeps them.
 //
 // Left out: per-group hyperparameters (a model with groups calls a step once per range of its
 // block), amsgrad, dampening, fused multi-tensor kernels.
@@ -8,6 +10,8 @@
 
 #include <assert.h>
 #include <math.h>
+
+#include "nn/fastmath.h"
 
 // the weight-decay coefficient of parameter i
 static inline double decay_of(const uint8_t *mask, size_t i, double wd)
@@ -33,24 +37,73 @@ void nn_sgd_step(float *params, const float *grads, float *buf, const uint8_t *d
 
 // --- Adam and AdamW ---------------------------------------------------------------------------
 
-// The Adam update shared by both: weight decay coupled into the gradient (wd), then
+// The Adam update shared by both: the decoupled decay p *= shrink (AdamW; 1 for Adam) and
+// the coupled one into the gradient g += wd * p (Adam; 0 for AdamW), where decay_mask allows,
+// then
 //   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
 //   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
 // eps is added after the bias correction of v, as PyTorch does (not as the paper's eps-hat).
+// Per element in float, in PyTorch's order of operations (exp_avg.mul_(b1).add_(g, 1 - b1),
+// exp_avg_sq.mul_(b2).addcmul_(g, g, 1 - b2), denom = sqrt(v) / bias2_sqrt + eps,
+// p.addcdiv_(m, denom, -step_size)); each element alone, so the result does not depend on the
+// vector width. The scalars are computed in double and rounded to float once.
+typedef struct {
+    float b1, b2, ob1, ob2; // beta1, beta2, 1 - beta1, 1 - beta2
+    float eps, wd, shrink;  // eps, the coupled decay, the decoupled factor
+    float bias2_sqrt;       // sqrt(1 - beta2^t)
+    float step_size;        // lr / (1 - beta1^t)
+} AdamScalars;
+
+// The loop, once with the mask and once without (masked is a constant where it is inlined), so
+// that it has no branch and vectorises. The Makefile builds this file with -fno-math-errno:
+// v >= 0, so sqrtf never sets errno, and errno's branch would keep the loop scalar.
+static inline __attribute__((always_inline)) void
+adam_loop(float *params, const float *grads, float *m, float *v, const uint8_t *decay_mask,
+          size_t n, const AdamScalars *s, const int masked)
+{
+    const AdamScalars k = *s;
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) {
+        // where the mask says no decay: p * 1 and g + 0 * p leave both as they are
+        int decays = masked ? decay_mask[i] != 0 : 1;
+        float shrink = nn_selectf(decays, k.shrink, 1.0f), wd = nn_selectf(decays, k.wd, 0.0f);
+        float p = params[i] * shrink;
+        float g = grads[i] + wd * p;
+        float mi = m[i] * k.b1 + g * k.ob1;
+        float vi = v[i] * k.b2 + (g * g) * k.ob2;
+        m[i] = mi;
+        v[i] = vi;
+        params[i] = p - k.step_size * (mi / (sqrtf(vi) / k.bias2_sqrt + k.eps));
+    }
+}
+
+#define ADAM_CHUNK 16384 // parameters
+
 static void adam_update(float *params, const float *grads, float *m, float *v,
                         const uint8_t *decay_mask, size_t n, long t, double lr, double beta1,
-                        double beta2, double eps, double wd)
+                        double beta2, double eps, double wd, double shrink)
 {
     assert(t >= 1);
-    double bias1 = 1.0 - pow(beta1, (double)t);
-    double bias2_sqrt = sqrt(1.0 - pow(beta2, (double)t));
-    double step_size = lr / bias1;
-    for (size_t i = 0; i < n; i++) {
-        double g = (double)grads[i] + decay_of(decay_mask, i, wd) * params[i];
-        m[i] = (float)(beta1 * m[i] + (1.0 - beta1) * g);
-        v[i] = (float)(beta2 * v[i] + (1.0 - beta2) * g * g);
-        double denom = sqrt((double)v[i]) / bias2_sqrt + eps;
-        params[i] = (float)(params[i] - step_size * m[i] / denom);
+    AdamScalars s = {(float)beta1,
+                     (float)beta2,
+                     (float)(1.0 - beta1),
+                     (float)(1.0 - beta2),
+                     (float)eps,
+                     (float)wd,
+                     (float)shrink,
+                     (float)sqrt(1.0 - pow(beta2, (double)t)),
+                     (float)(lr / (1.0 - pow(beta1, (double)t)))};
+    // chunks of ADAM_CHUNK parameters on OpenMP's threads for a large block: each element is
+    // computed alone, so the split does not change a bit
+    size_t chunks = (n + ADAM_CHUNK - 1) / ADAM_CHUNK;
+#pragma omp parallel for schedule(static) if (n >= 4 * ADAM_CHUNK)
+    for (size_t c = 0; c < chunks; c++) {
+        size_t i0 = c * ADAM_CHUNK, len = n - i0 < ADAM_CHUNK ? n - i0 : ADAM_CHUNK;
+        if (decay_mask) {
+            adam_loop(params + i0, grads + i0, m + i0, v + i0, decay_mask + i0, len, &s, 1);
+        } else {
+            adam_loop(params + i0, grads + i0, m + i0, v + i0, NULL, len, &s, 0);
+        }
     }
 }
 
@@ -58,7 +111,7 @@ void nn_adam_step(float *params, const float *grads, float *m, float *v, const u
                   size_t n, long t, float lr, float beta1, float beta2, float eps,
                   float weight_decay)
 {
-    adam_update(params, grads, m, v, decay_mask, n, t, lr, beta1, beta2, eps, weight_decay);
+    adam_update(params, grads, m, v, decay_mask, n, t, lr, beta1, beta2, eps, weight_decay, 1.0);
 }
 
 void nn_adamw_step(float *params, const float *grads, float *m, float *v, const uint8_t *decay_mask,
@@ -66,11 +119,9 @@ void nn_adamw_step(float *params, const float *grads, float *m, float *v, const 
                    float weight_decay)
 {
     // decoupled: the decay shrinks the weight itself and never enters the moments
-    for (size_t i = 0; i < n; i++) {
-        double wd = decay_of(decay_mask, i, weight_decay);
-        params[i] = (float)(params[i] * (1.0 - (double)lr * wd));
-    }
-    adam_update(params, grads, m, v, decay_mask, n, t, lr, beta1, beta2, eps, 0.0);
+    // (PyTorch: param.mul_(1 - lr * weight_decay), before the Adam step, in the same pass here)
+    double shrink = 1.0 - (double)lr * weight_decay;
+    adam_update(params, grads, m, v, decay_mask, n, t, lr, beta1, beta2, eps, 0.0, shrink);
 }
 
 // --- clipping -------------------------------------------------------------------------------

@@ -8,38 +8,24 @@
 // Layout is time-major: inp (T, B, C), h (T + 1, B, H) with h[0] the initial state.
 //
 // Speed: the input projection of all T steps is one matmul (T * B, C) x (C, G) before the
-// loop; each step then adds its recurrent matmul (B, H) x (H, G) and applies the gates.
+// loop; each step then adds its recurrent matmul (B, H) x (H, G), w_hh packed once for all
+// T steps (nn_sgemm_packed), and applies the gates.
 // Backward mirrors it: the loop only carries dh (and dc) back through the steps, and the
 // weight gradients and dinp are one matmul each over all T * B rows afterwards. Element-wise
 // work is split over the B * H elements with OpenMP (static schedule, each element computed
-// alone, so the thread count does not change a bit); its maths runs in double, stored as float.
+// alone, so the thread count does not change a bit); its maths runs in float, the sigmoid and
+// tanh from fastmath.h, vectorised over the H units of a row.
 #include "nn/nn.h"
 
 #include <assert.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "nn/fastmath.h"
 
 // element-wise loops over B * H items go parallel only when there is enough work
 #define PAR_MIN 4096
-
-static inline double sigmoid(double x)
-{
-    // exp of a non-positive number only: no overflow for large |x|
-    if (x >= 0) {
-        return 1.0 / (1.0 + exp(-x));
-    }
-    double e = exp(x);
-    return e / (1.0 + e);
-}
-
-// tanh x = sign(x) (1 - 2 / (exp(2 |x|) + 1)): one exp, where libm's tanh costs about three
-// (it goes through expm1). The absolute error stays near 1e-16, far below float's rounding
-// of the result; exp(2 |x|) may overflow to inf, which gives exactly 1.
-static inline double tanh1(double x)
-{
-    double y = 1.0 - 2.0 / (exp(2.0 * fabs(x)) + 1.0);
-    return x < 0 ? -y : y;
-}
 
 int nn_cell_gates(NnCell cell)
 {
@@ -126,9 +112,10 @@ static void add_bias(float *x, const float *b1, const float *b2, int N, int G)
 }
 
 // db (G) += the column sums of d (N, G), each summed in double over n in order. Columns go
-// in blocks of COLS, the block's sums held on the stack, so rows are read contiguously (a
-// column at a time would stride G floats per add).
-#define COLS 64
+// in blocks of COLS, the block's sums held in registers (COLS / 4 vectors of 4 doubles), so
+// rows are read contiguously (a column at a time would stride G floats per add); a full
+// block has a constant width, so its inner loop vectorises.
+#define COLS 32
 static void add_colsum(float *db, const float *d, int N, int G)
 {
     if (!db) {
@@ -139,10 +126,20 @@ static void add_colsum(float *db, const float *d, int N, int G)
     for (int blk = 0; blk < nblocks; blk++) {
         int j0 = blk * COLS, nj = G - j0 < COLS ? G - j0 : COLS;
         double acc[COLS] = {0};
-        for (int n = 0; n < N; n++) {
-            const float *row = d + (size_t)n * G + j0;
-            for (int j = 0; j < nj; j++) {
-                acc[j] += row[j];
+        if (nj == COLS) {
+            for (int n = 0; n < N; n++) {
+                const float *row = d + (size_t)n * G + j0;
+#pragma omp simd
+                for (int j = 0; j < COLS; j++) {
+                    acc[j] += row[j];
+                }
+            }
+        } else {
+            for (int n = 0; n < N; n++) {
+                const float *row = d + (size_t)n * G + j0;
+                for (int j = 0; j < nj; j++) {
+                    acc[j] += row[j];
+                }
             }
         }
         for (int j = 0; j < nj; j++) {
@@ -174,6 +171,27 @@ static void weight_grads(float *dinp, float *dw_ih, float *dw_hh, float *db_ih, 
     add_colsum(db_hh, dpre_h, N, G);
 }
 
+// w_hh packed once (nn_sgemm_pack_b) for the T products of a forward or a backward: a step
+// multiplies only B rows by it, so packing it at every step cost as much as the product.
+// op(B) is w_hh^T (H, G) for forward (trans 1) and w_hh (G, H) for backward (trans 0). The
+// buffer is the thread's, grown on first use and kept, like matmul's packing buffers;
+// should the allocation fail, the program exits as lab_malloc does.
+static _Thread_local float *packed_raw;
+static _Thread_local size_t packed_cap; // floats
+
+static const float *pack_whh(int trans, const float *w_hh, int H, int G)
+{
+    int N = trans ? G : H, K = trans ? H : G;
+    size_t floats = nn_sgemm_packed_b_floats(N, K);
+    if (floats > packed_cap) {
+        free(packed_raw);
+        packed_raw = lab_malloc(floats * sizeof(float));
+        packed_cap = floats;
+    }
+    nn_sgemm_pack_b(packed_raw, trans, N, K, w_hh, H);
+    return packed_raw;
+}
+
 // dh0 (B, H) += carry, when wanted
 static void add_state(float *dh0, const float *carry, int B, int H)
 {
@@ -193,14 +211,12 @@ void nn_rnn_forward(float *h, const float *inp, const float *w_ih, const float *
     // the input projection of every step at once, into the outputs: h[1..T] = inp @ w_ih^T + b
     nn_sgemm(0, 1, T * B, H, C, 1.0f, inp, C, w_ih, C, 0.0f, h + BH, H);
     add_bias(h + BH, b_ih, b_hh, T * B, H);
+    const float *whh_t = pack_whh(1, w_hh, H, H);
     for (int t = 0; t < T; t++) {
         float *hn = h + (t + 1) * BH;
         // hn += h[t] @ w_hh^T, then hn = tanh(hn)
-        nn_sgemm(0, 1, B, H, H, 1.0f, h + t * BH, H, w_hh, H, 1.0f, hn, H);
-#pragma omp parallel for schedule(static) if (BH >= PAR_MIN)
-        for (size_t k = 0; k < BH; k++) {
-            hn[k] = (float)tanh1(hn[k]);
-        }
+        nn_sgemm_packed(0, B, H, H, 1.0f, h + t * BH, H, whh_t, 1.0f, hn, H);
+        nn_tanh_forward(hn, hn, BH);
     }
 }
 
@@ -213,17 +229,17 @@ void nn_rnn_backward(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float 
     float *dpre = scratch;           // (T, B, H)
     float *carry = scratch + T * BH; // (B, H): dL/dh[t + 1] through the later steps
     memset(carry, 0, BH * sizeof *carry);
+    const float *whh = pack_whh(0, w_hh, H, H);
     for (int t = T - 1; t >= 0; t--) {
         const float *hn = h + (t + 1) * BH, *dh_out = dout + t * BH;
         float *dp = dpre + t * BH;
         // forward was: hn = tanh(pre); so dpre = (dout + carry) * (1 - hn^2)
-#pragma omp parallel for schedule(static) if (BH >= PAR_MIN)
+#pragma omp simd
         for (size_t k = 0; k < BH; k++) {
-            double y = hn[k];
-            dp[k] = (float)(((double)dh_out[k] + carry[k]) * (1.0 - y * y));
+            dp[k] = (dh_out[k] + carry[k]) * (1.0f - hn[k] * hn[k]);
         }
         // forward was: pre += h[t] @ w_hh^T; so dh[t] = dpre @ w_hh
-        nn_sgemm(0, 0, B, H, H, 1.0f, dp, H, w_hh, H, 0.0f, carry, H);
+        nn_sgemm_packed(0, B, H, H, 1.0f, dp, H, whh, 0.0f, carry, H);
     }
     add_state(dh0, carry, B, H);
     weight_grads(dinp, dw_ih, dw_hh, db_ih, db_hh, dpre, dpre, h, inp, w_ih, T, B, C, H, H);
@@ -240,26 +256,27 @@ void nn_lstm_forward(float *h, float *c, float *gates, float *tc, const float *i
     // the input projection of every step at once: gates (T * B, 4H) = inp @ w_ih^T + biases
     nn_sgemm(0, 1, T * B, G, C, 1.0f, inp, C, w_ih, C, 0.0f, gates, G);
     add_bias(gates, b_ih, b_hh, T * B, G);
+    const float *whh_t = pack_whh(1, w_hh, H, G);
     for (int t = 0; t < T; t++) {
         float *gt = gates + (size_t)t * B * G;
         const float *cp = c + t * BH;
         float *cn = c + (t + 1) * BH, *hn = h + (t + 1) * BH, *tct = tc + t * BH;
         // gates[t] += h[t] @ w_hh^T: the pre-activations of i, f, g, o side by side
-        nn_sgemm(0, 1, B, G, H, 1.0f, h + t * BH, H, w_hh, H, 1.0f, gt, G);
+        nn_sgemm_packed(0, B, G, H, 1.0f, h + t * BH, H, whh_t, 1.0f, gt, G);
 #pragma omp parallel for schedule(static) if (BH >= PAR_MIN)
         for (int b = 0; b < B; b++) {
+#pragma omp simd
             for (int j = 0; j < H; j++) {
                 size_t k = (size_t)b * H + j, at = (size_t)b * G + j;
-                float *g = gt + at;           // g[0], g[H], g[2H], g[3H]: this unit's gates
-                double i = sigmoid(g[0]);     // input gate: how much of the candidate to write
-                double f = sigmoid(g[H]);     // forget gate: how much of the old cell to keep
-                double gg = tanh1(g[2 * H]);  // candidate cell value, in (-1, 1)
-                double o = sigmoid(g[3 * H]); // output gate: how much of the cell to show
-                g[0] = (float)i, g[H] = (float)f, g[2 * H] = (float)gg, g[3 * H] = (float)o;
-                double cell = f * cp[k] + i * gg;
-                cn[k] = (float)cell;
-                tct[k] = (float)tanh1(cn[k]);
-                hn[k] = (float)(o * tct[k]);
+                float *g = gt + at;               // g[0], g[H], g[2H], g[3H]: this unit's gates
+                float i = nn_sigmoidf(g[0]);      // input gate: how much of the candidate to write
+                float f = nn_sigmoidf(g[H]);      // forget gate: how much of the old cell to keep
+                float gg = nn_tanhf(g[2 * H]);    // candidate cell value, in (-1, 1)
+                float o = nn_sigmoidf(g[3 * H]);  // output gate: how much of the cell to show
+                g[0] = i, g[H] = f, g[2 * H] = gg, g[3 * H] = o;
+                cn[k] = f * cp[k] + i * gg;
+                tct[k] = nn_tanhf(cn[k]);
+                hn[k] = o * tct[k];
             }
         }
     }
@@ -276,33 +293,35 @@ void nn_lstm_backward(float *dinp, float *dh0, float *dc0, float *dw_ih, float *
     float *dhc = scratch + (size_t)T * B * G; // (B, H) dL/dh[t + 1] through the later steps
     float *dcc = dhc + BH;                    // (B, H) dL/dc[t + 1] through the later steps
     memset(dhc, 0, 2 * BH * sizeof *dhc);
+    const float *whh = pack_whh(0, w_hh, H, G);
     for (int t = T - 1; t >= 0; t--) {
         const float *gt = gates + (size_t)t * B * G, *cp = c + t * BH, *tct = tc + t * BH;
         const float *dh_out = dout + t * BH;
         float *dgt = dgates + (size_t)t * B * G;
 #pragma omp parallel for schedule(static) if (BH >= PAR_MIN)
         for (int b = 0; b < B; b++) {
+#pragma omp simd
             for (int j = 0; j < H; j++) {
                 size_t k = (size_t)b * H + j, at = (size_t)b * G + j;
-                double i = gt[at], f = gt[at + H], g = gt[at + 2 * H], o = gt[at + 3 * H];
-                double y = tct[k];
-                double dh = (double)dh_out[k] + dhc[k];
+                float i = gt[at], f = gt[at + H], g = gt[at + 2 * H], o = gt[at + 3 * H];
+                float y = tct[k];
+                float dh = dh_out[k] + dhc[k];
                 // forward was: hn = o * tanh(cn); so do = dh * tanh(cn), dcn += dh * o * (1 - tc^2)
-                double d_o = dh * y;
-                double dc = dcc[k] + dh * o * (1.0 - y * y);
+                float d_o = dh * y;
+                float dc = dcc[k] + dh * o * (1.0f - y * y);
                 // forward was: cn = f * c + i * g; so df = dc * c, di = dc * g, dg = dc * i, and
                 // the previous cell receives dc * f
-                double df = dc * cp[k], di = dc * g, dg = dc * i;
-                dcc[k] = (float)(dc * f);
+                float df = dc * cp[k], di = dc * g, dg = dc * i;
+                dcc[k] = dc * f;
                 // through the nonlinearities: sigmoid' = s (1 - s), tanh' = 1 - t^2
-                dgt[at] = (float)(di * i * (1.0 - i));
-                dgt[at + H] = (float)(df * f * (1.0 - f));
-                dgt[at + 2 * H] = (float)(dg * (1.0 - g * g));
-                dgt[at + 3 * H] = (float)(d_o * o * (1.0 - o));
+                dgt[at] = di * (i * (1.0f - i));
+                dgt[at + H] = df * (f * (1.0f - f));
+                dgt[at + 2 * H] = dg * (1.0f - g * g);
+                dgt[at + 3 * H] = d_o * (o * (1.0f - o));
             }
         }
         // forward was: gates[t] += h[t] @ w_hh^T; so dh[t] = dgates[t] @ w_hh
-        nn_sgemm(0, 0, B, H, G, 1.0f, dgt, G, w_hh, H, 0.0f, dhc, H);
+        nn_sgemm_packed(0, B, H, G, 1.0f, dgt, G, whh, 0.0f, dhc, H);
     }
     add_state(dh0, dhc, B, H);
     add_state(dc0, dcc, B, H);
@@ -321,24 +340,26 @@ void nn_gru_forward(float *h, float *gates, float *gh, const float *inp, const f
     // (b_hh stays with the recurrent part: r multiplies the n block of w_hh h + b_hh)
     nn_sgemm(0, 1, T * B, G, C, 1.0f, inp, C, w_ih, C, 0.0f, gates, G);
     add_bias(gates, b_ih, NULL, T * B, G);
+    const float *whh_t = pack_whh(1, w_hh, H, G);
     for (int t = 0; t < T; t++) {
         float *gt = gates + (size_t)t * B * G, *ght = gh + (size_t)t * B * G;
         const float *hp = h + t * BH;
         float *hn = h + (t + 1) * BH;
         // gh[t] = h[t] @ w_hh^T + b_hh
-        nn_sgemm(0, 1, B, G, H, 1.0f, hp, H, w_hh, H, 0.0f, ght, G);
+        nn_sgemm_packed(0, B, G, H, 1.0f, hp, H, whh_t, 0.0f, ght, G);
         add_bias(ght, b_hh, NULL, B, G);
 #pragma omp parallel for schedule(static) if (BH >= PAR_MIN)
         for (int b = 0; b < B; b++) {
+#pragma omp simd
             for (int j = 0; j < H; j++) {
                 size_t k = (size_t)b * H + j, at = (size_t)b * G + j;
                 float *g = gt + at;
                 const float *r_h = ght + at;
-                double r = sigmoid((double)g[0] + r_h[0]); // reset gate: how much of h feeds n
-                double z = sigmoid((double)g[H] + r_h[H]); // update gate: how much of h to keep
-                double n = tanh1((double)g[2 * H] + r * r_h[2 * H]); // the candidate state
-                g[0] = (float)r, g[H] = (float)z, g[2 * H] = (float)n;
-                hn[k] = (float)((1.0 - z) * n + z * hp[k]);
+                float r = nn_sigmoidf(g[0] + r_h[0]); // reset gate: how much of h feeds n
+                float z = nn_sigmoidf(g[H] + r_h[H]); // update gate: how much of h to keep
+                float n = nn_tanhf(g[2 * H] + r * r_h[2 * H]); // the candidate state
+                g[0] = r, g[H] = z, g[2 * H] = n;
+                hn[k] = (1.0f - z) * n + z * hp[k];
             }
         }
     }
@@ -355,32 +376,34 @@ void nn_gru_backward(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float 
     float *dgh = scratch + TBG; // (T, B, 3H) d of the recurrent projection w_hh h + b_hh
     float *carry = dgh + TBG;   // (B, H) dL/dh[t + 1] through the later steps
     memset(carry, 0, BH * sizeof *carry);
+    const float *whh = pack_whh(0, w_hh, H, G);
     for (int t = T - 1; t >= 0; t--) {
         const float *gt = gates + (size_t)t * B * G, *ght = gh + (size_t)t * B * G;
         const float *hp = h + t * BH, *dh_out = dout + t * BH;
         float *dgit = dgi + (size_t)t * B * G, *dght = dgh + (size_t)t * B * G;
 #pragma omp parallel for schedule(static) if (BH >= PAR_MIN)
         for (int b = 0; b < B; b++) {
+#pragma omp simd
             for (int j = 0; j < H; j++) {
                 size_t k = (size_t)b * H + j, at = (size_t)b * G + j;
-                double r = gt[at], z = gt[at + H], n = gt[at + 2 * H], ghn = ght[at + 2 * H];
-                double dh = (double)dh_out[k] + carry[k];
+                float r = gt[at], z = gt[at + H], n = gt[at + 2 * H], ghn = ght[at + 2 * H];
+                float dh = dh_out[k] + carry[k];
                 // forward was: hn = (1 - z) * n + z * h; so dn = dh (1 - z), dz = dh (h - n),
                 // and h receives dh * z directly (the rest through w_hh below)
-                double dn = dh * (1.0 - z), dz = dh * (hp[k] - n);
-                carry[k] = (float)(dh * z);
+                float dn = dh * (1.0f - z), dz = dh * (hp[k] - n);
+                carry[k] = dh * z;
                 // forward was: n = tanh(gi_n + r * ghn); so dan = dn (1 - n^2), dr = dan * ghn,
                 // and the recurrent n block receives dan * r
-                double dan = dn * (1.0 - n * n);
-                double dar = dan * ghn * r * (1.0 - r), daz = dz * z * (1.0 - z);
-                dgit[at] = dght[at] = (float)dar;
-                dgit[at + H] = dght[at + H] = (float)daz;
-                dgit[at + 2 * H] = (float)dan;
-                dght[at + 2 * H] = (float)(dan * r);
+                float dan = dn * (1.0f - n * n);
+                float dar = dan * ghn * (r * (1.0f - r)), daz = dz * (z * (1.0f - z));
+                dgit[at] = dght[at] = dar;
+                dgit[at + H] = dght[at + H] = daz;
+                dgit[at + 2 * H] = dan;
+                dght[at + 2 * H] = dan * r;
             }
         }
         // forward was: gh[t] = h[t] @ w_hh^T + b_hh; so dh[t] += dgh[t] @ w_hh
-        nn_sgemm(0, 0, B, H, G, 1.0f, dght, G, w_hh, H, 1.0f, carry, H);
+        nn_sgemm_packed(0, B, H, G, 1.0f, dght, G, whh, 1.0f, carry, H);
     }
     add_state(dh0, carry, B, H);
     weight_grads(dinp, dw_ih, dw_hh, db_ih, db_hh, dgi, dgh, h, inp, w_ih, T, B, C, H, G);

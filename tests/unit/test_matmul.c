@@ -268,6 +268,53 @@ Test(matmul, threads_split_c_not_k_so_any_thread_count_gives_identical_bits)
     bitwise_case(1, 3, 1, 0, 97, 401, 300);
 }
 
+// nn_sgemm_packed with op(B) packed once against nn_sgemm on the same operands, C starting
+// from the same values (beta = 0.5 reads it): the same bits with lmlab's kernel
+static void packed_case(int threads, int ta, int tb, int M, int N, int K)
+{
+    LabRng rng;
+    lab_rng_seed(&rng, 11);
+    float *A = rand_matrix(&rng, ta ? K : M, ta ? M : K, ta ? M : K);
+    float *B = rand_matrix(&rng, tb ? N : K, tb ? K : N, tb ? K : N);
+    float *C1 = rand_matrix(&rng, M, N, N);
+    size_t n = (size_t)M * N;
+    float *C2 = lab_malloc(n * sizeof(float));
+    memcpy(C2, C1, n * sizeof(float));
+    float *packed = lab_malloc(nn_sgemm_packed_b_floats(N, K) * sizeof(float));
+    nn_sgemm_pack_b(packed, tb, N, K, B, tb ? K : N);
+    int saved = omp_get_max_threads();
+    omp_set_num_threads(threads);
+    nn_sgemm(ta, tb, M, N, K, 1.5f, A, ta ? M : K, B, tb ? K : N, 0.5f, C1, N);
+    nn_sgemm_packed(ta, M, N, K, 1.5f, A, ta ? M : K, packed, 0.5f, C2, N);
+    omp_set_num_threads(saved);
+#ifdef NN_BLAS_OPENBLAS
+    for (size_t i = 0; i < n; i++) { // OpenBLAS sums op(B) and its copy in its own orders
+        cr_assert(fabsf(C1[i] - C2[i]) <= 1e-4f * (1.0f + fabsf(C1[i])));
+    }
+#else
+    cr_assert(memcmp(C1, C2, n * sizeof(float)) == 0,
+              "packed sgemm(%c%c) %dx%dx%d on %d threads: not the bits of nn_sgemm",
+              ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, threads);
+#endif
+    free(A);
+    free(B);
+    free(C1);
+    free(C2);
+    free(packed);
+}
+
+Test(matmul, a_packed_b_gives_the_bits_of_sgemm_for_any_shape_and_thread_count)
+{
+    for (int threads = 1; threads <= 3; threads++) {
+        packed_case(threads, 0, 1, 32, 1024, 256); // an LSTM step: h @ w_hh^T
+        packed_case(threads, 0, 0, 32, 256, 1024); // and its backward: dgates @ w_hh
+        packed_case(threads, 1, 0, 37, 45, 900);   // ragged tiles, K over two KC blocks
+        packed_case(threads, 0, 1, 300, 70, 65);   // split over rows
+        packed_case(threads, 0, 0, 5, 4500, 30);   // N over two NC blocks
+        packed_case(threads, 0, 0, 1, 1, 1);
+    }
+}
+
 // --- the linear layer ----------------------------------------------------------------------------
 
 Test(matmul, linear_forward_and_backward_match_hand_computation)

@@ -6,7 +6,12 @@
 // with central differences of L with respect to each input and parameter in turn.
 #include "tests/helpers.h"
 
+#include "nn/fastmath.h"
 #include "nn/nn.h"
+
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
 
 // --- the probe --------------------------------------------------------------------------------
 
@@ -210,6 +215,49 @@ Test(nn_layers, activations_match_hand_values)
     cr_assert(y[0] == 1.0f && y[1] == 0.0f && y[2] == 0.0f);
 }
 
+// the distance of got from want (exact, in double) in units in the last place of float at want
+static double ulps(float got, double want)
+{
+    float w = fabsf((float)want);
+    return fabs(got - want) / ((double)nextafterf(w, INFINITY) - w);
+}
+
+Test(nn_layers, float_exp_tanh_sigmoid_are_within_a_few_ulp_of_libm_double)
+{
+    // every 1021st float of either sign from 2^-31 to 20, against libm in double
+    double worst[3] = {0, 0, 0};
+    float at[3] = {0, 0, 0};
+    for (uint32_t sign = 0; sign < 2; sign++) {
+        for (uint32_t bits = 0x30000000u; bits <= 0x41a00000u; bits += 1021) {
+            uint32_t b = bits | sign << 31;
+            float x;
+            memcpy(&x, &b, sizeof x);
+            double err[3] = {ulps(nn_expf(x), exp(x)), ulps(nn_tanhf(x), tanh(x)),
+                             ulps(nn_sigmoidf(x), 1.0 / (1.0 + exp(-(double)x)))};
+            for (int f = 0; f < 3; f++) {
+                if (err[f] > worst[f]) {
+                    worst[f] = err[f], at[f] = x;
+                }
+            }
+        }
+    }
+    // fastmath.h states 1, 2 and 3 ulp (measured over every float in the range)
+    cr_assert(worst[0] <= 1.0, "nn_expf: %.2f ulp at %g", worst[0], at[0]);
+    cr_assert(worst[1] <= 2.0, "nn_tanhf: %.2f ulp at %g", worst[1], at[1]);
+    cr_assert(worst[2] <= 3.0, "nn_sigmoidf: %.2f ulp at %g", worst[2], at[2]);
+}
+
+Test(nn_layers, float_exp_tanh_sigmoid_ends_infinities_and_nan)
+{
+    cr_assert(nn_expf(-INFINITY) == 0.0f && nn_expf(-100.0f) == 0.0f);
+    cr_assert(isinf(nn_expf(INFINITY)) && isinf(nn_expf(100.0f)));
+    cr_assert(nn_expf(0.0f) == 1.0f, "exp(0) = %.9g", nn_expf(0.0f));
+    cr_assert(nn_tanhf(0.0f) == 0.0f && nn_tanhf(30.0f) == 1.0f && nn_tanhf(-30.0f) == -1.0f);
+    cr_assert(nn_tanhf(-INFINITY) == -1.0f && nn_sigmoidf(INFINITY) == 1.0f);
+    cr_assert(nn_sigmoidf(-INFINITY) == 0.0f && nn_sigmoidf(0.0f) == 0.5f);
+    cr_assert(isnan(nn_expf(NAN)) && isnan(nn_tanhf(NAN)) && isnan(nn_sigmoidf(NAN)));
+}
+
 // --- layernorm --------------------------------------------------------------------------------
 
 enum { NN_ = 3, NC = 6 };
@@ -372,11 +420,55 @@ Test(nn_layers, softmax_xent_is_stable_for_huge_logits)
     int32_t t = 0;
     double loss = nn_softmax_xent_forward(probs, NULL, logits, &t, 1, 2);
     cr_assert_float_eq(probs[0], (float)(1 / (1 + exp(1.0))), 1e-7);
-    cr_assert_float_eq(loss, log(1 + exp(1.0)), 1e-9);
+    // the exps are float (within 2 ulp, summed in double), so the loss is good to float's
+    // precision, as PyTorch's float cross_entropy is
+    cr_assert_float_eq(loss, log(1 + exp(1.0)), 1e-6);
     // a logit far below: p rounds to 0 in float, the loss stays finite and exact
     float far[2] = {-200.0f, 0.0f};
     loss = nn_softmax_xent_forward(probs, NULL, far, &t, 1, 2);
     cr_assert_float_eq(loss, 200.0, 1e-9);
+}
+
+Test(nn_layers, softmax_xent_and_adam_give_the_same_bits_on_any_thread_count)
+{
+    // large enough to run on OpenMP's threads: 1500 rows of 100 logits, 200,000 parameters
+    enum { R = 1500, V = 100, P = 200000 };
+    float *logits = malloc(R * V * sizeof(float)), *probs[2], *par[2], *mom[2], *var[2];
+    float *grads = malloc(P * sizeof(float));
+    int32_t *targets = malloc(R * sizeof(int32_t));
+    LabRng rng;
+    lab_rng_seed(&rng, 3);
+    for (int i = 0; i < R * V; i++) {
+        logits[i] = (float)(8 * lab_rng_uniform(&rng) - 4);
+    }
+    for (int i = 0; i < R; i++) {
+        targets[i] = i % 7 == 0 ? -1 : (int32_t)lab_rng_below(&rng, V);
+    }
+    for (int i = 0; i < P; i++) {
+        grads[i] = (float)(lab_rng_uniform(&rng) - 0.5);
+    }
+    double loss[2];
+    int saved = omp_get_max_threads();
+    for (int k = 0; k < 2; k++) {
+        omp_set_num_threads(k == 0 ? 1 : 3);
+        probs[k] = malloc(R * V * sizeof(float));
+        loss[k] = nn_softmax_xent_forward(probs[k], NULL, logits, targets, R, V);
+        par[k] = calloc(P, sizeof(float)), mom[k] = calloc(P, sizeof(float));
+        var[k] = calloc(P, sizeof(float));
+        for (long t = 1; t <= 3; t++) {
+            nn_adamw_step(par[k], grads, mom[k], var[k], NULL, P, t, 1e-2f, 0.9f, 0.999f, 1e-8f,
+                          0.1f);
+        }
+    }
+    omp_set_num_threads(saved);
+    cr_assert(loss[0] == loss[1], "loss %.17g on 1 thread, %.17g on 3", loss[0], loss[1]);
+    cr_assert(memcmp(probs[0], probs[1], R * V * sizeof(float)) == 0);
+    cr_assert(memcmp(par[0], par[1], P * sizeof(float)) == 0);
+    cr_assert(memcmp(var[0], var[1], P * sizeof(float)) == 0);
+    for (int k = 0; k < 2; k++) {
+        free(probs[k]), free(par[k]), free(mom[k]), free(var[k]);
+    }
+    free(logits), free(grads), free(targets);
 }
 
 Test(nn_layers, softmax_xent_backward_matches_finite_differences)

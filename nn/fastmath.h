@@ -1,0 +1,89 @@
+// fastmath.h: exp, tanh and sigmoid in float, for the element-wise loops of the layers
+// (layers.c, recurrent.c). Private to nn/: not part of nn.h's interface.
+//
+// Each is straight-line float arithmetic (no table, no branch, no libm call), so a loop over
+// them compiles to vector code (`#pragma omp simd`) and the vector lanes and the scalar tail
+// give the same bits: the result of an element depends on that element alone, never on the
+// thread count, the alignment or the vector width. lmlab builds in ISO C mode (-std=c11), where
+// GCC does not contract a * b + c into an FMA, so the roundings are the ones written here.
+//
+// Accuracy against libm in double, over every float with 2^-31 <= |x| <= 20 (checked on a
+// sample by tests/unit/test_nn_layers.c): nn_expf within 1 ulp, nn_tanhf within 2 and
+// nn_sigmoidf within 3 (docs/nn.md "Fast element-wise functions"). libm's float functions
+// are as accurate but are calls per element that do not vectorise.
+#ifndef NN_FASTMATH_H
+#define NN_FASTMATH_H
+
+#include <stdint.h>
+
+// cond ? a : b, chosen by bit masks: GCC keeps a float ?: as a branch under -ftrapping-math
+// (its default) when arithmetic follows it, which stops the loop from vectorising
+static inline float nn_selectf(int cond, float a, float b)
+{
+    union {
+        float f;
+        int32_t i;
+    } ua = {.f = a}, ub = {.f = b}, r;
+    int32_t m = -(int32_t)(cond != 0);
+    r.i = (ua.i & m) | (ub.i & ~m);
+    return r.f;
+}
+
+// exp(x) in float, Cephes' expf: x = n ln 2 + r with |r| <= ln 2 / 2 (n rounded to nearest by
+// the 1.5 * 2^23 trick, ln 2 split in two so that n * ln 2 is exact to 32 bits), exp(r) by a
+// degree-7 polynomial (Cephes' minimax coefficients), times 2^n built in the exponent bits.
+// x is clamped to [-88, 89], so n stays in [-127, 128], whose exponent bits make 2^n = 0 and
+// +inf: the result is 0 below -87.68 (where exp reaches float's subnormals, 1e-38) and +inf
+// from 88.38 on (exp overflows at 88.72). exp(-inf) = 0, exp(inf) = inf, NaN gives NaN.
+static inline float nn_expf(float x)
+{
+    float xc = nn_selectf(x > -88.0f, x, -88.0f); // NaN becomes -88 here, NaN again at the end
+    xc = nn_selectf(xc < 89.0f, xc, 89.0f);
+    const float magic = 12582912.0f; // 1.5 * 2^23: adding it rounds to an integer
+    float n = (xc * 1.44269504088896341f + magic) - magic;
+    float r = xc - n * 0.693359375f; // ln 2's first 9 bits: n * them is exact
+    r = r - n * -2.12194440e-4f;     // and the rest of ln 2
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    union {
+        int32_t i;
+        float f;
+    } scale = {.i = ((int32_t)n + 127) << 23};
+    return nn_selectf(x == x, p * scale.f, x);
+}
+
+// 1 / (1 + exp(-x)): sigmoid(-1000) = 1 / inf = 0 and sigmoid(1000) = 1, as PyTorch's; within
+// a few ulp, exp's relative error carried through 1 + e (0 from -88.38 down, where the true
+// value is below 4e-39).
+static inline float nn_sigmoidf(float x)
+{
+    return 1.0f / (1.0f + nn_expf(-x));
+}
+
+// tanh(x). For |x| >= 0.4: sign(x) (1 - 2 / (exp(2 |x|) + 1)), whose subtraction loses at
+// most a bit and a half there; below 0.4, where that subtraction would cancel, the Taylor
+// series to x^15 (its next term is under 3e-10 of x). |x| is clamped to 10: tanh(10) rounds to 1.
+static inline float nn_tanhf(float x)
+{
+    float a = nn_selectf(x < 0.0f, -x, x);
+    a = nn_selectf(a > 10.0f, 10.0f, a);
+    float big = 1.0f - 2.0f / (nn_expf(2.0f * a) + 1.0f);
+    float a2 = a * a;
+    float s = -929569.0f / 638512875.0f; // tanh x = x - x^3/3 + 2x^5/15 - 17x^7/315 + ...
+    s = s * a2 + 21844.0f / 6081075.0f;
+    s = s * a2 + -1382.0f / 155925.0f;
+    s = s * a2 + 62.0f / 2835.0f;
+    s = s * a2 + -17.0f / 315.0f;
+    s = s * a2 + 2.0f / 15.0f;
+    s = s * a2 + -1.0f / 3.0f;
+    float small = a + a * a2 * s;
+    float y = nn_selectf(a < 0.4f, small, big);
+    return nn_selectf(x < 0.0f, -y, y);
+}
+
+#endif
