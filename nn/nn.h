@@ -379,6 +379,10 @@ const float *mlp_lm_logits(MlpLm *m, const int32_t *ctx_ids, int rows);
 // into dinp (T, B, C), dh0 (B, H), dc0 (B, H) (each may be NULL: not needed; a NULL dh0 is
 // the detach of truncated BPTT) and the weight gradients; scratch holds
 // nn_recurrent_scratch_floats floats and is overwritten.
+// Resets: reset (T, B) or NULL (none). reset[t * B + b] != 0 starts lane b afresh at step t: the
+// state entering that step (h[t], and the LSTM's c[t]) is read as zero, and backward sends no
+// gradient through it (into earlier steps or dh0/dc0). The lines of a text each start this
+// way, as they are scored. forward and backward must get the same reset.
 
 typedef enum { NN_CELL_RNN, NN_CELL_LSTM, NN_CELL_GRU } NnCell;
 
@@ -394,33 +398,35 @@ size_t nn_recurrent_scratch_floats(NnCell cell, int T, int B, int H);
 
 // RNN: h[t + 1] = tanh(w_ih x_t + b_ih + w_hh h[t] + b_hh). Needs h only.
 void nn_rnn_forward(float *h, const float *inp, const float *w_ih, const float *w_hh,
-                    const float *b_ih, const float *b_hh, int T, int B, int C, int H);
+                    const float *b_ih, const float *b_hh, const uint8_t *reset, int T, int B,
+                    int C, int H);
 void nn_rnn_backward(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
                      float *db_hh, float *scratch, const float *dout, const float *h,
-                     const float *inp, const float *w_ih, const float *w_hh, int T, int B, int C,
-                     int H);
+                     const float *inp, const float *w_ih, const float *w_hh,
+                     const uint8_t *reset, int T, int B, int C, int H);
 
 // LSTM: gates (T, B, 4H) receive i, f, g, o after their nonlinearities, c (T + 1, B, H) the
 // cells (c[0] WRITTEN BY THE CALLER), tc (T, B, H) tanh of c[1..T]:
 //   c[t + 1] = f * c[t] + i * g,  h[t + 1] = o * tanh(c[t + 1]).
 void nn_lstm_forward(float *h, float *c, float *gates, float *tc, const float *inp,
                      const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh,
-                     int T, int B, int C, int H);
+                     const uint8_t *reset, int T, int B, int C, int H);
 void nn_lstm_backward(float *dinp, float *dh0, float *dc0, float *dw_ih, float *dw_hh, float *db_ih,
                       float *db_hh, float *scratch, const float *dout, const float *h,
                       const float *c, const float *gates, const float *tc, const float *inp,
-                      const float *w_ih, const float *w_hh, int T, int B, int C, int H);
+                      const float *w_ih, const float *w_hh, const uint8_t *reset, int T, int B,
+                      int C, int H);
 
 // GRU: gates (T, B, 3H) receive r, z, n after their nonlinearities and gh (T, B, 3H) the
 // recurrent projection w_hh h[t] + b_hh (its n block is what r multiplies):
 //   n = tanh(W_in x + b_in + r * (W_hn h + b_hn)),  h[t + 1] = (1 - z) * n + z * h[t].
 void nn_gru_forward(float *h, float *gates, float *gh, const float *inp, const float *w_ih,
-                    const float *w_hh, const float *b_ih, const float *b_hh, int T, int B, int C,
-                    int H);
+                    const float *w_hh, const float *b_ih, const float *b_hh, const uint8_t *reset,
+                    int T, int B, int C, int H);
 void nn_gru_backward(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
                      float *db_hh, float *scratch, const float *dout, const float *h,
                      const float *gates, const float *gh, const float *inp, const float *w_ih,
-                     const float *w_hh, int T, int B, int C, int H);
+                     const float *w_hh, const uint8_t *reset, int T, int B, int C, int H);
 
 // --- recurrent language model -----------------------------------------------------------------
 // Embedding (V, E) -> L stacked cells (hidden H) -> linear head (V, H) -> softmax
@@ -458,6 +464,7 @@ typedef struct {
 
     // activations, written by forward, read by backward
     int32_t *ids, *targets; // (T, B) time-major copies
+    uint8_t *reset;         // (T, B) 1 where the input is <s>: the lane starts afresh there
     float *x;               // (T, B, E) embeddings
     float **h;              // (L) each (T + 1, B, H)
     float **cache;          // (L) each nn_recurrent_cache_floats
@@ -487,7 +494,10 @@ void rnn_lm_reset_state(RnnLm *m);
 
 // inputs (B, T) and targets (B, T) ids in [0, V) (a target < 0 is ignored) -> mean loss over
 // the counted targets (0 when none is). Starts from the state and leaves the final state in
-// it. targets may be NULL (no loss: generation, or logits only).
+// it. targets may be NULL (no loss: generation, or logits only). An input <s> (TOK_BOS)
+// starts its lane afresh: the state entering that step is zero and backward stops there, so
+// a line is trained as it is scored, from a zero state and one <s>, wherever it falls in the
+// batch (docs/nn.md "Line starts").
 double rnn_lm_forward(RnnLm *m, const int32_t *inputs, const int32_t *targets);
 void rnn_lm_zero_grad(RnnLm *m);
 // ACCUMULATES the gradient of the last forward's mean loss into grads. BPTT stops at the
@@ -495,7 +505,7 @@ void rnn_lm_zero_grad(RnnLm *m);
 void rnn_lm_backward(RnnLm *m);
 
 // Generation: one step for each of the B lanes (tokens (B) in [0, V)) from the state, which
-// advances by one token. Returns the logits (B, V), valid until the next call.
+// advances by one token (a lane given <s> starts afresh, as in forward). Returns the logits (B, V), valid until the next call.
 const float *rnn_lm_step_logits(RnnLm *m, const int32_t *tokens);
 
 #endif
