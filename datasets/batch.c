@@ -14,7 +14,14 @@
 // stream position start[s] + s and its token ids[p] position p + s + 1. Line data reads
 // <s> w1 .. wn </s> <s> v1 .. </s> ...: each line trained from one <s>, as it is scored (the
 // recurrent model starts a lane afresh at an input <s>); a stream corpus is one sequence,
-// <s> then the whole text.
+// <s> then the whole text. A corpus without a sequence table (nseq 0: ids and n alone, as an
+// exercise may build one) is one sequence too.
+
+// sequences in the stream: nseq, or 1 for a corpus without a sequence table
+static long long stream_seqs(const Corpus *c)
+{
+    return c->nseq > 0 ? c->nseq : 1;
+}
 
 // The sequence whose part of the stream (its <s> and its tokens) holds position i (0 <= i <
 // len): the last s with start[s] + s <= i.
@@ -36,6 +43,12 @@ static long long stream_seq(const Corpus *c, long long i)
 // the token before a line's start predicts nothing (<s> is never predicted).
 static void stream_copy(int32_t *out, const Corpus *c, long long from, int T, int targets)
 {
+    if (c->nseq == 0) { // one sequence: <s> at 0, then ids
+        for (int t = 0; t < T; t++) {
+            out[t] = from + t > 0 ? c->ids[from + t - 1] : targets ? -1 : TOK_BOS;
+        }
+        return;
+    }
     long long s = stream_seq(c, from);
     for (int t = 0; t < T; t++) {
         long long pos = from + t;
@@ -65,7 +78,7 @@ int batch_seq_init(SeqBatcher *b, const Corpus *c, BatchScheme scheme, int B, in
     b->scheme = scheme;
     b->B = B;
     b->T = T;
-    b->len = c->n + c->nseq; // an <s> per sequence
+    b->len = c->n + stream_seqs(c); // an <s> per sequence
     if (scheme == BATCH_RANDOM && b->len < (long long)T + 1) {
         return lab_error_hint("use a shorter sequence length or a longer corpus",
                               "the corpus has %lld tokens: too short for sequences of %d steps "

@@ -213,7 +213,8 @@ int text_tokenizer(Tokenizer *t, const TextOpts *o);
 // predicted from <s>, and the recurrent model starts a lane afresh at an input <s>, so each
 // line trains from a zero state, as it is scored), <s> then the whole text for a stream. A
 // stream of L tokens has L - 1 (input, target) pairs, the target the token after the input,
-// or -1 (ignored) where that token is an <s>: <s> is never predicted.
+// or -1 (ignored) where that token is an <s>: <s> is never predicted. A corpus with no
+// sequence table (nseq 0, start unused) reads as one sequence.
 
 typedef enum { BATCH_RANDOM, BATCH_SEQUENTIAL } BatchScheme;
 
@@ -230,7 +231,7 @@ typedef struct {
     const Corpus *corpus; // borrowed: outlives the batcher
     BatchScheme scheme;
     int B, T;             // lanes (rows) and steps per batch
-    long long len;        // stream length: corpus->n + corpus->nseq
+    long long len;        // stream length: corpus->n + corpus->nseq (+ 1 if nseq is 0)
     long long lane;       // BATCH_SEQUENTIAL: tokens per lane in this epoch
     BatchState st;
 } SeqBatcher;

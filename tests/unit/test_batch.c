@@ -192,6 +192,26 @@ Test(batch, every_line_starts_with_bos_and_bos_is_never_a_target)
     }
 }
 
+Test(batch, a_corpus_without_a_sequence_table_reads_as_one_sequence)
+{
+    // ids and n alone (nseq 0, start NULL): the stream <s> 3 4 ... 14, as a stream corpus
+    Corpus table = numbered(12, 1000);
+    Corpus bare = {.ids = table.ids, .n = table.n};
+    for (int scheme = BATCH_RANDOM; scheme <= BATCH_SEQUENTIAL; scheme++) {
+        SeqBatcher a, b;
+        cr_assert_eq(batch_seq_init(&a, &table, scheme, 2, 3, 4), 0);
+        cr_assert_eq(batch_seq_init(&b, &bare, scheme, 2, 3, 4), 0);
+        cr_assert_eq(b.len, 13);
+        for (int k = 0; k < 10; k++) {
+            int32_t ia[6], ta[6], ib[6], tb[6];
+            cr_assert_eq(batch_seq_next(&a, ia, ta), batch_seq_next(&b, ib, tb));
+            cr_assert_arr_eq(ia, ib, sizeof ia, "scheme %d batch %d", scheme, k);
+            cr_assert_arr_eq(ta, tb, sizeof ta, "scheme %d batch %d", scheme, k);
+        }
+    }
+    corpus_free(&table);
+}
+
 Test(batch, random_rows_starting_mid_line_read_the_next_lines_after_their_bos)
 {
     // lines of 3 tokens (ids 3 4 5 | 6 7 8 | ...): the stream <s> 3 4 5 <s> 6 7 8 <s> ...
