@@ -379,10 +379,6 @@ const float *mlp_lm_logits(MlpLm *m, const int32_t *ctx_ids, int rows);
 // into dinp (T, B, C), dh0 (B, H), dc0 (B, H) (each may be NULL: not needed; a NULL dh0 is
 // the detach of truncated BPTT) and the weight gradients; scratch holds
 // nn_recurrent_scratch_floats floats and is overwritten.
-// Resets: reset (T, B) or NULL (none). reset[t * B + b] != 0 starts lane b afresh at step t: the
-// state entering that step (h[t], and the LSTM's c[t]) is read as zero, and backward sends no
-// gradient through it (into earlier steps or dh0/dc0). The lines of a text each start this
-// way, as they are scored. forward and backward must get the same reset.
 
 typedef enum { NN_CELL_RNN, NN_CELL_LSTM, NN_CELL_GRU } NnCell;
 
@@ -398,35 +394,62 @@ size_t nn_recurrent_scratch_floats(NnCell cell, int T, int B, int H);
 
 // RNN: h[t + 1] = tanh(w_ih x_t + b_ih + w_hh h[t] + b_hh). Needs h only.
 void nn_rnn_forward(float *h, const float *inp, const float *w_ih, const float *w_hh,
-                    const float *b_ih, const float *b_hh, const uint8_t *reset, int T, int B,
-                    int C, int H);
+                    const float *b_ih, const float *b_hh, int T, int B, int C, int H);
 void nn_rnn_backward(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
                      float *db_hh, float *scratch, const float *dout, const float *h,
-                     const float *inp, const float *w_ih, const float *w_hh,
-                     const uint8_t *reset, int T, int B, int C, int H);
+                     const float *inp, const float *w_ih, const float *w_hh, int T, int B, int C,
+                     int H);
 
 // LSTM: gates (T, B, 4H) receive i, f, g, o after their nonlinearities, c (T + 1, B, H) the
 // cells (c[0] WRITTEN BY THE CALLER), tc (T, B, H) tanh of c[1..T]:
 //   c[t + 1] = f * c[t] + i * g,  h[t + 1] = o * tanh(c[t + 1]).
 void nn_lstm_forward(float *h, float *c, float *gates, float *tc, const float *inp,
                      const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh,
-                     const uint8_t *reset, int T, int B, int C, int H);
+                     int T, int B, int C, int H);
 void nn_lstm_backward(float *dinp, float *dh0, float *dc0, float *dw_ih, float *dw_hh, float *db_ih,
                       float *db_hh, float *scratch, const float *dout, const float *h,
                       const float *c, const float *gates, const float *tc, const float *inp,
-                      const float *w_ih, const float *w_hh, const uint8_t *reset, int T, int B,
-                      int C, int H);
+                      const float *w_ih, const float *w_hh, int T, int B, int C, int H);
 
 // GRU: gates (T, B, 3H) receive r, z, n after their nonlinearities and gh (T, B, 3H) the
 // recurrent projection w_hh h[t] + b_hh (its n block is what r multiplies):
 //   n = tanh(W_in x + b_in + r * (W_hn h + b_hn)),  h[t + 1] = (1 - z) * n + z * h[t].
 void nn_gru_forward(float *h, float *gates, float *gh, const float *inp, const float *w_ih,
-                    const float *w_hh, const float *b_ih, const float *b_hh, const uint8_t *reset,
-                    int T, int B, int C, int H);
+                    const float *w_hh, const float *b_ih, const float *b_hh, int T, int B, int C,
+                    int H);
 void nn_gru_backward(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
                      float *db_hh, float *scratch, const float *dout, const float *h,
                      const float *gates, const float *gh, const float *inp, const float *w_ih,
-                     const float *w_hh, const uint8_t *reset, int T, int B, int C, int H);
+                     const float *w_hh, int T, int B, int C, int H);
+
+// The same six with resets: reset (T, B), or NULL (then they are the functions above).
+// reset[t * B + b] != 0 starts lane b afresh at step t: the state entering that step (h[t],
+// and the LSTM's c[t]) is read as zero, and backward sends no gradient through it (into
+// earlier steps or dh0/dc0). Each line of a text starts this way, as it is scored. Forward
+// and backward must get the same reset. h and c keep what the steps wrote.
+void nn_rnn_forward_reset(float *h, const float *inp, const float *w_ih, const float *w_hh,
+                          const float *b_ih, const float *b_hh, const uint8_t *reset, int T,
+                          int B, int C, int H);
+void nn_rnn_backward_reset(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
+                           float *db_hh, float *scratch, const float *dout, const float *h,
+                           const float *inp, const float *w_ih, const float *w_hh,
+                           const uint8_t *reset, int T, int B, int C, int H);
+void nn_lstm_forward_reset(float *h, float *c, float *gates, float *tc, const float *inp,
+                           const float *w_ih, const float *w_hh, const float *b_ih,
+                           const float *b_hh, const uint8_t *reset, int T, int B, int C, int H);
+void nn_lstm_backward_reset(float *dinp, float *dh0, float *dc0, float *dw_ih, float *dw_hh,
+                            float *db_ih, float *db_hh, float *scratch, const float *dout,
+                            const float *h, const float *c, const float *gates, const float *tc,
+                            const float *inp, const float *w_ih, const float *w_hh,
+                            const uint8_t *reset, int T, int B, int C, int H);
+void nn_gru_forward_reset(float *h, float *gates, float *gh, const float *inp, const float *w_ih,
+                          const float *w_hh, const float *b_ih, const float *b_hh,
+                          const uint8_t *reset, int T, int B, int C, int H);
+void nn_gru_backward_reset(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
+                           float *db_hh, float *scratch, const float *dout, const float *h,
+                           const float *gates, const float *gh, const float *inp,
+                           const float *w_ih, const float *w_hh, const uint8_t *reset, int T,
+                           int B, int C, int H);
 
 // --- recurrent language model -----------------------------------------------------------------
 // Embedding (V, E) -> L stacked cells (hidden H) -> linear head (V, H) -> softmax

@@ -294,9 +294,9 @@ static inline int keeps(const uint8_t *reset, int t, int B, int b)
 
 // --- rnn --------------------------------------------------------------------------------------
 
-void nn_rnn_forward(float *h, const float *inp, const float *w_ih, const float *w_hh,
-                    const float *b_ih, const float *b_hh, const uint8_t *reset, int T, int B, int C,
-                    int H)
+void nn_rnn_forward_reset(float *h, const float *inp, const float *w_ih, const float *w_hh,
+                          const float *b_ih, const float *b_hh, const uint8_t *reset, int T, int B,
+                          int C, int H)
 {
     size_t BH = (size_t)B * H;
     // the input projection of every step at once, into the outputs: h[1..T] = inp @ w_ih^T + b
@@ -312,10 +312,10 @@ void nn_rnn_forward(float *h, const float *inp, const float *w_ih, const float *
     }
 }
 
-void nn_rnn_backward(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
-                     float *db_hh, float *scratch, const float *dout, const float *h,
-                     const float *inp, const float *w_ih, const float *w_hh, const uint8_t *reset,
-                     int T, int B, int C, int H)
+void nn_rnn_backward_reset(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
+                           float *db_hh, float *scratch, const float *dout, const float *h,
+                           const float *inp, const float *w_ih, const float *w_hh,
+                           const uint8_t *reset, int T, int B, int C, int H)
 {
     size_t BH = (size_t)B * H;
     float *dpre = scratch;           // (T, B, H)
@@ -342,9 +342,9 @@ void nn_rnn_backward(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float 
 
 // --- lstm -------------------------------------------------------------------------------------
 
-void nn_lstm_forward(float *h, float *c, float *gates, float *tc, const float *inp,
-                     const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh,
-                     const uint8_t *reset, int T, int B, int C, int H)
+void nn_lstm_forward_reset(float *h, float *c, float *gates, float *tc, const float *inp,
+                           const float *w_ih, const float *w_hh, const float *b_ih,
+                           const float *b_hh, const uint8_t *reset, int T, int B, int C, int H)
 {
     size_t BH = (size_t)B * H;
     int G = 4 * H;
@@ -379,11 +379,11 @@ void nn_lstm_forward(float *h, float *c, float *gates, float *tc, const float *i
     }
 }
 
-void nn_lstm_backward(float *dinp, float *dh0, float *dc0, float *dw_ih, float *dw_hh, float *db_ih,
-                      float *db_hh, float *scratch, const float *dout, const float *h,
-                      const float *c, const float *gates, const float *tc, const float *inp,
-                      const float *w_ih, const float *w_hh, const uint8_t *reset, int T, int B,
-                      int C, int H)
+void nn_lstm_backward_reset(float *dinp, float *dh0, float *dc0, float *dw_ih, float *dw_hh,
+                            float *db_ih, float *db_hh, float *scratch, const float *dout,
+                            const float *h, const float *c, const float *gates, const float *tc,
+                            const float *inp, const float *w_ih, const float *w_hh,
+                            const uint8_t *reset, int T, int B, int C, int H)
 {
     size_t BH = (size_t)B * H;
     int G = 4 * H;
@@ -433,9 +433,9 @@ void nn_lstm_backward(float *dinp, float *dh0, float *dc0, float *dw_ih, float *
 
 // --- gru --------------------------------------------------------------------------------------
 
-void nn_gru_forward(float *h, float *gates, float *gh, const float *inp, const float *w_ih,
-                    const float *w_hh, const float *b_ih, const float *b_hh, const uint8_t *reset,
-                    int T, int B, int C, int H)
+void nn_gru_forward_reset(float *h, float *gates, float *gh, const float *inp, const float *w_ih,
+                          const float *w_hh, const float *b_ih, const float *b_hh,
+                          const uint8_t *reset, int T, int B, int C, int H)
 {
     size_t BH = (size_t)B * H;
     int G = 3 * H;
@@ -469,10 +469,10 @@ void nn_gru_forward(float *h, float *gates, float *gh, const float *inp, const f
     }
 }
 
-void nn_gru_backward(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
-                     float *db_hh, float *scratch, const float *dout, const float *h,
-                     const float *gates, const float *gh, const float *inp, const float *w_ih,
-                     const float *w_hh, const uint8_t *reset, int T, int B, int C, int H)
+void nn_gru_backward_reset(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
+                           float *db_hh, float *scratch, const float *dout, const float *h,
+                           const float *gates, const float *gh, const float *inp, const float *w_ih,
+                           const float *w_hh, const uint8_t *reset, int T, int B, int C, int H)
 {
     size_t BH = (size_t)B * H, TBG = (size_t)T * B * 3 * H;
     int G = 3 * H;
@@ -515,4 +515,53 @@ void nn_gru_backward(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float 
     add_state(dh0, carry, B, H);
     weight_grads(dinp, dw_ih, dw_hh, db_ih, db_hh, dgi, dgh, used_states(states, h, reset, T, B, H),
                  inp, w_ih, T, B, C, H, G);
+}
+
+// --- without resets -----------------------------------------------------------------------------
+
+void nn_rnn_forward(float *h, const float *inp, const float *w_ih, const float *w_hh,
+                    const float *b_ih, const float *b_hh, int T, int B, int C, int H)
+{
+    nn_rnn_forward_reset(h, inp, w_ih, w_hh, b_ih, b_hh, NULL, T, B, C, H);
+}
+
+void nn_rnn_backward(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
+                     float *db_hh, float *scratch, const float *dout, const float *h,
+                     const float *inp, const float *w_ih, const float *w_hh, int T, int B, int C,
+                     int H)
+{
+    nn_rnn_backward_reset(dinp, dh0, dw_ih, dw_hh, db_ih, db_hh, scratch, dout, h, inp, w_ih, w_hh,
+                          NULL, T, B, C, H);
+}
+
+void nn_lstm_forward(float *h, float *c, float *gates, float *tc, const float *inp,
+                     const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh,
+                     int T, int B, int C, int H)
+{
+    nn_lstm_forward_reset(h, c, gates, tc, inp, w_ih, w_hh, b_ih, b_hh, NULL, T, B, C, H);
+}
+
+void nn_lstm_backward(float *dinp, float *dh0, float *dc0, float *dw_ih, float *dw_hh, float *db_ih,
+                      float *db_hh, float *scratch, const float *dout, const float *h,
+                      const float *c, const float *gates, const float *tc, const float *inp,
+                      const float *w_ih, const float *w_hh, int T, int B, int C, int H)
+{
+    nn_lstm_backward_reset(dinp, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, scratch, dout, h, c, gates,
+                           tc, inp, w_ih, w_hh, NULL, T, B, C, H);
+}
+
+void nn_gru_forward(float *h, float *gates, float *gh, const float *inp, const float *w_ih,
+                    const float *w_hh, const float *b_ih, const float *b_hh, int T, int B, int C,
+                    int H)
+{
+    nn_gru_forward_reset(h, gates, gh, inp, w_ih, w_hh, b_ih, b_hh, NULL, T, B, C, H);
+}
+
+void nn_gru_backward(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
+                     float *db_hh, float *scratch, const float *dout, const float *h,
+                     const float *gates, const float *gh, const float *inp, const float *w_ih,
+                     const float *w_hh, int T, int B, int C, int H)
+{
+    nn_gru_backward_reset(dinp, dh0, dw_ih, dw_hh, db_ih, db_hh, scratch, dout, h, gates, gh, inp,
+                          w_ih, w_hh, NULL, T, B, C, H);
 }

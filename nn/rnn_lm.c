@@ -208,18 +208,18 @@ static const float *run_layers(RnnLm *m, int T)
         memcpy(h, m->state_h + l * BH, BH * sizeof *h); // h[0]: the carried state
         switch (m->cfg.cell) {
         case NN_CELL_RNN:
-            nn_rnn_forward(h, inp, m->w_ih[l], m->w_hh[l], m->b_ih[l], m->b_hh[l], m->reset, T, B,
-                           C, H);
+            nn_rnn_forward_reset(h, inp, m->w_ih[l], m->w_hh[l], m->b_ih[l], m->b_hh[l], m->reset,
+                                 T, B, C, H);
             break;
         case NN_CELL_LSTM:
             memcpy(k.c, m->state_c + l * BH, BH * sizeof *k.c);
-            nn_lstm_forward(h, k.c, k.gates, k.aux, inp, m->w_ih[l], m->w_hh[l], m->b_ih[l],
-                            m->b_hh[l], m->reset, T, B, C, H);
+            nn_lstm_forward_reset(h, k.c, k.gates, k.aux, inp, m->w_ih[l], m->w_hh[l], m->b_ih[l],
+                                  m->b_hh[l], m->reset, T, B, C, H);
             memcpy(m->state_c + l * BH, k.c + T * BH, BH * sizeof *k.c);
             break;
         case NN_CELL_GRU:
-            nn_gru_forward(h, k.gates, k.aux, inp, m->w_ih[l], m->w_hh[l], m->b_ih[l], m->b_hh[l],
-                           m->reset, T, B, C, H);
+            nn_gru_forward_reset(h, k.gates, k.aux, inp, m->w_ih[l], m->w_hh[l], m->b_ih[l],
+                                 m->b_hh[l], m->reset, T, B, C, H);
             break;
         }
         // the final state becomes the next call's initial state (detached: a copy)
@@ -274,18 +274,19 @@ void rnn_lm_backward(RnnLm *m)
         // dh0 and dc0 NULL: BPTT stops at this batch's initial state
         switch (m->cfg.cell) {
         case NN_CELL_RNN:
-            nn_rnn_backward(dinp, NULL, g + lo[0], g + lo[1], g + lo[2], g + lo[3], m->scratch,
-                            m->dh, m->h[l], inp, m->w_ih[l], m->w_hh[l], m->reset, T, B, C, H);
+            nn_rnn_backward_reset(dinp, NULL, g + lo[0], g + lo[1], g + lo[2], g + lo[3],
+                                  m->scratch, m->dh, m->h[l], inp, m->w_ih[l], m->w_hh[l], m->reset,
+                                  T, B, C, H);
             break;
         case NN_CELL_LSTM:
-            nn_lstm_backward(dinp, NULL, NULL, g + lo[0], g + lo[1], g + lo[2], g + lo[3],
-                             m->scratch, m->dh, m->h[l], k.c, k.gates, k.aux, inp, m->w_ih[l],
-                             m->w_hh[l], m->reset, T, B, C, H);
+            nn_lstm_backward_reset(dinp, NULL, NULL, g + lo[0], g + lo[1], g + lo[2], g + lo[3],
+                                   m->scratch, m->dh, m->h[l], k.c, k.gates, k.aux, inp, m->w_ih[l],
+                                   m->w_hh[l], m->reset, T, B, C, H);
             break;
         case NN_CELL_GRU:
-            nn_gru_backward(dinp, NULL, g + lo[0], g + lo[1], g + lo[2], g + lo[3], m->scratch,
-                            m->dh, m->h[l], k.gates, k.aux, inp, m->w_ih[l], m->w_hh[l], m->reset,
-                            T, B, C, H);
+            nn_gru_backward_reset(dinp, NULL, g + lo[0], g + lo[1], g + lo[2], g + lo[3],
+                                  m->scratch, m->dh, m->h[l], k.gates, k.aux, inp, m->w_ih[l],
+                                  m->w_hh[l], m->reset, T, B, C, H);
             break;
         }
         if (l > 0) { // this layer's dinp is the gradient of the outputs of the one below

@@ -103,13 +103,14 @@ static void stack_forward(Stack *s)
         float **w = s->w[l], *h = s->h[l], *k = s->cache[l];
         memcpy(h, s->h0 + l * BH, BH * sizeof *h);
         if (s->cell == NN_CELL_RNN) {
-            nn_rnn_forward(h, inp, w[0], w[1], w[2], w[3], s->reset, T, B, C, H);
+            nn_rnn_forward_reset(h, inp, w[0], w[1], w[2], w[3], s->reset, T, B, C, H);
         } else if (s->cell == NN_CELL_LSTM) {
             memcpy(lstm_c(s, l), s->c0 + l * BH, BH * sizeof *h);
-            nn_lstm_forward(h, lstm_c(s, l), k, lstm_c(s, l) + TBH + BH, inp, w[0], w[1], w[2],
-                            w[3], s->reset, T, B, C, H);
+            nn_lstm_forward_reset(h, lstm_c(s, l), k, lstm_c(s, l) + TBH + BH, inp, w[0], w[1],
+                                  w[2], w[3], s->reset, T, B, C, H);
         } else {
-            nn_gru_forward(h, k, k + 3 * TBH, inp, w[0], w[1], w[2], w[3], s->reset, T, B, C, H);
+            nn_gru_forward_reset(h, k, k + 3 * TBH, inp, w[0], w[1], w[2], w[3], s->reset, T, B, C,
+                                 H);
         }
         inp = h + BH;
     }
@@ -130,15 +131,16 @@ static void stack_backward(Stack *s)
         const float *inp = l == 0 ? s->x : s->h[l - 1] + BH;
         float **w = s->w[l], **dw = s->dw[l], *k = s->cache[l];
         if (s->cell == NN_CELL_RNN) {
-            nn_rnn_backward(dinp, s->dh0 + l * BH, dw[0], dw[1], dw[2], dw[3], s->scratch, s->dy[l],
-                            s->h[l], inp, w[0], w[1], s->reset, T, B, C, H);
+            nn_rnn_backward_reset(dinp, s->dh0 + l * BH, dw[0], dw[1], dw[2], dw[3], s->scratch,
+                                  s->dy[l], s->h[l], inp, w[0], w[1], s->reset, T, B, C, H);
         } else if (s->cell == NN_CELL_LSTM) {
-            nn_lstm_backward(dinp, s->dh0 + l * BH, s->dc0 + l * BH, dw[0], dw[1], dw[2], dw[3],
-                             s->scratch, s->dy[l], s->h[l], lstm_c(s, l), k,
-                             lstm_c(s, l) + TBH + BH, inp, w[0], w[1], s->reset, T, B, C, H);
+            nn_lstm_backward_reset(dinp, s->dh0 + l * BH, s->dc0 + l * BH, dw[0], dw[1], dw[2],
+                                   dw[3], s->scratch, s->dy[l], s->h[l], lstm_c(s, l), k,
+                                   lstm_c(s, l) + TBH + BH, inp, w[0], w[1], s->reset, T, B, C, H);
         } else {
-            nn_gru_backward(dinp, s->dh0 + l * BH, dw[0], dw[1], dw[2], dw[3], s->scratch, s->dy[l],
-                            s->h[l], k, k + 3 * TBH, inp, w[0], w[1], s->reset, T, B, C, H);
+            nn_gru_backward_reset(dinp, s->dh0 + l * BH, dw[0], dw[1], dw[2], dw[3], s->scratch,
+                                  s->dy[l], s->h[l], k, k + 3 * TBH, inp, w[0], w[1], s->reset, T,
+                                  B, C, H);
         }
     }
 }
