@@ -10,21 +10,53 @@
 #include <assert.h>
 #include <string.h>
 
-// Token i of the stream: <s>, then the corpus ids.
-static inline int32_t stream_at(const Corpus *c, long long i)
+// The stream: every sequence of the corpus after an <s> of its own, so sequence s's <s> is
+// stream position start[s] + s and its token ids[p] position p + s + 1. Line data reads
+// <s> w1 .. wn </s> <s> v1 .. </s> ...: each line trained from one <s>, as it is scored (the
+// recurrent model starts a lane afresh at an input <s>); a stream corpus is one sequence,
+// <s> then the whole text. A corpus without a sequence table (nseq 0: ids and n alone, as an
+// exercise may build one) is one sequence too.
+
+// sequences in the stream: nseq, or 1 for a corpus without a sequence table
+static long long stream_seqs(const Corpus *c)
 {
-    return i == 0 ? TOK_BOS : c->ids[i - 1];
+    return c->nseq > 0 ? c->nseq : 1;
 }
 
-// Copies stream[from .. from + T) to out (T).
-static void stream_copy(int32_t *out, const Corpus *c, long long from, int T)
+// The sequence whose part of the stream (its <s> and its tokens) holds position i (0 <= i <
+// len): the last s with start[s] + s <= i.
+static long long stream_seq(const Corpus *c, long long i)
 {
-    int t = 0;
-    for (; t < T && from + t == 0; t++) {
-        out[t] = TOK_BOS;
+    long long lo = 0, hi = c->nseq - 1;
+    while (lo < hi) {
+        long long mid = lo + (hi - lo + 1) / 2;
+        if (c->start[mid] + mid <= i) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
     }
-    if (t < T) {
-        memcpy(out + t, c->ids + (from + t - 1), (size_t)(T - t) * sizeof(int32_t));
+    return lo;
+}
+
+// Copies stream[from .. from + T) to out (T). As targets (targets != 0), an <s> becomes -1:
+// the token before a line's start predicts nothing (<s> is never predicted).
+static void stream_copy(int32_t *out, const Corpus *c, long long from, int T, int targets)
+{
+    if (c->nseq == 0) { // one sequence: <s> at 0, then ids
+        for (int t = 0; t < T; t++) {
+            out[t] = from + t > 0 ? c->ids[from + t - 1] : targets ? -1 : TOK_BOS;
+        }
+        return;
+    }
+    long long s = stream_seq(c, from);
+    for (int t = 0; t < T; t++) {
+        long long pos = from + t;
+        while (s + 1 < c->nseq && pos >= c->start[s + 1] + s + 1) {
+            s++; // past the end of sequence s: into the next one's <s> (or beyond, if empty)
+        }
+        long long p = pos - s - 1; // the corpus index, or start[s] - 1 for sequence s's <s>
+        out[t] = p >= c->start[s] ? c->ids[p] : targets ? -1 : TOK_BOS;
     }
 }
 
@@ -38,8 +70,7 @@ static long long max_offset(const SeqBatcher *b)
     return room < b->T ? room : b->T;
 }
 
-int batch_seq_init(SeqBatcher *b, const Corpus *c, BatchScheme scheme, int B, int T,
-                   uint64_t seed)
+int batch_seq_init(SeqBatcher *b, const Corpus *c, BatchScheme scheme, int B, int T, uint64_t seed)
 {
     memset(b, 0, sizeof *b);
     assert(B >= 1 && T >= 1);
@@ -47,7 +78,7 @@ int batch_seq_init(SeqBatcher *b, const Corpus *c, BatchScheme scheme, int B, in
     b->scheme = scheme;
     b->B = B;
     b->T = T;
-    b->len = c->n + 1;
+    b->len = c->n + stream_seqs(c); // an <s> per sequence
     if (scheme == BATCH_RANDOM && b->len < (long long)T + 1) {
         return lab_error_hint("use a shorter sequence length or a longer corpus",
                               "the corpus has %lld tokens: too short for sequences of %d steps "
@@ -84,8 +115,8 @@ int batch_seq_next(SeqBatcher *b, int32_t *inputs, int32_t *targets)
         // a start in [0, len - T - 1]: the row reads stream[start .. start + T]
         for (int r = 0; r < B; r++) {
             long long start = (long long)lab_rng_below(&b->st.rng, (uint64_t)(b->len - T));
-            stream_copy(inputs + (size_t)r * T, c, start, T);
-            stream_copy(targets + (size_t)r * T, c, start + 1, T);
+            stream_copy(inputs + (size_t)r * T, c, start, T, 0);
+            stream_copy(targets + (size_t)r * T, c, start + 1, T, 1);
         }
         b->st.batch++;
         return 0;
@@ -99,8 +130,8 @@ int batch_seq_next(SeqBatcher *b, int32_t *inputs, int32_t *targets)
     }
     for (int r = 0; r < B; r++) {
         long long from = b->st.offset + r * b->lane + b->st.batch * T;
-        stream_copy(inputs + (size_t)r * T, c, from, T);
-        stream_copy(targets + (size_t)r * T, c, from + 1, T);
+        stream_copy(inputs + (size_t)r * T, c, from, T, 0);
+        stream_copy(targets + (size_t)r * T, c, from + 1, T, 1);
     }
     return b->st.batch++ > 0;
 }
@@ -121,8 +152,8 @@ int batch_seq_restore(SeqBatcher *b, const BatchState *st)
         return 0;
     }
     if (st->epoch == 0 && (st->batch != 0 || st->offset != 0)) {
-        return lab_error("batcher state: no epoch begun, yet batch %lld and offset %lld",
-                         st->batch, st->offset);
+        return lab_error("batcher state: no epoch begun, yet batch %lld and offset %lld", st->batch,
+                         st->offset);
     }
     if (st->offset > max_offset(b)) {
         return lab_error("batcher state: offset %lld out of range [0, %lld] for this corpus",

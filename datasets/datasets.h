@@ -209,9 +209,13 @@ int text_tokenizer(Tokenizer *t, const TextOpts *o);
 //                           [i*T, (i+1)*T) of every lane, so a batch continues the previous
 //                           one lane by lane (the hidden state is carried over, detached)
 //   MLP examples            B (context, target) pairs at uniform positions of the corpus
-// The recurrent schemes read the corpus as one stream: <s> followed by the corpus ids (so the
-// first token is predicted too, and every later line follows the </s> of the one before);
-// a stream of L tokens has L - 1 (input, target) pairs, the target the token after the input.
+// The recurrent schemes read the corpus as one stream, every sequence after an <s> of its
+// own: <s> w1 .. wn </s> <s> v1 .. </s> ... for line data (the first token of every line is
+// predicted from <s>, and the recurrent model starts a lane afresh at an input <s>, so each
+// line trains from a zero state, as it is scored), <s> then the whole text for a stream. A
+// stream of L tokens has L - 1 (input, target) pairs, the target the token after the input,
+// or -1 (ignored) where that token is an <s>: <s> is never predicted. A corpus with no
+// sequence table (nseq 0, start unused) reads as one sequence.
 
 typedef enum { BATCH_RANDOM, BATCH_SEQUENTIAL } BatchScheme;
 
@@ -228,7 +232,7 @@ typedef struct {
     const Corpus *corpus; // borrowed: outlives the batcher
     BatchScheme scheme;
     int B, T;             // lanes (rows) and steps per batch
-    long long len;        // stream length: corpus->n + 1
+    long long len;        // stream length: corpus->n + corpus->nseq (+ 1 if nseq is 0)
     long long lane;       // BATCH_SEQUENTIAL: tokens per lane in this epoch
     BatchState st;
 } SeqBatcher;
@@ -239,7 +243,7 @@ typedef struct {
 int batch_seq_init(SeqBatcher *b, const Corpus *c, BatchScheme scheme, int B, int T,
                    uint64_t seed);
 // Writes the next batch: inputs (B, T) and targets (B, T), targets[r][t] the stream token
-// after inputs[r][t]. Returns 1 when row r continues row r of the previous batch (carry the
+// after inputs[r][t] (-1 where it is an <s>). Returns 1 when row r continues row r of the previous batch (carry the
 // hidden state over, detached), 0 when it does not (reset it: every random batch, and the
 // first batch of each sequential epoch).
 int batch_seq_next(SeqBatcher *b, int32_t *inputs, int32_t *targets);

@@ -422,6 +422,35 @@ void nn_gru_backward(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float 
                      const float *gates, const float *gh, const float *inp, const float *w_ih,
                      const float *w_hh, int T, int B, int C, int H);
 
+// The same six with resets: reset (T, B), or NULL (then they are the functions above).
+// reset[t * B + b] != 0 starts lane b afresh at step t: the state entering that step (h[t],
+// and the LSTM's c[t]) is read as zero, and backward sends no gradient through it (into
+// earlier steps or dh0/dc0). Each line of a text starts this way, as it is scored. Forward
+// and backward must get the same reset. h and c keep what the steps wrote.
+void nn_rnn_forward_reset(float *h, const float *inp, const float *w_ih, const float *w_hh,
+                          const float *b_ih, const float *b_hh, const uint8_t *reset, int T,
+                          int B, int C, int H);
+void nn_rnn_backward_reset(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
+                           float *db_hh, float *scratch, const float *dout, const float *h,
+                           const float *inp, const float *w_ih, const float *w_hh,
+                           const uint8_t *reset, int T, int B, int C, int H);
+void nn_lstm_forward_reset(float *h, float *c, float *gates, float *tc, const float *inp,
+                           const float *w_ih, const float *w_hh, const float *b_ih,
+                           const float *b_hh, const uint8_t *reset, int T, int B, int C, int H);
+void nn_lstm_backward_reset(float *dinp, float *dh0, float *dc0, float *dw_ih, float *dw_hh,
+                            float *db_ih, float *db_hh, float *scratch, const float *dout,
+                            const float *h, const float *c, const float *gates, const float *tc,
+                            const float *inp, const float *w_ih, const float *w_hh,
+                            const uint8_t *reset, int T, int B, int C, int H);
+void nn_gru_forward_reset(float *h, float *gates, float *gh, const float *inp, const float *w_ih,
+                          const float *w_hh, const float *b_ih, const float *b_hh,
+                          const uint8_t *reset, int T, int B, int C, int H);
+void nn_gru_backward_reset(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
+                           float *db_hh, float *scratch, const float *dout, const float *h,
+                           const float *gates, const float *gh, const float *inp,
+                           const float *w_ih, const float *w_hh, const uint8_t *reset, int T,
+                           int B, int C, int H);
+
 // --- recurrent language model -----------------------------------------------------------------
 // Embedding (V, E) -> L stacked cells (hidden H) -> linear head (V, H) -> softmax
 // cross-entropy (rnn_lm.c; docs/nn.md "The recurrent language model"). Inputs and targets
@@ -458,6 +487,7 @@ typedef struct {
 
     // activations, written by forward, read by backward
     int32_t *ids, *targets; // (T, B) time-major copies
+    uint8_t *reset;         // (T, B) 1 where the input is <s>: the lane starts afresh there
     float *x;               // (T, B, E) embeddings
     float **h;              // (L) each (T + 1, B, H)
     float **cache;          // (L) each nn_recurrent_cache_floats
@@ -487,7 +517,10 @@ void rnn_lm_reset_state(RnnLm *m);
 
 // inputs (B, T) and targets (B, T) ids in [0, V) (a target < 0 is ignored) -> mean loss over
 // the counted targets (0 when none is). Starts from the state and leaves the final state in
-// it. targets may be NULL (no loss: generation, or logits only).
+// it. targets may be NULL (no loss: generation, or logits only). An input <s> (TOK_BOS)
+// starts its lane afresh: the state entering that step is zero and backward stops there, so
+// a line is trained as it is scored, from a zero state and one <s>, wherever it falls in the
+// batch (docs/nn.md "Line starts").
 double rnn_lm_forward(RnnLm *m, const int32_t *inputs, const int32_t *targets);
 void rnn_lm_zero_grad(RnnLm *m);
 // ACCUMULATES the gradient of the last forward's mean loss into grads. BPTT stops at the
@@ -495,7 +528,7 @@ void rnn_lm_zero_grad(RnnLm *m);
 void rnn_lm_backward(RnnLm *m);
 
 // Generation: one step for each of the B lanes (tokens (B) in [0, V)) from the state, which
-// advances by one token. Returns the logits (B, V), valid until the next call.
+// advances by one token (a lane given <s> starts afresh, as in forward). Returns the logits (B, V), valid until the next call.
 const float *rnn_lm_step_logits(RnnLm *m, const int32_t *tokens);
 
 #endif

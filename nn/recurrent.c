@@ -15,6 +15,12 @@
 // work is split over the B * H elements with OpenMP (static schedule, each element computed
 // alone, so the thread count does not change a bit); its maths runs in float, the sigmoid and
 // tanh from fastmath.h, vectorised over the H units of a row.
+//
+// Resets: reset (T, B), or NULL for none, marks the steps where a lane starts afresh (a line
+// of text begins): the state entering step t of lane b is then zero (h, and the LSTM's c), and
+// backward sends nothing on into the steps before. Only the steps holding a reset pay for it
+// (a copy of h[t] with those rows zeroed for the recurrent product); without one the
+// arithmetic is the same as with reset NULL, bit for bit.
 #include "nn/nn.h"
 
 #include <assert.h>
@@ -82,16 +88,20 @@ size_t nn_recurrent_cache_floats(NnCell cell, int T, int B, int H)
     return 0;
 }
 
+// Every cell's scratch ends with STATES_FLOATS: h[0..T) with the reset rows zeroed, what
+// w_hh multiplied (the weight gradient reads it when a step holds a reset).
+#define STATES_FLOATS(T, B, H) ((size_t)(T) * (B) * (H))
+
 size_t nn_recurrent_scratch_floats(NnCell cell, int T, int B, int H)
 {
     size_t tbh = (size_t)T * B * H, bh = (size_t)B * H;
     switch (cell) {
     case NN_CELL_RNN: // dpre (T, B, H), the carried dh (B, H)
-        return tbh + bh;
+        return tbh + bh + STATES_FLOATS(T, B, H);
     case NN_CELL_LSTM: // dgates (T, B, 4H), the carried dh and dc (B, H) each
-        return 4 * tbh + 2 * bh;
+        return 4 * tbh + 2 * bh + STATES_FLOATS(T, B, H);
     case NN_CELL_GRU: // d of the input and of the recurrent projections (T, B, 3H) each, dh
-        return 6 * tbh + bh;
+        return 6 * tbh + bh + STATES_FLOATS(T, B, H);
     }
     assert(0 && "unknown cell");
     return 0;
@@ -202,10 +212,91 @@ static void add_state(float *dh0, const float *carry, int B, int H)
     }
 }
 
+// 1 when some lane starts afresh at step t (reset[t * B + b] != 0), else 0
+static int step_resets(const uint8_t *reset, int t, int B)
+{
+    if (!reset) {
+        return 0;
+    }
+    for (int b = 0; b < B; b++) {
+        if (reset[(size_t)t * B + b]) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+// rows b of x (B, H) with reset[b] set, zeroed
+static void zero_rows(float *x, const uint8_t *reset, int B, int H)
+{
+    for (int b = 0; b < B; b++) {
+        if (reset[b]) {
+            memset(x + (size_t)b * H, 0, (size_t)H * sizeof *x);
+        }
+    }
+}
+
+// The state entering step t as w_hh multiplies it: h[t] itself (ht), or, when a lane starts
+// afresh at step t, a copy with its rows zeroed, in the thread's buffer (grown on first use
+// and kept, like the packing buffer; valid until the next call).
+static _Thread_local float *prev_raw;
+static _Thread_local size_t prev_cap; // floats
+
+static const float *prev_state(const float *ht, const uint8_t *reset, int t, int B, int H)
+{
+    if (!step_resets(reset, t, B)) {
+        return ht;
+    }
+    size_t BH = (size_t)B * H;
+    if (BH > prev_cap) {
+        free(prev_raw);
+        prev_raw = lab_malloc(BH * sizeof(float));
+        prev_cap = BH;
+    }
+    memcpy(prev_raw, ht, BH * sizeof(float));
+    zero_rows(prev_raw, reset + (size_t)t * B, B, H);
+    return prev_raw;
+}
+
+// After a backward step t: the gradient carried into the state before step t stops for the
+// lanes that started afresh at t (their state was a constant zero).
+static void stop_carry(float *carry, const uint8_t *reset, int t, int B, int H)
+{
+    if (step_resets(reset, t, B)) {
+        zero_rows(carry, reset + (size_t)t * B, B, H);
+    }
+}
+
+// h[0..T) as w_hh multiplied it, for the weight gradient: h itself without resets, else a copy
+// in states (T, B, H) with the reset rows zeroed
+static const float *used_states(float *states, const float *h, const uint8_t *reset, int T, int B,
+                                int H)
+{
+    int any = 0;
+    for (int t = 0; t < T && !any; t++) {
+        any = step_resets(reset, t, B);
+    }
+    if (!any) {
+        return h;
+    }
+    memcpy(states, h, (size_t)T * B * H * sizeof *states);
+    for (int t = 0; t < T; t++) {
+        zero_rows(states + (size_t)t * B * H, reset + (size_t)t * B, B, H);
+    }
+    return states;
+}
+
+// 1 when lane b carries its state into step t, 0 when it starts afresh there
+static inline int keeps(const uint8_t *reset, int t, int B, int b)
+{
+    return !(reset && reset[(size_t)t * B + b]);
+}
+
 // --- rnn --------------------------------------------------------------------------------------
 
-void nn_rnn_forward(float *h, const float *inp, const float *w_ih, const float *w_hh,
-                    const float *b_ih, const float *b_hh, int T, int B, int C, int H)
+void nn_rnn_forward_reset(float *h, const float *inp, const float *w_ih, const float *w_hh,
+                          const float *b_ih, const float *b_hh, const uint8_t *reset, int T, int B,
+                          int C, int H)
 {
     size_t BH = (size_t)B * H;
     // the input projection of every step at once, into the outputs: h[1..T] = inp @ w_ih^T + b
@@ -215,19 +306,21 @@ void nn_rnn_forward(float *h, const float *inp, const float *w_ih, const float *
     for (int t = 0; t < T; t++) {
         float *hn = h + (t + 1) * BH;
         // hn += h[t] @ w_hh^T, then hn = tanh(hn)
-        nn_sgemm_packed(0, B, H, H, 1.0f, h + t * BH, H, whh_t, 1.0f, hn, H);
+        nn_sgemm_packed(0, B, H, H, 1.0f, prev_state(h + t * BH, reset, t, B, H), H, whh_t, 1.0f,
+                        hn, H);
         nn_tanh_forward(hn, hn, BH);
     }
 }
 
-void nn_rnn_backward(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
-                     float *db_hh, float *scratch, const float *dout, const float *h,
-                     const float *inp, const float *w_ih, const float *w_hh, int T, int B, int C,
-                     int H)
+void nn_rnn_backward_reset(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
+                           float *db_hh, float *scratch, const float *dout, const float *h,
+                           const float *inp, const float *w_ih, const float *w_hh,
+                           const uint8_t *reset, int T, int B, int C, int H)
 {
     size_t BH = (size_t)B * H;
     float *dpre = scratch;           // (T, B, H)
     float *carry = scratch + T * BH; // (B, H): dL/dh[t + 1] through the later steps
+    float *states = carry + BH;      // STATES_FLOATS
     memset(carry, 0, BH * sizeof *carry);
     const float *whh = pack_whh(0, w_hh, H, H);
     for (int t = T - 1; t >= 0; t--) {
@@ -240,16 +333,18 @@ void nn_rnn_backward(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float 
         }
         // forward was: pre += h[t] @ w_hh^T; so dh[t] = dpre @ w_hh
         nn_sgemm_packed(0, B, H, H, 1.0f, dp, H, whh, 0.0f, carry, H);
+        stop_carry(carry, reset, t, B, H);
     }
     add_state(dh0, carry, B, H);
-    weight_grads(dinp, dw_ih, dw_hh, db_ih, db_hh, dpre, dpre, h, inp, w_ih, T, B, C, H, H);
+    weight_grads(dinp, dw_ih, dw_hh, db_ih, db_hh, dpre, dpre,
+                 used_states(states, h, reset, T, B, H), inp, w_ih, T, B, C, H, H);
 }
 
 // --- lstm -------------------------------------------------------------------------------------
 
-void nn_lstm_forward(float *h, float *c, float *gates, float *tc, const float *inp,
-                     const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh,
-                     int T, int B, int C, int H)
+void nn_lstm_forward_reset(float *h, float *c, float *gates, float *tc, const float *inp,
+                           const float *w_ih, const float *w_hh, const float *b_ih,
+                           const float *b_hh, const uint8_t *reset, int T, int B, int C, int H)
 {
     size_t BH = (size_t)B * H;
     int G = 4 * H;
@@ -262,19 +357,21 @@ void nn_lstm_forward(float *h, float *c, float *gates, float *tc, const float *i
         const float *cp = c + t * BH;
         float *cn = c + (t + 1) * BH, *hn = h + (t + 1) * BH, *tct = tc + t * BH;
         // gates[t] += h[t] @ w_hh^T: the pre-activations of i, f, g, o side by side
-        nn_sgemm_packed(0, B, G, H, 1.0f, h + t * BH, H, whh_t, 1.0f, gt, G);
+        nn_sgemm_packed(0, B, G, H, 1.0f, prev_state(h + t * BH, reset, t, B, H), H, whh_t, 1.0f,
+                        gt, G);
 #pragma omp parallel for schedule(static) if (BH >= PAR_MIN)
         for (int b = 0; b < B; b++) {
+            int kp = keeps(reset, t, B, b); // 0: the cell entering this step is zero
 #pragma omp simd
             for (int j = 0; j < H; j++) {
                 size_t k = (size_t)b * H + j, at = (size_t)b * G + j;
-                float *g = gt + at;               // g[0], g[H], g[2H], g[3H]: this unit's gates
-                float i = nn_sigmoidf(g[0]);      // input gate: how much of the candidate to write
-                float f = nn_sigmoidf(g[H]);      // forget gate: how much of the old cell to keep
-                float gg = nn_tanhf(g[2 * H]);    // candidate cell value, in (-1, 1)
-                float o = nn_sigmoidf(g[3 * H]);  // output gate: how much of the cell to show
+                float *g = gt + at;              // g[0], g[H], g[2H], g[3H]: this unit's gates
+                float i = nn_sigmoidf(g[0]);     // input gate: how much of the candidate to write
+                float f = nn_sigmoidf(g[H]);     // forget gate: how much of the old cell to keep
+                float gg = nn_tanhf(g[2 * H]);   // candidate cell value, in (-1, 1)
+                float o = nn_sigmoidf(g[3 * H]); // output gate: how much of the cell to show
                 g[0] = i, g[H] = f, g[2 * H] = gg, g[3 * H] = o;
-                cn[k] = f * cp[k] + i * gg;
+                cn[k] = f * (kp ? cp[k] : 0.0f) + i * gg;
                 tct[k] = nn_tanhf(cn[k]);
                 hn[k] = o * tct[k];
             }
@@ -282,16 +379,18 @@ void nn_lstm_forward(float *h, float *c, float *gates, float *tc, const float *i
     }
 }
 
-void nn_lstm_backward(float *dinp, float *dh0, float *dc0, float *dw_ih, float *dw_hh, float *db_ih,
-                      float *db_hh, float *scratch, const float *dout, const float *h,
-                      const float *c, const float *gates, const float *tc, const float *inp,
-                      const float *w_ih, const float *w_hh, int T, int B, int C, int H)
+void nn_lstm_backward_reset(float *dinp, float *dh0, float *dc0, float *dw_ih, float *dw_hh,
+                            float *db_ih, float *db_hh, float *scratch, const float *dout,
+                            const float *h, const float *c, const float *gates, const float *tc,
+                            const float *inp, const float *w_ih, const float *w_hh,
+                            const uint8_t *reset, int T, int B, int C, int H)
 {
     size_t BH = (size_t)B * H;
     int G = 4 * H;
     float *dgates = scratch;                  // (T, B, 4H) d of the pre-activations
     float *dhc = scratch + (size_t)T * B * G; // (B, H) dL/dh[t + 1] through the later steps
     float *dcc = dhc + BH;                    // (B, H) dL/dc[t + 1] through the later steps
+    float *states = dcc + BH;                 // STATES_FLOATS
     memset(dhc, 0, 2 * BH * sizeof *dhc);
     const float *whh = pack_whh(0, w_hh, H, G);
     for (int t = T - 1; t >= 0; t--) {
@@ -300,6 +399,7 @@ void nn_lstm_backward(float *dinp, float *dh0, float *dc0, float *dw_ih, float *
         float *dgt = dgates + (size_t)t * B * G;
 #pragma omp parallel for schedule(static) if (BH >= PAR_MIN)
         for (int b = 0; b < B; b++) {
+            int kp = keeps(reset, t, B, b); // 0: the cell entering this step was zero
 #pragma omp simd
             for (int j = 0; j < H; j++) {
                 size_t k = (size_t)b * H + j, at = (size_t)b * G + j;
@@ -311,7 +411,7 @@ void nn_lstm_backward(float *dinp, float *dh0, float *dc0, float *dw_ih, float *
                 float dc = dcc[k] + dh * o * (1.0f - y * y);
                 // forward was: cn = f * c + i * g; so df = dc * c, di = dc * g, dg = dc * i, and
                 // the previous cell receives dc * f
-                float df = dc * cp[k], di = dc * g, dg = dc * i;
+                float df = dc * (kp ? cp[k] : 0.0f), di = dc * g, dg = dc * i;
                 dcc[k] = dc * f;
                 // through the nonlinearities: sigmoid' = s (1 - s), tanh' = 1 - t^2
                 dgt[at] = di * (i * (1.0f - i));
@@ -322,17 +422,20 @@ void nn_lstm_backward(float *dinp, float *dh0, float *dc0, float *dw_ih, float *
         }
         // forward was: gates[t] += h[t] @ w_hh^T; so dh[t] = dgates[t] @ w_hh
         nn_sgemm_packed(0, B, H, G, 1.0f, dgt, G, whh, 0.0f, dhc, H);
+        stop_carry(dhc, reset, t, B, H);
+        stop_carry(dcc, reset, t, B, H);
     }
     add_state(dh0, dhc, B, H);
     add_state(dc0, dcc, B, H);
-    weight_grads(dinp, dw_ih, dw_hh, db_ih, db_hh, dgates, dgates, h, inp, w_ih, T, B, C, H, G);
+    weight_grads(dinp, dw_ih, dw_hh, db_ih, db_hh, dgates, dgates,
+                 used_states(states, h, reset, T, B, H), inp, w_ih, T, B, C, H, G);
 }
 
 // --- gru --------------------------------------------------------------------------------------
 
-void nn_gru_forward(float *h, float *gates, float *gh, const float *inp, const float *w_ih,
-                    const float *w_hh, const float *b_ih, const float *b_hh, int T, int B, int C,
-                    int H)
+void nn_gru_forward_reset(float *h, float *gates, float *gh, const float *inp, const float *w_ih,
+                          const float *w_hh, const float *b_ih, const float *b_hh,
+                          const uint8_t *reset, int T, int B, int C, int H)
 {
     size_t BH = (size_t)B * H;
     int G = 3 * H;
@@ -346,35 +449,37 @@ void nn_gru_forward(float *h, float *gates, float *gh, const float *inp, const f
         const float *hp = h + t * BH;
         float *hn = h + (t + 1) * BH;
         // gh[t] = h[t] @ w_hh^T + b_hh
-        nn_sgemm_packed(0, B, G, H, 1.0f, hp, H, whh_t, 0.0f, ght, G);
+        nn_sgemm_packed(0, B, G, H, 1.0f, prev_state(hp, reset, t, B, H), H, whh_t, 0.0f, ght, G);
         add_bias(ght, b_hh, NULL, B, G);
 #pragma omp parallel for schedule(static) if (BH >= PAR_MIN)
         for (int b = 0; b < B; b++) {
+            int kp = keeps(reset, t, B, b); // 0: the state entering this step is zero
 #pragma omp simd
             for (int j = 0; j < H; j++) {
                 size_t k = (size_t)b * H + j, at = (size_t)b * G + j;
                 float *g = gt + at;
                 const float *r_h = ght + at;
-                float r = nn_sigmoidf(g[0] + r_h[0]); // reset gate: how much of h feeds n
-                float z = nn_sigmoidf(g[H] + r_h[H]); // update gate: how much of h to keep
+                float r = nn_sigmoidf(g[0] + r_h[0]);          // reset gate: how much of h feeds n
+                float z = nn_sigmoidf(g[H] + r_h[H]);          // update gate: how much of h to keep
                 float n = nn_tanhf(g[2 * H] + r * r_h[2 * H]); // the candidate state
                 g[0] = r, g[H] = z, g[2 * H] = n;
-                hn[k] = (1.0f - z) * n + z * hp[k];
+                hn[k] = (1.0f - z) * n + z * (kp ? hp[k] : 0.0f);
             }
         }
     }
 }
 
-void nn_gru_backward(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
-                     float *db_hh, float *scratch, const float *dout, const float *h,
-                     const float *gates, const float *gh, const float *inp, const float *w_ih,
-                     const float *w_hh, int T, int B, int C, int H)
+void nn_gru_backward_reset(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
+                           float *db_hh, float *scratch, const float *dout, const float *h,
+                           const float *gates, const float *gh, const float *inp, const float *w_ih,
+                           const float *w_hh, const uint8_t *reset, int T, int B, int C, int H)
 {
     size_t BH = (size_t)B * H, TBG = (size_t)T * B * 3 * H;
     int G = 3 * H;
     float *dgi = scratch;       // (T, B, 3H) d of the input projection w_ih x + b_ih
     float *dgh = scratch + TBG; // (T, B, 3H) d of the recurrent projection w_hh h + b_hh
     float *carry = dgh + TBG;   // (B, H) dL/dh[t + 1] through the later steps
+    float *states = carry + BH; // STATES_FLOATS
     memset(carry, 0, BH * sizeof *carry);
     const float *whh = pack_whh(0, w_hh, H, G);
     for (int t = T - 1; t >= 0; t--) {
@@ -383,6 +488,7 @@ void nn_gru_backward(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float 
         float *dgit = dgi + (size_t)t * B * G, *dght = dgh + (size_t)t * B * G;
 #pragma omp parallel for schedule(static) if (BH >= PAR_MIN)
         for (int b = 0; b < B; b++) {
+            int kp = keeps(reset, t, B, b); // 0: the state entering this step was zero
 #pragma omp simd
             for (int j = 0; j < H; j++) {
                 size_t k = (size_t)b * H + j, at = (size_t)b * G + j;
@@ -390,7 +496,7 @@ void nn_gru_backward(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float 
                 float dh = dh_out[k] + carry[k];
                 // forward was: hn = (1 - z) * n + z * h; so dn = dh (1 - z), dz = dh (h - n),
                 // and h receives dh * z directly (the rest through w_hh below)
-                float dn = dh * (1.0f - z), dz = dh * (hp[k] - n);
+                float dn = dh * (1.0f - z), dz = dh * ((kp ? hp[k] : 0.0f) - n);
                 carry[k] = dh * z;
                 // forward was: n = tanh(gi_n + r * ghn); so dan = dn (1 - n^2), dr = dan * ghn,
                 // and the recurrent n block receives dan * r
@@ -404,7 +510,58 @@ void nn_gru_backward(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float 
         }
         // forward was: gh[t] = h[t] @ w_hh^T + b_hh; so dh[t] += dgh[t] @ w_hh
         nn_sgemm_packed(0, B, H, G, 1.0f, dght, G, whh, 1.0f, carry, H);
+        stop_carry(carry, reset, t, B, H);
     }
     add_state(dh0, carry, B, H);
-    weight_grads(dinp, dw_ih, dw_hh, db_ih, db_hh, dgi, dgh, h, inp, w_ih, T, B, C, H, G);
+    weight_grads(dinp, dw_ih, dw_hh, db_ih, db_hh, dgi, dgh, used_states(states, h, reset, T, B, H),
+                 inp, w_ih, T, B, C, H, G);
+}
+
+// --- without resets -----------------------------------------------------------------------------
+
+void nn_rnn_forward(float *h, const float *inp, const float *w_ih, const float *w_hh,
+                    const float *b_ih, const float *b_hh, int T, int B, int C, int H)
+{
+    nn_rnn_forward_reset(h, inp, w_ih, w_hh, b_ih, b_hh, NULL, T, B, C, H);
+}
+
+void nn_rnn_backward(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
+                     float *db_hh, float *scratch, const float *dout, const float *h,
+                     const float *inp, const float *w_ih, const float *w_hh, int T, int B, int C,
+                     int H)
+{
+    nn_rnn_backward_reset(dinp, dh0, dw_ih, dw_hh, db_ih, db_hh, scratch, dout, h, inp, w_ih, w_hh,
+                          NULL, T, B, C, H);
+}
+
+void nn_lstm_forward(float *h, float *c, float *gates, float *tc, const float *inp,
+                     const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh,
+                     int T, int B, int C, int H)
+{
+    nn_lstm_forward_reset(h, c, gates, tc, inp, w_ih, w_hh, b_ih, b_hh, NULL, T, B, C, H);
+}
+
+void nn_lstm_backward(float *dinp, float *dh0, float *dc0, float *dw_ih, float *dw_hh, float *db_ih,
+                      float *db_hh, float *scratch, const float *dout, const float *h,
+                      const float *c, const float *gates, const float *tc, const float *inp,
+                      const float *w_ih, const float *w_hh, int T, int B, int C, int H)
+{
+    nn_lstm_backward_reset(dinp, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, scratch, dout, h, c, gates,
+                           tc, inp, w_ih, w_hh, NULL, T, B, C, H);
+}
+
+void nn_gru_forward(float *h, float *gates, float *gh, const float *inp, const float *w_ih,
+                    const float *w_hh, const float *b_ih, const float *b_hh, int T, int B, int C,
+                    int H)
+{
+    nn_gru_forward_reset(h, gates, gh, inp, w_ih, w_hh, b_ih, b_hh, NULL, T, B, C, H);
+}
+
+void nn_gru_backward(float *dinp, float *dh0, float *dw_ih, float *dw_hh, float *db_ih,
+                     float *db_hh, float *scratch, const float *dout, const float *h,
+                     const float *gates, const float *gh, const float *inp, const float *w_ih,
+                     const float *w_hh, int T, int B, int C, int H)
+{
+    nn_gru_backward_reset(dinp, dh0, dw_ih, dw_hh, db_ih, db_hh, scratch, dout, h, gates, gh, inp,
+                          w_ih, w_hh, NULL, T, B, C, H);
 }

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "datasets/datasets.h"
+
 // one recurrent layer's tensors: 4 per layer, plus embed.weight, head.weight, head.bias
 #define PER_LAYER 4
 
@@ -87,6 +89,7 @@ int rnn_lm_init(RnnLm *m, const RnnLmConfig *cfg, int B, int T)
     m->state_c = alloc_floats(L * BH);
     m->ids = lab_calloc(TB, sizeof *m->ids);
     m->targets = lab_calloc(TB, sizeof *m->targets);
+    m->reset = lab_calloc(TB, sizeof *m->reset);
     m->x = alloc_floats(TB * E);
     m->h = lab_calloc((size_t)L, sizeof *m->h);
     m->cache = lab_calloc((size_t)L, sizeof *m->cache);
@@ -127,6 +130,7 @@ void rnn_lm_free(RnnLm *m)
     free(m->state_c);
     free(m->ids);
     free(m->targets);
+    free(m->reset);
     free(m->x);
     free(m->h);
     free(m->cache);
@@ -181,8 +185,17 @@ static Cache split_cache(const RnnLm *m, int l)
     return k;
 }
 
-// the stack over T steps (T <= m->T) of the embeddings in m->x; leaves the final state in
-// m->state_h/c and returns the top layer's outputs (T, B, H)
+// m->reset[i] = 1 where m->ids[i] is <s>, for the first n (T * B) positions: a line starts
+static void mark_resets(RnnLm *m, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        m->reset[i] = m->ids[i] == TOK_BOS;
+    }
+}
+
+// the stack over T steps (T <= m->T) of the embeddings in m->x, every layer resetting the
+// lanes m->reset marks; leaves the final state in m->state_h/c and returns the top layer's
+// outputs (T, B, H)
 static const float *run_layers(RnnLm *m, int T)
 {
     int B = m->B, E = m->cfg.E, H = m->cfg.H;
@@ -195,17 +208,18 @@ static const float *run_layers(RnnLm *m, int T)
         memcpy(h, m->state_h + l * BH, BH * sizeof *h); // h[0]: the carried state
         switch (m->cfg.cell) {
         case NN_CELL_RNN:
-            nn_rnn_forward(h, inp, m->w_ih[l], m->w_hh[l], m->b_ih[l], m->b_hh[l], T, B, C, H);
+            nn_rnn_forward_reset(h, inp, m->w_ih[l], m->w_hh[l], m->b_ih[l], m->b_hh[l], m->reset,
+                                 T, B, C, H);
             break;
         case NN_CELL_LSTM:
             memcpy(k.c, m->state_c + l * BH, BH * sizeof *k.c);
-            nn_lstm_forward(h, k.c, k.gates, k.aux, inp, m->w_ih[l], m->w_hh[l], m->b_ih[l],
-                            m->b_hh[l], T, B, C, H);
+            nn_lstm_forward_reset(h, k.c, k.gates, k.aux, inp, m->w_ih[l], m->w_hh[l], m->b_ih[l],
+                                  m->b_hh[l], m->reset, T, B, C, H);
             memcpy(m->state_c + l * BH, k.c + T * BH, BH * sizeof *k.c);
             break;
         case NN_CELL_GRU:
-            nn_gru_forward(h, k.gates, k.aux, inp, m->w_ih[l], m->w_hh[l], m->b_ih[l], m->b_hh[l],
-                           T, B, C, H);
+            nn_gru_forward_reset(h, k.gates, k.aux, inp, m->w_ih[l], m->w_hh[l], m->b_ih[l],
+                                 m->b_hh[l], m->reset, T, B, C, H);
             break;
         }
         // the final state becomes the next call's initial state (detached: a copy)
@@ -225,6 +239,7 @@ double rnn_lm_forward(RnnLm *m, const int32_t *inputs, const int32_t *targets)
             m->targets[(size_t)t * B + b] = targets ? targets[(size_t)b * T + t] : -1;
         }
     }
+    mark_resets(m, (size_t)T * B);
     nn_embedding_forward(m->x, m->ids, m->wte, T * B, V, E);
     const float *top = run_layers(m, T);
     nn_linear_forward(m->logits, top, m->head_w, m->head_b, T * B, H, V);
@@ -259,18 +274,19 @@ void rnn_lm_backward(RnnLm *m)
         // dh0 and dc0 NULL: BPTT stops at this batch's initial state
         switch (m->cfg.cell) {
         case NN_CELL_RNN:
-            nn_rnn_backward(dinp, NULL, g + lo[0], g + lo[1], g + lo[2], g + lo[3], m->scratch,
-                            m->dh, m->h[l], inp, m->w_ih[l], m->w_hh[l], T, B, C, H);
+            nn_rnn_backward_reset(dinp, NULL, g + lo[0], g + lo[1], g + lo[2], g + lo[3],
+                                  m->scratch, m->dh, m->h[l], inp, m->w_ih[l], m->w_hh[l], m->reset,
+                                  T, B, C, H);
             break;
         case NN_CELL_LSTM:
-            nn_lstm_backward(dinp, NULL, NULL, g + lo[0], g + lo[1], g + lo[2], g + lo[3],
-                             m->scratch, m->dh, m->h[l], k.c, k.gates, k.aux, inp, m->w_ih[l],
-                             m->w_hh[l], T, B, C, H);
+            nn_lstm_backward_reset(dinp, NULL, NULL, g + lo[0], g + lo[1], g + lo[2], g + lo[3],
+                                   m->scratch, m->dh, m->h[l], k.c, k.gates, k.aux, inp, m->w_ih[l],
+                                   m->w_hh[l], m->reset, T, B, C, H);
             break;
         case NN_CELL_GRU:
-            nn_gru_backward(dinp, NULL, g + lo[0], g + lo[1], g + lo[2], g + lo[3], m->scratch,
-                            m->dh, m->h[l], k.gates, k.aux, inp, m->w_ih[l], m->w_hh[l], T, B, C,
-                            H);
+            nn_gru_backward_reset(dinp, NULL, g + lo[0], g + lo[1], g + lo[2], g + lo[3],
+                                  m->scratch, m->dh, m->h[l], k.gates, k.aux, inp, m->w_ih[l],
+                                  m->w_hh[l], m->reset, T, B, C, H);
             break;
         }
         if (l > 0) { // this layer's dinp is the gradient of the outputs of the one below
@@ -290,6 +306,7 @@ const float *rnn_lm_step_logits(RnnLm *m, const int32_t *tokens)
         assert(tokens[b] >= 0 && tokens[b] < V);
         m->ids[b] = tokens[b];
     }
+    mark_resets(m, (size_t)B);
     nn_embedding_forward(m->x, m->ids, m->wte, B, V, E);
     const float *top = run_layers(m, 1);
     nn_linear_forward(m->logits, top, m->head_w, m->head_b, B, H, V);

@@ -1,7 +1,8 @@
 // test_batch.c: the minibatch schemes (datasets/batch.c). The test corpus numbers its tokens
-// by position (token i of the ids is id 3 + i), so the position of every id in the stream
-// (<s>, then the ids) can be read off the id itself, and "the target is the token after the
-// input" is an equation.
+// by position (token i of the ids is id 3 + i), so in a corpus of one sequence the position of
+// every id in the stream (<s>, then the ids) can be read off the id itself, and "the target is
+// the token after the input" is an equation. Corpora of several sequences (an <s> before each)
+// are checked against the stream the test lays out itself (stream_of).
 #include "tests/helpers.h"
 
 #include "datasets/datasets.h"
@@ -30,6 +31,21 @@ static long long pos_of(int32_t id)
     return id == TOK_BOS ? 0 : id - 2;
 }
 
+// The stream the batchers read, written out: every sequence of c after an <s> (*len tokens)
+static int32_t *stream_of(const Corpus *c, long long *len)
+{
+    int32_t *s = lab_calloc((size_t)(c->n + c->nseq), sizeof *s);
+    long long k = 0;
+    for (long long q = 0; q < c->nseq; q++) {
+        s[k++] = TOK_BOS;
+        for (long long p = c->start[q]; p < c->start[q + 1]; p++) {
+            s[k++] = c->ids[p];
+        }
+    }
+    *len = k;
+    return s;
+}
+
 enum { NB = 4, NT = 5 };
 
 // --- random sampling ------------------------------------------------------------------------
@@ -47,8 +63,7 @@ Test(batch, random_rows_are_contiguous_and_every_target_is_the_next_token)
                 long long p = pos_of(in[r * NT + t]);
                 cr_assert_eq(pos_of(tg[r * NT + t]), p + 1, "batch %d row %d step %d", k, r, t);
                 if (t > 0) {
-                    cr_assert_eq(p, pos_of(in[r * NT + t - 1]) + 1, "row %d is not contiguous",
-                                 r);
+                    cr_assert_eq(p, pos_of(in[r * NT + t - 1]) + 1, "row %d is not contiguous", r);
                 }
             }
         }
@@ -110,8 +125,12 @@ Test(batch, the_same_seed_gives_the_same_batches_and_another_seed_others)
 
 Test(batch, sequential_batches_continue_each_lane_exactly_and_epochs_restart)
 {
-    // 200 tokens: stream of 201, B 4, T 5: an offset in [0, 5], lanes of (200 - offset) / 4
+    // 200 tokens in 23 sequences: a stream of 223, B 4, T 5: an offset in [0, 5], lanes of
+    // (222 - offset) / 4; where the stream has an <s>, the target is -1
     Corpus c = numbered(200, 9);
+    long long len;
+    int32_t *stream = stream_of(&c, &len);
+    cr_assert_eq(len, 223);
     SeqBatcher b;
     cr_assert_eq(batch_seq_init(&b, &c, BATCH_SEQUENTIAL, NB, NT, 3), 0);
     int32_t in[NB * NT], tg[NB * NT], prev[NB * NT];
@@ -121,32 +140,107 @@ Test(batch, sequential_batches_continue_each_lane_exactly_and_epochs_restart)
         int carry = batch_seq_next(&b, in, tg);
         long long per = batch_seq_per_epoch(&b);
         cr_assert_eq(per, b.lane / NT);
-        cr_assert_eq(b.lane, (201 - b.st.offset - 1) / NB, "lane length");
+        cr_assert_eq(b.lane, (len - b.st.offset - 1) / NB, "lane length");
         if (!carry) {
             epochs++;
             offsets_seen |= 1LL << b.st.offset;
-            cr_assert_eq(pos_of(in[0]), b.st.offset, "an epoch starts at its offset");
+            cr_assert_eq(in[0], stream[b.st.offset], "an epoch starts at its offset");
         }
         for (int r = 0; r < NB; r++) {
             // lane r starts at offset + r * lane; batch i is its positions [i T, (i+1) T)
             long long want = b.st.offset + r * b.lane + (b.st.batch - 1) * NT;
+            // the lane never reaches past the stream
+            cr_assert_lt(want + NT, len);
             for (int t = 0; t < NT; t++) {
-                cr_assert_eq(pos_of(in[r * NT + t]), want + t, "batch %d row %d step %d", k, r,
-                             t);
-                cr_assert_eq(pos_of(tg[r * NT + t]), want + t + 1);
+                int32_t next = stream[want + t + 1];
+                cr_assert_eq(in[r * NT + t], stream[want + t], "batch %d row %d step %d", k, r, t);
+                cr_assert_eq(tg[r * NT + t], next == TOK_BOS ? -1 : next);
             }
             if (carry) { // the row goes on where the same row of the last batch stopped
-                cr_assert_eq(pos_of(in[r * NT]), pos_of(prev[r * NT + NT - 1]) + 1,
+                cr_assert_eq(prev[r * NT + NT - 1], stream[want - 1],
                              "batch %d row %d does not continue its lane", k, r);
             }
-            // the lane never reaches past the stream
-            cr_assert_lt(pos_of(tg[r * NT + NT - 1]), 201);
         }
         memcpy(prev, in, sizeof in);
     }
     cr_assert_gt(epochs, 15, "200 batches of 9 or 10 per epoch: %d epochs", epochs);
     cr_assert_gt(__builtin_popcountll(offsets_seen), 3, "epochs drew only %d distinct offsets",
                  __builtin_popcountll(offsets_seen));
+    free(stream);
+    corpus_free(&c);
+}
+
+Test(batch, every_line_starts_with_bos_and_bos_is_never_a_target)
+{
+    // two lines "a b </s>" and "c </s>" as ids 5 6 1 | 7 1: the stream is <s> 5 6 </s> <s> 7
+    // </s>, 7 tokens; with T 6 the only start is 0, for both schemes
+    int32_t ids[] = {5, 6, TOK_EOS, 7, TOK_EOS};
+    long long start[] = {0, 3, 5};
+    Corpus c = {.ids = ids, .n = 5, .start = start, .nseq = 2};
+    int32_t want_in[6] = {TOK_BOS, 5, 6, TOK_EOS, TOK_BOS, 7};
+    int32_t want_tg[6] = {5, 6, TOK_EOS, -1, 7, TOK_EOS};
+    for (int scheme = BATCH_RANDOM; scheme <= BATCH_SEQUENTIAL; scheme++) {
+        SeqBatcher b;
+        cr_assert_eq(batch_seq_init(&b, &c, scheme, 1, 6, 3), 0);
+        cr_assert_eq(b.len, 7);
+        int32_t in[6], tg[6];
+        for (int k = 0; k < 3; k++) {
+            batch_seq_next(&b, in, tg);
+            cr_assert_arr_eq(in, want_in, sizeof in, "scheme %d batch %d inputs", scheme, k);
+            cr_assert_arr_eq(tg, want_tg, sizeof tg, "scheme %d batch %d targets", scheme, k);
+        }
+    }
+}
+
+Test(batch, a_corpus_without_a_sequence_table_reads_as_one_sequence)
+{
+    // ids and n alone (nseq 0, start NULL): the stream <s> 3 4 ... 14, as a stream corpus
+    Corpus table = numbered(12, 1000);
+    Corpus bare = {.ids = table.ids, .n = table.n};
+    for (int scheme = BATCH_RANDOM; scheme <= BATCH_SEQUENTIAL; scheme++) {
+        SeqBatcher a, b;
+        cr_assert_eq(batch_seq_init(&a, &table, scheme, 2, 3, 4), 0);
+        cr_assert_eq(batch_seq_init(&b, &bare, scheme, 2, 3, 4), 0);
+        cr_assert_eq(b.len, 13);
+        for (int k = 0; k < 10; k++) {
+            int32_t ia[6], ta[6], ib[6], tb[6];
+            cr_assert_eq(batch_seq_next(&a, ia, ta), batch_seq_next(&b, ib, tb));
+            cr_assert_arr_eq(ia, ib, sizeof ia, "scheme %d batch %d", scheme, k);
+            cr_assert_arr_eq(ta, tb, sizeof ta, "scheme %d batch %d", scheme, k);
+        }
+    }
+    corpus_free(&table);
+}
+
+Test(batch, random_rows_starting_mid_line_read_the_next_lines_after_their_bos)
+{
+    // lines of 3 tokens (ids 3 4 5 | 6 7 8 | ...): the stream <s> 3 4 5 <s> 6 7 8 <s> ...
+    Corpus c = numbered(30, 3);
+    long long len;
+    int32_t *stream = stream_of(&c, &len);
+    cr_assert_eq(len, 40);
+    SeqBatcher b;
+    cr_assert_eq(batch_seq_init(&b, &c, BATCH_RANDOM, NB, NT, 9), 0);
+    int32_t in[NB * NT], tg[NB * NT];
+    int mid = 0;
+    for (int k = 0; k < 50; k++) {
+        batch_seq_next(&b, in, tg);
+        for (int r = 0; r < NB; r++) {
+            // the row is stream[s .. s + T) for the s its first token fixes
+            long long s = in[r * NT] == TOK_BOS ? -1 : pos_of(in[r * NT]) + (in[r * NT] - 3) / 3;
+            if (s < 0) {
+                continue; // a row starting at an <s>: the next tokens pin it as well
+            }
+            mid++;
+            for (int t = 0; t < NT; t++) {
+                int32_t next = stream[s + t + 1];
+                cr_assert_eq(in[r * NT + t], stream[s + t], "batch %d row %d step %d", k, r, t);
+                cr_assert_eq(tg[r * NT + t], next == TOK_BOS ? -1 : next);
+            }
+        }
+    }
+    cr_assert_gt(mid, 50, "rows start mid-line most of the time: %d of 200", mid);
+    free(stream);
     corpus_free(&c);
 }
 
@@ -175,7 +269,7 @@ Test(batch, a_restored_state_gives_the_same_next_batches)
         SeqBatcher a, b;
         batch_seq_init(&a, &c, scheme, NB, NT, 99);
         int32_t ia[NB * NT], ta[NB * NT], ib[NB * NT], tb[NB * NT];
-        for (int k = 0; k < 13; k++) { // past an epoch's end (7 batches) for sequential
+        for (int k = 0; k < 13; k++) { // past an epoch's end (8 batches) for sequential
             batch_seq_next(&a, ia, ta);
         }
         BatchState saved = a.st;
@@ -201,11 +295,11 @@ Test(batch, a_state_that_cannot_belong_to_the_batcher_is_refused, .init = cr_red
     st.offset = 6; // beyond T
     cr_assert_eq(batch_seq_restore(&b, &st), -1);
     st.offset = 0;
-    st.batch = 8; // an epoch of 150 / 4 = 37 per lane has 7 batches
+    st.batch = 9; // 150 tokens in 14 lines: a stream of 164, lanes of 163 / 4 = 40, 8 batches
     cr_assert_eq(batch_seq_restore(&b, &st), -1);
     st.batch = -1;
     cr_assert_eq(batch_seq_restore(&b, &st), -1);
-    st.batch = 7;
+    st.batch = 8;
     cr_assert_eq(batch_seq_restore(&b, &st), 0, "the end of an epoch is a valid state");
     corpus_free(&c);
 }

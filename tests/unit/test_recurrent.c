@@ -2,6 +2,8 @@
 //
 // - Every cell, stacked two deep, against finite differences (nn_gradcheck) of the loss
 //   L = sum(dout * out) with respect to the input, the initial states and every weight.
+// - The same with lanes starting afresh mid-sequence (reset), and a reset at step t giving
+//   the outputs of a fresh sequence that starts at t, from a zero state.
 // - Every cell at one and two layers against torch.nn.RNN/LSTM/GRU with the same weights
 //   (tests/fixtures/torch/recurrent.inc, made by make_recurrent.py): outputs, final states
 //   and all gradients, to 1e-5.
@@ -40,6 +42,7 @@ typedef struct {
     float *h[MAXL], *cache[MAXL];
     float *dx, *dh0, *dc0, *dw[MAXL][4];
     float *scratch, *dy[MAXL]; // dy[l] (T, B, H): the gradient of layer l's outputs
+    const uint8_t *reset;      // (T, B) or NULL: passed to every layer
 } Stack;
 
 static size_t wsize(const Stack *s, int l, int k)
@@ -100,13 +103,14 @@ static void stack_forward(Stack *s)
         float **w = s->w[l], *h = s->h[l], *k = s->cache[l];
         memcpy(h, s->h0 + l * BH, BH * sizeof *h);
         if (s->cell == NN_CELL_RNN) {
-            nn_rnn_forward(h, inp, w[0], w[1], w[2], w[3], T, B, C, H);
+            nn_rnn_forward_reset(h, inp, w[0], w[1], w[2], w[3], s->reset, T, B, C, H);
         } else if (s->cell == NN_CELL_LSTM) {
             memcpy(lstm_c(s, l), s->c0 + l * BH, BH * sizeof *h);
-            nn_lstm_forward(h, lstm_c(s, l), k, lstm_c(s, l) + TBH + BH, inp, w[0], w[1], w[2],
-                            w[3], T, B, C, H);
+            nn_lstm_forward_reset(h, lstm_c(s, l), k, lstm_c(s, l) + TBH + BH, inp, w[0], w[1],
+                                  w[2], w[3], s->reset, T, B, C, H);
         } else {
-            nn_gru_forward(h, k, k + 3 * TBH, inp, w[0], w[1], w[2], w[3], T, B, C, H);
+            nn_gru_forward_reset(h, k, k + 3 * TBH, inp, w[0], w[1], w[2], w[3], s->reset, T, B, C,
+                                 H);
         }
         inp = h + BH;
     }
@@ -127,15 +131,16 @@ static void stack_backward(Stack *s)
         const float *inp = l == 0 ? s->x : s->h[l - 1] + BH;
         float **w = s->w[l], **dw = s->dw[l], *k = s->cache[l];
         if (s->cell == NN_CELL_RNN) {
-            nn_rnn_backward(dinp, s->dh0 + l * BH, dw[0], dw[1], dw[2], dw[3], s->scratch, s->dy[l],
-                            s->h[l], inp, w[0], w[1], T, B, C, H);
+            nn_rnn_backward_reset(dinp, s->dh0 + l * BH, dw[0], dw[1], dw[2], dw[3], s->scratch,
+                                  s->dy[l], s->h[l], inp, w[0], w[1], s->reset, T, B, C, H);
         } else if (s->cell == NN_CELL_LSTM) {
-            nn_lstm_backward(dinp, s->dh0 + l * BH, s->dc0 + l * BH, dw[0], dw[1], dw[2], dw[3],
-                             s->scratch, s->dy[l], s->h[l], lstm_c(s, l), k,
-                             lstm_c(s, l) + TBH + BH, inp, w[0], w[1], T, B, C, H);
+            nn_lstm_backward_reset(dinp, s->dh0 + l * BH, s->dc0 + l * BH, dw[0], dw[1], dw[2],
+                                   dw[3], s->scratch, s->dy[l], s->h[l], lstm_c(s, l), k,
+                                   lstm_c(s, l) + TBH + BH, inp, w[0], w[1], s->reset, T, B, C, H);
         } else {
-            nn_gru_backward(dinp, s->dh0 + l * BH, dw[0], dw[1], dw[2], dw[3], s->scratch, s->dy[l],
-                            s->h[l], k, k + 3 * TBH, inp, w[0], w[1], T, B, C, H);
+            nn_gru_backward_reset(dinp, s->dh0 + l * BH, dw[0], dw[1], dw[2], dw[3], s->scratch,
+                                  s->dy[l], s->h[l], k, k + 3 * TBH, inp, w[0], w[1], s->reset, T,
+                                  B, C, H);
         }
     }
 }
@@ -163,11 +168,17 @@ static void check(const char *what, Stack *s, float *x, const float *g, size_t n
                  rep.numeric);
 }
 
-static void gradcheck_stack(NnCell cell)
+static void expect_close(const char *what, const float *got, const float *want, size_t n);
+
+// with resets, lane 0 starts afresh at step 2 and lane 1 at steps 1 and 3 (T 4, B 2)
+static const uint8_t mid_resets[4 * 2] = {0, 0, 0, 1, 1, 0, 0, 1};
+
+static void gradcheck_stack(NnCell cell, int resets)
 {
     Stack s;
     enum { L = 2, T = 4, B = 2, C = 3, H = 4 };
     stack_init(&s, cell, L, T, B, C, H);
+    s.reset = resets ? mid_resets : NULL;
     uint64_t seed = 10;
     fill_normal(s.x, (size_t)T * B * C, 1.0, seed++);
     fill_normal(s.h0, (size_t)L * B * H, 0.5, seed++);
@@ -180,8 +191,8 @@ static void gradcheck_stack(NnCell cell)
     }
     stack_forward(&s);
     stack_backward(&s);
-    const char *name = nn_cell_name(cell);
-    char what[64];
+    char name[32], what[64];
+    snprintf(name, sizeof name, "%s%s", nn_cell_name(cell), resets ? " (resets)" : "");
     snprintf(what, sizeof what, "%s dinp", name);
     check(what, &s, s.x, s.dx, (size_t)T * B * C);
     snprintf(what, sizeof what, "%s dh0", name);
@@ -202,17 +213,118 @@ static void gradcheck_stack(NnCell cell)
 
 Test(recurrent, rnn_backward_matches_finite_differences_through_two_layers_and_h0)
 {
-    gradcheck_stack(NN_CELL_RNN);
+    gradcheck_stack(NN_CELL_RNN, 0);
 }
 
 Test(recurrent, lstm_backward_matches_finite_differences_through_two_layers_h0_and_c0)
 {
-    gradcheck_stack(NN_CELL_LSTM);
+    gradcheck_stack(NN_CELL_LSTM, 0);
 }
 
 Test(recurrent, gru_backward_matches_finite_differences_through_two_layers_and_h0)
 {
-    gradcheck_stack(NN_CELL_GRU);
+    gradcheck_stack(NN_CELL_GRU, 0);
+}
+
+Test(recurrent, rnn_backward_matches_finite_differences_with_lanes_reset_mid_sequence)
+{
+    gradcheck_stack(NN_CELL_RNN, 1);
+}
+
+Test(recurrent, lstm_backward_matches_finite_differences_with_lanes_reset_mid_sequence)
+{
+    gradcheck_stack(NN_CELL_LSTM, 1);
+}
+
+Test(recurrent, gru_backward_matches_finite_differences_with_lanes_reset_mid_sequence)
+{
+    gradcheck_stack(NN_CELL_GRU, 1);
+}
+
+// A stack of T0 steps from random states, lane 0 reset at step t0 (lane 1 not), against a
+// stack of T0 - t0 steps of the same inputs from a zero state: from t0 on, lane 0's outputs
+// (every layer) and its final state (and cell) must be the fresh sequence's; lane 1, not reset,
+// must differ from them. With a reset mask of zeros, every output is the one without a mask,
+// bit for bit.
+static void reset_starts_a_fresh_sequence(NnCell cell)
+{
+    enum { L = 2, T0 = 5, t0 = 2, T1 = T0 - t0, B = 2, C = 3, H = 4 };
+    Stack a, fresh, plain;
+    stack_init(&a, cell, L, T0, B, C, H);
+    stack_init(&fresh, cell, L, T1, B, C, H);
+    stack_init(&plain, cell, L, T0, B, C, H);
+    uint64_t seed = 40;
+    fill_normal(a.x, (size_t)T0 * B * C, 1.0, seed++);
+    fill_normal(a.h0, (size_t)L * B * H, 0.5, seed++);
+    fill_normal(a.c0, (size_t)L * B * H, 0.5, seed++);
+    for (int l = 0; l < L; l++) {
+        for (int k = 0; k < 4; k++) {
+            fill_normal(a.w[l][k], wsize(&a, l, k), 0.5, seed++);
+            memcpy(fresh.w[l][k], a.w[l][k], wsize(&a, l, k) * sizeof(float));
+            memcpy(plain.w[l][k], a.w[l][k], wsize(&a, l, k) * sizeof(float));
+        }
+    }
+    // both lanes of fresh see lane 0's inputs from t0 on
+    for (int t = 0; t < T1; t++) {
+        for (int b = 0; b < B; b++) {
+            memcpy(fresh.x + ((size_t)t * B + b) * C, a.x + (size_t)(t + t0) * B * C,
+                   C * sizeof(float));
+        }
+    }
+    memcpy(plain.x, a.x, (size_t)T0 * B * C * sizeof(float));
+    memcpy(plain.h0, a.h0, (size_t)L * B * H * sizeof(float));
+    memcpy(plain.c0, a.c0, (size_t)L * B * H * sizeof(float));
+    uint8_t reset[T0 * B] = {0};
+    reset[t0 * B + 0] = 1;
+    a.reset = reset;
+    stack_forward(&a);
+    stack_forward(&fresh);
+    char what[64];
+    size_t BH = (size_t)B * H;
+    for (int l = 0; l < L; l++) {
+        for (int t = 0; t < T1; t++) {
+            const float *got = a.h[l] + (size_t)(t0 + t + 1) * BH,
+                        *want = fresh.h[l] + (t + 1) * BH;
+            snprintf(what, sizeof what, "%s layer %d step %d lane 0", nn_cell_name(cell), l,
+                     t0 + t);
+            expect_close(what, got, want, H);
+            double diff = 0.0;
+            for (int j = 0; j < H; j++) {
+                diff += fabs((double)got[H + j] - want[H + j]);
+            }
+            cr_expect_gt(diff, 1e-3, "%s: lane 1 was not reset, yet has the fresh outputs", what);
+        }
+        if (cell == NN_CELL_LSTM) {
+            snprintf(what, sizeof what, "lstm layer %d final cell lane 0", l);
+            expect_close(what, lstm_c(&a, l) + (size_t)T0 * BH, lstm_c(&fresh, l) + T1 * BH, H);
+        }
+    }
+    // a mask of zeros is no mask
+    memset(reset, 0, sizeof reset);
+    stack_forward(&a);
+    stack_forward(&plain);
+    for (int l = 0; l < L; l++) {
+        cr_expect(memcmp(a.h[l], plain.h[l], (T0 + 1) * BH * sizeof(float)) == 0,
+                  "%s layer %d: a mask of zeros changed the outputs", nn_cell_name(cell), l);
+    }
+    stack_free(&a);
+    stack_free(&fresh);
+    stack_free(&plain);
+}
+
+Test(recurrent, rnn_reset_at_step_t_gives_the_outputs_of_a_fresh_sequence_from_t)
+{
+    reset_starts_a_fresh_sequence(NN_CELL_RNN);
+}
+
+Test(recurrent, lstm_reset_at_step_t_gives_the_outputs_of_a_fresh_sequence_from_t)
+{
+    reset_starts_a_fresh_sequence(NN_CELL_LSTM);
+}
+
+Test(recurrent, gru_reset_at_step_t_gives_the_outputs_of_a_fresh_sequence_from_t)
+{
+    reset_starts_a_fresh_sequence(NN_CELL_GRU);
 }
 
 // --- against PyTorch ---------------------------------------------------------------------------
@@ -558,10 +670,14 @@ static double train(RnnLm *m, const int32_t *inputs, const int32_t *targets, int
 Test(rnn_lm, a_tiny_batch_is_learned_to_near_zero_loss_by_every_cell)
 {
     // four lanes of 8 random tokens, distinct first tokens, so every target is determined by
-    // the prefix: a model that memorises the batch reaches loss 0 (from ln 8 = 2.08)
+    // the prefix: a model that memorises the batch reaches loss 0 (from ln 8 = 2.08). No <s>
+    // (id 0) after the first: an input <s> would start its lane afresh, forgetting the prefix
     enum { V = 8, B = 4, T = 8 };
     int32_t seq[B * (T + 1)], inputs[B * T], targets[B * T];
-    random_ids(seq, LEN(seq), V, 12);
+    random_ids(seq, LEN(seq), V - 1, 12);
+    for (size_t i = 0; i < LEN(seq); i++) {
+        seq[i] += 1;
+    }
     for (int b = 0; b < B; b++) {
         seq[b * (T + 1)] = b;
         for (int t = 0; t < T; t++) {
