@@ -116,6 +116,11 @@ void vocab_free(Vocab *v);
 int32_t vocab_find(const Vocab *v, const char *s, size_t len); // -1 if absent
 int32_t vocab_add(Vocab *v, const char *s, size_t len);        // id, new or existing
 
+// The ids of a prompt as t splits it: a token outside v reads as <unk>, and a note says how
+// many did. *ids (the caller frees it; NULL when text holds no token) and *n are set. -1 when
+// the tokenizer fails (its message printed).
+int vocab_encode_prompt(const Vocab *v, Tokenizer *t, const char *text, int32_t **ids, long *n);
+
 // Keeps the types counted at least min_count times, ordered by count (descending), then by
 // bytes; the rest will read as <unk>. Reserved ids stay in front.
 void vocab_prune_sort(Vocab *v, long long min_count);
@@ -243,9 +248,9 @@ typedef struct {
 int batch_seq_init(SeqBatcher *b, const Corpus *c, BatchScheme scheme, int B, int T,
                    uint64_t seed);
 // Writes the next batch: inputs (B, T) and targets (B, T), targets[r][t] the stream token
-// after inputs[r][t] (-1 where it is an <s>). Returns 1 when row r continues row r of the previous batch (carry the
-// hidden state over, detached), 0 when it does not (reset it: every random batch, and the
-// first batch of each sequential epoch).
+// after inputs[r][t] (-1 where it is an <s>). Returns 1 when row r continues row r of the
+// previous batch (carry the hidden state over, detached), 0 when it does not (reset it:
+// every random batch, and the first batch of each sequential epoch).
 int batch_seq_next(SeqBatcher *b, int32_t *inputs, int32_t *targets);
 // Batches in one sequential epoch at the current offset (lane / T); 0 for random sampling.
 long long batch_seq_per_epoch(const SeqBatcher *b);

@@ -284,3 +284,43 @@ void vocab_print_tokens(FILE *f, const Vocab *v, const int32_t *ids, long n, Tok
         fwrite(v->str[id], 1, v->len[id], f);
     }
 }
+
+// --- prompts --------------------------------------------------------------------------------
+
+typedef struct {
+    const Vocab *v;
+    int32_t *ids;
+    long n, cap;
+    long unknown;
+} PromptIds;
+
+static void prompt_id(const char *tok, size_t len, void *ctx)
+{
+    PromptIds *l = ctx;
+    int32_t id = vocab_find(l->v, tok, len);
+    if (id < 0) {
+        id = TOK_UNK;
+        l->unknown++;
+    }
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 64;
+        l->ids = lab_realloc(l->ids, (size_t)l->cap * sizeof *l->ids);
+    }
+    l->ids[l->n++] = id;
+}
+
+int vocab_encode_prompt(const Vocab *v, Tokenizer *t, const char *text, int32_t **ids, long *n)
+{
+    PromptIds l = {.v = v};
+    if (tok_split(t, text, strlen(text), prompt_id, &l) != 0) {
+        free(l.ids);
+        return -1;
+    }
+    if (l.unknown) {
+        lab_note("%ld prompt token%s not in the model's vocabulary (read as <unk>)", l.unknown,
+                 l.unknown == 1 ? " is" : "s are");
+    }
+    *ids = l.ids;
+    *n = l.n;
+    return 0;
+}

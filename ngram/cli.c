@@ -11,28 +11,6 @@
 
 // --- generate ---------------------------------------------------------------------------------
 
-typedef struct {
-    const Vocab *v;
-    int32_t *ids;
-    long n, cap;
-    long unknown;
-} IdList;
-
-static void collect_id(const char *tok, size_t len, void *ctx)
-{
-    IdList *l = ctx;
-    int32_t id = vocab_find(l->v, tok, len);
-    if (id < 0) {
-        id = TOK_UNK;
-        l->unknown++;
-    }
-    if (l->n == l->cap) {
-        l->cap = l->cap ? 2 * l->cap : 64;
-        l->ids = lab_realloc(l->ids, (size_t)l->cap * sizeof *l->ids);
-    }
-    l->ids[l->n++] = id;
-}
-
 int ngram_cmd_generate(int argc, char **argv)
 {
     const char *model_dir = NULL, *prompt = NULL;
@@ -79,15 +57,11 @@ int ngram_cmd_generate(int argc, char **argv)
         lab_usage_die(&cmd, "--count draws sequences of a line model; '%s' was trained with "
                       "--unit stream, so it draws one text of --tokens tokens", model_dir);
     }
-    IdList pl = {.v = &run.model.vocab};
-    if (prompt) {
-        if (tok_split(&run.tok, prompt, strlen(prompt), collect_id, &pl) != 0) {
-            exit(1);
-        }
-        if (pl.unknown) {
-            lab_note("%ld prompt token%s not in the model's vocabulary (read as <unk>)",
-                     pl.unknown, pl.unknown == 1 ? " is" : "s are");
-        }
+    int32_t *prompt_ids = NULL;
+    long nprompt = 0;
+    if (prompt &&
+        vocab_encode_prompt(&run.model.vocab, &run.tok, prompt, &prompt_ids, &nprompt) != 0) {
+        exit(1);
     }
     LabRng rng;
     lab_rng_seed(&rng, (uint64_t)seed);
@@ -95,10 +69,10 @@ int ngram_cmd_generate(int argc, char **argv)
     TokKind kind = (TokKind)run.text.tokenizer;
     long n = run.text.unit == UNIT_LINE ? count : 1;
     for (long i = 0; i < n; i++) {
-        ngram_generate(stdout, &run.model, kind, i == 0 ? pl.ids : NULL, i == 0 ? pl.n : 0,
+        ngram_generate(stdout, &run.model, kind, i == 0 ? prompt_ids : NULL, i == 0 ? nprompt : 0,
                        tokens, &s, &rng);
     }
-    free(pl.ids);
+    free(prompt_ids);
     ngram_run_free(&run);
     return 0;
 }

@@ -66,8 +66,8 @@ static char *default_out(const char *path)
     return dir;
 }
 
-// Writes the files of the run (and its config cfg) into dir (made if missing), then the charts (heatmap: the
-// first that many documents). Exits 1 on a failure (its message printed). Returns the
+// Writes the files of the run (and its config cfg) into dir (made if missing), then the charts
+// (heatmap: the first that many documents). Exits 1 on a failure (its message printed). Returns the
 // seconds the files took and sets *nh to the documents of the heatmap (0: none).
 static double matrix_write(const TfidfRun *r, const char *dir, const LabConfig *cfg,
                            long heatmap, PlotOutput plot, long *nh)

@@ -528,7 +528,8 @@ void rnn_lm_zero_grad(RnnLm *m);
 void rnn_lm_backward(RnnLm *m);
 
 // Generation: one step for each of the B lanes (tokens (B) in [0, V)) from the state, which
-// advances by one token (a lane given <s> starts afresh, as in forward). Returns the logits (B, V), valid until the next call.
+// advances by one token (a lane given <s> starts afresh, as in forward). Returns the logits (B, V),
+// valid until the next call.
 const float *rnn_lm_step_logits(RnnLm *m, const int32_t *tokens);
 
 #endif

@@ -7,7 +7,8 @@
 //
 // train writes DIR/config and DIR/log.tsv (a row per epoch, as it goes: lab/run.c), then
 // DIR/vectors.txt (the word2vec text format) and the chart DIR/pca.{dat,gp,png}: the chosen
-// words projected on their first two principal components. Left out: evaluation on analogy test sets (bench/bench_word2vec.py does that).
+// words projected on their first two principal components. Left out: evaluation on analogy test
+// sets (bench/bench_word2vec.py does that).
 #include "nn/word2vec.h"
 
 #include <ctype.h>
