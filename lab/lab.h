@@ -467,6 +467,21 @@ typedef struct {
     double top_p;       // keep the fewest whose mass reaches p (1: all)
 } LabSampling;
 
+// The sampling options of every `generate` command, as one option-table fragment over a
+// LabSampling s (its fields hold the defaults: LAB_SAMPLING_DEFAULT). After parsing,
+// lab_sampling_check refuses a temperature between 0 and 0.01 (usage error of cmd).
+#define LAB_SAMPLING_DEFAULT {.temperature = 1.0, .top_k = 0, .top_p = 1.0}
+#define LAB_SAMPLING_OPTS(s)                                                                   \
+    {"temperature", LAB_OPT_DOUBLE, &(s).temperature, "T",                                     \
+     "below 1 sharpens, above 1 flattens the distribution; 0 is greedy (the most likely "      \
+     "token)",                                                                                 \
+     0, 0, 100},                                                                               \
+    {"top-k", LAB_OPT_INT, &(s).top_k, "K", "draw from the K most likely tokens (0: all)", 0,  \
+     0, 1e9},                                                                                  \
+    {"top-p", LAB_OPT_DOUBLE, &(s).top_p, "P",                                                 \
+     "draw from the fewest tokens whose probability reaches P (1: all)", 0, 0.001, 1}
+void lab_sampling_check(const LabCommand *cmd, const LabSampling *s);
+
 // Filters probs[0..V) (unnormalised, >= 0) in place as s says: what is kept is renormalised
 // to sum to 1, what is cut becomes 0. order_buf (V) receives the kept ids, most likely first
 // (ties by id). Returns how many were kept: 0 when every probability is 0.

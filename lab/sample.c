@@ -90,3 +90,11 @@ int32_t lab_sample_draw(const double *probs, const int32_t *order, int32_t n,
     }
     return order[n - 1]; // u within rounding of 1
 }
+
+void lab_sampling_check(const LabCommand *cmd, const LabSampling *s)
+{
+    if (s->temperature > 0 && s->temperature < 0.01) {
+        lab_usage_die(cmd, "--temperature is 0 (greedy) or between 0.01 and 100, got %g",
+                      s->temperature);
+    }
+}

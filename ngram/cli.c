@@ -14,21 +14,15 @@
 int ngram_cmd_generate(int argc, char **argv)
 {
     const char *model_dir = NULL, *prompt = NULL;
-    long tokens = 200, seed = 1337, count = 10, top_k = 0;
-    double temperature = 1.0, top_p = 1.0;
+    long tokens = 200, seed = 1337, count = 10;
+    LabSampling s = LAB_SAMPLING_DEFAULT;
     const LabOpt opts[] = {
         {"model", LAB_OPT_STRING, &model_dir, "DIR", "a run directory from 'lmlab ngram train'", 0,
          0, 0},
         {"prompt", LAB_OPT_STRING, &prompt, "TEXT", "start from this text", 0, 0, 0},
         {"tokens", LAB_OPT_INT, &tokens, "N", "at most N tokens per sequence", 0, 1, 1e7},
         {"count", LAB_OPT_INT, &count, "N", "sequences to draw (line models)", 0, 1, 1e6},
-        {"temperature", LAB_OPT_DOUBLE, &temperature, "T",
-         "below 1 sharpens, above 1 flattens the distribution; 0 is greedy (the most likely "
-         "token)", 0, 0, 100},
-        {"top-k", LAB_OPT_INT, &top_k, "K", "draw from the K most likely tokens (0: all)", 0, 0,
-         1e9},
-        {"top-p", LAB_OPT_DOUBLE, &top_p, "P",
-         "draw from the fewest tokens whose probability reaches P (1: all)", 0, 0.001, 1},
+        LAB_SAMPLING_OPTS(s),
         {"seed", LAB_OPT_INT, &seed, "S", "random seed: the same seed draws the same text", 0, 0,
          0},
         {0},
@@ -45,10 +39,7 @@ int ngram_cmd_generate(int argc, char **argv)
     if (!model_dir) {
         lab_usage_die(&cmd, "--model DIR is required");
     }
-    if (temperature > 0 && temperature < 0.01) {
-        lab_usage_die(&cmd, "--temperature is 0 (greedy) or between 0.01 and 100, got %g",
-                      temperature);
-    }
+    lab_sampling_check(&cmd, &s);
     NgramRun run;
     if (ngram_run_load(&run, model_dir) != 0) {
         exit(1);
@@ -65,7 +56,6 @@ int ngram_cmd_generate(int argc, char **argv)
     }
     LabRng rng;
     lab_rng_seed(&rng, (uint64_t)seed);
-    LabSampling s = {.temperature = temperature, .top_k = top_k, .top_p = top_p};
     TokKind kind = (TokKind)run.text.tokenizer;
     long n = run.text.unit == UNIT_LINE ? count : 1;
     for (long i = 0; i < n; i++) {
