@@ -102,4 +102,53 @@ __attribute__((unused)) static int count_entries(const char *dir)
     return n;
 }
 
+// --- run directories of the neural families ------------------------------------------------
+
+// DIR/RUN/NAME, a new string
+__attribute__((unused)) static char *file_in(const char *dir, const char *run, const char *name)
+{
+    return lab_asprintf("%s/%s/%s", dir, run, name);
+}
+
+// The bytes of two files are the same.
+__attribute__((unused)) static void assert_same_file(const char *a, const char *b)
+{
+    char *x, *y;
+    size_t nx, ny;
+    cr_assert_eq(lab_read_file(a, &x, &nx, 0), 0);
+    cr_assert_eq(lab_read_file(b, &y, &ny, 0), 0);
+    cr_assert(nx == ny && memcmp(x, y, nx) == 0, "'%s' and '%s' differ", a, b);
+    free(x);
+    free(y);
+}
+
+// log.tsv with its timing column (tokens_per_s, the 7th) cut from every row
+__attribute__((unused)) static char *log_without_timing(const char *path)
+{
+    char *data = slurp(path), *out = lab_calloc(strlen(data) + 1, 1), *o = out;
+    int col = 1;
+    for (const char *s = data; *s; s++) {
+        if (*s == '\n') {
+            col = 1;
+        } else if (*s == '\t') {
+            col++;
+        }
+        if (col != 7) {
+            *o++ = *s;
+        }
+    }
+    free(data);
+    return out;
+}
+
+__attribute__((unused)) static double json_num(const char *json, const char *key)
+{
+    char *k = lab_asprintf("\"%s\": ", key);
+    const char *s = strstr(json, k);
+    cr_assert(s, "no %s in %s", key, json);
+    double v = strtod(s + strlen(k), NULL);
+    free(k);
+    return v;
+}
+
 #endif

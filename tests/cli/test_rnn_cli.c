@@ -41,52 +41,6 @@ static Run train_tiny(const char *dir, const char *name, const char *steps, cons
     return r;
 }
 
-static char *file_in(const char *dir, const char *run, const char *name)
-{
-    return lab_asprintf("%s/%s/%s", dir, run, name);
-}
-
-// The bytes of two files are the same.
-static void assert_same_file(const char *a, const char *b)
-{
-    char *x, *y;
-    size_t nx, ny;
-    cr_assert_eq(lab_read_file(a, &x, &nx, 0), 0);
-    cr_assert_eq(lab_read_file(b, &y, &ny, 0), 0);
-    cr_assert(nx == ny && memcmp(x, y, nx) == 0, "'%s' and '%s' differ", a, b);
-    free(x);
-    free(y);
-}
-
-// log.tsv with its timing column (tokens_per_s, the 7th) cut from every row
-static char *log_without_timing(const char *path)
-{
-    char *data = slurp(path), *out = lab_calloc(strlen(data) + 1, 1), *o = out;
-    int col = 1;
-    for (const char *s = data; *s; s++) {
-        if (*s == '\n') {
-            col = 1;
-        } else if (*s == '\t') {
-            col++;
-        }
-        if (col != 7) {
-            *o++ = *s;
-        }
-    }
-    free(data);
-    return out;
-}
-
-static double json_num(const char *json, const char *key)
-{
-    char *k = lab_asprintf("\"%s\": ", key);
-    const char *s = strstr(json, k);
-    cr_assert(s, "no %s in %s", key, json);
-    double v = strtod(s + strlen(k), NULL);
-    free(k);
-    return v;
-}
-
 // --- usage --------------------------------------------------------------------------------------
 
 Test(rnn_cli, help_lists_the_recurrent_options_with_their_defaults)
