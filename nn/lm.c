@@ -319,13 +319,27 @@ int nn_lm_init(NnLm *lm, const NnLmKind *kind, const NnLmHyper *h, int V, int B,
     return kind->init(lm, h, V, B, T);
 }
 
+// The steps a loaded model runs at once: a window model's context; a recurrent model scores
+// up to 64 steps of its B lanes at once (rnn_lm_run_logits), fewer when B, V or H are large,
+// so that its largest buffer stays about 4M floats.
+static int run_steps(const NnLmKind *kind, const NnLmHyper *h, int V, int B)
+{
+    if (!kind->recurrent) {
+        return (int)h->context;
+    }
+    double widest = V > 4 * h->hidden ? V : 4.0 * h->hidden;
+    double T = (double)(1 << 22) / ((double)B * widest);
+    return T < 1 ? 1 : T > 64 ? 64 : (int)T;
+}
+
 int nn_lm_rebatch(NnLm *lm, int B)
 {
     if (B == lm->B) {
         return 0;
     }
     NnLm next;
-    if (nn_lm_init(&next, lm->kind, &lm->hyper, lm->V, B, lm->T) != 0) {
+    int T = lm->kind->recurrent ? run_steps(lm->kind, &lm->hyper, lm->V, B) : lm->T;
+    if (nn_lm_init(&next, lm->kind, &lm->hyper, lm->V, B, T) != 0) {
         nn_lm_free(&next);
         return -1;
     }
@@ -362,14 +376,19 @@ void nn_log_softmax(double *out, const float *logits, int V)
 
 // --- scoring ------------------------------------------------------------------------------------
 
-// The recurrent case of nn_lm_score: lane r runs sequence seq[r] (-1: idle) at position
-// pos[r]; ln p of position i goes to logp[i], summed in order at the end.
+// The recurrent case of nn_lm_score: lane r runs sequence seq[r] (-1: idle) and is at
+// position pos[r]. Each round gives every lane its next T inputs (a lane whose sequence ends
+// takes the next one there, from <s>), runs the T steps at once (rnn_lm_run_logits) and puts
+// ln p of each predicted position i in logp[i], summed in order at the end.
 static void score_recurrent(NnLm *lm, const Corpus *c, LabLoss *loss)
 {
-    int B = lm->B, V = lm->V;
+    RnnLm *m = lm->model; // the recurrent kind's struct begins with its RnnLm
+    int B = lm->B, T = m->T, V = lm->V;
+    size_t TB = (size_t)T * B;
     long long *seq = lab_malloc((size_t)B * sizeof *seq);
     long long *pos = lab_malloc((size_t)B * sizeof *pos);
-    int32_t *tok = lab_malloc((size_t)B * sizeof *tok);
+    int32_t *ids = lab_malloc(TB * sizeof *ids);
+    long long *at = lab_malloc(TB * sizeof *at); // the position (t, r) predicts, or -1
     double *lp = lab_malloc((size_t)V * sizeof *lp);
     double *logp = lab_malloc((size_t)(c->n ? c->n : 1) * sizeof *logp);
     lm->kind->reset_state(lm);
@@ -379,33 +398,40 @@ static void score_recurrent(NnLm *lm, const Corpus *c, LabLoss *loss)
         seq[r] = -1;
     }
     for (;;) {
-        for (int r = 0; r < B; r++) {
-            // a lane that is idle or at the end of its sequence takes the next one that has
-            // tokens, from a zero state and <s>
-            while (seq[r] < 0 || pos[r] == c->start[seq[r] + 1]) {
-                if (seq[r] >= 0) {
-                    seq[r] = -1;
-                    busy--;
+        int steps = 0;
+        for (int t = 0; t < T; t++) {
+            for (int r = 0; r < B; r++) {
+                // a lane that is idle or at the end of its sequence takes the next one that
+                // has tokens, from a zero state (its <s> input resets it) and <s>
+                while (seq[r] < 0 || pos[r] == c->start[seq[r] + 1]) {
+                    if (seq[r] >= 0) {
+                        seq[r] = -1;
+                        busy--;
+                    }
+                    if (next == c->nseq) {
+                        break;
+                    }
+                    seq[r] = next++;
+                    pos[r] = c->start[seq[r]];
+                    busy++;
                 }
-                if (next == c->nseq) {
-                    break;
-                }
-                seq[r] = next++;
-                pos[r] = c->start[seq[r]];
-                busy++;
-                lm->kind->reset_row(lm, r);
+                size_t i = (size_t)t * B + r;
+                ids[i] = seq[r] < 0 || pos[r] == c->start[seq[r]] ? TOK_BOS : c->ids[pos[r] - 1];
+                at[i] = seq[r] < 0 ? -1 : pos[r]++;
             }
-            tok[r] = seq[r] < 0 || pos[r] == c->start[seq[r]] ? TOK_BOS : c->ids[pos[r] - 1];
+            if (busy == 0) {
+                break;
+            }
+            steps = t + 1;
         }
-        if (busy == 0) {
+        if (steps == 0) {
             break;
         }
-        const float *logits = lm->kind->next_logits(lm, tok, B);
-        for (int r = 0; r < B; r++) {
-            if (seq[r] >= 0) {
-                nn_log_softmax(lp, logits + (size_t)r * V, V);
-                logp[pos[r]] = lp[c->ids[pos[r]]];
-                pos[r]++;
+        const float *logits = rnn_lm_run_logits(m, ids, steps);
+        for (size_t i = 0; i < (size_t)steps * B; i++) {
+            if (at[i] >= 0) {
+                nn_log_softmax(lp, logits + i * V, V);
+                logp[at[i]] = lp[c->ids[at[i]]];
             }
         }
     }
@@ -415,7 +441,8 @@ static void score_recurrent(NnLm *lm, const Corpus *c, LabLoss *loss)
     lm->kind->reset_state(lm);
     free(seq);
     free(pos);
-    free(tok);
+    free(ids);
+    free(at);
     free(lp);
     free(logp);
 }
@@ -563,9 +590,7 @@ int nn_run_load(NnRun *r, const NnLmKind *kind, const char *dir, int B)
                        "vocab.txt give", model_path, (long long)st.st_size, floats);
         goto done;
     }
-    // a recurrent model scores and samples one step at a time: T = 1
-    int T = kind->recurrent ? 1 : (int)h.context;
-    if (nn_lm_init(&r->lm, kind, &h, r->vocab.n, B, T) != 0) {
+    if (nn_lm_init(&r->lm, kind, &h, r->vocab.n, B, run_steps(kind, &h, r->vocab.n, B)) != 0) {
         lab_error_hint("the file was edited or damaged: train the run again",
                        "'%s' and '%s' do not make a model", cfg_path, vocab_path);
         goto done;

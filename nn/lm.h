@@ -100,7 +100,8 @@ extern const NnLmKind nn_lm_rnn; // the RNN, LSTM or GRU language model of nn/rn
 // sequence length; the MLP takes h->context). -1 with a message; nn_lm_free is safe after it.
 int nn_lm_init(NnLm *lm, const NnLmKind *kind, const NnLmHyper *h, int V, int B, int T);
 void nn_lm_free(NnLm *lm);
-// The same model (its parameters copied) for batches of B rows instead: the state is zero.
+// The same model (its parameters copied) for batches of B rows instead (a recurrent one with
+// the steps nn_run_load gives it for B): the state is zero.
 // -1 with a message, lm unchanged.
 int nn_lm_rebatch(NnLm *lm, int B);
 
@@ -113,9 +114,10 @@ void nn_log_softmax(double *out, const float *logits, int V);
 // adds ln p of each to loss (whose words and oov are set from c): the first token of a line
 // is predicted from a context of <s> (a window model sees T times <s> before it, as it was
 // trained). A window model runs B positions at a time. A recurrent one runs each sequence
-// (a line, or the whole stream) from a zero state and one <s>, token by token with the state
-// carried, B sequences side by side in the B lanes; its state is left reset. The loss does
-// not depend on B (the ln p are summed in the corpus's order).
+// (a line, or the whole stream) from a zero state and one <s> with the state carried, B
+// sequences side by side in the B lanes, T steps of every lane at once (the model's T: a
+// lane whose sequence ends takes the next one within the T steps); its state is left reset.
+// The ln p are summed in the corpus's order.
 void nn_lm_score(NnLm *lm, const Corpus *c, LabLoss *loss);
 
 // --- sampling ---------------------------------------------------------------------------------
@@ -153,7 +155,8 @@ typedef struct {
 // Loads the run in dir written by 'lmlab FAMILY train' (the kind's family): its config (the
 // model's options held to the command line's ranges), the tokenizer it names, vocab.txt and
 // model.safetensors (checked against the tensor table the config gives), for batches of B
-// rows. -1 with a message naming the file and the problem; r is then zeroed.
+// rows (a recurrent model runs up to 64 steps at once when it scores, fewer for large B, V or
+// H). -1 with a message naming the file and the problem; r is then zeroed.
 int nn_run_load(NnRun *r, const NnLmKind *kind, const char *dir, int B);
 void nn_run_free(NnRun *r);
 

@@ -531,5 +531,11 @@ void rnn_lm_backward(RnnLm *m);
 // advances by one token (a lane given <s> starts afresh, as in forward). Returns the logits (B, V),
 // valid until the next call.
 const float *rnn_lm_step_logits(RnnLm *m, const int32_t *tokens);
+// Scoring: T steps (1 <= T <= the model's T) of the B lanes at once from the carried state,
+// ids (T, B) time-major (a lane given <s> starts afresh there); the state advances by T
+// tokens. Returns the logits (T * B, V), time-major, valid until the next call. Each step
+// gives what rnn_lm_step_logits would; the input projections and the head of all T steps
+// are one matrix product each, so a long text is scored many times faster than step by step.
+const float *rnn_lm_run_logits(RnnLm *m, const int32_t *ids, int T);
 
 #endif

@@ -299,16 +299,22 @@ void rnn_lm_backward(RnnLm *m)
     nn_embedding_backward(g + off[0], m->dx, m->ids, T * B, V, E);
 }
 
-const float *rnn_lm_step_logits(RnnLm *m, const int32_t *tokens)
+const float *rnn_lm_run_logits(RnnLm *m, const int32_t *ids, int T)
 {
     int B = m->B, V = m->cfg.V, E = m->cfg.E, H = m->cfg.H;
-    for (int b = 0; b < B; b++) {
-        assert(tokens[b] >= 0 && tokens[b] < V);
-        m->ids[b] = tokens[b];
+    assert(T >= 1 && T <= m->T);
+    for (size_t i = 0; i < (size_t)T * B; i++) {
+        assert(ids[i] >= 0 && ids[i] < V);
+        m->ids[i] = ids[i];
     }
-    mark_resets(m, (size_t)B);
-    nn_embedding_forward(m->x, m->ids, m->wte, B, V, E);
-    const float *top = run_layers(m, 1);
-    nn_linear_forward(m->logits, top, m->head_w, m->head_b, B, H, V);
+    mark_resets(m, (size_t)T * B);
+    nn_embedding_forward(m->x, m->ids, m->wte, T * B, V, E);
+    const float *top = run_layers(m, T);
+    nn_linear_forward(m->logits, top, m->head_w, m->head_b, T * B, H, V);
     return m->logits;
+}
+
+const float *rnn_lm_step_logits(RnnLm *m, const int32_t *tokens)
+{
+    return rnn_lm_run_logits(m, tokens, 1);
 }
