@@ -60,6 +60,7 @@ typedef struct {
     const char *what;     // "an MLP language model": for messages
     NnLmMode mode;
     NnLmHyper defaults;   // what a student gets without options
+    long steps;           // the default of --steps (0: the trainer's, 20000)
     // Writes the kind's option-table entries for h into out (at most NN_LM_MAX_OPTS) and
     // returns their count. The names are the config keys, so a run's config is held to the
     // command line's ranges (lab_config_apply).

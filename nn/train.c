@@ -487,6 +487,9 @@ static void train_parse(Train *t, int argc, char **argv)
                        .seed = 1337, .samples = 20, .warmup = 100, .step_size = 0, .lr = 0.005,
                        .weight_decay = 0.01, .beta1 = 0.9, .beta2 = 0.999, .clip = 1.0,
                        .gamma = 0.1, .min_lr = 0.001, .schedule = NN_LR_COSINE};
+    if (t->kind->steps > 0) {
+        o->steps = t->kind->steps;
+    }
     t->text = (TextOpts)TEXT_OPTS_DEFAULT;
     t->hyper = t->kind->defaults;
     t->plot = PLOT_PNG;

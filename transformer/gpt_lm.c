@@ -259,12 +259,13 @@ static const float *gpt_lm_next_logits(NnLm *lm, const int32_t *ctx, int rows)
     return k->out;
 }
 
-// About 1.95 nats/char on names' valid split in a minute: small enough to train on a laptop
-// core, a context longer than almost every name (docs/transformer.md "training").
+// A model small enough to learn names in a few minutes on one core, a context longer than
+// almost every name (docs/transformer.md "training" gives its losses).
 const NnLmKind nn_lm_gpt = {
     .family = "gpt",
     .what = "a GPT language model",
     .mode = NN_LM_SEQUENCE,
+    .steps = 3000,
     .defaults = {.layers = 4, .heads = 4, .width = 64, .context = 16, .dropout = 0,
                  .pos = GPT_POS_LEARNED, .gelu = GPT_GELU_EXACT, .batching = BATCH_RANDOM},
     .opts = gpt_opts,
