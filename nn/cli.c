@@ -31,7 +31,7 @@ int nn_cmd_generate(const NnLmKind *kind, int argc, char **argv)
         LAB_SAMPLING_OPTS(s),
         {"seed", LAB_OPT_INT, &seed, "S", "random seed: the same seed draws the same text", 0, 0,
          0},
-        {"quiet", LAB_OPT_FLAG, &quiet, NULL, "no notes (the speed on stderr)", 0, 0, 0},
+        {"quiet", LAB_OPT_FLAG, &quiet, NULL, "no notes on stderr", 0, 0, 0},
         // a sequence model's only
         {"no-cache", LAB_OPT_FLAG, &no_cache, NULL, "run the whole context again for every "
          "token instead of reading the KV cache: the same text, slower", 0, 0, 0},
@@ -82,11 +82,12 @@ int nn_cmd_generate(const NnLmKind *kind, int argc, char **argv)
                                 prompt_ids, nprompt, tokens, &s, &rng);
     }
     double secs = lab_now() - t0;
-    if (!lab_quiet) {
+    if (seq && !lab_quiet) {
+        // a sequence model's speed, with its cache or without (--no-cache), on stderr
         lab_note("drew %ld tokens in %.3fs: %.0f tokens/s%s", drawn, secs,
                  (double)drawn / fmax(secs, 1e-9),
-                 !seq ? "" : no_cache ? " (the whole context run again for each: --no-cache)"
-                                      : " (through the KV cache)");
+                 no_cache ? " (the whole context run again for each: --no-cache)"
+                          : " (through the KV cache)");
     }
     free(prompt_ids);
     nn_run_free(&run);
