@@ -36,7 +36,8 @@
 #define CHILD_OUT_MAX (1 << 20) // what a child may print on stdout: its one JSON line
 #define PROBE_STEPS 50   // steps of the probe run that times a neural family's step
 
-// One row a family; each recurrent cell is a row of its own over `lmlab rnn`.
+// One row a family; each recurrent cell is a row of its own over `lmlab rnn`. A neural row
+// trains with its family's defaults (`lmlab FAMILY train --help`), the same for every dataset.
 typedef struct {
     const char *name;          // --families name, the run's subdirectory, the table's row
     const char *command;       // the family command: `lmlab COMMAND train|eval`
@@ -52,6 +53,7 @@ static const CompareFamily families[] = {
     {"rnn", "rnn", {"--cell", "rnn"}, {"--quiet"}, 1, {"cell", "embed", "hidden", "steps"}},
     {"lstm", "rnn", {"--cell", "lstm"}, {"--quiet"}, 1, {"cell", "embed", "hidden", "steps"}},
     {"gru", "rnn", {"--cell", "gru"}, {"--quiet"}, 1, {"cell", "embed", "hidden", "steps"}},
+    {"gpt", "gpt", {NULL}, {"--quiet"}, 1, {"layers", "heads", "width", "context", "steps"}},
 };
 #define NFAMILIES ((int)(sizeof families / sizeof families[0]))
 

@@ -16,6 +16,7 @@
 #include "ngram/tfidf.h"
 #include "nn/lm.h"
 #include "nn/word2vec.h"
+#include "transformer/gpt_lm.h"
 
 // --- tokenize ---------------------------------------------------------------------------------
 
@@ -385,6 +386,7 @@ static const LabVerb commands[] = {
     {"word2vec", 0, 0, &word2vec_verbs},
     {"mlp", 0, 0, &mlp_verbs},
     {"rnn", 0, 0, &rnn_verbs},
+    {"gpt", 0, 0, &gpt_verbs},
     {"compare", compare_cmd, "train every family on one dataset: a table of perplexities", 0},
     {0},
 };

@@ -1,13 +1,13 @@
-// eval.c: `lmlab mlp eval` and `lmlab rnn eval`: the perplexity of a trained neural model on
-// a text.
+// eval.c: `lmlab mlp|rnn|gpt eval`: the perplexity of a trained neural model on a text.
 //
 //   lmlab mlp eval --model runs/names-mlp --split test
 //   lmlab rnn eval --model runs/names-rnn --data poem.txt --json
 //
 // Tokenizes with the run's own tokenizer and vocabulary, scores every predicted token under
 // the sentence convention (nn_lm_score: one <s> context begins each line, </s> predicted; a
-// recurrent model runs each line from a zero state, or a stream whole, the state carried) and
-// prints the report every family prints (lab_eval_report). A recurrent run's report names
+// recurrent model runs each line from a zero state, or a stream whole, the state carried; a
+// GPT reads each line from <s> in one window, or a longer sequence in windows of its context)
+// and prints the report every family prints (lab_eval_report). A recurrent run's report names
 // its cell after the run directory: "runs/names-rnn (lstm)", family "rnn".
 #include "nn/lm.h"
 
@@ -103,7 +103,7 @@ int nn_cmd_eval(const NnLmKind *kind, int argc, char **argv)
         exit(1);
     }
     // a recurrent model runs one sequence a lane: no more lanes than sequences
-    if (kind->recurrent && c.nseq < run.lm.B &&
+    if (kind->mode == NN_LM_RECURRENT && c.nseq < run.lm.B &&
         nn_lm_rebatch(&run.lm, c.nseq > 0 ? (int)c.nseq : 1) != 0) {
         exit(1);
     }
@@ -111,7 +111,7 @@ int nn_cmd_eval(const NnLmKind *kind, int argc, char **argv)
     double t0 = lab_now();
     nn_lm_score(&run.lm, &c, &loss);
     double t1 = lab_now();
-    char *model_name = kind->recurrent
+    char *model_name = kind->mode == NN_LM_RECURRENT
                            ? lab_asprintf("%s (%s)", model_dir,
                                           nn_cell_name((NnCell)run.lm.hyper.cell))
                            : lab_strdup(model_dir);

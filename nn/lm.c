@@ -1,5 +1,6 @@
 // lm.c: the language-model interface of lm.h for the MLP and the recurrent model, and the
-// pieces their commands share: scoring a corpus, drawing a sequence, loading a run back.
+// pieces every neural family's commands share (the GPT's too): scoring a corpus, drawing a
+// sequence, loading a run back.
 //
 // Letters: B rows a batch (a recurrent model's lanes), T tokens of context (the MLP's n) or
 // steps of a training sequence (the recurrent model's), V vocabulary, E embedding size,
@@ -119,7 +120,7 @@ static const float *mlp_next_logits(NnLm *lm, const int32_t *ctx, int rows)
 const NnLmKind nn_lm_mlp = {
     .family = "mlp",
     .what = "an MLP language model",
-    .recurrent = 0,
+    .mode = NN_LM_WINDOW,
     .defaults = {.context = 4, .embed = 16, .hidden = 256}, // about 2.09 nats/char on names
     .opts = mlp_opts,
     .describe = mlp_describe,
@@ -286,7 +287,7 @@ static const float *rnn_next_logits(NnLm *lm, const int32_t *ctx, int rows)
 const NnLmKind nn_lm_rnn = {
     .family = "rnn",
     .what = "a recurrent language model",
-    .recurrent = 1,
+    .mode = NN_LM_RECURRENT,
     .defaults = {.embed = 32, .hidden = 256, .cell = NN_CELL_LSTM, .layers = 1, .seq = 35,
                  .batching = BATCH_SEQUENTIAL},
     .opts = rnn_opts,
@@ -319,12 +320,12 @@ int nn_lm_init(NnLm *lm, const NnLmKind *kind, const NnLmHyper *h, int V, int B,
     return kind->init(lm, h, V, B, T);
 }
 
-// The steps a loaded model runs at once: a window model's context; a recurrent model scores
-// up to 64 steps of its B lanes at once (rnn_lm_run_logits), fewer when B, V or H are large,
-// so that its largest buffer stays about 4M floats.
+// The steps a loaded model runs at once: a window or sequence model's context; a recurrent
+// model scores up to 64 steps of its B lanes at once (rnn_lm_run_logits), fewer when B, V or
+// H are large, so that its largest buffer stays about 4M floats.
 static int run_steps(const NnLmKind *kind, const NnLmHyper *h, int V, int B)
 {
-    if (!kind->recurrent) {
+    if (kind->mode != NN_LM_RECURRENT) {
         return (int)h->context;
     }
     double widest = V > 4 * h->hidden ? V : 4.0 * h->hidden;
@@ -338,7 +339,7 @@ int nn_lm_rebatch(NnLm *lm, int B)
         return 0;
     }
     NnLm next;
-    int T = lm->kind->recurrent ? run_steps(lm->kind, &lm->hyper, lm->V, B) : lm->T;
+    int T = lm->kind->mode == NN_LM_RECURRENT ? run_steps(lm->kind, &lm->hyper, lm->V, B) : lm->T;
     if (nn_lm_init(&next, lm->kind, &lm->hyper, lm->V, B, T) != 0) {
         nn_lm_free(&next);
         return -1;
@@ -447,13 +448,78 @@ static void score_recurrent(NnLm *lm, const Corpus *c, LabLoss *loss)
     free(logp);
 }
 
+// The sequence case of nn_lm_score. Sequence s reads as x = <s> ids[start[s] .. start[s+1]),
+// n + 1 tokens for n ids, where x[j] predicts x[j + 1]. Window w of a sequence reads the T
+// inputs x[w S .. w S + T) (past the end: <s>, never looked at) and counts the predictions
+// of its positions from `from` on (0 for the first window, T - S after), up to the end of
+// the sequence. B windows a forward; ln p of position i goes to logp[i], summed in order.
+static void score_sequence(NnLm *lm, const Corpus *c, LabLoss *loss)
+{
+    const int B = lm->B, T = lm->T, V = lm->V, S = T / 2 > 0 ? T / 2 : 1;
+    int32_t *inputs = lab_malloc((size_t)B * T * sizeof *inputs);
+    long long *base = lab_malloc((size_t)B * sizeof *base); // corpus index of x[w S + 1]
+    int *from = lab_malloc((size_t)B * sizeof *from), *to = lab_malloc((size_t)B * sizeof *to);
+    double *lp = lab_malloc((size_t)V * sizeof *lp);
+    double *logp = lab_malloc((size_t)(c->n ? c->n : 1) * sizeof *logp);
+    long long nseq = c->nseq > 0 ? c->nseq : 1, seq = 0, at = 0; // the next window: at = w S
+    for (;;) {
+        int rows = 0;
+        for (; rows < B && seq < nseq; rows++) {
+            long long s0 = c->nseq > 0 ? c->start[seq] : 0;
+            long long n = c->nseq > 0 ? c->start[seq + 1] - s0 : c->n;
+            // x[j] is <s> for j == 0, else ids[s0 + j - 1]
+            int32_t *in = inputs + (size_t)rows * T;
+            for (int t = 0; t < T; t++) {
+                long long j = at + t;
+                in[t] = j == 0 || j > n ? TOK_BOS : c->ids[s0 + j - 1];
+            }
+            base[rows] = s0 + at;
+            from[rows] = at == 0 ? 0 : T - S;
+            to[rows] = n - at < T ? (int)(n - at) : T; // predictions x[at + 1 .. at + to]
+            if (at + T >= n) {
+                seq++; // this window reaches the end: the next sequence
+                at = 0;
+            } else {
+                at += S;
+            }
+        }
+        if (rows == 0) {
+            break;
+        }
+        for (int r = rows; r < B; r++) {
+            memcpy(inputs + (size_t)r * T, inputs, (size_t)T * sizeof *inputs);
+        }
+        const float *logits = lm->kind->seq_logits(lm, inputs);
+        for (int r = 0; r < rows; r++) {
+            for (int t = from[r]; t < to[r]; t++) {
+                long long i = base[r] + t; // the corpus index of x[at + t + 1]
+                nn_log_softmax(lp, logits + ((size_t)r * T + t) * V, V);
+                logp[i] = lp[c->ids[i]];
+            }
+        }
+    }
+    for (long long i = 0; i < c->n; i++) {
+        lab_loss_add(loss, logp[i]);
+    }
+    free(inputs);
+    free(base);
+    free(from);
+    free(to);
+    free(lp);
+    free(logp);
+}
+
 void nn_lm_score(NnLm *lm, const Corpus *c, LabLoss *loss)
 {
     memset(loss, 0, sizeof *loss);
     loss->words = c->words;
     loss->oov = c->oov;
-    if (lm->kind->recurrent) {
+    if (lm->kind->mode == NN_LM_RECURRENT) {
         score_recurrent(lm, c, loss);
+        return;
+    }
+    if (lm->kind->mode == NN_LM_SEQUENCE) {
+        score_sequence(lm, c, loss);
         return;
     }
     lm->kind->reset_state(lm);
@@ -484,11 +550,13 @@ static void push(int32_t *ctx, int T, int32_t w)
     ctx[T - 1] = w;
 }
 
-void nn_lm_generate(FILE *f, NnLm *lm, const Vocab *v, TokKind kind, const int32_t *prompt,
+long nn_lm_generate(FILE *f, NnLm *lm, const Vocab *v, TokKind kind, const int32_t *prompt,
                     long n, long max_tokens, const LabSampling *s, LabRng *rng)
 {
-    int recurrent = lm->kind->recurrent;
-    int T = recurrent ? 1 : lm->T, V = lm->V; // a recurrent model's context is its last token
+    // a recurrent or sequence model keeps its own context: it reads the last token
+    int stepwise = lm->kind->mode != NN_LM_WINDOW;
+    int T = stepwise ? 1 : lm->T, V = lm->V;
+    long drawn = 0;
     double *probs = lab_malloc((size_t)V * sizeof *probs);
     int32_t *order = lab_malloc((size_t)V * sizeof *order);
     int32_t *line = lab_malloc((size_t)(n + max_tokens + 1) * sizeof *line);
@@ -499,7 +567,7 @@ void nn_lm_generate(FILE *f, NnLm *lm, const Vocab *v, TokKind kind, const int32
     lm->kind->reset_state(lm);
     long len = 0;
     for (long i = 0; i < n; i++) {
-        if (recurrent) {
+        if (stepwise) {
             lm->kind->next_logits(lm, ctx, 1); // the state reads the token before prompt[i]
         }
         line[len++] = prompt[i];
@@ -535,6 +603,7 @@ void nn_lm_generate(FILE *f, NnLm *lm, const Vocab *v, TokKind kind, const int32
         probs[TOK_UNK] = 0.0; // a sample that says "<unk>" teaches nothing
         int32_t k = lab_sample_filter(probs, V, s, order);
         int32_t w = k == 0 ? TOK_EOS : lab_sample_draw(probs, order, k, s, rng);
+        drawn++;
         if (w == TOK_EOS) {
             break;
         }
@@ -547,9 +616,12 @@ void nn_lm_generate(FILE *f, NnLm *lm, const Vocab *v, TokKind kind, const int32
     free(order);
     free(line);
     free(ctx);
+    return drawn;
 }
 
 // --- runs ---------------------------------------------------------------------------------------
+
+#define SEQ_TOKENS 4096 // tokens of a sequence model's scoring forward (nn_run_load)
 
 int nn_run_load(NnRun *r, const NnLmKind *kind, const char *dir, int B)
 {
@@ -589,6 +661,11 @@ int nn_run_load(NnRun *r, const NnLmKind *kind, const char *dir, int B)
                        "'%s' holds %lld bytes, too few for the %.0f parameters its config and "
                        "vocab.txt give", model_path, (long long)st.st_size, floats);
         goto done;
+    }
+    // a sequence model reads windows of its whole context, B of them at once, at most
+    // SEQ_TOKENS tokens a forward (its activations grow with B T)
+    if (kind->mode == NN_LM_SEQUENCE && (long)B * h.context > SEQ_TOKENS) {
+        B = h.context < SEQ_TOKENS ? SEQ_TOKENS / (int)h.context : 1;
     }
     if (nn_lm_init(&r->lm, kind, &h, r->vocab.n, B, run_steps(kind, &h, r->vocab.n, B)) != 0) {
         lab_error_hint("the file was edited or damaged: train the run again",

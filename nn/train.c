@@ -1,22 +1,22 @@
-// train.c: `lmlab mlp train` and `lmlab rnn train`: the training loop of the neural language
-// models.
+// train.c: `lmlab mlp|rnn|gpt train`: the training loop of the neural language models.
 //
 //   lmlab mlp train --dataset names
 //   lmlab rnn train --dataset timemachine --tokenizer char --cell lstm --steps 2000
+//   lmlab gpt train --dataset names --accum 2
 //   lmlab mlp train --resume runs/names-mlp --steps 40000
 //
 // Minibatches from the batcher (MLP examples; for a recurrent model random sampling, the
-// state reset every batch, or sequential partitioning, the state carried and detached),
-// forward, backward, clipping by global norm, AdamW under a
-// learning-rate schedule; the full valid split scored every --eval-every steps as `eval`
-// scores it. The run directory (--out, default runs/<dataset>-mlp) receives config,
+// state reset every batch, or sequential partitioning, the state carried and detached; for a
+// sequence model random sampling), forward, backward (--accum micro-batches summed into one
+// step), clipping by global norm, AdamW under a learning-rate schedule; the full valid split
+// scored every --eval-every steps as `eval` scores it. The run directory (--out, default runs/<dataset>-mlp) receives config,
 // vocab.txt, log.tsv (streamed), model.safetensors (the weights of the best valid loss so
 // far), state.safetensors (everything a resumed run needs to continue bit for bit: weights,
 // AdamW moments, a recurrent model's carried state, step, batcher state, the log row being
 // summed), the charts and samples.txt.
 // Ctrl-C stops after the current step with a checkpoint (exit 130); a loss or gradient that
 // is not finite stops with the last good checkpoint kept (exit 1). docs/nn.md "training".
-// Left out: gradient accumulation, mixed precision.
+// Left out: mixed precision.
 // The file is longer than the usual 800 lines because the loop and its checkpoints (what a
 // resumed run reads back must be what was written) are read best side by side.
 #include "nn/lm.h"
@@ -56,9 +56,10 @@ typedef struct {
     int have_valid;
     NnLm lm;
     MlpBatcher batcher;  // a window model's
-    SeqBatcher sbatcher; // a recurrent model's
+    SeqBatcher sbatcher; // a recurrent or sequence model's
     float *hold;         // (state_floats) the carried state, kept aside while valid is scored
-    long long per_step;  // tokens a step predicts: B (window), B * T (recurrent)
+    long long per_step;  // tokens a step reads: B (window), B * T (recurrent, sequence), times
+                         // --accum
     float *m, *v;  // (total) AdamW moments
     uint8_t *mask; // (total) weight decay where 1
     NnLrSchedule sched;
@@ -97,7 +98,7 @@ static int state_layout(NnParams *p, NnTensorSpec spec[4], size_t total, size_t 
 // the batcher's state, whichever the kind uses
 static BatchState *batch_state(Train *t)
 {
-    return t->kind->recurrent ? &t->sbatcher.st : &t->batcher.st;
+    return t->kind->mode == NN_LM_WINDOW ? &t->batcher.st : &t->sbatcher.st;
 }
 
 // The run's config in a checkpoint's metadata: every key on its own, and as "config" the
@@ -241,8 +242,8 @@ static int read_state(Train *t)
     for (int i = 0; i < 4; i++) {
         st.rng.s[i] = s[i];
     }
-    if ((t->kind->recurrent ? batch_seq_restore(&t->sbatcher, &st)
-                            : batch_mlp_restore(&t->batcher, &st)) != 0) {
+    if ((t->kind->mode == NN_LM_WINDOW ? batch_mlp_restore(&t->batcher, &st)
+                                       : batch_seq_restore(&t->sbatcher, &st)) != 0) {
         lab_error_hint("the file was edited or damaged, or the training text changed: train the "
                        "run again", "'%s': the batcher state does not fit this run", path);
         goto done;
@@ -453,12 +454,15 @@ static void train_config(Train *t)
     for (int i = 0; i < nm; i++) {
         if (mo[i].kind == LAB_OPT_INT) {
             lab_config_set(c, mo[i].name, "%ld", *(long *)mo[i].dest);
+        } else if (mo[i].kind == LAB_OPT_DOUBLE) {
+            config_double(c, mo[i].name, *(double *)mo[i].dest);
         } else if (mo[i].kind == LAB_OPT_CHOICE) {
             lab_config_set(c, mo[i].name, "%s", lab_choice_name(mo[i].choices,
                                                                 *(int *)mo[i].dest));
         }
     }
     lab_config_set(c, "batch", "%ld", o->batch);
+    lab_config_set(c, "accum", "%ld", o->accum);
     lab_config_set(c, "steps", "%ld", o->steps);
     config_double(c, "lr", o->lr);
     lab_config_set(c, "schedule", "%s", lab_choice_name(NN_SCHEDULE_CHOICES, o->schedule));
@@ -479,15 +483,20 @@ static void train_config(Train *t)
 static void train_parse(Train *t, int argc, char **argv)
 {
     NnTrainOpts *o = &t->o;
-    *o = (NnTrainOpts){.batch = 64, .steps = 20000, .eval_every = 1000, .log_every = 100,
+    *o = (NnTrainOpts){.batch = 64, .accum = 1, .steps = 20000, .eval_every = 1000, .log_every = 100,
                        .seed = 1337, .samples = 20, .warmup = 100, .step_size = 0, .lr = 0.005,
                        .weight_decay = 0.01, .beta1 = 0.9, .beta2 = 0.999, .clip = 1.0,
                        .gamma = 0.1, .min_lr = 0.001, .schedule = NN_LR_COSINE};
+    if (t->kind->steps > 0) {
+        o->steps = t->kind->steps;
+    }
     t->text = (TextOpts)TEXT_OPTS_DEFAULT;
     t->hyper = t->kind->defaults;
     t->plot = PLOT_PNG;
     LabOpt opts[64];
     int n = 0;
+    char *out_help = lab_asprintf("run directory (default runs/NAME-%s: see docs/cli.md)",
+                                  t->kind->family);
     const LabOpt head[] = {
         {"dataset", LAB_OPT_STRING, &t->dataset, "NAME", "a shipped corpus: datasets/NAME/", 0, 0,
          0},
@@ -502,9 +511,12 @@ static void train_parse(Train *t, int argc, char **argv)
     n += (int)(sizeof head / sizeof head[0]);
     n += t->kind->opts(&t->hyper, opts + n);
     const LabOpt tail[] = {
-        {"batch", LAB_OPT_INT, &o->batch, "B", t->kind->recurrent ? "sequences (lanes) per step"
-                                                                   : "examples per step", 0, 1,
+        {"batch", LAB_OPT_INT, &o->batch, "B", t->kind->mode == NN_LM_WINDOW
+                                                   ? "examples per micro-batch"
+                                                   : "sequences (lanes) per micro-batch", 0, 1,
          65536},
+        {"accum", LAB_OPT_INT, &o->accum, "N", "micro-batches whose gradients are summed into one "
+         "step (the loss their mean): a batch of N B rows in the memory of B", 0, 1, 65536},
         {"steps", LAB_OPT_INT, &o->steps, "N", "optimizer steps in all (with --resume: the step "
          "to continue to)", 0, 1, 1e12},
         {"lr", LAB_OPT_DOUBLE, &o->lr, "LR", "peak learning rate of AdamW", 0, 1e-9, 100},
@@ -532,11 +544,7 @@ static void train_parse(Train *t, int argc, char **argv)
          "samples", 0, 0, 0},
         {"samples", LAB_OPT_INT, &o->samples, "N", "sequences to sample into samples.txt", 0, 0,
          1e6},
-        {"out", LAB_OPT_STRING, &t->out, "DIR", t->kind->recurrent
-                                                   ? "run directory (default runs/NAME-rnn: see "
-                                                     "docs/cli.md)"
-                                                   : "run directory (default runs/NAME-mlp: see "
-                                                     "docs/cli.md)", 0, 0, 0},
+        {"out", LAB_OPT_STRING, &t->out, "DIR", out_help, 0, 0, 0},
         {"force", LAB_OPT_FLAG, &t->force, NULL, "replace a run of another configuration in the "
          "run directory", 0, 0, 0},
         {"resume", LAB_OPT_STRING, &t->resume, "DIR", "continue the run in DIR from its "
@@ -551,7 +559,17 @@ static void train_parse(Train *t, int argc, char **argv)
     memcpy(opts + n, tail, sizeof tail);
     char *usage = lab_asprintf("lmlab %s train (--dataset NAME | --train FILE | --resume DIR) "
                                "[options]", t->kind->family);
-    char *epilog = t->kind->recurrent
+    char *epilog = t->kind->mode == NN_LM_SEQUENCE
+                       ? lab_asprintf("examples:\n"
+                                      "  lmlab %s train --dataset names\n"
+                                      "  lmlab %s train --dataset names --layers 6 --width 128 "
+                                      "--dropout 0.1 --out runs/names-gpt6\n"
+                                      "  lmlab %s train --dataset tinyshakespeare --unit stream "
+                                      "--context 64 --accum 4\n"
+                                      "  lmlab %s train --resume runs/names-gpt --steps 8000\n",
+                                      t->kind->family, t->kind->family, t->kind->family,
+                                      t->kind->family)
+                   : t->kind->mode == NN_LM_RECURRENT
                        ? lab_strdup("examples:\n"
                                     "  lmlab rnn train --dataset names\n"
                                     "  lmlab rnn train --dataset timemachine --tokenizer char "
@@ -649,6 +667,7 @@ static void train_parse(Train *t, int argc, char **argv)
     train_config(t);
     free(usage);
     free(epilog);
+    free(out_help);
     if (t->resume) {
         // the run directory is there already: take it over as it is
         t->run.dir = lab_strdup(t->run_dir);
@@ -687,12 +706,12 @@ static void train_build(Train *t)
         t->have_valid = 1;
     }
     const NnTrainOpts *o = &t->o;
-    int recurrent = t->kind->recurrent;
-    int T = (int)(recurrent ? t->hyper.seq : t->hyper.context);
+    NnLmMode mode = t->kind->mode;
+    int T = (int)(mode == NN_LM_RECURRENT ? t->hyper.seq : t->hyper.context);
     if (nn_lm_init(&t->lm, t->kind, &t->hyper, t->vocab.n, (int)o->batch, T) != 0) {
         train_fail(t, 2);
     }
-    t->per_step = recurrent ? o->batch * (long long)T : o->batch;
+    t->per_step = (mode == NN_LM_WINDOW ? o->batch : o->batch * (long long)T) * o->accum;
     t->hold = lab_malloc((t->kind->state_floats(&t->lm) + 1) * sizeof *t->hold);
     size_t total = t->lm.params->total;
     t->m = lab_calloc(total, sizeof(float));
@@ -700,15 +719,17 @@ static void train_build(Train *t)
     t->mask = lab_malloc(total);
     nn_params_decay_mask(t->lm.params, t->mask);
     t->inputs = lab_malloc((size_t)o->batch * t->lm.T * sizeof(int32_t));
-    t->targets = lab_malloc((size_t)o->batch * (recurrent ? T : 1) * sizeof(int32_t));
+    t->targets = lab_malloc((size_t)o->batch * (mode == NN_LM_WINDOW ? 1 : T) * sizeof(int32_t));
     // the weights from stream 0 of the seed, the batches from stream 1: independent
     LabRng init;
     lab_rng_stream(&init, (uint64_t)o->seed, 0);
     t->kind->init_weights(&t->lm, &init);
     uint64_t bseed = (uint64_t)o->seed + 0x9E3779B97F4A7C15ull;
-    if ((recurrent ? batch_seq_init(&t->sbatcher, &t->corpus, (BatchScheme)t->hyper.batching,
-                                    (int)o->batch, T, bseed)
-                   : batch_mlp_init(&t->batcher, &t->corpus, (int)o->batch, T, bseed)) != 0) {
+    // a sequence model carries nothing between batches: random sampling only
+    BatchScheme scheme = mode == NN_LM_RECURRENT ? (BatchScheme)t->hyper.batching : BATCH_RANDOM;
+    if ((mode == NN_LM_WINDOW
+             ? batch_mlp_init(&t->batcher, &t->corpus, (int)o->batch, T, bseed)
+             : batch_seq_init(&t->sbatcher, &t->corpus, scheme, (int)o->batch, T, bseed)) != 0) {
         train_fail(t, 1);
     }
     t->sched = (NnLrSchedule){
@@ -802,14 +823,30 @@ static void train_loop(Train *t)
     long long tokens_row = 0, first = t->step;
     while (t->step < o->steps && !interrupted) {
         double lr = nn_lr_at(&t->sched, t->step);
-        if (!k->recurrent) {
-            batch_mlp_next(&t->batcher, t->inputs, t->targets);
-        } else if (!batch_seq_next(&t->sbatcher, t->inputs, t->targets)) {
-            k->reset_state(lm); // random sampling, or a new epoch's lanes: unrelated text
-        } // else: the lanes continue the last batch, the state carried (detached)
         k->zero_grad(lm);
-        double loss = k->forward(lm, t->inputs, t->targets);
-        k->backward(lm);
+        double loss = 0;
+        for (long micro = 0; micro < o->accum; micro++) {
+            if (k->mode == NN_LM_WINDOW) {
+                batch_mlp_next(&t->batcher, t->inputs, t->targets);
+            } else if (!batch_seq_next(&t->sbatcher, t->inputs, t->targets)) {
+                k->reset_state(lm); // random sampling, or a new epoch's lanes: unrelated text
+            } // else: the lanes continue the last batch, the state carried (detached)
+            // the dropout masks of this micro-batch: a function of the seed and the count of
+            // micro-batches before it, so a resumed run draws the same
+            lm->step_seed = (uint64_t)o->seed ^
+                            (((uint64_t)t->step * (uint64_t)o->accum + (uint64_t)micro + 1) *
+                             0xD1B54A32D192ED03ull);
+            loss += k->forward(lm, t->inputs, t->targets);
+            k->backward(lm); // accumulates: the sum of the micro-batches' gradients
+        }
+        if (o->accum > 1) {
+            // the gradient of the mean of the micro-batches' losses
+            loss /= (double)o->accum;
+            float inv = (float)(1.0 / (double)o->accum);
+            for (size_t i = 0; i < total; i++) {
+                lm->grad[i] *= inv;
+            }
+        }
         double norm = nn_clip_grad_norm(lm->grad, total, o->clip > 0 ? o->clip : INFINITY);
         if (!isfinite(loss) || !isfinite(norm)) {
             lab_progress_end(&bar);
@@ -946,6 +983,7 @@ static void train_report(const Train *t)
         lab_json_int(&j, "params", (long long)t->lm.params->total);
         lab_json_int(&j, "steps", t->step);
         lab_json_int(&j, "batch", t->o.batch);
+        lab_json_int(&j, "accum", t->o.accum);
         lab_json_num(&j, "train_loss", final);
         lab_json_num(&j, "valid_loss", t->have_valid ? t->best_loss : NAN);
         lab_json_num(&j, "valid_ppl", t->have_valid ? lab_ppl(t->best_loss) : NAN);
@@ -954,14 +992,15 @@ static void train_report(const Train *t)
         lab_json_end(&j);
         return;
     }
-    if (t->kind->recurrent) {
+    long rows = t->o.batch * t->o.accum;
+    if (t->kind->mode != NN_LM_WINDOW) {
         printf("trained %s (%s; %zu parameters) on '%s': %lld steps of %ld sequences of %ld "
                "tokens, vocabulary %d\n", t->kind->family, desc, t->lm.params->total,
-               t->train_path, t->step, t->o.batch, t->hyper.seq, t->lm.V);
+               t->train_path, t->step, rows, (long)t->lm.T, t->lm.V);
     } else {
         printf("trained %s (%s; %zu parameters) on '%s': %lld steps of %ld examples, "
                "vocabulary %d\n", t->kind->family, desc, t->lm.params->total, t->train_path,
-               t->step, t->o.batch, t->lm.V);
+               t->step, rows, t->lm.V);
     }
     printf("  train  loss %.4f nats/token (the last log row)\n", final);
     if (t->have_valid) {

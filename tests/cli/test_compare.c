@@ -68,8 +68,10 @@ Test(compare, table_lists_every_family_with_its_configuration)
     Corpus3 c = corpus3();
     // the recurrent rows need more text than this corpus has for their lanes
     Run r = RUN("compare", "--train", c.train, "--valid", c.valid, "--test", c.test, "--steps",
-                "10", "--families", "ngram,mlp", "--out", c.out, "--plot", "none", "--quiet");
+                "10", "--families", "ngram,mlp,gpt", "--out", c.out, "--plot", "none", "--quiet");
     cr_assert_eq(r.status, 0, "status %d; stderr:\n%s", r.status, r.err);
+    cr_assert(strstr(r.out, "\ngpt      layers 4, heads 4, width 64, context 16, steps 10"),
+              "no gpt row:\n%s", r.out);
     cr_assert(strstr(r.out, "valid loss") && strstr(r.out, "test ppl"), "%s", r.out);
     cr_assert(strstr(r.out, "\nngram    smoothing kn, order 6"), "no n-gram row:\n%s", r.out);
     cr_assert(strstr(r.out, "\nmlp      context 4, embed 16, hidden 256, steps 10"),
@@ -81,14 +83,14 @@ Test(compare, json_has_the_report_keys_and_eval_of_each_run_reproduces_its_test_
 {
     Corpus3 c = corpus3();
     Run r = RUN("compare", "--train", c.train, "--valid", c.valid, "--test", c.test, "--steps",
-                "10", "--families", "ngram,mlp", "--out", c.out, "--plot", "none", "--quiet",
+                "10", "--families", "ngram,mlp,gpt", "--out", c.out, "--plot", "none", "--quiet",
                 "--json");
     cr_assert_eq(r.status, 0, "status %d; stderr:\n%s", r.status, r.err);
-    const char *fams[] = {"ngram", "mlp"};
+    const char *fams[] = {"ngram", "mlp", "gpt"};
     char *cur = r.out;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
         char *line = lab_next_line(&cur);
-        cr_assert(line, "fewer than 2 JSON lines:\n%s", r.out);
+        cr_assert(line, "fewer than 3 JSON lines:\n%s", r.out);
         char *fam = str(line, "family");
         cr_assert_str_eq(fam, fams[i]);
         // the shared report's keys, for each split
@@ -121,7 +123,7 @@ Test(compare, json_has_the_report_keys_and_eval_of_each_run_reproduces_its_test_
         free(dir);
         free(fam);
     }
-    cr_assert_null(lab_next_line(&cur), "more than 2 JSON lines:\n%s", r.out);
+    cr_assert_null(lab_next_line(&cur), "more than 3 JSON lines:\n%s", r.out);
     run_free(&r);
 }
 
@@ -214,6 +216,6 @@ Test(compare, every_family_of_the_program_is_a_row)
 {
     Run r = RUN("compare", "--help");
     cr_assert_eq(r.status, 0);
-    cr_assert(strstr(r.out, "ngram,mlp,rnn,lstm,gru"), "the families in --help:\n%s", r.out);
+    cr_assert(strstr(r.out, "ngram,mlp,rnn,lstm,gru,gpt"), "the families in --help:\n%s", r.out);
     run_free(&r);
 }
