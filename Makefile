@@ -50,7 +50,10 @@ Q := @
 endif
 
 # --- sources -------------------------------------------------------------------------------
-LIB_SRC  := $(wildcard lab/*.c datasets/*.c ngram/*.c nn/*.c plots/*.c transformer/*.c)
+# transformer/attention_cli.c (`lmlab gpt attention`) needs nn_lm_gpt, the GPT's NnLmKind of the
+# `lmlab gpt` commands: it joins the build with them
+LIB_SRC  := $(filter-out transformer/attention_cli.c, \
+            $(wildcard lab/*.c datasets/*.c ngram/*.c nn/*.c plots/*.c transformer/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/liblmlab.a
 # the program: main's table of commands, and compare (the one command that knows every family)
