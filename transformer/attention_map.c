@@ -6,6 +6,7 @@
 // it. Left out: drawing them (plots/attention.c) and reading a run (attention_cli.c).
 #include "transformer/gpt.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,4 +49,19 @@ int gpt_attention_map(float *att, Gpt *m, const int32_t *ids, int n)
         }
     }
     return 0;
+}
+
+void gpt_attention_focus(const float *att, int n, double *self, double *prev, double *first)
+{
+    double s = 0.0, p = 0.0, f = 0.0;
+    for (int i = 1; i < n; i++) {
+        const float *row = att + (size_t)i * n;
+        s += row[i];
+        p += row[i - 1];
+        f += row[0];
+    }
+    // query 0 sees only itself: it says nothing of a head's habits, so it is left out
+    *self = n > 1 ? s / (n - 1) : NAN;
+    *prev = n > 1 ? p / (n - 1) : NAN;
+    *first = n > 1 ? f / (n - 1) : NAN;
 }

@@ -184,6 +184,12 @@ const float *gpt_step(const Gpt *m, GptCache *c, int token, int pos);
 // of range or an id is not in [0, V).
 int gpt_attention_map(float *att, Gpt *m, const int32_t *ids, int n);
 
+// Where one head looks, on average over the queries 1..n-1 of its map att (n, n): the
+// weight a query gives itself (*self), the token just before it (*prev) and position 0
+// (*first; <s> in a prompt). Query 0, which can only look at itself, is left out; all three
+// are NAN when n == 1. A head with *prev near 1 reads the previous token.
+void gpt_attention_focus(const float *att, int n, double *self, double *prev, double *first);
+
 // `lmlab gpt attention` (attention_cli.c): the maps of a trained run for a prompt, as PNGs.
 int gpt_cmd_attention(int argc, char **argv);
 

@@ -277,7 +277,8 @@ Test(attention_map, draws_every_head_of_a_layer_with_awkward_tokens_as_labels)
     row = strchr(row, '\n') + 1;
     double a0, a1, a2;
     cr_assert_eq(sscanf(row, "%lf %lf %lf", &a0, &a1, &a2), 3);
-    cr_assert((float)a0 == att[n] && (float)a1 == att[n + 1] && a2 == 0.0, "row 1: %g %g %g", a0, a1, a2);
+    cr_assert((float)a0 == att[n] && (float)a1 == att[n + 1] && a2 == 0.0, "row 1: %g %g %g", a0,
+              a1, a2);
     free(gp);
     free(dat);
     free(att);
@@ -320,4 +321,17 @@ Test(attention_map, a_prompt_of_40_tokens_gives_one_readable_picture)
     free(att);
     free(dir);
     gpt_free(&m);
+}
+
+Test(attention_map, focus_averages_the_diagonal_the_one_below_and_the_first_column)
+{
+    // queries 1 and 2 (query 0 is left out): self (0.25 + 0.5) / 2, previous (0.75 + 0.3) / 2,
+    // first (0.75 + 0.2) / 2
+    const float att[9] = {1, 0, 0, 0.75f, 0.25f, 0, 0.2f, 0.3f, 0.5f};
+    double self, prev, first;
+    gpt_attention_focus(att, 3, &self, &prev, &first);
+    cr_assert(fabs(self - 0.375) < 1e-7 && fabs(prev - 0.525) < 1e-7 && fabs(first - 0.475) < 1e-7,
+              "self %g, previous %g, first %g", self, prev, first);
+    gpt_attention_focus(att, 1, &self, &prev, &first);
+    cr_assert(isnan(self) && isnan(prev) && isnan(first));
 }
