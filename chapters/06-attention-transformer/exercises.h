@@ -34,6 +34,8 @@ void ex_attention_head(float *out, float *att, const float *q, const float *k, c
 // x (N, C), weight w (C), bias b (C). For each row: its mean, its variance (the mean of the
 // squared deviations: divided by C, as PyTorch's nn.LayerNorm), rstd = 1 / sqrt(variance +
 // 1e-5); WRITES mean (N), rstd (N) and out (N, C) = the row standardised, times w, plus b.
+// Keep the sums and the statistics in double, as the lab does: in float, a row whose values
+// lie close to their mean loses digits in x - mean.
 // Example (N = 1, C = 3): x {1, 2, 3}, w {1, 1, 2}, b {0, 0, 1}: mean 2, variance 2/3,
 // rstd 1.2247357, out {-1.2247357, 0, 3.4494714}.
 void ex_layernorm_forward(float *out, float *mean, float *rstd, const float *x, const float *w,
