@@ -16,10 +16,37 @@
 
 // --- text for gnuplot ---------------------------------------------------------------------
 
+// gnuplot 5.4 reads '' inside '...' as one quote only after another character: a quote
+// first, or two quotes in a row, end the string early ('''' is not two quotes). Such a
+// string is written as a concatenation instead, each quote as "'" (a double-quoted string
+// without a backslash or a backquote, so nothing in it is interpreted): 'a'."'"."'".'b'
+// for a''b.
+static int needs_concatenation(const char *s)
+{
+    for (const char *c = s; *c; c++) {
+        if (*c == '\'' && (c == s || c[-1] == '\'')) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 void plot_gp_string(FILE *f, const char *s)
 {
-    fputc('\'', f);
-    for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c; c++) {
+    s = s ? s : "";
+    const int concat = needs_concatenation(s);
+    int open = 0; // inside a '...' piece
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        const int first = c == (const unsigned char *)s;
+        if (*c == '\'' && concat) {
+            fputs(open ? "'.\"'\"" : first ? "\"'\"" : ".\"'\"", f);
+            open = 0;
+            continue;
+        }
+        if (!open) {
+            fputs(first ? "'" : ".'", f);
+            open = 1;
+        }
         if (*c == '\'') {
             fputs("''", f); // inside '...' gnuplot reads '' as one quote, and nothing else
         } else if (*c < 0x20 || *c == 0x7f) {
@@ -28,7 +55,11 @@ void plot_gp_string(FILE *f, const char *s)
             fputc(*c, f);   // UTF-8 bytes pass through; `set encoding utf8` reads them
         }
     }
-    fputc('\'', f);
+    if (open) {
+        fputc('\'', f);
+    } else if (!*s) {
+        fputs("''", f);
+    }
 }
 
 void plot_comment_text(FILE *f, const char *s)

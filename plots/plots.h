@@ -101,6 +101,17 @@ int plot_heatmap_write_styled(const char *dir, const char *name, const char *tit
                               char *const *row_labels, char *const *col_labels,
                               const PlotHeatmapStyle *style, PlotOutput out);
 
+// The attention maps of one transformer layer as one picture DIR/NAME.png (plots/attention.c):
+// weights (NH, n, n) row-major, weights[h][i][j] the weight query position i of head h gives
+// key position j; tokens (n) label both axes (query down, key across), quoted for gnuplot
+// here, so any bytes are safe. The heads stand side by side, four a row, on one colour bar
+// fixed at 0..1; with n <= 10 each weight on and below the diagonal is printed in its cell.
+// NAME.dat holds one n x n block per head. The dumb terminal draws the heads one after
+// another. Files, outputs and failures are those of plot_write.
+int plot_attention_write(const char *dir, const char *name, const char *title,
+                         char *const *tokens, const float *weights, int NH, int n,
+                         PlotOutput out);
+
 // --- pieces shared by plots/*.c -----------------------------------------------------------
 
 // 0 when path is a complete PNG: the signature, then well-formed chunks (length within the
@@ -111,8 +122,10 @@ int plot_png_check(const char *path);
 // 1 when an executable gnuplot is on PATH (what plot_write needs to render), else 0.
 int plot_gnuplot_available(void);
 
-// Writes s as a single-quoted gnuplot string: a quote is doubled, a control character
-// (a newline would end the command) becomes a space. NULL is written as ''.
+// Writes s as a gnuplot string expression that reads back as s: single-quoted, a quote
+// doubled; a string with a quote first or two quotes in a row (which gnuplot 5.4 misreads) as
+// a concatenation 'a'."'"."'".'b'. A control character (a newline would end the command)
+// becomes a space. NULL is written as ''. Nothing in it is interpreted (no backquote command).
 void plot_gp_string(FILE *f, const char *s);
 
 // Writes s for a '#' comment line: control characters become spaces. NULL writes nothing.

@@ -174,4 +174,23 @@ void gpt_cache_free(GptCache *c);
 // logits (V) of the next token, valid until the next call. No dropout; m is only read.
 const float *gpt_step(const Gpt *m, GptCache *c, int token, int pos);
 
+// --- attention maps (attention_map.c) -------------------------------------------------------
+// The attention weights of every layer and head for one sequence ids (n), 1 <= n <= m->T:
+// WRITES att (L, NH, n, n), att[l][h][i][j] the weight query position i gives key position j
+// (0 for j > i; every row sums to 1). Runs gpt_forward on m with ids in batch row 0 (the
+// other rows and the positions from n on hold copies of ids[0]: causal attention keeps them
+// out of the n x n corner) and no dropout, then copies that corner of each acts[l].att; the
+// activations of m are overwritten, its parameters only read. -1 with a message when n is out
+// of range or an id is not in [0, V).
+int gpt_attention_map(float *att, Gpt *m, const int32_t *ids, int n);
+
+// Where one head looks, on average over the queries 1..n-1 of its map att (n, n): the
+// weight a query gives itself (*self), the token just before it (*prev) and position 0
+// (*first; <s> in a prompt). Query 0, which can only look at itself, is left out; all three
+// are NAN when n == 1. A head with *prev near 1 reads the previous token.
+void gpt_attention_focus(const float *att, int n, double *self, double *prev, double *first);
+
+// `lmlab gpt attention` (attention_cli.c): the maps of a trained run for a prompt, as PNGs.
+int gpt_cmd_attention(int argc, char **argv);
+
 #endif

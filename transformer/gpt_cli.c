@@ -3,6 +3,7 @@
 //   lmlab gpt train --dataset names
 //   lmlab gpt eval --model runs/names-gpt --split test
 //   lmlab gpt generate --model runs/names-gpt --count 10 --temperature 0.8
+//   lmlab gpt attention --model runs/names-gpt --prompt 'emma'
 //
 // The verbs are the neural trainer's (nn/lm.h) over the GPT's kind (gpt_lm.c), so a GPT run
 // directory is read and resumed as an MLP's or an RNN's. Verbs of the GPT alone get a row here.
@@ -33,6 +34,8 @@ const LabVerbs gpt_verbs = {
         {"eval", gpt_eval, "loss, perplexity and bits per token on a text, in windows of the "
          "context", 0},
         {"generate", gpt_generate, "sample text from a trained model through the KV cache", 0},
+        {"attention", gpt_cmd_attention, "draw the attention weights of every layer and head on "
+         "a prompt", 0},
         {0},
     },
 };

@@ -6,6 +6,9 @@
 #include "nn/lm.h"
 
 extern const NnLmKind nn_lm_gpt; // a sequence kind (NN_LM_SEQUENCE) over the Gpt of gpt.h
-extern const LabVerbs gpt_verbs; // lmlab gpt train | eval | generate
+extern const LabVerbs gpt_verbs; // lmlab gpt train | eval | generate | attention
+
+// `lmlab gpt attention` (attention_cli.c): the attention maps of a trained run on a prompt
+int gpt_cmd_attention(int argc, char **argv);
 
 #endif
