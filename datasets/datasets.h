@@ -232,6 +232,10 @@ int text_opts_load(TextOpts *o, const LabConfig *cfg, const char *path);
 int text_load_corpus(Corpus *c, Vocab *vocab, int build, Tokenizer *t, const TextOpts *o,
                      const char *path);
 
+// The part of a default run name that says the tokenizer: "" for char, "-word", "-bpeN" for
+// --bpe-vocab N, "-bpe" for --bpe DIR (a static string or buf).
+const char *text_run_suffix(const TextOpts *o, char *buf, size_t cap);
+
 // tok_init from the options; for TOK_BPE the tokenizer of o->run_bpe or o->bpe read with
 // bpe_load (-1 naming the file when it is missing or corrupted), or one to be trained with
 // o->bpe_vocab tokens by the first text_load_corpus that builds a vocabulary. -1 with a

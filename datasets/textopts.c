@@ -60,6 +60,18 @@ int text_opts_load(TextOpts *o, const LabConfig *cfg, const char *path)
     return 0;
 }
 
+const char *text_run_suffix(const TextOpts *o, char *buf, size_t cap)
+{
+    if (o->tokenizer != TOK_BPE) {
+        return o->tokenizer == TOK_WORD ? "-word" : "";
+    }
+    if (o->bpe || !o->bpe_vocab) {
+        return "-bpe";
+    }
+    snprintf(buf, cap, "-bpe%ld", o->bpe_vocab);
+    return buf;
+}
+
 // --tokenizer bpe: the tokenizer of the run, of --bpe DIR, or one to train (--bpe-vocab N)
 static int bpe_tokenizer(Tokenizer *t, const TextOpts *o)
 {
