@@ -7,7 +7,6 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "datasets.h"
 
-#include <assert.h>
 #include <locale.h>
 #include <pcre2.h>
 #include <stdlib.h>
@@ -142,7 +141,10 @@ int tok_split(Tokenizer *t, const char *s, size_t n, TokFn fn, void *ctx)
     if (t->kind == TOK_BPE) {
         int32_t *ids;
         size_t nids;
-        assert(!t->bpe_pending); // text_load_corpus trains it before anything is encoded
+        if (t->bpe_pending) { // text_load_corpus trains it on the first vocabulary built
+            return lab_error("the BPE tokenizer is not trained yet: --bpe-vocab trains it on "
+                             "the training text");
+        }
         if (bpe_encode(t->bpe, s, n, &ids, &nids) != 0) {
             return -1;
         }
