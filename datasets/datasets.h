@@ -232,6 +232,9 @@ int text_opts_load(TextOpts *o, const LabConfig *cfg, const char *path);
 int text_load_corpus(Corpus *c, Vocab *vocab, int build, Tokenizer *t, const TextOpts *o,
                      const char *path);
 
+// "char", "word" or "bpe": the --tokenizer value of a TokKind (a static string).
+const char *text_tokenizer_name(int kind);
+
 // The part of a default run name that says the tokenizer: "" for char, "-word", "-bpeN" for
 // --bpe-vocab N, "-bpe" for --bpe DIR (a static string or buf).
 const char *text_run_suffix(const TextOpts *o, char *buf, size_t cap);

@@ -6,6 +6,11 @@
 
 static const char *const TOK_NAMES[] = {"char", "word", "bpe"};
 
+const char *text_tokenizer_name(int kind)
+{
+    return kind >= 0 && kind <= TOK_BPE ? TOK_NAMES[kind] : "?";
+}
+
 void text_opts_save(const TextOpts *o, LabConfig *cfg)
 {
     lab_config_set(cfg, "tokenizer", "%s", TOK_NAMES[o->tokenizer]);
@@ -127,9 +132,11 @@ int text_load_corpus(Corpus *c, Vocab *vocab, int build, Tokenizer *t, const Tex
     char *text;
     size_t len;
     if (t->kind == TOK_BPE && t->bpe_pending && !build) {
+        char q[512];
         return lab_error_hint("train with --bpe-vocab N, or give a saved tokenizer: --bpe DIR",
                               "--bpe-vocab trains a tokenizer on a training text, and '%s' is "
-                              "read with a fixed vocabulary", path);
+                              "read with a fixed vocabulary",
+                              lab_quote(q, sizeof q, path, strlen(path)));
     }
     if (text_read(path, (Utf8Mode)o->utf8, &text, &len) != 0) {
         return -1;

@@ -263,7 +263,7 @@ int ngram_cmd_eval(int argc, char **argv)
                  c.oov, predicted, path, 100.0 * (double)c.oov / (double)predicted);
         fprintf(stderr, "  hint: the text was read with --tokenizer %s; give the model's own "
                 "--tokenizer (and --lowercase or --pattern if it used them)\n",
-                run.text.tokenizer == TOK_WORD ? "word" : "char");
+                text_tokenizer_name(run.text.tokenizer));
     }
     if (per_token) {
         report_per_token(&run.model, &c);

@@ -82,10 +82,14 @@ Test(ch07, ex01_byte_char, .timeout = 10)
         uint32_t want;
         const char *what;
     } hand[] = {
-        {'A', 'A', "'A', printable"},   {0x20, 0x120, "the space: 'Ġ'"},
-        {0x0A, 0x10A, "newline: 'Ċ'"},  {0x00, 0x100, "byte 0: 'Ā'"},
-        {0x7F, 0x121, "DEL, rank 33"},   {0xA0, 0x142, "no-break space, rank 66"},
-        {0xAD, 0x143, "soft hyphen, the last of the 68"}, {0xE4, 0xE4, "0xE4, printable"},
+        {'A', 'A', "'A', printable"},
+        {0x20, 0x120, "the space: 'Ġ'"},
+        {0x0A, 0x10A, "newline: 'Ċ'"},
+        {0x00, 0x100, "byte 0: 'Ā'"},
+        {0x7F, 0x121, "DEL, rank 33"},
+        {0xA0, 0x142, "no-break space, rank 66"},
+        {0xAD, 0x143, "soft hyphen, the last of the 68"},
+        {0xE4, 0xE4, "0xE4, printable"},
     };
     for (int i = 0; i < N_OF(hand); i++) {
         uint32_t b = hand[i].b, got = ex_byte_char(hand[i].b);
@@ -247,9 +251,10 @@ Test(ch07, ex04_encode_chunk, .timeout = 20)
         int32_t *w = lab_encode(&lab, text, &nw);
         n = ex_encode_chunk(ids, (const unsigned char *)text, len, m, lab.nmerges);
         char what[240];
-        snprintf(what, sizeof what, "ex_encode_chunk(\"%.60s%s\", %d merges learned from "
-                 "\"%.30s...\"), against the lab", text, len > 60 ? "..." : "", lab.nmerges,
-                 train);
+        snprintf(what, sizeof what,
+                 "ex_encode_chunk(\"%.60s%s\", %d merges learned from "
+                 "\"%.30s...\"), against the lab",
+                 text, len > 60 ? "..." : "", lab.nmerges, train);
         expect_ids(ids, n, w, (long)nw, hint, what);
         free(w);
         free(m);

@@ -35,9 +35,8 @@ long ex_most_frequent_pair(const int32_t *ids, long n, int32_t *a, int32_t *b)
     }
     long best = 0;
     for (long k = 1; k < np; k++) {
-        if (cnt[k] > cnt[best] ||
-            (cnt[k] == cnt[best] &&
-             (pa[k] < pa[best] || (pa[k] == pa[best] && pb[k] < pb[best])))) {
+        if (cnt[k] > cnt[best] || (cnt[k] == cnt[best] &&
+                                   (pa[k] < pa[best] || (pa[k] == pa[best] && pb[k] < pb[best])))) {
             best = k;
         }
     }

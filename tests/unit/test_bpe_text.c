@@ -21,8 +21,8 @@ Test(bpe_text, byte_map_is_gpt2s)
         }
         unsigned b, cp;
         cr_assert_eq(sscanf(line, "%x\t%x", &b, &cp), 2, "bad fixture line %s", line);
-        cr_assert_eq(bpe_byte_char((unsigned char)b), cp, "byte %02X -> U+%04X, expected U+%04X",
-                     b, bpe_byte_char((unsigned char)b), cp);
+        cr_assert_eq(bpe_byte_char((unsigned char)b), cp, "byte %02X -> U+%04X, expected U+%04X", b,
+                     bpe_byte_char((unsigned char)b), cp);
         cr_assert_eq(bpe_char_byte(cp), (int)b, "U+%04X -> %d, expected byte %02X", cp,
                      bpe_char_byte(cp), b);
         n++;
@@ -118,8 +118,8 @@ Test(bpe_text, stream_detokenizes_to_the_exact_bytes)
         cr_assert_eq(c.oov, 0);
         size_t len;
         char *back = detok(&v, c.ids, (long)c.n, &len);
-        cr_assert_eq(len, sizeof EN_ZH - 1, "%s: %zu bytes back, expected %zu", fixtures[k],
-                     len, sizeof EN_ZH - 1);
+        cr_assert_eq(len, sizeof EN_ZH - 1, "%s: %zu bytes back, expected %zu", fixtures[k], len,
+                     sizeof EN_ZH - 1);
         cr_assert(memcmp(back, EN_ZH, len) == 0, "%s: got '%s'", fixtures[k], back);
         free(back);
         corpus_free(&c);
@@ -197,8 +197,8 @@ Test(bpe_text, words_are_the_same_for_char_word_and_bpe)
             vocab_init(&v);
             Corpus c;
             cr_assert_eq(text_load_corpus(&c, &v, 1, &t, &o, path), 0);
-            cr_assert_eq(c.words, 22, "tokenizer %d, unit %d: %lld words, expected 22", kind,
-                         unit, c.words);
+            cr_assert_eq(c.words, 22, "tokenizer %d, unit %d: %lld words, expected 22", kind, unit,
+                         c.words);
             corpus_free(&c);
             vocab_free(&v);
             tok_free(&t);
@@ -313,8 +313,7 @@ Test(bpe_text, a_run_keeps_and_reloads_its_tokenizer, .init = cr_redirect_stderr
     Tokenizer t2;
     cr_assert_eq(text_tokenizer(&t2, &o2), 0, "reads %s/bpe", run);
     cr_assert_eq(t2.bpe->nmerges, t.bpe->nmerges);
-    cr_assert(memcmp(t2.bpe->merges, t.bpe->merges, (size_t)t.bpe->nmerges * sizeof(BpePair)) ==
-              0);
+    cr_assert(memcmp(t2.bpe->merges, t.bpe->merges, (size_t)t.bpe->nmerges * sizeof(BpePair)) == 0);
     Vocab v2;
     cr_assert_eq(vocab_load(&v2, vp), 0);
     cr_assert_eq(v2.n, v.n);
