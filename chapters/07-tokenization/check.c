@@ -210,7 +210,7 @@ Test(ch07, ex03_merge_pair, .timeout = 10)
 
 // --- 4. encoding a chunk ------------------------------------------------------------------------
 
-Test(ch07, ex04_encode_chunk, .timeout = 20)
+Test(ch07, ex04_encode_chunk, .timeout = 10)
 {
     // Wikipedia's example, trained in section 2: aa, ab, (aa)(ab), ac
     const int32_t merges[] = {'a', 'a', 'a', 'b', 256, 257, 'a', 'c'};
