@@ -323,6 +323,7 @@ fixtures:
 	$(Q)$(PYTHON) tests/fixtures/torch/make_safetensors.py
 	$(Q)$(PYTHON) tests/fixtures/torch/safetensors_check.py
 	$(Q)$(PYTHON) tests/fixtures/bpe/make_bpe_fixture.py
+	$(Q)$(PYTHON) tests/fixtures/bpe/make_byte_map.py
 	$(Q)$(PYTHON) tests/fixtures/torch/make_gpt.py
 	$(Q)$(PYTHON) tests/fixtures/torch/make_gpt.py --check
 

@@ -37,9 +37,6 @@ static void print_token(const char *tok, size_t len, void *ctx)
 
 // --- tokenize --tokenizer bpe -------------------------------------------------------------
 
-// The choice index of bpe in cmd_tokenize's --tokenizer (after TEXT_OPTS_TABLE's char, word)
-#define TOKENIZE_BPE 2
-
 static void print_chunk_tokens(const Bpe *b, const int32_t *ids, size_t n, FILE *f)
 {
     for (size_t i = 0; i < n; i++) {
@@ -250,17 +247,14 @@ static int cmd_tokenize(int argc, char **argv)
     long train_vocab = 0;
     int counts = 0, bpe_split = BPE_GPT2;
     TextOpts text = TEXT_OPTS_DEFAULT;
-    // the shared text options, with bpe added to --tokenizer: it is this command's alone
-    // until the model families read BPE ids
+    // the shared text options; --bpe-split is this command's own (for --train-vocab too)
     LabOpt t[] = {TEXT_OPTS_TABLE(text)};
-    t[0].choices = "char|word|bpe";
-    t[0].help = "tokens are characters, words or byte-level BPE tokens";
     const LabOpt opts[] = {
         {"file", LAB_OPT_STRING, &file, "FILE", "the text to tokenize", 0, 0, 0},
         {"dataset", LAB_OPT_STRING, &dataset, "NAME", "or a shipped corpus (with --split)", 0, 0,
          0},
         {"split", LAB_OPT_STRING, &split, "NAME", "train, valid or test", 0, 0, 0},
-        t[0], t[1], t[2], t[3], t[4],
+        t[0], t[1], t[2], t[3], t[4], t[5], t[6],
         {"min-count", LAB_OPT_INT, &text.min_count, "N", "with --counts: rarer types are <unk>",
          0, 1, 1e9},
         {"counts", LAB_OPT_FLAG, &counts, NULL,
@@ -303,15 +297,24 @@ static int cmd_tokenize(int argc, char **argv)
                   "the bpe split pattern (GPT-2's): " BPE_GPT2_PATTERN "\n",
     };
     lab_args_parse(&cmd, argc, argv, NULL, NULL);
-    if (text.tokenizer == TOKENIZE_BPE) {
+    text.bpe_split = bpe_split;
+    // --bpe DIR or --bpe-vocab N: the BPE tokens as the model families see them (below);
+    // else the tokenizer's own commands
+    int pipeline = lab_args_given(&cmd, "bpe") || lab_args_given(&cmd, "bpe-vocab");
+    if (text.tokenizer == TOK_BPE && !pipeline) {
         return tokenize_bpe(&cmd, file, dataset, split, train, train_vocab, out, vocab, encode,
                             decode, bpe_split);
     }
     static const char *const bpe_only[] = {"train-vocab", "train", "out", "bpe-split", "vocab",
                                            "encode", "decode"};
     for (size_t i = 0; i < sizeof bpe_only / sizeof *bpe_only; i++) {
-        if (lab_args_given(&cmd, bpe_only[i])) {
-            lab_usage_die(&cmd, "--%s goes with --tokenizer bpe", bpe_only[i]);
+        if (lab_args_given(&cmd, bpe_only[i]) &&
+            (text.tokenizer != TOK_BPE || strcmp(bpe_only[i], "bpe-split") != 0)) {
+            lab_usage_die(&cmd, text.tokenizer == TOK_BPE
+                                    ? "--%s is for the tokenizer alone, not with --bpe or "
+                                      "--bpe-vocab"
+                                    : "--%s goes with --tokenizer bpe",
+                          bpe_only[i]);
         }
     }
     if (!!file == !!dataset) {
@@ -321,6 +324,10 @@ static int cmd_tokenize(int argc, char **argv)
     Tokenizer tok;
     if (text_tokenizer(&tok, &text) != 0) {
         exit(2);
+    }
+    if (text.tokenizer == TOK_BPE && lab_args_given(&cmd, "bpe") &&
+        lab_args_given(&cmd, "bpe-split")) {
+        lab_usage_die(&cmd, "--bpe-split goes with --bpe-vocab: a saved tokenizer keeps its own");
     }
     if (counts) {
         Vocab v;
@@ -340,6 +347,9 @@ static int cmd_tokenize(int argc, char **argv)
         char *data;
         size_t len;
         if (text_read(path, (Utf8Mode)text.utf8, &data, &len) != 0) {
+            exit(1);
+        }
+        if (tok.bpe_pending && tok_bpe_train(&tok, data, len) != 0) {
             exit(1);
         }
         PrintCtx p = {.f = stdout};

@@ -99,11 +99,22 @@ int corpus_build(Corpus *c, Vocab *vocab, Tokenizer *t, TokUnit unit, const char
                  size_t len, long long min_count)
 {
     Sink k = {.c = c, .build = vocab};
+    if (t->kind == TOK_BPE) {
+        // every BPE token, seen in this text or not: byte-level BPE can spell any text, so
+        // the model it trains must be able to score any token
+        for (int32_t id = 0; id < t->bpe->n; id++) {
+            size_t n;
+            const char *s = tok_bpe_token(t, id, &n);
+            vocab_add(vocab, s, n);
+        }
+        min_count = 0;
+    }
     if (tokenize(c, &k, t, unit, text, len) != 0) {
         corpus_free(c);
         return -1;
     }
     int32_t *map = vocab_prune_sort_map(vocab, min_count);
+    vocab->bpe = t->kind == TOK_BPE ? t->bpe : NULL;
     for (long long i = 0; i < c->n; i++) {
         c->ids[i] = map[c->ids[i]];
         c->oov += c->ids[i] == TOK_UNK;

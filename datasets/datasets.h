@@ -5,8 +5,9 @@
 // A dataset NAME is the folder datasets/NAME/ with train.txt, valid.txt and test.txt. The text
 // is UTF-8; a char tokenizer splits it into code points (so Chinese works), a word tokenizer
 // into the matches of a PCRE2 regular expression. A Vocab gives every token type an id; the
-// first three ids are reserved for <s>, </s> and <unk>. The byte-level BPE (bpe.c) has ids of
-// its own and is, for now, reached only through `lmlab tokenize`.
+// first three ids are reserved for <s>, </s> and <unk>. A BPE tokenizer (bpe.c) encodes the text
+// into byte-level BPE tokens, each spelled as a printable string by GPT-2's byte-to-unicode
+// map (bpe_text.c), and those strings are the vocabulary's tokens like any other.
 #ifndef DATASETS_H
 #define DATASETS_H
 
@@ -60,7 +61,9 @@ char *dataset_resolve(const LabCommand *cmd, const char *name, const char *split
                       const char *path_opt);
 
 // --- tokenizers ---------------------------------------------------------------------------
-typedef enum { TOK_CHAR, TOK_WORD } TokKind;
+typedef enum { TOK_CHAR, TOK_WORD, TOK_BPE } TokKind;
+
+struct Bpe;
 
 // The default word pattern: one Han character, or a run of letters, digits and marks (with
 // inner apostrophes: don't), or one punctuation mark or symbol. Whitespace is dropped.
@@ -78,6 +81,11 @@ typedef struct {
     char *buf;       // scratch for the lowercased text
     size_t cap;
     int jit;         // 1: both codes are JIT-compiled (pcre2_jit_match is safe to call)
+    struct Bpe *bpe; // TOK_BPE: the merges (owned); untrained while bpe_pending is not 0
+    int32_t bpe_pending; // TOK_BPE: vocabulary size to train on the first corpus built, or 0
+    int bpe_split;   // TOK_BPE: the BpeSplit bpe_pending will train with
+    char *bstr;      // TOK_BPE: every token's printable string (bpe_token_string), back to back
+    uint32_t *boff;  // TOK_BPE: (bpe->n + 1) token id is bstr[boff[id] .. boff[id + 1])
 } Tokenizer;
 
 // pattern NULL means TOK_DEFAULT_PATTERN. A pattern that does not compile fails with PCRE2's
@@ -86,7 +94,8 @@ int tok_init(Tokenizer *t, TokKind kind, const char *pattern, int lowercase);
 void tok_free(Tokenizer *t);
 
 // Calls fn once per token of s[0..n), in order. The token bytes are valid only during the
-// call. Returns 0, or -1 if the regex engine fails (message given).
+// call. TOK_BPE yields the printable strings of the BPE tokens of s (bpe_token_string).
+// Returns 0, or -1 if the regex engine fails (message given).
 typedef void (*TokFn)(const char *tok, size_t len, void *ctx);
 int tok_split(Tokenizer *t, const char *s, size_t n, TokFn fn, void *ctx);
 
@@ -109,6 +118,8 @@ typedef struct {
     int32_t cap;
     LabStrTab tab;      // the strings; its ids are the vocabulary's (the reserved ones
                         // appended, so find never returns them)
+    const struct Bpe *bpe; // built over a BPE tokenizer: its merges (borrowed from the
+                        // Tokenizer, which must outlive vocab_save), else NULL
 } Vocab;
 
 void vocab_init(Vocab *v);              // just the three reserved ids
@@ -127,13 +138,16 @@ void vocab_prune_sort(Vocab *v, long long min_count);
 // The same, returning the map old id -> new id (pruned types -> TOK_UNK); caller frees it.
 int32_t *vocab_prune_sort_map(Vocab *v, long long min_count);
 
-// Writes "id<TAB>token<TAB>count" lines (tokens escaped) atomically; reads them back.
+// Writes "id<TAB>token<TAB>count" lines (tokens escaped) atomically; reads them back. A
+// vocabulary built over a BPE tokenizer (v->bpe) also writes the tokenizer, with bpe_save,
+// into the directory bpe/ beside path: a run directory holds the tokenizer it was trained with.
 int vocab_save(const Vocab *v, const char *path);
 int vocab_load(Vocab *v, const char *path);
 
 // Detokenizes ids[0..n) of v into f, the inverse of the tokenizers as far as it goes: char
 // tokens are concatenated, word tokens joined by one space (but not between two CJK
-// characters, which Chinese writes without spaces).
+// characters, which Chinese writes without spaces), BPE tokens turned back into their bytes
+// (bpe_string_bytes), which gives the encoded text back byte for byte.
 void vocab_print_tokens(FILE *f, const Vocab *v, const int32_t *ids, long n, TokKind kind);
 
 // --- corpora as ids -----------------------------------------------------------------------
@@ -152,7 +166,9 @@ typedef struct {
 } Corpus;
 
 // Builds a vocabulary from text (count, then prune to min_count and sort), then encodes it.
-// vocab must be fresh from vocab_init.
+// vocab must be fresh from vocab_init. Over a BPE tokenizer every BPE token enters the
+// vocabulary, seen or not (count 0), so no text is ever out of vocabulary, and vocab->bpe is
+// set; min_count must be 1 then.
 int corpus_build(Corpus *c, Vocab *vocab, Tokenizer *t, TokUnit unit, const char *text,
                  size_t len, long long min_count);
 
@@ -170,14 +186,19 @@ typedef struct {
     int unit;             // TokUnit
     int utf8;             // Utf8Mode
     long min_count;       // training only: rarer types read as <unk>
+    const char *bpe;      // TOK_BPE: a tokenizer directory (merges.txt) to use, or NULL
+    long bpe_vocab;       // TOK_BPE: or train this many tokens on the training text (0: no)
+    int bpe_split;        // TOK_BPE with bpe_vocab: the BpeSplit to train with
+    char run_bpe[1024];   // TOK_BPE, set by text_opts_load: the run's own RUN/bpe, which
+                          // text_tokenizer reads in place of bpe and bpe_vocab
 } TextOpts;
 
-#define TEXT_OPTS_DEFAULT {TOK_CHAR, NULL, 0, UNIT_LINE, UTF8_STRICT, 1}
+#define TEXT_OPTS_DEFAULT {TOK_CHAR, NULL, 0, UNIT_LINE, UTF8_STRICT, 1, NULL, 0, BPE_GPT2, ""}
 
 // The option-table entries for TextOpts o (a LabOpt initializer list, no trailing comma).
 #define TEXT_OPTS_TABLE(o)                                                                    \
-    {"tokenizer", LAB_OPT_CHOICE, &(o).tokenizer, NULL, "tokens are characters or words",    \
-     "char|word", 0, 0},                                                                      \
+    {"tokenizer", LAB_OPT_CHOICE, &(o).tokenizer, NULL,                                       \
+     "tokens are characters, words or byte-level BPE tokens", "char|word|bpe", 0, 0},          \
     {"pattern", LAB_OPT_STRING, &(o).pattern, "REGEX",                                        \
      "word tokenizer: a PCRE2 pattern for one token (default: see docs/tokenizers.md)", NULL, \
      0, 0},                                                                                   \
@@ -186,7 +207,14 @@ typedef struct {
     {"unit", LAB_OPT_CHOICE, &(o).unit, NULL,                                                 \
      "a sequence is a line (ended by </s>) or the whole file", "line|stream", 0, 0},          \
     {"utf8", LAB_OPT_CHOICE, &(o).utf8, NULL, "invalid UTF-8 is an error or becomes U+FFFD",  \
-     "strict|replace", 0, 0}
+     "strict|replace", 0, 0},                                                                 \
+    {"bpe", LAB_OPT_STRING, &(o).bpe, "DIR",                                                  \
+     "bpe: a tokenizer saved by 'lmlab tokenize --tokenizer bpe --out DIR'", NULL, 0, 0},      \
+    {"bpe-vocab", LAB_OPT_INT, &(o).bpe_vocab, "N",                                           \
+     "bpe: or train N tokens (256 bytes, merges, <|endoftext|>) on the training text", NULL,  \
+     257, BPE_MAX_VOCAB},                                                                     \
+    {"bpe-split", LAB_OPT_CHOICE, &(o).bpe_split, NULL,                                       \
+     "bpe: --bpe-vocab pre-tokenizes with GPT-2's or GPT-4's regex", "gpt2|gpt4", 0, 0}
 
 // The --min-count entry for TextOpts o, with the help text of the command using it.
 #define TEXT_MIN_COUNT_OPT(o, help)                                                           \
@@ -198,11 +226,24 @@ void text_opts_save(const TextOpts *o, LabConfig *cfg);
 int text_opts_load(TextOpts *o, const LabConfig *cfg, const char *path);
 
 // Reads path and tokenizes it: with build != 0 a vocabulary is built (min_count) into vocab,
-// else the text is encoded with vocab. t must have been made by tok_init from o.
+// else the text is encoded with vocab. t must have been made by text_tokenizer from o. A BPE
+// tokenizer still to be trained (bpe_pending) is trained on this text first, as t lowercases
+// it; encoding (build 0) with it untrained is -1 with a message.
 int text_load_corpus(Corpus *c, Vocab *vocab, int build, Tokenizer *t, const TextOpts *o,
                      const char *path);
 
-// tok_init from the options.
+// "char", "word" or "bpe": the --tokenizer value of a TokKind (a static string).
+const char *text_tokenizer_name(int kind);
+
+// The part of a default run name that says the tokenizer: "" for char, "-word", "-bpeN" for
+// --bpe-vocab N, "-bpe" for --bpe DIR (a static string or buf).
+const char *text_run_suffix(const TextOpts *o, char *buf, size_t cap);
+
+// tok_init from the options; for TOK_BPE the tokenizer of o->run_bpe or o->bpe read with
+// bpe_load (-1 naming the file when it is missing or corrupted), or one to be trained with
+// o->bpe_vocab tokens by the first text_load_corpus that builds a vocabulary. -1 with a
+// message for options that do not go together (bpe without --bpe or --bpe-vocab, both, either
+// without bpe, --min-count with bpe): the caller's usage error.
 int text_tokenizer(Tokenizer *t, const TextOpts *o);
 
 // --- minibatches --------------------------------------------------------------------------
@@ -300,7 +341,7 @@ typedef struct {
     int32_t a, b; // the two tokens merged, both < the new id
 } BpePair;
 
-typedef struct {
+typedef struct Bpe {
     int split;          // BpeSplit
     int32_t nmerges;
     BpePair *merges;    // (nmerges) merge i makes token 256 + i
@@ -363,5 +404,36 @@ int bpe_save(const Bpe *b, const char *dir);
 // Reads DIR/merges.txt (docs/formats.md), checked line by line; b needs no init. -1 with a
 // message naming the file and the line.
 int bpe_load(Bpe *b, const char *dir);
+
+// --- BPE tokens in the text pipeline (bpe_text.c) -------------------------------------------
+// A BPE token is bytes; a vocabulary, an ARPA file and a listing need one whitespace-free,
+// printable string per token. GPT-2's byte-to-unicode map (openai/gpt-2 encoder.py
+// bytes_to_unicode) gives every byte a printable code point: the 188 printable bytes '!'..'~',
+// U+00A1..U+00AC and U+00AE..U+00FF stand for themselves, the other 68 (controls, space, DEL,
+// U+0080..U+00A0, U+00AD) become U+0100 + k, k their rank among those 68 in byte order
+// (space -> U+0120 'Ġ', newline -> U+010A 'Ċ'). A token's string is its bytes so mapped, in
+// UTF-8.
+
+// The code point byte b stands for.
+uint32_t bpe_byte_char(unsigned char b);
+// The byte code point cp stands for, or -1 when cp is no byte's image.
+int bpe_char_byte(uint32_t cp);
+// Appends the string of bytes s[0..n) to out (4 * n bytes of room at least); returns its length.
+size_t bpe_bytes_string(const char *s, size_t n, char *out);
+// Turns a token string back into bytes, in place: returns the number of bytes, or -1 when s
+// holds a code point that is no byte's image (then s is unchanged).
+long bpe_string_bytes(char *s, size_t n);
+
+// Makes t a TOK_BPE tokenizer over b (taken: tok_free frees it), lowercasing first when
+// lowercase is set.
+void tok_init_bpe(Tokenizer *t, struct Bpe *b, int lowercase);
+// The printable string of BPE token id of a TOK_BPE tokenizer, and its length.
+const char *tok_bpe_token(const Tokenizer *t, int32_t id, size_t *len);
+// Trains t's pending BPE on text[0..n) (as t will see it: lowercased if t lowercases); a note
+// tells what was learned. -1 with a message.
+int tok_bpe_train(Tokenizer *t, const char *text, size_t n);
+// The lowercasing tok_split applies when t->lowercase is set: the text as t sees it, in a
+// buffer of t (valid until the next call), and its length.
+const char *tok_lowercase(Tokenizer *t, const char *s, size_t n, size_t *out_n);
 
 #endif

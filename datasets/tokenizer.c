@@ -2,7 +2,8 @@
 //
 // The char tokenizer yields code points; the word tokenizer yields the matches of a PCRE2
 // pattern compiled with PCRE2_UTF | PCRE2_UCP (so \w, \s and \p{..} are Unicode-aware) and
-// JIT-compiled when the library supports it. Byte-level BPE is in bpe.c.
+// JIT-compiled when the library supports it. Byte-level BPE is in bpe.c, its tokens' strings
+// in bpe_text.c.
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "datasets.h"
 
@@ -75,6 +76,12 @@ void tok_free(Tokenizer *t)
     }
     free(t->pattern);
     free(t->buf);
+    if (t->bpe) {
+        bpe_free(t->bpe);
+        free(t->bpe);
+    }
+    free(t->bstr);
+    free(t->boff);
     memset(t, 0, sizeof *t);
 }
 
@@ -89,8 +96,7 @@ static locale_t utf8_locale(void)
     return loc;
 }
 
-// Returns the lowercased copy of s[0..n) in t->buf and its length in *out_n.
-static const char *lowercase(Tokenizer *t, const char *s, size_t n, size_t *out_n)
+const char *tok_lowercase(Tokenizer *t, const char *s, size_t n, size_t *out_n)
 {
     if (t->cap < 2 * n + 4) {
         t->cap = 2 * n + 4;
@@ -130,7 +136,23 @@ static const char *lowercase(Tokenizer *t, const char *s, size_t n, size_t *out_
 int tok_split(Tokenizer *t, const char *s, size_t n, TokFn fn, void *ctx)
 {
     if (t->lowercase) {
-        s = lowercase(t, s, n, &n);
+        s = tok_lowercase(t, s, n, &n);
+    }
+    if (t->kind == TOK_BPE) {
+        int32_t *ids;
+        size_t nids;
+        if (t->bpe_pending) { // text_load_corpus trains it on the first vocabulary built
+            return lab_error("the BPE tokenizer is not trained yet: --bpe-vocab trains it on "
+                             "the training text");
+        }
+        if (bpe_encode(t->bpe, s, n, &ids, &nids) != 0) {
+            return -1;
+        }
+        for (size_t i = 0; i < nids; i++) {
+            fn(t->bstr + t->boff[ids[i]], t->boff[ids[i] + 1] - t->boff[ids[i]], ctx);
+        }
+        free(ids);
+        return 0;
     }
     if (t->kind == TOK_CHAR) {
         const unsigned char *u = (const unsigned char *)s;

@@ -166,7 +166,20 @@ int vocab_save(const Vocab *v, const char *path)
         fprintf(a.f, "%d\t%s\t%lld\n", id, e, v->count[id]);
         free(e);
     }
-    return lab_atomic_commit(&a);
+    if (lab_atomic_commit(&a) != 0) {
+        return -1;
+    }
+    if (!v->bpe) {
+        return 0;
+    }
+    // the tokenizer beside the vocabulary: DIR/bpe for DIR/vocab.txt
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? lab_strndup(path, (size_t)(slash - path)) : lab_strdup(".");
+    char *bdir = lab_path_join(dir, "bpe");
+    int rc = bpe_save(v->bpe, bdir);
+    free(bdir);
+    free(dir);
+    return rc;
 }
 
 // A whole decimal number in [0, max] at s, ending at end (a NUL or a tab); -1 if it is not one.
@@ -270,10 +283,33 @@ static int is_cjk(const char *s, uint32_t len)
            (cp >= 0xFF00 && cp <= 0xFFEF) || (cp >= 0x20000 && cp <= 0x2FFFF);
 }
 
+// a BPE token's string as the bytes it stands for (the string itself if it is none)
+static void print_bpe_token(FILE *f, const char *s, uint32_t len)
+{
+    char buf[1024];
+    if (len < sizeof buf) {
+        memcpy(buf, s, len);
+        long n = bpe_string_bytes(buf, len);
+        if (n >= 0) {
+            fwrite(buf, 1, (size_t)n, f);
+            return;
+        }
+    }
+    fwrite(s, 1, len, f);
+}
+
 void vocab_print_tokens(FILE *f, const Vocab *v, const int32_t *ids, long n, TokKind kind)
 {
     for (long i = 0; i < n; i++) {
         int32_t id = ids[i];
+        if (kind == TOK_BPE) {
+            if (id < TOK_FIRST) {
+                fwrite(v->str[id], 1, v->len[id], f);
+            } else {
+                print_bpe_token(f, v->str[id], v->len[id]);
+            }
+            continue;
+        }
         if (kind == TOK_WORD && i > 0) {
             int32_t prev = ids[i - 1];
             int glue = is_cjk(v->str[prev], v->len[prev]) && is_cjk(v->str[id], v->len[id]);

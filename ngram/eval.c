@@ -175,8 +175,8 @@ int ngram_cmd_eval(int argc, char **argv)
     }
     if (model_dir) {
         static const char *const text_opts[] = {"tokenizer", "pattern", "lowercase", "unit",
-                                                "utf8"};
-        for (int i = 0; i < 5; i++) {
+                                                "utf8", "bpe", "bpe-vocab", "bpe-split"};
+        for (int i = 0; i < 8; i++) {
             if (lab_args_given(&cmd, text_opts[i])) {
                 lab_usage_die(&cmd, "--%s is for --arpa: a run directory keeps the text options "
                               "it was trained with (see its config)", text_opts[i]);
@@ -184,6 +184,9 @@ int ngram_cmd_eval(int argc, char **argv)
         }
     } else if (lab_args_given(&cmd, "pattern") && text.tokenizer != TOK_WORD) {
         lab_usage_die(&cmd, "--pattern is for --tokenizer word");
+    } else if (lab_args_given(&cmd, "bpe-vocab") || lab_args_given(&cmd, "bpe-split")) {
+        lab_usage_die(&cmd, "--bpe-vocab trains a tokenizer, and eval trains nothing: give the "
+                            "model's own with --bpe DIR");
     }
     if (text_arg) {
         const unsigned char *s = (const unsigned char *)text_arg;
@@ -260,7 +263,7 @@ int ngram_cmd_eval(int argc, char **argv)
                  c.oov, predicted, path, 100.0 * (double)c.oov / (double)predicted);
         fprintf(stderr, "  hint: the text was read with --tokenizer %s; give the model's own "
                 "--tokenizer (and --lowercase or --pattern if it used them)\n",
-                run.text.tokenizer == TOK_WORD ? "word" : "char");
+                text_tokenizer_name(run.text.tokenizer));
     }
     if (per_token) {
         report_per_token(&run.model, &c);

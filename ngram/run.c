@@ -25,9 +25,9 @@ char *ngram_run_name(const char *dataset, const char *train_path, const TextOpts
     } else if (eps && strcmp(eps, "1") != 0) {
         snprintf(extra, sizeof extra, "-eps%.80s", eps);
     }
+    char tok[32];
     char *name = lab_asprintf("runs/%s%s-%s%ld%s", base,
-                              text->tokenizer == TOK_WORD ? "-word" : "", smoothing, order,
-                              extra);
+                              text_run_suffix(text, tok, sizeof tok), smoothing, order, extra);
     free(base);
     return name;
 }

@@ -140,7 +140,7 @@ static int sweep_nparam(const Sweep *w, int si)
 
 static const char *sweep_unit(const Sweep *w)
 {
-    return w->text.tokenizer == TOK_CHAR ? "char" : "word";
+    return text_tokenizer_name(w->text.tokenizer);
 }
 
 // The options into w; every mistake is a usage error (exit 2).

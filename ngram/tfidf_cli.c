@@ -110,6 +110,11 @@ void tfidf_run_load(TfidfRun *r, const TfidfOpts *o, const LabCommand *cmd)
     p.idf = o->idf;
     p.norm = o->norm;
     p.max_features = o->max_features;
+    if (o->tokenizer == 2) {
+        // a BPE token is a piece of a word: IDF over pieces weighs "ing" and "Ġthe", not terms
+        lab_usage_die(cmd, "tfidf weighs words or characters, not BPE pieces: "
+                           "--tokenizer bpe is for the language models (ngram, mlp, rnn)");
+    }
     TokKind kind = o->tokenizer == 0 ? TOK_WORD : TOK_CHAR;
     if (kind == TOK_CHAR && o->pattern) {
         lab_usage_die(cmd, "--pattern is for --tokenizer word");

@@ -23,11 +23,11 @@ typedef struct {
     int quiet;
 } TfidfOpts;
 
-#define TOKENIZER_CHOICES "word|char"
+#define TOKENIZER_CHOICES "word|char|bpe" // bpe: refused with a reason (tfidf_cli.c)
 
 // the choice names by index (lab_choice_name returns one static buffer, too few for a printf)
 static const char *const UNIT_NAMES[] = {"auto", "line", "paragraph", "file"};
-static const char *const TOKENIZER_NAMES[] = {"word", "char"};
+static const char *const TOKENIZER_NAMES[] = {"word", "char", "bpe"};
 static const char *const TF_NAMES[] = {"raw", "binary", "sublinear"};
 static const char *const IDF_NAMES[] = {"smooth", "plain", "sklearn-plain", "none"};
 static const char *const NORM_NAMES[] = {"l2", "l1", "none"};

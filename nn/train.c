@@ -655,8 +655,9 @@ static void train_parse(Train *t, int argc, char **argv)
             t->run_dir = lab_strdup(t->out);
         } else {
             char *base = t->dataset ? lab_strdup(t->dataset) : lab_run_stem(t->train_path);
+            char tok[32];
             t->run_dir = lab_asprintf("runs/%s%s-%s", base,
-                                      t->text.tokenizer == TOK_WORD ? "-word" : "",
+                                      text_run_suffix(&t->text, tok, sizeof tok),
                                       t->kind->family);
             free(base);
         }

@@ -443,6 +443,12 @@ static void train_parse(W2vTrain *t, int argc, char **argv)
     if (lab_args_given(&cmd, "pattern") && t->text.tokenizer != TOK_WORD) {
         lab_usage_die(&cmd, "--pattern is for --tokenizer word");
     }
+    if (t->text.tokenizer == TOK_BPE) {
+        // similar and analogy take words; a BPE vocabulary holds pieces such as "Ġthe", "ing"
+        lab_usage_die(&cmd, "word2vec learns a vector per word (or character), and 'similar' "
+                            "and 'analogy' look words up: --tokenizer bpe is for the language "
+                            "models (ngram, mlp, rnn)");
+    }
     t->alpha = t->model == W2V_CBOW ? 0.05 : 0.025;
     if (alpha_s) {
         char *end;

@@ -6,7 +6,8 @@
 # KENLM_BIN_DIR holds KenLM's query, build_binary and lmplz, built outside the repository
 # (KenLM is not a Debian package, so `make test` does not run this; the suite checks the same
 # files with tests/fixtures/arpa_score.py). For each model (names char kn 5 and laplace 3,
-# timemachine word kn 3) it trains with lmlab, then compares `lmlab ngram eval --json` on
+# timemachine word kn 3, timemachine bpe kn 4, tangpoems kn 3 with timemachine's BPE) it
+# trains with lmlab, then compares `lmlab ngram eval --json` on
 # the test split with
 #   - query on lmlab's model.arpa,
 #   - query on the binary that build_binary makes from it,
@@ -114,6 +115,11 @@ printf '%-22s %-16s %14s %14s %9s\n' model "file" "lmlab ppl" "query ppl" "rel d
 one names-kn5 names "--tokenizer char" --order 5 --smoothing kn
 one names-laplace3 names "--tokenizer char" --order 3 --smoothing laplace
 one timemachine-word-kn3 timemachine "--tokenizer word --lowercase" --order 3 --smoothing kn
+# BPE tokens spelled by GPT-2's byte-to-unicode map (no whitespace in a token)
+"$LMLAB" tokenize --tokenizer bpe --train-vocab 512 --dataset timemachine --out "$tmp/bpe" \
+    >/dev/null
+one timemachine-bpe-kn4 timemachine "--tokenizer bpe --bpe $tmp/bpe" --order 4 --smoothing kn
+one tangpoems-bpe-kn3 tangpoems "--tokenizer bpe --bpe $tmp/bpe" --order 3 --smoothing kn
 if [ "$fail" -ne 0 ]; then
     echo "lmlab: KenLM and lmlab disagree (tolerance $TOL relative)" >&2
     exit 1

@@ -2,6 +2,8 @@
 // tokens, and the mistakes a user can make.
 #include "tests/cli/cli.h"
 
+#include "datasets/datasets.h"
+
 Test(bpe_cli, trains_saves_and_reports_the_compression)
 {
     char *dir = test_tmpdir();
@@ -107,5 +109,192 @@ Test(bpe_cli, bad_inputs_fail_with_the_file_and_line)
     free(bad);
     free(junk);
     free(ids);
+    free(dir);
+}
+
+// --- --tokenizer bpe in the model families ----------------------------------------------------
+
+// the number after "key": in a --json object, or -1
+static double json_or(const char *json, const char *key)
+{
+    char *k = lab_asprintf("\"%s\": ", key);
+    const char *s = strstr(json, k);
+    free(k);
+    return s ? strtod(s + strlen(key) + 4, NULL) : -1;
+}
+
+Test(bpe_cli, ngram_trains_on_bpe_tokens_and_keeps_the_tokenizer_in_the_run)
+{
+    char *dir = test_tmpdir();
+    char *run = lab_path_join(dir, "bpe");
+    Run r = RUN("ngram", "train", "--dataset", "timemachine", "--tokenizer", "bpe", "--bpe-vocab",
+                "300", "--order", "3", "--out", run, "--plot", "none", "--quiet");
+    cr_assert_eq(r.status, 0, "stderr:\n%s", r.err);
+    run_free(&r);
+    char *merges = file_in(dir, "bpe", "bpe/merges.txt");
+    cr_assert(test_exists(merges), "the run holds its tokenizer");
+    char *cfg_path = file_in(dir, "bpe", "config"), *vocab_path = file_in(dir, "bpe", "vocab.txt");
+    char *cfg = slurp(cfg_path);
+    cr_assert(strstr(cfg, "tokenizer = bpe\n") && strstr(cfg, "bpe_vocab = 300\n"), "%s", cfg);
+    char *vocab = slurp(vocab_path);
+    cr_assert(strstr(vocab, "\t\xC4\xA0the\t"), "' the' is spelled Ġthe in vocab.txt");
+    cr_assert_eq(text_count_words(vocab, strlen(vocab)), 3 * (3 + 300) + 9,
+                 "three fields a line (and the 9 words of the comment), no space in a token");
+    // eval and generate read the run's tokenizer back
+    Run e = RUN("ngram", "eval", "--model", run, "--split", "test", "--json");
+    cr_assert_eq(e.status, 0, "stderr:\n%s", e.err);
+    cr_assert_eq(json_or(e.out, "oov"), 0, "byte-level BPE has no unknown token: %s", e.out);
+    Run g = RUN("ngram", "generate", "--model", run, "--count", "2", "--prompt", "The Time");
+    cr_assert_eq(g.status, 0, "stderr:\n%s", g.err);
+    cr_assert(strncmp(g.out, "The Time", 8) == 0, "%s", g.out);
+    cr_assert(!strstr(g.out, "\xC4\xA0"), "no Ġ in the text a student reads:\n%s", g.out);
+    run_free(&g);
+    run_free(&e);
+    free(vocab);
+    free(cfg);
+    free(vocab_path);
+    free(cfg_path);
+    free(merges);
+    free(run);
+    free(dir);
+}
+
+// words, and so word perplexity's denominator, do not depend on the tokenizer
+Test(bpe_cli, char_word_and_bpe_runs_score_the_same_words)
+{
+    char *dir = test_tmpdir();
+    const char *tok[][4] = {{"--tokenizer", "char", "--order", "3"},
+                            {"--tokenizer", "word", "--order", "2"},
+                            {"--tokenizer", "bpe", "--bpe-vocab", "400"}};
+    double words[3];
+    for (int i = 0; i < 3; i++) {
+        char *run = lab_asprintf("%s/%d", dir, i);
+        Run r = RUN("ngram", "train", "--dataset", "timemachine", tok[i][0], tok[i][1], tok[i][2],
+                    tok[i][3], "--out", run, "--plot", "none", "--quiet");
+        cr_assert_eq(r.status, 0, "stderr:\n%s", r.err);
+        run_free(&r);
+        Run e = RUN("ngram", "eval", "--model", run, "--split", "test", "--json");
+        cr_assert_eq(e.status, 0, "stderr:\n%s", e.err);
+        words[i] = json_or(e.out, "words");
+        cr_assert(json_or(e.out, "word_ppl") > 1, "%s", e.out);
+        run_free(&e);
+        free(run);
+    }
+    // `wc -w datasets/timemachine/test.txt`
+    cr_assert(words[0] == 1258 && words[1] == 1258 && words[2] == 1258,
+              "words: char %g, word %g, bpe %g; expected 1258 each", words[0], words[1],
+              words[2]);
+    free(dir);
+}
+
+// an English and Chinese line, memorised by a 6-gram: greedy generation detokenizes it back
+// to the exact bytes
+Test(bpe_cli, generate_gives_back_the_exact_bytes_of_english_and_chinese)
+{
+    char *dir = test_tmpdir();
+    const char line[] = "The Time Traveller said: 床前明月光，疑是地上霜。 café\n";
+    char *train = test_write(dir, "one.txt", line, sizeof line - 1);
+    char *run = lab_path_join(dir, "run");
+    Run r = RUN("ngram", "train", "--train", train, "--tokenizer", "bpe", "--bpe",
+                "tests/fixtures/bpe/tangpoems_384", "--order", "6", "--smoothing", "mle",
+                "--out", run, "--plot", "none", "--quiet", "--samples", "0");
+    cr_assert_eq(r.status, 0, "stderr:\n%s", r.err);
+    run_free(&r);
+    Run g = RUN("ngram", "generate", "--model", run, "--temperature", "0", "--count", "1");
+    cr_assert_eq(g.status, 0, "stderr:\n%s", g.err);
+    cr_assert_str_eq(g.out, line);
+    run_free(&g);
+    // --bpe DIR is copied: the run's tokenizer is the fixture's, merge for merge
+    char *ap = file_in(dir, "run", "bpe/merges.txt");
+    char *a = slurp(ap);
+    char *p = test_path("tests/fixtures/bpe/tangpoems_384/merges.txt");
+    char *b = slurp(p);
+    cr_assert_str_eq(a, b);
+    free(b);
+    free(p);
+    free(a);
+    free(ap);
+    free(run);
+    free(train);
+    free(dir);
+}
+
+Test(bpe_cli, mlp_trains_and_evaluates_on_bpe_tokens)
+{
+    char *dir = test_tmpdir();
+    char *run = lab_path_join(dir, "mlp");
+    Run r = RUN("mlp", "train", "--dataset", "names", "--tokenizer", "bpe", "--bpe-vocab", "280",
+                "--out", run, "--steps", "20", "--batch", "8", "--embed", "4", "--hidden", "16",
+                "--eval-every", "10", "--plot", "none", "--quiet", "--samples", "2");
+    cr_assert_eq(r.status, 0, "stderr:\n%s", r.err);
+    run_free(&r);
+    char *merges = file_in(dir, "mlp", "bpe/merges.txt");
+    cr_assert(test_exists(merges));
+    Run e = RUN("mlp", "eval", "--model", run, "--split", "test", "--json");
+    cr_assert_eq(e.status, 0, "stderr:\n%s", e.err);
+    cr_assert_eq(json_or(e.out, "oov"), 0, "%s", e.out);
+    run_free(&e);
+    expect(RUN("mlp", "generate", "--model", run, "--count", "2"), 0, NULL);
+    free(merges);
+    free(run);
+    free(dir);
+}
+
+Test(bpe_cli, a_run_without_its_tokenizer_is_refused_naming_the_file)
+{
+    char *dir = test_tmpdir();
+    char *run = lab_path_join(dir, "r");
+    expect(RUN("ngram", "train", "--dataset", "names", "--tokenizer", "bpe", "--bpe-vocab", "280",
+               "--order", "2", "--out", run, "--plot", "none", "--quiet"),
+           0, NULL);
+    char *merges = file_in(dir, "r", "bpe/merges.txt");
+    char *text = slurp(merges);
+    unlink(merges);
+    expect(RUN("ngram", "eval", "--model", run, "--split", "test"), 1, "bpe/merges.txt'");
+    char *bad = lab_strdup(text);
+    *strstr(bad, "merges ") = 'M'; // the header line 3
+    free(test_write(dir, "r/bpe/merges.txt", bad, strlen(bad)));
+    expect(RUN("ngram", "generate", "--model", run), 1, "bpe/merges.txt' line 3");
+    free(bad);
+    free(text);
+    free(merges);
+    free(run);
+    free(dir);
+}
+
+Test(bpe_cli, families_refuse_what_they_cannot_do_with_bpe)
+{
+    expect(RUN("ngram", "train", "--dataset", "names", "--tokenizer", "bpe"), 2,
+           "--tokenizer bpe needs --bpe-vocab N");
+    expect(RUN("ngram", "train", "--dataset", "names", "--bpe-vocab", "300"), 2,
+           "--bpe-vocab goes with --tokenizer bpe");
+    expect(RUN("mlp", "train", "--dataset", "names", "--tokenizer", "bpe", "--bpe-vocab", "300",
+               "--bpe", "tests/fixtures/bpe/timemachine_512"),
+           2, "not both");
+    expect(RUN("rnn", "train", "--dataset", "names", "--tokenizer", "bpe", "--bpe-vocab", "300",
+               "--min-count", "2"),
+           2, "--min-count does not apply");
+    expect(RUN("ngram", "train", "--dataset", "names", "--tokenizer", "bpe", "--bpe",
+               "tests/fixtures/nosuch"),
+           2, "nosuch/merges.txt");
+    expect(RUN("word2vec", "train", "--dataset", "timemachine", "--tokenizer", "bpe"), 2,
+           "word2vec learns a vector per word");
+    expect(RUN("tfidf", "top", "--dataset", "names", "--tokenizer", "bpe"), 2,
+           "tfidf weighs words or characters, not BPE pieces");
+    expect(RUN("ngram", "eval", "--arpa", "tests/fixtures/nosuch.arpa", "--tokenizer", "bpe",
+               "--bpe-vocab", "300", "--text", "abc"),
+           2, "eval trains nothing: give the model's own with --bpe DIR");
+}
+
+Test(bpe_cli, tokenize_shows_the_tokens_a_model_sees)
+{
+    char *dir = test_tmpdir();
+    char *f = test_write(dir, "l.txt", "The Time\n", 9);
+    Run r = RUN("tokenize", "--file", f, "--tokenizer", "bpe", "--bpe",
+                "tests/fixtures/bpe/timemachine_512");
+    cr_assert_eq(r.status, 0, "stderr:\n%s", r.err);
+    cr_assert_str_eq(r.out, "The\n\xC4\xA0Time\n</s>\n");
+    run_free(&r);
+    free(f);
     free(dir);
 }
