@@ -421,7 +421,8 @@ static void read_curve(Result *r)
 
 typedef struct {
     const char *dataset, *train, *valid, *test; // a dataset, or three files
-    const char *tokenizer;                      // "char" or "word"
+    const char *tokenizer;                      // "char", "word" or "bpe"
+    long bpe_vocab;                             // bpe: tokens each child's BPE learns
     const char *out;
     double budget;                              // seconds of training per neural family
     long steps;                                 // > 0: the neural families train this many
@@ -442,6 +443,10 @@ static void data_args(Argv *a, const CompareOpts *o, const char *dir)
     }
     arg(a, "--tokenizer");
     arg(a, "%s", o->tokenizer);
+    if (strcmp(o->tokenizer, "bpe") == 0) { // each child learns the same merges from the text
+        arg(a, "--bpe-vocab");
+        arg(a, "%ld", o->bpe_vocab);
+    }
     arg(a, "--out");
     arg(a, "%s", dir);
 }
@@ -744,7 +749,8 @@ static void parse_families(const LabCommand *cmd, const char *list, int use[NFAM
 
 int compare_cmd(int argc, char **argv)
 {
-    CompareOpts o = {.tokenizer = "char", .budget = 60, .seed = 1337, .plot = PLOT_PNG};
+    CompareOpts o = {.tokenizer = "char", .bpe_vocab = 512, .budget = 60, .seed = 1337,
+                     .plot = PLOT_PNG};
     const char *list = NULL, *out = NULL;
     int tokenizer = 0, json = 0;
     char *all = lab_strdup("");
@@ -762,8 +768,10 @@ int compare_cmd(int argc, char **argv)
          0, 0, 0},
         {"valid", LAB_OPT_STRING, &o.valid, "FILE", "with --train: the validation text", 0, 0, 0},
         {"test", LAB_OPT_STRING, &o.test, "FILE", "with --train: the test text", 0, 0, 0},
-        {"tokenizer", LAB_OPT_CHOICE, &tokenizer, NULL, "tokens are characters or words",
-         "char|word", 0, 0},
+        {"tokenizer", LAB_OPT_CHOICE, &tokenizer, NULL, "tokens are characters, words or "
+         "byte-level BPE pieces", "char|word|bpe", 0, 0},
+        {"bpe-vocab", LAB_OPT_INT, &o.bpe_vocab, "N", "with --tokenizer bpe: the vocabulary "
+         "every family's BPE learns from the training text", 0, 257, 1 << 20},
         {"families", LAB_OPT_STRING, &list, "LIST", families_help, 0, 0, 0},
         {"budget", LAB_OPT_DOUBLE, &o.budget, "SECONDS",
          "training time of each neural family (the steps come from a timed probe run)", 0, 0.01,
@@ -796,10 +804,14 @@ int compare_cmd(int argc, char **argv)
                   "examples:\n"
                   "  lmlab compare --dataset names --budget 60\n"
                   "  lmlab compare --dataset timemachine --tokenizer word --families ngram,mlp\n"
+                  "  lmlab compare --dataset timemachine --tokenizer bpe --bpe-vocab 512\n"
                   "  lmlab compare --dataset names --steps 2000 --json\n",
     };
     lab_args_parse(&cmd, argc, argv, NULL, NULL);
-    o.tokenizer = tokenizer ? "word" : "char";
+    o.tokenizer = lab_choice_name("char|word|bpe", tokenizer);
+    if (lab_args_given(&cmd, "bpe-vocab") && strcmp(o.tokenizer, "bpe") != 0) {
+        lab_usage_die(&cmd, "--bpe-vocab applies to --tokenizer bpe");
+    }
     if (o.dataset && (o.train || o.valid || o.test)) {
         lab_usage_die(&cmd, "give --dataset NAME or --train, --valid and --test, not both");
     }

@@ -141,6 +141,28 @@ Test(compare, families_picks_and_orders_the_rows)
     run_free(&r);
 }
 
+// With --tokenizer bpe every child learns --bpe-vocab tokens from the same text, so the runs
+// share one vocabulary; --bpe-vocab alone is refused.
+Test(compare, bpe_gives_every_family_the_same_learned_vocabulary)
+{
+    Corpus3 c = corpus3();
+    Run r = RUN("compare", "--train", c.train, "--valid", c.valid, "--test", c.test,
+                "--families", "ngram,mlp", "--steps", "2", "--tokenizer", "bpe", "--bpe-vocab",
+                "270", "--out", c.out, "--plot", "none", "--quiet", "--json");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "\"tokenizer\": \"bpe\""), "%s", r.out);
+    char *a = lab_path_join(c.out, "ngram/bpe/merges.txt");
+    char *b = lab_path_join(c.out, "mlp/bpe/merges.txt");
+    char *ma = slurp(a), *mb = slurp(b);
+    cr_assert_str_eq(ma, mb, "the two runs learned different merges");
+    free(ma);
+    free(mb);
+    free(a);
+    free(b);
+    run_free(&r);
+    expect(RUN("compare", "--dataset", "names", "--bpe-vocab", "300"), 2, "--tokenizer bpe");
+}
+
 // A budget times a probe run, then trains as many steps as fit: at least one, whatever the
 // machine's speed.
 Test(compare, budget_times_a_probe_run_then_trains_at_least_one_step)
