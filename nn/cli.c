@@ -17,7 +17,7 @@
 
 int nn_cmd_generate(const NnLmKind *kind, int argc, char **argv)
 {
-    const char *model_dir = NULL, *prompt = NULL;
+    const char *model_dir = NULL, *prompt = NULL, *stop = NULL;
     long tokens = 200, seed = 1337, count = 10;
     int quiet = 0, no_cache = 0;
     int seq = kind->mode == NN_LM_SEQUENCE;
@@ -28,6 +28,8 @@ int nn_cmd_generate(const NnLmKind *kind, int argc, char **argv)
         {"prompt", LAB_OPT_STRING, &prompt, "TEXT", "start from this text", 0, 0, 0},
         {"tokens", LAB_OPT_INT, &tokens, "N", "at most N tokens per sequence", 0, 1, 1e7},
         {"count", LAB_OPT_INT, &count, "N", "sequences to draw (line models)", 0, 1, 1e6},
+        {"stop", LAB_OPT_STRING, &stop, "TEXT", "end a sequence once it has drawn this text "
+         "(printed through it), e.g. a blank line: $'\\n\\n'", 0, 0, 0},
         LAB_SAMPLING_OPTS(s),
         {"seed", LAB_OPT_INT, &seed, "S", "random seed: the same seed draws the same text", 0, 0,
          0},
@@ -79,7 +81,7 @@ int nn_cmd_generate(const NnLmKind *kind, int argc, char **argv)
     double t0 = lab_now();
     for (long i = 0; i < n; i++) {
         drawn += nn_lm_generate(stdout, &run.lm, &run.vocab, (TokKind)run.text.tokenizer,
-                                prompt_ids, nprompt, tokens, &s, &rng);
+                                prompt_ids, nprompt, tokens, stop, &s, &rng);
     }
     double secs = lab_now() - t0;
     if (seq && !lab_quiet) {

@@ -551,8 +551,9 @@ static void push(int32_t *ctx, int T, int32_t w)
 }
 
 long nn_lm_generate(FILE *f, NnLm *lm, const Vocab *v, TokKind kind, const int32_t *prompt,
-                    long n, long max_tokens, const LabSampling *s, LabRng *rng)
+                    long n, long max_tokens, const char *stop, const LabSampling *s, LabRng *rng)
 {
+    size_t stop_len = stop ? strlen(stop) : 0;
     // a recurrent or sequence model keeps its own context: it reads the last token
     int stepwise = lm->kind->mode != NN_LM_WINDOW;
     int T = stepwise ? 1 : lm->T, V = lm->V;
@@ -576,7 +577,8 @@ long nn_lm_generate(FILE *f, NnLm *lm, const Vocab *v, TokKind kind, const int32
     // the text printed so far: detokenizing the whole line again and printing what is new
     // keeps the spacing rules of vocab_print_tokens (words, CJK) as one call would give them
     char *text = NULL;
-    size_t text_len = 0, printed = 0;
+    size_t text_len = 0, printed = 0, drawn_from = 0; // drawn_from: where the prompt's text ends
+    int stopped = 0;
     for (long t = 0; t <= max_tokens; t++) {
         if (t > 0 || n > 0) {
             FILE *mem = open_memstream(&text, &text_len);
@@ -585,13 +587,25 @@ long nn_lm_generate(FILE *f, NnLm *lm, const Vocab *v, TokKind kind, const int32
             }
             vocab_print_tokens(mem, v, line, len, kind);
             fclose(mem);
-            fwrite(text + printed, 1, text_len - printed, f);
+            size_t upto = text_len;
+            if (t == 0) {
+                drawn_from = text_len;
+            } else if (stop_len > 0) {
+                // the stop text in what was drawn, the new bytes included: print through it
+                size_t from = printed > drawn_from + stop_len ? printed - stop_len : drawn_from;
+                const char *hit = memmem(text + from, text_len - from, stop, stop_len);
+                if (hit) {
+                    upto = (size_t)(hit - text) + stop_len;
+                    stopped = 1;
+                }
+            }
+            fwrite(text + printed, 1, upto > printed ? upto - printed : 0, f);
             fflush(f);
-            printed = text_len;
+            printed = upto;
             free(text);
             text = NULL;
         }
-        if (t == max_tokens) {
+        if (t == max_tokens || stopped) {
             break;
         }
         const float *logits = lm->kind->next_logits(lm, ctx, 1);

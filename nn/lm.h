@@ -153,11 +153,14 @@ void nn_lm_score(NnLm *lm, const Corpus *c, LabLoss *loss);
 
 // Draws one sequence: the prompt (n ids, may be 0) as context (a recurrent or sequence model
 // reads <s> and the prompt from a fresh state, then each drawn token), then up to max_tokens
-// tokens through the shared sampler (<s> and <unk> never drawn) until </s>, printed
-// detokenized to f as they come (flushed each token) and a newline at the end. Draws from rng
-// only when s is not greedy. Returns the count of tokens drawn (</s> included).
+// tokens through the shared sampler (<s> and <unk> never drawn) until </s>, or until the
+// drawn text holds stop (NULL or "": never; the text is printed through the stop text and no
+// further), printed detokenized to f as they come (flushed each token) and a newline at the
+// end. Draws from rng only when s is not greedy. Returns the count of tokens drawn (</s>
+// included).
 long nn_lm_generate(FILE *f, NnLm *lm, const Vocab *v, TokKind kind, const int32_t *prompt,
-                    long n, long max_tokens, const LabSampling *s, LabRng *rng);
+                    long n, long max_tokens, const char *stop, const LabSampling *s,
+                    LabRng *rng);
 
 // --- runs -------------------------------------------------------------------------------------
 

@@ -960,7 +960,7 @@ static int train_write_samples(Train *t)
         long n = t->text.unit == UNIT_LINE ? t->o.samples : t->o.samples > 0;
         for (long i = 0; i < n; i++) {
             nn_lm_generate(sa.f, &run.lm, &run.vocab, (TokKind)run.text.tokenizer, NULL, 0, 200,
-                           &s, &rng);
+                           NULL, &s, &rng);
         }
         rc = lab_atomic_commit(&sa);
     }

@@ -496,6 +496,20 @@ Test(mlp_cli, generate_is_reproducible_and_samples_txt_is_what_it_draws, .timeou
     cr_assert(strncmp(r.out, "em", 2) == 0, "%s", r.out);
     char *nl = strchr(r.out, '\n');
     cr_assert(nl && strncmp(r.out, nl + 1, (size_t)(nl - r.out)) == 0, "%s", r.out);
+    // --stop: the same greedy line, cut just after the first drawn occurrence of its last
+    // drawn character (never inside the prompt)
+    size_t len = (size_t)(nl - r.out);
+    cr_assert(len >= 3, "greedy line too short to test --stop: %s", r.out);
+    char stop[2] = {r.out[len - 1], 0};
+    const char *first = strchr(r.out + 2, stop[0]);
+    Run st = RUN("mlp", "generate", "--model", dir, "--count", "1", "--temperature", "0",
+                 "--prompt", "em", "--stop", stop);
+    cr_assert_eq(st.status, 0, "%s", st.err);
+    size_t want = (size_t)(first - r.out) + 1;
+    cr_assert(strlen(st.out) == want + 1 && strncmp(st.out, r.out, want) == 0 &&
+              st.out[want] == '\n', "--stop '%s' gave '%s' for the line '%.*s'", stop, st.out,
+              (int)len, r.out);
+    run_free(&st);
     run_free(&r);
     free(samples);
     free(sp);
