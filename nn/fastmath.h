@@ -96,8 +96,9 @@ static inline float nn_tanhf(float x)
 //                 |x| = 3.92 on, erf rounds to 1 in float, which the clamp at 4 gives exactly
 // with the sign of x. The coefficients are Chebyshev interpolants in double, made by
 // tests/fixtures/fastmath/fit_erff.py. Both branches are computed and one selected, so a loop
-// over nn_erff vectorises; erf(+-inf) = +-1, NaN gives NaN.
-static inline float nn_erff(float x)
+// over nn_erff vectorises (always inlined: at this size GCC would call it, and a call keeps the
+// loop scalar); erf(+-inf) = +-1, NaN gives NaN.
+static inline __attribute__((always_inline)) float nn_erff(float x)
 {
     float a = nn_selectf(x < 0.0f, -x, x);
     float s = a * a;
