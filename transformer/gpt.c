@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/fastmath.h"
+
 // --- names ----------------------------------------------------------------------------------
 
 int gpt_pos_parse(const char *s, GptPos *pos)
@@ -404,18 +406,46 @@ static void gelu_forward(const Gpt *m, float *out, const float *inp, size_t n)
     }
 }
 
-static void gelu_backward(const Gpt *m, float *dinp, const float *dout, const float *inp, size_t n)
+// dinp = dout * gelu'(x), WRITTEN (no memset before it), y = gelu(x) the forward's output.
+// Exact: gelu'(x) = Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi). Phi is read back
+// from the forward as y / x (y = x Phi(x)) instead of an erf again: within an ulp of the
+// forward's own Phi; below |x| = 1e-30, where the quotient loses bits (0 / 0 at 0), Phi = 1/2
+// (off by under 1e-30). The tanh form is nn_gelu_tanh_backward.
+static void gelu_exact_grad(float *dinp, const float *dout, const float *x, const float *y,
+                            size_t n)
+{
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) {
+        float xi = x[i], ax = nn_selectf(xi < 0.0f, -xi, xi);
+        float cdf = nn_selectf(ax > 1e-30f, y[i] / nn_selectf(ax > 1e-30f, xi, 1.0f), 0.5f);
+        float pdf = nn_expf(-0.5f * xi * xi) * 0.39894228040143267794f; // 1 / sqrt(2 pi)
+        dinp[i] = dout[i] * (cdf + xi * pdf);
+    }
+}
+
+static void gelu_backward(const Gpt *m, float *dinp, const float *dout, const float *inp,
+                          const float *out, size_t n)
 {
 #pragma omp parallel num_threads(team(m, n))
     {
         size_t lo, hi;
         chunk(n, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
         if (m->cfg.gelu == GPT_GELU_TANH) {
+            memset(dinp + lo, 0, (hi - lo) * sizeof(float));
             nn_gelu_tanh_backward(dinp + lo, dout + lo, inp + lo, hi - lo);
         } else {
-            nn_gelu_backward(dinp + lo, dout + lo, inp + lo, hi - lo);
+            gelu_exact_grad(dinp + lo, dout + lo, inp + lo, out + lo, hi - lo);
         }
     }
+}
+
+// As nn_linear_backward, but dinp is WRITTEN (=), not accumulated, so it needs no memset:
+// dinp = dout @ weight (beta 0 in nn_sgemm gives the bits of a zeroed dinp plus the product)
+static void linear_backward_set(float *dinp, float *dweight, float *dbias, const float *dout,
+                                const float *inp, const float *weight, int N, int C, int OC)
+{
+    nn_sgemm(0, 0, N, C, OC, 1.0f, dout, OC, weight, C, 0.0f, dinp, C);
+    nn_linear_backward(NULL, dweight, dbias, dout, inp, weight, N, C, OC);
 }
 
 // mask (n): each element 1 / (1 - p) with probability 1 - p, else 0, one lab_rng_uniform draw
@@ -529,8 +559,7 @@ void gpt_backward(Gpt *m)
     memset(dlogits, 0, BT * V * sizeof(float));
     nn_softmax_xent_backward(dlogits, m->probs, m->targets, 1.0f, m->count, (int)BT, V);
     // forward was: logits = ln_f @ wte^T; so dln_f = dlogits @ wte, dwte += dlogits^T @ ln_f
-    memset(m->dc, 0, BC * sizeof(float));
-    nn_linear_backward(m->dc, m->dwte, NULL, dlogits, m->ln_f, m->wte, (int)BT, C, V);
+    linear_backward_set(m->dc, m->dwte, NULL, dlogits, m->ln_f, m->wte, (int)BT, C, V);
     // forward was: ln_f = layernorm(x_L); dx is the gradient of the residual stream from here
     const float *xl = m->acts[c->L - 1].res_3;
     memset(m->dx, 0, BC * sizeof(float));
@@ -543,32 +572,27 @@ void gpt_backward(Gpt *m)
         const float *x = l == 0 ? m->x0 : m->acts[l - 1].res_3;
         // forward was: res_3 = res_2 + drop(mlp.c_proj(fch_gelu)); dx passes to res_2 as is
         const float *dproj = through_dropout(m->dc2, m->dx, a->res_3_mask, BC, drop);
-        memset(m->dfch2, 0, 4 * BC * sizeof(float));
-        nn_linear_backward(m->dfch2, d->mlp_proj_w, d->mlp_proj_b, dproj, a->fch_gelu,
-                           w->mlp_proj_w, (int)BT, 4 * C, C);
+        linear_backward_set(m->dfch2, d->mlp_proj_w, d->mlp_proj_b, dproj, a->fch_gelu,
+                            w->mlp_proj_w, (int)BT, 4 * C, C);
         // forward was: fch_gelu = gelu(fch)
-        memset(m->dfch, 0, 4 * BC * sizeof(float));
-        gelu_backward(m, m->dfch, m->dfch2, a->fch, 4 * BC);
+        gelu_backward(m, m->dfch, m->dfch2, a->fch, a->fch_gelu, 4 * BC);
         // forward was: fch = ln_2 @ c_fc^T + b
-        memset(m->dc, 0, BC * sizeof(float));
-        nn_linear_backward(m->dc, d->c_fc_w, d->c_fc_b, m->dfch, a->ln_2, w->c_fc_w, (int)BT, C,
-                           4 * C);
+        linear_backward_set(m->dc, d->c_fc_w, d->c_fc_b, m->dfch, a->ln_2, w->c_fc_w, (int)BT, C,
+                            4 * C);
         // forward was: ln_2 = layernorm(res_2); so dres_2 = dx + the layernorm's part
         layernorm_backward(m, m->dx, d->ln_2_w, d->ln_2_b, m->dc, a->res_2, w->ln_2_w, a->ln_2_mean,
                            a->ln_2_rstd, BT);
         // forward was: res_2 = x + drop(attn.c_proj(atty))
         dproj = through_dropout(m->dc2, m->dx, a->res_2_mask, BC, drop);
-        memset(m->dc, 0, BC * sizeof(float));
-        nn_linear_backward(m->dc, d->attn_proj_w, d->attn_proj_b, dproj, a->atty, w->attn_proj_w,
-                           (int)BT, C, C);
+        linear_backward_set(m->dc, d->attn_proj_w, d->attn_proj_b, dproj, a->atty, w->attn_proj_w,
+                            (int)BT, C, C);
         // forward was: atty = attention(qkv)
         memset(m->dqkv, 0, 3 * BC * sizeof(float));
         gpt_attention_backward(m->dqkv, m->att_scratch, m->dc, a->att, drop ? a->att_mask : NULL,
                                a->qkv, m->threads, B, T, C, NH);
         // forward was: qkv = ln_1 @ c_attn^T + b
-        memset(m->dc, 0, BC * sizeof(float));
-        nn_linear_backward(m->dc, d->c_attn_w, d->c_attn_b, m->dqkv, a->ln_1, w->c_attn_w, (int)BT,
-                           C, 3 * C);
+        linear_backward_set(m->dc, d->c_attn_w, d->c_attn_b, m->dqkv, a->ln_1, w->c_attn_w,
+                            (int)BT, C, 3 * C);
         // forward was: ln_1 = layernorm(x); so dx += the layernorm's part
         layernorm_backward(m, m->dx, d->ln_1_w, d->ln_1_b, m->dc, x, w->ln_1_w, a->ln_1_mean,
                            a->ln_1_rstd, BT);
