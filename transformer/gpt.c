@@ -651,6 +651,24 @@ void gpt_cache_free(GptCache *c)
     memset(c, 0, sizeof *c);
 }
 
+// out (OC) = weight (OC, C) @ x (C) + bias (or NULL): nn_linear_forward for one row, as dot
+// products. nn_sgemm would pack the whole weight for a single row, which cost more than the
+// product itself; here each weight row is read once. Sums in float, lanes added in a fixed
+// order (the bits depend on the vector width, never on threads).
+static void matvec(float *out, const float *weight, const float *bias, const float *x, int C,
+                   int OC)
+{
+    for (int o = 0; o < OC; o++) {
+        const float *w = weight + (size_t)o * C;
+        float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+        for (int i = 0; i < C; i++) {
+            s += w[i] * x[i];
+        }
+        out[o] = bias ? s + bias[o] : s;
+    }
+}
+
 static void layernorm_one(const Gpt *m, float *out, const float *x, const float *w, const float *b)
 {
     float mean, rstd;
@@ -673,7 +691,7 @@ const float *gpt_step(const Gpt *m, GptCache *c, int token, int pos)
         const GptBlockParams *w = &m->blk[l];
         float *K = c->k + (size_t)l * T * C, *Vc = c->v + (size_t)l * T * C;
         layernorm_one(m, c->ln, c->x, w->ln_1_w, w->ln_1_b);
-        nn_linear_forward(c->qkv, c->ln, w->c_attn_w, w->c_attn_b, 1, C, 3 * C);
+        matvec(c->qkv, w->c_attn_w, w->c_attn_b, c->ln, C, 3 * C);
         // append this position's keys and values; the query attends to positions 0..pos
         memcpy(K + (size_t)pos * C, c->qkv + C, C * sizeof(float));
         memcpy(Vc + (size_t)pos * C, c->qkv + 2 * C, C * sizeof(float));
@@ -707,24 +725,24 @@ const float *gpt_step(const Gpt *m, GptCache *c, int token, int pos)
                 }
             }
         }
-        nn_linear_forward(c->proj, c->atty, w->attn_proj_w, w->attn_proj_b, 1, C, C);
+        matvec(c->proj, w->attn_proj_w, w->attn_proj_b, c->atty, C, C);
         for (int i = 0; i < C; i++) {
             c->x[i] += c->proj[i];
         }
         layernorm_one(m, c->ln, c->x, w->ln_2_w, w->ln_2_b);
-        nn_linear_forward(c->fch, c->ln, w->c_fc_w, w->c_fc_b, 1, C, 4 * C);
+        matvec(c->fch, w->c_fc_w, w->c_fc_b, c->ln, C, 4 * C);
         if (g->gelu == GPT_GELU_TANH) {
             nn_gelu_tanh_forward(c->fch, c->fch, (size_t)4 * C);
         } else {
             nn_gelu_forward(c->fch, c->fch, (size_t)4 * C);
         }
-        nn_linear_forward(c->proj, c->fch, w->mlp_proj_w, w->mlp_proj_b, 1, 4 * C, C);
+        matvec(c->proj, w->mlp_proj_w, w->mlp_proj_b, c->fch, 4 * C, C);
         for (int i = 0; i < C; i++) {
             c->x[i] += c->proj[i];
         }
     }
     layernorm_one(m, c->ln, c->x, m->ln_f_w, m->ln_f_b);
-    nn_linear_forward(c->logits, c->ln, m->wte, NULL, 1, C, g->V);
+    matvec(c->logits, m->wte, NULL, c->ln, C, g->V);
     c->len = pos + 1;
     return c->logits;
 }
