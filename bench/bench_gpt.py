@@ -17,6 +17,12 @@ FLOPs per step follow nanoGPT's estimate_mfu: 6 N + 12 L C T per token, N the pa
 without wpe (the tied head counts once, as its matmul runs once more per token than its
 lookup: PaLM's accounting), against the FMA peak of 2 threads measured by bench/fma_peak.c's
 loop. The C side is bench/bench_gpt.c, compiled here against build/liblmlab.a.
+
+Besides the wall clock, each side reports the CPU time of its process per step (every thread;
+with OMP_WAIT_POLICY=PASSIVE a waiting thread sleeps, so this is the work done): on a machine
+that other work shares, it moves far less than the wall clock, and the ratio of CPU times is
+the steadier comparison. Last, lmlab's greedy generation of a whole context from one token, with
+the KV cache and without it (a forward over the prefix per token, as nanoGPT's generate).
 """
 
 import argparse
@@ -53,16 +59,18 @@ def torch_worker(name, steps):
     opt = torch.optim.AdamW(groups, lr=1e-3, betas=(0.9, 0.95))
     idx = torch.randint(0, V, (B, T))
     targets = torch.randint(0, V, (B, T))
-    times = []
+    times, cpu = [], []
     for s in range(2 + steps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         _, loss = model(idx, targets)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         if s >= 2:
             times.append((time.perf_counter() - t0) * 1e3)
+            cpu.append((time.process_time() - c0) * 1e3)
     print("ms_per_step %.3f" % statistics.median(times))
+    print("cpu_ms_per_step %.3f" % statistics.median(cpu))
     print("torch", torch.__version__)
 
 
@@ -103,22 +111,24 @@ def main():
           "token 6 N + 12 L C T (nanoGPT's estimate_mfu); the FMA peak of 2 threads measured "
           "now: %.0f GFLOP/s.\n" % (a.reps, a.steps, platform.processor() or platform.machine(),
                                     peak))
-    print("| model | side | ms per step | tokens/s | GFLOP/s | of peak |")
-    print("|---|---|---:|---:|---:|---:|")
-    ratios = []
+    print("| model | side | ms per step | tokens/s | GFLOP/s | of peak | CPU ms per step |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    ratios, gen = [], []
     for name in [a.only] if a.only else list(CONFIGS):
         L, NH, C, T, B, V = CONFIGS[name]
-        c_ms, t_ms, version, n = [], [], "?", 0
+        c_ms, t_ms, c_cpu, t_cpu, version, n = [], [], [], [], "?", 0
         for rep in range(a.reps):
             out = subprocess.run([BIN, "step", str(L), str(NH), str(C), str(T), str(B), str(V),
                                   str(a.steps)], env=ENV, check=True, capture_output=True,
                                  text=True).stdout
             c_ms.append(value(out, "ms_per_step"))
+            c_cpu.append(value(out, "cpu_ms_per_step"))
             n = value(out, "params") - T * C  # without wpe
             out = subprocess.run([sys.executable, os.path.abspath(__file__), "--torch-worker",
                                   name, "--steps", str(a.steps)], env=ENV, check=True,
                                  capture_output=True, text=True).stdout
             t_ms.append(value(out, "ms_per_step"))
+            t_cpu.append(value(out, "cpu_ms_per_step"))
             version = out.split()[-1]
             print("%s rep %d: lmlab %.1f ms, PyTorch %.1f ms" % (name, rep + 1, c_ms[-1],
                                                                  t_ms[-1]), file=sys.stderr)
@@ -126,16 +136,28 @@ def main():
         flops = (6 * n + 12 * L * C * T) * tokens
         label = "%s (L %d, NH %d, C %d, T %d, B %d, %.2fM params)" % (name, L, NH, C, T, B,
                                                                       n / 1e6)
-        for side, ms in (("lmlab", statistics.median(c_ms)),
-                         ("PyTorch " + version, statistics.median(t_ms))):
+        for side, ms, cpu in (("lmlab", statistics.median(c_ms), statistics.median(c_cpu)),
+                              ("PyTorch " + version, statistics.median(t_ms),
+                               statistics.median(t_cpu))):
             g = flops / (ms / 1e3) / 1e9
-            print("| %s | %s | %.1f | %.0f | %.1f | %.1f%% |" % (label, side, ms,
-                                                               tokens / ms * 1e3, g,
-                                                               100 * g / peak))
-        ratios.append((name, statistics.median(t_ms) / statistics.median(c_ms)))
+            print("| %s | %s | %.1f | %.0f | %.1f | %.1f%% | %.1f |" % (
+                label, side, ms, tokens / ms * 1e3, g, 100 * g / peak, cpu))
+        ratios.append((name, statistics.median(t_ms) / statistics.median(c_ms),
+                       statistics.median(t_cpu) / statistics.median(c_cpu)))
+        out = subprocess.run([BIN, "generate", str(L), str(NH), str(C), str(T), str(V)],
+                             env=ENV, check=True, capture_output=True, text=True).stdout
+        gen.append((label, T, value(out, "cache_tokens_per_s"),
+                    value(out, "nocache_tokens_per_s")))
     print()
-    for name, r in ratios:
-        print("%s: lmlab / PyTorch speed %.2fx" % (name, r))
+    for name, r, rc in ratios:
+        print("%s: lmlab / PyTorch speed %.2fx by the wall clock, %.2fx by CPU time" % (name, r,
+                                                                                     rc))
+    print("\nGeneration (lmlab, greedy, T - 1 tokens from one, 2 threads, best of 3 runs):\n")
+    print("| model | tokens | with the KV cache, tokens/s | without, tokens/s | speed-up |")
+    print("|---|---:|---:|---:|---:|")
+    for label, T, cache, nocache in gen:
+        print("| %s | %d | %.0f | %.0f | %.1fx |" % (label, T - 1, cache, nocache,
+                                                    cache / nocache))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 // The fast kernel, from the outside in (docs/nn.md, "matmul", gives the sizes and why):
 //
 //   split C's rows (or columns) into one contiguous slice per thread        OpenMP, static
+//   (rows split: the threads pack each block of op(B) together, once, and share it)
 //     for jc over N by NC:      a block of columns of op(B)
 //       for pc over K by KC:    pack op(B)[pc:pc+KC, jc:jc+NC] into NR-wide panels   (L3)
 //         for ic over M by MC:  pack op(A)[ic:ic+MC, pc:pc+KC] into MR-tall panels   (L2)
@@ -529,6 +530,56 @@ static void thread_slice(int len, int unit, int t, int nt, int *s0, int *s1)
     *s1 = u1 * unit < len ? u1 * unit : len;
 }
 
+// gemm_slice for thread t of a team that splits C's rows, with op(B) packed ONCE for the team:
+// for each block of op(B), the threads pack its panels together (a contiguous range each) into
+// pb, the caller's buffer for the block (see shared_buffer), wait for one another, multiply
+// their own rows by it, and wait again before the next block overwrites it. The same panels
+// and tiles as gemm_slice, so the same bits; B is copied once, not once per thread.
+static void gemm_rows_shared_b(int transA, int transB, int M, int N, int K, float alpha,
+                               const float *A, int lda, const float *B, int ldb, float beta,
+                               float *C, int ldc, float *pb)
+{
+    int t = omp_get_thread_num(), nt = omp_get_num_threads(), m0, m1;
+    thread_slice(M, MR, t, nt, &m0, &m1);
+    int mspan = m1 - m0, mcmax = mspan < MC ? mspan : MC, kcmax = K < KC ? K : KC;
+    float *pa = pack_buffer((size_t)((mcmax + MR - 1) / MR * MR) * kcmax);
+    for (int jc = 0; jc < N; jc += NC) {
+        int nc = N - jc < NC ? N - jc : NC;
+        for (int pc = 0; pc < K; pc += KC) {
+            int kc = K - pc < KC ? K - pc : KC;
+            int q0, q1; // this thread's columns of the block: panels [q0 / NR, q1 / NR)
+            thread_slice(nc, NR, t, nt, &q0, &q1);
+            if (q0 < q1) {
+                pack_b(transB, B, ldb, pc, jc + q0, kc, q1 - q0, pb + (size_t)q0 * kc);
+            }
+#pragma omp barrier
+            float beta_k = pc == 0 ? beta : 1.0f;
+            for (int ic = m0; ic < m1; ic += MC) {
+                int mc = m1 - ic < MC ? m1 - ic : MC;
+                block_tiles(transA, A, lda, ic, pc, mc, kc, pb, 0, nc, jc, pa, alpha, beta_k, C,
+                            ldc);
+            }
+#pragma omp barrier
+        }
+    }
+}
+
+// One block of op(B) (at most KC x NC, padded to whole panels) packed for a whole team: the
+// calling thread's, kept for its life like pack_buffer's, so that every thread of the team it
+// starts can write and read it.
+static _Thread_local float *shared_raw;
+static _Thread_local size_t shared_cap; // floats
+
+static float *shared_buffer(size_t floats)
+{
+    if (floats > shared_cap) {
+        free(shared_raw);
+        shared_raw = lab_malloc(floats * sizeof(float) + 64);
+        shared_cap = floats;
+    }
+    return (float *)(((uintptr_t)shared_raw + 63) & ~(uintptr_t)63);
+}
+
 void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc)
 {
@@ -543,9 +594,18 @@ void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
     double mnk = (double)M * N * K;
     int threads = mnk < THREAD_MNK ? 1 : omp_get_max_threads();
     // Split the longer side of C into one slice per thread, each a whole number of tiles, so
-    // both threads run full micro-kernels; each thread packs its own copy of the other operand
-    // (K x N or K x M floats, against the slice's M * N * K / threads multiply-adds).
+    // both threads run full micro-kernels. Rows split: the team packs op(B) once and shares it;
+    // columns split: each thread packs its own copy of op(A) (K x M floats, against the
+    // slice's M * N * K / threads multiply-adds).
     int split_m = M >= N;
+    if (split_m && threads > 1) {
+        // the rows split, op(B) packed once for the team
+        int ncmax = N < NC ? N : NC, kcmax = K < KC ? K : KC;
+        float *pb = shared_buffer((size_t)((ncmax + NR - 1) / NR * NR) * kcmax);
+#pragma omp parallel num_threads(threads)
+        gemm_rows_shared_b(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, pb);
+        return;
+    }
 #pragma omp parallel num_threads(threads)
     {
         int s0, s1;
