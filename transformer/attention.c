@@ -18,6 +18,8 @@
 #include <omp.h>
 #include <string.h>
 
+#include "nn/fastmath.h"
+
 // Rows of att per block: the products of a block are (ROWS, hs) x (hs, i1) and back, large
 // enough for the matmul kernel's tiles, small enough that the causal mask saves work.
 #define ROWS 64
@@ -50,12 +52,15 @@ static void pair_forward(float *out, float *att, float *attd, const float *q, co
         for (int t2 = 1; t2 <= t; t2++) {
             mx = row[t2] > mx ? row[t2] : mx;
         }
+        // exp in float (nn_expf, within 1 ulp, vectorised), summed in double
         double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
         for (int t2 = 0; t2 <= t; t2++) {
-            row[t2] = expf(row[t2] - mx);
+            row[t2] = nn_expf(row[t2] - mx);
             sum += row[t2];
         }
         float inv = (float)(1.0 / sum);
+#pragma omp simd
         for (int t2 = 0; t2 <= t; t2++) {
             row[t2] *= inv;
         }
@@ -133,11 +138,14 @@ static void pair_backward(float *dq, float *dk, float *dv, float *datt, float *a
         }
         // forward was: att = softmax(s) over t2 <= t; so ds = att * (datt - sum(att * datt))
         double dot = 0.0;
+#pragma omp simd reduction(+ : dot)
         for (int t2 = 0; t2 <= t; t2++) {
             dot += (double)p[t2] * d[t2];
         }
+        const float dotf = (float)dot;
+#pragma omp simd
         for (int t2 = 0; t2 <= t; t2++) {
-            d[t2] = (float)(p[t2] * (d[t2] - dot));
+            d[t2] = p[t2] * (d[t2] - dotf);
         }
         // the masked scores get no gradient
         for (int t2 = t + 1; t2 < T; t2++) {
