@@ -257,6 +257,7 @@ void nn_dropout_forward(float *out, float *mask, const float *inp, size_t n, flo
 void nn_dropout_backward(float *dinp, const float *dout, const float *mask, size_t n)
 {
     // forward was: out = inp * mask; so dinp += dout * mask
+#pragma omp simd
     for (size_t i = 0; i < n; i++) {
         dinp[i] += dout[i] * mask[i];
     }
@@ -264,6 +265,7 @@ void nn_dropout_backward(float *dinp, const float *dout, const float *mask, size
 
 void nn_residual_forward(float *out, const float *a, const float *b, size_t n)
 {
+#pragma omp simd
     for (size_t i = 0; i < n; i++) {
         out[i] = a[i] + b[i];
     }
@@ -272,6 +274,7 @@ void nn_residual_forward(float *out, const float *a, const float *b, size_t n)
 void nn_residual_backward(float *da, float *db, const float *dout, size_t n)
 {
     // forward was: out = a + b; so da += dout, db += dout
+#pragma omp simd
     for (size_t i = 0; i < n; i++) {
         da[i] += dout[i];
         db[i] += dout[i];

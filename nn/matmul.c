@@ -704,6 +704,7 @@ void nn_linear_forward(float *out, const float *inp, const float *weight, const 
     if (bias != NULL) {
         for (int n = 0; n < N; n++) {
             float *row = out + (size_t)n * OC;
+#pragma omp simd
             for (int o = 0; o < OC; o++) {
                 row[o] += bias[o];
             }
@@ -729,6 +730,7 @@ void nn_linear_backward(float *dinp, float *dweight, float *dbias, const float *
             double sum[64] = {0};
             for (int n = 0; n < N; n++) {
                 const float *row = dout + (size_t)n * OC + o0;
+#pragma omp simd
                 for (int o = 0; o < w; o++) {
                     sum[o] += row[o];
                 }

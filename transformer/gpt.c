@@ -371,6 +371,7 @@ static void layernorm_backward(const Gpt *m, float *dinp, float *dw, float *db, 
         for (size_t r = lo; r < hi; r++) {
             const float *x = inp + r * C, *d = dout + r * C;
             double mu = mean[r], s = rstd[r];
+#pragma omp simd
             for (int c = 0; c < C; c++) {
                 pw[c] += (double)d[c] * ((x[c] - mu) * s);
                 pb[c] += d[c];
@@ -477,6 +478,7 @@ double gpt_forward(Gpt *m, const int32_t *inputs, const int32_t *targets)
         assert(id >= 0 && id < V);
         const float *e = m->wte + (size_t)id * C, *q = pos + (size_t)t * C;
         float *x = m->x0 + r * C;
+#pragma omp simd
         for (int i = 0; i < C; i++) {
             x[i] = e[i] + q[i];
         }
@@ -604,6 +606,7 @@ void gpt_backward(Gpt *m)
         for (size_t r = 0; r < BT; r++) {
             float *g = m->dwpe + (r % T) * C;
             const float *s = dx0 + r * C;
+#pragma omp simd
             for (int i = 0; i < C; i++) {
                 g[i] += s[i];
             }
