@@ -314,7 +314,12 @@ void gpt_init_params(Gpt *m, LabRng *rng)
 // thread. Every row's result is computed alone, so chunking changes nothing in the output.
 
 // Below this many floats a layer runs on one thread: starting a team costs more than it saves.
-#define PAR_MIN 32768
+// Measured with OMP_WAIT_POLICY=PASSIVE on 2 cores that other work shares (load average 10):
+// layernorm forward over rows of 128 (about 0.75 ns a float on one thread) took 74 us on one
+// thread and 227 us on two at 98,304 floats, 25 and 36 us at 32,768, and two threads won only
+// from about 200,000 (a woken thread waits for a core). GELU, 3 to 4 times the work per float,
+// is split from 4 C x B T = 393,216 floats on (nanoGPT's small model) up.
+#define PAR_MIN 131072
 
 // threads for a layer over n floats
 static int team(const Gpt *m, size_t n)
