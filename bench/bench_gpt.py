@@ -2,7 +2,7 @@
 """lmlab's GPT against nanoGPT's model in PyTorch: one training step.
 
     make bench-gpt                              (or, after `make`:)
-    /usr/bin/python3 bench/bench_gpt.py [--reps 5] [--steps 5] [--only small|shakespeare]
+    /usr/bin/python3 bench/bench_gpt.py [--reps 3] [--steps N] [--only small|shakespeare]
 
 Run with Debian's Python and python3-torch. Two configurations of nanoGPT's README: its small
 CPU model (L 4, NH 4, C 128, T 64, batch 12, V 65) and shakespeare_char (L 6, NH 6, C 384,
@@ -11,8 +11,9 @@ the one of tests/fixtures/torch/make_gpt.py (nanoGPT's model.py, attention writt
 nanoGPT does without flash attention), with torch.optim.AdamW on nanoGPT's two groups. A step
 is forward, backward and one AdamW step on random ids. Both sides run on 2 threads
 (torch.set_num_threads(2), OMP_NUM_THREADS=2) with OMP_WAIT_POLICY=PASSIVE, each REPS times in
-processes of their own, alternating lmlab and PyTorch; a process times STEPS steps after 2
-warm-up steps and reports their median; the table gives the median over the processes.
+processes of their own, alternating lmlab and PyTorch; a process times STEPS steps (10 for the
+small model, 1 for shakespeare_char, whose step is a thousand times the work) after 2 warm-up
+steps and reports their median; the table gives the median over the processes.
 FLOPs per step follow nanoGPT's estimate_mfu: 6 N + 12 L C T per token, N the parameters
 without wpe (the tied head counts once, as its matmul runs once more per token than its
 lookup: PaLM's accounting), against the FMA peak of 2 threads measured by bench/fma_peak.c's
@@ -38,6 +39,8 @@ BIN = os.path.join(OUT, "bench_gpt")
 ENV = dict(os.environ, OMP_NUM_THREADS="2", OMP_WAIT_POLICY="PASSIVE")
 # name: (L, NH, C, T, B, V)
 CONFIGS = {"small": (4, 4, 128, 64, 12, 65), "shakespeare": (6, 6, 384, 256, 64, 65)}
+# timed steps per process unless --steps says otherwise: a shakespeare_char step is ~1.2 TFLOP
+STEPS = {"small": 10, "shakespeare": 1}
 
 
 def torch_worker(name, steps):
@@ -93,13 +96,13 @@ def value(out, key):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--steps", type=int, help="timed steps per process (default: per model)")
     ap.add_argument("--only", choices=sorted(CONFIGS))
     ap.add_argument("--torch-worker", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.torch_worker:
-        torch_worker(a.torch_worker, a.steps)
+        torch_worker(a.torch_worker, a.steps or STEPS[a.torch_worker])
         return
     build()
     peak = value(subprocess.run([BIN, "peak"], env=ENV, check=True, capture_output=True,
@@ -107,25 +110,27 @@ def main():
     print("## GPT: one training step\n")
     print("Forward, backward and one AdamW step of nanoGPT's model on random ids; 2 threads, "
           "`OMP_WAIT_POLICY=PASSIVE`; median of %d processes per side, alternating, each the "
-          "median of %d steps after 2 warm-up steps (`bench/bench_gpt.py`, %s). FLOPs per "
-          "token 6 N + 12 L C T (nanoGPT's estimate_mfu); the FMA peak of 2 threads measured "
-          "now: %.0f GFLOP/s.\n" % (a.reps, a.steps, platform.processor() or platform.machine(),
-                                    peak))
+          "median of its timed steps (%s) after 2 warm-up steps (`bench/bench_gpt.py`, %s). "
+          "FLOPs per token 6 N + 12 L C T (nanoGPT's estimate_mfu); the FMA peak of 2 threads "
+          "measured now: %.0f GFLOP/s. Load average (1 minute) at the start: %.1f.\n"
+          % (a.reps, ", ".join("%s %d" % (k, a.steps or STEPS[k]) for k in CONFIGS),
+             platform.processor() or platform.machine(), peak, os.getloadavg()[0]))
     print("| model | side | ms per step | tokens/s | GFLOP/s | of peak | CPU ms per step |")
     print("|---|---|---:|---:|---:|---:|---:|")
     ratios, gen = [], []
     for name in [a.only] if a.only else list(CONFIGS):
         L, NH, C, T, B, V = CONFIGS[name]
         c_ms, t_ms, c_cpu, t_cpu, version, n = [], [], [], [], "?", 0
+        steps = a.steps or STEPS[name]
         for rep in range(a.reps):
             out = subprocess.run([BIN, "step", str(L), str(NH), str(C), str(T), str(B), str(V),
-                                  str(a.steps)], env=ENV, check=True, capture_output=True,
+                                  str(steps)], env=ENV, check=True, capture_output=True,
                                  text=True).stdout
             c_ms.append(value(out, "ms_per_step"))
             c_cpu.append(value(out, "cpu_ms_per_step"))
             n = value(out, "params") - T * C  # without wpe
             out = subprocess.run([sys.executable, os.path.abspath(__file__), "--torch-worker",
-                                  name, "--steps", str(a.steps)], env=ENV, check=True,
+                                  name, "--steps", str(steps)], env=ENV, check=True,
                                  capture_output=True, text=True).stdout
             t_ms.append(value(out, "ms_per_step"))
             t_cpu.append(value(out, "cpu_ms_per_step"))
@@ -148,6 +153,7 @@ def main():
                              env=ENV, check=True, capture_output=True, text=True).stdout
         gen.append((label, T, value(out, "cache_tokens_per_s"),
                     value(out, "nocache_tokens_per_s")))
+    print("\nLoad average (1 minute) at the end: %.1f." % os.getloadavg()[0])
     print()
     for name, r, rc in ratios:
         print("%s: lmlab / PyTorch speed %.2fx by the wall clock, %.2fx by CPU time" % (name, r,

@@ -530,19 +530,22 @@ static void thread_slice(int len, int unit, int t, int nt, int *s0, int *s1)
     *s1 = u1 * unit < len ? u1 * unit : len;
 }
 
-// gemm_slice for thread t of a team that splits C's rows, with op(B) packed ONCE for the team:
-// for each block of op(B), the threads pack its panels together (a contiguous range each) into
-// pb, the caller's buffer for the block (see shared_buffer), wait for one another, multiply
-// their own rows by it, and wait again before the next block overwrites it. The same panels
-// and tiles as gemm_slice, so the same bits; B is copied once, not once per thread.
+// The product for a team that splits C's rows, with op(B) packed ONCE for the team: for each
+// block of op(B), the threads pack its panels together (a contiguous range each) into pb, the
+// caller's buffer for the block (see shared_buffer), wait for one another, then take the MC-row
+// blocks of C from a shared counter (dynamic schedule: on cores that other work shares, a
+// thread that gets its core back late finds the other has done more of the rows, instead of
+// being waited for), and wait again before the next block of op(B) overwrites pb. Each element
+// of C is the same sum in the same order whichever thread computes it: the same bits as
+// gemm_slice, and B is copied once, not once per thread.
 static void gemm_rows_shared_b(int transA, int transB, int M, int N, int K, float alpha,
                                const float *A, int lda, const float *B, int ldb, float beta,
                                float *C, int ldc, float *pb)
 {
-    int t = omp_get_thread_num(), nt = omp_get_num_threads(), m0, m1;
-    thread_slice(M, MR, t, nt, &m0, &m1);
-    int mspan = m1 - m0, mcmax = mspan < MC ? mspan : MC, kcmax = K < KC ? K : KC;
+    int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    int mcmax = M < MC ? M : MC, kcmax = K < KC ? K : KC;
     float *pa = pack_buffer((size_t)((mcmax + MR - 1) / MR * MR) * kcmax);
+    int blocks = (M + MC - 1) / MC;
     for (int jc = 0; jc < N; jc += NC) {
         int nc = N - jc < NC ? N - jc : NC;
         for (int pc = 0; pc < K; pc += KC) {
@@ -554,12 +557,13 @@ static void gemm_rows_shared_b(int transA, int transB, int M, int N, int K, floa
             }
 #pragma omp barrier
             float beta_k = pc == 0 ? beta : 1.0f;
-            for (int ic = m0; ic < m1; ic += MC) {
-                int mc = m1 - ic < MC ? m1 - ic : MC;
+            // the loop's closing barrier keeps pb until every thread is done with it
+#pragma omp for schedule(dynamic, 1)
+            for (int blk = 0; blk < blocks; blk++) {
+                int ic = blk * MC, mc = M - ic < MC ? M - ic : MC;
                 block_tiles(transA, A, lda, ic, pc, mc, kc, pb, 0, nc, jc, pa, alpha, beta_k, C,
                             ldc);
             }
-#pragma omp barrier
         }
     }
 }

@@ -4,8 +4,9 @@
 // Letters as in gpt.h: B batch, T time, C channels, NH heads, hs = C / NH.
 // The layout is llm.c's: qkv (B, T, 3C) from the fused c_attn, att (B, NH, T, T) kept for
 // backward, out (B, T, C) with the heads side by side (the "re-assemble all head outputs"
-// of nanoGPT). Each (b, h) pair is independent: an OpenMP loop splits the B * NH pairs
-// statically, and inside a pair the products are nn_sgemm calls on strided views of qkv
+// of nanoGPT). Each (b, h) pair is independent: an OpenMP loop deals the B * NH pairs out one
+// at a time (dynamic: a thread that loses its core to other work is not waited for; a pair's
+// result does not depend on the thread that computes it), and inside a pair the products are nn_sgemm calls on strided views of qkv
 // (q, k, v of head h are T rows of hs floats, 3C apart). The causal mask is used to skip
 // work: rows are taken in blocks of ROWS, and a block of rows [i0, i1) only meets the
 // keys and values [0, i1).
@@ -93,7 +94,7 @@ void gpt_attention_forward(float *out, float *att, const float *qkv, const float
     if ((size_t)pairs * TT * hs < SMALL) {
         threads = 1;
     }
-#pragma omp parallel for schedule(static) num_threads(threads)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (int bh = 0; bh < pairs; bh++) {
         int b = bh / NH, h = bh % NH;
         const float *q = qkv + (size_t)b * T * 3 * C + (size_t)h * hs;
@@ -173,7 +174,7 @@ void gpt_attention_backward(float *dqkv, float *scratch, const float *dout, cons
     if ((size_t)pairs * TT * hs < SMALL) {
         threads = 1;
     }
-#pragma omp parallel for schedule(static) num_threads(threads)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (int bh = 0; bh < pairs; bh++) {
         int b = bh / NH, h = bh % NH;
         size_t at = (size_t)b * T * 3 * C + (size_t)h * hs;
