@@ -398,16 +398,50 @@ static void layernorm_backward(const Gpt *m, float *dinp, float *dw, float *db, 
     }
 }
 
-static void gelu_forward(const Gpt *m, float *out, const float *inp, size_t n)
+// inp (N, OC) += bias (the linear layer's, or none when NULL), then out = gelu(inp): the bias
+// of c_fc added in the same parallel pass as the GELU instead of a pass of its own (the same
+// bits as nn_linear_forward's add)
+static void bias_gelu_forward(const Gpt *m, float *out, float *inp, const float *bias, size_t N,
+                              int OC)
 {
-#pragma omp parallel num_threads(team(m, n))
+#pragma omp parallel num_threads(team(m, N * OC))
     {
         size_t lo, hi;
-        chunk(n, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
+        chunk(N, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
+        for (size_t r = lo; bias && r < hi; r++) {
+            float *row = inp + r * OC;
+#pragma omp simd
+            for (int o = 0; o < OC; o++) {
+                row[o] += bias[o];
+            }
+        }
+        size_t at = lo * OC, n = (hi - lo) * OC;
         if (m->cfg.gelu == GPT_GELU_TANH) {
-            nn_gelu_tanh_forward(out + lo, inp + lo, hi - lo);
+            nn_gelu_tanh_forward(out + at, inp + at, n);
         } else {
-            nn_gelu_forward(out + lo, inp + lo, hi - lo);
+            nn_gelu_forward(out + at, inp + at, n);
+        }
+    }
+}
+
+// out (N, C) = x + (y + bias): a projection's bias (or none) and the residual add in one pass,
+// the same roundings as the bias added to y first, then x + y
+static void bias_residual_forward(const Gpt *m, float *out, const float *x, const float *y,
+                                  const float *bias, size_t N)
+{
+    const int C = m->cfg.C;
+    const float *b = bias ? bias : m->zero_bias;
+#pragma omp parallel num_threads(team(m, N * C))
+    {
+        size_t lo, hi;
+        chunk(N, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
+        for (size_t r = lo; r < hi; r++) {
+            const float *xr = x + r * C, *yr = y + r * C;
+            float *o = out + r * C;
+#pragma omp simd
+            for (int c = 0; c < C; c++) {
+                o[c] = xr[c] + (yr[c] + b[c]);
+            }
         }
     }
 }
@@ -503,21 +537,27 @@ double gpt_forward(Gpt *m, const int32_t *inputs, const int32_t *targets)
         }
         gpt_attention_forward(a->atty, a->att, a->qkv, drop ? a->att_mask : NULL, m->att_scratch,
                               m->threads, B, T, C, NH);
-        nn_linear_forward(m->dc, a->atty, w->attn_proj_w, w->attn_proj_b, (int)BT, C, C);
         if (drop) {
+            nn_linear_forward(m->dc, a->atty, w->attn_proj_w, w->attn_proj_b, (int)BT, C, C);
             nn_dropout_forward(m->dc, a->res_2_mask, m->dc, BC, p, m->rng);
+            nn_residual_forward(a->res_2, x, m->dc, BC);
+        } else {
+            nn_linear_forward(m->dc, a->atty, w->attn_proj_w, NULL, (int)BT, C, C);
+            bias_residual_forward(m, a->res_2, x, m->dc, w->attn_proj_b, BT);
         }
-        nn_residual_forward(a->res_2, x, m->dc, BC);
         // x = x + drop(c_proj(gelu(c_fc(ln_2(x)))))
         layernorm_forward(m, a->ln_2, a->ln_2_mean, a->ln_2_rstd, a->res_2, w->ln_2_w, w->ln_2_b,
                           BT);
-        nn_linear_forward(a->fch, a->ln_2, w->c_fc_w, w->c_fc_b, (int)BT, C, 4 * C);
-        gelu_forward(m, a->fch_gelu, a->fch, 4 * BC);
-        nn_linear_forward(m->dc, a->fch_gelu, w->mlp_proj_w, w->mlp_proj_b, (int)BT, 4 * C, C);
+        nn_linear_forward(a->fch, a->ln_2, w->c_fc_w, NULL, (int)BT, C, 4 * C);
+        bias_gelu_forward(m, a->fch_gelu, a->fch, w->c_fc_b, BT, 4 * C);
         if (drop) {
+            nn_linear_forward(m->dc, a->fch_gelu, w->mlp_proj_w, w->mlp_proj_b, (int)BT, 4 * C, C);
             nn_dropout_forward(m->dc, a->res_3_mask, m->dc, BC, p, m->rng);
+            nn_residual_forward(a->res_3, a->res_2, m->dc, BC);
+        } else {
+            nn_linear_forward(m->dc, a->fch_gelu, w->mlp_proj_w, NULL, (int)BT, 4 * C, C);
+            bias_residual_forward(m, a->res_3, a->res_2, m->dc, w->mlp_proj_b, BT);
         }
-        nn_residual_forward(a->res_3, a->res_2, m->dc, BC);
         x = a->res_3;
     }
     // logits = ln_f(x) @ wte^T: lm_head shares wte (weight tying)
