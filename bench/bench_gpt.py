@@ -27,6 +27,7 @@ the KV cache and without it (a forward over the prefix per token, as nanoGPT's g
 """
 
 import argparse
+import datetime
 import os
 import platform
 import statistics
@@ -77,6 +78,22 @@ def torch_worker(name, steps):
     print("torch", torch.__version__)
 
 
+def machine():
+    """The CPU's name and vector extensions, its cores, the compiler and the date."""
+    model, flags = "?", set()
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            key, _, val = line.partition(":")
+            if key.strip() == "model name" and model == "?":
+                model = val.strip()
+            elif key.strip() == "flags":
+                flags = set(val.split())
+    vec = ", ".join(f for f in ("avx2", "fma", "avx512f") if f in flags) or "no avx2"
+    cc = subprocess.run(["cc", "--version"], capture_output=True, text=True).stdout
+    return "%s (%s), %d cores, %s, %s" % (model, vec, os.cpu_count(), cc.splitlines()[0],
+                                          datetime.date.today().isoformat())
+
+
 def build():
     lib = os.path.join(REPO, "build", "liblmlab.a")
     if not os.path.exists(lib):
@@ -108,13 +125,14 @@ def main():
     peak = value(subprocess.run([BIN, "peak"], env=ENV, check=True, capture_output=True,
                                 text=True).stdout, "peak_gflops")
     print("## GPT: one training step\n")
+    print("`make bench-gpt` (`bench/bench_gpt.py`). Machine: %s.\n" % machine())
     print("Forward, backward and one AdamW step of nanoGPT's model on random ids; 2 threads, "
           "`OMP_WAIT_POLICY=PASSIVE`; median of %d processes per side, alternating, each the "
           "median of its timed steps (%s) after 2 warm-up steps (`bench/bench_gpt.py`, %s). "
           "FLOPs per token 6 N + 12 L C T (nanoGPT's estimate_mfu); the FMA peak of 2 threads "
           "measured now: %.0f GFLOP/s. Load average (1 minute) at the start: %.1f.\n"
           % (a.reps, ", ".join("%s %d" % (k, a.steps or STEPS[k]) for k in CONFIGS),
-             platform.processor() or platform.machine(), peak, os.getloadavg()[0]))
+             platform.machine(), peak, os.getloadavg()[0]))
     print("| model | side | ms per step | tokens/s | GFLOP/s | of peak | CPU ms per step |")
     print("|---|---|---:|---:|---:|---:|---:|")
     ratios, gen = [], []

@@ -280,9 +280,8 @@ static void micro_kernel_full(int kc, const float *restrict a, ptrdiff_t rsa, pt
 // A ragged tile: a kernel writes alpha * a @ b into a buffer, then the m x n corner of it goes
 // to c with the same rounding as a full tile (beta * c + that, one FMA). a as kernel_body's;
 // in place (rsa lda) only when its MR rows all exist (m == MR).
-static void micro_kernel_edge(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa,
-                              const float *b, float *c, ptrdiff_t ldc, int m, int n, float alpha,
-                              float beta)
+static void micro_kernel_edge(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b,
+                              float *c, ptrdiff_t ldc, int m, int n, float alpha, float beta)
 {
     _Alignas(64) float tile[MR * NR];
     if (n <= NV / 2 * VW) {
@@ -438,8 +437,8 @@ static int inplace_rows(int lda)
 // tile of rows is packed (into pa); else, and for a transposed A (whose MR rows of a column are
 // not contiguous), A is packed whole.
 static void block_tiles(int transA, const float *A, int lda, int ic, int pc, int mc, int kc,
-                        const float *pb, int j0, int j1, int off, float *pa, float alpha, float beta,
-                        float *C, int ldc)
+                        const float *pb, int j0, int j1, int off, float *pa, float alpha,
+                        float beta, float *C, int ldc)
 {
     int inplace = transA || !inplace_rows(lda) ? 0 : mc / MR * MR; // rows [0, inplace) in place
     if (transA) {
@@ -647,9 +646,9 @@ void nn_sgemm_pack_b(float *packed, int transB, int N, int K, const float *B, in
 
 // C[m0:m1, n0:n1] from the packed B, n0 a multiple of NR: gemm_slice's loops without the
 // packing of B, so the same tiles sum the same products in the same order.
-static void gemm_slice_packed(int transA, int m0, int m1, int n0, int n1, int N, int K,
-                              float alpha, const float *A, int lda, const float *packed,
-                              float beta, float *C, int ldc)
+static void gemm_slice_packed(int transA, int m0, int m1, int n0, int n1, int N, int K, float alpha,
+                              const float *A, int lda, const float *packed, float beta, float *C,
+                              int ldc)
 {
     int mspan = m1 - m0, mcmax = mspan < MC ? mspan : MC, kcmax = K < KC ? K : KC;
     size_t npad = (size_t)((N + NR - 1) / NR * NR);
@@ -686,11 +685,9 @@ void nn_sgemm_packed(int transA, int M, int N, int K, float alpha, const float *
                      omp_get_num_threads(), &s0, &s1);
         if (s0 < s1) {
             if (split_m) {
-                gemm_slice_packed(transA, s0, s1, 0, N, N, K, alpha, A, lda, packed, beta, C,
-                                  ldc);
+                gemm_slice_packed(transA, s0, s1, 0, N, N, K, alpha, A, lda, packed, beta, C, ldc);
             } else {
-                gemm_slice_packed(transA, 0, M, s0, s1, N, K, alpha, A, lda, packed, beta, C,
-                                  ldc);
+                gemm_slice_packed(transA, 0, M, s0, s1, N, K, alpha, A, lda, packed, beta, C, ldc);
             }
         }
     }
@@ -700,8 +697,8 @@ void nn_sgemm_packed(int transA, int M, int N, int K, float alpha, const float *
 
 // --- the linear layer --------------------------------------------------------------------------
 
-void nn_linear_forward(float *out, const float *inp, const float *weight, const float *bias,
-                       int N, int C, int OC)
+void nn_linear_forward(float *out, const float *inp, const float *weight, const float *bias, int N,
+                       int C, int OC)
 {
     // out (N, OC) = inp (N, C) @ weight^T (C, OC)
     nn_sgemm(0, 1, N, OC, C, 1.0f, inp, C, weight, C, 0.0f, out, OC);

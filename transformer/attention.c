@@ -6,10 +6,10 @@
 // backward, out (B, T, C) with the heads side by side (the "re-assemble all head outputs"
 // of nanoGPT). Each (b, h) pair is independent: an OpenMP loop deals the B * NH pairs out one
 // at a time (dynamic: a thread that loses its core to other work is not waited for; a pair's
-// result does not depend on the thread that computes it), and inside a pair the products are nn_sgemm calls on strided views of qkv
-// (q, k, v of head h are T rows of hs floats, 3C apart). The causal mask is used to skip
-// work: rows are taken in blocks of ROWS, and a block of rows [i0, i1) only meets the
-// keys and values [0, i1).
+// result does not depend on the thread that computes it), and inside a pair the products are
+// nn_sgemm calls on strided views of qkv (q, k, v of head h are T rows of hs floats, 3C
+// apart). The causal mask is used to skip work: rows are taken in blocks of ROWS, and a block
+// of rows [i0, i1) only meets the keys and values [0, i1).
 // What it leaves out: the projections (c_attn, c_proj: gpt.c), dropout's random draws (the
 // caller passes the mask).
 #include "transformer/gpt.h"

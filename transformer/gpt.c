@@ -404,7 +404,7 @@ static void layernorm_backward(const Gpt *m, float *dinp, float *dw, float *db, 
 static void bias_gelu_forward(const Gpt *m, float *out, float *inp, const float *bias, size_t N,
                               int OC)
 {
-#pragma omp parallel num_threads(team(m, N * OC))
+#pragma omp parallel num_threads(team(m, N *OC))
     {
         size_t lo, hi;
         chunk(N, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
@@ -431,7 +431,7 @@ static void bias_residual_forward(const Gpt *m, float *out, const float *x, cons
 {
     const int C = m->cfg.C;
     const float *b = bias ? bias : m->zero_bias;
-#pragma omp parallel num_threads(team(m, N * C))
+#pragma omp parallel num_threads(team(m, N *C))
     {
         size_t lo, hi;
         chunk(N, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
@@ -638,8 +638,8 @@ void gpt_backward(Gpt *m)
         gpt_attention_backward(m->dqkv, m->att_scratch, m->dc, a->att, drop ? a->att_mask : NULL,
                                a->qkv, m->threads, B, T, C, NH);
         // forward was: qkv = ln_1 @ c_attn^T + b
-        linear_backward_set(m->dc, d->c_attn_w, d->c_attn_b, m->dqkv, a->ln_1, w->c_attn_w,
-                            (int)BT, C, 3 * C);
+        linear_backward_set(m->dc, d->c_attn_w, d->c_attn_b, m->dqkv, a->ln_1, w->c_attn_w, (int)BT,
+                            C, 3 * C);
         // forward was: ln_1 = layernorm(x); so dx += the layernorm's part
         layernorm_backward(m, m->dx, d->ln_1_w, d->ln_1_b, m->dc, x, w->ln_1_w, a->ln_1_mean,
                            a->ln_1_rstd, BT);
