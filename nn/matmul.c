@@ -173,6 +173,15 @@ typedef float Vec;
 // 8 x 8 x 8 and 5 to 30 times faster from 16 x 16 x 16 on.
 #define THREAD_MNK (64 * 64 * 64)
 
+// From this many multiply-adds (about 2 ms on one core), a team that splits C's rows packs
+// op(B) once, together; below, each thread packs its own copy. Sharing costs two more waits
+// for the whole team per block of op(B), and on cores that other work shares a wait can cost
+// a scheduler's time slice (milliseconds). nanoGPT's small model (products up to 768 x 512 x
+// 128) took 1.4x and 2.0x its CPU time in wall time in two runs with shared packing, 1.0x in
+// one without (load averages 3 to 7: noisy, but waits are what load multiplies), while the
+// copy saved is K x N floats a thread, microseconds at these sizes.
+#define SHARED_B_MNK 1e8
+
 // The scalar form of VFMA, for ragged tiles: the same roundings as the vector path.
 static inline float fma1(float a, float b, float c)
 {
@@ -601,7 +610,7 @@ void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
     // columns split: each thread packs its own copy of op(A) (K x M floats, against the
     // slice's M * N * K / threads multiply-adds).
     int split_m = M >= N;
-    if (split_m && threads > 1) {
+    if (split_m && threads > 1 && mnk >= SHARED_B_MNK) {
         // the rows split, op(B) packed once for the team
         int ncmax = N < NC ? N : NC, kcmax = K < KC ? K : KC;
         float *pb = shared_buffer((size_t)((ncmax + NR - 1) / NR * NR) * kcmax);
