@@ -1,5 +1,6 @@
-// fastmath.h: exp, tanh and sigmoid in float, for the element-wise loops of the layers
-// (layers.c, recurrent.c). Private to nn/: not part of nn.h's interface.
+// fastmath.h: exp, tanh, sigmoid and erf in float, for the element-wise loops of the layers
+// (layers.c, recurrent.c) and the GPT (transformer/). Private to nn/ and the transformer: not
+// part of nn.h's interface.
 //
 // Each is straight-line float arithmetic (no table, no branch, no libm call), so a loop over
 // them compiles to vector code (`#pragma omp simd`) and the vector lanes and the scalar tail
@@ -9,8 +10,9 @@
 //
 // Accuracy against libm in double, over every float with 2^-31 <= |x| <= 20 (checked on a
 // sample by tests/unit/test_nn_layers.c): nn_expf within 1 ulp, nn_tanhf within 2 and
-// nn_sigmoidf within 3 (docs/nn.md "Fast element-wise functions"). libm's float functions
-// are as accurate but are calls per element that do not vectorise.
+// nn_sigmoidf within 3 (docs/nn.md "Fast element-wise functions"); nn_erff within 1e-7 of
+// erf's value over every float (tests/unit/test_fastmath.c). libm's float functions are as
+// accurate but are calls per element that do not vectorise.
 #ifndef NN_FASTMATH_H
 #define NN_FASTMATH_H
 
@@ -84,6 +86,48 @@ static inline float nn_tanhf(float x)
     float small = a + a * a2 * s;
     float y = nn_selectf(a < 0.4f, small, big);
     return nn_selectf(x < 0.0f, -y, y);
+}
+
+// erf(x) in float, within 1e-7 of the exact value relative to it (1.5 ulp) for every float x:
+//   |x| < 1:      erf(x) = x + x q(x^2), q(s) = erf(x) / x - 1 as a degree-6 polynomial in s;
+//                 the x + x q form rounds once at the end, so small x keep their relative accuracy
+//   1 <= |x|:     erf(|x|) = 1 - exp(-x^2) erfcx(t), t = min(|x|, 4), erfcx(t) = exp(t^2) erfc(t)
+//                 (an entire function) as a degree-10 polynomial in u = (t - 2.5) / 1.5; from
+//                 |x| = 3.92 on, erf rounds to 1 in float, which the clamp at 4 gives exactly
+// with the sign of x. The coefficients are Chebyshev interpolants in double, made by
+// tests/fixtures/fastmath/fit_erff.py. Both branches are computed and one selected, so a loop
+// over nn_erff vectorises (always inlined: at this size GCC would call it, and a call keeps the
+// loop scalar); erf(+-inf) = +-1, NaN gives NaN.
+static inline __attribute__((always_inline)) float nn_erff(float x)
+{
+    float a = nn_selectf(x < 0.0f, -x, x);
+    float s = a * a;
+    float q = 7.875874871e-05f;
+    q = q * s + -8.016864303e-04f;
+    q = q * s + 5.189087242e-03f;
+    q = q * s + -2.685421146e-02f;
+    q = q * s + 1.128359437e-01f;
+    q = q * s + -3.761262596e-01f;
+    q = q * s + 1.283791661e-01f;
+    float small = a + a * q;
+    float t = nn_selectf(a < 4.0f, a, 4.0f);
+    t = nn_selectf(t > 1.0f, t, 1.0f); // NaN becomes 1 here, NaN again at the end
+    float u = (t - 2.5f) * (1.0f / 1.5f);
+    float p = 9.294974006e-05f;
+    p = p * u + -2.451864420e-04f;
+    p = p * u + 3.764772846e-04f;
+    p = p * u + -9.162725764e-04f;
+    p = p * u + 2.418384189e-03f;
+    p = p * u + -5.611233413e-03f;
+    p = p * u + 1.248669997e-02f;
+    p = p * u + -2.699793689e-02f;
+    p = p * u + 5.611062795e-02f;
+    p = p * u + -1.115213931e-01f;
+    p = p * u + 2.108063698e-01f;
+    float big = 1.0f - nn_expf(-(t * t)) * p;
+    float y = nn_selectf(a < 1.0f, small, big);
+    y = nn_selectf(x < 0.0f, -y, y);
+    return nn_selectf(x == x, y, x);
 }
 
 #endif

@@ -3,7 +3,7 @@
 // softmax + cross-entropy. The linear layer lives beside the matmul kernel (matmul.c).
 //
 // Every function works on caller-owned buffers and allocates nothing. Backward ACCUMULATES.
-// The activations of the hot loops (tanh, sigmoid, softmax's exp) run in float through
+// The activations of the hot loops (tanh, sigmoid, gelu, softmax's exp) run in float through
 // fastmath.h, vectorised, each element computed alone; the rest of the element-wise maths runs
 // in double and is stored as float. Reductions sum in double in a fixed order, so the same
 // inputs give the same bits. docs/nn.md derives each backward pass.
@@ -101,11 +101,15 @@ void nn_relu_backward(float *dinp, const float *dout, const float *inp, size_t n
 #define NN_SQRT_2_PI 0.79788456080286535588    // sqrt(2 / pi)
 #define NN_GELU_K 0.044715
 
+// gelu in float, vectorised: nn_erff is within 1e-7 of erf (fastmath.h). The definition, in
+// double with libm, is out = 0.5 x (1 + erf(x / sqrt 2)) (tests/unit/test_fastmath.c holds the
+// two side by side); PyTorch's float kernel computes the same expression in float.
 void nn_gelu_forward(float *out, const float *inp, size_t n)
 {
+#pragma omp simd
     for (size_t i = 0; i < n; i++) {
-        double x = inp[i];
-        out[i] = (float)(0.5 * x * (1.0 + erf(x * NN_SQRT1_2)));
+        float x = inp[i];
+        out[i] = 0.5f * x * (1.0f + nn_erff(x * (float)NN_SQRT1_2));
     }
 }
 
@@ -113,11 +117,12 @@ void nn_gelu_backward(float *dinp, const float *dout, const float *inp, size_t n
 {
     // forward was: out = x Phi(x); so dinp += dout * (Phi(x) + x phi(x)),
     // phi(x) = exp(-x^2 / 2) / sqrt(2 pi) the standard normal density
+#pragma omp simd
     for (size_t i = 0; i < n; i++) {
-        double x = inp[i];
-        double cdf = 0.5 * (1.0 + erf(x * NN_SQRT1_2));
-        double pdf = exp(-0.5 * x * x) * NN_INV_SQRT_2PI;
-        dinp[i] += (float)(dout[i] * (cdf + x * pdf));
+        float x = inp[i];
+        float cdf = 0.5f * (1.0f + nn_erff(x * (float)NN_SQRT1_2));
+        float pdf = nn_expf(-0.5f * x * x) * (float)NN_INV_SQRT_2PI;
+        dinp[i] += dout[i] * (cdf + x * pdf);
     }
 }
 
@@ -144,32 +149,42 @@ void nn_gelu_tanh_backward(float *dinp, const float *dout, const float *inp, siz
 
 // --- layernorm ------------------------------------------------------------------------------
 
+// Per row: the mean and the variance summed in double (vectorised: `omp simd reduction` lets
+// the lanes hold partial sums, added at the end in a fixed order, so a row's result depends on
+// that row alone), then out = (x - mean) * rstd * weight + bias in float with mean and rstd
+// rounded to float: the values backward reads back.
 void nn_layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
                           const float *weight, const float *bias, int N, int C, float eps)
 {
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * C;
         double m = 0.0;
+#pragma omp simd reduction(+ : m)
         for (int c = 0; c < C; c++) {
             m += x[c];
         }
         m /= C;
         // the variance from the centred values (two passes): no cancellation
         double v = 0.0;
+#pragma omp simd reduction(+ : v)
         for (int c = 0; c < C; c++) {
             double d = x[c] - m;
             v += d * d;
         }
         v /= C;
-        double s = 1.0 / sqrt(v + eps);
+        float mf = (float)m, sf = (float)(1.0 / sqrt(v + eps));
         float *o = out + (size_t)n * C;
+#pragma omp simd
         for (int c = 0; c < C; c++) {
-            o[c] = (float)((x[c] - m) * s * weight[c] + bias[c]);
+            o[c] = (x[c] - mf) * sf * weight[c] + bias[c];
         }
-        mean[n] = (float)m;
-        rstd[n] = (float)s;
+        mean[n] = mf;
+        rstd[n] = sf;
     }
 }
+
+// LN_COLS columns of dweight and dbias summed at a time, in double, rows read in order
+#define LN_COLS 32
 
 void nn_layernorm_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                            const float *inp, const float *weight, const float *mean,
@@ -180,38 +195,49 @@ void nn_layernorm_backward(float *dinp, float *dweight, float *dbias, const floa
         for (int n = 0; n < N; n++) {
             const float *x = inp + (size_t)n * C;
             const float *d = dout + (size_t)n * C;
-            double m = mean[n], s = rstd[n];
+            const float m = mean[n], s = rstd[n];
             // dnorm = dout * weight; mean and rstd depend on every x of the row, which gives
             // dx = rstd * (dnorm - mean(dnorm) - norm * mean(dnorm * norm))
             double dmean = 0.0, dnorm_norm = 0.0;
+#pragma omp simd reduction(+ : dmean, dnorm_norm)
             for (int c = 0; c < C; c++) {
-                double dn = (double)d[c] * weight[c];
+                float dn = d[c] * weight[c];
                 dmean += dn;
-                dnorm_norm += dn * (x[c] - m) * s;
+                dnorm_norm += (double)dn * ((x[c] - m) * s);
             }
-            dmean /= C;
-            dnorm_norm /= C;
+            const float dm = (float)(dmean / C), dnn = (float)(dnorm_norm / C);
             float *dx = dinp + (size_t)n * C;
+#pragma omp simd
             for (int c = 0; c < C; c++) {
-                double norm = (x[c] - m) * s;
-                double dn = (double)d[c] * weight[c];
-                dx[c] += (float)(s * (dn - dmean - norm * dnorm_norm));
+                float norm = (x[c] - m) * s;
+                float dn = d[c] * weight[c];
+                dx[c] += s * (dn - dm - norm * dnn);
             }
         }
     }
+    if (!dweight && !dbias) {
+        return;
+    }
     // dweight += sum over rows of dout * norm, dbias += sum over rows of dout
-    for (int c = 0; c < C; c++) {
-        double dw = 0.0, db = 0.0;
+    for (int c0 = 0; c0 < C; c0 += LN_COLS) {
+        int w = C - c0 < LN_COLS ? C - c0 : LN_COLS;
+        double dw[LN_COLS] = {0}, db[LN_COLS] = {0};
         for (int n = 0; n < N; n++) {
-            double g = dout[(size_t)n * C + c];
-            dw += g * ((inp[(size_t)n * C + c] - (double)mean[n]) * rstd[n]);
-            db += g;
+            const float *g = dout + (size_t)n * C + c0, *x = inp + (size_t)n * C + c0;
+            const float m = mean[n], s = rstd[n];
+#pragma omp simd
+            for (int c = 0; c < w; c++) {
+                dw[c] += (double)g[c] * ((x[c] - m) * s);
+                db[c] += g[c];
+            }
         }
-        if (dweight) {
-            dweight[c] += (float)dw;
-        }
-        if (dbias) {
-            dbias[c] += (float)db;
+        for (int c = 0; c < w; c++) {
+            if (dweight) {
+                dweight[c0 + c] += (float)dw[c];
+            }
+            if (dbias) {
+                dbias[c0 + c] += (float)db[c];
+            }
         }
     }
 }
@@ -231,6 +257,7 @@ void nn_dropout_forward(float *out, float *mask, const float *inp, size_t n, flo
 void nn_dropout_backward(float *dinp, const float *dout, const float *mask, size_t n)
 {
     // forward was: out = inp * mask; so dinp += dout * mask
+#pragma omp simd
     for (size_t i = 0; i < n; i++) {
         dinp[i] += dout[i] * mask[i];
     }
@@ -238,6 +265,7 @@ void nn_dropout_backward(float *dinp, const float *dout, const float *mask, size
 
 void nn_residual_forward(float *out, const float *a, const float *b, size_t n)
 {
+#pragma omp simd
     for (size_t i = 0; i < n; i++) {
         out[i] = a[i] + b[i];
     }
@@ -246,6 +274,7 @@ void nn_residual_forward(float *out, const float *a, const float *b, size_t n)
 void nn_residual_backward(float *da, float *db, const float *dout, size_t n)
 {
     // forward was: out = a + b; so da += dout, db += dout
+#pragma omp simd
     for (size_t i = 0; i < n; i++) {
         da[i] += dout[i];
         db[i] += dout[i];

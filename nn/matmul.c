@@ -7,9 +7,11 @@
 // The fast kernel, from the outside in (docs/nn.md, "matmul", gives the sizes and why):
 //
 //   split C's rows (or columns) into one contiguous slice per thread        OpenMP, static
+//   (rows split: the threads pack each block of op(B) together, once, and share it)
 //     for jc over N by NC:      a block of columns of op(B)
 //       for pc over K by KC:    pack op(B)[pc:pc+KC, jc:jc+NC] into NR-wide panels   (L3)
 //         for ic over M by MC:  pack op(A)[ic:ic+MC, pc:pc+KC] into MR-tall panels   (L2)
+//                               (an untransposed A with short rows: full tiles read it in place)
 //           for jr by NR:       one B panel, KC x NR                                  (L1)
 //             for ir by MR:     micro-kernel: an MR x NR tile of C kept in registers,
 //                               KC rank-1 updates by FMA, then C = alpha * tile + beta * C
@@ -171,6 +173,15 @@ typedef float Vec;
 // 8 x 8 x 8 and 5 to 30 times faster from 16 x 16 x 16 on.
 #define THREAD_MNK (64 * 64 * 64)
 
+// From this many multiply-adds (about 2 ms on one core), a team that splits C's rows packs
+// op(B) once, together; below, each thread packs its own copy. Sharing costs two more waits
+// for the whole team per block of op(B), and on cores that other work shares a wait can cost
+// a scheduler's time slice (milliseconds). nanoGPT's small model (products up to 768 x 512 x
+// 128) took 1.4x and 2.0x its CPU time in wall time in two runs with shared packing, 1.0x in
+// one without (load averages 3 to 7: noisy, but waits are what load multiplies), while the
+// copy saved is K x N floats a thread, microseconds at these sizes.
+#define SHARED_B_MNK 1e8
+
 // The scalar form of VFMA, for ragged tiles: the same roundings as the vector path.
 static inline float fma1(float a, float b, float c)
 {
@@ -182,12 +193,15 @@ static inline float fma1(float a, float b, float c)
 }
 
 // c (MR, nv * VW, row stride ldc) = alpha * a_panel @ b_panel + beta * c; beta == 0 does not
-// read c. a: kc x MR, A's MR rows side by side per k (a[p * MR + r]); b: kc x NR (b[p * NR + j]),
-// of which the first nv vectors are used; both packed. Inlined into the two kernels below, where
-// nv is a constant, so every loop unrolls and the tile lives in registers.
+// read c. a: element (r, p) of the MR x kc panel of op(A) at a[r * rsa + p * csa]: packed
+// (rsa 1, csa MR: A's MR rows side by side per k) or A itself when it is not transposed (rsa
+// lda, csa 1: MR row streams, which a full tile reads without packing). b: kc x NR packed
+// (b[p * NR + j]), of which the first nv vectors are used. Inlined into the kernels below,
+// where nv (and for packed A the strides) are constants, so every loop unrolls and the tile
+// lives in registers. The products and their order are the same whichever way a is read.
 static inline __attribute__((always_inline)) void
-kernel_body(int kc, const float *restrict a, const float *restrict b, float *restrict c,
-            ptrdiff_t ldc, float alpha, float beta, const int nv)
+kernel_body(int kc, const float *restrict a, ptrdiff_t rsa, ptrdiff_t csa, const float *restrict b,
+            float *restrict c, ptrdiff_t ldc, float alpha, float beta, const int nv)
 {
     Vec acc[MR][NV];
 #pragma GCC unroll 16
@@ -210,13 +224,13 @@ kernel_body(int kc, const float *restrict a, const float *restrict b, float *res
         }
 #pragma GCC unroll 16
         for (int r = 0; r < MR; r++) {
-            Vec ar = VSET1(a[r]);
+            Vec ar = VSET1(a[r * rsa]);
 #pragma GCC unroll 8
             for (int v = 0; v < nv; v++) {
                 acc[r][v] = VFMA(ar, bv[v], acc[r][v]);
             }
         }
-        a += MR;
+        a += csa;
         b += NR;
     }
     Vec va = VSET1(alpha);
@@ -241,31 +255,48 @@ kernel_body(int kc, const float *restrict a, const float *restrict b, float *res
     }
 }
 
-// the full MR x NR tile
+// the full MR x NR tile, A packed
 static void micro_kernel(int kc, const float *restrict a, const float *restrict b,
                          float *restrict c, ptrdiff_t ldc, float alpha, float beta)
 {
-    kernel_body(kc, a, b, c, ldc, alpha, beta, NV);
+    kernel_body(kc, a, 1, MR, b, c, ldc, alpha, beta, NV);
+}
+
+// the full tile reading MR rows of an untransposed A in place (row stride lda): no packing
+static void micro_kernel_rows(int kc, const float *restrict a, ptrdiff_t lda,
+                              const float *restrict b, float *restrict c, ptrdiff_t ldc,
+                              float alpha, float beta)
+{
+    kernel_body(kc, a, lda, 1, b, c, ldc, alpha, beta, NV);
 }
 
 // the left half of the tile, MR x NR / 2: a ragged last panel of at most NR / 2 columns (65
 // outputs are 4 panels of 16 and 1 column) then costs half a tile, not a whole one
-static void micro_kernel_half(int kc, const float *restrict a, const float *restrict b,
-                              float *restrict c, ptrdiff_t ldc, float alpha)
+static void micro_kernel_half(int kc, const float *restrict a, ptrdiff_t rsa, ptrdiff_t csa,
+                              const float *restrict b, float *restrict c, ptrdiff_t ldc,
+                              float alpha)
 {
-    kernel_body(kc, a, b, c, ldc, alpha, 0.0f, NV / 2);
+    kernel_body(kc, a, rsa, csa, b, c, ldc, alpha, 0.0f, NV / 2);
+}
+
+static void micro_kernel_full(int kc, const float *restrict a, ptrdiff_t rsa, ptrdiff_t csa,
+                              const float *restrict b, float *restrict c, ptrdiff_t ldc,
+                              float alpha)
+{
+    kernel_body(kc, a, rsa, csa, b, c, ldc, alpha, 0.0f, NV);
 }
 
 // A ragged tile: a kernel writes alpha * a @ b into a buffer, then the m x n corner of it goes
-// to c with the same rounding as a full tile (beta * c + that, one FMA).
-static void micro_kernel_edge(int kc, const float *a, const float *b, float *c, ptrdiff_t ldc,
-                              int m, int n, float alpha, float beta)
+// to c with the same rounding as a full tile (beta * c + that, one FMA). a as kernel_body's;
+// in place (rsa lda) only when its MR rows all exist (m == MR).
+static void micro_kernel_edge(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t csa, const float *b,
+                              float *c, ptrdiff_t ldc, int m, int n, float alpha, float beta)
 {
     _Alignas(64) float tile[MR * NR];
     if (n <= NV / 2 * VW) {
-        micro_kernel_half(kc, a, b, tile, NR, alpha);
+        micro_kernel_half(kc, a, rsa, csa, b, tile, NR, alpha);
     } else {
-        micro_kernel(kc, a, b, tile, NR, alpha, 0.0f);
+        micro_kernel_full(kc, a, rsa, csa, b, tile, NR, alpha);
     }
     for (int r = 0; r < m; r++) {
         for (int j = 0; j < n; j++) {
@@ -397,6 +428,58 @@ static float *pack_buffer(size_t floats)
     return (float *)(((uintptr_t)pack_raw + 63) & ~(uintptr_t)63);
 }
 
+// Whether full tiles read an untransposed A in place: rows up to 640 floats apart, except 512.
+// Measured on Zen 3 (768 x 128 x K, NT, one thread, against packing): 4 to 6% faster for K
+// from 128 to 640, 38% slower at K = 512 and 2x at 1024, where the MR rows' addresses
+// alias in the L1 cache (strides of 2 KB multiples), 9% slower at 768; packing costs its copy
+// but reads one stream.
+static int inplace_rows(int lda)
+{
+    return lda <= 640 && lda != 512;
+}
+
+// --- the tiles of one block ---------------------------------------------------------------------
+
+// C[ic:ic+mc, off+j0 : off+j1] = alpha * op(A)[ic:ic+mc, pc:pc+kc] @ (panels j0 .. j1 of pb) +
+// beta * C there; pb holds packed panels of kc x NR, panel jr at pb + jr * kc. An untransposed A
+// is read in place by its full MR-row tiles where inplace_rows allows, so only a ragged last
+// tile of rows is packed (into pa); else, and for a transposed A (whose MR rows of a column are
+// not contiguous), A is packed whole.
+static void block_tiles(int transA, const float *A, int lda, int ic, int pc, int mc, int kc,
+                        const float *pb, int j0, int j1, int off, float *pa, float alpha,
+                        float beta, float *C, int ldc)
+{
+    int inplace = transA || !inplace_rows(lda) ? 0 : mc / MR * MR; // rows [0, inplace) in place
+    if (transA) {
+        pack_a(transA, A, lda, ic, pc, mc, kc, pa);
+    } else if (inplace < mc) {
+        pack_a(0, A, lda, ic + inplace, pc, mc - inplace, kc, pa);
+    }
+    for (int jr = j0; jr < j1; jr += NR) {
+        int n = j1 - jr < NR ? j1 - jr : NR;
+        const float *bp = pb + (size_t)jr * kc;
+        for (int ir = 0; ir < mc; ir += MR) {
+            int m = mc - ir < MR ? mc - ir : MR;
+            float *cp = C + (size_t)(ic + ir) * ldc + off + jr;
+            if (ir < inplace) {
+                const float *ap = A + (size_t)(ic + ir) * lda + pc;
+                if (n == NR) {
+                    micro_kernel_rows(kc, ap, lda, bp, cp, ldc, alpha, beta);
+                } else {
+                    micro_kernel_edge(kc, ap, lda, 1, bp, cp, ldc, m, n, alpha, beta);
+                }
+                continue;
+            }
+            const float *ap = pa + (size_t)(ir - inplace) * kc;
+            if (m == MR && n == NR) {
+                micro_kernel(kc, ap, bp, cp, ldc, alpha, beta);
+            } else {
+                micro_kernel_edge(kc, ap, 1, MR, bp, cp, ldc, m, n, alpha, beta);
+            }
+        }
+    }
+}
+
 // --- the blocked product on one slice of C -----------------------------------------------------
 
 // C[m0:m1, n0:n1] = alpha * op(A)[m0:m1, :] @ op(B)[:, n0:n1] + beta * C[m0:m1, n0:n1], K > 0.
@@ -422,21 +505,8 @@ static void gemm_slice(int transA, int transB, int m0, int m1, int n0, int n1, i
             float beta_k = pc == 0 ? beta : 1.0f;
             for (int ic = m0; ic < m1; ic += MC) {
                 int mc = m1 - ic < MC ? m1 - ic : MC;
-                pack_a(transA, A, lda, ic, pc, mc, kc, pa);
-                for (int jr = 0; jr < nc; jr += NR) {
-                    int n = nc - jr < NR ? nc - jr : NR;
-                    const float *bp = pb + (size_t)jr * kc;
-                    for (int ir = 0; ir < mc; ir += MR) {
-                        int m = mc - ir < MR ? mc - ir : MR;
-                        const float *ap = pa + (size_t)ir * kc;
-                        float *cp = C + (size_t)(ic + ir) * ldc + jc + jr;
-                        if (m == MR && n == NR) {
-                            micro_kernel(kc, ap, bp, cp, ldc, alpha, beta_k);
-                        } else {
-                            micro_kernel_edge(kc, ap, bp, cp, ldc, m, n, alpha, beta_k);
-                        }
-                    }
-                }
+                block_tiles(transA, A, lda, ic, pc, mc, kc, pb, 0, nc, jc, pa, alpha, beta_k, C,
+                            ldc);
             }
         }
     }
@@ -468,6 +538,60 @@ static void thread_slice(int len, int unit, int t, int nt, int *s0, int *s1)
     *s1 = u1 * unit < len ? u1 * unit : len;
 }
 
+// The product for a team that splits C's rows, with op(B) packed ONCE for the team: for each
+// block of op(B), the threads pack its panels together (a contiguous range each) into pb, the
+// caller's buffer for the block (see shared_buffer), wait for one another, then take the MC-row
+// blocks of C from a shared counter (dynamic schedule: on cores that other work shares, a
+// thread that gets its core back late finds the other has done more of the rows, instead of
+// being waited for), and wait again before the next block of op(B) overwrites pb. Each element
+// of C is the same sum in the same order whichever thread computes it: the same bits as
+// gemm_slice, and B is copied once, not once per thread.
+static void gemm_rows_shared_b(int transA, int transB, int M, int N, int K, float alpha,
+                               const float *A, int lda, const float *B, int ldb, float beta,
+                               float *C, int ldc, float *pb)
+{
+    int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    int mcmax = M < MC ? M : MC, kcmax = K < KC ? K : KC;
+    float *pa = pack_buffer((size_t)((mcmax + MR - 1) / MR * MR) * kcmax);
+    int blocks = (M + MC - 1) / MC;
+    for (int jc = 0; jc < N; jc += NC) {
+        int nc = N - jc < NC ? N - jc : NC;
+        for (int pc = 0; pc < K; pc += KC) {
+            int kc = K - pc < KC ? K - pc : KC;
+            int q0, q1; // this thread's columns of the block: panels [q0 / NR, q1 / NR)
+            thread_slice(nc, NR, t, nt, &q0, &q1);
+            if (q0 < q1) {
+                pack_b(transB, B, ldb, pc, jc + q0, kc, q1 - q0, pb + (size_t)q0 * kc);
+            }
+#pragma omp barrier
+            float beta_k = pc == 0 ? beta : 1.0f;
+            // the loop's closing barrier keeps pb until every thread is done with it
+#pragma omp for schedule(dynamic, 1)
+            for (int blk = 0; blk < blocks; blk++) {
+                int ic = blk * MC, mc = M - ic < MC ? M - ic : MC;
+                block_tiles(transA, A, lda, ic, pc, mc, kc, pb, 0, nc, jc, pa, alpha, beta_k, C,
+                            ldc);
+            }
+        }
+    }
+}
+
+// One block of op(B) (at most KC x NC, padded to whole panels) packed for a whole team: the
+// calling thread's, kept for its life like pack_buffer's, so that every thread of the team it
+// starts can write and read it.
+static _Thread_local float *shared_raw;
+static _Thread_local size_t shared_cap; // floats
+
+static float *shared_buffer(size_t floats)
+{
+    if (floats > shared_cap) {
+        free(shared_raw);
+        shared_raw = lab_malloc(floats * sizeof(float) + 64);
+        shared_cap = floats;
+    }
+    return (float *)(((uintptr_t)shared_raw + 63) & ~(uintptr_t)63);
+}
+
 void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc)
 {
@@ -482,9 +606,18 @@ void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
     double mnk = (double)M * N * K;
     int threads = mnk < THREAD_MNK ? 1 : omp_get_max_threads();
     // Split the longer side of C into one slice per thread, each a whole number of tiles, so
-    // both threads run full micro-kernels; each thread packs its own copy of the other operand
-    // (K x N or K x M floats, against the slice's M * N * K / threads multiply-adds).
+    // both threads run full micro-kernels. Rows split: the team packs op(B) once and shares it;
+    // columns split: each thread packs its own copy of op(A) (K x M floats, against the
+    // slice's M * N * K / threads multiply-adds).
     int split_m = M >= N;
+    if (split_m && threads > 1 && mnk >= SHARED_B_MNK) {
+        // the rows split, op(B) packed once for the team
+        int ncmax = N < NC ? N : NC, kcmax = K < KC ? K : KC;
+        float *pb = shared_buffer((size_t)((ncmax + NR - 1) / NR * NR) * kcmax);
+#pragma omp parallel num_threads(threads)
+        gemm_rows_shared_b(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, pb);
+        return;
+    }
 #pragma omp parallel num_threads(threads)
     {
         int s0, s1;
@@ -522,9 +655,9 @@ void nn_sgemm_pack_b(float *packed, int transB, int N, int K, const float *B, in
 
 // C[m0:m1, n0:n1] from the packed B, n0 a multiple of NR: gemm_slice's loops without the
 // packing of B, so the same tiles sum the same products in the same order.
-static void gemm_slice_packed(int transA, int m0, int m1, int n0, int n1, int N, int K,
-                              float alpha, const float *A, int lda, const float *packed,
-                              float beta, float *C, int ldc)
+static void gemm_slice_packed(int transA, int m0, int m1, int n0, int n1, int N, int K, float alpha,
+                              const float *A, int lda, const float *packed, float beta, float *C,
+                              int ldc)
 {
     int mspan = m1 - m0, mcmax = mspan < MC ? mspan : MC, kcmax = K < KC ? K : KC;
     size_t npad = (size_t)((N + NR - 1) / NR * NR);
@@ -535,21 +668,7 @@ static void gemm_slice_packed(int transA, int m0, int m1, int n0, int n1, int N,
         float beta_k = pc == 0 ? beta : 1.0f;
         for (int ic = m0; ic < m1; ic += MC) {
             int mc = m1 - ic < MC ? m1 - ic : MC;
-            pack_a(transA, A, lda, ic, pc, mc, kc, pa);
-            for (int jr = n0; jr < n1; jr += NR) {
-                int n = n1 - jr < NR ? n1 - jr : NR;
-                const float *bp = pb + (size_t)jr * kc;
-                for (int ir = 0; ir < mc; ir += MR) {
-                    int m = mc - ir < MR ? mc - ir : MR;
-                    const float *ap = pa + (size_t)ir * kc;
-                    float *cp = C + (size_t)(ic + ir) * ldc + jr;
-                    if (m == MR && n == NR) {
-                        micro_kernel(kc, ap, bp, cp, ldc, alpha, beta_k);
-                    } else {
-                        micro_kernel_edge(kc, ap, bp, cp, ldc, m, n, alpha, beta_k);
-                    }
-                }
-            }
+            block_tiles(transA, A, lda, ic, pc, mc, kc, pb, n0, n1, 0, pa, alpha, beta_k, C, ldc);
         }
     }
 }
@@ -575,11 +694,9 @@ void nn_sgemm_packed(int transA, int M, int N, int K, float alpha, const float *
                      omp_get_num_threads(), &s0, &s1);
         if (s0 < s1) {
             if (split_m) {
-                gemm_slice_packed(transA, s0, s1, 0, N, N, K, alpha, A, lda, packed, beta, C,
-                                  ldc);
+                gemm_slice_packed(transA, s0, s1, 0, N, N, K, alpha, A, lda, packed, beta, C, ldc);
             } else {
-                gemm_slice_packed(transA, 0, M, s0, s1, N, K, alpha, A, lda, packed, beta, C,
-                                  ldc);
+                gemm_slice_packed(transA, 0, M, s0, s1, N, K, alpha, A, lda, packed, beta, C, ldc);
             }
         }
     }
@@ -589,14 +706,15 @@ void nn_sgemm_packed(int transA, int M, int N, int K, float alpha, const float *
 
 // --- the linear layer --------------------------------------------------------------------------
 
-void nn_linear_forward(float *out, const float *inp, const float *weight, const float *bias,
-                       int N, int C, int OC)
+void nn_linear_forward(float *out, const float *inp, const float *weight, const float *bias, int N,
+                       int C, int OC)
 {
     // out (N, OC) = inp (N, C) @ weight^T (C, OC)
     nn_sgemm(0, 1, N, OC, C, 1.0f, inp, C, weight, C, 0.0f, out, OC);
     if (bias != NULL) {
         for (int n = 0; n < N; n++) {
             float *row = out + (size_t)n * OC;
+#pragma omp simd
             for (int o = 0; o < OC; o++) {
                 row[o] += bias[o];
             }
@@ -622,6 +740,7 @@ void nn_linear_backward(float *dinp, float *dweight, float *dbias, const float *
             double sum[64] = {0};
             for (int n = 0; n < N; n++) {
                 const float *row = dout + (size_t)n * OC + o0;
+#pragma omp simd
                 for (int o = 0; o < w; o++) {
                     sum[o] += row[o];
                 }

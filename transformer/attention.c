@@ -4,11 +4,12 @@
 // Letters as in gpt.h: B batch, T time, C channels, NH heads, hs = C / NH.
 // The layout is llm.c's: qkv (B, T, 3C) from the fused c_attn, att (B, NH, T, T) kept for
 // backward, out (B, T, C) with the heads side by side (the "re-assemble all head outputs"
-// of nanoGPT). Each (b, h) pair is independent: an OpenMP loop splits the B * NH pairs
-// statically, and inside a pair the products are nn_sgemm calls on strided views of qkv
-// (q, k, v of head h are T rows of hs floats, 3C apart). The causal mask is used to skip
-// work: rows are taken in blocks of ROWS, and a block of rows [i0, i1) only meets the
-// keys and values [0, i1).
+// of nanoGPT). Each (b, h) pair is independent: an OpenMP loop deals the B * NH pairs out one
+// at a time (dynamic: a thread that loses its core to other work is not waited for; a pair's
+// result does not depend on the thread that computes it), and inside a pair the products are
+// nn_sgemm calls on strided views of qkv (q, k, v of head h are T rows of hs floats, 3C
+// apart). The causal mask is used to skip work: rows are taken in blocks of ROWS, and a block
+// of rows [i0, i1) only meets the keys and values [0, i1).
 // What it leaves out: the projections (c_attn, c_proj: gpt.c), dropout's random draws (the
 // caller passes the mask).
 #include "transformer/gpt.h"
@@ -17,6 +18,8 @@
 #include <math.h>
 #include <omp.h>
 #include <string.h>
+
+#include "nn/fastmath.h"
 
 // Rows of att per block: the products of a block are (ROWS, hs) x (hs, i1) and back, large
 // enough for the matmul kernel's tiles, small enough that the causal mask saves work.
@@ -50,12 +53,15 @@ static void pair_forward(float *out, float *att, float *attd, const float *q, co
         for (int t2 = 1; t2 <= t; t2++) {
             mx = row[t2] > mx ? row[t2] : mx;
         }
+        // exp in float (nn_expf, within 1 ulp, vectorised), summed in double
         double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
         for (int t2 = 0; t2 <= t; t2++) {
-            row[t2] = expf(row[t2] - mx);
+            row[t2] = nn_expf(row[t2] - mx);
             sum += row[t2];
         }
         float inv = (float)(1.0 / sum);
+#pragma omp simd
         for (int t2 = 0; t2 <= t; t2++) {
             row[t2] *= inv;
         }
@@ -88,7 +94,7 @@ void gpt_attention_forward(float *out, float *att, const float *qkv, const float
     if ((size_t)pairs * TT * hs < SMALL) {
         threads = 1;
     }
-#pragma omp parallel for schedule(static) num_threads(threads)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (int bh = 0; bh < pairs; bh++) {
         int b = bh / NH, h = bh % NH;
         const float *q = qkv + (size_t)b * T * 3 * C + (size_t)h * hs;
@@ -133,11 +139,14 @@ static void pair_backward(float *dq, float *dk, float *dv, float *datt, float *a
         }
         // forward was: att = softmax(s) over t2 <= t; so ds = att * (datt - sum(att * datt))
         double dot = 0.0;
+#pragma omp simd reduction(+ : dot)
         for (int t2 = 0; t2 <= t; t2++) {
             dot += (double)p[t2] * d[t2];
         }
+        const float dotf = (float)dot;
+#pragma omp simd
         for (int t2 = 0; t2 <= t; t2++) {
-            d[t2] = (float)(p[t2] * (d[t2] - dot));
+            d[t2] = p[t2] * (d[t2] - dotf);
         }
         // the masked scores get no gradient
         for (int t2 = t + 1; t2 < T; t2++) {
@@ -165,7 +174,7 @@ void gpt_attention_backward(float *dqkv, float *scratch, const float *dout, cons
     if ((size_t)pairs * TT * hs < SMALL) {
         threads = 1;
     }
-#pragma omp parallel for schedule(static) num_threads(threads)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (int bh = 0; bh < pairs; bh++) {
         int b = bh / NH, h = bh % NH;
         size_t at = (size_t)b * T * 3 * C + (size_t)h * hs;

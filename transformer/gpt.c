@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/fastmath.h"
+
 // --- names ----------------------------------------------------------------------------------
 
 int gpt_pos_parse(const char *s, GptPos *pos)
@@ -312,7 +314,12 @@ void gpt_init_params(Gpt *m, LabRng *rng)
 // thread. Every row's result is computed alone, so chunking changes nothing in the output.
 
 // Below this many floats a layer runs on one thread: starting a team costs more than it saves.
-#define PAR_MIN 32768
+// Measured with OMP_WAIT_POLICY=PASSIVE on 2 cores that other work shares (load average 10):
+// layernorm forward over rows of 128 (about 0.75 ns a float on one thread) took 74 us on one
+// thread and 227 us on two at 98,304 floats, 25 and 36 us at 32,768, and two threads won only
+// from about 200,000 (a woken thread waits for a core). GELU, 3 to 4 times the work per float,
+// is split from 4 C x B T = 393,216 floats on (nanoGPT's small model) up.
+#define PAR_MIN 131072
 
 // threads for a layer over n floats
 static int team(const Gpt *m, size_t n)
@@ -369,6 +376,7 @@ static void layernorm_backward(const Gpt *m, float *dinp, float *dw, float *db, 
         for (size_t r = lo; r < hi; r++) {
             const float *x = inp + r * C, *d = dout + r * C;
             double mu = mean[r], s = rstd[r];
+#pragma omp simd
             for (int c = 0; c < C; c++) {
                 pw[c] += (double)d[c] * ((x[c] - mu) * s);
                 pb[c] += d[c];
@@ -390,32 +398,94 @@ static void layernorm_backward(const Gpt *m, float *dinp, float *dw, float *db, 
     }
 }
 
-static void gelu_forward(const Gpt *m, float *out, const float *inp, size_t n)
+// inp (N, OC) += bias (the linear layer's, or none when NULL), then out = gelu(inp): the bias
+// of c_fc added in the same parallel pass as the GELU instead of a pass of its own (the same
+// bits as nn_linear_forward's add)
+static void bias_gelu_forward(const Gpt *m, float *out, float *inp, const float *bias, size_t N,
+                              int OC)
 {
-#pragma omp parallel num_threads(team(m, n))
+#pragma omp parallel num_threads(team(m, N *OC))
     {
         size_t lo, hi;
-        chunk(n, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
+        chunk(N, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
+        for (size_t r = lo; bias && r < hi; r++) {
+            float *row = inp + r * OC;
+#pragma omp simd
+            for (int o = 0; o < OC; o++) {
+                row[o] += bias[o];
+            }
+        }
+        size_t at = lo * OC, n = (hi - lo) * OC;
         if (m->cfg.gelu == GPT_GELU_TANH) {
-            nn_gelu_tanh_forward(out + lo, inp + lo, hi - lo);
+            nn_gelu_tanh_forward(out + at, inp + at, n);
         } else {
-            nn_gelu_forward(out + lo, inp + lo, hi - lo);
+            nn_gelu_forward(out + at, inp + at, n);
         }
     }
 }
 
-static void gelu_backward(const Gpt *m, float *dinp, const float *dout, const float *inp, size_t n)
+// out (N, C) = x + (y + bias): a projection's bias (or none) and the residual add in one pass,
+// the same roundings as the bias added to y first, then x + y
+static void bias_residual_forward(const Gpt *m, float *out, const float *x, const float *y,
+                                  const float *bias, size_t N)
+{
+    const int C = m->cfg.C;
+    const float *b = bias ? bias : m->zero_bias;
+#pragma omp parallel num_threads(team(m, N *C))
+    {
+        size_t lo, hi;
+        chunk(N, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
+        for (size_t r = lo; r < hi; r++) {
+            const float *xr = x + r * C, *yr = y + r * C;
+            float *o = out + r * C;
+#pragma omp simd
+            for (int c = 0; c < C; c++) {
+                o[c] = xr[c] + (yr[c] + b[c]);
+            }
+        }
+    }
+}
+
+// dinp = dout * gelu'(x), WRITTEN (no memset before it), y = gelu(x) the forward's output.
+// Exact: gelu'(x) = Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi). Phi is read back
+// from the forward as y / x (y = x Phi(x)) instead of an erf again: within an ulp of the
+// forward's own Phi; below |x| = 1e-30, where the quotient loses bits (0 / 0 at 0), Phi = 1/2
+// (off by under 1e-30). The tanh form is nn_gelu_tanh_backward.
+static void gelu_exact_grad(float *dinp, const float *dout, const float *x, const float *y,
+                            size_t n)
+{
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) {
+        float xi = x[i], ax = nn_selectf(xi < 0.0f, -xi, xi);
+        float cdf = nn_selectf(ax > 1e-30f, y[i] / nn_selectf(ax > 1e-30f, xi, 1.0f), 0.5f);
+        float pdf = nn_expf(-0.5f * xi * xi) * 0.39894228040143267794f; // 1 / sqrt(2 pi)
+        dinp[i] = dout[i] * (cdf + xi * pdf);
+    }
+}
+
+static void gelu_backward(const Gpt *m, float *dinp, const float *dout, const float *inp,
+                          const float *out, size_t n)
 {
 #pragma omp parallel num_threads(team(m, n))
     {
         size_t lo, hi;
         chunk(n, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
         if (m->cfg.gelu == GPT_GELU_TANH) {
+            memset(dinp + lo, 0, (hi - lo) * sizeof(float));
             nn_gelu_tanh_backward(dinp + lo, dout + lo, inp + lo, hi - lo);
         } else {
-            nn_gelu_backward(dinp + lo, dout + lo, inp + lo, hi - lo);
+            gelu_exact_grad(dinp + lo, dout + lo, inp + lo, out + lo, hi - lo);
         }
     }
+}
+
+// As nn_linear_backward, but dinp is WRITTEN (=), not accumulated, so it needs no memset:
+// dinp = dout @ weight (beta 0 in nn_sgemm gives the bits of a zeroed dinp plus the product)
+static void linear_backward_set(float *dinp, float *dweight, float *dbias, const float *dout,
+                                const float *inp, const float *weight, int N, int C, int OC)
+{
+    nn_sgemm(0, 0, N, C, OC, 1.0f, dout, OC, weight, C, 0.0f, dinp, C);
+    nn_linear_backward(NULL, dweight, dbias, dout, inp, weight, N, C, OC);
 }
 
 // mask (n): each element 1 / (1 - p) with probability 1 - p, else 0, one lab_rng_uniform draw
@@ -447,6 +517,7 @@ double gpt_forward(Gpt *m, const int32_t *inputs, const int32_t *targets)
         assert(id >= 0 && id < V);
         const float *e = m->wte + (size_t)id * C, *q = pos + (size_t)t * C;
         float *x = m->x0 + r * C;
+#pragma omp simd
         for (int i = 0; i < C; i++) {
             x[i] = e[i] + q[i];
         }
@@ -466,21 +537,27 @@ double gpt_forward(Gpt *m, const int32_t *inputs, const int32_t *targets)
         }
         gpt_attention_forward(a->atty, a->att, a->qkv, drop ? a->att_mask : NULL, m->att_scratch,
                               m->threads, B, T, C, NH);
-        nn_linear_forward(m->dc, a->atty, w->attn_proj_w, w->attn_proj_b, (int)BT, C, C);
         if (drop) {
+            nn_linear_forward(m->dc, a->atty, w->attn_proj_w, w->attn_proj_b, (int)BT, C, C);
             nn_dropout_forward(m->dc, a->res_2_mask, m->dc, BC, p, m->rng);
+            nn_residual_forward(a->res_2, x, m->dc, BC);
+        } else {
+            nn_linear_forward(m->dc, a->atty, w->attn_proj_w, NULL, (int)BT, C, C);
+            bias_residual_forward(m, a->res_2, x, m->dc, w->attn_proj_b, BT);
         }
-        nn_residual_forward(a->res_2, x, m->dc, BC);
         // x = x + drop(c_proj(gelu(c_fc(ln_2(x)))))
         layernorm_forward(m, a->ln_2, a->ln_2_mean, a->ln_2_rstd, a->res_2, w->ln_2_w, w->ln_2_b,
                           BT);
-        nn_linear_forward(a->fch, a->ln_2, w->c_fc_w, w->c_fc_b, (int)BT, C, 4 * C);
-        gelu_forward(m, a->fch_gelu, a->fch, 4 * BC);
-        nn_linear_forward(m->dc, a->fch_gelu, w->mlp_proj_w, w->mlp_proj_b, (int)BT, 4 * C, C);
+        nn_linear_forward(a->fch, a->ln_2, w->c_fc_w, NULL, (int)BT, C, 4 * C);
+        bias_gelu_forward(m, a->fch_gelu, a->fch, w->c_fc_b, BT, 4 * C);
         if (drop) {
+            nn_linear_forward(m->dc, a->fch_gelu, w->mlp_proj_w, w->mlp_proj_b, (int)BT, 4 * C, C);
             nn_dropout_forward(m->dc, a->res_3_mask, m->dc, BC, p, m->rng);
+            nn_residual_forward(a->res_3, a->res_2, m->dc, BC);
+        } else {
+            nn_linear_forward(m->dc, a->fch_gelu, w->mlp_proj_w, NULL, (int)BT, 4 * C, C);
+            bias_residual_forward(m, a->res_3, a->res_2, m->dc, w->mlp_proj_b, BT);
         }
-        nn_residual_forward(a->res_3, a->res_2, m->dc, BC);
         x = a->res_3;
     }
     // logits = ln_f(x) @ wte^T: lm_head shares wte (weight tying)
@@ -529,8 +606,7 @@ void gpt_backward(Gpt *m)
     memset(dlogits, 0, BT * V * sizeof(float));
     nn_softmax_xent_backward(dlogits, m->probs, m->targets, 1.0f, m->count, (int)BT, V);
     // forward was: logits = ln_f @ wte^T; so dln_f = dlogits @ wte, dwte += dlogits^T @ ln_f
-    memset(m->dc, 0, BC * sizeof(float));
-    nn_linear_backward(m->dc, m->dwte, NULL, dlogits, m->ln_f, m->wte, (int)BT, C, V);
+    linear_backward_set(m->dc, m->dwte, NULL, dlogits, m->ln_f, m->wte, (int)BT, C, V);
     // forward was: ln_f = layernorm(x_L); dx is the gradient of the residual stream from here
     const float *xl = m->acts[c->L - 1].res_3;
     memset(m->dx, 0, BC * sizeof(float));
@@ -543,32 +619,27 @@ void gpt_backward(Gpt *m)
         const float *x = l == 0 ? m->x0 : m->acts[l - 1].res_3;
         // forward was: res_3 = res_2 + drop(mlp.c_proj(fch_gelu)); dx passes to res_2 as is
         const float *dproj = through_dropout(m->dc2, m->dx, a->res_3_mask, BC, drop);
-        memset(m->dfch2, 0, 4 * BC * sizeof(float));
-        nn_linear_backward(m->dfch2, d->mlp_proj_w, d->mlp_proj_b, dproj, a->fch_gelu,
-                           w->mlp_proj_w, (int)BT, 4 * C, C);
+        linear_backward_set(m->dfch2, d->mlp_proj_w, d->mlp_proj_b, dproj, a->fch_gelu,
+                            w->mlp_proj_w, (int)BT, 4 * C, C);
         // forward was: fch_gelu = gelu(fch)
-        memset(m->dfch, 0, 4 * BC * sizeof(float));
-        gelu_backward(m, m->dfch, m->dfch2, a->fch, 4 * BC);
+        gelu_backward(m, m->dfch, m->dfch2, a->fch, a->fch_gelu, 4 * BC);
         // forward was: fch = ln_2 @ c_fc^T + b
-        memset(m->dc, 0, BC * sizeof(float));
-        nn_linear_backward(m->dc, d->c_fc_w, d->c_fc_b, m->dfch, a->ln_2, w->c_fc_w, (int)BT, C,
-                           4 * C);
+        linear_backward_set(m->dc, d->c_fc_w, d->c_fc_b, m->dfch, a->ln_2, w->c_fc_w, (int)BT, C,
+                            4 * C);
         // forward was: ln_2 = layernorm(res_2); so dres_2 = dx + the layernorm's part
         layernorm_backward(m, m->dx, d->ln_2_w, d->ln_2_b, m->dc, a->res_2, w->ln_2_w, a->ln_2_mean,
                            a->ln_2_rstd, BT);
         // forward was: res_2 = x + drop(attn.c_proj(atty))
         dproj = through_dropout(m->dc2, m->dx, a->res_2_mask, BC, drop);
-        memset(m->dc, 0, BC * sizeof(float));
-        nn_linear_backward(m->dc, d->attn_proj_w, d->attn_proj_b, dproj, a->atty, w->attn_proj_w,
-                           (int)BT, C, C);
+        linear_backward_set(m->dc, d->attn_proj_w, d->attn_proj_b, dproj, a->atty, w->attn_proj_w,
+                            (int)BT, C, C);
         // forward was: atty = attention(qkv)
         memset(m->dqkv, 0, 3 * BC * sizeof(float));
         gpt_attention_backward(m->dqkv, m->att_scratch, m->dc, a->att, drop ? a->att_mask : NULL,
                                a->qkv, m->threads, B, T, C, NH);
         // forward was: qkv = ln_1 @ c_attn^T + b
-        memset(m->dc, 0, BC * sizeof(float));
-        nn_linear_backward(m->dc, d->c_attn_w, d->c_attn_b, m->dqkv, a->ln_1, w->c_attn_w, (int)BT,
-                           C, 3 * C);
+        linear_backward_set(m->dc, d->c_attn_w, d->c_attn_b, m->dqkv, a->ln_1, w->c_attn_w, (int)BT,
+                            C, 3 * C);
         // forward was: ln_1 = layernorm(x); so dx += the layernorm's part
         layernorm_backward(m, m->dx, d->ln_1_w, d->ln_1_b, m->dc, x, w->ln_1_w, a->ln_1_mean,
                            a->ln_1_rstd, BT);
@@ -580,6 +651,7 @@ void gpt_backward(Gpt *m)
         for (size_t r = 0; r < BT; r++) {
             float *g = m->dwpe + (r % T) * C;
             const float *s = dx0 + r * C;
+#pragma omp simd
             for (int i = 0; i < C; i++) {
                 g[i] += s[i];
             }
@@ -627,6 +699,47 @@ void gpt_cache_free(GptCache *c)
     memset(c, 0, sizeof *c);
 }
 
+// out (OC) = weight (OC, C) @ x (C) + bias (or NULL): nn_linear_forward for one row, as dot
+// products. nn_sgemm would pack the whole weight for a single row, which cost more than the
+// product itself; here each weight row is read once, four rows at a time (four independent
+// sums in flight, x loaded once for them). One thread: splitting the rows of shakespeare_char's
+// weights (1 to 2 MB each, read from memory) over two threads made generation slower on shared
+// cores (95 against 130 to 155 tokens/s). Each row's sum is its own `omp simd` reduction in
+// float, lanes added in a fixed order (the bits depend on the vector width).
+static void matvec(float *out, const float *weight, const float *bias, const float *x, int C,
+                   int OC)
+{
+    const int groups = (OC + 3) / 4;
+    for (int g = 0; g < groups; g++) {
+        int o = 4 * g;
+        if (o + 4 <= OC) {
+            const float *w0 = weight + (size_t)o * C, *w1 = w0 + C, *w2 = w1 + C, *w3 = w2 + C;
+            float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+            for (int i = 0; i < C; i++) {
+                s0 += w0[i] * x[i];
+                s1 += w1[i] * x[i];
+                s2 += w2[i] * x[i];
+                s3 += w3[i] * x[i];
+            }
+            float s[4] = {s0, s1, s2, s3};
+            for (int k = 0; k < 4; k++) {
+                out[o + k] = bias ? s[k] + bias[o + k] : s[k];
+            }
+            continue;
+        }
+        for (; o < OC; o++) { // the last 1 to 3 rows
+            const float *w = weight + (size_t)o * C;
+            float s0 = 0.0f;
+#pragma omp simd reduction(+ : s0)
+            for (int i = 0; i < C; i++) {
+                s0 += w[i] * x[i];
+            }
+            out[o] = bias ? s0 + bias[o] : s0;
+        }
+    }
+}
+
 static void layernorm_one(const Gpt *m, float *out, const float *x, const float *w, const float *b)
 {
     float mean, rstd;
@@ -649,7 +762,7 @@ const float *gpt_step(const Gpt *m, GptCache *c, int token, int pos)
         const GptBlockParams *w = &m->blk[l];
         float *K = c->k + (size_t)l * T * C, *Vc = c->v + (size_t)l * T * C;
         layernorm_one(m, c->ln, c->x, w->ln_1_w, w->ln_1_b);
-        nn_linear_forward(c->qkv, c->ln, w->c_attn_w, w->c_attn_b, 1, C, 3 * C);
+        matvec(c->qkv, w->c_attn_w, w->c_attn_b, c->ln, C, 3 * C);
         // append this position's keys and values; the query attends to positions 0..pos
         memcpy(K + (size_t)pos * C, c->qkv + C, C * sizeof(float));
         memcpy(Vc + (size_t)pos * C, c->qkv + 2 * C, C * sizeof(float));
@@ -683,24 +796,24 @@ const float *gpt_step(const Gpt *m, GptCache *c, int token, int pos)
                 }
             }
         }
-        nn_linear_forward(c->proj, c->atty, w->attn_proj_w, w->attn_proj_b, 1, C, C);
+        matvec(c->proj, w->attn_proj_w, w->attn_proj_b, c->atty, C, C);
         for (int i = 0; i < C; i++) {
             c->x[i] += c->proj[i];
         }
         layernorm_one(m, c->ln, c->x, w->ln_2_w, w->ln_2_b);
-        nn_linear_forward(c->fch, c->ln, w->c_fc_w, w->c_fc_b, 1, C, 4 * C);
+        matvec(c->fch, w->c_fc_w, w->c_fc_b, c->ln, C, 4 * C);
         if (g->gelu == GPT_GELU_TANH) {
             nn_gelu_tanh_forward(c->fch, c->fch, (size_t)4 * C);
         } else {
             nn_gelu_forward(c->fch, c->fch, (size_t)4 * C);
         }
-        nn_linear_forward(c->proj, c->fch, w->mlp_proj_w, w->mlp_proj_b, 1, 4 * C, C);
+        matvec(c->proj, w->mlp_proj_w, w->mlp_proj_b, c->fch, 4 * C, C);
         for (int i = 0; i < C; i++) {
             c->x[i] += c->proj[i];
         }
     }
     layernorm_one(m, c->ln, c->x, m->ln_f_w, m->ln_f_b);
-    nn_linear_forward(c->logits, c->ln, m->wte, NULL, 1, C, g->V);
+    matvec(c->logits, m->wte, NULL, c->ln, C, g->V);
     c->len = pos + 1;
     return c->logits;
 }

@@ -266,6 +266,8 @@ Test(matmul, threads_split_c_not_k_so_any_thread_count_gives_identical_bits)
 {
     bitwise_case(1, 2, 0, 1, 300, 260, 520);
     bitwise_case(1, 3, 1, 0, 97, 401, 300);
+    // rows split over a team that packs op(B) together: several column blocks (N > NC)
+    bitwise_case(1, 3, 0, 1, 3300, 3200, 40);
 }
 
 // nn_sgemm_packed with op(B) packed once against nn_sgemm on the same operands, C starting
