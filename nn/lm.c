@@ -11,6 +11,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -515,7 +516,28 @@ void nn_lm_score(NnLm *lm, const Corpus *c, LabLoss *loss)
     loss->words = c->words;
     loss->oov = c->oov;
     if (lm->kind->mode == NN_LM_RECURRENT) {
-        score_recurrent(lm, c, loss);
+        // fewer sequences than lanes (a stream is one): a model of that many lanes with the
+        // same weights, so that no step computes idle lanes (the trainer's has --batch lanes)
+        int lanes = c->nseq < 1 ? 1 : c->nseq < lm->B ? (int)c->nseq : lm->B;
+        NnLm narrow = {0};
+        NnLm *use = lm;
+        if (lanes < lm->B &&
+            nn_lm_init(&narrow, lm->kind, &lm->hyper, lm->V, lanes,
+                       run_steps(lm->kind, &lm->hyper, lm->V, lanes)) == 0) {
+            memcpy(narrow.param, lm->param, lm->params->total * sizeof *lm->param);
+            use = &narrow;
+        }
+        // A few lanes make a chain of small steps: one thread. A parallel region a step would
+        // cost more than the step, and between regions libgomp's idle thread spins, taking
+        // the core from the steps when other work shares the machine. The sums do not depend
+        // on the thread count (nn.h), so neither does the loss.
+        int threads = omp_get_max_threads();
+        if (lanes < 4) {
+            omp_set_num_threads(1);
+        }
+        score_recurrent(use, c, loss);
+        omp_set_num_threads(threads);
+        nn_lm_free(&narrow);
         return;
     }
     if (lm->kind->mode == NN_LM_SEQUENCE) {

@@ -673,6 +673,45 @@ static void gemm_slice_packed(int transA, int m0, int m1, int n0, int n1, int N,
     }
 }
 
+// One row c (N) = alpha * a @ op(B) + beta * c over the packed panels, a's element p at
+// a[p * csa]: a pass over each panel with one accumulator row, then micro_kernel_edge's
+// rounding (alpha * sum, then beta * c + that in one FMA). The sums are the tiles' own, in
+// the same order, so a row gets the same bits as in a taller product; the work is a sixth
+// (AVX2) or a twelfth (AVX-512) of a tile whose other rows are padding.
+static void gemv_packed(const float *a, ptrdiff_t csa, int N, int K, float alpha,
+                        const float *packed, float beta, float *c)
+{
+    size_t npad = (size_t)((N + NR - 1) / NR * NR);
+    Vec va = VSET1(alpha);
+    for (int pc = 0; pc < K; pc += KC) {
+        int kc = K - pc < KC ? K - pc : KC;
+        const float *pb = packed + (size_t)pc * npad;
+        float beta_k = pc == 0 ? beta : 1.0f;
+        for (int jr = 0; jr < N; jr += NR) {
+            const float *b = pb + (size_t)jr * kc;
+            Vec acc[NV];
+            for (int v = 0; v < NV; v++) {
+                acc[v] = VZERO();
+            }
+            for (int p = 0; p < kc; p++) {
+                Vec ar = VSET1(a[(size_t)(pc + p) * csa]);
+                for (int v = 0; v < NV; v++) {
+                    acc[v] = VFMA(ar, VLOAD(b + (size_t)p * NR + v * VW), acc[v]);
+                }
+            }
+            _Alignas(64) float tile[NR];
+            for (int v = 0; v < NV; v++) {
+                VSTORE(tile + v * VW, VMUL(va, acc[v]));
+            }
+            int n = N - jr < NR ? N - jr : NR;
+            for (int j = 0; j < n; j++) {
+                float *cp = &c[jr + j];
+                *cp = beta_k == 0.0f ? tile[j] : fma1(beta_k, *cp, tile[j]);
+            }
+        }
+    }
+}
+
 void nn_sgemm_packed(int transA, int M, int N, int K, float alpha, const float *A, int lda,
                      const float *packed, float beta, float *C, int ldc)
 {
@@ -682,6 +721,16 @@ void nn_sgemm_packed(int transA, int M, int N, int K, float alpha, const float *
     }
     if (K == 0 || alpha == 0.0f) {
         scale_c(M, N, beta, C, ldc);
+        return;
+    }
+    // one or two rows (a recurrent step of one or two lanes, a text scored as one stream):
+    // a row at a time in this thread; a tile would be mostly padding, and a parallel region a
+    // step costs more than the step
+    if (M < 3) {
+        for (int i = 0; i < M; i++) {
+            gemv_packed(transA ? A + i : A + (size_t)i * lda, transA ? lda : 1, N, K, alpha,
+                        packed, beta, C + (size_t)i * ldc);
+        }
         return;
     }
     // the same threads and slices as nn_sgemm for this shape

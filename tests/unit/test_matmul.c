@@ -314,6 +314,9 @@ Test(matmul, a_packed_b_gives_the_bits_of_sgemm_for_any_shape_and_thread_count)
         packed_case(threads, 0, 1, 300, 70, 65);   // split over rows
         packed_case(threads, 0, 0, 5, 4500, 30);   // N over two NC blocks
         packed_case(threads, 0, 0, 1, 1, 1);
+        packed_case(threads, 0, 1, 1, 1024, 256); // one lane: a row at a time (gemv_packed)
+        packed_case(threads, 1, 0, 2, 45, 900);   // two rows, op(A) transposed, two KC blocks
+        packed_case(threads, 0, 0, 1, 4500, 30);  // one row over two NC blocks
     }
 }
 
