@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "compare.h"
 #include "datasets/datasets.h"
@@ -401,8 +402,31 @@ static const LabVerb commands[] = {
     {0},
 };
 
+// OpenMP's idle threads wait for the next parallel region by spinning (libgomp's default),
+// which is fastest when every thread has a core of its own; when other processes keep half of
+// the cores or more busy (the 1-minute load average), a spinning thread takes the core that
+// the thread with the work needs, and a step can take three times as long as on one thread
+// (docs/architecture.md, "Threads"). The program then runs again with OMP_WAIT_POLICY=PASSIVE
+// (idle threads sleep), which libgomp reads only as it starts. The results do not change:
+// the wait policy decides how threads wait, not what they compute. A policy the user set, or
+// LMLAB_NO_REEXEC, is left alone.
+static void wait_policy(char **argv)
+{
+    double load;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT") || getenv("LMLAB_NO_REEXEC") ||
+        cpus < 2 || getloadavg(&load, 1) != 1 || load < 0.5 * (double)cpus) {
+        return;
+    }
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    setenv("LMLAB_NO_REEXEC", "1", 1);
+    execv("/proc/self/exe", argv);
+    // no /proc: carry on with the default policy
+}
+
 int main(int argc, char **argv)
 {
+    wait_policy(argv);
     char *footer = lab_asprintf("shipped datasets (--dataset NAME): %s\n"
                                 "'lmlab <command> --help' shows the options of a command; "
                                 "docs/cli.md has them all.\n",
