@@ -290,6 +290,8 @@ bench: all
 	    $(PYTHON) bench/section.py bench_bpe.py < build/bench/bpe.md
 	$(Q)$(PYTHON) bench/bench_rnn.py > build/bench/rnn.md && \
 	    $(PYTHON) bench/section.py bench_rnn.py < build/bench/rnn.md
+	$(Q)$(PYTHON) bench/bench_train.py > build/bench/train.md && \
+	    $(PYTHON) bench/section.py bench_train.py < build/bench/train.md
 	$(Q)$(MAKE) --no-print-directory bench-matmul
 	$(Q)$(MAKE) --no-print-directory bench-gpt
 
