@@ -29,7 +29,8 @@ typedef struct {
     int cell;     // rnn: NnCell, an index into NN_CELL_CHOICES
     long layers;  // rnn: L stacked recurrent layers; gpt: L blocks
     long seq;     // rnn: T steps a training sequence (the truncation of BPTT)
-    int batching; // rnn: BatchScheme, an index into NN_BATCHING_CHOICES
+    int batching; // rnn: BatchScheme, an index into NN_BATCHING_CHOICES; gpt: an index into
+                  // NN_SEQ_BATCHING_CHOICES
     long heads;     // gpt: NH attention heads (context and layers above: T and L)
     long width;     // gpt: C channels of the residual stream, a multiple of heads
     double dropout; // gpt: dropout probability in training, in [0, 0.9]
@@ -39,6 +40,8 @@ typedef struct {
 
 #define NN_CELL_CHOICES "rnn|lstm|gru"            // index == NnCell
 #define NN_BATCHING_CHOICES "random|sequential" // index == BatchScheme
+#define NN_SEQ_BATCHING_CHOICES "lines|random" // gpt: index == NN_SEQ_LINES, NN_SEQ_RANDOM
+enum { NN_SEQ_LINES, NN_SEQ_RANDOM }; // a sequence kind's batching: BATCH_LINES, BATCH_RANDOM
 #define NN_POS_CHOICES "learned|sinusoidal"    // index == GptPos
 #define NN_GELU_CHOICES "exact|tanh"           // index == GptGelu
 

@@ -50,6 +50,9 @@ static int gpt_opts(NnLmHyper *h, LabOpt *out)
          "fixed sinusoids of Vaswani et al.", NN_POS_CHOICES, 0, 0},
         {"gelu", LAB_OPT_CHOICE, &h->gelu, NULL, "GELU by erf (nanoGPT) or GPT-2's tanh "
          "approximation", NN_GELU_CHOICES, 0, 0},
+        {"batching", LAB_OPT_CHOICE, &h->batching, NULL, "rows: one line each from its <s>, as "
+         "eval scores it (the default for --unit line), or random subsequences of the stream "
+         "(the default for --unit stream)", NN_SEQ_BATCHING_CHOICES, 0, 0},
     };
     memcpy(out, o, sizeof o);
     return (int)(sizeof o / sizeof o[0]);
@@ -267,7 +270,7 @@ const NnLmKind nn_lm_gpt = {
     .mode = NN_LM_SEQUENCE,
     .steps = 3000,
     .defaults = {.layers = 4, .heads = 4, .width = 64, .context = 16, .dropout = 0,
-                 .pos = GPT_POS_LEARNED, .gelu = GPT_GELU_EXACT, .batching = BATCH_RANDOM},
+                 .pos = GPT_POS_LEARNED, .gelu = GPT_GELU_EXACT, .batching = NN_SEQ_LINES},
     .opts = gpt_opts,
     .describe = gpt_describe,
     .params = gpt_params,
