@@ -50,7 +50,8 @@ typedef enum {
     NN_LM_WINDOW,    // a window of T tokens predicts the next (MLP examples)
     NN_LM_RECURRENT, // a hidden state carried along the sequence (sequence batches)
     NN_LM_SEQUENCE,  // every position of a sequence of T tokens predicts its next at once, no
-                     // state between batches (random sequence batches; scored in windows)
+                     // state between batches (batches of lines from their <s>, or random
+                     // subsequences of a stream; scored in windows)
 } NnLmMode;
 
 typedef struct NnLm NnLm;

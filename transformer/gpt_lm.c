@@ -5,8 +5,9 @@
 //   lmlab gpt train --dataset names
 //   lmlab gpt generate --model runs/names-gpt --count 10 --no-cache
 //
-// A sequence kind: a batch is B random subsequences of T tokens, every position predicting the
-// next at once, with no state between batches. Scoring reads whole windows (seq_logits; the
+// A sequence kind: a batch is B rows of T tokens, every position predicting the next at once,
+// with no state between batches; on line data each row is one line from its <s> (the
+// trainer's BATCH_LINES, --batching lines), on a stream a random subsequence. Scoring reads whole windows (seq_logits; the
 // windows themselves are nn_lm_score's); generation appends one token at a time to a lane's
 // context through the KV cache (gpt_step), one cache a lane, or runs the lane's whole context
 // again (lm->recompute). When a lane's context is full (T tokens) it restarts from its last
