@@ -12,9 +12,9 @@
 // family is one row of the table below, and a student can rerun, examine or resume every run
 // with the commands the notes show. A neural family gets its steps from --steps, or from a
 // time budget: a short probe run measures the time of a step, and the run takes as many steps
-// as fit in the budget at that speed. Left out: tuning (each family runs with its defaults
-// or the measured settings of neural_settings for the dataset, the n-gram model at the order a sweep found best), and the families that
-// do not score text (word2vec, tfidf).
+// as fit in the budget at that speed. Left out: tuning (each family runs with its defaults,
+// or the measured settings of neural_settings for the dataset, the n-gram model at the order
+// a sweep found best), and the families that do not score text (word2vec, tfidf).
 #include <assert.h>
 #include <errno.h>
 #include <math.h>

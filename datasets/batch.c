@@ -1,11 +1,12 @@
 // batch.c: minibatches for the neural language models (datasets.h "minibatches").
 //
-// Random sampling and sequential partitioning for the recurrent models, as d2l (Dive into
-// Deep Learning, section 9.3) defines them, and uniformly drawn (context, target) examples for
-// the MLP; and for a model without state (the GPT) lines: every row one sequence from its
-// own <s>, in the windows the scorer reads (nn/lm.h nn_lm_score). Every random choice comes from the batcher's LabRng in a fixed order, so a seed
-// fixes every batch, and a saved BatchState continues the same sequence of batches. Left out:
-// shuffling without replacement (random offsets are drawn independently, with replacement).
+// Random sampling and sequential partitioning for the recurrent models, as d2l (Dive into Deep
+// Learning, section 9.3) defines them, and uniformly drawn (context, target) examples for the MLP;
+// and for a model without state (the GPT) lines: every row one sequence from its own <s>, in the
+// windows the scorer reads (nn/lm.h nn_lm_score). Every random choice comes from the batcher's
+// LabRng in a fixed order, so a seed fixes every batch, and a saved BatchState continues the same
+// sequence of batches. Left out: shuffling without replacement (random offsets are drawn
+// independently, with replacement).
 #include "datasets/datasets.h"
 
 #include <assert.h>

@@ -5,13 +5,13 @@
 //   lmlab gpt train --dataset names
 //   lmlab gpt generate --model runs/names-gpt --count 10 --no-cache
 //
-// A sequence kind: a batch is B rows of T tokens, every position predicting the next at once,
-// with no state between batches; on line data each row is one line from its <s> (the
-// trainer's BATCH_LINES, --batching lines), on a stream a random subsequence. Scoring reads whole windows (seq_logits; the
-// windows themselves are nn_lm_score's); generation appends one token at a time to a lane's
-// context through the KV cache (gpt_step), one cache a lane, or runs the lane's whole context
-// again (lm->recompute). When a lane's context is full (T tokens) it restarts from its last
-// T/2 tokens: a cache cannot slide, since every key carries its position (docs/transformer.md
+// A sequence kind: a batch is B rows of T tokens, every position predicting the next at once, with
+// no state between batches; on line data each row is one line from its <s> (the trainer's
+// BATCH_LINES, --batching lines), on a stream a random subsequence. Scoring reads whole windows
+// (seq_logits; the windows themselves are nn_lm_score's); generation appends one token at a time
+// to a lane's context through the KV cache (gpt_step), one cache a lane, or runs the lane's whole
+// context again (lm->recompute). When a lane's context is full (T tokens) it restarts from its
+// last T/2 tokens: a cache cannot slide, since every key carries its position (docs/transformer.md
 // "generation").
 // Letters as in gpt.h: B lanes, T context, C channels, NH heads, L layers, V vocabulary.
 // Left out: the training loop (nn/train.c) and the model itself (gpt.c, attention.c).

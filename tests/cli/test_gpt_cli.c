@@ -259,7 +259,8 @@ Test(gpt_cli, a_config_without_batching_resumes_random_subsequences, .timeout = 
     Run rest = RUN("gpt", "train", "--resume", dir, "--steps", "30", "--plot", "none", "--quiet");
     cr_assert_eq(rest.status, 0, "%s", rest.err);
     run_free(&rest);
-    char *x = file_in(d, "whole", "state.safetensors"), *y = file_in(d, "half", "state.safetensors");
+    char *x = file_in(d, "whole", "state.safetensors");
+    char *y = file_in(d, "half", "state.safetensors");
     assert_same_file(x, y);
     free(x);
     free(y);
