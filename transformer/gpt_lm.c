@@ -263,8 +263,9 @@ static const float *gpt_lm_next_logits(NnLm *lm, const int32_t *ctx, int rows)
     return k->out;
 }
 
-// A small model (about 200K parameters on names) and a context longer than almost every name:
-// test loss 2.0103 on names after its 3000 steps (docs/benchmarks.md "Quality").
+// makemore's transformer (about 200K parameters on names), a context that holds every name
+// whole: test loss 2.0274 on names after its 3000 steps of lines (docs/benchmarks.md
+// "Quality": short of makemore's 1.92, still falling).
 const NnLmKind nn_lm_gpt = {
     .family = "gpt",
     .what = "a GPT language model",
