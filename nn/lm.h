@@ -55,6 +55,7 @@ typedef enum {
 } NnLmMode;
 
 typedef struct NnLm NnLm;
+struct NnTrainOpts;
 
 // Most option-table entries a kind adds (NnLmKind.opts).
 #define NN_LM_MAX_OPTS 8
@@ -65,6 +66,9 @@ typedef struct {
     NnLmMode mode;
     NnLmHyper defaults;   // what a student gets without options
     long steps;           // the default of --steps (0: the trainer's, 20000)
+    // The kind's own defaults of the trainer's options, written over the trainer's in o (an
+    // NnTrainOpts) before the command line is read; NULL: the trainer's.
+    void (*train_defaults)(struct NnTrainOpts *o);
     // Writes the kind's option-table entries for h into out (at most NN_LM_MAX_OPTS) and
     // returns their count. The names are the config keys, so a run's config is held to the
     // command line's ranges (lab_config_apply).
@@ -166,7 +170,7 @@ long nn_lm_generate(FILE *f, NnLm *lm, const Vocab *v, TokKind kind, const int32
 // --- runs -------------------------------------------------------------------------------------
 
 // The options of a training run other than the model's, as the config records them.
-typedef struct {
+typedef struct NnTrainOpts {
     long batch, steps, eval_every, log_every, seed, samples, warmup, step_size;
     long accum; // micro-batches of `batch` rows summed into one optimizer step
     double lr, weight_decay, beta1, beta2, clip, gamma, min_lr;

@@ -491,6 +491,9 @@ static void train_parse(Train *t, int argc, char **argv)
     if (t->kind->steps > 0) {
         o->steps = t->kind->steps;
     }
+    if (t->kind->train_defaults) {
+        t->kind->train_defaults(o);
+    }
     t->text = (TextOpts)TEXT_OPTS_DEFAULT;
     t->hyper = t->kind->defaults;
     t->plot = PLOT_PNG;
