@@ -12,9 +12,9 @@
 // family is one row of the table below, and a student can rerun, examine or resume every run
 // with the commands the notes show. A neural family gets its steps from --steps, or from a
 // time budget: a short probe run measures the time of a step, and the run takes as many steps
-// as fit in the budget at that speed. Left out: tuning (each family runs with its defaults
-// for the dataset, the n-gram model at the order a sweep found best), and the families that
-// do not score text (word2vec, tfidf).
+// as fit in the budget at that speed. Left out: tuning (each family runs with its defaults,
+// or the measured settings of neural_settings for the dataset, the n-gram model at the order
+// a sweep found best), and the families that do not score text (word2vec, tfidf).
 #include <assert.h>
 #include <errno.h>
 #include <math.h>
@@ -70,6 +70,23 @@ static const CompareOrder ngram_orders[] = {
     {"tangpoems", "char", 6},       {"timemachine", "word", 4}, {"tinyshakespeare", "word", 6},
 };
 #define COMPARE_NGRAM_ORDER 6
+
+// A neural family's options per dataset and tokenizer, after its defaults (which are chosen
+// for names): measured configurations, each with the figure in docs/benchmarks.md "Quality".
+// Anything not listed trains with the family's defaults.
+typedef struct {
+    const char *family, *dataset, *tokenizer;
+    const char *args[20]; // NULL-terminated
+} CompareSettings;
+
+static const CompareSettings neural_settings[] = {
+    // nanoGPT's CPU configuration of shakespeare_char (width 128, context 64, batch 12, lr
+    // 1e-3 cosine to 1e-4 after 100 warmup steps, beta2 0.99, weight decay 0.1, no dropout):
+    // valid 1.8602 after 2000 steps on the stream
+    {"gpt", "tinyshakespeare", "char",
+     {"--width", "128", "--context", "64", "--batch", "12", "--lr", "1e-3", "--min-lr", "1e-4",
+      "--beta2", "0.99", "--weight-decay", "0.1", "--dropout", "0", NULL}},
+};
 
 // --- child commands -------------------------------------------------------------------------
 
@@ -465,6 +482,15 @@ static void train_args(Argv *a, const CompareFamily *f, const CompareOpts *o, co
     }
     for (int i = 0; f->train_args[i]; i++) {
         arg(a, "%s", f->train_args[i]);
+    }
+    for (size_t k = 0; o->dataset && k < sizeof neural_settings / sizeof *neural_settings; k++) {
+        const CompareSettings *c = &neural_settings[k];
+        if (strcmp(c->family, f->name) == 0 && strcmp(c->dataset, o->dataset) == 0 &&
+            strcmp(c->tokenizer, o->tokenizer) == 0) {
+            for (int i = 0; c->args[i]; i++) {
+                arg(a, "%s", c->args[i]);
+            }
+        }
     }
     arg(a, "--seed");
     arg(a, "%ld", o->seed);

@@ -1,13 +1,16 @@
 // batch.c: minibatches for the neural language models (datasets.h "minibatches").
 //
-// Random sampling and sequential partitioning for the recurrent models, as d2l (Dive into
-// Deep Learning, section 9.3) defines them, and uniformly drawn (context, target) examples for
-// the MLP. Every random choice comes from the batcher's LabRng in a fixed order, so a seed
-// fixes every batch, and a saved BatchState continues the same sequence of batches. Left out:
-// shuffling without replacement (random offsets are drawn independently, with replacement).
+// Random sampling and sequential partitioning for the recurrent models, as d2l (Dive into Deep
+// Learning, section 9.3) defines them, and uniformly drawn (context, target) examples for the MLP;
+// and for a model without state (the GPT) lines: every row one sequence from its own <s>, in the
+// windows the scorer reads (nn/lm.h nn_lm_score). Every random choice comes from the batcher's
+// LabRng in a fixed order, so a seed fixes every batch, and a saved BatchState continues the same
+// sequence of batches. Left out: shuffling without replacement (random offsets are drawn
+// independently, with replacement).
 #include "datasets/datasets.h"
 
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 
 // The stream: every sequence of the corpus after an <s> of its own, so sequence s's <s> is
@@ -60,6 +63,90 @@ static void stream_copy(int32_t *out, const Corpus *c, long long from, int T, in
     }
 }
 
+// --- lines: every row one sequence from its <s> ---------------------------------------------
+
+// Sequence s of c (0 <= s < stream_seqs(c)): its first id (*s0) and its length in ids (*n,
+// its </s> included for line data).
+static void seq_span(const Corpus *c, long long s, long long *s0, long long *n)
+{
+    *s0 = c->nseq > 0 ? c->start[s] : 0;
+    *n = c->nseq > 0 ? c->start[s + 1] - c->start[s] : c->n;
+}
+
+// The windows nn_lm_score reads a sequence of n ids in, at a stride of S: x = <s> then the
+// ids (n + 1 tokens, n predictions); window w reads the inputs x[w S .. w S + T), and they go
+// on while the last one ends before the sequence does: 1 for n <= T, else 1 + ceil((n - T) /
+// S). An empty sequence (n 0) predicts nothing: no window.
+static long long line_windows(long long n, int T, int S)
+{
+    if (n == 0) {
+        return 0;
+    }
+    return n <= T ? 1 : 1 + (n - T + S - 1) / S;
+}
+
+static int lines_init(SeqBatcher *b)
+{
+    const Corpus *c = b->corpus;
+    long long nseq = stream_seqs(c);
+    int S = b->T / 2 > 0 ? b->T / 2 : 1;
+    b->windows = lab_malloc((size_t)(nseq + 1) * sizeof *b->windows);
+    b->windows[0] = 0;
+    for (long long s = 0; s < nseq; s++) {
+        long long s0, n;
+        seq_span(c, s, &s0, &n);
+        b->windows[s + 1] = b->windows[s] + line_windows(n, b->T, S);
+    }
+    if (b->windows[nseq] == 0) {
+        free(b->windows);
+        b->windows = NULL;
+        return lab_error_hint("check the text file: is it blank?",
+                              "the corpus has no tokens to train on");
+    }
+    return 0;
+}
+
+// Row out_in, out_tg (T each): window w of sequence s. Window w starts at x[w S]; the first
+// counts its predictions from position 0, a later one only its last S (the earlier ones are
+// the previous window's), up to the sequence's end: elsewhere the target is -1, and an input
+// past the end is <s> (never attended to by a counted position: the attention is causal).
+static void lines_row(int32_t *out_in, int32_t *out_tg, const Corpus *c, long long s,
+                      long long w, int T)
+{
+    int S = T / 2 > 0 ? T / 2 : 1;
+    long long s0, n;
+    seq_span(c, s, &s0, &n);
+    long long at = w * S;
+    int from = w == 0 ? 0 : T - S;
+    for (int t = 0; t < T; t++) {
+        long long j = at + t; // x[j] is <s> for j == 0, else ids[s0 + j - 1]; x[j + 1] its target
+        out_in[t] = j == 0 || j > n ? TOK_BOS : c->ids[s0 + j - 1];
+        out_tg[t] = t >= from && j + 1 <= n ? c->ids[s0 + j] : -1;
+    }
+}
+
+static void lines_next(SeqBatcher *b, int32_t *inputs, int32_t *targets)
+{
+    long long nseq = stream_seqs(b->corpus);
+    for (int r = 0; r < b->B; r++) {
+        // window k of all, uniformly: it is window k - windows[s] of the last s with
+        // windows[s] <= k
+        long long k = (long long)lab_rng_below(&b->st.rng, (uint64_t)b->windows[nseq]);
+        long long lo = 0, hi = nseq - 1;
+        while (lo < hi) {
+            long long mid = lo + (hi - lo + 1) / 2;
+            if (b->windows[mid] <= k) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        lines_row(inputs + (size_t)r * b->T, targets + (size_t)r * b->T, b->corpus, lo,
+                  k - b->windows[lo], b->T);
+    }
+    b->st.batch++;
+}
+
 // --- the recurrent schemes -----------------------------------------------------------------
 
 // The largest start offset of a sequential epoch: at most T (d2l draws it from [0, T]), and
@@ -91,8 +178,17 @@ int batch_seq_init(SeqBatcher *b, const Corpus *c, BatchScheme scheme, int B, in
                               "(sequential partitioning needs at least %lld)",
                               c->n, B, T, (long long)B * T);
     }
+    if (scheme == BATCH_LINES && lines_init(b) != 0) {
+        return -1;
+    }
     lab_rng_seed(&b->st.rng, seed);
     return 0;
+}
+
+void batch_seq_free(SeqBatcher *b)
+{
+    free(b->windows);
+    b->windows = NULL;
 }
 
 long long batch_seq_per_epoch(const SeqBatcher *b)
@@ -111,6 +207,10 @@ int batch_seq_next(SeqBatcher *b, int32_t *inputs, int32_t *targets)
 {
     const Corpus *c = b->corpus;
     int B = b->B, T = b->T;
+    if (b->scheme == BATCH_LINES) {
+        lines_next(b, inputs, targets);
+        return 0;
+    }
     if (b->scheme == BATCH_RANDOM) {
         // a start in [0, len - T - 1]: the row reads stream[start .. start + T]
         for (int r = 0; r < B; r++) {
@@ -142,10 +242,10 @@ int batch_seq_restore(SeqBatcher *b, const BatchState *st)
         return lab_error("batcher state: negative epoch, batch or offset (%lld, %lld, %lld)",
                          st->epoch, st->batch, st->offset);
     }
-    if (b->scheme == BATCH_RANDOM) {
+    if (b->scheme == BATCH_RANDOM || b->scheme == BATCH_LINES) {
         if (st->epoch != 0 || st->offset != 0) {
-            return lab_error("batcher state: random sampling has no epoch or offset (got %lld, "
-                             "%lld)",
+            return lab_error("batcher state: %s has no epoch or offset (got %lld, %lld)",
+                             b->scheme == BATCH_LINES ? "line batching" : "random sampling",
                              st->epoch, st->offset);
         }
         b->st = *st;

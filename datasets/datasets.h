@@ -254,6 +254,13 @@ int text_tokenizer(Tokenizer *t, const TextOpts *o);
 //   sequential partitioning the stream cut into B contiguous lanes, batch i taking positions
 //                           [i*T, (i+1)*T) of every lane, so a batch continues the previous
 //                           one lane by lane (the hidden state is carried over, detached)
+//   lines                   (for a model without state, the GPT) every row one sequence read
+//                           from its own <s>, as nn_lm_score reads it: a sequence of up to T
+//                           tokens is one window, padded after its </s> (input <s>, target
+//                           -1), a longer one the scorer's windows at a stride of S =
+//                           max(1, T/2), each counting only the targets the scorer counts
+//                           with it; B windows drawn uniformly from all of them, so every
+//                           prediction of the corpus is equally likely to be trained on
 //   MLP examples            B (context, target) pairs at uniform positions of the corpus
 // The recurrent schemes read the corpus as one stream, every sequence after an <s> of its
 // own: <s> w1 .. wn </s> <s> v1 .. </s> ... for line data (the first token of every line is
@@ -263,7 +270,7 @@ int text_tokenizer(Tokenizer *t, const TextOpts *o);
 // or -1 (ignored) where that token is an <s>: <s> is never predicted. A corpus with no
 // sequence table (nseq 0, start unused) reads as one sequence.
 
-typedef enum { BATCH_RANDOM, BATCH_SEQUENTIAL } BatchScheme;
+typedef enum { BATCH_RANDOM, BATCH_SEQUENTIAL, BATCH_LINES } BatchScheme;
 
 // Everything a batcher changes as it goes: save it with a checkpoint, restore it, and the
 // next batches are the ones that would have come (bit for bit).
@@ -280,18 +287,24 @@ typedef struct {
     int B, T;             // lanes (rows) and steps per batch
     long long len;        // stream length: corpus->n + corpus->nseq (+ 1 if nseq is 0)
     long long lane;       // BATCH_SEQUENTIAL: tokens per lane in this epoch
+    long long *windows;   // BATCH_LINES: (nseq + 1, or 2 without a sequence table) windows of
+                          // the sequences before s, the last entry all of them; owned
     BatchState st;
 } SeqBatcher;
 
 // A batcher of B rows of T steps over corpus c, seeded with seed. Fails (-1, message) when the
 // corpus is too short: random sampling needs T + 1 stream tokens, sequential partitioning
-// B * T + 1 (one batch); B and T must be >= 1.
+// B * T + 1 (one batch), lines one token; B and T must be >= 1. batch_seq_free releases it.
 int batch_seq_init(SeqBatcher *b, const Corpus *c, BatchScheme scheme, int B, int T,
                    uint64_t seed);
+// Frees what the batcher owns (BATCH_LINES: its table of windows); safe on a zeroed batcher.
+void batch_seq_free(SeqBatcher *b);
 // Writes the next batch: inputs (B, T) and targets (B, T), targets[r][t] the stream token
 // after inputs[r][t] (-1 where it is an <s>). Returns 1 when row r continues row r of the
 // previous batch (carry the hidden state over, detached), 0 when it does not (reset it:
-// every random batch, and the first batch of each sequential epoch).
+// every random batch, and the first batch of each sequential epoch). BATCH_LINES: row r is a
+// window of one sequence (inputs[r][0] its <s> in the first window), its targets -1 outside
+// the predictions the window counts; returns 0.
 int batch_seq_next(SeqBatcher *b, int32_t *inputs, int32_t *targets);
 // Batches in one sequential epoch at the current offset (lane / T); 0 for random sampling.
 long long batch_seq_per_epoch(const SeqBatcher *b);

@@ -29,7 +29,8 @@ typedef struct {
     int cell;     // rnn: NnCell, an index into NN_CELL_CHOICES
     long layers;  // rnn: L stacked recurrent layers; gpt: L blocks
     long seq;     // rnn: T steps a training sequence (the truncation of BPTT)
-    int batching; // rnn: BatchScheme, an index into NN_BATCHING_CHOICES
+    int batching; // rnn: BatchScheme, an index into NN_BATCHING_CHOICES; gpt: an index into
+                  // NN_SEQ_BATCHING_CHOICES
     long heads;     // gpt: NH attention heads (context and layers above: T and L)
     long width;     // gpt: C channels of the residual stream, a multiple of heads
     double dropout; // gpt: dropout probability in training, in [0, 0.9]
@@ -39,6 +40,8 @@ typedef struct {
 
 #define NN_CELL_CHOICES "rnn|lstm|gru"            // index == NnCell
 #define NN_BATCHING_CHOICES "random|sequential" // index == BatchScheme
+#define NN_SEQ_BATCHING_CHOICES "lines|random" // gpt: index == NN_SEQ_LINES, NN_SEQ_RANDOM
+enum { NN_SEQ_LINES, NN_SEQ_RANDOM }; // a sequence kind's batching: BATCH_LINES, BATCH_RANDOM
 #define NN_POS_CHOICES "learned|sinusoidal"    // index == GptPos
 #define NN_GELU_CHOICES "exact|tanh"           // index == GptGelu
 
@@ -47,10 +50,12 @@ typedef enum {
     NN_LM_WINDOW,    // a window of T tokens predicts the next (MLP examples)
     NN_LM_RECURRENT, // a hidden state carried along the sequence (sequence batches)
     NN_LM_SEQUENCE,  // every position of a sequence of T tokens predicts its next at once, no
-                     // state between batches (random sequence batches; scored in windows)
+                     // state between batches (batches of lines from their <s>, or random
+                     // subsequences of a stream; scored in windows)
 } NnLmMode;
 
 typedef struct NnLm NnLm;
+struct NnTrainOpts;
 
 // Most option-table entries a kind adds (NnLmKind.opts).
 #define NN_LM_MAX_OPTS 8
@@ -61,6 +66,9 @@ typedef struct {
     NnLmMode mode;
     NnLmHyper defaults;   // what a student gets without options
     long steps;           // the default of --steps (0: the trainer's, 20000)
+    // The kind's own defaults of the trainer's options, written over the trainer's in o (an
+    // NnTrainOpts) before the command line is read; NULL: the trainer's.
+    void (*train_defaults)(struct NnTrainOpts *o);
     // Writes the kind's option-table entries for h into out (at most NN_LM_MAX_OPTS) and
     // returns their count. The names are the config keys, so a run's config is held to the
     // command line's ranges (lab_config_apply).
@@ -165,7 +173,7 @@ long nn_lm_generate(FILE *f, NnLm *lm, const Vocab *v, TokKind kind, const int32
 // --- runs -------------------------------------------------------------------------------------
 
 // The options of a training run other than the model's, as the config records them.
-typedef struct {
+typedef struct NnTrainOpts {
     long batch, steps, eval_every, log_every, seed, samples, warmup, step_size;
     long accum; // micro-batches of `batch` rows summed into one optimizer step
     double lr, weight_decay, beta1, beta2, clip, gamma, min_lr;

@@ -7,7 +7,8 @@
 //
 // Minibatches from the batcher (MLP examples; for a recurrent model random sampling, the
 // state reset every batch, or sequential partitioning, the state carried and detached; for a
-// sequence model random sampling), forward, backward (--accum micro-batches summed into one
+// sequence model every row one line from its <s> on line data, random subsequences on a
+// stream, or as --batching says), forward, backward (--accum micro-batches summed into one
 // step), clipping by global norm, AdamW under a learning-rate schedule; the full valid split
 // scored every --eval-every steps as `eval` scores it. The run directory (--out, default runs/<dataset>-mlp) receives config,
 // vocab.txt, log.tsv (streamed), model.safetensors (the weights of the best valid loss so
@@ -490,6 +491,9 @@ static void train_parse(Train *t, int argc, char **argv)
     if (t->kind->steps > 0) {
         o->steps = t->kind->steps;
     }
+    if (t->kind->train_defaults) {
+        t->kind->train_defaults(o);
+    }
     t->text = (TextOpts)TEXT_OPTS_DEFAULT;
     t->hyper = t->kind->defaults;
     t->plot = PLOT_PNG;
@@ -662,6 +666,20 @@ static void train_parse(Train *t, int argc, char **argv)
             free(base);
         }
     }
+    if (t->kind->mode == NN_LM_SEQUENCE) {
+        if (t->resume) {
+            // a run begun before --batching existed was trained on random subsequences
+            if (!lab_config_get(&t->old_cfg, "batching")) {
+                t->hyper.batching = NN_SEQ_RANDOM;
+            }
+        } else if (!lab_args_given(&cmd, "batching")) {
+            // every row a line from its <s>, as it is scored; a stream has no lines
+            t->hyper.batching = t->text.unit == UNIT_LINE ? NN_SEQ_LINES : NN_SEQ_RANDOM;
+        } else if (t->hyper.batching == NN_SEQ_LINES && t->text.unit != UNIT_LINE) {
+            lab_usage_die(&cmd, "--batching lines reads a corpus of lines: give --unit line, "
+                          "or --batching random for a stream");
+        }
+    }
     if (o->schedule == NN_LR_COSINE && o->min_lr > o->lr) {
         lab_usage_die(&cmd, "--min-lr (%g) is above --lr (%g)", o->min_lr, o->lr);
     }
@@ -726,8 +744,11 @@ static void train_build(Train *t)
     lab_rng_stream(&init, (uint64_t)o->seed, 0);
     t->kind->init_weights(&t->lm, &init);
     uint64_t bseed = (uint64_t)o->seed + 0x9E3779B97F4A7C15ull;
-    // a sequence model carries nothing between batches: random sampling only
-    BatchScheme scheme = mode == NN_LM_RECURRENT ? (BatchScheme)t->hyper.batching : BATCH_RANDOM;
+    // a sequence model carries nothing between batches: lines or random sampling (train_parse
+    // chose: lines for line data unless --batching random)
+    BatchScheme scheme = mode == NN_LM_RECURRENT ? (BatchScheme)t->hyper.batching
+                         : t->hyper.batching == NN_SEQ_LINES ? BATCH_LINES
+                                                             : BATCH_RANDOM;
     if ((mode == NN_LM_WINDOW
              ? batch_mlp_init(&t->batcher, &t->corpus, (int)o->batch, T, bseed)
              : batch_seq_init(&t->sbatcher, &t->corpus, scheme, (int)o->batch, T, bseed)) != 0) {
@@ -1018,6 +1039,7 @@ static void train_free(Train *t)
     lab_config_free(&t->cfg);
     lab_config_free(&t->old_cfg);
     nn_lm_free(&t->lm);
+    batch_seq_free(&t->sbatcher);
     corpus_free(&t->corpus);
     corpus_free(&t->valid);
     vocab_free(&t->vocab);

@@ -29,8 +29,8 @@ const LabVerbs gpt_verbs = {
     .what = "verb",
     .footer = "'lmlab gpt <verb> --help' shows the options of a verb.\n",
     .rows = (const LabVerb[]){
-        {"train", gpt_train, "train a GPT (nanoGPT's architecture) by AdamW on random sequences",
-         0},
+        {"train", gpt_train, "train a GPT (nanoGPT's architecture) by AdamW, a line a row (or "
+         "random sequences of a stream)", 0},
         {"eval", gpt_eval, "loss, perplexity and bits per token on a text, in windows of the "
          "context", 0},
         {"generate", gpt_generate, "sample text from a trained model through the KV cache", 0},

@@ -62,7 +62,7 @@ Test(gpt_cli, help_lists_the_gpt_options_with_their_defaults)
     for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
         cr_assert(strstr(r.out, want[i]), "--help lacks '%s':\n%s", want[i], r.out);
     }
-    cr_assert(!strstr(r.out, "--batching"), "a GPT has no --batching:\n%s", r.out);
+    cr_assert(strstr(r.out, "--batching lines|random"), "%s", r.out);
     run_free(&r);
     r = RUN("gpt", "generate", "--help");
     cr_assert(strstr(r.out, "--no-cache"), "%s", r.out);
@@ -83,7 +83,10 @@ Test(gpt_cli, bad_options_are_usage_errors, .timeout = 30)
     expect(RUN("gpt", "train", "--train", train, "--out", out, "--context", "0"), 2,
            "--context");
     expect(RUN("gpt", "train", "--train", train, "--out", out, "--batching", "sequential"), 2,
-           "unknown option '--batching'");
+           "unknown value 'sequential' for --batching");
+    expect(RUN("gpt", "train", "--train", train, "--out", out, "--unit", "stream", "--batching",
+               "lines"),
+           2, "--batching lines reads a corpus of lines");
     expect(RUN("gpt", "train", "--train", train, "--out", out, "--dropout", "1"), 2,
            "--dropout");
     expect(RUN("gpt", "train", "--train", train, "--out", out, "--accum", "0"), 2, "--accum");
@@ -199,6 +202,75 @@ Test(gpt_cli, resume_is_bit_for_bit_with_dropout, .timeout = 60)
     free(d);
 }
 
+// The config says how rows were drawn: lines on line data, random subsequences on a stream.
+Test(gpt_cli, lines_are_the_rows_of_line_data_and_random_subsequences_of_a_stream,
+     .timeout = 60)
+{
+    char *d = corpus_dir();
+    char *train = lab_path_join(d, "train.txt");
+    const char *unit[2] = {"line", "stream"}, *want[2] = {"batching = lines\n",
+                                                          "batching = random\n"};
+    for (int i = 0; i < 2; i++) {
+        char *out = lab_path_join(d, unit[i]);
+        Run r = RUN("gpt", "train", "--train", train, "--out", out, "--unit", unit[i], "--steps",
+                    "2", "--layers", "1", "--heads", "1", "--width", "8", "--context", "8",
+                    "--batch", "2", "--plot", "none", "--quiet", "--samples", "0");
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        run_free(&r);
+        char *cp = file_in(d, unit[i], "config"), *cfg = slurp(cp);
+        cr_assert(strstr(cfg, want[i]), "--unit %s: config lacks '%s':\n%s", unit[i], want[i],
+                  cfg);
+        free(cfg);
+        free(cp);
+        free(out);
+    }
+    free(train);
+    free(d);
+}
+
+// A run whose config predates --batching was trained on random subsequences: resuming it
+// continues them, bit for bit.
+Test(gpt_cli, a_config_without_batching_resumes_random_subsequences, .timeout = 60)
+{
+    char *d = corpus_dir();
+    char *train = lab_path_join(d, "train.txt");
+    const char *names[2] = {"whole", "half"}, *steps[2] = {"30", "15"};
+    for (int i = 0; i < 2; i++) {
+        char *out = lab_path_join(d, names[i]);
+        Run r = RUN("gpt", "train", "--train", train, "--out", out, "--steps", steps[i],
+                    "--layers", "1", "--heads", "2", "--width", "8", "--context", "8",
+                    "--batch", "4", "--batching", "random", "--schedule", "constant",
+                    "--plot", "none", "--quiet", "--samples", "0", "--eval-every", "15");
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        run_free(&r);
+        free(out);
+    }
+    // the half run's config as it was written before the option: no batching line
+    char *cp = file_in(d, "half", "config"), *cfg = slurp(cp);
+    const char *key = "batching = random\n";
+    char *line = strstr(cfg, key);
+    cr_assert(line, "%s", cfg);
+    memmove(line, line + strlen(key), strlen(line + strlen(key)) + 1);
+    FILE *f = fopen(cp, "w");
+    cr_assert(f);
+    fputs(cfg, f);
+    fclose(f);
+    char *dir = lab_path_join(d, "half");
+    Run rest = RUN("gpt", "train", "--resume", dir, "--steps", "30", "--plot", "none", "--quiet");
+    cr_assert_eq(rest.status, 0, "%s", rest.err);
+    run_free(&rest);
+    char *x = file_in(d, "whole", "state.safetensors");
+    char *y = file_in(d, "half", "state.safetensors");
+    assert_same_file(x, y);
+    free(x);
+    free(y);
+    free(dir);
+    free(cfg);
+    free(cp);
+    free(train);
+    free(d);
+}
+
 // Reads every float of model.safetensors of two runs and compares them.
 static void assert_close_weights(const NnLmKind *kind, const char *a, const char *b, double tol)
 {
@@ -238,12 +310,13 @@ Test(gpt_cli, accum_2_of_batch_4_is_batch_8, .timeout = 60)
         run_free(&r);
         free(out);
         // a stream has no <s> after its first token: every target of every row counts, so the
-        // mean over 8 rows is the mean of the two micro-batches' means
+        // mean over 8 rows is the mean of the two micro-batches' means (no dropout: its masks
+        // are drawn a micro-batch at a time)
         out = lab_path_join(d, i ? "gpt-accum" : "gpt-batch");
         r = RUN("gpt", "train", "--train", train, "--out", out, "--unit", "stream", "--steps",
                 "6", "--batch", how[i][0], "--accum", how[i][1], "--layers", "1", "--heads", "2",
-                "--width", "8", "--context", "8", "--schedule", "constant", "--lr", "0.01",
-                "--plot", "none", "--quiet", "--samples", "0", "--seed", "3");
+                "--width", "8", "--context", "8", "--dropout", "0", "--schedule", "constant",
+                "--lr", "0.01", "--plot", "none", "--quiet", "--samples", "0", "--seed", "3");
         cr_assert_eq(r.status, 0, "%s", r.err);
         run_free(&r);
         free(out);

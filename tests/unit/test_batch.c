@@ -197,7 +197,7 @@ Test(batch, a_corpus_without_a_sequence_table_reads_as_one_sequence)
     // ids and n alone (nseq 0, start NULL): the stream <s> 3 4 ... 14, as a stream corpus
     Corpus table = numbered(12, 1000);
     Corpus bare = {.ids = table.ids, .n = table.n};
-    for (int scheme = BATCH_RANDOM; scheme <= BATCH_SEQUENTIAL; scheme++) {
+    for (int scheme = BATCH_RANDOM; scheme <= BATCH_LINES; scheme++) {
         SeqBatcher a, b;
         cr_assert_eq(batch_seq_init(&a, &table, scheme, 2, 3, 4), 0);
         cr_assert_eq(batch_seq_init(&b, &bare, scheme, 2, 3, 4), 0);
@@ -208,6 +208,8 @@ Test(batch, a_corpus_without_a_sequence_table_reads_as_one_sequence)
             cr_assert_arr_eq(ia, ib, sizeof ia, "scheme %d batch %d", scheme, k);
             cr_assert_arr_eq(ta, tb, sizeof ta, "scheme %d batch %d", scheme, k);
         }
+        batch_seq_free(&a);
+        batch_seq_free(&b);
     }
     corpus_free(&table);
 }
@@ -260,12 +262,81 @@ Test(batch, a_stream_of_exactly_one_batch_is_used_whole)
     corpus_free(&c);
 }
 
+// --- lines: every row one line from its <s> ---------------------------------------------------
+
+// Two lines, 3 4 5 and 6 .. 12 (ids 3 + i numbered by position), with T 4, so S 2. Worked by
+// hand from nn_lm_score's windows: the first line (3 tokens) is one window from <s>, padded
+// after its end; the second (7 tokens, x = <s> 6 7 8 9 10 11 12) is the windows at x[0],
+// x[2], x[4], the later ones counting only their last S predictions that the line still has:
+// 6 7 8 9 | 10 11 | 12, each prediction once.
+Test(batch, lines_rows_are_the_scorers_windows_each_prediction_counted_once)
+{
+    Corpus c = numbered(10, 3);
+    c.nseq = 2;
+    c.start[1] = 3;
+    c.start[2] = 10;
+    enum { W = 4, T = 4 };
+    const int32_t want_in[W][T] = {
+        {TOK_BOS, 3, 4, 5}, {TOK_BOS, 6, 7, 8}, {7, 8, 9, 10}, {9, 10, 11, 12}};
+    const int32_t want_tg[W][T] = {{3, 4, 5, -1}, {6, 7, 8, 9}, {-1, -1, 10, 11}, {-1, -1, 12, -1}};
+    SeqBatcher b;
+    cr_assert_eq(batch_seq_init(&b, &c, BATCH_LINES, 1, T, 5), 0);
+    int seen[W] = {0};
+    for (int k = 0; k < 4000; k++) {
+        int32_t in[T], tg[T];
+        cr_assert_eq(batch_seq_next(&b, in, tg), 0, "line rows never carry state");
+        int w = 0;
+        while (w < W && memcmp(in, want_in[w], sizeof in) != 0) {
+            w++;
+        }
+        cr_assert_lt(w, W, "batch %d: inputs %d %d %d %d are none of the windows", k, in[0],
+                     in[1], in[2], in[3]);
+        cr_assert_arr_eq(tg, want_tg[w], sizeof tg, "batch %d: targets of window %d", k, w);
+        seen[w]++;
+    }
+    // the 4 windows drawn uniformly: 1000 each expected, sd about 27
+    for (int w = 0; w < W; w++) {
+        cr_assert(seen[w] > 850 && seen[w] < 1150, "window %d drawn %d times of 4000", w,
+                  seen[w]);
+    }
+    cr_assert_eq(b.st.batch, 4000);
+    batch_seq_free(&b);
+    corpus_free(&c);
+}
+
+Test(batch, lines_skip_empty_sequences_and_refuse_a_corpus_with_no_token,
+     .init = cr_redirect_stderr)
+{
+    // sequences 3 4 | (empty) | 5: the empty one has no window
+    Corpus c = numbered(3, 2);
+    long long start[4] = {0, 2, 2, 3};
+    Corpus gaps = {.ids = c.ids, .n = 3, .start = start, .nseq = 3};
+    SeqBatcher b;
+    cr_assert_eq(batch_seq_init(&b, &gaps, BATCH_LINES, 3, 2, 1), 0);
+    cr_assert_eq(b.windows[3], 2);
+    for (int k = 0; k < 50; k++) {
+        int32_t in[6], tg[6];
+        batch_seq_next(&b, in, tg);
+        for (int r = 0; r < 3; r++) {
+            cr_assert_eq(in[2 * r], TOK_BOS, "every row starts at its line's <s>");
+            cr_assert(tg[2 * r] == 3 || tg[2 * r] == 5);
+        }
+    }
+    batch_seq_free(&b);
+    long long none[3] = {0, 0, 0};
+    Corpus empty = {.ids = c.ids, .n = 0, .start = none, .nseq = 2};
+    cr_assert_eq(batch_seq_init(&b, &empty, BATCH_LINES, 1, 4, 1), -1);
+    cr_assert_null(b.windows);
+    batch_seq_free(&b);
+    corpus_free(&c);
+}
+
 // --- save and restore --------------------------------------------------------------------------
 
 Test(batch, a_restored_state_gives_the_same_next_batches)
 {
     Corpus c = numbered(150, 11);
-    for (int scheme = BATCH_RANDOM; scheme <= BATCH_SEQUENTIAL; scheme++) {
+    for (int scheme = BATCH_RANDOM; scheme <= BATCH_LINES; scheme++) {
         SeqBatcher a, b;
         batch_seq_init(&a, &c, scheme, NB, NT, 99);
         int32_t ia[NB * NT], ta[NB * NT], ib[NB * NT], tb[NB * NT];
@@ -281,6 +352,8 @@ Test(batch, a_restored_state_gives_the_same_next_batches)
             cr_assert_arr_eq(ia, ib, sizeof ia, "scheme %d: batch %d after restore", scheme, k);
             cr_assert_arr_eq(ta, tb, sizeof ta);
         }
+        batch_seq_free(&a);
+        batch_seq_free(&b);
     }
     corpus_free(&c);
 }
