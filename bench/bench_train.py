@@ -2,7 +2,7 @@
 """bench_train.py: whole training commands, lmlab against PyTorch, as a user waits for them.
 
     make bench                                  (or, after `make`:)
-    /usr/bin/python3 bench/bench_train.py [--reps 3] [--only NAME] > section.md
+    /usr/bin/python3 bench/bench_train.py [--reps 3] [--only NAME,...] > section.md
 
 bench_mlp.py and bench_rnn.py time one training step; this times the command around it: the
 process started, the text read and tokenized, the vocabulary built, STEPS steps trained, the
@@ -75,23 +75,22 @@ def valid_loss(out):
 
 def run(cmd, env):
     """Runs cmd once; returns (wall s, CPU s, peak RSS MB, valid loss)."""
+    # /usr/bin/time reports the command's own peak: the rusage of a child forked from this
+    # process would count this process's pages (PyTorch imported) as the child's
     t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
-    _, status, ru = os.wait4(p.pid, 0)
+    p = subprocess.run(["/usr/bin/time", "-f", "@@ %U %S %M"] + cmd, env=env, cwd=REPO,
+                       capture_output=True, text=True)
     wall = time.perf_counter() - t0
-    out = p.stdout.read().decode()
-    err = p.stderr.read().decode()
-    p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode != 0:
-        raise RuntimeError("%s failed (%d): %s" % (" ".join(cmd), p.returncode, err))
-    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024, valid_loss(out)
+        raise RuntimeError("%s failed (%d): %s" % (" ".join(cmd), p.returncode, p.stderr))
+    user, sys_, peak = p.stderr.strip().splitlines()[-1].split()[1:4]
+    return wall, float(user) + float(sys_), int(peak) / 1024, valid_loss(p.stdout)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--only", help="one model by name, e.g. 'char LSTM'")
+    ap.add_argument("--only", help="models by name, comma-separated, e.g. 'char LSTM,MLP'")
     a = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     print("## Neural training commands against PyTorch, end to end\n")
@@ -101,7 +100,7 @@ def main():
           "| peak MB, lmlab / PyTorch | valid loss, lmlab / PyTorch |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for m in MODELS:
-        if a.only and m[0] != a.only:
+        if a.only and m[0] not in a.only.split(","):
             continue
         c_cmd, t_cmd = commands(*m)
         c_cmd.append("--json")

@@ -26,7 +26,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # lmlab's default word pattern (datasets/datasets.h TOK_DEFAULT_PATTERN)
-WORD = (r"\p{Han}|[^\s\p{Han}\p{P}\p{S}]+(?:['\x{2019}][^\s\p{Han}\p{P}\p{S}]+)*"
+WORD = (r"\p{Han}|[^\s\p{Han}\p{P}\p{S}]+(?:['\u2019][^\s\p{Han}\p{P}\p{S}]+)*"
         r"|[\p{P}\p{S}]")
 
 
