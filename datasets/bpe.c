@@ -859,6 +859,7 @@ int bpe_load(Bpe *b, const char *dir)
     for (size_t i = 0; i < size; i++) {
         lines += data[i] == '\n';
     }
+    char none[1] = ""; // what a line the file ran out before reads as
     lines += size > 0 && data[size - 1] != '\n';
     cur = data;
     char *line = lab_next_line(&cur);
@@ -905,13 +906,13 @@ int bpe_load(Bpe *b, const char *dir)
     for (long i = 0; i < nm; i++) {
         line = lab_next_line(&cur), ln++;
         int32_t id = 256 + (int32_t)i, x, y, z;
-        char *p = line;
+        char *p = line ? line : none;
         if (read_id(&p, id, &x) != 0 || read_id(&p, id, &y) != 0 ||
             read_id(&p, id + 1, &z) != 0 || *p != '\0' || z != id) {
             char got[96];
             lab_error_hint(hint, "'%s' line %ld: '%s' is not a merge 'A B %d' with A and B "
-                           "below %d", q, ln, lab_quote(got, sizeof got, line, strlen(line)),
-                           id, id);
+                           "below %d", q, ln, lab_quote(got, sizeof got, line ? line : "",
+                           line ? strlen(line) : 0), id, id);
             goto fail;
         }
         len[id] = len[x] + len[y];
@@ -925,12 +926,13 @@ int bpe_load(Bpe *b, const char *dir)
     special = lab_calloc((size_t)ns + 1, sizeof *special);
     for (long i = 0; i < ns; i++) {
         line = lab_next_line(&cur), ln++;
-        char *p = line;
+        char *p = line ? line : none;
         int32_t id = 256 + (int32_t)nm + (int32_t)i, z;
         if (read_id(&p, id + 1, &z) != 0 || z != id || *p == '\0') {
             char got[96];
             lab_error_hint(hint, "'%s' line %ld: '%s' is not a special token '%d TOKEN'", q,
-                           ln, lab_quote(got, sizeof got, line, strlen(line)), id);
+                           ln, lab_quote(got, sizeof got, line ? line : "",
+                                         line ? strlen(line) : 0), id);
             goto fail;
         }
         size_t l = tok_unescape(p);
