@@ -141,6 +141,27 @@ __attribute__((unused)) static char *log_without_timing(const char *path)
     return out;
 }
 
+// Two runs in DIR are the same run: weights, optimizer state and samples byte for byte, and
+// log.tsv but for its timing column (a resumed run against one never interrupted).
+__attribute__((unused)) static void assert_same_runs(const char *dir, const char *a,
+                                                     const char *b)
+{
+    const char *files[] = {"model.safetensors", "state.safetensors", "samples.txt"};
+    for (size_t i = 0; i < 3; i++) {
+        char *x = file_in(dir, a, files[i]), *y = file_in(dir, b, files[i]);
+        assert_same_file(x, y);
+        free(x);
+        free(y);
+    }
+    char *x = file_in(dir, a, "log.tsv"), *y = file_in(dir, b, "log.tsv");
+    char *lx = log_without_timing(x), *ly = log_without_timing(y);
+    cr_assert_str_eq(lx, ly);
+    free(lx);
+    free(ly);
+    free(x);
+    free(y);
+}
+
 __attribute__((unused)) static double json_num(const char *json, const char *key)
 {
     char *k = lab_asprintf("\"%s\": ", key);

@@ -171,20 +171,7 @@ Test(mlp_cli, resume_continues_bit_for_bit, .timeout = 30)
     Run rest = RUN("mlp", "train", "--resume", dir, "--steps", "40", "--plot", "none", "--quiet");
     cr_assert_eq(rest.status, 0, "%s", rest.err);
     run_free(&rest);
-    const char *files[] = {"model.safetensors", "state.safetensors", "samples.txt"};
-    for (size_t i = 0; i < 3; i++) {
-        char *x = file_in(d, "whole", files[i]), *y = file_in(d, "half", files[i]);
-        assert_same_file(x, y);
-        free(x);
-        free(y);
-    }
-    char *x = file_in(d, "whole", "log.tsv"), *y = file_in(d, "half", "log.tsv");
-    char *lx = log_without_timing(x), *ly = log_without_timing(y);
-    cr_assert_str_eq(lx, ly);
-    free(lx);
-    free(ly);
-    free(x);
-    free(y);
+    assert_same_runs(d, "whole", "half");
     // nothing left to do is a usage mistake the message names
     expect(RUN("mlp", "train", "--resume", dir, "--steps", "40"), 1, "at step 40 already");
     free(dir);

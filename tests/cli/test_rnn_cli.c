@@ -145,20 +145,7 @@ static void check_resume(const char *cell, const char *batching)
     Run rest = RUN("rnn", "train", "--resume", dir, "--steps", "40", "--plot", "none", "--quiet");
     cr_assert_eq(rest.status, 0, "%s", rest.err);
     run_free(&rest);
-    const char *files[] = {"model.safetensors", "state.safetensors", "samples.txt"};
-    for (size_t i = 0; i < 3; i++) {
-        char *x = file_in(d, "whole", files[i]), *y = file_in(d, "half", files[i]);
-        assert_same_file(x, y);
-        free(x);
-        free(y);
-    }
-    char *x = file_in(d, "whole", "log.tsv"), *y = file_in(d, "half", "log.tsv");
-    char *lx = log_without_timing(x), *ly = log_without_timing(y);
-    cr_assert_str_eq(lx, ly);
-    free(lx);
-    free(ly);
-    free(x);
-    free(y);
+    assert_same_runs(d, "whole", "half");
     free(dir);
     free(d);
 }
