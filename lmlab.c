@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "compare.h"
@@ -402,20 +403,47 @@ static const LabVerb commands[] = {
     {0},
 };
 
+// Processes other than this one running right now: /proc/loadavg's running count less this
+// process, the least of three looks 2 ms apart (a process that runs for an instant is not a
+// busy machine); 0 when it cannot be read.
+static long others_running(void)
+{
+    long least = -1;
+    for (int i = 0; i < 3; i++) {
+        FILE *f = fopen("/proc/loadavg", "r");
+        long running = 0, total = 0;
+        double l1, l5, l15;
+        int got = f ? fscanf(f, "%lf %lf %lf %ld/%ld", &l1, &l5, &l15, &running, &total) : 0;
+        if (f) {
+            fclose(f);
+        }
+        if (got != 5) {
+            return 0;
+        }
+        if (least < 0 || running - 1 < least) {
+            least = running - 1;
+        }
+        if (i < 2) {
+            nanosleep(&(struct timespec){0, 2000000}, NULL);
+        }
+    }
+    return least < 0 ? 0 : least;
+}
+
 // OpenMP's idle threads wait for the next parallel region by spinning (libgomp's default),
 // which is fastest when every thread has a core of its own; when other processes keep half of
-// the cores or more busy (the 1-minute load average), a spinning thread takes the core that
-// the thread with the work needs, and a step can take three times as long as on one thread
-// (docs/architecture.md, "Threads"). The program then runs again with OMP_WAIT_POLICY=PASSIVE
-// (idle threads sleep), which libgomp reads only as it starts. The results do not change:
-// the wait policy decides how threads wait, not what they compute. A policy the user set, or
-// LMLAB_NO_REEXEC, is left alone.
+// the cores or more busy, a spinning thread takes the core that the thread with the work needs,
+// and a step can take three times as long as on one thread (docs/architecture.md, "Threads").
+// The program then runs again with OMP_WAIT_POLICY=PASSIVE (idle threads sleep), which
+// libgomp reads only as it starts. The processes running now count, not the load average,
+// which remembers the last minute (a benchmark's previous run, say). The results do not
+// change: the wait policy decides how threads wait, not what they compute. A policy the user
+// set, or LMLAB_NO_REEXEC, is left alone.
 static void wait_policy(char **argv)
 {
-    double load;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT") || getenv("LMLAB_NO_REEXEC") ||
-        cpus < 2 || getloadavg(&load, 1) != 1 || load < 0.5 * (double)cpus) {
+        cpus < 2 || 2 * others_running() < cpus) {
         return;
     }
     setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
