@@ -405,8 +405,8 @@ static const LabVerb commands[] = {
 
 // Processes other than this one running right now: /proc/loadavg's running count less this
 // process, the least of three looks 2 ms apart (a process that runs for an instant is not a
-// busy machine); 0 when it cannot be read.
-static long others_running(void)
+// busy machine), or of fewer once one shows fewer than `enough`; 0 when it cannot be read.
+static long others_running(long enough)
 {
     long least = -1;
     for (int i = 0; i < 3; i++) {
@@ -422,6 +422,9 @@ static long others_running(void)
         }
         if (least < 0 || running - 1 < least) {
             least = running - 1;
+        }
+        if (least < enough) {
+            break; // a quiet machine costs one look, no wait
         }
         if (i < 2) {
             nanosleep(&(struct timespec){0, 2000000}, NULL);
@@ -443,7 +446,7 @@ static void wait_policy(char **argv)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT") || getenv("LMLAB_NO_REEXEC") ||
-        cpus < 2 || 2 * others_running() < cpus) {
+        cpus < 2 || others_running((cpus + 1) / 2) < (cpus + 1) / 2) {
         return;
     }
     setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
