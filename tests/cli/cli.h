@@ -104,6 +104,31 @@ __attribute__((unused)) static int count_entries(const char *dir)
 
 // --- run directories of the neural families ------------------------------------------------
 
+// A fresh directory holding the names corpus of the neural command tests: 32 names as
+// train.txt, 4 as valid.txt. *train and *valid get their paths (each may be NULL).
+__attribute__((unused)) static char *names_corpus(char **train, char **valid)
+{
+    static const char names[] = "emma\nolivia\nava\nisabella\nsophia\ncharlotte\nmia\namelia\n"
+                                "harper\nevelyn\nabigail\nemily\nella\nelizabeth\ncamila\nluna\n"
+                                "sofia\navery\nmila\naria\nscarlett\npenelope\nlayla\nchloe\n"
+                                "victoria\nmadison\neleanor\ngrace\nnora\nriley\nzoey\nhannah\n";
+    static const char held_out[] = "lily\nanna\nnova\nleah\n";
+    char *d = test_tmpdir();
+    char *t = test_write(d, "train.txt", names, strlen(names));
+    char *v = test_write(d, "valid.txt", held_out, strlen(held_out));
+    if (train) {
+        *train = t;
+    } else {
+        free(t);
+    }
+    if (valid) {
+        *valid = v;
+    } else {
+        free(v);
+    }
+    return d;
+}
+
 // DIR/RUN/NAME, a new string
 __attribute__((unused)) static char *file_in(const char *dir, const char *run, const char *name)
 {

@@ -11,21 +11,6 @@
 #include "transformer/gpt.h"
 #include "transformer/gpt_lm.h"
 
-static const char *NAMES = "emma\nolivia\nava\nisabella\nsophia\ncharlotte\nmia\namelia\n"
-                           "harper\nevelyn\nabigail\nemily\nella\nelizabeth\ncamila\nluna\n"
-                           "sofia\navery\nmila\naria\nscarlett\npenelope\nlayla\nchloe\n"
-                           "victoria\nmadison\neleanor\ngrace\nnora\nriley\nzoey\nhannah\n";
-static const char *VALID = "lily\nanna\nnova\nleah\n";
-
-// A fresh directory holding train.txt and valid.txt.
-static char *corpus_dir(void)
-{
-    char *d = test_tmpdir();
-    free(test_write(d, "train.txt", NAMES, strlen(NAMES)));
-    free(test_write(d, "valid.txt", VALID, strlen(VALID)));
-    return d;
-}
-
 // Trains DIR/name for steps steps (constant learning rate, so halves resume exactly) with
 // dropout p.
 static Run train_tiny(const char *dir, const char *name, const char *steps, const char *p)
@@ -74,7 +59,7 @@ Test(gpt_cli, help_lists_the_gpt_options_with_their_defaults)
 
 Test(gpt_cli, bad_options_are_usage_errors, .timeout = 30)
 {
-    char *d = corpus_dir();
+    char *d = names_corpus(NULL, NULL);
     char *train = lab_path_join(d, "train.txt"), *out = lab_path_join(d, "bad");
     expect(RUN("gpt"), 2, "usage: lmlab gpt");
     expect(RUN("gpt", "train"), 2, "say what to train on");
@@ -109,7 +94,7 @@ Test(gpt_cli, bad_options_are_usage_errors, .timeout = 30)
 
 Test(gpt_cli, trains_and_writes_its_run, .timeout = 60)
 {
-    char *d = corpus_dir();
+    char *d = names_corpus(NULL, NULL);
     Run r = train_tiny(d, "run", "20", "0");
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert(strstr(r.out, "trained gpt (layers 1, heads 2, width 8, context 8;"), "%s", r.out);
@@ -158,7 +143,7 @@ Test(gpt_cli, trains_and_writes_its_run, .timeout = 60)
 
 Test(gpt_cli, the_same_seed_gives_the_same_weights, .timeout = 60)
 {
-    char *d = corpus_dir();
+    char *d = names_corpus(NULL, NULL);
     Run a = train_tiny(d, "a", "15", "0.1"), b = train_tiny(d, "b", "15", "0.1");
     cr_assert(a.status == 0 && b.status == 0, "%s%s", a.err, b.err);
     run_free(&a);
@@ -173,7 +158,7 @@ Test(gpt_cli, the_same_seed_gives_the_same_weights, .timeout = 60)
 // 40 steps in one go against 20 + a resume to 40, with dropout, whose masks must come again
 Test(gpt_cli, resume_is_bit_for_bit_with_dropout, .timeout = 60)
 {
-    char *d = corpus_dir();
+    char *d = names_corpus(NULL, NULL);
     Run whole = train_tiny(d, "whole", "40", "0.1");
     cr_assert_eq(whole.status, 0, "%s", whole.err);
     run_free(&whole);
@@ -193,7 +178,7 @@ Test(gpt_cli, resume_is_bit_for_bit_with_dropout, .timeout = 60)
 Test(gpt_cli, lines_are_the_rows_of_line_data_and_random_subsequences_of_a_stream,
      .timeout = 60)
 {
-    char *d = corpus_dir();
+    char *d = names_corpus(NULL, NULL);
     char *train = lab_path_join(d, "train.txt");
     const char *unit[2] = {"line", "stream"}, *want[2] = {"batching = lines\n",
                                                           "batching = random\n"};
@@ -219,7 +204,7 @@ Test(gpt_cli, lines_are_the_rows_of_line_data_and_random_subsequences_of_a_strea
 // continues them, bit for bit.
 Test(gpt_cli, a_config_without_batching_resumes_random_subsequences, .timeout = 60)
 {
-    char *d = corpus_dir();
+    char *d = names_corpus(NULL, NULL);
     char *train = lab_path_join(d, "train.txt");
     const char *names[2] = {"whole", "half"}, *steps[2] = {"30", "15"};
     for (int i = 0; i < 2; i++) {
@@ -284,7 +269,7 @@ static void assert_close_weights(const NnLmKind *kind, const char *a, const char
 // alike, up to float rounding.
 Test(gpt_cli, accum_2_of_batch_4_is_batch_8, .timeout = 60)
 {
-    char *d = corpus_dir();
+    char *d = names_corpus(NULL, NULL);
     char *train = lab_path_join(d, "train.txt");
     const char *how[2][2] = {{"8", "1"}, {"4", "2"}};
     for (int i = 0; i < 2; i++) {
@@ -330,7 +315,7 @@ Test(gpt_cli, accum_2_of_batch_4_is_batch_8, .timeout = 60)
 
 Test(gpt_cli, a_line_shorter_than_the_context_is_one_forward_from_bos, .timeout = 30)
 {
-    char *d = corpus_dir();
+    char *d = names_corpus(NULL, NULL);
     Run r = train_tiny(d, "run", "30", "0.1");
     cr_assert_eq(r.status, 0, "%s", r.err);
     run_free(&r);
@@ -389,7 +374,7 @@ Test(gpt_cli, a_line_shorter_than_the_context_is_one_forward_from_bos, .timeout 
 
 Test(gpt_cli, a_stream_is_scored_in_windows_of_the_context_at_half_stride, .timeout = 30)
 {
-    char *d = corpus_dir();
+    char *d = names_corpus(NULL, NULL);
     char *train = lab_path_join(d, "train.txt"), *out = lab_path_join(d, "stream");
     Run r = RUN("gpt", "train", "--train", train, "--out", out, "--unit", "stream", "--steps",
                 "10", "--layers", "1", "--heads", "1", "--width", "8", "--context", "4",
@@ -437,7 +422,7 @@ Test(gpt_cli, a_stream_is_scored_in_windows_of_the_context_at_half_stride, .time
 
 Test(gpt_cli, a_damaged_checkpoint_is_refused, .timeout = 30)
 {
-    char *d = corpus_dir();
+    char *d = names_corpus(NULL, NULL);
     Run r = train_tiny(d, "run", "10", "0");
     cr_assert_eq(r.status, 0, "%s", r.err);
     run_free(&r);
@@ -473,7 +458,7 @@ Test(gpt_cli, a_damaged_checkpoint_is_refused, .timeout = 30)
 
 Test(gpt_cli, generate_is_reproducible_and_the_cache_changes_nothing, .timeout = 30)
 {
-    char *d = corpus_dir();
+    char *d = names_corpus(NULL, NULL);
     Run r = train_tiny(d, "run", "30", "0");
     cr_assert_eq(r.status, 0, "%s", r.err);
     run_free(&r);

@@ -10,21 +10,6 @@
 
 #include "nn/lm.h"
 
-static const char *NAMES = "emma\nolivia\nava\nisabella\nsophia\ncharlotte\nmia\namelia\n"
-                           "harper\nevelyn\nabigail\nemily\nella\nelizabeth\ncamila\nluna\n"
-                           "sofia\navery\nmila\naria\nscarlett\npenelope\nlayla\nchloe\n"
-                           "victoria\nmadison\neleanor\ngrace\nnora\nriley\nzoey\nhannah\n";
-static const char *VALID = "lily\nanna\nnova\nleah\n";
-
-// A fresh directory holding train.txt and valid.txt; *train and *valid get their paths.
-static char *corpus_dir(char **train, char **valid)
-{
-    char *d = test_tmpdir();
-    *train = test_write(d, "train.txt", NAMES, strlen(NAMES));
-    *valid = test_write(d, "valid.txt", VALID, strlen(VALID));
-    return d;
-}
-
 // Trains DIR/name for steps steps (constant learning rate, so halves resume exactly).
 static Run train_tiny(const char *dir, const char *name, const char *steps, const char *extra)
 {
@@ -84,7 +69,7 @@ Test(mlp_cli, bad_options_are_usage_errors)
 
 Test(mlp_cli, train_writes_the_run_and_log_has_the_common_columns, .timeout = 30)
 {
-    char *train, *valid, *d = corpus_dir(&train, &valid);
+    char *train, *valid, *d = names_corpus(&train, &valid);
     Run r = train_tiny(d, "run", "20", NULL);
     cr_assert_eq(r.status, 0, "stderr:\n%s", r.err);
     cr_assert(strstr(r.out, "wrote "), "%s", r.out);
@@ -128,7 +113,7 @@ Test(mlp_cli, train_writes_the_run_and_log_has_the_common_columns, .timeout = 30
 
 Test(mlp_cli, same_seed_twice_is_bitwise_equal, .timeout = 30)
 {
-    char *train, *valid, *d = corpus_dir(&train, &valid);
+    char *train, *valid, *d = names_corpus(&train, &valid);
     Run a = train_tiny(d, "a", "30", NULL), b = train_tiny(d, "b", "30", NULL);
     cr_assert(a.status == 0 && b.status == 0, "%s%s", a.err, b.err);
     run_free(&a);
@@ -160,7 +145,7 @@ Test(mlp_cli, same_seed_twice_is_bitwise_equal, .timeout = 30)
 
 Test(mlp_cli, resume_continues_bit_for_bit, .timeout = 30)
 {
-    char *train, *valid, *d = corpus_dir(&train, &valid);
+    char *train, *valid, *d = names_corpus(&train, &valid);
     Run whole = train_tiny(d, "whole", "40", NULL);
     cr_assert_eq(whole.status, 0, "%s", whole.err);
     run_free(&whole);
@@ -230,7 +215,7 @@ static int train_interrupted(const char *dir, const char *out)
 
 Test(mlp_cli, ctrl_c_stops_with_a_checkpoint_that_resumes_exactly, .timeout = 60)
 {
-    char *train, *valid, *d = corpus_dir(&train, &valid);
+    char *train, *valid, *d = names_corpus(&train, &valid);
     char *out = lab_path_join(d, "stopped");
     cr_assert_eq(train_interrupted(d, out), 130);
     char *state = lab_path_join(out, "state.safetensors");
@@ -278,7 +263,7 @@ Test(mlp_cli, ctrl_c_stops_with_a_checkpoint_that_resumes_exactly, .timeout = 60
 
 Test(mlp_cli, damaged_checkpoints_are_refused_with_a_message, .timeout = 30)
 {
-    char *train, *valid, *d = corpus_dir(&train, &valid);
+    char *train, *valid, *d = names_corpus(&train, &valid);
     Run r = train_tiny(d, "run", "10", NULL);
     cr_assert_eq(r.status, 0, "%s", r.err);
     run_free(&r);
@@ -313,7 +298,7 @@ Test(mlp_cli, damaged_checkpoints_are_refused_with_a_message, .timeout = 30)
 
 Test(mlp_cli, a_loss_that_is_not_finite_stops_training, .timeout = 30)
 {
-    char *train, *valid, *d = corpus_dir(&train, &valid);
+    char *train, *valid, *d = names_corpus(&train, &valid);
     Run r = train_tiny(d, "run", "10", NULL);
     cr_assert_eq(r.status, 0, "%s", r.err);
     run_free(&r);
@@ -359,7 +344,7 @@ Test(mlp_cli, a_loss_that_is_not_finite_stops_training, .timeout = 30)
 // The number after "key": in a one-line JSON object.
 Test(mlp_cli, eval_reports_the_keys_every_family_reports, .timeout = 30)
 {
-    char *train, *valid, *d = corpus_dir(&train, &valid);
+    char *train, *valid, *d = names_corpus(&train, &valid);
     Run r = train_tiny(d, "run", "20", NULL);
     cr_assert_eq(r.status, 0, "%s", r.err);
     run_free(&r);
@@ -397,7 +382,7 @@ Test(mlp_cli, eval_reports_the_keys_every_family_reports, .timeout = 30)
 Test(mlp_cli, a_uniform_model_has_perplexity_v_and_eval_is_the_mean_of_the_token_losses,
      .timeout = 30)
 {
-    char *train, *valid, *d = corpus_dir(&train, &valid);
+    char *train, *valid, *d = names_corpus(&train, &valid);
     Run r = train_tiny(d, "run", "10", NULL);
     cr_assert_eq(r.status, 0, "%s", r.err);
     run_free(&r);
@@ -462,7 +447,7 @@ Test(mlp_cli, a_uniform_model_has_perplexity_v_and_eval_is_the_mean_of_the_token
 
 Test(mlp_cli, generate_is_reproducible_and_samples_txt_is_what_it_draws, .timeout = 30)
 {
-    char *train, *valid, *d = corpus_dir(&train, &valid);
+    char *train, *valid, *d = names_corpus(&train, &valid);
     Run r = train_tiny(d, "run", "30", NULL);
     cr_assert_eq(r.status, 0, "%s", r.err);
     run_free(&r);

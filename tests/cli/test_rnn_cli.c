@@ -9,21 +9,6 @@
 
 #include "nn/lm.h"
 
-static const char *NAMES = "emma\nolivia\nava\nisabella\nsophia\ncharlotte\nmia\namelia\n"
-                           "harper\nevelyn\nabigail\nemily\nella\nelizabeth\ncamila\nluna\n"
-                           "sofia\navery\nmila\naria\nscarlett\npenelope\nlayla\nchloe\n"
-                           "victoria\nmadison\neleanor\ngrace\nnora\nriley\nzoey\nhannah\n";
-static const char *VALID = "lily\nanna\nnova\nleah\n";
-
-// A fresh directory holding train.txt and valid.txt.
-static char *corpus_dir(void)
-{
-    char *d = test_tmpdir();
-    free(test_write(d, "train.txt", NAMES, strlen(NAMES)));
-    free(test_write(d, "valid.txt", VALID, strlen(VALID)));
-    return d;
-}
-
 // Trains DIR/name for steps steps (constant learning rate, so halves resume exactly).
 static Run train_tiny(const char *dir, const char *name, const char *steps, const char *cell,
                       const char *batching)
@@ -76,7 +61,7 @@ Test(rnn_cli, bad_options_are_usage_errors, .timeout = 30)
     expect(RUN("rnn", "eval", "--split", "valid"), 2, "--model DIR is required");
     expect(RUN("rnn", "generate", "--model", "x", "--temperature", "0.001"), 2, "--temperature");
     // a corpus too short for the lanes is a message, exit 1
-    char *d = corpus_dir();
+    char *d = names_corpus(NULL, NULL);
     char *train = lab_path_join(d, "valid.txt"), *out = lab_path_join(d, "short");
     expect(RUN("rnn", "train", "--train", train, "--out", out, "--batch", "8", "--seq", "10",
                "--quiet"),
@@ -99,7 +84,7 @@ Test(rnn_cli, bad_options_are_usage_errors, .timeout = 30)
 
 Test(rnn_cli, each_cell_trains_and_writes_its_run, .timeout = 60)
 {
-    char *d = corpus_dir();
+    char *d = names_corpus(NULL, NULL);
     const char *cells[] = {"rnn", "lstm", "gru"};
     for (int c = 0; c < 3; c++) {
         Run r = train_tiny(d, cells[c], "20", cells[c], "random");
@@ -134,7 +119,7 @@ Test(rnn_cli, each_cell_trains_and_writes_its_run, .timeout = 60)
 // 20 is an evaluation, so the half run's log rows are the whole run's).
 static void check_resume(const char *cell, const char *batching)
 {
-    char *d = corpus_dir();
+    char *d = names_corpus(NULL, NULL);
     Run whole = train_tiny(d, "whole", "40", cell, batching);
     cr_assert_eq(whole.status, 0, "%s", whole.err);
     run_free(&whole);
@@ -180,7 +165,7 @@ static long double nll(const float *z, int V, int target)
 Test(rnn_cli, eval_is_the_mean_loss_of_step_logits_line_by_line_and_uniform_is_ppl_v,
      .timeout = 30)
 {
-    char *d = corpus_dir();
+    char *d = names_corpus(NULL, NULL);
     Run r = train_tiny(d, "run", "30", "lstm", "sequential");
     cr_assert_eq(r.status, 0, "%s", r.err);
     run_free(&r);
@@ -243,7 +228,7 @@ Test(rnn_cli, eval_is_the_mean_loss_of_step_logits_line_by_line_and_uniform_is_p
 
 Test(rnn_cli, a_stream_run_is_scored_whole_with_the_state_carried, .timeout = 30)
 {
-    char *d = corpus_dir();
+    char *d = names_corpus(NULL, NULL);
     char *train = lab_path_join(d, "train.txt"), *out = lab_path_join(d, "stream");
     Run r = RUN("rnn", "train", "--train", train, "--out", out, "--unit", "stream", "--steps",
                 "10", "--cell", "gru", "--batch", "4", "--seq", "5", "--embed", "4", "--hidden",
@@ -284,7 +269,7 @@ Test(rnn_cli, a_stream_run_is_scored_whole_with_the_state_carried, .timeout = 30
 
 Test(rnn_cli, generate_is_reproducible_and_samples_txt_is_what_it_draws, .timeout = 30)
 {
-    char *d = corpus_dir();
+    char *d = names_corpus(NULL, NULL);
     Run r = train_tiny(d, "run", "30", "gru", "random");
     cr_assert_eq(r.status, 0, "%s", r.err);
     run_free(&r);
