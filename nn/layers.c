@@ -11,13 +11,20 @@
 
 #include <assert.h>
 #include <math.h>
+#include <string.h>
 
 #include "nn/fastmath.h"
+
+// Element-wise passes over at least this many floats run on OpenMP's threads (each element is
+// computed alone, so the split changes no bit); below it, starting the team costs more than it
+// saves. The MLP's hidden layer (512 x 512) is above it, a recurrent step's gates below.
+#define ELEM_PAR_MIN 65536
 
 // --- embedding ------------------------------------------------------------------------------
 
 void nn_embedding_forward(float *out, const int32_t *ids, const float *table, int N, int V, int C)
 {
+#pragma omp parallel for schedule(static) if ((size_t)N * C >= ELEM_PAR_MIN)
     for (int n = 0; n < N; n++) {
         assert(ids[n] >= 0 && ids[n] < V);
         const float *row = table + (size_t)ids[n] * C;
@@ -31,14 +38,34 @@ void nn_embedding_forward(float *out, const int32_t *ids, const float *table, in
 void nn_embedding_backward(float *dtable, const float *dout, const int32_t *ids, int N, int V,
                            int C)
 {
-    // forward was: out[n] = table[ids[n]]; so dtable[ids[n]] += dout[n], n in order
-    for (int n = 0; n < N; n++) {
-        assert(ids[n] >= 0 && ids[n] < V);
-        float *row = dtable + (size_t)ids[n] * C;
-        const float *d = dout + (size_t)n * C;
-        for (int c = 0; c < C; c++) {
-            row[c] += d[c];
+    // forward was: out[n] = table[ids[n]]; so dtable[ids[n]] += dout[n], n in order. A large
+    // pass is split by columns (16 at a time, a cache line): each thread adds every row's
+    // slice of its columns, still n in order, so a token seen twice sums in the same order
+    int parts = (size_t)N * C >= ELEM_PAR_MIN ? (C + 15) / 16 : 1;
+#pragma omp parallel for schedule(static) if (parts > 1)
+    for (int part = 0; part < parts; part++) {
+        int c0 = parts > 1 ? part * 16 : 0, c1 = parts > 1 && c0 + 16 < C ? c0 + 16 : C;
+        for (int n = 0; n < N; n++) {
+            assert(ids[n] >= 0 && ids[n] < V);
+            float *row = dtable + (size_t)ids[n] * C;
+            const float *d = dout + (size_t)n * C;
+            for (int c = c0; c < c1; c++) {
+                row[c] += d[c];
+            }
         }
+    }
+}
+
+// --- zeroing -------------------------------------------------------------------------------
+
+void nn_zero(float *x, size_t n)
+{
+    // whole chunks of 16384 floats (64 KB) a thread
+    size_t chunks = (n + 16383) / 16384;
+#pragma omp parallel for schedule(static) if (n >= 4 * ELEM_PAR_MIN)
+    for (size_t c = 0; c < chunks; c++) {
+        size_t i0 = c * 16384;
+        memset(x + i0, 0, (n - i0 < 16384 ? n - i0 : 16384) * sizeof(float));
     }
 }
 
@@ -47,7 +74,7 @@ void nn_embedding_backward(float *dtable, const float *dout, const int32_t *ids,
 // tanh and sigmoid in float (fastmath.h: within 4 ulp of the exact value), vectorised
 void nn_tanh_forward(float *out, const float *inp, size_t n)
 {
-#pragma omp simd
+#pragma omp parallel for simd schedule(static) if (n >= ELEM_PAR_MIN)
     for (size_t i = 0; i < n; i++) {
         out[i] = nn_tanhf(inp[i]);
     }
@@ -56,7 +83,7 @@ void nn_tanh_forward(float *out, const float *inp, size_t n)
 void nn_tanh_backward(float *dinp, const float *dout, const float *out, size_t n)
 {
     // forward was: out = tanh(inp); so dinp += dout * (1 - out^2)
-#pragma omp simd
+#pragma omp parallel for simd schedule(static) if (n >= ELEM_PAR_MIN)
     for (size_t i = 0; i < n; i++) {
         dinp[i] += dout[i] * (1.0f - out[i] * out[i]);
     }
@@ -64,7 +91,7 @@ void nn_tanh_backward(float *dinp, const float *dout, const float *out, size_t n
 
 void nn_sigmoid_forward(float *out, const float *inp, size_t n)
 {
-#pragma omp simd
+#pragma omp parallel for simd schedule(static) if (n >= ELEM_PAR_MIN)
     for (size_t i = 0; i < n; i++) {
         out[i] = nn_sigmoidf(inp[i]);
     }
@@ -73,7 +100,7 @@ void nn_sigmoid_forward(float *out, const float *inp, size_t n)
 void nn_sigmoid_backward(float *dinp, const float *dout, const float *out, size_t n)
 {
     // forward was: out = 1 / (1 + exp(-inp)); so dinp += dout * out * (1 - out)
-#pragma omp simd
+#pragma omp parallel for simd schedule(static) if (n >= ELEM_PAR_MIN)
     for (size_t i = 0; i < n; i++) {
         dinp[i] += dout[i] * (out[i] * (1.0f - out[i]));
     }

@@ -553,7 +553,11 @@ static void gemm_rows_shared_b(int transA, int transB, int M, int N, int K, floa
     int t = omp_get_thread_num(), nt = omp_get_num_threads();
     int mcmax = M < MC ? M : MC, kcmax = K < KC ? K : KC;
     float *pa = pack_buffer((size_t)((mcmax + MR - 1) / MR * MR) * kcmax);
+    // row blocks of at most MC rows, as many as a multiple of the team's size and as even as
+    // whole tiles make them: 512 rows in MC = 144 would be 144, 144, 144, 80, and the thread
+    // that drew two of 144 would keep the other waiting for 64 rows
     int blocks = (M + MC - 1) / MC;
+    blocks = (blocks + nt - 1) / nt * nt;
     for (int jc = 0; jc < N; jc += NC) {
         int nc = N - jc < NC ? N - jc : NC;
         for (int pc = 0; pc < K; pc += KC) {
@@ -568,7 +572,12 @@ static void gemm_rows_shared_b(int transA, int transB, int M, int N, int K, floa
             // the loop's closing barrier keeps pb until every thread is done with it
 #pragma omp for schedule(dynamic, 1)
             for (int blk = 0; blk < blocks; blk++) {
-                int ic = blk * MC, mc = M - ic < MC ? M - ic : MC;
+                int ic, end;
+                thread_slice(M, MR, blk, blocks, &ic, &end);
+                int mc = end - ic;
+                if (mc <= 0) {
+                    continue;
+                }
                 block_tiles(transA, A, lda, ic, pc, mc, kc, pb, 0, nc, jc, pa, alpha, beta_k, C,
                             ldc);
             }
@@ -755,12 +764,17 @@ void nn_sgemm_packed(int transA, int M, int N, int K, float alpha, const float *
 
 // --- the linear layer --------------------------------------------------------------------------
 
+// The bias passes of at least this many floats run on OpenMP's threads, split by rows
+// (forward) or by columns (backward): each element's sum keeps its order.
+#define LINEAR_PAR_MIN 65536
+
 void nn_linear_forward(float *out, const float *inp, const float *weight, const float *bias, int N,
                        int C, int OC)
 {
     // out (N, OC) = inp (N, C) @ weight^T (C, OC)
     nn_sgemm(0, 1, N, OC, C, 1.0f, inp, C, weight, C, 0.0f, out, OC);
     if (bias != NULL) {
+#pragma omp parallel for schedule(static) if ((size_t)N * OC >= LINEAR_PAR_MIN)
         for (int n = 0; n < N; n++) {
             float *row = out + (size_t)n * OC;
 #pragma omp simd
@@ -784,6 +798,7 @@ void nn_linear_backward(float *dinp, float *dweight, float *dbias, const float *
     // dbias[o] += sum_n dout[n][o], summed in double over n = 0..N-1 in order; 64 columns at
     // a time so that dout is read row by row
     if (dbias != NULL) {
+#pragma omp parallel for schedule(static) if ((size_t)N * OC >= LINEAR_PAR_MIN)
         for (int o0 = 0; o0 < OC; o0 += 64) {
             int w = OC - o0 < 64 ? OC - o0 : 64;
             double sum[64] = {0};

@@ -161,7 +161,7 @@ const float *mlp_lm_logits(MlpLm *m, const int32_t *ctx_ids, int rows)
 
 void mlp_lm_zero_grad(MlpLm *m)
 {
-    memset(m->grad, 0, m->params.total * sizeof(float));
+    nn_zero(m->grad, m->params.total);
 }
 
 void mlp_lm_backward(MlpLm *m)
@@ -170,10 +170,10 @@ void mlp_lm_backward(MlpLm *m)
     int rows = m->rows, NE = c->n * c->E;
     assert(rows >= 1 && "mlp_lm_backward needs an mlp_lm_forward first");
     // the activation gradients are scratch: the layers accumulate, so they start at zero
-    memset(m->dlogits, 0, (size_t)rows * c->V * sizeof(float));
-    memset(m->dh, 0, (size_t)rows * c->H * sizeof(float));
-    memset(m->dpre, 0, (size_t)rows * c->H * sizeof(float));
-    memset(m->dx, 0, (size_t)rows * NE * sizeof(float));
+    nn_zero(m->dlogits, (size_t)rows * c->V);
+    nn_zero(m->dh, (size_t)rows * c->H);
+    nn_zero(m->dpre, (size_t)rows * c->H);
+    nn_zero(m->dx, (size_t)rows * NE);
     // forward was: loss = mean over counted rows of -ln softmax(logits)[target];
     // so dlogits = (probs - onehot(target)) / count
     nn_softmax_xent_backward(m->dlogits, m->probs, m->targets, 1.0f, m->count, rows, c->V);

@@ -74,6 +74,10 @@ void nn_embedding_forward(float *out, const int32_t *ids, const float *table, in
 void nn_embedding_backward(float *dtable, const float *dout, const int32_t *ids, int N, int V,
                            int C);
 
+// x[0 .. n) = 0: the zeroing of a gradient or scratch block before backward accumulates into
+// it, on OpenMP's threads for a large block (a megabyte is about a tenth of a millisecond).
+void nn_zero(float *x, size_t n);
+
 // Element-wise activations over n floats: out = f(inp). out may be inp (in place) for forward;
 // backward needs what its signature names (the output for tanh and sigmoid, the input for the
 // others) and accumulates dinp += dout * f'(x). tanh and sigmoid run in float, vectorised,
@@ -189,7 +193,8 @@ void nn_adamw_step(float *params, const float *grads, float *m, float *v, const 
                    float weight_decay);
 
 // Clips gradients by their global L2 norm, as torch.nn.utils.clip_grad_norm_: with the norm
-// summed in double, when norm > max_norm every gradient is scaled by max_norm / (norm + 1e-6).
+// summed in double in a fixed order (optim.c), when norm > max_norm every gradient is scaled by
+// max_norm / (norm + 1e-6).
 // Returns the norm before clipping (report it: a growing norm is a diverging run).
 double nn_clip_grad_norm(float *grads, size_t n, double max_norm);
 

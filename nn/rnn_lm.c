@@ -160,7 +160,7 @@ void rnn_lm_reset_state(RnnLm *m)
 
 void rnn_lm_zero_grad(RnnLm *m)
 {
-    memset(m->grads, 0, m->layout.total * sizeof *m->grads);
+    nn_zero(m->grads, m->layout.total);
 }
 
 // the cache of layer l split into the buffers its cell names
