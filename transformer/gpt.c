@@ -21,8 +21,23 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "nn/fastmath.h"
+
+// Below m->par_min floats a layer runs on one thread: starting a team costs more than it saves.
+// How much depends on how idle threads wait. Measured with OMP_WAIT_POLICY=PASSIVE on 2 cores
+// that other work shares (load average 10): layernorm forward over rows of 128 (about 0.75 ns a
+// float on one thread) took 74 us on one thread and 227 us on two at 98,304 floats, 25 and
+// 36 us at 32,768, and two threads won only from about 200,000 (a woken thread waits for a
+// core): PAR_MIN_PASSIVE. A spinning team (libgomp's default, which lmlab keeps on a quiet
+// machine: docs/architecture.md "Threads") starts in a microsecond or two: PAR_MIN_ACTIVE
+// splits every layernorm and GELU of nanoGPT's small model (98,304 and 393,216 floats), whose
+// training step took 40.4 ms against 43.7 ms with PAR_MIN_PASSIVE (2 threads, medians of 6
+// alternating runs). The split never changes a bit: each row or element is computed alone, and
+// layernorm_backward's partial sums do not depend on it.
+#define PAR_MIN_PASSIVE 131072
+#define PAR_MIN_ACTIVE 16384
 
 // --- names ----------------------------------------------------------------------------------
 
@@ -123,6 +138,8 @@ int gpt_init(Gpt *m, const GptConfig *cfg, int B, int T)
     m->B = B;
     m->T = T;
     m->threads = omp_get_max_threads();
+    const char *policy = getenv("OMP_WAIT_POLICY");
+    m->par_min = policy && strcasecmp(policy, "passive") == 0 ? PAR_MIN_PASSIVE : PAR_MIN_ACTIVE;
     const int V = cfg->V, C = cfg->C, L = cfg->L, bias = cfg->bias;
 
     // the table, in the order of nanoGPT's state_dict (lm_head.weight is wte: not stored)
@@ -313,18 +330,10 @@ void gpt_init_params(Gpt *m, LabRng *rng)
 // nn/'s layers run on one thread; these split rows (or elements) into one contiguous chunk per
 // thread. Every row's result is computed alone, so chunking changes nothing in the output.
 
-// Below this many floats a layer runs on one thread: starting a team costs more than it saves.
-// Measured with OMP_WAIT_POLICY=PASSIVE on 2 cores that other work shares (load average 10):
-// layernorm forward over rows of 128 (about 0.75 ns a float on one thread) took 74 us on one
-// thread and 227 us on two at 98,304 floats, 25 and 36 us at 32,768, and two threads won only
-// from about 200,000 (a woken thread waits for a core). GELU, 3 to 4 times the work per float,
-// is split from 4 C x B T = 393,216 floats on (nanoGPT's small model) up.
-#define PAR_MIN 131072
-
 // threads for a layer over n floats
 static int team(const Gpt *m, size_t n)
 {
-    return n < PAR_MIN ? 1 : m->threads;
+    return n < m->par_min ? 1 : m->threads;
 }
 
 static void chunk(size_t n, int k, int nk, size_t *lo, size_t *hi)
@@ -351,16 +360,16 @@ static void layernorm_forward(const Gpt *m, float *out, float *mean, float *rstd
 
 // dinp by row chunks in parallel (nn_layernorm_backward on each chunk); dweight and dbias as
 // one double partial sum per chunk over its rows in order, the partials then added in chunk
-// order: a fixed order for a given thread count, and rows read contiguously
+// order. There are always m->threads chunks, whichever team computes them, so the sums' order
+// depends on the thread count alone (not on whether this call's size starts a team).
 static void layernorm_backward(const Gpt *m, float *dinp, float *dw, float *db, const float *dout,
                                const float *inp, const float *w, const float *mean,
                                const float *rstd, size_t N)
 {
-    const int C = m->cfg.C, nt = team(m, N * C);
+    const int C = m->cfg.C, nk = m->threads;
     double *part = m->ln_partial; // (threads, 2, C)
-#pragma omp parallel num_threads(nt)
-    {
-        int k = omp_get_thread_num(), nk = omp_get_num_threads();
+#pragma omp parallel for schedule(static) num_threads(team(m, N *C))
+    for (int k = 0; k < nk; k++) {
         size_t lo, hi;
         chunk(N, k, nk, &lo, &hi);
         double *pw = part + (size_t)k * 2 * C, *pb = pw + C;
@@ -382,18 +391,16 @@ static void layernorm_backward(const Gpt *m, float *dinp, float *dw, float *db, 
                 pb[c] += d[c];
             }
         }
-#pragma omp barrier
-#pragma omp for schedule(static)
-        for (int c = 0; c < C; c++) {
-            double sw = 0.0, sb = 0.0;
-            for (int j = 0; j < nk; j++) {
-                sw += part[(size_t)j * 2 * C + c];
-                sb += part[(size_t)j * 2 * C + C + c];
-            }
-            dw[c] += (float)sw;
-            if (db) {
-                db[c] += (float)sb;
-            }
+    }
+    for (int c = 0; c < C; c++) {
+        double sw = 0.0, sb = 0.0;
+        for (int j = 0; j < nk; j++) {
+            sw += part[(size_t)j * 2 * C + c];
+            sb += part[(size_t)j * 2 * C + C + c];
+        }
+        dw[c] += (float)sw;
+        if (db) {
+            db[c] += (float)sb;
         }
     }
 }
@@ -577,7 +584,7 @@ double gpt_forward(Gpt *m, const int32_t *inputs, const int32_t *targets)
 
 void gpt_zero_grad(Gpt *m)
 {
-    memset(m->grads, 0, m->layout.total * sizeof(float));
+    nn_zero(m->grads, m->layout.total);
 }
 
 // dout * mask into scratch (the gradient through a dropout), or dout itself without dropout
@@ -634,7 +641,7 @@ void gpt_backward(Gpt *m)
         linear_backward_set(m->dc, d->attn_proj_w, d->attn_proj_b, dproj, a->atty, w->attn_proj_w,
                             (int)BT, C, C);
         // forward was: atty = attention(qkv)
-        memset(m->dqkv, 0, 3 * BC * sizeof(float));
+        nn_zero(m->dqkv, 3 * BC);
         gpt_attention_backward(m->dqkv, m->att_scratch, m->dc, a->att, drop ? a->att_mask : NULL,
                                a->qkv, m->threads, B, T, C, NH);
         // forward was: qkv = ln_1 @ c_attn^T + b

@@ -97,6 +97,7 @@ typedef struct {
     GptConfig cfg;
     int B, T;    // the batch shape every buffer is sized for (T <= cfg.T)
     int threads; // OpenMP threads at init (the attention's scratch is sized for them)
+    size_t par_min; // element-wise layers below this many floats run on one thread (gpt.c)
 
     NnTensorSpec *spec; // the tensor table (owned, names too), in nanoGPT's state_dict order
     NnParams layout;
