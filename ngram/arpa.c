@@ -13,17 +13,13 @@
 // Tokens are escaped (tok_escape) so that a space or a newline can be a token of a char model.
 #include "ngram.h"
 
-#include <errno.h>
+#include "lab/numtext.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define LOG10_ZERO -99.0
-
-static double to_log10(double ln)
-{
-    return ln == -INFINITY ? LOG10_ZERO : ln / M_LN10;
-}
 
 // the tokens of an order-k node, oldest first
 static void node_tokens(const NgramModel *m, int k, uint32_t node, int32_t *toks)
@@ -35,40 +31,159 @@ static void node_tokens(const NgramModel *m, int k, uint32_t node, int32_t *toks
     }
 }
 
-// Writes a log10 value with 12 decimals (trailing zeros cut): exact to 5e-13, which is below
-// what a double's probability can tell apart in a perplexity, and several times faster than
-// printf, which matters for files of tens of millions of lines. Returns the length.
-static int format_log10(char *out, double v)
+// --- log10 text for natural-log values ------------------------------------------------------
+// The model holds ln values and the file log10 ones. Read back, a log10 text t becomes
+// ln_of_text(t): its decimal w 10^e times ln 10, computed in the 80-bit format (two roundings
+// of 2^-64) and rounded once to double. The writer checks that what it writes comes back as
+// the model's value bit for bit: the shortest decimal of y / ln 10 does for about nine values
+// in ten; the others (whose neighbours' quotients round to the same double) get 17 to 19
+// digits of y / ln 10, which always find one. So a model written and read back holds the same
+// doubles, scores the same bit for bit, and writes the same bytes again.
+
+static const long double LN10_L = 2.302585092994045684017991454684364208L;
+
+static const long double pow10_l[28] = {
+    1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,  1e8L,  1e9L,
+    1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L,
+    1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L,
+};
+
+// Reads the number at s: its log10 value into *l10 and the ln value into *ln; *end after it.
+// -1 when s does not start with a number. Decimals of at most 19 significant digits and
+// exponents within 10^+-27 take the 80-bit path, the rest lab_parse_double times ln 10.
+static int ln_of_text(const char *s, const char **end, double *l10, double *ln)
 {
-    if (v <= LOG10_ZERO) {
+    const char *p = s;
+    int neg = *p == '-';
+    p += *p == '-' || *p == '+';
+    uint64_t w = 0;
+    int sig = 0, e10 = 0, digits = 0, slow = 0;
+    for (; *p >= '0' && *p <= '9'; p++, digits++) {
+        if (sig < 19) {
+            w = w * 10 + (uint64_t)(*p - '0');
+            sig += w != 0;
+        } else {
+            slow = 1;
+        }
+    }
+    if (*p == '.') {
+        for (p++; *p >= '0' && *p <= '9'; p++, digits++) {
+            if (sig < 19) {
+                w = w * 10 + (uint64_t)(*p - '0');
+                sig += w != 0;
+                e10--;
+            } else {
+                slow = 1;
+            }
+        }
+    }
+    if ((*p == 'e' || *p == 'E') && digits) {
+        const char *q = p + 1;
+        int eneg = *q == '-';
+        q += *q == '-' || *q == '+';
+        if (*q >= '0' && *q <= '9') {
+            int x = 0;
+            for (; *q >= '0' && *q <= '9'; q++) {
+                x = x < 100000 ? x * 10 + (*q - '0') : x;
+            }
+            e10 += eneg ? -x : x;
+            p = q;
+        }
+    }
+    if (!digits || slow || (w != 0 && (e10 < -27 || e10 > 27))) {
+        double x;
+        if (lab_parse_double(s, end, &x) != 0) {
+            return -1;
+        }
+        *l10 = x;
+        *ln = x * M_LN10;
+        return 0;
+    }
+    long double L = w == 0 ? 0.0L : e10 >= 0 ? (long double)w * pow10_l[e10]
+                                             : (long double)w / pow10_l[-e10];
+    *l10 = neg ? -(double)L : (double)L;
+    double y = (double)(L * LN10_L);
+    *ln = neg ? -y : y;
+    *end = p;
+    return 0;
+}
+
+// w 10^e (w > 0, e in -40 .. 20) in plain notation with its sign into out; returns the length.
+static int put_plain(char *out, int neg, uint64_t w, int e)
+{
+    char dig[24];
+    int nd = 0, n = 0;
+    for (uint64_t x = w; x; x /= 10) {
+        dig[nd++] = (char)('0' + x % 10);
+    }
+    if (neg) {
+        out[n++] = '-';
+    }
+    int point = nd + e; // digits before the point
+    if (point <= 0) {
+        out[n++] = '0';
+        out[n++] = '.';
+        for (int i = 0; i < -point; i++) {
+            out[n++] = '0';
+        }
+        for (int i = nd - 1; i >= 0; i--) {
+            out[n++] = dig[i];
+        }
+    } else {
+        for (int i = nd - 1, j = 0; i >= 0 || j < point; j++) {
+            if (j == point) {
+                out[n++] = '.';
+            }
+            out[n++] = i >= 0 ? dig[i--] : '0';
+        }
+        while (point < nd && out[n - 1] == '0') { // (zeros after the point say nothing)
+            n--;
+        }
+        n -= out[n - 1] == '.';
+    }
+    return n;
+}
+
+// Writes ln value y as the log10 text that ln_of_text reads back as y (see above; a
+// probability at or below 10^-99, zero included, as -99). Returns the length; out holds 64.
+static int format_ln(char *out, double y)
+{
+    double x = y / M_LN10;
+    if (!(x > LOG10_ZERO)) {
         memcpy(out, "-99", 3);
         return 3;
     }
-    if (!(fabs(v) < 1e6)) {
-        return sprintf(out, "%.12g", v); // never for probabilities; kept for odd weights
+    int n = lab_format_double(out, x);
+    const char *end;
+    double l10, back;
+    if (ln_of_text(out, &end, &l10, &back) == 0 && back == y) {
+        return n;
     }
-    long long q = llround(fabs(v) * 1e12);
-    int n = 0;
-    if (v < 0 && q != 0) {
-        out[n++] = '-';
-    }
-    long long ip = q / 1000000000000LL, fp = q % 1000000000000LL;
-    n += sprintf(out + n, "%lld", ip);
-    if (fp) {
-        char frac[13];
-        for (int i = 11; i >= 0; i--) {
-            frac[i] = (char)('0' + fp % 10);
-            fp /= 10;
+    long double X = fabsl((long double)y / LN10_L);
+    int k = (int)floor(log10((double)X)); // the exponent of X's first digit (the digit
+                                          // counts below tolerate one off)
+    for (int p = 17; p <= 19; p++) {
+        int e = k - p + 1;
+        if (e < -27 || e > 0) {
+            break;
         }
-        int len = 12;
-        while (frac[len - 1] == '0') {
-            len--;
+        long double W = X * pow10_l[-e];
+        if (W >= 1e19L) {
+            break;
         }
-        out[n++] = '.';
-        memcpy(out + n, frac, (size_t)len);
-        n += len;
+        uint64_t w = (uint64_t)llroundl(W);
+        for (int dw = 0; dw <= 4; dw++) {
+            uint64_t c = dw % 2 ? w + (uint64_t)(dw + 1) / 2 : w - (uint64_t)dw / 2;
+            char tmp[64];
+            int m = put_plain(tmp, y < 0, c, e);
+            tmp[m] = '\0';
+            if (ln_of_text(tmp, &end, &l10, &back) == 0 && back == y) {
+                memcpy(out, tmp, (size_t)m + 1);
+                return m;
+            }
+        }
     }
-    return n;
+    return n; // (not seen: the shortest text, within an ulp)
 }
 
 // Whether a stored key is an entry of the model. Counting for a higher order than the
@@ -129,7 +244,7 @@ int ngram_arpa_write(const NgramModel *m, const char *path)
         esc_len[id] = strlen(esc[id]);
         longest = esc_len[id] > longest ? esc_len[id] : longest;
     }
-    char *line = lab_malloc(2 * 32 + (size_t)m->order * (longest + 1) + 2);
+    char *line = lab_malloc(2 * 64 + (size_t)m->order * (longest + 1) + 2);
     for (int k = 1; k <= m->order; k++) {
         fprintf(f, "\n\\%d-grams:\n", k);
         const NgramLevel *L = &m->lev[k];
@@ -169,7 +284,7 @@ int ngram_arpa_write(const NgramModel *m, const char *path)
             if (!is_entry(m, k, L->keys[s])) {
                 continue;
             }
-            size_t n_line = (size_t)format_log10(line, to_log10(m->logp[k][s]));
+            size_t n_line = (size_t)format_ln(line, m->logp[k][s]);
             line[n_line++] = '\t';
             node_tokens(m, k, s, toks);
             for (int j = 0; j < k; j++) {
@@ -181,7 +296,7 @@ int ngram_arpa_write(const NgramModel *m, const char *path)
             }
             if (k < m->order) {
                 line[n_line++] = '\t';
-                n_line += (size_t)format_log10(line + n_line, to_log10(m->logbow[k][s]));
+                n_line += (size_t)format_ln(line + n_line, m->logbow[k][s]);
             }
             line[n_line++] = '\n';
             fwrite(line, 1, n_line, f);
@@ -226,16 +341,15 @@ static char *next_line(Reader *r)
     return line;
 }
 
-// A number of the file: a whole decimal field; +-inf only where allowed (inf_ok), never nan.
-static int parse_double(const char *s, double *out, int inf_ok)
+// A number of the file: a whole decimal field, as log10 (*l10) and ln (*ln, see ln_of_text);
+// +-inf only where allowed (inf_ok), never nan.
+static int parse_field(const char *s, double *l10, double *ln, int inf_ok)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end != '\0' || isnan(v) || (isinf(v) && !inf_ok)) {
+    const char *end;
+    if (ln_of_text(s, &end, l10, ln) != 0 || *end != '\0' || isnan(*l10) ||
+        (isinf(*l10) && !inf_ok)) {
         return -1;
     }
-    *out = v;
     return 0;
 }
 
@@ -255,11 +369,6 @@ static int32_t token_id(Vocab *v, char *word)
     }
     size_t n = tok_unescape(word);
     return vocab_add(v, word, n);
-}
-
-static double from_log10(double l10)
-{
-    return l10 <= LOG10_ZERO ? -INFINITY : l10 * M_LN10;
 }
 
 // One line at pos without changing the buffer: its length with trailing spaces, tabs and \r
@@ -474,7 +583,7 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
                 }
                 fields[nf++] = t;
             }
-            double lp, bow = 0;
+            double lp, bow = 0, ln_p, ln_bow = 0;
             if (nf < k + 1 || nf > k + 2 || (nf == k + 2 && k == order)) {
                 lab_error("'%s' line %lld: expected a log10 probability, %d token%s%s; found "
                           "%s%d field%s",
@@ -484,7 +593,7 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
                           nf == 1 ? "" : "s");
                 goto fail;
             }
-            if (parse_double(fields[0], &lp, 1) != 0 || lp == INFINITY) {
+            if (parse_field(fields[0], &lp, &ln_p, 1) != 0 || lp == INFINITY) {
                 lab_error("'%s' line %lld: the log10 probability '%s' is neither a finite number "
                           "nor -inf",
                           path, r.lineno, QUOTED(q, fields[0]));
@@ -498,7 +607,7 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
                                path, r.lineno, QUOTED(q, fields[0]), QUOTED(q2, fields[k]));
                 goto fail;
             }
-            if (nf == k + 2 && parse_double(fields[k + 1], &bow, 0) != 0) {
+            if (nf == k + 2 && parse_field(fields[k + 1], &bow, &ln_bow, 0) != 0) {
                 lab_error("'%s' line %lld: the log10 backoff weight '%s' is not a finite number",
                           path, r.lineno, QUOTED(q, fields[k + 1]));
                 goto fail;
@@ -554,9 +663,9 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
                           r.lineno, k, QUOTED(q, fields[k]));
                 goto fail;
             }
-            m->logp[k][s] = from_log10(lp);
+            m->logp[k][s] = lp <= LOG10_ZERO ? -INFINITY : ln_p;
             if (k < order) {
-                m->logbow[k][s] = from_log10(bow);
+                m->logbow[k][s] = bow <= LOG10_ZERO ? -INFINITY : ln_bow;
             }
         }
     }

@@ -385,9 +385,10 @@ static void train_evaluate(Train *t)
     free(vp);
 }
 
-// samples.txt: drawn from the model as saved (read back from arpa), so that
-// 'lmlab ngram generate --seed S' on the run directory draws exactly these.
-static int train_write_samples(const Train *t, const char *arpa)
+// samples.txt: drawn from the model in memory. The ARPA file holds the same doubles (the
+// writer checks every value's round trip, arpa.c) and lists the unigrams in id order, so
+// 'lmlab ngram generate --seed S' on the run directory, which reads it, draws exactly these.
+static int train_write_samples(const Train *t)
 {
     char *path = lab_path_join(t->run_dir, "samples.txt");
     LabAtomic sa;
@@ -396,19 +397,14 @@ static int train_write_samples(const Train *t, const char *arpa)
     if (rc != 0) {
         return -1;
     }
-    NgramModel saved = {0};
-    if (t->samples > 0 && ngram_arpa_read(&saved, arpa, (TokUnit)t->text.unit) != 0) {
-        lab_atomic_abort(&sa);
-        return -1;
-    }
     LabRng rng;
     lab_rng_seed(&rng, (uint64_t)t->seed);
     LabSampling sampling = {.temperature = 1.0, .top_k = 0, .top_p = 1.0};
     long n = t->text.unit == UNIT_LINE ? t->samples : t->samples > 0;
     for (long i = 0; i < n; i++) {
-        ngram_generate(sa.f, &saved, (TokKind)t->text.tokenizer, NULL, 0, 200, &sampling, &rng);
+        ngram_generate(sa.f, &t->model, (TokKind)t->text.tokenizer, NULL, 0, 200, &sampling,
+                       &rng);
     }
-    ngram_model_free(&saved);
     return lab_atomic_commit(&sa);
 }
 
@@ -436,7 +432,7 @@ static void train_write(Train *t)
         lab_run_close(&t->run) != 0) {
         exit(1);
     }
-    if (train_write_samples(t, arpa) != 0) {
+    if (train_write_samples(t) != 0) {
         exit(1);
     }
     free(arpa);
