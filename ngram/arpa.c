@@ -21,16 +21,6 @@
 
 #define LOG10_ZERO -99.0
 
-// the tokens of an order-k node, oldest first
-static void node_tokens(const NgramModel *m, int k, uint32_t node, int32_t *toks)
-{
-    for (int j = k; j >= 1; j--) {
-        uint64_t key = m->lev[j].keys[node];
-        toks[j - 1] = (int32_t)(uint32_t)key;
-        node = (uint32_t)(key >> 32);
-    }
-}
-
 // --- log10 text for natural-log values ------------------------------------------------------
 // The model holds ln values and the file log10 ones. Read back, a log10 text t becomes
 // ln_of_text(t): its decimal w 10^e times ln 10, computed in the 80-bit format (two roundings
@@ -204,16 +194,157 @@ uint32_t ngram_model_entries(const NgramModel *m, int k)
     return n;
 }
 
-// an entry's place in the file: (its parent's place at the order below) << 32 | token id
-typedef struct {
-    uint64_t place;
-    uint32_t slot;
-} Placed;
+// --- writing --------------------------------------------------------------------------------
+// Each order's entries are listed by their parent's place in the order below, then by token
+// id, so the file does not depend on the hash tables' sizes and two runs diff cleanly. That
+// order costs no comparison sort of a whole order: a counting sort puts every entry in its
+// parent's bucket, and only each bucket (one context's continuations: a few, except after the
+// commonest contexts) is sorted by token. The lines are then formatted in chunks on every
+// thread, each into its own buffer, and the buffers written in chunk order: the same bytes
+// whatever the number of threads.
 
-static int by_place(const void *pa, const void *pb)
+#define WRITE_CHUNK 16384 // entries formatted into one buffer
+
+static int by_u64(const void *pa, const void *pb)
 {
-    uint64_t a = ((const Placed *)pa)->place, b = ((const Placed *)pb)->place;
+    uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
     return (a > b) - (a < b);
+}
+
+// a[0..n-1] ascending: insertion sort for the short buckets that most are, else qsort
+static void sort_u64(uint64_t *a, uint32_t n)
+{
+    if (n > 24) {
+        qsort(a, n, sizeof *a, by_u64);
+        return;
+    }
+    for (uint32_t i = 1; i < n; i++) {
+        uint64_t x = a[i];
+        uint32_t j = i;
+        for (; j > 0 && a[j - 1] > x; j--) {
+            a[j] = a[j - 1];
+        }
+        a[j] = x;
+    }
+}
+
+// One order's nodes in file order (the order's table, sorted).
+typedef struct {
+    uint32_t n;      // nodes stored
+    uint64_t *node;  // (n) token id << 32 | slot, in file order
+    uint32_t *par;   // (n) the place of each node's parent at the order below (0 at order 1)
+    int32_t *toks;   // (n, k) each node's tokens, oldest first, filled as the lines are made
+} Listed;
+
+// Lists the stored nodes of order k in file order into *o and writes each node's place into
+// rank (L->cap entries). rank_prev holds the places of order k-1 (NULL for k == 1, whose
+// parent is the root). rank serves as scratch first: the bucket (parent's place) of each slot.
+static void file_order(const NgramModel *m, int k, const uint32_t *rank_prev, uint32_t *rank,
+                       Listed *o)
+{
+    const NgramLevel *L = &m->lev[k];
+    uint32_t nb = k == 1 ? 1 : m->lev[k - 1].n; // buckets: the parents' places
+    uint32_t *end = lab_calloc((size_t)nb + 1, sizeof *end);
+    for (uint32_t s = 0; s < L->cap; s++) {
+        if (k > 1 && s + 32 < L->cap) {
+            __builtin_prefetch(&rank_prev[(uint32_t)(L->keys[s + 32] >> 32)]);
+        }
+        uint64_t key = L->keys[s];
+        if (key != NGRAM_EMPTY) {
+            uint32_t b = k == 1 ? 0 : rank_prev[key >> 32];
+            rank[s] = b;
+            end[b + 1]++;
+        }
+    }
+    for (uint32_t b = 0; b < nb; b++) {
+        end[b + 1] += end[b]; // end[b]: where bucket b starts
+    }
+    o->n = L->n;
+    o->node = lab_malloc((size_t)L->n * sizeof *o->node + 1);
+    o->par = lab_malloc((size_t)L->n * sizeof *o->par + 1);
+    o->toks = lab_malloc((size_t)L->n * (size_t)k * sizeof *o->toks + 1);
+    for (uint32_t s = 0; s < L->cap; s++) {
+        uint64_t key = L->keys[s];
+        if (key != NGRAM_EMPTY) {
+            uint32_t b = rank[s], i = end[b]++;
+            o->node[i] = (key << 32) | s; // the token in the high half, the slot below
+            o->par[i] = b;
+        }
+    }
+    // now end[b] is where bucket b ends
+    for (uint32_t b = 0, from = 0; b < nb; from = end[b], b++) {
+        sort_u64(o->node + from, end[b] - from);
+    }
+    for (uint32_t i = 0; i < L->n; i++) {
+        rank[(uint32_t)o->node[i]] = i;
+    }
+    free(end);
+}
+
+typedef struct {
+    char **esc;      // (vocab.n) every token escaped once, not once per line
+    size_t *len;     // (vocab.n) their lengths
+    size_t line_max; // the longest line an entry can take
+} Escaped;
+
+// The lines of nodes i0..i1-1 of order k (o; prev: order k-1, whose toks are complete),
+// appended to *buf (grown as needed, *cap its size); fills their o->toks. Returns the length.
+// The tokens come from the parent's line at the order below, in the same order as the file
+// lists the parents: read in sequence, not gathered from the trie.
+static size_t format_entries(const NgramModel *m, int k, Listed *o, const Listed *prev,
+                             uint32_t i0, uint32_t i1, const Escaped *e, char **buf,
+                             size_t *cap)
+{
+    size_t n = 0;
+    for (uint32_t i = i0; i < i1; i++) {
+        // the values lie at random slots: fetch them some lines ahead
+        if (i + 12 < i1) {
+            uint32_t s12 = (uint32_t)o->node[i + 12];
+            __builtin_prefetch(&m->logp[k][s12]);
+            if (k < m->order) {
+                __builtin_prefetch(&m->logbow[k][s12]);
+            }
+        }
+        uint32_t s = (uint32_t)o->node[i];
+        int32_t *toks = o->toks + (size_t)i * (size_t)k;
+        if (k > 1) {
+            memcpy(toks, prev->toks + (size_t)o->par[i] * (size_t)(k - 1),
+                   (size_t)(k - 1) * sizeof *toks);
+        }
+        toks[k - 1] = (int32_t)(o->node[i] >> 32);
+        if (k == m->order && k > 1 && toks[k - 1] == TOK_BOS) {
+            continue; // not an entry (is_entry)
+        }
+        if (*cap - n < e->line_max) {
+            *cap = 2 * *cap + e->line_max;
+            *buf = lab_realloc(*buf, *cap);
+        }
+        char *line = *buf + n;
+        size_t n_line = (size_t)format_ln(line, m->logp[k][s]);
+        line[n_line++] = '\t';
+        for (int j = 0; j < k; j++) {
+            if (j) {
+                line[n_line++] = ' ';
+            }
+            memcpy(line + n_line, e->esc[toks[j]], e->len[toks[j]]);
+            n_line += e->len[toks[j]];
+        }
+        if (k < m->order) {
+            line[n_line++] = '\t';
+            n_line += (size_t)format_ln(line + n_line, m->logbow[k][s]);
+        }
+        line[n_line++] = '\n';
+        n += n_line;
+    }
+    return n;
+}
+
+static void listed_free(Listed *o)
+{
+    free(o->node);
+    free(o->par);
+    free(o->toks);
+    memset(o, 0, sizeof *o);
 }
 
 int ngram_arpa_write(const NgramModel *m, const char *path)
@@ -230,88 +361,58 @@ int ngram_arpa_write(const NgramModel *m, const char *path)
     for (int k = 1; k <= m->order; k++) {
         fprintf(f, "ngram %d=%u\n", k, ngram_model_entries(m, k));
     }
-    // entries in a fixed order (by the parent's place in the order below, then token id),
-    // so the file does not depend on the hash tables' sizes and two runs diff cleanly
-    int32_t toks[NGRAM_MAX_ORDER];
-    uint32_t *rank_prev = NULL;
-    // every token escaped once, not once per line
     const Vocab *v = &m->vocab;
-    char **esc = lab_malloc((size_t)v->n * sizeof *esc);
-    size_t *esc_len = lab_malloc((size_t)v->n * sizeof *esc_len);
+    Escaped e = {lab_malloc((size_t)v->n * sizeof *e.esc + 1),
+                 lab_malloc((size_t)v->n * sizeof *e.len + 1), 0};
     size_t longest = 0;
     for (int32_t id = 0; id < v->n; id++) {
-        esc[id] = id < TOK_FIRST ? lab_strdup(v->str[id]) : tok_escape(v->str[id], v->len[id]);
-        esc_len[id] = strlen(esc[id]);
-        longest = esc_len[id] > longest ? esc_len[id] : longest;
+        e.esc[id] = id < TOK_FIRST ? lab_strdup(v->str[id]) : tok_escape(v->str[id], v->len[id]);
+        e.len[id] = strlen(e.esc[id]);
+        longest = e.len[id] > longest ? e.len[id] : longest;
     }
-    char *line = lab_malloc(2 * 64 + (size_t)m->order * (longest + 1) + 2);
-    for (int k = 1; k <= m->order; k++) {
+    // two numbers of at most 64 bytes (format_ln), the tokens and their separators
+    e.line_max = 2 * 64 + (size_t)m->order * (longest + 1) + 2;
+    uint32_t *rank_prev = NULL;
+    Listed prev = {0};
+    int failed = 0;
+    for (int k = 1; k <= m->order && !failed; k++) {
         fprintf(f, "\n\\%d-grams:\n", k);
-        const NgramLevel *L = &m->lev[k];
-        uint32_t n = 0;
-        Placed *order = lab_malloc((size_t)L->n * sizeof *order + 1);
-        for (uint32_t s = 0; s < L->cap; s++) {
-            uint64_t key = L->keys[s];
-            if (key != NGRAM_EMPTY) {
-                uint64_t parent_place = rank_prev ? rank_prev[key >> 32] : 0;
-                order[n++] = (Placed){(parent_place << 32) | (uint32_t)key, s};
-            }
-        }
-        qsort(order, n, sizeof *order, by_place);
-        uint32_t *rank = lab_malloc((size_t)L->cap * sizeof *rank);
-        for (uint32_t i = 0; i < n; i++) {
-            rank[order[i].slot] = i;
-        }
+        uint32_t *rank = lab_malloc((size_t)m->lev[k].cap * sizeof *rank);
+        Listed o;
+        file_order(m, k, rank_prev, rank, &o);
         free(rank_prev);
         rank_prev = rank;
-        for (uint32_t i = 0; i < n; i++) {
-            // the file's order jumps around the tables: fetch ahead in two stages, the key
-            // first, then what the key leads to (the parent) and the slot's values
-            if (i + 16 < n) {
-                __builtin_prefetch(&L->keys[order[i + 16].slot]);
-            }
-            if (i + 8 < n) {
-                uint32_t s8 = order[i + 8].slot;
-                if (k > 1) {
-                    __builtin_prefetch(&m->lev[k - 1].keys[L->keys[s8] >> 32]);
+        long nchunks = ((long)o.n + WRITE_CHUNK - 1) / WRITE_CHUNK;
+#pragma omp parallel if (nchunks > 1)
+        {
+            char *buf = NULL;
+            size_t cap = 0;
+#pragma omp for ordered schedule(static, 1)
+            for (long c = 0; c < nchunks; c++) {
+                uint32_t i0 = (uint32_t)(c * WRITE_CHUNK);
+                uint32_t i1 = o.n - i0 < WRITE_CHUNK ? o.n : i0 + WRITE_CHUNK;
+                size_t len = format_entries(m, k, &o, &prev, i0, i1, &e, &buf, &cap);
+#pragma omp ordered
+                {
+                    if (!failed && len > 0 && fwrite(buf, 1, len, f) != len) {
+                        failed = 1;
+                    }
                 }
-                __builtin_prefetch(&m->logp[k][s8]);
-                if (k < m->order) {
-                    __builtin_prefetch(&m->logbow[k][s8]);
-                }
             }
-            uint32_t s = order[i].slot;
-            if (!is_entry(m, k, L->keys[s])) {
-                continue;
-            }
-            size_t n_line = (size_t)format_ln(line, m->logp[k][s]);
-            line[n_line++] = '\t';
-            node_tokens(m, k, s, toks);
-            for (int j = 0; j < k; j++) {
-                if (j) {
-                    line[n_line++] = ' ';
-                }
-                memcpy(line + n_line, esc[toks[j]], esc_len[toks[j]]);
-                n_line += esc_len[toks[j]];
-            }
-            if (k < m->order) {
-                line[n_line++] = '\t';
-                n_line += (size_t)format_ln(line + n_line, m->logbow[k][s]);
-            }
-            line[n_line++] = '\n';
-            fwrite(line, 1, n_line, f);
+            free(buf);
         }
-        free(order);
+        listed_free(&prev);
+        prev = o;
     }
+    listed_free(&prev);
     free(rank_prev);
     for (int32_t id = 0; id < v->n; id++) {
-        free(esc[id]);
+        free(e.esc[id]);
     }
-    free(esc);
-    free(esc_len);
-    free(line);
+    free(e.esc);
+    free(e.len);
     fprintf(f, "\n\\end\\\n");
-    return lab_atomic_commit(&a);
+    return lab_atomic_commit(&a); // (a failed fwrite leaves the stream's error flag set)
 }
 
 // --- reading --------------------------------------------------------------------------------
