@@ -457,19 +457,54 @@ static int parse_field(const char *s, double *l10, double *ln, int inf_ok)
 // 'x' quoted for a message: control bytes and invalid UTF-8 escaped, at most ~40 bytes
 #define QUOTED(buf, s) lab_quote(buf, sizeof buf, s, strlen(s))
 
-static int32_t token_id(Vocab *v, char *word)
+// The id of a token field of n bytes (unescaped in place; added to v when new).
+static int32_t token_id(Vocab *v, char *word, size_t n)
 {
-    if (strcmp(word, "<s>") == 0) {
-        return TOK_BOS;
+    if (word[0] == '<') {
+        if (strcmp(word, "<s>") == 0) {
+            return TOK_BOS;
+        }
+        if (strcmp(word, "</s>") == 0) {
+            return TOK_EOS;
+        }
+        if (strcasecmp(word, "<unk>") == 0) {
+            return TOK_UNK;
+        }
     }
-    if (strcmp(word, "</s>") == 0) {
-        return TOK_EOS;
+    if (memchr(word, '\\', n)) {
+        n = tok_unescape(word);
     }
-    if (strcasecmp(word, "<unk>") == 0) {
-        return TOK_UNK;
-    }
-    size_t n = tok_unescape(word);
     return vocab_add(v, word, n);
+}
+
+// Splits line into fields separated by spaces and tabs, NUL-terminating each in place:
+// their starts into f and lengths into len; returns how many, or max + 1 when there are more
+// than max.
+static int split_fields(char *line, char **f, size_t *len, int max)
+{
+    int nf = 0;
+    char *p = line;
+    for (;;) {
+        while (*p == ' ' || *p == '\t') {
+            p++;
+        }
+        if (*p == '\0') {
+            return nf;
+        }
+        if (nf == max) {
+            return max + 1;
+        }
+        f[nf] = p;
+        while (*p != '\0' && *p != ' ' && *p != '\t') {
+            p++;
+        }
+        len[nf] = (size_t)(p - f[nf]);
+        nf++;
+        if (*p == '\0') {
+            return nf;
+        }
+        *p++ = '\0';
+    }
 }
 
 // One line at pos without changing the buffer: its length with trailing spaces, tabs and \r
@@ -539,6 +574,117 @@ static double backoff_ln(const NgramModel *m, const int32_t *t, int n)
     return (ctx != NGRAM_NONE ? m->logbow[n - 1][ctx] : 0) + backoff_ln(m, t + 1, n - 1);
 }
 
+// --- entries, a batch at a time ----------------------------------------------------------
+// The tables are probed at random, a cache miss per probe: the reader takes a batch of lines,
+// parses them all, then resolves their contexts and inserts them in order, fetching the slots
+// that it will probe a few entries ahead. Faults are still reported in the order of the lines.
+
+#define READ_BATCH 256 // entry lines parsed before they are resolved and inserted
+#define READ_LAG 8     // how far ahead the slots are fetched
+
+typedef struct {
+    char *f[NGRAM_MAX_ORDER + 2];    // the fields, NUL-terminated in the file's buffer
+    size_t len[NGRAM_MAX_ORDER + 2]; // their lengths
+    int nf;                          // how many
+    int j0;                          // leading prefix tokens the same as the line before's
+    long long lineno;
+    double lp, bow, ln_p, ln_bow;    // log10 and ln of the probability and backoff weight
+    int32_t id[NGRAM_MAX_ORDER];     // token ids, oldest first
+    uint32_t parent;                 // the node of its context (0 at order 1)
+} Entry;
+
+// Checks e's fields as an entry of order k in a model of the given order and reads its
+// numbers. -1 when they are not one; the message is printed only when say is set, so that a
+// fault found while parsing ahead is reported after the lines before it are in.
+static int entry_check(Entry *e, int k, int order, const char *path, int say)
+{
+    char q[48], q2[48];
+    int nf = e->nf;
+    e->bow = 0, e->ln_bow = 0;
+    if (nf < k + 1 || nf > k + 2 || (nf == k + 2 && k == order)) {
+        return say ? lab_error("'%s' line %lld: expected a log10 probability, %d token%s%s; "
+                               "found %s%d field%s",
+                               path, e->lineno, k, k > 1 ? "s" : "",
+                               k < order ? " and maybe a backoff weight" : "",
+                               nf > k + 2 ? "more than " : "", nf > k + 2 ? k + 2 : nf,
+                               nf == 1 ? "" : "s")
+                   : -1;
+    }
+    if (parse_field(e->f[0], &e->lp, &e->ln_p, 1) != 0 || e->lp == INFINITY) {
+        return say ? lab_error("'%s' line %lld: the log10 probability '%s' is neither a finite "
+                               "number nor -inf",
+                               path, e->lineno, QUOTED(q, e->f[0]))
+                   : -1;
+    }
+    if (e->lp > 0) {
+        return say ? lab_error_hint("a log10 probability is at most 0 (probability 1); -99 or "
+                                    "-inf stands for probability 0",
+                                    "'%s' line %lld: the log10 probability %s of '%s' is above "
+                                    "0, a probability above 1",
+                                    path, e->lineno, QUOTED(q, e->f[0]), QUOTED(q2, e->f[k]))
+                   : -1;
+    }
+    if (nf == k + 2 && parse_field(e->f[k + 1], &e->bow, &e->ln_bow, 0) != 0) {
+        return say ? lab_error("'%s' line %lld: the log10 backoff weight '%s' is not a finite "
+                               "number",
+                               path, e->lineno, QUOTED(q, e->f[k + 1]))
+                   : -1;
+    }
+    return 0;
+}
+
+// The nodes of e's prefix tokens from e->j0 on (prefix_node holds those of the line before),
+// and so e->parent. A context that is not listed is added, as ngram_arpa_read says. -1 when
+// its table has no room for it, with a message when say is set (called again, it gets as far).
+static int entry_resolve(NgramModel *m, int k, Entry *e, uint32_t *prefix_node,
+                         const char *path, int say)
+{
+    for (int j = e->j0; j < k - 1; j++) {
+        uint32_t up = j == 0 ? 0 : prefix_node[j - 1];
+        prefix_node[j] = ngram_level_find(&m->lev[j + 1], up, e->id[j]);
+        if (prefix_node[j] == NGRAM_NONE) {
+            // a context that is not listed: add it, if its table has room without
+            // growing (growing would move the slots that logp is indexed by)
+            NgramLevel *P = &m->lev[j + 1];
+            if ((uint64_t)(P->n + 1) * 4 > (uint64_t)P->cap * 3) {
+                return say ? lab_error("'%s' line %lld: too many %d-grams whose context is "
+                                       "not listed at order %d",
+                                       path, e->lineno, k, j + 1)
+                           : -1;
+            }
+            // (computed before it is listed; at most probability 1, which a backoff
+            // weight above 1 could pass, so that the model written back reads again)
+            double lp_ctx = fmin(backoff_ln(m, e->id, j + 1), 0.0);
+            int is_new;
+            uint32_t s = ngram_level_insert(P, up, e->id[j], &is_new);
+            m->logp[j + 1][s] = lp_ctx;
+            m->logbow[j + 1][s] = 0;
+            prefix_node[j] = s;
+        }
+    }
+    e->parent = k > 1 ? prefix_node[k - 2] : 0;
+    return 0;
+}
+
+// Lists e at order k; -1 with a message when it is listed already.
+static int entry_insert(NgramModel *m, int k, const Entry *e, const char *path)
+{
+    char q[48];
+    int is_new;
+    // (contexts are added only at orders below k, whose sections are complete, so the table
+    // holds at most the declared count here and never grows)
+    uint32_t s = ngram_level_insert(&m->lev[k], e->parent, e->id[k - 1], &is_new);
+    if (!is_new) {
+        return lab_error("'%s' line %lld: a %d-gram ending in '%s' is listed twice", path,
+                         e->lineno, k, QUOTED(q, e->f[k]));
+    }
+    m->logp[k][s] = e->lp <= LOG10_ZERO ? -INFINITY : e->ln_p;
+    if (k < m->order) {
+        m->logbow[k][s] = e->bow <= LOG10_ZERO ? -INFINITY : e->ln_bow;
+    }
+    return 0;
+}
+
 // Reads an ARPA file from anywhere (SRILM, KenLM, MITLM, lmlab) as untrusted input.
 //
 // Accepted: any text before \data\; CRLF line ends and trailing blanks; fields separated by
@@ -558,10 +704,12 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
     memset(m, 0, sizeof *m);
     Reader r = {.path = path};
     char prefix_tok[NGRAM_MAX_ORDER][64]; // the last line's prefix tokens, as written
+    size_t prefix_len[NGRAM_MAX_ORDER];   // (their lengths)
     uint32_t prefix_node[NGRAM_MAX_ORDER]; // and their nodes
     int32_t prefix_id[NGRAM_MAX_ORDER];    // and their ids
-    int same = 0, prev_k = 0;              // how many of them are known, at which order
-    char q[48], q2[48];                    // quoted file content for messages
+    int same = 0;                          // how many of them are known
+    Entry *batch = NULL;                   // (READ_BATCH) lines on their way in
+    char q[48];                            // quoted file content for messages
     if (lab_read_file(path, &r.data, &r.len, 0) != 0) {
         return -1;
     }
@@ -648,6 +796,7 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
         goto fail;
     }
     m->order = order;
+    batch = lab_malloc(READ_BATCH * sizeof *batch);
     for (int k = 1; k <= order; k++) {
         ngram_level_init(&m->lev[k], (uint32_t)(counts[k] * 2), 0);
         m->logp[k] = lab_malloc((size_t)m->lev[k].cap * sizeof *m->logp[k]);
@@ -666,107 +815,92 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
                            line ? "'" : "");
             goto fail;
         }
-        for (unsigned long long e = 0; e < counts[k]; e++) {
-            line = next_line(&r);
-            if (!line || line[0] == '\0' || line[0] == '\\') {
-                lab_error("'%s' line %lld: the %d-grams section ends after %llu of the %llu "
-                          "entries \\data\\ declared",
-                          path, r.lineno, k, e, counts[k]);
-                goto fail;
-            }
-            char *fields[NGRAM_MAX_ORDER + 2];
-            int nf = 0;
-            char *save = NULL;
-            for (char *t = strtok_r(line, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
-                if (nf == k + 2) {
-                    nf++;
+        same = 0;
+        for (unsigned long long e0 = 0; e0 < counts[k];) {
+            unsigned long long left = counts[k] - e0;
+            int take = left < READ_BATCH ? (int)left : READ_BATCH;
+            int nb = 0, fault = 0; // 1: the section ends early; 2: line nb is not an entry
+            // parse: fields, numbers, token ids (sorted files list n-grams sharing a prefix
+            // together: keep the last line's prefix tokens and look up only from the first
+            // token that differs)
+            for (; nb < take; nb++) {
+                line = next_line(&r);
+                if (!line || line[0] == '\0' || line[0] == '\\') {
+                    fault = 1;
                     break;
                 }
-                fields[nf++] = t;
+                Entry *E = &batch[nb];
+                E->lineno = r.lineno;
+                E->nf = split_fields(line, E->f, E->len, k + 2);
+                if (entry_check(E, k, order, path, 0) != 0) {
+                    fault = 2;
+                    break;
+                }
+                int j0 = 0;
+                while (j0 < same && j0 < k - 1 && E->len[1 + j0] == prefix_len[j0] &&
+                       memcmp(E->f[1 + j0], prefix_tok[j0], E->len[1 + j0]) == 0) {
+                    E->id[j0] = prefix_id[j0];
+                    j0++;
+                }
+                E->j0 = same = j0;
+                for (int j = j0; j < k - 1; j++) {
+                    int cacheable = E->len[1 + j] < sizeof prefix_tok[j];
+                    if (cacheable) {
+                        memcpy(prefix_tok[j], E->f[1 + j], E->len[1 + j]);
+                        prefix_len[j] = E->len[1 + j];
+                    }
+                    // (unescapes in place)
+                    E->id[j] = prefix_id[j] = token_id(&m->vocab, E->f[1 + j], E->len[1 + j]);
+                    if (cacheable && same == j) {
+                        same = j + 1; // a token too long to keep ends what the next line reuses
+                    }
+                }
+                E->id[k - 1] = token_id(&m->vocab, E->f[k], E->len[k]);
             }
-            double lp, bow = 0, ln_p, ln_bow = 0;
-            if (nf < k + 1 || nf > k + 2 || (nf == k + 2 && k == order)) {
-                lab_error("'%s' line %lld: expected a log10 probability, %d token%s%s; found "
-                          "%s%d field%s",
-                          path, r.lineno, k, k > 1 ? "s" : "",
-                          k < order ? " and maybe a backoff weight" : "",
-                          nf > k + 2 ? "more than " : "", nf > k + 2 ? k + 2 : nf,
-                          nf == 1 ? "" : "s");
-                goto fail;
-            }
-            if (parse_field(fields[0], &lp, &ln_p, 1) != 0 || lp == INFINITY) {
-                lab_error("'%s' line %lld: the log10 probability '%s' is neither a finite number "
-                          "nor -inf",
-                          path, r.lineno, QUOTED(q, fields[0]));
-                goto fail;
-            }
-            if (lp > 0) {
-                lab_error_hint("a log10 probability is at most 0 (probability 1); -99 or -inf "
-                               "stands for probability 0",
-                               "'%s' line %lld: the log10 probability %s of '%s' is above 0, a "
-                               "probability above 1",
-                               path, r.lineno, QUOTED(q, fields[0]), QUOTED(q2, fields[k]));
-                goto fail;
-            }
-            if (nf == k + 2 && parse_field(fields[k + 1], &bow, &ln_bow, 0) != 0) {
-                lab_error("'%s' line %lld: the log10 backoff weight '%s' is not a finite number",
-                          path, r.lineno, QUOTED(q, fields[k + 1]));
-                goto fail;
-            }
-            // sorted files list n-grams sharing a prefix together: keep the nodes of the last
-            // line's prefix tokens and resolve only from the first token that differs
-            if (k != prev_k) {
-                same = 0, prev_k = k;
-            }
-            int j0 = 0;
-            while (j0 < same && j0 < k - 1 && strcmp(fields[1 + j0], prefix_tok[j0]) == 0) {
-                j0++;
-            }
-            same = j0;
-            for (int j = j0; j < k - 1; j++) {
-                uint32_t up = j == 0 ? 0 : prefix_node[j - 1];
-                snprintf(prefix_tok[j], sizeof prefix_tok[j], "%s", fields[1 + j]);
-                int cacheable = strlen(fields[1 + j]) < sizeof prefix_tok[j] - 1;
-                int32_t id = token_id(&m->vocab, fields[1 + j]); // unescapes in place
-                prefix_id[j] = id;
-                prefix_node[j] = ngram_level_find(&m->lev[j + 1], up, id);
-                if (prefix_node[j] == NGRAM_NONE) {
-                    // a context that is not listed: add it, if its table has room without
-                    // growing (growing would move the slots that logp is indexed by)
-                    NgramLevel *P = &m->lev[j + 1];
-                    if ((uint64_t)(P->n + 1) * 4 > (uint64_t)P->cap * 3) {
-                        lab_error("'%s' line %lld: too many %d-grams whose context is not "
-                                  "listed at order %d",
-                                  path, r.lineno, k, j + 1);
+            // resolve each line's context, then insert it READ_LAG lines later: the slots
+            // both will probe are fetched ahead (for the context, on the guess that only its
+            // last token changes, which sorted files make the common case)
+            int in = 0; // lines inserted
+            for (int i = 0; i < nb; i++) {
+                const Entry *A = &batch[i + READ_LAG < nb ? i + READ_LAG : i];
+                if (k > 1 && A->j0 >= k - 2) {
+                    uint32_t up = k > 2 ? prefix_node[k - 3] : 0;
+                    __builtin_prefetch(
+                        &m->lev[k - 1].keys[ngram_level_slot(&m->lev[k - 1], up, A->id[k - 2])]);
+                }
+                if (entry_resolve(m, k, &batch[i], prefix_node, path, 0) != 0) {
+                    for (; in < i; in++) { // the lines before go in first: their faults first
+                        if (entry_insert(m, k, &batch[in], path) != 0) {
+                            goto fail;
+                        }
+                    }
+                    entry_resolve(m, k, &batch[i], prefix_node, path, 1);
+                    goto fail;
+                }
+                const NgramLevel *L = &m->lev[k];
+                __builtin_prefetch(&L->keys[ngram_level_slot(L, batch[i].parent,
+                                                             batch[i].id[k - 1])]);
+                if (i >= READ_LAG) {
+                    if (entry_insert(m, k, &batch[in++], path) != 0) {
                         goto fail;
                     }
-                    // (computed before it is listed; at most probability 1, which a backoff
-                    // weight above 1 could pass, so that the model written back reads again)
-                    double lp_ctx = fmin(backoff_ln(m, prefix_id, j + 1), 0.0);
-                    int is_new;
-                    uint32_t s = ngram_level_insert(P, up, id, &is_new);
-                    m->logp[j + 1][s] = lp_ctx;
-                    m->logbow[j + 1][s] = 0;
-                    prefix_node[j] = s;
-                }
-                if (cacheable && same == j) {
-                    same = j + 1; // a token too long to keep ends what the next line may reuse
                 }
             }
-            uint32_t parent = k > 1 ? prefix_node[k - 2] : 0;
-            int32_t w = token_id(&m->vocab, fields[k]);
-            int is_new;
-            // (contexts are added only at orders below k, whose sections are complete, so
-            // the table holds at most the declared count here and never grows)
-            uint32_t s = ngram_level_insert(&m->lev[k], parent, w, &is_new);
-            if (!is_new) {
-                lab_error("'%s' line %lld: a %d-gram ending in '%s' is listed twice", path,
-                          r.lineno, k, QUOTED(q, fields[k]));
+            for (; in < nb; in++) {
+                if (entry_insert(m, k, &batch[in], path) != 0) {
+                    goto fail;
+                }
+            }
+            e0 += (unsigned long long)nb;
+            if (fault == 1) {
+                lab_error("'%s' line %lld: the %d-grams section ends after %llu of the %llu "
+                          "entries \\data\\ declared",
+                          path, r.lineno, k, e0, counts[k]);
                 goto fail;
             }
-            m->logp[k][s] = lp <= LOG10_ZERO ? -INFINITY : ln_p;
-            if (k < order) {
-                m->logbow[k][s] = bow <= LOG10_ZERO ? -INFINITY : ln_bow;
+            if (fault == 2) {
+                entry_check(&batch[nb], k, order, path, 1);
+                goto fail;
             }
         }
     }
@@ -779,10 +913,12 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
         goto fail;
     }
     free(r.data);
+    free(batch);
     ngram_model_link_suffixes(m);
     return 0;
 fail:
     free(r.data);
+    free(batch);
     ngram_model_free(m);
     return -1;
 }
