@@ -164,11 +164,15 @@ static int format_ln(char *out, double y)
         uint64_t w = (uint64_t)llroundl(W);
         for (int dw = 0; dw <= 4; dw++) {
             uint64_t c = dw % 2 ? w + (uint64_t)(dw + 1) / 2 : w - (uint64_t)dw / 2;
-            char tmp[64];
-            int m = put_plain(tmp, y < 0, c, e);
-            tmp[m] = '\0';
-            if (ln_of_text(tmp, &end, &l10, &back) == 0 && back == y) {
-                memcpy(out, tmp, (size_t)m + 1);
+            if (c >= 10000000000000000000ull) {
+                continue; // (20 digits: ln_of_text would not read them this way)
+            }
+            // what ln_of_text makes of the text of c 10^e, without the text: c has at most
+            // 19 digits and e is in -27 .. 0, its 80-bit path
+            double b = (double)((long double)c / pow10_l[-e] * LN10_L);
+            if ((y < 0 ? -b : b) == y) {
+                int m = put_plain(out, y < 0, c, e);
+                out[m] = '\0';
                 return m;
             }
         }
@@ -579,7 +583,7 @@ static double backoff_ln(const NgramModel *m, const int32_t *t, int n)
 // parses them all, then resolves their contexts and inserts them in order, fetching the slots
 // that it will probe a few entries ahead. Faults are still reported in the order of the lines.
 
-#define READ_BATCH 256 // entry lines parsed before they are resolved and inserted
+#define READ_BATCH 2048 // entry lines parsed before they are resolved and inserted
 #define READ_LAG 8     // how far ahead the slots are fetched
 
 typedef struct {
@@ -685,6 +689,105 @@ static int entry_insert(NgramModel *m, int k, const Entry *e, const char *path)
     return 0;
 }
 
+// What parsing carries from one line to the next.
+typedef struct {
+    Reader *r;
+    Vocab *vocab;
+    const char *path;
+    int k, order;                          // the section's order, the model's
+    char prefix_tok[NGRAM_MAX_ORDER][64];  // the last line's prefix tokens, as written
+    size_t prefix_len[NGRAM_MAX_ORDER];    // (their lengths)
+    int32_t prefix_id[NGRAM_MAX_ORDER];    // and their ids
+    int same;                              // how many of them are known
+    long long fault_line;                  // where the section ended early
+} Parse;
+
+// Parses up to take entry lines of section p->k into batch: fields, numbers, token ids.
+// Returns how many are entries; *fault is 1 when the section ends before them (at line
+// p->fault_line), 2 when the line after them is not an entry (entry_check says why), else 0.
+// Touches the reader and the vocabulary, never the tables.
+static int parse_batch(Parse *p, Entry *batch, int take, int *fault)
+{
+    int k = p->k, nb = 0;
+    *fault = 0;
+    for (; nb < take; nb++) {
+        char *line = next_line(p->r);
+        if (!line || line[0] == '\0' || line[0] == '\\') {
+            *fault = 1;
+            p->fault_line = p->r->lineno;
+            break;
+        }
+        Entry *E = &batch[nb];
+        E->lineno = p->r->lineno;
+        E->nf = split_fields(line, E->f, E->len, k + 2);
+        if (entry_check(E, k, p->order, p->path, 0) != 0) {
+            *fault = 2;
+            break;
+        }
+        // sorted files list n-grams sharing a prefix together: keep the last line's prefix
+        // tokens and look up only from the first token that differs
+        int j0 = 0;
+        while (j0 < p->same && j0 < k - 1 && E->len[1 + j0] == p->prefix_len[j0] &&
+               memcmp(E->f[1 + j0], p->prefix_tok[j0], E->len[1 + j0]) == 0) {
+            E->id[j0] = p->prefix_id[j0];
+            j0++;
+        }
+        E->j0 = p->same = j0;
+        for (int j = j0; j < k - 1; j++) {
+            int cacheable = E->len[1 + j] < sizeof p->prefix_tok[j];
+            if (cacheable) {
+                memcpy(p->prefix_tok[j], E->f[1 + j], E->len[1 + j]);
+                p->prefix_len[j] = E->len[1 + j];
+            }
+            // (unescapes in place)
+            E->id[j] = p->prefix_id[j] = token_id(p->vocab, E->f[1 + j], E->len[1 + j]);
+            if (cacheable && p->same == j) {
+                p->same = j + 1; // a token too long to keep ends what the next line reuses
+            }
+        }
+        E->id[k - 1] = token_id(p->vocab, E->f[k], E->len[k]);
+    }
+    return nb;
+}
+
+// Resolves each entry's context and inserts it, in line order, READ_LAG lines after: the
+// slots both will probe are fetched ahead (for the context, on the guess that only its last
+// token changes, which sorted files make the common case). prefix_node: the context nodes of
+// the last line resolved. -1 with a message at the first fault. Touches the tables, never
+// the vocabulary.
+static int insert_batch(NgramModel *m, int k, Entry *batch, int nb, uint32_t *prefix_node,
+                        const char *path)
+{
+    int in = 0; // lines inserted
+    for (int i = 0; i < nb; i++) {
+        const Entry *A = &batch[i + READ_LAG < nb ? i + READ_LAG : i];
+        if (k > 1 && A->j0 >= k - 2) {
+            uint32_t up = k > 2 ? prefix_node[k - 3] : 0;
+            __builtin_prefetch(
+                &m->lev[k - 1].keys[ngram_level_slot(&m->lev[k - 1], up, A->id[k - 2])]);
+        }
+        if (entry_resolve(m, k, &batch[i], prefix_node, path, 0) != 0) {
+            for (; in < i; in++) { // the lines before go in first: their faults first
+                if (entry_insert(m, k, &batch[in], path) != 0) {
+                    return -1;
+                }
+            }
+            return entry_resolve(m, k, &batch[i], prefix_node, path, 1);
+        }
+        const NgramLevel *L = &m->lev[k];
+        __builtin_prefetch(&L->keys[ngram_level_slot(L, batch[i].parent, batch[i].id[k - 1])]);
+        if (i >= READ_LAG && entry_insert(m, k, &batch[in++], path) != 0) {
+            return -1;
+        }
+    }
+    for (; in < nb; in++) {
+        if (entry_insert(m, k, &batch[in], path) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 // Reads an ARPA file from anywhere (SRILM, KenLM, MITLM, lmlab) as untrusted input.
 //
 // Accepted: any text before \data\; CRLF line ends and trailing blanks; fields separated by
@@ -703,12 +806,8 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
 {
     memset(m, 0, sizeof *m);
     Reader r = {.path = path};
-    char prefix_tok[NGRAM_MAX_ORDER][64]; // the last line's prefix tokens, as written
-    size_t prefix_len[NGRAM_MAX_ORDER];   // (their lengths)
-    uint32_t prefix_node[NGRAM_MAX_ORDER]; // and their nodes
-    int32_t prefix_id[NGRAM_MAX_ORDER];    // and their ids
-    int same = 0;                          // how many of them are known
-    Entry *batch = NULL;                   // (READ_BATCH) lines on their way in
+    uint32_t prefix_node[NGRAM_MAX_ORDER]; // the context nodes of the last line inserted
+    Entry *batch = NULL;                   // (2 READ_BATCH) lines on their way in
     char q[48];                            // quoted file content for messages
     if (lab_read_file(path, &r.data, &r.len, 0) != 0) {
         return -1;
@@ -796,7 +895,7 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
         goto fail;
     }
     m->order = order;
-    batch = lab_malloc(READ_BATCH * sizeof *batch);
+    batch = lab_malloc(2 * READ_BATCH * sizeof *batch);
     for (int k = 1; k <= order; k++) {
         ngram_level_init(&m->lev[k], (uint32_t)(counts[k] * 2), 0);
         m->logp[k] = lab_malloc((size_t)m->lev[k].cap * sizeof *m->logp[k]);
@@ -815,93 +914,50 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
                            line ? "'" : "");
             goto fail;
         }
-        same = 0;
-        for (unsigned long long e0 = 0; e0 < counts[k];) {
-            unsigned long long left = counts[k] - e0;
-            int take = left < READ_BATCH ? (int)left : READ_BATCH;
-            int nb = 0, fault = 0; // 1: the section ends early; 2: line nb is not an entry
-            // parse: fields, numbers, token ids (sorted files list n-grams sharing a prefix
-            // together: keep the last line's prefix tokens and look up only from the first
-            // token that differs)
-            for (; nb < take; nb++) {
-                line = next_line(&r);
-                if (!line || line[0] == '\0' || line[0] == '\\') {
-                    fault = 1;
-                    break;
-                }
-                Entry *E = &batch[nb];
-                E->lineno = r.lineno;
-                E->nf = split_fields(line, E->f, E->len, k + 2);
-                if (entry_check(E, k, order, path, 0) != 0) {
-                    fault = 2;
-                    break;
-                }
-                int j0 = 0;
-                while (j0 < same && j0 < k - 1 && E->len[1 + j0] == prefix_len[j0] &&
-                       memcmp(E->f[1 + j0], prefix_tok[j0], E->len[1 + j0]) == 0) {
-                    E->id[j0] = prefix_id[j0];
-                    j0++;
-                }
-                E->j0 = same = j0;
-                for (int j = j0; j < k - 1; j++) {
-                    int cacheable = E->len[1 + j] < sizeof prefix_tok[j];
-                    if (cacheable) {
-                        memcpy(prefix_tok[j], E->f[1 + j], E->len[1 + j]);
-                        prefix_len[j] = E->len[1 + j];
-                    }
-                    // (unescapes in place)
-                    E->id[j] = prefix_id[j] = token_id(&m->vocab, E->f[1 + j], E->len[1 + j]);
-                    if (cacheable && same == j) {
-                        same = j + 1; // a token too long to keep ends what the next line reuses
+        // two batches in turn: one thread parses the next while the other inserts this one
+        // (a thread of its own each when there are two, one after the other otherwise)
+        Parse ps = {.r = &r, .vocab = &m->vocab, .path = path, .k = k, .order = order};
+        Entry *cur = batch, *nxt = batch + READ_BATCH;
+        unsigned long long left = counts[k];
+        int fcur, fnxt = 0;
+        int ncur = parse_batch(&ps, cur, left < READ_BATCH ? (int)left : READ_BATCH, &fcur);
+        left -= (unsigned long long)ncur;
+        for (;;) {
+            int take = fcur || left == 0 ? 0 : left < READ_BATCH ? (int)left : READ_BATCH;
+            int nnxt = 0, failed = 0;
+#pragma omp parallel sections if (take > 0)
+            {
+#pragma omp section
+                {
+                    if (take > 0) {
+                        nnxt = parse_batch(&ps, nxt, take, &fnxt);
                     }
                 }
-                E->id[k - 1] = token_id(&m->vocab, E->f[k], E->len[k]);
-            }
-            // resolve each line's context, then insert it READ_LAG lines later: the slots
-            // both will probe are fetched ahead (for the context, on the guess that only its
-            // last token changes, which sorted files make the common case)
-            int in = 0; // lines inserted
-            for (int i = 0; i < nb; i++) {
-                const Entry *A = &batch[i + READ_LAG < nb ? i + READ_LAG : i];
-                if (k > 1 && A->j0 >= k - 2) {
-                    uint32_t up = k > 2 ? prefix_node[k - 3] : 0;
-                    __builtin_prefetch(
-                        &m->lev[k - 1].keys[ngram_level_slot(&m->lev[k - 1], up, A->id[k - 2])]);
-                }
-                if (entry_resolve(m, k, &batch[i], prefix_node, path, 0) != 0) {
-                    for (; in < i; in++) { // the lines before go in first: their faults first
-                        if (entry_insert(m, k, &batch[in], path) != 0) {
-                            goto fail;
-                        }
-                    }
-                    entry_resolve(m, k, &batch[i], prefix_node, path, 1);
-                    goto fail;
-                }
-                const NgramLevel *L = &m->lev[k];
-                __builtin_prefetch(&L->keys[ngram_level_slot(L, batch[i].parent,
-                                                             batch[i].id[k - 1])]);
-                if (i >= READ_LAG) {
-                    if (entry_insert(m, k, &batch[in++], path) != 0) {
-                        goto fail;
-                    }
+#pragma omp section
+                {
+                    failed = insert_batch(m, k, cur, ncur, prefix_node, path) != 0;
                 }
             }
-            for (; in < nb; in++) {
-                if (entry_insert(m, k, &batch[in], path) != 0) {
-                    goto fail;
-                }
+            if (failed) {
+                goto fail;
             }
-            e0 += (unsigned long long)nb;
-            if (fault == 1) {
+            if (fcur == 1) {
                 lab_error("'%s' line %lld: the %d-grams section ends after %llu of the %llu "
                           "entries \\data\\ declared",
-                          path, r.lineno, k, e0, counts[k]);
+                          path, ps.fault_line, k, counts[k] - left, counts[k]);
                 goto fail;
             }
-            if (fault == 2) {
-                entry_check(&batch[nb], k, order, path, 1);
+            if (fcur == 2) {
+                entry_check(&cur[ncur], k, order, path, 1);
                 goto fail;
             }
+            if (take == 0) {
+                break;
+            }
+            Entry *t = cur;
+            cur = nxt, nxt = t;
+            ncur = nnxt, fcur = fnxt;
+            left -= (unsigned long long)nnxt;
         }
     }
     while ((line = next_line(&r)) && line[0] == '\0') {
