@@ -231,6 +231,12 @@ def main():
               f"{mb / a['read_cpu_s']:.0f} MB/s | {mb / a['write_cpu_s']:.0f} MB/s | "
               f"{'yes' if a['same'] else 'no'} |")
     print()
+    print("Every number in lmlab's model.arpa reads back into the model's double exactly (17 to "
+          "19 digits where the shortest decimal does not), so the files are larger than "
+          "lmplz's and KenLM's query reads the same large file. Beyond tokenize + count + "
+          "smooth, `ngram train` writes model.arpa (the writer above), scores the train and "
+          "valid text and draws 20 samples, each token from the full distribution over the "
+          "vocabulary (a lookup per type, which weighs most with a word vocabulary).\n")
     for name, _, _, _, _ in MODELS:
         r, p = res[name], ppl[name]
         print(f"{name}: inside lmlab (its --json timings), tokenize + count + smooth "
