@@ -292,6 +292,8 @@ bench: all
 	    $(PYTHON) bench/section.py bench_rnn.py < build/bench/rnn.md
 	$(Q)$(PYTHON) bench/bench_train.py > build/bench/train.md && \
 	    $(PYTHON) bench/section.py bench_train.py < build/bench/train.md
+	$(Q)$(PYTHON) bench/bench_kenlm.py $(if $(KENLM),--kenlm $(KENLM)) > build/bench/kenlm.md && \
+	    $(PYTHON) bench/section.py bench_kenlm.py < build/bench/kenlm.md
 	$(Q)$(MAKE) --no-print-directory bench-matmul
 	$(Q)$(MAKE) --no-print-directory bench-gpt
 
@@ -347,6 +349,7 @@ help:
 	@echo "  make check-chapters  run every command a chapter shows and compare its output"
 	@echo "  make kenlm-check KENLM=DIR  lmlab's ARPA files read by KenLM's query (docs/ngram.md)"
 	@echo "  make bench       speed against NLTK, scikit-learn, gensim, PyTorch, OpenBLAS, SentencePiece"
+	@echo "                   (KENLM=DIR: and KenLM's lmplz and query, built outside the repository)"
 	@echo "                   (docs/benchmarks.md)"
 	@echo "  make bench-matmul  nn_sgemm against OpenBLAS and this machine's FMA peak"
 	@echo "  make bench-gpt   one GPT training step against nanoGPT's model in PyTorch"

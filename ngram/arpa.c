@@ -13,62 +13,171 @@
 // Tokens are escaped (tok_escape) so that a space or a newline can be a token of a char model.
 #include "ngram.h"
 
-#include <errno.h>
+#include "lab/numtext.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define LOG10_ZERO -99.0
 
-static double to_log10(double ln)
-{
-    return ln == -INFINITY ? LOG10_ZERO : ln / M_LN10;
-}
+// --- log10 text for natural-log values ------------------------------------------------------
+// The model holds ln values and the file log10 ones. Read back, a log10 text t becomes
+// ln_of_text(t): its decimal w 10^e times ln 10, computed in the 80-bit format (two roundings
+// of 2^-64) and rounded once to double. The writer checks that what it writes comes back as
+// the model's value bit for bit: the shortest decimal of y / ln 10 does for about nine values
+// in ten; the others (whose neighbours' quotients round to the same double) get 17 to 19
+// digits of y / ln 10, which always find one. So a model written and read back holds the same
+// doubles, scores the same bit for bit, and writes the same bytes again.
 
-// the tokens of an order-k node, oldest first
-static void node_tokens(const NgramModel *m, int k, uint32_t node, int32_t *toks)
+static const long double LN10_L = 2.302585092994045684017991454684364208L;
+
+static const long double pow10_l[28] = {
+    1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,  1e8L,  1e9L,
+    1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L,
+    1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L,
+};
+
+// Reads the number at s: its log10 value into *l10 and the ln value into *ln; *end after it.
+// -1 when s does not start with a number. Decimals of at most 19 significant digits and
+// exponents within 10^+-27 take the 80-bit path, the rest lab_parse_double times ln 10.
+static int ln_of_text(const char *s, const char **end, double *l10, double *ln)
 {
-    for (int j = k; j >= 1; j--) {
-        uint64_t key = m->lev[j].keys[node];
-        toks[j - 1] = (int32_t)(uint32_t)key;
-        node = (uint32_t)(key >> 32);
+    const char *p = s;
+    int neg = *p == '-';
+    p += *p == '-' || *p == '+';
+    uint64_t w = 0;
+    int sig = 0, e10 = 0, digits = 0, slow = 0;
+    for (; *p >= '0' && *p <= '9'; p++, digits++) {
+        if (sig < 19) {
+            w = w * 10 + (uint64_t)(*p - '0');
+            sig += w != 0;
+        } else {
+            slow = 1;
+        }
     }
+    if (*p == '.') {
+        for (p++; *p >= '0' && *p <= '9'; p++, digits++) {
+            if (sig < 19) {
+                w = w * 10 + (uint64_t)(*p - '0');
+                sig += w != 0;
+                e10--;
+            } else {
+                slow = 1;
+            }
+        }
+    }
+    if ((*p == 'e' || *p == 'E') && digits) {
+        const char *q = p + 1;
+        int eneg = *q == '-';
+        q += *q == '-' || *q == '+';
+        if (*q >= '0' && *q <= '9') {
+            int x = 0;
+            for (; *q >= '0' && *q <= '9'; q++) {
+                x = x < 100000 ? x * 10 + (*q - '0') : x;
+            }
+            e10 += eneg ? -x : x;
+            p = q;
+        }
+    }
+    if (!digits || slow || (w != 0 && (e10 < -27 || e10 > 27))) {
+        double x;
+        if (lab_parse_double(s, end, &x) != 0) {
+            return -1;
+        }
+        *l10 = x;
+        *ln = x * M_LN10;
+        return 0;
+    }
+    long double L = w == 0 ? 0.0L : e10 >= 0 ? (long double)w * pow10_l[e10]
+                                             : (long double)w / pow10_l[-e10];
+    *l10 = neg ? -(double)L : (double)L;
+    double y = (double)(L * LN10_L);
+    *ln = neg ? -y : y;
+    *end = p;
+    return 0;
 }
 
-// Writes a log10 value with 12 decimals (trailing zeros cut): exact to 5e-13, which is below
-// what a double's probability can tell apart in a perplexity, and several times faster than
-// printf, which matters for files of tens of millions of lines. Returns the length.
-static int format_log10(char *out, double v)
+// w 10^e (w > 0, e in -40 .. 20) in plain notation with its sign into out; returns the length.
+static int put_plain(char *out, int neg, uint64_t w, int e)
 {
-    if (v <= LOG10_ZERO) {
+    char dig[24];
+    int nd = 0, n = 0;
+    for (uint64_t x = w; x; x /= 10) {
+        dig[nd++] = (char)('0' + x % 10);
+    }
+    if (neg) {
+        out[n++] = '-';
+    }
+    int point = nd + e; // digits before the point
+    if (point <= 0) {
+        out[n++] = '0';
+        out[n++] = '.';
+        for (int i = 0; i < -point; i++) {
+            out[n++] = '0';
+        }
+        for (int i = nd - 1; i >= 0; i--) {
+            out[n++] = dig[i];
+        }
+    } else {
+        for (int i = nd - 1, j = 0; i >= 0 || j < point; j++) {
+            if (j == point) {
+                out[n++] = '.';
+            }
+            out[n++] = i >= 0 ? dig[i--] : '0';
+        }
+        while (point < nd && out[n - 1] == '0') { // (zeros after the point say nothing)
+            n--;
+        }
+        n -= out[n - 1] == '.';
+    }
+    return n;
+}
+
+// Writes ln value y as the log10 text that ln_of_text reads back as y (see above; a
+// probability at or below 10^-99, zero included, as -99). Returns the length; out holds 64.
+static int format_ln(char *out, double y)
+{
+    double x = y / M_LN10;
+    if (!(x > LOG10_ZERO)) {
         memcpy(out, "-99", 3);
         return 3;
     }
-    if (!(fabs(v) < 1e6)) {
-        return sprintf(out, "%.12g", v); // never for probabilities; kept for odd weights
+    int n = lab_format_double(out, x);
+    const char *end;
+    double l10, back;
+    if (ln_of_text(out, &end, &l10, &back) == 0 && back == y) {
+        return n;
     }
-    long long q = llround(fabs(v) * 1e12);
-    int n = 0;
-    if (v < 0 && q != 0) {
-        out[n++] = '-';
-    }
-    long long ip = q / 1000000000000LL, fp = q % 1000000000000LL;
-    n += sprintf(out + n, "%lld", ip);
-    if (fp) {
-        char frac[13];
-        for (int i = 11; i >= 0; i--) {
-            frac[i] = (char)('0' + fp % 10);
-            fp /= 10;
+    long double X = fabsl((long double)y / LN10_L);
+    int k = (int)floor(log10((double)X)); // the exponent of X's first digit (the digit
+                                          // counts below tolerate one off)
+    for (int p = 17; p <= 19; p++) {
+        int e = k - p + 1;
+        if (e < -27 || e > 0) {
+            break;
         }
-        int len = 12;
-        while (frac[len - 1] == '0') {
-            len--;
+        long double W = X * pow10_l[-e];
+        if (W >= 1e19L) {
+            break;
         }
-        out[n++] = '.';
-        memcpy(out + n, frac, (size_t)len);
-        n += len;
+        uint64_t w = (uint64_t)llroundl(W);
+        for (int dw = 0; dw <= 4; dw++) {
+            uint64_t c = dw % 2 ? w + (uint64_t)(dw + 1) / 2 : w - (uint64_t)dw / 2;
+            if (c >= 10000000000000000000ull) {
+                continue; // (20 digits: ln_of_text would not read them this way)
+            }
+            // what ln_of_text makes of the text of c 10^e, without the text: c has at most
+            // 19 digits and e is in -27 .. 0, its 80-bit path
+            double b = (double)((long double)c / pow10_l[-e] * LN10_L);
+            if ((y < 0 ? -b : b) == y) {
+                int m = put_plain(out, y < 0, c, e);
+                out[m] = '\0';
+                return m;
+            }
+        }
     }
-    return n;
+    return n; // (not seen: the shortest text, within an ulp)
 }
 
 // Whether a stored key is an entry of the model. Counting for a higher order than the
@@ -89,16 +198,157 @@ uint32_t ngram_model_entries(const NgramModel *m, int k)
     return n;
 }
 
-// an entry's place in the file: (its parent's place at the order below) << 32 | token id
-typedef struct {
-    uint64_t place;
-    uint32_t slot;
-} Placed;
+// --- writing --------------------------------------------------------------------------------
+// Each order's entries are listed by their parent's place in the order below, then by token
+// id, so the file does not depend on the hash tables' sizes and two runs diff cleanly. That
+// order costs no comparison sort of a whole order: a counting sort puts every entry in its
+// parent's bucket, and only each bucket (one context's continuations: a few, except after the
+// commonest contexts) is sorted by token. The lines are then formatted in chunks on every
+// thread, each into its own buffer, and the buffers written in chunk order: the same bytes
+// whatever the number of threads.
 
-static int by_place(const void *pa, const void *pb)
+#define WRITE_CHUNK 16384 // entries formatted into one buffer
+
+static int by_u64(const void *pa, const void *pb)
 {
-    uint64_t a = ((const Placed *)pa)->place, b = ((const Placed *)pb)->place;
+    uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
     return (a > b) - (a < b);
+}
+
+// a[0..n-1] ascending: insertion sort for the short buckets that most are, else qsort
+static void sort_u64(uint64_t *a, uint32_t n)
+{
+    if (n > 24) {
+        qsort(a, n, sizeof *a, by_u64);
+        return;
+    }
+    for (uint32_t i = 1; i < n; i++) {
+        uint64_t x = a[i];
+        uint32_t j = i;
+        for (; j > 0 && a[j - 1] > x; j--) {
+            a[j] = a[j - 1];
+        }
+        a[j] = x;
+    }
+}
+
+// One order's nodes in file order (the order's table, sorted).
+typedef struct {
+    uint32_t n;      // nodes stored
+    uint64_t *node;  // (n) token id << 32 | slot, in file order
+    uint32_t *par;   // (n) the place of each node's parent at the order below (0 at order 1)
+    int32_t *toks;   // (n, k) each node's tokens, oldest first, filled as the lines are made
+} Listed;
+
+// Lists the stored nodes of order k in file order into *o and writes each node's place into
+// rank (L->cap entries). rank_prev holds the places of order k-1 (NULL for k == 1, whose
+// parent is the root). rank serves as scratch first: the bucket (parent's place) of each slot.
+static void file_order(const NgramModel *m, int k, const uint32_t *rank_prev, uint32_t *rank,
+                       Listed *o)
+{
+    const NgramLevel *L = &m->lev[k];
+    uint32_t nb = k == 1 ? 1 : m->lev[k - 1].n; // buckets: the parents' places
+    uint32_t *end = lab_calloc((size_t)nb + 1, sizeof *end);
+    for (uint32_t s = 0; s < L->cap; s++) {
+        if (k > 1 && s + 32 < L->cap) {
+            __builtin_prefetch(&rank_prev[(uint32_t)(L->keys[s + 32] >> 32)]);
+        }
+        uint64_t key = L->keys[s];
+        if (key != NGRAM_EMPTY) {
+            uint32_t b = k == 1 ? 0 : rank_prev[key >> 32];
+            rank[s] = b;
+            end[b + 1]++;
+        }
+    }
+    for (uint32_t b = 0; b < nb; b++) {
+        end[b + 1] += end[b]; // end[b]: where bucket b starts
+    }
+    o->n = L->n;
+    o->node = lab_malloc((size_t)L->n * sizeof *o->node + 1);
+    o->par = lab_malloc((size_t)L->n * sizeof *o->par + 1);
+    o->toks = lab_malloc((size_t)L->n * (size_t)k * sizeof *o->toks + 1);
+    for (uint32_t s = 0; s < L->cap; s++) {
+        uint64_t key = L->keys[s];
+        if (key != NGRAM_EMPTY) {
+            uint32_t b = rank[s], i = end[b]++;
+            o->node[i] = (key << 32) | s; // the token in the high half, the slot below
+            o->par[i] = b;
+        }
+    }
+    // now end[b] is where bucket b ends
+    for (uint32_t b = 0, from = 0; b < nb; from = end[b], b++) {
+        sort_u64(o->node + from, end[b] - from);
+    }
+    for (uint32_t i = 0; i < L->n; i++) {
+        rank[(uint32_t)o->node[i]] = i;
+    }
+    free(end);
+}
+
+typedef struct {
+    char **esc;      // (vocab.n) every token escaped once, not once per line
+    size_t *len;     // (vocab.n) their lengths
+    size_t line_max; // the longest line an entry can take
+} Escaped;
+
+// The lines of nodes i0..i1-1 of order k (o; prev: order k-1, whose toks are complete),
+// appended to *buf (grown as needed, *cap its size); fills their o->toks. Returns the length.
+// The tokens come from the parent's line at the order below, in the same order as the file
+// lists the parents: read in sequence, not gathered from the trie.
+static size_t format_entries(const NgramModel *m, int k, Listed *o, const Listed *prev,
+                             uint32_t i0, uint32_t i1, const Escaped *e, char **buf,
+                             size_t *cap)
+{
+    size_t n = 0;
+    for (uint32_t i = i0; i < i1; i++) {
+        // the values lie at random slots: fetch them some lines ahead
+        if (i + 12 < i1) {
+            uint32_t s12 = (uint32_t)o->node[i + 12];
+            __builtin_prefetch(&m->logp[k][s12]);
+            if (k < m->order) {
+                __builtin_prefetch(&m->logbow[k][s12]);
+            }
+        }
+        uint32_t s = (uint32_t)o->node[i];
+        int32_t *toks = o->toks + (size_t)i * (size_t)k;
+        if (k > 1) {
+            memcpy(toks, prev->toks + (size_t)o->par[i] * (size_t)(k - 1),
+                   (size_t)(k - 1) * sizeof *toks);
+        }
+        toks[k - 1] = (int32_t)(o->node[i] >> 32);
+        if (k == m->order && k > 1 && toks[k - 1] == TOK_BOS) {
+            continue; // not an entry (is_entry)
+        }
+        if (*cap - n < e->line_max) {
+            *cap = 2 * *cap + e->line_max;
+            *buf = lab_realloc(*buf, *cap);
+        }
+        char *line = *buf + n;
+        size_t n_line = (size_t)format_ln(line, m->logp[k][s]);
+        line[n_line++] = '\t';
+        for (int j = 0; j < k; j++) {
+            if (j) {
+                line[n_line++] = ' ';
+            }
+            memcpy(line + n_line, e->esc[toks[j]], e->len[toks[j]]);
+            n_line += e->len[toks[j]];
+        }
+        if (k < m->order) {
+            line[n_line++] = '\t';
+            n_line += (size_t)format_ln(line + n_line, m->logbow[k][s]);
+        }
+        line[n_line++] = '\n';
+        n += n_line;
+    }
+    return n;
+}
+
+static void listed_free(Listed *o)
+{
+    free(o->node);
+    free(o->par);
+    free(o->toks);
+    memset(o, 0, sizeof *o);
 }
 
 int ngram_arpa_write(const NgramModel *m, const char *path)
@@ -115,88 +365,58 @@ int ngram_arpa_write(const NgramModel *m, const char *path)
     for (int k = 1; k <= m->order; k++) {
         fprintf(f, "ngram %d=%u\n", k, ngram_model_entries(m, k));
     }
-    // entries in a fixed order (by the parent's place in the order below, then token id),
-    // so the file does not depend on the hash tables' sizes and two runs diff cleanly
-    int32_t toks[NGRAM_MAX_ORDER];
-    uint32_t *rank_prev = NULL;
-    // every token escaped once, not once per line
     const Vocab *v = &m->vocab;
-    char **esc = lab_malloc((size_t)v->n * sizeof *esc);
-    size_t *esc_len = lab_malloc((size_t)v->n * sizeof *esc_len);
+    Escaped e = {lab_malloc((size_t)v->n * sizeof *e.esc + 1),
+                 lab_malloc((size_t)v->n * sizeof *e.len + 1), 0};
     size_t longest = 0;
     for (int32_t id = 0; id < v->n; id++) {
-        esc[id] = id < TOK_FIRST ? lab_strdup(v->str[id]) : tok_escape(v->str[id], v->len[id]);
-        esc_len[id] = strlen(esc[id]);
-        longest = esc_len[id] > longest ? esc_len[id] : longest;
+        e.esc[id] = id < TOK_FIRST ? lab_strdup(v->str[id]) : tok_escape(v->str[id], v->len[id]);
+        e.len[id] = strlen(e.esc[id]);
+        longest = e.len[id] > longest ? e.len[id] : longest;
     }
-    char *line = lab_malloc(2 * 32 + (size_t)m->order * (longest + 1) + 2);
-    for (int k = 1; k <= m->order; k++) {
+    // two numbers of at most 64 bytes (format_ln), the tokens and their separators
+    e.line_max = 2 * 64 + (size_t)m->order * (longest + 1) + 2;
+    uint32_t *rank_prev = NULL;
+    Listed prev = {0};
+    int failed = 0;
+    for (int k = 1; k <= m->order && !failed; k++) {
         fprintf(f, "\n\\%d-grams:\n", k);
-        const NgramLevel *L = &m->lev[k];
-        uint32_t n = 0;
-        Placed *order = lab_malloc((size_t)L->n * sizeof *order + 1);
-        for (uint32_t s = 0; s < L->cap; s++) {
-            uint64_t key = L->keys[s];
-            if (key != NGRAM_EMPTY) {
-                uint64_t parent_place = rank_prev ? rank_prev[key >> 32] : 0;
-                order[n++] = (Placed){(parent_place << 32) | (uint32_t)key, s};
-            }
-        }
-        qsort(order, n, sizeof *order, by_place);
-        uint32_t *rank = lab_malloc((size_t)L->cap * sizeof *rank);
-        for (uint32_t i = 0; i < n; i++) {
-            rank[order[i].slot] = i;
-        }
+        uint32_t *rank = lab_malloc((size_t)m->lev[k].cap * sizeof *rank);
+        Listed o;
+        file_order(m, k, rank_prev, rank, &o);
         free(rank_prev);
         rank_prev = rank;
-        for (uint32_t i = 0; i < n; i++) {
-            // the file's order jumps around the tables: fetch ahead in two stages, the key
-            // first, then what the key leads to (the parent) and the slot's values
-            if (i + 16 < n) {
-                __builtin_prefetch(&L->keys[order[i + 16].slot]);
-            }
-            if (i + 8 < n) {
-                uint32_t s8 = order[i + 8].slot;
-                if (k > 1) {
-                    __builtin_prefetch(&m->lev[k - 1].keys[L->keys[s8] >> 32]);
+        long nchunks = ((long)o.n + WRITE_CHUNK - 1) / WRITE_CHUNK;
+#pragma omp parallel if (nchunks > 1)
+        {
+            char *buf = NULL;
+            size_t cap = 0;
+#pragma omp for ordered schedule(static, 1)
+            for (long c = 0; c < nchunks; c++) {
+                uint32_t i0 = (uint32_t)(c * WRITE_CHUNK);
+                uint32_t i1 = o.n - i0 < WRITE_CHUNK ? o.n : i0 + WRITE_CHUNK;
+                size_t len = format_entries(m, k, &o, &prev, i0, i1, &e, &buf, &cap);
+#pragma omp ordered
+                {
+                    if (!failed && len > 0 && fwrite(buf, 1, len, f) != len) {
+                        failed = 1;
+                    }
                 }
-                __builtin_prefetch(&m->logp[k][s8]);
-                if (k < m->order) {
-                    __builtin_prefetch(&m->logbow[k][s8]);
-                }
             }
-            uint32_t s = order[i].slot;
-            if (!is_entry(m, k, L->keys[s])) {
-                continue;
-            }
-            size_t n_line = (size_t)format_log10(line, to_log10(m->logp[k][s]));
-            line[n_line++] = '\t';
-            node_tokens(m, k, s, toks);
-            for (int j = 0; j < k; j++) {
-                if (j) {
-                    line[n_line++] = ' ';
-                }
-                memcpy(line + n_line, esc[toks[j]], esc_len[toks[j]]);
-                n_line += esc_len[toks[j]];
-            }
-            if (k < m->order) {
-                line[n_line++] = '\t';
-                n_line += (size_t)format_log10(line + n_line, to_log10(m->logbow[k][s]));
-            }
-            line[n_line++] = '\n';
-            fwrite(line, 1, n_line, f);
+            free(buf);
         }
-        free(order);
+        listed_free(&prev);
+        prev = o;
     }
+    listed_free(&prev);
     free(rank_prev);
     for (int32_t id = 0; id < v->n; id++) {
-        free(esc[id]);
+        free(e.esc[id]);
     }
-    free(esc);
-    free(esc_len);
-    free(line);
+    free(e.esc);
+    free(e.len);
     fprintf(f, "\n\\end\\\n");
-    return lab_atomic_commit(&a);
+    return lab_atomic_commit(&a); // (a failed fwrite leaves the stream's error flag set)
 }
 
 // --- reading --------------------------------------------------------------------------------
@@ -226,40 +446,69 @@ static char *next_line(Reader *r)
     return line;
 }
 
-// A number of the file: a whole decimal field; +-inf only where allowed (inf_ok), never nan.
-static int parse_double(const char *s, double *out, int inf_ok)
+// A number of the file: a whole decimal field, as log10 (*l10) and ln (*ln, see ln_of_text);
+// +-inf only where allowed (inf_ok), never nan.
+static int parse_field(const char *s, double *l10, double *ln, int inf_ok)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end != '\0' || isnan(v) || (isinf(v) && !inf_ok)) {
+    const char *end;
+    if (ln_of_text(s, &end, l10, ln) != 0 || *end != '\0' || isnan(*l10) ||
+        (isinf(*l10) && !inf_ok)) {
         return -1;
     }
-    *out = v;
     return 0;
 }
 
 // 'x' quoted for a message: control bytes and invalid UTF-8 escaped, at most ~40 bytes
 #define QUOTED(buf, s) lab_quote(buf, sizeof buf, s, strlen(s))
 
-static int32_t token_id(Vocab *v, char *word)
+// The id of a token field of n bytes (unescaped in place; added to v when new).
+static int32_t token_id(Vocab *v, char *word, size_t n)
 {
-    if (strcmp(word, "<s>") == 0) {
-        return TOK_BOS;
+    if (word[0] == '<') {
+        if (strcmp(word, "<s>") == 0) {
+            return TOK_BOS;
+        }
+        if (strcmp(word, "</s>") == 0) {
+            return TOK_EOS;
+        }
+        if (strcasecmp(word, "<unk>") == 0) {
+            return TOK_UNK;
+        }
     }
-    if (strcmp(word, "</s>") == 0) {
-        return TOK_EOS;
+    if (memchr(word, '\\', n)) {
+        n = tok_unescape(word);
     }
-    if (strcasecmp(word, "<unk>") == 0) {
-        return TOK_UNK;
-    }
-    size_t n = tok_unescape(word);
     return vocab_add(v, word, n);
 }
 
-static double from_log10(double l10)
+// Splits line into fields separated by spaces and tabs, NUL-terminating each in place:
+// their starts into f and lengths into len; returns how many, or max + 1 when there are more
+// than max.
+static int split_fields(char *line, char **f, size_t *len, int max)
 {
-    return l10 <= LOG10_ZERO ? -INFINITY : l10 * M_LN10;
+    int nf = 0;
+    char *p = line;
+    for (;;) {
+        while (*p == ' ' || *p == '\t') {
+            p++;
+        }
+        if (*p == '\0') {
+            return nf;
+        }
+        if (nf == max) {
+            return max + 1;
+        }
+        f[nf] = p;
+        while (*p != '\0' && *p != ' ' && *p != '\t') {
+            p++;
+        }
+        len[nf] = (size_t)(p - f[nf]);
+        nf++;
+        if (*p == '\0') {
+            return nf;
+        }
+        *p++ = '\0';
+    }
 }
 
 // One line at pos without changing the buffer: its length with trailing spaces, tabs and \r
@@ -329,6 +578,216 @@ static double backoff_ln(const NgramModel *m, const int32_t *t, int n)
     return (ctx != NGRAM_NONE ? m->logbow[n - 1][ctx] : 0) + backoff_ln(m, t + 1, n - 1);
 }
 
+// --- entries, a batch at a time ----------------------------------------------------------
+// The tables are probed at random, a cache miss per probe: the reader takes a batch of lines,
+// parses them all, then resolves their contexts and inserts them in order, fetching the slots
+// that it will probe a few entries ahead. Faults are still reported in the order of the lines.
+
+#define READ_BATCH 2048 // entry lines parsed before they are resolved and inserted
+#define READ_LAG 8     // how far ahead the slots are fetched
+
+typedef struct {
+    char *f[NGRAM_MAX_ORDER + 2];    // the fields, NUL-terminated in the file's buffer
+    size_t len[NGRAM_MAX_ORDER + 2]; // their lengths
+    int nf;                          // how many
+    int j0;                          // leading prefix tokens the same as the line before's
+    long long lineno;
+    double lp, bow, ln_p, ln_bow;    // log10 and ln of the probability and backoff weight
+    int32_t id[NGRAM_MAX_ORDER];     // token ids, oldest first
+    uint32_t parent;                 // the node of its context (0 at order 1)
+} Entry;
+
+// Checks e's fields as an entry of order k in a model of the given order and reads its
+// numbers. -1 when they are not one; the message is printed only when say is set, so that a
+// fault found while parsing ahead is reported after the lines before it are in.
+static int entry_check(Entry *e, int k, int order, const char *path, int say)
+{
+    char q[48], q2[48];
+    int nf = e->nf;
+    e->bow = 0, e->ln_bow = 0;
+    if (nf < k + 1 || nf > k + 2 || (nf == k + 2 && k == order)) {
+        return say ? lab_error("'%s' line %lld: expected a log10 probability, %d token%s%s; "
+                               "found %s%d field%s",
+                               path, e->lineno, k, k > 1 ? "s" : "",
+                               k < order ? " and maybe a backoff weight" : "",
+                               nf > k + 2 ? "more than " : "", nf > k + 2 ? k + 2 : nf,
+                               nf == 1 ? "" : "s")
+                   : -1;
+    }
+    if (parse_field(e->f[0], &e->lp, &e->ln_p, 1) != 0 || e->lp == INFINITY) {
+        return say ? lab_error("'%s' line %lld: the log10 probability '%s' is neither a finite "
+                               "number nor -inf",
+                               path, e->lineno, QUOTED(q, e->f[0]))
+                   : -1;
+    }
+    if (e->lp > 0) {
+        return say ? lab_error_hint("a log10 probability is at most 0 (probability 1); -99 or "
+                                    "-inf stands for probability 0",
+                                    "'%s' line %lld: the log10 probability %s of '%s' is above "
+                                    "0, a probability above 1",
+                                    path, e->lineno, QUOTED(q, e->f[0]), QUOTED(q2, e->f[k]))
+                   : -1;
+    }
+    if (nf == k + 2 && parse_field(e->f[k + 1], &e->bow, &e->ln_bow, 0) != 0) {
+        return say ? lab_error("'%s' line %lld: the log10 backoff weight '%s' is not a finite "
+                               "number",
+                               path, e->lineno, QUOTED(q, e->f[k + 1]))
+                   : -1;
+    }
+    return 0;
+}
+
+// The nodes of e's prefix tokens from e->j0 on (prefix_node holds those of the line before),
+// and so e->parent. A context that is not listed is added, as ngram_arpa_read says. -1 when
+// its table has no room for it, with a message when say is set (called again, it gets as far).
+static int entry_resolve(NgramModel *m, int k, Entry *e, uint32_t *prefix_node,
+                         const char *path, int say)
+{
+    for (int j = e->j0; j < k - 1; j++) {
+        uint32_t up = j == 0 ? 0 : prefix_node[j - 1];
+        prefix_node[j] = ngram_level_find(&m->lev[j + 1], up, e->id[j]);
+        if (prefix_node[j] == NGRAM_NONE) {
+            // a context that is not listed: add it, if its table has room without
+            // growing (growing would move the slots that logp is indexed by)
+            NgramLevel *P = &m->lev[j + 1];
+            if ((uint64_t)(P->n + 1) * 4 > (uint64_t)P->cap * 3) {
+                return say ? lab_error("'%s' line %lld: too many %d-grams whose context is "
+                                       "not listed at order %d",
+                                       path, e->lineno, k, j + 1)
+                           : -1;
+            }
+            // (computed before it is listed; at most probability 1, which a backoff
+            // weight above 1 could pass, so that the model written back reads again)
+            double lp_ctx = fmin(backoff_ln(m, e->id, j + 1), 0.0);
+            int is_new;
+            uint32_t s = ngram_level_insert(P, up, e->id[j], &is_new);
+            m->logp[j + 1][s] = lp_ctx;
+            m->logbow[j + 1][s] = 0;
+            prefix_node[j] = s;
+        }
+    }
+    e->parent = k > 1 ? prefix_node[k - 2] : 0;
+    return 0;
+}
+
+// Lists e at order k; -1 with a message when it is listed already.
+static int entry_insert(NgramModel *m, int k, const Entry *e, const char *path)
+{
+    char q[48];
+    int is_new;
+    // (contexts are added only at orders below k, whose sections are complete, so the table
+    // holds at most the declared count here and never grows)
+    uint32_t s = ngram_level_insert(&m->lev[k], e->parent, e->id[k - 1], &is_new);
+    if (!is_new) {
+        return lab_error("'%s' line %lld: a %d-gram ending in '%s' is listed twice", path,
+                         e->lineno, k, QUOTED(q, e->f[k]));
+    }
+    m->logp[k][s] = e->lp <= LOG10_ZERO ? -INFINITY : e->ln_p;
+    if (k < m->order) {
+        m->logbow[k][s] = e->bow <= LOG10_ZERO ? -INFINITY : e->ln_bow;
+    }
+    return 0;
+}
+
+// What parsing carries from one line to the next.
+typedef struct {
+    Reader *r;
+    Vocab *vocab;
+    const char *path;
+    int k, order;                          // the section's order, the model's
+    char prefix_tok[NGRAM_MAX_ORDER][64];  // the last line's prefix tokens, as written
+    size_t prefix_len[NGRAM_MAX_ORDER];    // (their lengths)
+    int32_t prefix_id[NGRAM_MAX_ORDER];    // and their ids
+    int same;                              // how many of them are known
+    long long fault_line;                  // where the section ended early
+} Parse;
+
+// Parses up to take entry lines of section p->k into batch: fields, numbers, token ids.
+// Returns how many are entries; *fault is 1 when the section ends before them (at line
+// p->fault_line), 2 when the line after them is not an entry (entry_check says why), else 0.
+// Touches the reader and the vocabulary, never the tables.
+static int parse_batch(Parse *p, Entry *batch, int take, int *fault)
+{
+    int k = p->k, nb = 0;
+    *fault = 0;
+    for (; nb < take; nb++) {
+        char *line = next_line(p->r);
+        if (!line || line[0] == '\0' || line[0] == '\\') {
+            *fault = 1;
+            p->fault_line = p->r->lineno;
+            break;
+        }
+        Entry *E = &batch[nb];
+        E->lineno = p->r->lineno;
+        E->nf = split_fields(line, E->f, E->len, k + 2);
+        if (entry_check(E, k, p->order, p->path, 0) != 0) {
+            *fault = 2;
+            break;
+        }
+        // sorted files list n-grams sharing a prefix together: keep the last line's prefix
+        // tokens and look up only from the first token that differs
+        int j0 = 0;
+        while (j0 < p->same && j0 < k - 1 && E->len[1 + j0] == p->prefix_len[j0] &&
+               memcmp(E->f[1 + j0], p->prefix_tok[j0], E->len[1 + j0]) == 0) {
+            E->id[j0] = p->prefix_id[j0];
+            j0++;
+        }
+        E->j0 = p->same = j0;
+        for (int j = j0; j < k - 1; j++) {
+            int cacheable = E->len[1 + j] < sizeof p->prefix_tok[j];
+            if (cacheable) {
+                memcpy(p->prefix_tok[j], E->f[1 + j], E->len[1 + j]);
+                p->prefix_len[j] = E->len[1 + j];
+            }
+            // (unescapes in place)
+            E->id[j] = p->prefix_id[j] = token_id(p->vocab, E->f[1 + j], E->len[1 + j]);
+            if (cacheable && p->same == j) {
+                p->same = j + 1; // a token too long to keep ends what the next line reuses
+            }
+        }
+        E->id[k - 1] = token_id(p->vocab, E->f[k], E->len[k]);
+    }
+    return nb;
+}
+
+// Resolves each entry's context and inserts it, in line order, READ_LAG lines after: the
+// slots both will probe are fetched ahead (for the context, on the guess that only its last
+// token changes, which sorted files make the common case). prefix_node: the context nodes of
+// the last line resolved. -1 with a message at the first fault. Touches the tables, never
+// the vocabulary.
+static int insert_batch(NgramModel *m, int k, Entry *batch, int nb, uint32_t *prefix_node,
+                        const char *path)
+{
+    int in = 0; // lines inserted
+    for (int i = 0; i < nb; i++) {
+        const Entry *A = &batch[i + READ_LAG < nb ? i + READ_LAG : i];
+        if (k > 1 && A->j0 >= k - 2) {
+            uint32_t up = k > 2 ? prefix_node[k - 3] : 0;
+            __builtin_prefetch(
+                &m->lev[k - 1].keys[ngram_level_slot(&m->lev[k - 1], up, A->id[k - 2])]);
+        }
+        if (entry_resolve(m, k, &batch[i], prefix_node, path, 0) != 0) {
+            for (; in < i; in++) { // the lines before go in first: their faults first
+                if (entry_insert(m, k, &batch[in], path) != 0) {
+                    return -1;
+                }
+            }
+            return entry_resolve(m, k, &batch[i], prefix_node, path, 1);
+        }
+        const NgramLevel *L = &m->lev[k];
+        __builtin_prefetch(&L->keys[ngram_level_slot(L, batch[i].parent, batch[i].id[k - 1])]);
+        if (i >= READ_LAG && entry_insert(m, k, &batch[in++], path) != 0) {
+            return -1;
+        }
+    }
+    for (; in < nb; in++) {
+        if (entry_insert(m, k, &batch[in], path) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 // Reads an ARPA file from anywhere (SRILM, KenLM, MITLM, lmlab) as untrusted input.
 //
 // Accepted: any text before \data\; CRLF line ends and trailing blanks; fields separated by
@@ -347,11 +806,9 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
 {
     memset(m, 0, sizeof *m);
     Reader r = {.path = path};
-    char prefix_tok[NGRAM_MAX_ORDER][64]; // the last line's prefix tokens, as written
-    uint32_t prefix_node[NGRAM_MAX_ORDER]; // and their nodes
-    int32_t prefix_id[NGRAM_MAX_ORDER];    // and their ids
-    int same = 0, prev_k = 0;              // how many of them are known, at which order
-    char q[48], q2[48];                    // quoted file content for messages
+    uint32_t prefix_node[NGRAM_MAX_ORDER]; // the context nodes of the last line inserted
+    Entry *batch = NULL;                   // (2 READ_BATCH) lines on their way in
+    char q[48];                            // quoted file content for messages
     if (lab_read_file(path, &r.data, &r.len, 0) != 0) {
         return -1;
     }
@@ -438,6 +895,7 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
         goto fail;
     }
     m->order = order;
+    batch = lab_malloc(2 * READ_BATCH * sizeof *batch);
     for (int k = 1; k <= order; k++) {
         ngram_level_init(&m->lev[k], (uint32_t)(counts[k] * 2), 0);
         m->logp[k] = lab_malloc((size_t)m->lev[k].cap * sizeof *m->logp[k]);
@@ -456,108 +914,50 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
                            line ? "'" : "");
             goto fail;
         }
-        for (unsigned long long e = 0; e < counts[k]; e++) {
-            line = next_line(&r);
-            if (!line || line[0] == '\0' || line[0] == '\\') {
+        // two batches in turn: one thread parses the next while the other inserts this one
+        // (a thread of its own each when there are two, one after the other otherwise)
+        Parse ps = {.r = &r, .vocab = &m->vocab, .path = path, .k = k, .order = order};
+        Entry *cur = batch, *nxt = batch + READ_BATCH;
+        unsigned long long left = counts[k];
+        int fcur, fnxt = 0;
+        int ncur = parse_batch(&ps, cur, left < READ_BATCH ? (int)left : READ_BATCH, &fcur);
+        left -= (unsigned long long)ncur;
+        for (;;) {
+            int take = fcur || left == 0 ? 0 : left < READ_BATCH ? (int)left : READ_BATCH;
+            int nnxt = 0, failed = 0;
+#pragma omp parallel sections if (take > 0)
+            {
+#pragma omp section
+                {
+                    if (take > 0) {
+                        nnxt = parse_batch(&ps, nxt, take, &fnxt);
+                    }
+                }
+#pragma omp section
+                {
+                    failed = insert_batch(m, k, cur, ncur, prefix_node, path) != 0;
+                }
+            }
+            if (failed) {
+                goto fail;
+            }
+            if (fcur == 1) {
                 lab_error("'%s' line %lld: the %d-grams section ends after %llu of the %llu "
                           "entries \\data\\ declared",
-                          path, r.lineno, k, e, counts[k]);
+                          path, ps.fault_line, k, counts[k] - left, counts[k]);
                 goto fail;
             }
-            char *fields[NGRAM_MAX_ORDER + 2];
-            int nf = 0;
-            char *save = NULL;
-            for (char *t = strtok_r(line, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
-                if (nf == k + 2) {
-                    nf++;
-                    break;
-                }
-                fields[nf++] = t;
-            }
-            double lp, bow = 0;
-            if (nf < k + 1 || nf > k + 2 || (nf == k + 2 && k == order)) {
-                lab_error("'%s' line %lld: expected a log10 probability, %d token%s%s; found "
-                          "%s%d field%s",
-                          path, r.lineno, k, k > 1 ? "s" : "",
-                          k < order ? " and maybe a backoff weight" : "",
-                          nf > k + 2 ? "more than " : "", nf > k + 2 ? k + 2 : nf,
-                          nf == 1 ? "" : "s");
+            if (fcur == 2) {
+                entry_check(&cur[ncur], k, order, path, 1);
                 goto fail;
             }
-            if (parse_double(fields[0], &lp, 1) != 0 || lp == INFINITY) {
-                lab_error("'%s' line %lld: the log10 probability '%s' is neither a finite number "
-                          "nor -inf",
-                          path, r.lineno, QUOTED(q, fields[0]));
-                goto fail;
+            if (take == 0) {
+                break;
             }
-            if (lp > 0) {
-                lab_error_hint("a log10 probability is at most 0 (probability 1); -99 or -inf "
-                               "stands for probability 0",
-                               "'%s' line %lld: the log10 probability %s of '%s' is above 0, a "
-                               "probability above 1",
-                               path, r.lineno, QUOTED(q, fields[0]), QUOTED(q2, fields[k]));
-                goto fail;
-            }
-            if (nf == k + 2 && parse_double(fields[k + 1], &bow, 0) != 0) {
-                lab_error("'%s' line %lld: the log10 backoff weight '%s' is not a finite number",
-                          path, r.lineno, QUOTED(q, fields[k + 1]));
-                goto fail;
-            }
-            // sorted files list n-grams sharing a prefix together: keep the nodes of the last
-            // line's prefix tokens and resolve only from the first token that differs
-            if (k != prev_k) {
-                same = 0, prev_k = k;
-            }
-            int j0 = 0;
-            while (j0 < same && j0 < k - 1 && strcmp(fields[1 + j0], prefix_tok[j0]) == 0) {
-                j0++;
-            }
-            same = j0;
-            for (int j = j0; j < k - 1; j++) {
-                uint32_t up = j == 0 ? 0 : prefix_node[j - 1];
-                snprintf(prefix_tok[j], sizeof prefix_tok[j], "%s", fields[1 + j]);
-                int cacheable = strlen(fields[1 + j]) < sizeof prefix_tok[j] - 1;
-                int32_t id = token_id(&m->vocab, fields[1 + j]); // unescapes in place
-                prefix_id[j] = id;
-                prefix_node[j] = ngram_level_find(&m->lev[j + 1], up, id);
-                if (prefix_node[j] == NGRAM_NONE) {
-                    // a context that is not listed: add it, if its table has room without
-                    // growing (growing would move the slots that logp is indexed by)
-                    NgramLevel *P = &m->lev[j + 1];
-                    if ((uint64_t)(P->n + 1) * 4 > (uint64_t)P->cap * 3) {
-                        lab_error("'%s' line %lld: too many %d-grams whose context is not "
-                                  "listed at order %d",
-                                  path, r.lineno, k, j + 1);
-                        goto fail;
-                    }
-                    // (computed before it is listed; at most probability 1, which a backoff
-                    // weight above 1 could pass, so that the model written back reads again)
-                    double lp_ctx = fmin(backoff_ln(m, prefix_id, j + 1), 0.0);
-                    int is_new;
-                    uint32_t s = ngram_level_insert(P, up, id, &is_new);
-                    m->logp[j + 1][s] = lp_ctx;
-                    m->logbow[j + 1][s] = 0;
-                    prefix_node[j] = s;
-                }
-                if (cacheable && same == j) {
-                    same = j + 1; // a token too long to keep ends what the next line may reuse
-                }
-            }
-            uint32_t parent = k > 1 ? prefix_node[k - 2] : 0;
-            int32_t w = token_id(&m->vocab, fields[k]);
-            int is_new;
-            // (contexts are added only at orders below k, whose sections are complete, so
-            // the table holds at most the declared count here and never grows)
-            uint32_t s = ngram_level_insert(&m->lev[k], parent, w, &is_new);
-            if (!is_new) {
-                lab_error("'%s' line %lld: a %d-gram ending in '%s' is listed twice", path,
-                          r.lineno, k, QUOTED(q, fields[k]));
-                goto fail;
-            }
-            m->logp[k][s] = from_log10(lp);
-            if (k < order) {
-                m->logbow[k][s] = from_log10(bow);
-            }
+            Entry *t = cur;
+            cur = nxt, nxt = t;
+            ncur = nnxt, fcur = fnxt;
+            left -= (unsigned long long)nnxt;
         }
     }
     while ((line = next_line(&r)) && line[0] == '\0') {
@@ -569,10 +969,12 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
         goto fail;
     }
     free(r.data);
+    free(batch);
     ngram_model_link_suffixes(m);
     return 0;
 fail:
     free(r.data);
+    free(batch);
     ngram_model_free(m);
     return -1;
 }

@@ -21,6 +21,36 @@ static int by_desc(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
+#define ZIPF_SMALL 4096 // counts below this are sorted by a histogram
+
+// The positive counts of L in descending order into freq (L->n entries at most); returns how
+// many. Most n-grams are rare: the counts below ZIPF_SMALL go through a histogram, and only
+// the few above it through qsort.
+static long counts_desc(const NgramLevel *L, double *freq)
+{
+    uint32_t *hist = lab_calloc(ZIPF_SMALL, sizeof *hist);
+    long n = 0;
+    for (uint32_t s = 0; s < L->cap; s++) {
+        uint32_t c = L->val[NGRAM_COUNT][s];
+        if (L->keys[s] == NGRAM_EMPTY || c == 0) {
+            continue;
+        }
+        if (c < ZIPF_SMALL) {
+            hist[c]++;
+        } else {
+            freq[n++] = c;
+        }
+    }
+    qsort(freq, (size_t)n, sizeof *freq, by_desc);
+    for (uint32_t c = ZIPF_SMALL - 1; c > 0; c--) {
+        for (uint32_t i = 0; i < hist[c]; i++) {
+            freq[n++] = c;
+        }
+    }
+    free(hist);
+    return n;
+}
+
 int ngram_zipf_chart(const NgramCounts *nc, const char *dir, const char *what, PlotOutput out)
 {
     Plot p;
@@ -35,13 +65,7 @@ int ngram_zipf_chart(const NgramCounts *nc, const char *dir, const char *what, P
     for (int k = 1; k <= nc->order && k <= NGRAM_MAX_ORDER; k++) {
         const NgramLevel *L = &nc->lev[k];
         double *freq = lab_malloc((size_t)L->n * sizeof *freq + 1);
-        long n = 0;
-        for (uint32_t s = 0; s < L->cap; s++) {
-            if (L->keys[s] != NGRAM_EMPTY && L->val[NGRAM_COUNT][s] > 0) {
-                freq[n++] = L->val[NGRAM_COUNT][s];
-            }
-        }
-        qsort(freq, (size_t)n, sizeof *freq, by_desc);
+        long n = counts_desc(L, freq);
         // every rank up to 1000, then ranks about 1% apart: the log-log curve looks the same
         double *x = lab_malloc(((size_t)n + 1) * sizeof *x);
         double *y = lab_malloc(((size_t)n + 1) * sizeof *y);
@@ -385,9 +409,10 @@ static void train_evaluate(Train *t)
     free(vp);
 }
 
-// samples.txt: drawn from the model as saved (read back from arpa), so that
-// 'lmlab ngram generate --seed S' on the run directory draws exactly these.
-static int train_write_samples(const Train *t, const char *arpa)
+// samples.txt: drawn from the model in memory. The ARPA file holds the same doubles (the
+// writer checks every value's round trip, arpa.c) and lists the unigrams in id order, so
+// 'lmlab ngram generate --seed S' on the run directory, which reads it, draws exactly these.
+static int train_write_samples(const Train *t)
 {
     char *path = lab_path_join(t->run_dir, "samples.txt");
     LabAtomic sa;
@@ -396,19 +421,14 @@ static int train_write_samples(const Train *t, const char *arpa)
     if (rc != 0) {
         return -1;
     }
-    NgramModel saved = {0};
-    if (t->samples > 0 && ngram_arpa_read(&saved, arpa, (TokUnit)t->text.unit) != 0) {
-        lab_atomic_abort(&sa);
-        return -1;
-    }
     LabRng rng;
     lab_rng_seed(&rng, (uint64_t)t->seed);
     LabSampling sampling = {.temperature = 1.0, .top_k = 0, .top_p = 1.0};
     long n = t->text.unit == UNIT_LINE ? t->samples : t->samples > 0;
     for (long i = 0; i < n; i++) {
-        ngram_generate(sa.f, &saved, (TokKind)t->text.tokenizer, NULL, 0, 200, &sampling, &rng);
+        ngram_generate(sa.f, &t->model, (TokKind)t->text.tokenizer, NULL, 0, 200, &sampling,
+                       &rng);
     }
-    ngram_model_free(&saved);
     return lab_atomic_commit(&sa);
 }
 
@@ -436,7 +456,7 @@ static void train_write(Train *t)
         lab_run_close(&t->run) != 0) {
         exit(1);
     }
-    if (train_write_samples(t, arpa) != 0) {
+    if (train_write_samples(t) != 0) {
         exit(1);
     }
     free(arpa);

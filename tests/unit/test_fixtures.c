@@ -4,6 +4,8 @@
 // from-the-formula Python implementation; tests/fixtures/README.md describes every column.
 #include "tests/helpers.h"
 
+#include <omp.h>
+
 #include "ngram/ngram.h"
 
 // --- a tiny TSV reader ------------------------------------------------------------------------
@@ -400,6 +402,7 @@ static void check_arpa_score(const char *fixture, const char *dataset, TokKind k
     arpa_score_total(fixture, &want_tokens, &want_nats);
     char *dir = test_tmpdir();
     char *arpa = lab_path_join(dir, "model.arpa");
+    omp_set_num_threads(2);
     cr_assert_eq(ngram_arpa_write(&tr.m, arpa), 0);
     NgramModel back;
     cr_assert_eq(ngram_arpa_read(&back, arpa, UNIT_LINE), 0);
@@ -460,4 +463,120 @@ Test(fixtures, malformed_arpa_files_fail_with_a_message)
     cr_assert_eq(ngram_arpa_read(&m, good, UNIT_LINE), 0, "the valid original reads");
     ngram_model_free(&m);
     free(good);
+}
+
+// Every entry of a and b (same vocabulary order) holds the same doubles, bit for bit.
+static void assert_same_entries(const NgramModel *a, const NgramModel *b, const char *what)
+{
+    cr_assert_eq(a->order, b->order);
+    cr_assert_eq(a->vocab.n, b->vocab.n, "%s: %d tokens, %d read back", what, a->vocab.n,
+                 b->vocab.n);
+    for (int k = 1; k <= a->order; k++) {
+        const NgramLevel *L = &a->lev[k];
+        uint32_t checked = 0;
+        for (uint32_t s = 0; s < L->cap; s++) {
+            if (L->keys[s] == NGRAM_EMPTY ||
+                (k == a->order && k > 1 && (int32_t)(uint32_t)L->keys[s] == TOK_BOS)) {
+                continue;
+            }
+            // the tokens of s, oldest first, then the same path in b
+            int32_t toks[NGRAM_MAX_ORDER];
+            uint32_t node = s;
+            for (int j = k; j >= 1; j--) {
+                uint64_t key = a->lev[j].keys[node];
+                toks[j - 1] = (int32_t)(uint32_t)key;
+                node = (uint32_t)(key >> 32);
+            }
+            uint32_t nb = 0;
+            for (int j = 0; j < k; j++) {
+                nb = ngram_level_find(&b->lev[j + 1], nb, toks[j]);
+                cr_assert_neq(nb, NGRAM_NONE, "%s: a %d-gram is missing after reading", what, k);
+            }
+            cr_assert_eq(memcmp(&a->logp[k][s], &b->logp[k][nb], sizeof(double)), 0,
+                         "%s: order %d: ln p %a written, %a read back", what, k, a->logp[k][s],
+                         b->logp[k][nb]);
+            if (k < a->order) {
+                cr_assert_eq(memcmp(&a->logbow[k][s], &b->logbow[k][nb], sizeof(double)), 0,
+                             "%s: order %d: ln backoff %a written, %a read back", what, k,
+                             a->logbow[k][s], b->logbow[k][nb]);
+            }
+            checked++;
+        }
+        cr_assert_eq(checked, ngram_model_entries(b, k));
+    }
+}
+
+static char *generated(const NgramModel *m, TokKind kind)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    LabRng rng;
+    lab_rng_seed(&rng, 1337);
+    LabSampling s = {.temperature = 1.0, .top_k = 0, .top_p = 1.0};
+    for (int i = 0; i < 20; i++) {
+        ngram_generate(f, m, kind, NULL, 0, 200, &s, &rng);
+    }
+    fclose(f);
+    return buf;
+}
+
+// Trains, writes the ARPA file and reads it back (on two threads): the same doubles in every
+// entry, the same test loss bit for bit, the same samples for a seed, and the same bytes when
+// written again, on one thread (the writer formats chunks of lines on every thread).
+static void check_exact_round_trip(const char *dataset, TokKind kind, int order,
+                                   const char *smoothing)
+{
+    char rel[128];
+    snprintf(rel, sizeof rel, "datasets/%s/train.txt", dataset);
+    Trained tr;
+    train(&tr, rel, kind, NULL, 0, 1, order, params_named(smoothing), NGRAM_PAD_SENTENCE);
+    char *dir = test_tmpdir();
+    char *arpa = lab_path_join(dir, "model.arpa"), *again = lab_path_join(dir, "again.arpa");
+    omp_set_num_threads(2);
+    cr_assert_eq(ngram_arpa_write(&tr.m, arpa), 0);
+    NgramModel back;
+    cr_assert_eq(ngram_arpa_read(&back, arpa, UNIT_LINE), 0);
+    assert_same_entries(&tr.m, &back, dataset);
+    snprintf(rel, sizeof rel, "datasets/%s/test.txt", dataset);
+    LabLoss l, lb;
+    Corpus c;
+    score(&tr, rel, &l, &c);
+    ngram_eval(&back, &c, &lb);
+    cr_assert_eq(l.tokens, lb.tokens);
+    cr_assert_eq(memcmp(&l.nats, &lb.nats, sizeof l.nats), 0,
+                 "%s: %.17g nats in memory, %.17g from the file", dataset, l.nats, lb.nats);
+    char *s1 = generated(&tr.m, kind), *s2 = generated(&back, kind);
+    cr_assert_str_eq(s1, s2, "%s: the samples of the model and of its file differ", dataset);
+    omp_set_num_threads(1);
+    cr_assert_eq(ngram_arpa_write(&back, again), 0);
+    char *b1, *b2;
+    size_t n1, n2;
+    cr_assert_eq(lab_read_file(arpa, &b1, &n1, 0), 0);
+    cr_assert_eq(lab_read_file(again, &b2, &n2, 0), 0);
+    cr_assert(n1 == n2 && memcmp(b1, b2, n1) == 0,
+              "%s: written again, the file differs (%zu and %zu bytes)", dataset, n1, n2);
+    free(b1), free(b2), free(s1), free(s2);
+    corpus_free(&c);
+    ngram_model_free(&back);
+    free(arpa), free(again), free(dir);
+    trained_free(&tr);
+}
+
+Test(fixtures, arpa_of_names_kn5_reads_back_to_the_same_doubles_loss_and_samples,
+     .timeout = 60)
+{
+    check_exact_round_trip("names", TOK_CHAR, 5, "kn");
+}
+
+Test(fixtures, arpa_of_timemachine_word_kn3_reads_back_to_the_same_doubles_loss_and_samples,
+     .timeout = 120)
+{
+    check_exact_round_trip("timemachine", TOK_WORD, 3, "kn");
+}
+
+Test(fixtures, arpa_of_names_interp4_reads_back_to_the_same_doubles_loss_and_samples,
+     .timeout = 60)
+{
+    check_exact_round_trip("names", TOK_CHAR, 4, "interp");
 }

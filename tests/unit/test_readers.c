@@ -138,6 +138,53 @@ Test(readers, arpa_declared_counts_past_the_bytes_left_are_refused_before_readin
     free(dir);
 }
 
+// A large section is read a batch of lines at a time (parsed ahead, then inserted): a fault
+// is still reported at its own line, and of two faults the one on the earlier line, whether
+// they fall in the first batch, a later one, or on both sides of a batch's end.
+static char *arpa_with_unigrams(const char *dir, const char *name, int n, int dup_at,
+                                int bad_at)
+{
+    size_t cap = 64 + (size_t)n * 32, len = 0;
+    char *text = lab_malloc(cap);
+    len += (size_t)snprintf(text + len, cap - len, "\\data\\\nngram 1=%d\n\n\\1-grams:\n", n);
+    for (int i = 0; i < n; i++) { // line 5 + i
+        if (i == bad_at) {
+            len += (size_t)snprintf(text + len, cap - len, "-1.5x\tw%d\n", i);
+        } else {
+            len += (size_t)snprintf(text + len, cap - len, "-1.5\tw%d\n", i == dup_at ? 0 : i);
+        }
+    }
+    len += (size_t)snprintf(text + len, cap - len, "\n\\end\\\n");
+    char *path = test_write(dir, name, text, len);
+    free(text);
+    return path;
+}
+
+Test(readers, arpa_faults_far_into_a_section_are_reported_at_their_own_line_in_order)
+{
+    char *dir = test_tmpdir();
+    const struct {
+        int dup_at, bad_at;
+        const char *want;
+    } cases[] = {
+        {-1, 9000, "line 9005: the log10 probability '-1.5x' is neither"},
+        {9000, -1, "line 9005: a 1-gram ending in 'w0' is listed twice"},
+        {9000, 9001, "line 9005: a 1-gram ending in 'w0' is listed twice"},
+        {9001, 9000, "line 9005: the log10 probability '-1.5x' is neither"},
+        {4095, 4096, "line 4100: a 1-gram ending in 'w0' is listed twice"},
+        {2047, 2048, "line 2052: a 1-gram ending in 'w0' is listed twice"},
+        {6000, 2048 * 3 + 5, "line 6005: a 1-gram ending in 'w0' is listed twice"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "faults%zu.arpa", i);
+        char *path = arpa_with_unigrams(dir, name, 12000, cases[i].dup_at, cases[i].bad_at);
+        expect_refused(read_arpa, path, cases[i].want);
+        free(path);
+    }
+    free(dir);
+}
+
 Test(readers, arpa_accepts_minus_inf_and_minus_99_as_probability_zero)
 {
     char *dir = test_tmpdir();
