@@ -80,6 +80,8 @@ typedef struct {
 } CompareSettings;
 
 static const CompareSettings neural_settings[] = {
+    // (names takes the GPT's defaults, which were measured there: the same run as `lmlab gpt
+    // train --dataset names` when given its 32000 steps, e.g. --families gpt --steps 32000)
     // nanoGPT's CPU configuration of shakespeare_char (width 128, context 64, batch 12, lr
     // 1e-3 cosine to 1e-4 after 100 warmup steps, beta2 0.99, weight decay 0.1, no dropout):
     // valid 1.8602 after 2000 steps on the stream

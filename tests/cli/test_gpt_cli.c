@@ -141,6 +141,37 @@ Test(gpt_cli, trains_and_writes_its_run, .timeout = 60)
     free(d);
 }
 
+// The configuration measured on names (docs/benchmarks.md "Quality": test 1.92 or below) is
+// what a run without options trains: the kind's defaults over the trainer's reach the config.
+Test(gpt_cli, a_run_without_options_trains_the_measured_names_configuration, .timeout = 60)
+{
+    char *d = names_corpus(NULL, NULL);
+    char *train = lab_path_join(d, "train.txt"), *valid = lab_path_join(d, "valid.txt");
+    char *out = lab_path_join(d, "run");
+    // only the size of the model and the steps made small; every trainer option its default
+    Run r = RUN("gpt", "train", "--train", train, "--valid", valid, "--out", out, "--layers",
+                "1", "--heads", "2", "--width", "8", "--steps", "2", "--plot", "none", "--quiet");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    run_free(&r);
+    char *cp = file_in(d, "run", "config"), *cfg = slurp(cp);
+    const char *keys[] = {"context = 16\n", "dropout = 0.05\n", "batching = lines\n",
+                          "batch = 32\n",   "lr = 0.005\n",     "schedule = cosine\n",
+                          "warmup = 100\n", "min_lr = 0.0001\n", "weight_decay = 0.1\n",
+                          "beta2 = 0.999\n", "clip = 1\n"};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        cr_assert(strstr(cfg, keys[i]), "config lacks '%s':\n%s", keys[i], cfg);
+    }
+    r = RUN("gpt", "train", "--help");
+    cr_assert(strstr(r.out, "(default 32000)"), "--help lacks the 32000 steps:\n%s", r.out);
+    run_free(&r);
+    free(cfg);
+    free(cp);
+    free(out);
+    free(valid);
+    free(train);
+    free(d);
+}
+
 Test(gpt_cli, the_same_seed_gives_the_same_weights, .timeout = 60)
 {
     char *d = names_corpus(NULL, NULL);
