@@ -672,6 +672,133 @@ Test(tfidf, matrix_market_and_vocab_files_read_back_exactly)
     fit_free(&f);
 }
 
+// The entries of a Matrix Market file after its size line, read with the C library's strtod
+// (not lmlab's reader): each must equal X's stored non-zero weight bit for bit, in row order.
+static void assert_mtx_reads_back(const char *data, const TfidfCsr *X)
+{
+    const char *p = strchr(data, '\n');
+    while (p && p[1] == '%') {
+        p = strchr(p + 1, '\n');
+    }
+    cr_assert_not_null(p);
+    p = strchr(p + 1, '\n'); // the size line
+    cr_assert_not_null(p);
+    p++;
+    long long lines = 0;
+    for (long d = 0; d < X->rows; d++) {
+        for (long long e = X->ptr[d]; e < X->ptr[d + 1]; e++) {
+            if (X->val[e] == 0) {
+                continue;
+            }
+            char *end;
+            long i = strtol(p, &end, 10), j = strtol(end, &end, 10);
+            double v = strtod(end, &end);
+            cr_assert(i == d + 1 && j == X->col[e] + 1 && *end == '\n',
+                      "entry %lld: expected row %ld column %d, the file has '%.40s'", e + 1,
+                      d + 1, X->col[e] + 1, p);
+            cr_assert(memcmp(&v, &X->val[e], sizeof v) == 0,
+                      "(%ld, %ld): the file's '%.*s' reads as %a, the weight is %a", i, j,
+                      (int)(end - p), p, v, X->val[e]);
+            p = end + 1;
+            lines++;
+        }
+    }
+    cr_assert_eq(*p, '\0', "nothing after the %lld entries", lines);
+}
+
+Test(tfidf, matrix_market_bytes_and_exact_weights_for_any_thread_count, .timeout = 120)
+{
+    // 12,000 documents of 8 words drawn (fixed LCG) from 3,000 made-up words: about 95,000
+    // entries, several blocks of the writer; weights of every norm
+    enum { NDOCS = 12000, WORDS = 8, TYPES = 3000 };
+    size_t n = 0;
+    char *text = lab_malloc((size_t)NDOCS * WORDS * 8 + 1);
+    uint64_t x = 777;
+    for (int d = 0; d < NDOCS; d++) {
+        for (int w = 0; w < WORDS; w++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            n += (size_t)sprintf(text + n, "%sw%u", w ? " " : "", (unsigned)((x >> 33) % TYPES));
+        }
+        text[n++] = '\n';
+    }
+    text[n] = '\0';
+    char *dir = test_tmpdir();
+    char *one = lab_path_join(dir, "one.mtx"), *two = lab_path_join(dir, "two.mtx");
+    const int norms[] = {TFIDF_NORM_L2, TFIDF_NORM_L1, TFIDF_NORM_NONE};
+    for (int k = 0; k < 3; k++) {
+        TfidfParams p = TFIDF_PARAMS_DEFAULT;
+        p.norm = norms[k];
+        p.tf = k == 2 ? TFIDF_TF_SUBLINEAR : TFIDF_TF_RAW;
+        Fit f;
+        fit_text(&f, text, TFIDF_UNIT_LINE, TOK_WORD, "\\S+", 0, &p);
+        omp_set_num_threads(1);
+        cr_assert_eq(tfidf_write_mtx(&f.m, one, NULL), 0);
+        omp_set_num_threads(2);
+        cr_assert_eq(tfidf_write_mtx(&f.m, two, NULL), 0);
+        char *a, *b;
+        size_t na, nb;
+        cr_assert_eq(lab_read_file(one, &a, &na, 0), 0);
+        cr_assert_eq(lab_read_file(two, &b, &nb, 0), 0);
+        cr_assert(na == nb && memcmp(a, b, na) == 0,
+                  "norm %d: 1 and 2 threads wrote different files (%zu and %zu bytes)", norms[k],
+                  na, nb);
+        assert_mtx_reads_back(a, &f.m.X);
+        free(a);
+        free(b);
+        fit_free(&f);
+    }
+    unlink(one);
+    unlink(two);
+    rmdir(dir);
+    free(one);
+    free(two);
+    free(dir);
+    free(text);
+}
+
+Test(tfidf, terms_and_docs_tables_hold_the_hand_computed_values)
+{
+    // the collection of the hand computation, from two files whose names need escaping
+    TfidfDocs docs;
+    tfidf_docs_init(&docs);
+    tfidf_docs_add(&docs, "one\tfile.txt", lab_strdup("a b b\nb c\n"), 10, TFIDF_UNIT_LINE);
+    tfidf_docs_add(&docs, "two\\file.txt", lab_strdup("\nc c c d\n"), 9, TFIDF_UNIT_LINE);
+    Tokenizer tok;
+    cr_assert_eq(tok_init(&tok, TOK_WORD, "\\S+", 0), 0);
+    TfidfParams p = TFIDF_PARAMS_DEFAULT;
+    TfidfModel m;
+    cr_assert_eq(tfidf_fit(&m, &docs, &p, &tok), 0);
+    char *dir = test_tmpdir();
+    char *terms = lab_path_join(dir, "terms.tsv"), *dpath = lab_path_join(dir, "docs.tsv");
+    cr_assert_eq(tfidf_write_terms(&m, terms), 0);
+    cr_assert_eq(tfidf_write_docs(&docs, &m, dpath), 0);
+    char *data;
+    size_t len;
+    cr_assert_eq(lab_read_file(terms, &data, &len, 0), 0);
+    // idf: ln(4/2) + 1 and ln(4/3) + 1, as Python's repr writes them (the shortest exact text)
+    cr_assert_str_eq(data, "column\tterm\tdf\tidf\ttotal\n"
+                           "1\ta\t1\t1.6931471805599454\t1\n"
+                           "2\tb\t2\t1.2876820724517808\t3\n"
+                           "3\tc\t2\t1.2876820724517808\t4\n"
+                           "4\td\t1\t1.6931471805599454\t1\n");
+    free(data);
+    cr_assert_eq(lab_read_file(dpath, &data, &len, 0), 0);
+    cr_assert_str_eq(data, "doc\tfile\tline\tterms\n"
+                           "1\tone\\tfile.txt\t1\t2\n"
+                           "2\tone\\tfile.txt\t2\t2\n"
+                           "3\ttwo\\\\file.txt\t2\t2\n");
+    free(data);
+    unlink(terms);
+    unlink(dpath);
+    rmdir(dir);
+    free(terms);
+    free(dpath);
+    free(dir);
+    tfidf_model_free(&m);
+    tok_free(&tok);
+    tfidf_docs_free(&docs);
+}
+
 // --- scale and determinism ----------------------------------------------------------------------
 
 Test(tfidf, a_hundred_thousand_documents_fit_sparse, .timeout = 120)
