@@ -1,0 +1,42 @@
+// numtext.h: doubles as decimal text and back, exactly and without printf or strtod in the
+// common path.
+//
+// lab_format_double writes the shortest decimal that reads back as exactly the same double
+// (of the shortest ones, the nearest to it); lab_parse_double reads a decimal to the double
+// strtod gives, bit for bit. Together: parse(format(v)) == v for every double but nan, and a
+// file written, read and written again holds the same bytes.
+//
+// How (numtext.c): both sides do their one inexact step in the x87 80-bit format, whose 64-bit
+// significand holds any 19-digit decimal significand and any power of ten up to 10^27 exactly,
+// so a value of 1 to 19 significant digits times 10^-27 .. 10^27 costs one correctly rounded
+// multiply or divide. Rounding that to double is the correct rounding of the decimal unless
+// the 80-bit result lies exactly halfway between two doubles, which is checked (Clinger's fast
+// path, widened from 53 to 64 bits). The formatter finds its candidates (the decimal of 17
+// digits and its shorter truncations) with the same arithmetic and keeps only those that the
+// parser, so checked, reads back as v. The rest takes the C library: strtod for more than 19
+// significant digits, exponents past the range above, halfway cases, hex and inf/nan text;
+// printf ("%.*e", verified with strtod) for magnitudes outside 1e-10 .. 1e12, subnormals,
+// and on machines without the 80-bit format (there everything takes that path: correct,
+// slower). Uses libc only; no state, safe from any thread.
+#ifndef LAB_NUMTEXT_H
+#define LAB_NUMTEXT_H
+
+// Bytes lab_format_double may write, its NUL included ("-1.2345678901234567e-308" is 24).
+#define LAB_NUMTEXT_MAX 32
+
+// Writes v as the shortest decimal that lab_parse_double and strtod read back as exactly v,
+// NUL-terminated, into out (LAB_NUMTEXT_MAX bytes); returns its length (without the NUL).
+// Plain notation for 1e-5 <= |v| < 1e17 ("0.30103", "-99", "12345"), otherwise the exponent
+// form of printf's %e with no trailing zeros ("1.5e-07", "2e+20"). Zero is "0" or "-0";
+// infinities are "inf" and "-inf", every nan is "nan" (the spellings of printf and strtod:
+// a caller whose format has none, such as JSON or ARPA, handles them before calling).
+int lab_format_double(char *out, double v);
+
+// Reads the number at the start of s as strtod does (leading white space, a sign, decimal or
+// hex digits, an exponent, inf, nan) and stores the double strtod gives, bit for bit, in
+// *out; *end (if not NULL) gets the first byte after the number. Returns 0, or -1 when s does
+// not start with a number (then *out = 0 and *end = s). Overflow gives +-inf and underflow
+// 0 or a subnormal, as strtod does, without touching errno in the common path.
+int lab_parse_double(const char *s, const char **end, double *out);
+
+#endif
