@@ -8,6 +8,8 @@
 // block written in row order as soon as the one before it is out.
 #include "ngram/tfidf_internal.h"
 
+#include "lab/numtext.h"
+
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,14 +51,14 @@ static char *put_i64(char *p, long long v)
     return put_u64(p, (uint64_t)v);
 }
 
-// A weight: the shortest decimal that reads back as v
+// A weight: the shortest decimal that reads back as v (p has LAB_NUMTEXT_MAX bytes of room)
 static char *put_double(char *p, double v)
 {
-    return p + snprintf(p, 32, "%.17g", v);
+    return p + lab_format_double(p, v);
 }
 
-// The longest text put_double makes ("-2.2250738585072014e-308")
-enum { DOUBLE_TEXT_MAX = 25 };
+// the room put_double needs (its NUL included: the next piece overwrites it)
+enum { DOUBLE_TEXT_MAX = LAB_NUMTEXT_MAX };
 
 // s[0..len) escaped as tfidf_escape_term does, at p (room for 2 * len); returns the end
 static char *put_escaped(char *p, const char *s, size_t len)

@@ -655,7 +655,7 @@ Test(tfidf, matrix_market_and_vocab_files_read_back_exactly)
             double v;
             cr_assert_eq(sscanf(line, "%ld %ld %lf", &i, &j, &v), 3);
             cr_assert(i == d + 1 && j == f.m.X.col[e] + 1, "1-based, row order: '%s'", line);
-            cr_assert_eq(v, f.m.X.val[e], "%%.17g reads back exactly");
+            cr_assert_eq(v, f.m.X.val[e], "the shortest exact text reads back exactly");
         }
     }
     cr_assert_null(strtok_r(NULL, "\n", &save));
@@ -932,6 +932,32 @@ static char **read_vocab(const char *path, int *n)
     return terms;
 }
 
+// Fits case sc on the corpus with the library (docs, tok, stop and m are the caller's to free).
+static void fit_case(const SkCase *sc, const char *corpus, const char *stop_path, TfidfDocs *d,
+                     Tokenizer *t, LabStrTab *s, TfidfModel *m)
+{
+    tfidf_docs_init(d);
+    cr_assert_eq(tfidf_docs_read(d, corpus, sc->unit, UTF8_STRICT), 0);
+    cr_assert_eq(tok_init(t, sc->kind, sc->kind == TOK_WORD ? TFIDF_SKLEARN_PATTERN : NULL,
+                          sc->lowercase),
+                 0);
+    lab_strtab_init(s);
+    TfidfParams p = TFIDF_PARAMS_DEFAULT;
+    p.ngram_min = sc->ngram_min;
+    p.ngram_max = sc->ngram_max;
+    p.tf = sc->tf;
+    p.idf = sc->idf;
+    p.norm = sc->norm;
+    cr_assert_eq(tfidf_df_parse(sc->min_df, &p.min_df), 0);
+    cr_assert_eq(tfidf_df_parse(sc->max_df, &p.max_df), 0);
+    p.max_features = sc->max_features;
+    if (sc->stop) {
+        cr_assert_eq(tfidf_stop_words_load(s, stop_path, 1), 0);
+        p.stop = s;
+    }
+    cr_assert_eq(tfidf_fit(m, d, &p, t), 0, "%s: fit failed", sc->name);
+}
+
 Test(tfidf, equals_scikit_learn_tfidfvectorizer_to_1e_6, .timeout = 60)
 {
     char *corpus = test_path("tests/fixtures/sklearn/corpus.txt");
@@ -947,29 +973,10 @@ Test(tfidf, equals_scikit_learn_tfidfvectorizer_to_1e_6, .timeout = 60)
         cr_assert(strstr(cases, row), "case '%s' is not in cases.tsv", sc->name);
         free(row);
         TfidfDocs docs;
-        tfidf_docs_init(&docs);
-        cr_assert_eq(tfidf_docs_read(&docs, corpus, sc->unit, UTF8_STRICT), 0);
         Tokenizer tok;
-        cr_assert_eq(tok_init(&tok, sc->kind, sc->kind == TOK_WORD ? TFIDF_SKLEARN_PATTERN : NULL,
-                              sc->lowercase),
-                     0);
         LabStrTab stop;
-        lab_strtab_init(&stop);
-        TfidfParams p = TFIDF_PARAMS_DEFAULT;
-        p.ngram_min = sc->ngram_min;
-        p.ngram_max = sc->ngram_max;
-        p.tf = sc->tf;
-        p.idf = sc->idf;
-        p.norm = sc->norm;
-        cr_assert_eq(tfidf_df_parse(sc->min_df, &p.min_df), 0);
-        cr_assert_eq(tfidf_df_parse(sc->max_df, &p.max_df), 0);
-        p.max_features = sc->max_features;
-        if (sc->stop) {
-            cr_assert_eq(tfidf_stop_words_load(&stop, stop_path, 1), 0);
-            p.stop = &stop;
-        }
         TfidfModel m;
-        cr_assert_eq(tfidf_fit(&m, &docs, &p, &tok), 0, "%s: fit failed", sc->name);
+        fit_case(sc, corpus, stop_path, &docs, &tok, &stop, &m);
 
         // the vocabulary, term by term
         char *vpath = lab_asprintf("%s/tests/fixtures/sklearn/%s.vocab",
@@ -1046,6 +1053,88 @@ Test(tfidf, equals_scikit_learn_tfidfvectorizer_to_1e_6, .timeout = 60)
     cr_assert_eq(rows_in_file - 1, ncases, "every case of cases.tsv is tested");
     free(cases);
     free(cases_path);
+    free(stop_path);
+    free(corpus);
+}
+
+// tests/fixtures/sklearn/lmlab_NAME.mtx is what `lmlab tfidf matrix` wrote for case NAME, and
+// lmlab_NAME.mmread what scipy.io.mmread read from it, each double as float.hex()
+// (make_mmread_fixture.py). The library's writer must still make those lines, and scipy's
+// doubles must be the fitted weights bit for bit.
+Test(tfidf, scipy_mmread_reads_the_matrix_market_file_to_the_same_doubles, .timeout = 60)
+{
+    char *corpus = test_path("tests/fixtures/sklearn/corpus.txt");
+    char *stop_path = test_path("tests/fixtures/sklearn/stop.txt");
+    const char *names[] = {"default", "nonorm", "combo"};
+    char *dir = test_tmpdir();
+    char *ours = lab_path_join(dir, "m.mtx");
+    for (size_t c = 0; c < sizeof names / sizeof *names; c++) {
+        const SkCase *sc = NULL;
+        for (size_t k = 0; k < sizeof SK_CASES / sizeof *SK_CASES; k++) {
+            sc = strcmp(SK_CASES[k].name, names[c]) == 0 ? &SK_CASES[k] : sc;
+        }
+        cr_assert_not_null(sc);
+        TfidfDocs docs;
+        Tokenizer tok;
+        LabStrTab stop;
+        TfidfModel m;
+        fit_case(sc, corpus, stop_path, &docs, &tok, &stop, &m);
+        cr_assert_eq(tfidf_write_mtx(&m, ours, NULL), 0);
+        char *rel = lab_asprintf("tests/fixtures/sklearn/lmlab_%s.mtx", sc->name);
+        char *path = test_path(rel);
+        char *want, *got;
+        size_t nwant, ngot;
+        cr_assert_eq(lab_read_file(path, &want, &nwant, 0), 0);
+        cr_assert_eq(lab_read_file(ours, &got, &ngot, 0), 0);
+        // from the size line on (the command adds a comment line after the banner)
+        const char *w = strchr(want, '\n'), *g = strchr(got, '\n');
+        while (w[1] == '%') {
+            w = strchr(w + 1, '\n');
+        }
+        cr_assert_str_eq(g, w, "%s: the writer no longer makes the lines scipy read", sc->name);
+        free(want);
+        free(got);
+        free(path);
+        free(rel);
+        rel = lab_asprintf("tests/fixtures/sklearn/lmlab_%s.mmread", sc->name);
+        path = test_path(rel);
+        FILE *f = fopen(path, "r");
+        cr_assert_not_null(f, "cannot open %s", path);
+        const TfidfCsr *X = &m.X;
+        long long seen = 0;
+        for (long d = 0; d < X->rows; d++) {
+            for (long long e = X->ptr[d]; e < X->ptr[d + 1]; e++) {
+                if (X->val[e] == 0) {
+                    continue;
+                }
+                long i, j;
+                char hex[64];
+                cr_assert_eq(fscanf(f, "%ld %ld %63s", &i, &j, hex), 3, "%s: entry %lld",
+                             sc->name, seen + 1);
+                double v = strtod(hex, NULL); // hexadecimal: exact
+                cr_assert(i == d + 1 && j == X->col[e] + 1, "%s: scipy's entry %lld is (%ld, %ld)",
+                          sc->name, seen + 1, i, j);
+                cr_assert(memcmp(&v, &X->val[e], sizeof v) == 0,
+                          "%s: (%ld, %ld): scipy read %a, the weight is %a", sc->name, i, j, v,
+                          X->val[e]);
+                seen++;
+            }
+        }
+        long i;
+        cr_assert_eq(fscanf(f, "%ld", &i), EOF, "%s: scipy read more entries", sc->name);
+        cr_assert_gt(seen, 100);
+        fclose(f);
+        free(path);
+        free(rel);
+        tfidf_model_free(&m);
+        lab_strtab_free(&stop);
+        tok_free(&tok);
+        tfidf_docs_free(&docs);
+    }
+    unlink(ours);
+    rmdir(dir);
+    free(ours);
+    free(dir);
     free(stop_path);
     free(corpus);
 }
