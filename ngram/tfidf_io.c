@@ -16,30 +16,31 @@
 
 // --- text into a buffer -----------------------------------------------------------------------
 
-// The decimal digits of v at p; returns the end.
+// The decimal digits of v at p; returns the end. Written in place, last pair first, with no
+// copy of variable length (which would be a call to memcpy for every number).
 static char *put_u64(char *p, uint64_t v)
 {
     static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
                                    "25262728293031323334353637383940414243444546474849"
                                    "50515253545556575859606162636465666768697071727374"
                                    "75767778798081828384858687888990919293949596979899";
-    char tmp[20];
-    char *t = tmp + sizeof tmp;
+    int n = 1;
+    for (uint64_t x = v; x >= 10 && n < 20; n++) {
+        x /= 10;
+    }
+    char *end = p + n, *q = end;
     while (v >= 100) {
-        const char *d = pairs + 2 * (v % 100);
+        q -= 2;
+        memcpy(q, pairs + 2 * (v % 100), 2);
         v /= 100;
-        *--t = d[1];
-        *--t = d[0];
     }
     if (v >= 10) {
-        *--t = pairs[2 * v + 1];
-        *--t = pairs[2 * v];
+        q -= 2;
+        memcpy(q, pairs + 2 * v, 2);
     } else {
-        *--t = (char)('0' + v);
+        *--q = (char)('0' + v);
     }
-    size_t n = (size_t)(tmp + sizeof tmp - t);
-    memcpy(p, t, n);
-    return p + n;
+    return end;
 }
 
 static char *put_i64(char *p, long long v)
@@ -141,17 +142,24 @@ char *tfidf_escape_term(const char *s, size_t len)
     return out;
 }
 
-// Rows first .. last-1 of X as "i j value" lines at p (room for them: mtx_room); the end.
+// the most bytes a line of matrix.mtx takes: row, column, weight, two spaces and a newline
+enum { MTX_LINE_MAX = 20 + 1 + 10 + 1 + DOUBLE_TEXT_MAX + 1 };
+_Static_assert(MTX_LINE_MAX >= 24, "put_rows copies 24 bytes of a row's number");
+
+// Rows first .. last-1 of X as "i j value" lines at p, which has MTX_LINE_MAX bytes of room
+// for each entry; returns the end.
 static char *put_rows(char *p, const TfidfCsr *X, long first, long last)
 {
     for (long d = first; d < last; d++) {
-        char row[24];
+        char row[24] = {0};
         char *re = put_u64(row, (uint64_t)d + 1);
         *re++ = ' ';
         size_t rn = (size_t)(re - row);
         for (long long e = X->ptr[d]; e < X->ptr[d + 1]; e++) {
             if (X->val[e] != 0) {
-                memcpy(p, row, rn);
+                // all of row[] (a fixed size: no call), of which the first rn bytes count;
+                // the line's room is larger than row[]
+                memcpy(p, row, sizeof row);
                 p = put_u64(p + rn, (uint64_t)X->col[e] + 1);
                 *p++ = ' ';
                 p = put_double(p, X->val[e]);
@@ -161,9 +169,6 @@ static char *put_rows(char *p, const TfidfCsr *X, long first, long last)
     }
     return p;
 }
-
-// the most bytes a line of matrix.mtx takes: row, column, weight, two spaces and a newline
-enum { MTX_LINE_MAX = 20 + 1 + 10 + 1 + DOUBLE_TEXT_MAX + 1 };
 
 int tfidf_write_mtx(const TfidfModel *m, const char *path, const char *comment)
 {
