@@ -222,6 +222,11 @@ int tfidf_write_terms(const TfidfModel *m, const char *path);
 // docs.tsv: doc (1-based row), file (escaped), line, terms (stored entries of its row), for
 // the documents m was fitted on.
 int tfidf_write_docs(const TfidfDocs *docs, const TfidfModel *m, const char *path);
+// All four: paths[0..3] are matrix.mtx, vocab.txt, terms.tsv, docs.tsv. One thread writes the
+// last three while the others format the matrix. -1 when any failed (each failure has its
+// message; the files that were written stay).
+int tfidf_write_files(const TfidfDocs *docs, const TfidfModel *m, const char *const paths[4],
+                      const char *comment);
 
 // --- the command ------------------------------------------------------------------------------
 // `lmlab tfidf matrix | top | similar | search`: the verbs, for the program's command table.

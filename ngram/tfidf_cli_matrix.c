@@ -70,8 +70,7 @@ static double matrix_write(const TfidfRun *r, const char *dir, const LabConfig *
     for (int i = 0; i < 5; i++) {
         paths[i] = lab_path_join(dir, names[i]);
     }
-    if (tfidf_write_mtx(&r->m, paths[0], comment) != 0 || tfidf_write_vocab(&r->m, paths[1]) != 0 ||
-        tfidf_write_terms(&r->m, paths[2]) != 0 || tfidf_write_docs(&r->docs, &r->m, paths[3]) != 0 ||
+    if (tfidf_write_files(&r->docs, &r->m, (const char *const *)paths, comment) != 0 ||
         lab_config_write(cfg, paths[4]) != 0) {
         exit(1);
     }

@@ -170,7 +170,23 @@ static char *put_rows(char *p, const TfidfCsr *X, long first, long last)
     return p;
 }
 
-int tfidf_write_mtx(const TfidfModel *m, const char *path, const char *comment)
+// The files beside the matrix, for one thread to write while the others format it
+typedef struct {
+    const TfidfDocs *docs;
+    const char *vocab, *terms, *docs_tsv; // paths
+    int rc;                               // 0, or -1 when one failed (its message printed)
+} SideFiles;
+
+static void side_files_write(SideFiles *s, const TfidfModel *m)
+{
+    s->rc = tfidf_write_vocab(m, s->vocab) != 0 || tfidf_write_terms(m, s->terms) != 0 ||
+                    tfidf_write_docs(s->docs, m, s->docs_tsv) != 0
+                ? -1
+                : 0;
+}
+
+// matrix.mtx (tfidf_write_mtx), and the side files (or NULL) on the first free thread
+static int write_mtx(const TfidfModel *m, const char *path, const char *comment, SideFiles *side)
 {
     const TfidfCsr *X = &m->X;
     long long nz = 0;
@@ -204,8 +220,9 @@ int tfidf_write_mtx(const TfidfModel *m, const char *path, const char *comment)
     o.n = (size_t)(p - o.buf);
     text_flush(&o);
 
-    // blocks of rows of about BLOCK entries: each thread formats one into its own buffer,
-    // then waits for its turn to write it, while the next thread formats the next block
+    // blocks of rows of about BLOCK entries: a free thread takes the next block, formats it
+    // into its own buffer, then waits for its turn to write it (the blocks go out in order)
+    // while the other threads format the blocks after it
     enum { BLOCK = 1 << 15 };
     long nblocks = 0;
     long *start = lab_malloc(((size_t)X->rows + 2) * sizeof *start);
@@ -219,9 +236,13 @@ int tfidf_write_mtx(const TfidfModel *m, const char *path, const char *comment)
     }
 #pragma omp parallel
     {
+        if (side) {
+#pragma omp single nowait
+            side_files_write(side, m);
+        }
         char *buf = NULL;
         size_t cap = 0;
-#pragma omp for ordered schedule(static, 1)
+#pragma omp for ordered schedule(dynamic, 1)
         for (long b = 0; b < nblocks; b++) {
             long long entries = X->ptr[start[b + 1]] - X->ptr[start[b]];
             size_t need = (size_t)entries * MTX_LINE_MAX + 1;
@@ -233,13 +254,26 @@ int tfidf_write_mtx(const TfidfModel *m, const char *path, const char *comment)
             char *end = put_rows(buf, X, start[b], start[b + 1]);
 #pragma omp ordered
             {
-                fwrite(buf, 1, (size_t)(end - buf), o.a.f);
+                fwrite(buf, 1, (size_t)(end - buf), o.a.f); // an error stays for commit
             }
         }
         free(buf);
     }
     free(start);
-    return text_commit(&o);
+    int rc = text_commit(&o);
+    return rc != 0 || (side && side->rc != 0) ? -1 : 0;
+}
+
+int tfidf_write_mtx(const TfidfModel *m, const char *path, const char *comment)
+{
+    return write_mtx(m, path, comment, NULL);
+}
+
+int tfidf_write_files(const TfidfDocs *docs, const TfidfModel *m, const char *const paths[4],
+                      const char *comment)
+{
+    SideFiles side = {docs, paths[1], paths[2], paths[3], 0};
+    return write_mtx(m, paths[0], comment, &side);
 }
 
 int tfidf_write_vocab(const TfidfModel *m, const char *path)

@@ -799,6 +799,54 @@ Test(tfidf, terms_and_docs_tables_hold_the_hand_computed_values)
     tfidf_docs_free(&docs);
 }
 
+Test(tfidf, write_files_makes_the_four_files_of_the_single_writers_or_fails_clearly)
+{
+    TfidfParams p = TFIDF_PARAMS_DEFAULT;
+    Fit f;
+    fit_text(&f, ABC, TFIDF_UNIT_LINE, TOK_WORD, "\\S+", 0, &p);
+    char *dir = test_tmpdir();
+    const char *names[] = {"matrix.mtx", "vocab.txt", "terms.tsv", "docs.tsv"};
+    char *all[4], *one[4];
+    for (int i = 0; i < 4; i++) {
+        all[i] = lab_asprintf("%s/all-%s", dir, names[i]);
+        one[i] = lab_asprintf("%s/one-%s", dir, names[i]);
+    }
+    cr_assert_eq(tfidf_write_mtx(&f.m, one[0], "c"), 0);
+    cr_assert_eq(tfidf_write_vocab(&f.m, one[1]), 0);
+    cr_assert_eq(tfidf_write_terms(&f.m, one[2]), 0);
+    cr_assert_eq(tfidf_write_docs(&f.docs, &f.m, one[3]), 0);
+    for (int threads = 1; threads <= 2; threads++) {
+        omp_set_num_threads(threads);
+        cr_assert_eq(tfidf_write_files(&f.docs, &f.m, (const char *const *)all, "c"), 0);
+        for (int i = 0; i < 4; i++) {
+            char *a, *b;
+            size_t na, nb;
+            cr_assert_eq(lab_read_file(all[i], &a, &na, 0), 0);
+            cr_assert_eq(lab_read_file(one[i], &b, &nb, 0), 0);
+            cr_assert(na == nb && memcmp(a, b, na) == 0, "%s differs (%d threads)", names[i],
+                      threads);
+            free(a);
+            free(b);
+        }
+    }
+    // docs.tsv cannot be written: -1, with the file named
+    char *bad = lab_asprintf("%s/no/such/dir/docs.tsv", dir);
+    const char *paths[4] = {all[0], all[1], all[2], bad};
+    cr_redirect_stderr();
+    cr_assert_eq(tfidf_write_files(&f.docs, &f.m, paths, NULL), -1);
+    fflush(stderr);
+    for (int i = 0; i < 4; i++) {
+        unlink(all[i]);
+        unlink(one[i]);
+        free(all[i]);
+        free(one[i]);
+    }
+    free(bad);
+    rmdir(dir);
+    free(dir);
+    fit_free(&f);
+}
+
 // --- scale and determinism ----------------------------------------------------------------------
 
 Test(tfidf, a_hundred_thousand_documents_fit_sparse, .timeout = 120)
