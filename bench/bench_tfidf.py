@@ -347,11 +347,11 @@ def main():
         path = os.path.join(OUT, f"drawn-{ndocs}x{lines_per_doc}.txt")
         make_drawn(path, ndocs, lines_per_doc)
         corpora.append((drawn_label(ndocs, lines_per_doc), path))
-    out_dir = os.path.join(OUT, "run")
     sk_mtx = os.path.join(OUT, "sklearn.mtx")
     res = {"date": datetime.date.today().isoformat(), "reps": a.reps, "machine": machine(),
            "rows": [], "runs": [], "load": [loadavg(), None]}
-    for label, path in corpora:
+    for k, (label, path) in enumerate(corpora):
+        out_dir = os.path.join(OUT, f"run{k + 1}")  # a run directory keeps one configuration
         log(f"{label}: checking that both tools make the same matrix")
         lmlab_run(path, out_dir, 0)
         check = sklearn_run(path, out_dir)
