@@ -310,8 +310,13 @@ def report(res):
     for r in million:
         verdict = "under" if r["lmn_wall"] < 1 else "not under"
         L.append(f"{r['label']}: the whole lmlab command took {r['lmn_wall']:.2f} s with "
-                 f"{m['cores']} threads ({r['lm1_wall']:.2f} s with one), {verdict} the second "
-                 f"of the goal.")
+                 f"{m['cores']} threads ({r['lm1_wall']:.2f} s and {r['lm1_cpu']:.2f} CPU "
+                 f"seconds with one), {verdict} the second of the goal.")
+    L.append("")
+    L.append("The two files differ in what they promise: lmlab writes every weight as the "
+             "shortest decimal that reads back as the same double (tests check it with "
+             "`strtod` and with `scipy.io.mmread`), scipy's `mmwrite` writes `%.15e`, 16 "
+             "significant digits, which does not always read back exactly.")
     L.append("")
     L.append("Where lmlab's time goes: most of the fit is the shared word tokenizer "
              "(`datasets/tokenizer.c`: PCRE2 with JIT, one match call a token, pure-ASCII text "

@@ -144,18 +144,19 @@ char *tfidf_escape_term(const char *s, size_t len)
 
 // the most bytes a line of matrix.mtx takes: row, column, weight, two spaces and a newline
 enum { MTX_LINE_MAX = 20 + 1 + 10 + 1 + DOUBLE_TEXT_MAX + 1 };
-_Static_assert(MTX_LINE_MAX >= 24, "put_rows copies 24 bytes of a row's number");
+_Static_assert(MTX_LINE_MAX >= 24, "put_entries copies 24 bytes of a row's number");
 
-// Rows first .. last-1 of X as "i j value" lines at p, which has MTX_LINE_MAX bytes of room
-// for each entry; returns the end.
-static char *put_rows(char *p, const TfidfCsr *X, long first, long last)
+// Entries first .. last-1 of X as "i j value" lines at p, which has MTX_LINE_MAX bytes of room
+// for each entry; returns the end. Entry `first` is in row d.
+static char *put_entries(char *p, const TfidfCsr *X, long long first, long long last, long d)
 {
-    for (long d = first; d < last; d++) {
+    for (long long e = first; e < last; d++) {
         char row[24] = {0};
         char *re = put_u64(row, (uint64_t)d + 1);
         *re++ = ' ';
         size_t rn = (size_t)(re - row);
-        for (long long e = X->ptr[d]; e < X->ptr[d + 1]; e++) {
+        long long end = X->ptr[d + 1] < last ? X->ptr[d + 1] : last;
+        for (; e < end; e++) {
             if (X->val[e] != 0) {
                 // all of row[] (a fixed size: no call), of which the first rn bytes count;
                 // the line's room is larger than row[]
@@ -220,19 +221,18 @@ static int write_mtx(const TfidfModel *m, const char *path, const char *comment,
     o.n = (size_t)(p - o.buf);
     text_flush(&o);
 
-    // blocks of rows of about BLOCK entries: a free thread takes the next block, formats it
-    // into its own buffer, then waits for its turn to write it (the blocks go out in order)
-    // while the other threads format the blocks after it
+    // blocks of BLOCK entries (a long row spans several): a free thread takes the next block,
+    // formats it into its own buffer (at most BLOCK lines: bounded whatever the rows), then
+    // waits for its turn to write it (the blocks go out in order) while the other threads
+    // format the blocks after it
     enum { BLOCK = 1 << 15 };
-    long nblocks = 0;
-    long *start = lab_malloc(((size_t)X->rows + 2) * sizeof *start);
-    start[0] = 0;
-    for (long d = 0; d < X->rows;) {
-        long long first = X->ptr[d];
-        while (d < X->rows && (X->ptr[d + 1] - first <= BLOCK || X->ptr[d] == first)) {
+    long long nblocks = (X->nnz + BLOCK - 1) / BLOCK;
+    long *row0 = lab_malloc(((size_t)nblocks + 1) * sizeof *row0); // the row of each first entry
+    for (long long b = 0, d = 0; b < nblocks; b++) {
+        while (X->ptr[d + 1] <= b * BLOCK) {
             d++;
         }
-        start[++nblocks] = d;
+        row0[b] = d;
     }
 #pragma omp parallel
     {
@@ -240,18 +240,11 @@ static int write_mtx(const TfidfModel *m, const char *path, const char *comment,
 #pragma omp single nowait
             side_files_write(side, m);
         }
-        char *buf = NULL;
-        size_t cap = 0;
+        char *buf = lab_malloc((size_t)BLOCK * MTX_LINE_MAX);
 #pragma omp for ordered schedule(dynamic, 1)
-        for (long b = 0; b < nblocks; b++) {
-            long long entries = X->ptr[start[b + 1]] - X->ptr[start[b]];
-            size_t need = (size_t)entries * MTX_LINE_MAX + 1;
-            if (need > cap) {
-                cap = need;
-                free(buf);
-                buf = lab_malloc(cap);
-            }
-            char *end = put_rows(buf, X, start[b], start[b + 1]);
+        for (long long b = 0; b < nblocks; b++) {
+            long long first = b * BLOCK, last = first + BLOCK < X->nnz ? first + BLOCK : X->nnz;
+            char *end = put_entries(buf, X, first, last, row0[b]);
 #pragma omp ordered
             {
                 fwrite(buf, 1, (size_t)(end - buf), o.a.f); // an error stays for commit
@@ -259,7 +252,7 @@ static int write_mtx(const TfidfModel *m, const char *path, const char *comment,
         }
         free(buf);
     }
-    free(start);
+    free(row0);
     int rc = text_commit(&o);
     return rc != 0 || (side && side->rc != 0) ? -1 : 0;
 }

@@ -747,6 +747,32 @@ Test(tfidf, matrix_market_bytes_and_exact_weights_for_any_thread_count, .timeout
         free(b);
         fit_free(&f);
     }
+    // one row of 70,000 entries between two short ones: it spans three blocks of the writer
+    enum { LONG = 70000 };
+    char *wide = lab_malloc((size_t)LONG * 8 + 64);
+    n = (size_t)sprintf(wide, "w1 w2\n");
+    for (int w = 0; w < LONG; w++) {
+        n += (size_t)sprintf(wide + n, "%sw%d", w ? " " : "", w);
+    }
+    n += (size_t)sprintf(wide + n, "\nw2 w3\n");
+    TfidfParams p = TFIDF_PARAMS_DEFAULT;
+    Fit f;
+    fit_text(&f, wide, TFIDF_UNIT_LINE, TOK_WORD, "\\S+", 0, &p);
+    cr_assert_eq(f.m.X.ptr[2] - f.m.X.ptr[1], LONG);
+    omp_set_num_threads(1);
+    cr_assert_eq(tfidf_write_mtx(&f.m, one, NULL), 0);
+    omp_set_num_threads(2);
+    cr_assert_eq(tfidf_write_mtx(&f.m, two, NULL), 0);
+    char *a, *b;
+    size_t na, nb;
+    cr_assert_eq(lab_read_file(one, &a, &na, 0), 0);
+    cr_assert_eq(lab_read_file(two, &b, &nb, 0), 0);
+    cr_assert(na == nb && memcmp(a, b, na) == 0, "a long row: 1 and 2 threads differ");
+    assert_mtx_reads_back(a, &f.m.X);
+    free(a);
+    free(b);
+    fit_free(&f);
+    free(wide);
     unlink(one);
     unlink(two);
     rmdir(dir);
