@@ -312,6 +312,10 @@ def report(res):
         L.append(f"{r['label']}: the whole lmlab command took {r['lmn_wall']:.2f} s with "
                  f"{m['cores']} threads ({r['lm1_wall']:.2f} s and {r['lm1_cpu']:.2f} CPU "
                  f"seconds with one), {verdict} the second of the goal.")
+    if max(float(x) for x in res["load"]) > m["cores"]:
+        L.append(f"The machine was busy (a load average above its {m['cores']} cores): each "
+                 f"wall time here is that of a share of it, and the CPU seconds say more about "
+                 f"lmlab's own cost.")
     L.append("")
     L.append("The two files differ in what they promise: lmlab writes every weight as the "
              "shortest decimal that reads back as the same double (tests check it with "
@@ -323,8 +327,8 @@ def report(res):
              "matched without Unicode property lookups) and the term table; counting, pruning "
              "and weighing are a sparse pass each. The files are made by hand into large "
              "buffers (no printf: integers two digits at a time, weights by `lab_format_double`), "
-             "matrix.mtx by blocks of rows on every thread, each block written in order as soon "
-             "as it is ready. Its peak RSS holds the text, the term tables and the CSR matrix "
+             "matrix.mtx by blocks of 32,768 entries on every thread, each block written in order "
+             "as soon as it is ready, while one thread writes the other files. Its peak RSS holds the text, the term tables and the CSR matrix "
              "(a column index, a count and a weight per stored entry: 16 bytes).")
     L.append("")
     return "\n".join(L)
