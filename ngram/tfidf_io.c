@@ -4,8 +4,9 @@
 // The text is made by hand into large buffers and written a block at a time: printf costs
 // more than the fit itself at these sizes (a number a few hundred nanoseconds). Integers are
 // formatted two digits at a time, weights as the shortest decimal that reads back as the same
-// double (lab_format_double). matrix.mtx is formatted by blocks of rows on every thread, each
-// block written in row order as soon as the one before it is out.
+// double (lab_format_double). matrix.mtx is formatted by blocks of entries on every thread,
+// each block written in order as soon as the one before it is out, while one thread writes
+// the other files (tfidf_write_files).
 #include "ngram/tfidf_internal.h"
 
 #include "lab/numtext.h"
