@@ -317,6 +317,7 @@ static void count_chunk(Chunk *c, const TfidfDocs *docs, const TfidfParams *p,
     LabStrTab terms;
     lab_strtab_init(&terms);
     Sink sink = {.terms = &terms, .add = 1};
+    tfidf_sink_memo(&sink);
     Ids ids; // sink.ids after each document
     Builder b = {0};
     b.ptr = lab_malloc((size_t)(c->last - c->first + 1) * sizeof *b.ptr);
@@ -365,6 +366,7 @@ static void count_chunk(Chunk *c, const TfidfDocs *docs, const TfidfParams *p,
     c->no_terms = no_terms;
     free(seen);
     free(sink.ids.id);
+    free(sink.memo);
     tfidf_tokens_free(&k);
     tok_free(&t);
 }

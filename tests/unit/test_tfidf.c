@@ -873,6 +873,51 @@ Test(tfidf, write_files_makes_the_four_files_of_the_single_writers_or_fails_clea
     fit_free(&f);
 }
 
+Test(tfidf, every_row_counts_its_own_words_whatever_the_memo_holds)
+{
+    // 2,000 lines of 12 words drawn from 5,000 short words (up to 8 bytes, so every one goes
+    // through the fit's memo, and many share a slot of it): each row must hold exactly the
+    // words of its line, with their counts, read back through the vocabulary
+    enum { LINES = 2000, WORDS = 12, TYPES = 5000 };
+    char *text = lab_malloc((size_t)LINES * WORDS * 9 + 1);
+    size_t n = 0;
+    uint64_t x = 99;
+    for (int l = 0; l < LINES; l++) {
+        for (int w = 0; w < WORDS; w++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            unsigned id = (unsigned)((x >> 33) % TYPES);
+            n += (size_t)sprintf(text + n, "%s%s%u", w ? " " : "", id % 2 ? "t" : "tt", id);
+        }
+        text[n++] = '\n';
+    }
+    text[n] = '\0';
+    TfidfParams p = TFIDF_PARAMS_DEFAULT;
+    Fit f;
+    fit_text(&f, text, TFIDF_UNIT_LINE, TOK_WORD, "\\S+", 0, &p);
+    const TfidfCsr *X = &f.m.X;
+    for (long d = 0; d < LINES; d++) {
+        const char *line = f.docs.doc[d];
+        long total = 0;
+        for (long long e = X->ptr[d]; e < X->ptr[d + 1]; e++) {
+            const char *term = lab_strtab_key(&f.m.vocab, X->col[e]);
+            size_t len = lab_strtab_len(&f.m.vocab, X->col[e]);
+            long count = 0; // occurrences of term as a whole word of the line
+            for (const char *q = line; q < line + f.docs.len[d];) {
+                const char *sp = memchr(q, ' ', (size_t)(line + f.docs.len[d] - q));
+                const char *end = sp ? sp : line + f.docs.len[d];
+                count += (size_t)(end - q) == len && memcmp(q, term, len) == 0;
+                q = end + 1;
+            }
+            cr_assert_eq(count, (long)X->count[e], "row %ld, '%s': counted %u, the line has %ld",
+                         d + 1, term, X->count[e], count);
+            total += count;
+        }
+        cr_assert_eq(total, WORDS, "row %ld holds every word of its line", d + 1);
+    }
+    fit_free(&f);
+    free(text);
+}
+
 // --- scale and determinism ----------------------------------------------------------------------
 
 Test(tfidf, a_hundred_thousand_documents_fit_sparse, .timeout = 120)
