@@ -83,8 +83,9 @@ static long long line_of(const char *s, size_t off)
 // "\r\n" -> "\n" in place; returns the new length
 static size_t crlf_to_lf(char *s, size_t n)
 {
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
+    const char *cr = memchr(s, '\r', n); // most files have none: nothing moves before it
+    size_t o = cr ? (size_t)(cr - s) : n;
+    for (size_t i = o; i < n; i++) {
         if (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n') {
             continue;
         }
@@ -123,6 +124,11 @@ int text_read(const char *path, Utf8Mode mode, char **text, size_t *len)
     const unsigned char *u = (const unsigned char *)buf;
     size_t bad = n;
     for (size_t i = skip; i < n;) {
+        uint64_t w; // eight ASCII bytes at a time: most text is mostly ASCII
+        if (n - i >= 8 && (memcpy(&w, u + i, 8), (w & 0x8080808080808080ull) == 0)) {
+            i += 8;
+            continue;
+        }
         uint32_t cp;
         int k = utf8_decode(u + i, n - i, &cp);
         if (k < 0) {

@@ -207,14 +207,26 @@ long tfidf_top_terms(const TfidfModel *m, long doc, long k, long long *entries);
 // and every other byte as it is (spaces of word n-grams included). A new string.
 char *tfidf_escape_term(const char *s, size_t len);
 
+// Every number of these files is exact: a weight or an idf is the shortest decimal that reads
+// back (strtod, scipy.io.mmread) as the same double. Each file is written atomically; -1 with
+// a message.
 // DIR/matrix.mtx: Matrix Market "coordinate real general", rows = documents, columns = terms,
-// 1-based "i j value" lines (%.17g) in row order; explicit zeros (a term of idf 0) are left
-// out. comment (one line, may be NULL) goes after the banner. Atomic; -1 with a message.
+// 1-based "i j value" lines in row order; explicit zeros (a term of idf 0) are left out.
+// comment (one line, may be NULL) goes after the banner. Formatted on every OpenMP thread;
+// the bytes are the same for any number of them.
 int tfidf_write_mtx(const TfidfModel *m, const char *path, const char *comment);
-// vocab.txt: one escaped term a line, in column order. Atomic; -1 with a message.
+// vocab.txt: one escaped term a line, in column order.
 int tfidf_write_vocab(const TfidfModel *m, const char *path);
-// terms.tsv: column (1-based), term, df, idf, total. Atomic; -1 with a message.
+// terms.tsv: column (1-based), term, df, idf, total.
 int tfidf_write_terms(const TfidfModel *m, const char *path);
+// docs.tsv: doc (1-based row), file (escaped), line, terms (stored entries of its row), for
+// the documents m was fitted on.
+int tfidf_write_docs(const TfidfDocs *docs, const TfidfModel *m, const char *path);
+// All four: paths[0..3] are matrix.mtx, vocab.txt, terms.tsv, docs.tsv. One thread writes the
+// last three while the others format the matrix. -1 when any failed (each failure has its
+// message; the files that were written stay).
+int tfidf_write_files(const TfidfDocs *docs, const TfidfModel *m, const char *const paths[4],
+                      const char *comment);
 
 // --- the command ------------------------------------------------------------------------------
 // `lmlab tfidf matrix | top | similar | search`: the verbs, for the program's command table.

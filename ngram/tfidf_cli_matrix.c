@@ -5,23 +5,6 @@
 
 #include "ngram/tfidf_cli.h"
 
-static int write_docs_tsv(const TfidfRun *r, const char *path)
-{
-    LabAtomic a;
-    if (lab_atomic_open(&a, path) != 0) {
-        return -1;
-    }
-    fputs("doc\tfile\tline\tterms\n", a.f);
-    for (long d = 0; d < r->docs.n; d++) {
-        char *f = tfidf_escape_term(r->docs.files[r->docs.file[d]],
-                                    strlen(r->docs.files[r->docs.file[d]]));
-        fprintf(a.f, "%ld\t%s\t%ld\t%lld\n", d + 1, f, r->docs.line[d],
-                r->m.X.ptr[d + 1] - r->m.X.ptr[d]);
-        free(f);
-    }
-    return lab_atomic_commit(&a);
-}
-
 // The run's config c: every option that shapes the matrix.
 static void make_config(const TfidfRun *r, LabConfig *cfg)
 {
@@ -87,8 +70,7 @@ static double matrix_write(const TfidfRun *r, const char *dir, const LabConfig *
     for (int i = 0; i < 5; i++) {
         paths[i] = lab_path_join(dir, names[i]);
     }
-    if (tfidf_write_mtx(&r->m, paths[0], comment) != 0 || tfidf_write_vocab(&r->m, paths[1]) != 0 ||
-        tfidf_write_terms(&r->m, paths[2]) != 0 || write_docs_tsv(r, paths[3]) != 0 ||
+    if (tfidf_write_files(&r->docs, &r->m, (const char *const *)paths, comment) != 0 ||
         lab_config_write(cfg, paths[4]) != 0) {
         exit(1);
     }

@@ -295,6 +295,7 @@ typedef struct {
     Builder b;             // its rows: b.ptr[i] is the start of document first + i
     int32_t *map;          // (nterms) chunk term id -> id of the merged table, then column
     int32_t nterms;        // terms.n, kept when terms is freed
+    long long *df, *tot;   // (nterms) while pass 2 adds them up: the chunk's df and totals
     long long counted;     // terms counted
     long long stopped;     // words dropped as stop words
     long no_terms;         // documents without a term
@@ -316,6 +317,7 @@ static void count_chunk(Chunk *c, const TfidfDocs *docs, const TfidfParams *p,
     LabStrTab terms;
     lab_strtab_init(&terms);
     Sink sink = {.terms = &terms, .add = 1};
+    tfidf_sink_memo(&sink);
     Ids ids; // sink.ids after each document
     Builder b = {0};
     b.ptr = lab_malloc((size_t)(c->last - c->first + 1) * sizeof *b.ptr);
@@ -364,6 +366,7 @@ static void count_chunk(Chunk *c, const TfidfDocs *docs, const TfidfParams *p,
     c->no_terms = no_terms;
     free(seen);
     free(sink.ids.id);
+    free(sink.memo);
     tfidf_tokens_free(&k);
     tok_free(&t);
 }
@@ -375,6 +378,8 @@ static void chunk_free(Chunk *c)
     free(c->b.col);
     free(c->b.count);
     free(c->map);
+    free(c->df);
+    free(c->tot);
     memset(c, 0, sizeof *c);
 }
 
@@ -481,16 +486,30 @@ int tfidf_fit(TfidfModel *m, const TfidfDocs *docs, const TfidfParams *p, Tokeni
         goto fail;
     }
 
-    // 2. document frequencies, pruning, byte order
+    // 2. document frequencies (each chunk counts its own terms in parallel, then the counts
+    // are added up by merged id), pruning, byte order
     df0 = lab_calloc((size_t)V0, sizeof *df0);
     tot0 = lab_calloc((size_t)V0, sizeof *tot0);
+#pragma omp parallel for schedule(dynamic, 1)
     for (int c = 0; c < nchunks; c++) {
-        const Chunk *ch = &chunks[c];
+        Chunk *ch = &chunks[c];
+        ch->df = lab_calloc((size_t)ch->nterms + 1, sizeof *ch->df);
+        ch->tot = lab_calloc((size_t)ch->nterms + 1, sizeof *ch->tot);
         for (long long e = 0; e < ch->b.nnz; e++) {
-            int32_t j = ch->map[ch->b.col[e]];
-            df0[j]++;
-            tot0[j] += p->tf == TFIDF_TF_BINARY ? 1 : ch->b.count[e];
+            int32_t j = ch->b.col[e];
+            ch->df[j]++;
+            ch->tot[j] += p->tf == TFIDF_TF_BINARY ? 1 : ch->b.count[e];
         }
+    }
+    for (int c = 0; c < nchunks; c++) {
+        Chunk *ch = &chunks[c];
+        for (int32_t j = 0; j < ch->nterms; j++) {
+            df0[ch->map[j]] += ch->df[j];
+            tot0[ch->map[j]] += ch->tot[j];
+        }
+        free(ch->df);
+        free(ch->tot);
+        ch->df = ch->tot = NULL;
     }
     double lo = tfidf_df_docs(p->min_df, N), hi = tfidf_df_docs(p->max_df, N);
     if (hi < lo) {
@@ -548,6 +567,7 @@ int tfidf_fit(TfidfModel *m, const TfidfDocs *docs, const TfidfParams *p, Tokeni
     X->cols = V;
     X->ptr = lab_malloc((size_t)(N + 1) * sizeof *X->ptr);
     X->ptr[0] = 0;
+#pragma omp parallel for schedule(dynamic, 1)
     for (int c = 0; c < nchunks; c++) {
         Chunk *ch = &chunks[c];
         for (int32_t j = 0; j < ch->nterms; j++) { // chunk id -> column, one lookup
@@ -556,13 +576,16 @@ int tfidf_fit(TfidfModel *m, const TfidfDocs *docs, const TfidfParams *p, Tokeni
         for (long long e = 0; e < ch->b.nnz; e++) {
             ch->b.col[e] = ch->map[ch->b.col[e]];
         }
-        for (long d = ch->first; d < ch->last; d++) {
+        for (long d = ch->first; d < ch->last; d++) { // the row's kept entries, summed below
             long long kept = 0;
             for (long long e = ch->b.ptr[d - ch->first]; e < ch->b.ptr[d - ch->first + 1]; e++) {
                 kept += ch->b.col[e] >= 0;
             }
-            X->ptr[d + 1] = X->ptr[d] + kept;
+            X->ptr[d + 1] = kept;
         }
+    }
+    for (long d = 0; d < N; d++) {
+        X->ptr[d + 1] += X->ptr[d];
     }
     X->nnz = X->ptr[N];
     X->col = lab_malloc(((size_t)X->nnz + 1) * sizeof *X->col);

@@ -42,9 +42,21 @@ typedef struct {
     long n, cap;
 } Ids;
 
+// A direct-mapped memo in front of the term table when fitting: a slot holds a term of at
+// most 8 bytes (its bytes as a number, zero-padded, and its length) and its id. Most tokens
+// are a few hundred short common words: their ids come from here, without hashing and
+// probing the table. It only ever returns the id the table gave, so ids are the same.
+typedef struct {
+    uint64_t bytes;
+    int32_t len;             // -1: empty
+    int32_t id;
+} MemoSlot;
+enum { SINK_MEMO_BITS = 10 };
+
 typedef struct {
     LabStrTab *terms;
     int add;
+    MemoSlot *memo;          // add: (1 << SINK_MEMO_BITS) slots, or NULL (tfidf_sink_memo)
     Ids ids;                 // the document's term ids, in the order of the terms
     long long unknown;
     LabStrTab *unknown_set;
@@ -61,6 +73,9 @@ typedef struct {
     long long stopped;     // words dropped as stop words
     Sink *direct;          // words, unigrams only: each token goes straight to this sink
 } Tokens;
+
+// Gives an adding sink its memo (freed by the caller with free(sink->memo)).
+void tfidf_sink_memo(Sink *sink);
 
 // A tokens buffer for documents tokenized by kind; stop (may be NULL) is kept as a pointer
 // and only used for word tokens. tfidf_tokens_free is safe on a zeroed struct.

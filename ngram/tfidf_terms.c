@@ -98,9 +98,34 @@ int tfidf_stop_words_load(LabStrTab *set, const char *source, int lowercase)
 }
 
 // --- the analyzer -----------------------------------------------------------------------------
+void tfidf_sink_memo(Sink *sink)
+{
+    sink->memo = lab_malloc(((size_t)1 << SINK_MEMO_BITS) * sizeof *sink->memo);
+    for (size_t i = 0; i < (size_t)1 << SINK_MEMO_BITS; i++) {
+        sink->memo[i] = (MemoSlot){0, -1, -1};
+    }
+}
+
+// The id of s in the sink's table, added if new: through the memo when s is short
+static int32_t sink_add(Sink *k, const char *s, size_t len)
+{
+    if (!k->memo || len > 8) {
+        return lab_strtab_add(k->terms, s, len);
+    }
+    uint64_t w = 0;
+    for (size_t i = 0; i < len; i++) { // (memcpy of a variable length would be a call)
+        w |= (uint64_t)(unsigned char)s[i] << (8 * i);
+    }
+    MemoSlot *m = &k->memo[(w ^ len) * 0x9E3779B97F4A7C15ull >> (64 - SINK_MEMO_BITS)];
+    if (m->bytes != w || m->len != (int32_t)len) {
+        *m = (MemoSlot){w, (int32_t)len, lab_strtab_add(k->terms, s, len)};
+    }
+    return m->id;
+}
+
 static void sink_term(Sink *k, const char *s, size_t len)
 {
-    int32_t id = k->add ? lab_strtab_add(k->terms, s, len) : lab_strtab_find(k->terms, s, len);
+    int32_t id = k->add ? sink_add(k, s, len) : lab_strtab_find(k->terms, s, len);
     if (id < 0) {
         k->unknown++;
         if (k->unknown_set) {

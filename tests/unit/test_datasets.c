@@ -60,6 +60,32 @@ Test(utf8, strict_read_names_the_offset_of_a_bad_byte)
     free(dir);
 }
 
+Test(utf8, strict_read_finds_a_bad_byte_after_long_ascii_runs)
+{
+    // the reader skips ASCII eight bytes at a time: a bad byte at each offset of a word after
+    // 16 ASCII bytes, and a two-byte character cut by the end of a word, are still found
+    char *dir = test_tmpdir();
+    for (int at = 16; at < 24; at++) {
+        char buf[40];
+        memset(buf, 'a', sizeof buf);
+        buf[10] = '\n';
+        memcpy(buf + 12, "\xC3\xA9", 2); // é, valid
+        buf[at] = (char)0xC3;            // a lead byte followed by 'a': invalid
+        char *p = test_write(dir, "bad.txt", buf, sizeof buf);
+        char *text;
+        size_t len;
+        cr_redirect_stderr();
+        cr_assert_eq(text_read(p, UTF8_STRICT, &text, &len), -1, "bad byte at %d", at);
+        cr_assert_eq(text_read(p, UTF8_REPLACE, &text, &len), 0);
+        cr_assert(strstr(text, "\xEF\xBF\xBD"), "U+FFFD where the bad byte was (%d)", at);
+        free(text);
+        unlink(p);
+        free(p);
+    }
+    rmdir(dir);
+    free(dir);
+}
+
 Test(utf8, replace_mode_puts_fffd_in_place_of_bad_bytes)
 {
     char *dir = test_tmpdir();

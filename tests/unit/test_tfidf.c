@@ -655,7 +655,7 @@ Test(tfidf, matrix_market_and_vocab_files_read_back_exactly)
             double v;
             cr_assert_eq(sscanf(line, "%ld %ld %lf", &i, &j, &v), 3);
             cr_assert(i == d + 1 && j == f.m.X.col[e] + 1, "1-based, row order: '%s'", line);
-            cr_assert_eq(v, f.m.X.val[e], "%%.17g reads back exactly");
+            cr_assert_eq(v, f.m.X.val[e], "the shortest exact text reads back exactly");
         }
     }
     cr_assert_null(strtok_r(NULL, "\n", &save));
@@ -670,6 +670,252 @@ Test(tfidf, matrix_market_and_vocab_files_read_back_exactly)
     free(voc);
     free(dir);
     fit_free(&f);
+}
+
+// The entries of a Matrix Market file after its size line, read with the C library's strtod
+// (not lmlab's reader): each must equal X's stored non-zero weight bit for bit, in row order.
+static void assert_mtx_reads_back(const char *data, const TfidfCsr *X)
+{
+    const char *p = strchr(data, '\n');
+    while (p && p[1] == '%') {
+        p = strchr(p + 1, '\n');
+    }
+    cr_assert_not_null(p);
+    p = strchr(p + 1, '\n'); // the size line
+    cr_assert_not_null(p);
+    p++;
+    long long lines = 0;
+    for (long d = 0; d < X->rows; d++) {
+        for (long long e = X->ptr[d]; e < X->ptr[d + 1]; e++) {
+            if (X->val[e] == 0) {
+                continue;
+            }
+            char *end;
+            long i = strtol(p, &end, 10), j = strtol(end, &end, 10);
+            double v = strtod(end, &end);
+            cr_assert(i == d + 1 && j == X->col[e] + 1 && *end == '\n',
+                      "entry %lld: expected row %ld column %d, the file has '%.40s'", e + 1,
+                      d + 1, X->col[e] + 1, p);
+            cr_assert(memcmp(&v, &X->val[e], sizeof v) == 0,
+                      "(%ld, %ld): the file's '%.*s' reads as %a, the weight is %a", i, j,
+                      (int)(end - p), p, v, X->val[e]);
+            p = end + 1;
+            lines++;
+        }
+    }
+    cr_assert_eq(*p, '\0', "nothing after the %lld entries", lines);
+}
+
+Test(tfidf, matrix_market_bytes_and_exact_weights_for_any_thread_count, .timeout = 120)
+{
+    // 12,000 documents of 8 words drawn (fixed LCG) from 3,000 made-up words: about 95,000
+    // entries, several blocks of the writer; weights of every norm
+    enum { NDOCS = 12000, WORDS = 8, TYPES = 3000 };
+    size_t n = 0;
+    char *text = lab_malloc((size_t)NDOCS * WORDS * 8 + 1);
+    uint64_t x = 777;
+    for (int d = 0; d < NDOCS; d++) {
+        for (int w = 0; w < WORDS; w++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            n += (size_t)sprintf(text + n, "%sw%u", w ? " " : "", (unsigned)((x >> 33) % TYPES));
+        }
+        text[n++] = '\n';
+    }
+    text[n] = '\0';
+    char *dir = test_tmpdir();
+    char *one = lab_path_join(dir, "one.mtx"), *two = lab_path_join(dir, "two.mtx");
+    const int norms[] = {TFIDF_NORM_L2, TFIDF_NORM_L1, TFIDF_NORM_NONE};
+    for (int k = 0; k < 3; k++) {
+        TfidfParams p = TFIDF_PARAMS_DEFAULT;
+        p.norm = norms[k];
+        p.tf = k == 2 ? TFIDF_TF_SUBLINEAR : TFIDF_TF_RAW;
+        Fit f;
+        fit_text(&f, text, TFIDF_UNIT_LINE, TOK_WORD, "\\S+", 0, &p);
+        omp_set_num_threads(1);
+        cr_assert_eq(tfidf_write_mtx(&f.m, one, NULL), 0);
+        omp_set_num_threads(2);
+        cr_assert_eq(tfidf_write_mtx(&f.m, two, NULL), 0);
+        char *a, *b;
+        size_t na, nb;
+        cr_assert_eq(lab_read_file(one, &a, &na, 0), 0);
+        cr_assert_eq(lab_read_file(two, &b, &nb, 0), 0);
+        cr_assert(na == nb && memcmp(a, b, na) == 0,
+                  "norm %d: 1 and 2 threads wrote different files (%zu and %zu bytes)", norms[k],
+                  na, nb);
+        assert_mtx_reads_back(a, &f.m.X);
+        free(a);
+        free(b);
+        fit_free(&f);
+    }
+    // one row of 70,000 entries between two short ones: it spans three blocks of the writer
+    enum { LONG = 70000 };
+    char *wide = lab_malloc((size_t)LONG * 8 + 64);
+    n = (size_t)sprintf(wide, "w1 w2\n");
+    for (int w = 0; w < LONG; w++) {
+        n += (size_t)sprintf(wide + n, "%sw%d", w ? " " : "", w);
+    }
+    n += (size_t)sprintf(wide + n, "\nw2 w3\n");
+    TfidfParams p = TFIDF_PARAMS_DEFAULT;
+    Fit f;
+    fit_text(&f, wide, TFIDF_UNIT_LINE, TOK_WORD, "\\S+", 0, &p);
+    cr_assert_eq(f.m.X.ptr[2] - f.m.X.ptr[1], LONG);
+    omp_set_num_threads(1);
+    cr_assert_eq(tfidf_write_mtx(&f.m, one, NULL), 0);
+    omp_set_num_threads(2);
+    cr_assert_eq(tfidf_write_mtx(&f.m, two, NULL), 0);
+    char *a, *b;
+    size_t na, nb;
+    cr_assert_eq(lab_read_file(one, &a, &na, 0), 0);
+    cr_assert_eq(lab_read_file(two, &b, &nb, 0), 0);
+    cr_assert(na == nb && memcmp(a, b, na) == 0, "a long row: 1 and 2 threads differ");
+    assert_mtx_reads_back(a, &f.m.X);
+    free(a);
+    free(b);
+    fit_free(&f);
+    free(wide);
+    unlink(one);
+    unlink(two);
+    rmdir(dir);
+    free(one);
+    free(two);
+    free(dir);
+    free(text);
+}
+
+Test(tfidf, terms_and_docs_tables_hold_the_hand_computed_values)
+{
+    // the collection of the hand computation, from two files whose names need escaping
+    TfidfDocs docs;
+    tfidf_docs_init(&docs);
+    tfidf_docs_add(&docs, "one\tfile.txt", lab_strdup("a b b\nb c\n"), 10, TFIDF_UNIT_LINE);
+    tfidf_docs_add(&docs, "two\\file.txt", lab_strdup("\nc c c d\n"), 9, TFIDF_UNIT_LINE);
+    Tokenizer tok;
+    cr_assert_eq(tok_init(&tok, TOK_WORD, "\\S+", 0), 0);
+    TfidfParams p = TFIDF_PARAMS_DEFAULT;
+    TfidfModel m;
+    cr_assert_eq(tfidf_fit(&m, &docs, &p, &tok), 0);
+    char *dir = test_tmpdir();
+    char *terms = lab_path_join(dir, "terms.tsv"), *dpath = lab_path_join(dir, "docs.tsv");
+    cr_assert_eq(tfidf_write_terms(&m, terms), 0);
+    cr_assert_eq(tfidf_write_docs(&docs, &m, dpath), 0);
+    char *data;
+    size_t len;
+    cr_assert_eq(lab_read_file(terms, &data, &len, 0), 0);
+    // idf: ln(4/2) + 1 and ln(4/3) + 1, as Python's repr writes them (the shortest exact text)
+    cr_assert_str_eq(data, "column\tterm\tdf\tidf\ttotal\n"
+                           "1\ta\t1\t1.6931471805599454\t1\n"
+                           "2\tb\t2\t1.2876820724517808\t3\n"
+                           "3\tc\t2\t1.2876820724517808\t4\n"
+                           "4\td\t1\t1.6931471805599454\t1\n");
+    free(data);
+    cr_assert_eq(lab_read_file(dpath, &data, &len, 0), 0);
+    cr_assert_str_eq(data, "doc\tfile\tline\tterms\n"
+                           "1\tone\\tfile.txt\t1\t2\n"
+                           "2\tone\\tfile.txt\t2\t2\n"
+                           "3\ttwo\\\\file.txt\t2\t2\n");
+    free(data);
+    unlink(terms);
+    unlink(dpath);
+    rmdir(dir);
+    free(terms);
+    free(dpath);
+    free(dir);
+    tfidf_model_free(&m);
+    tok_free(&tok);
+    tfidf_docs_free(&docs);
+}
+
+Test(tfidf, write_files_makes_the_four_files_of_the_single_writers_or_fails_clearly)
+{
+    TfidfParams p = TFIDF_PARAMS_DEFAULT;
+    Fit f;
+    fit_text(&f, ABC, TFIDF_UNIT_LINE, TOK_WORD, "\\S+", 0, &p);
+    char *dir = test_tmpdir();
+    const char *names[] = {"matrix.mtx", "vocab.txt", "terms.tsv", "docs.tsv"};
+    char *all[4], *one[4];
+    for (int i = 0; i < 4; i++) {
+        all[i] = lab_asprintf("%s/all-%s", dir, names[i]);
+        one[i] = lab_asprintf("%s/one-%s", dir, names[i]);
+    }
+    cr_assert_eq(tfidf_write_mtx(&f.m, one[0], "c"), 0);
+    cr_assert_eq(tfidf_write_vocab(&f.m, one[1]), 0);
+    cr_assert_eq(tfidf_write_terms(&f.m, one[2]), 0);
+    cr_assert_eq(tfidf_write_docs(&f.docs, &f.m, one[3]), 0);
+    for (int threads = 1; threads <= 2; threads++) {
+        omp_set_num_threads(threads);
+        cr_assert_eq(tfidf_write_files(&f.docs, &f.m, (const char *const *)all, "c"), 0);
+        for (int i = 0; i < 4; i++) {
+            char *a, *b;
+            size_t na, nb;
+            cr_assert_eq(lab_read_file(all[i], &a, &na, 0), 0);
+            cr_assert_eq(lab_read_file(one[i], &b, &nb, 0), 0);
+            cr_assert(na == nb && memcmp(a, b, na) == 0, "%s differs (%d threads)", names[i],
+                      threads);
+            free(a);
+            free(b);
+        }
+    }
+    // docs.tsv cannot be written: -1, with the file named
+    char *bad = lab_asprintf("%s/no/such/dir/docs.tsv", dir);
+    const char *paths[4] = {all[0], all[1], all[2], bad};
+    cr_redirect_stderr();
+    cr_assert_eq(tfidf_write_files(&f.docs, &f.m, paths, NULL), -1);
+    fflush(stderr);
+    for (int i = 0; i < 4; i++) {
+        unlink(all[i]);
+        unlink(one[i]);
+        free(all[i]);
+        free(one[i]);
+    }
+    free(bad);
+    rmdir(dir);
+    free(dir);
+    fit_free(&f);
+}
+
+Test(tfidf, every_row_counts_its_own_words_whatever_the_memo_holds)
+{
+    // 2,000 lines of 12 words drawn from 5,000 short words (up to 8 bytes, so every one goes
+    // through the fit's memo, and many share a slot of it): each row must hold exactly the
+    // words of its line, with their counts, read back through the vocabulary
+    enum { LINES = 2000, WORDS = 12, TYPES = 5000 };
+    char *text = lab_malloc((size_t)LINES * WORDS * 9 + 1);
+    size_t n = 0;
+    uint64_t x = 99;
+    for (int l = 0; l < LINES; l++) {
+        for (int w = 0; w < WORDS; w++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            unsigned id = (unsigned)((x >> 33) % TYPES);
+            n += (size_t)sprintf(text + n, "%s%s%u", w ? " " : "", id % 2 ? "t" : "tt", id);
+        }
+        text[n++] = '\n';
+    }
+    text[n] = '\0';
+    TfidfParams p = TFIDF_PARAMS_DEFAULT;
+    Fit f;
+    fit_text(&f, text, TFIDF_UNIT_LINE, TOK_WORD, "\\S+", 0, &p);
+    const TfidfCsr *X = &f.m.X;
+    for (long d = 0; d < LINES; d++) {
+        const char *line = f.docs.doc[d];
+        long total = 0;
+        for (long long e = X->ptr[d]; e < X->ptr[d + 1]; e++) {
+            const char *term = lab_strtab_key(&f.m.vocab, X->col[e]);
+            size_t len = lab_strtab_len(&f.m.vocab, X->col[e]);
+            long count = 0; // occurrences of term as a whole word of the line
+            for (const char *q = line; q < line + f.docs.len[d];) {
+                const char *sp = memchr(q, ' ', (size_t)(line + f.docs.len[d] - q));
+                const char *end = sp ? sp : line + f.docs.len[d];
+                count += (size_t)(end - q) == len && memcmp(q, term, len) == 0;
+                q = end + 1;
+            }
+            cr_assert_eq(count, (long)X->count[e], "row %ld, '%s': counted %u, the line has %ld",
+                         d + 1, term, X->count[e], count);
+            total += count;
+        }
+        cr_assert_eq(total, WORDS, "row %ld holds every word of its line", d + 1);
+    }
+    fit_free(&f);
+    free(text);
 }
 
 // --- scale and determinism ----------------------------------------------------------------------
@@ -805,6 +1051,32 @@ static char **read_vocab(const char *path, int *n)
     return terms;
 }
 
+// Fits case sc on the corpus with the library (docs, tok, stop and m are the caller's to free).
+static void fit_case(const SkCase *sc, const char *corpus, const char *stop_path, TfidfDocs *d,
+                     Tokenizer *t, LabStrTab *s, TfidfModel *m)
+{
+    tfidf_docs_init(d);
+    cr_assert_eq(tfidf_docs_read(d, corpus, sc->unit, UTF8_STRICT), 0);
+    cr_assert_eq(tok_init(t, sc->kind, sc->kind == TOK_WORD ? TFIDF_SKLEARN_PATTERN : NULL,
+                          sc->lowercase),
+                 0);
+    lab_strtab_init(s);
+    TfidfParams p = TFIDF_PARAMS_DEFAULT;
+    p.ngram_min = sc->ngram_min;
+    p.ngram_max = sc->ngram_max;
+    p.tf = sc->tf;
+    p.idf = sc->idf;
+    p.norm = sc->norm;
+    cr_assert_eq(tfidf_df_parse(sc->min_df, &p.min_df), 0);
+    cr_assert_eq(tfidf_df_parse(sc->max_df, &p.max_df), 0);
+    p.max_features = sc->max_features;
+    if (sc->stop) {
+        cr_assert_eq(tfidf_stop_words_load(s, stop_path, 1), 0);
+        p.stop = s;
+    }
+    cr_assert_eq(tfidf_fit(m, d, &p, t), 0, "%s: fit failed", sc->name);
+}
+
 Test(tfidf, equals_scikit_learn_tfidfvectorizer_to_1e_6, .timeout = 60)
 {
     char *corpus = test_path("tests/fixtures/sklearn/corpus.txt");
@@ -820,29 +1092,10 @@ Test(tfidf, equals_scikit_learn_tfidfvectorizer_to_1e_6, .timeout = 60)
         cr_assert(strstr(cases, row), "case '%s' is not in cases.tsv", sc->name);
         free(row);
         TfidfDocs docs;
-        tfidf_docs_init(&docs);
-        cr_assert_eq(tfidf_docs_read(&docs, corpus, sc->unit, UTF8_STRICT), 0);
         Tokenizer tok;
-        cr_assert_eq(tok_init(&tok, sc->kind, sc->kind == TOK_WORD ? TFIDF_SKLEARN_PATTERN : NULL,
-                              sc->lowercase),
-                     0);
         LabStrTab stop;
-        lab_strtab_init(&stop);
-        TfidfParams p = TFIDF_PARAMS_DEFAULT;
-        p.ngram_min = sc->ngram_min;
-        p.ngram_max = sc->ngram_max;
-        p.tf = sc->tf;
-        p.idf = sc->idf;
-        p.norm = sc->norm;
-        cr_assert_eq(tfidf_df_parse(sc->min_df, &p.min_df), 0);
-        cr_assert_eq(tfidf_df_parse(sc->max_df, &p.max_df), 0);
-        p.max_features = sc->max_features;
-        if (sc->stop) {
-            cr_assert_eq(tfidf_stop_words_load(&stop, stop_path, 1), 0);
-            p.stop = &stop;
-        }
         TfidfModel m;
-        cr_assert_eq(tfidf_fit(&m, &docs, &p, &tok), 0, "%s: fit failed", sc->name);
+        fit_case(sc, corpus, stop_path, &docs, &tok, &stop, &m);
 
         // the vocabulary, term by term
         char *vpath = lab_asprintf("%s/tests/fixtures/sklearn/%s.vocab",
@@ -919,6 +1172,88 @@ Test(tfidf, equals_scikit_learn_tfidfvectorizer_to_1e_6, .timeout = 60)
     cr_assert_eq(rows_in_file - 1, ncases, "every case of cases.tsv is tested");
     free(cases);
     free(cases_path);
+    free(stop_path);
+    free(corpus);
+}
+
+// tests/fixtures/sklearn/lmlab_NAME.mtx is what `lmlab tfidf matrix` wrote for case NAME, and
+// lmlab_NAME.mmread what scipy.io.mmread read from it, each double as float.hex()
+// (make_mmread_fixture.py). The library's writer must still make those lines, and scipy's
+// doubles must be the fitted weights bit for bit.
+Test(tfidf, scipy_mmread_reads_the_matrix_market_file_to_the_same_doubles, .timeout = 60)
+{
+    char *corpus = test_path("tests/fixtures/sklearn/corpus.txt");
+    char *stop_path = test_path("tests/fixtures/sklearn/stop.txt");
+    const char *names[] = {"default", "nonorm", "combo"};
+    char *dir = test_tmpdir();
+    char *ours = lab_path_join(dir, "m.mtx");
+    for (size_t c = 0; c < sizeof names / sizeof *names; c++) {
+        const SkCase *sc = NULL;
+        for (size_t k = 0; k < sizeof SK_CASES / sizeof *SK_CASES; k++) {
+            sc = strcmp(SK_CASES[k].name, names[c]) == 0 ? &SK_CASES[k] : sc;
+        }
+        cr_assert_not_null(sc);
+        TfidfDocs docs;
+        Tokenizer tok;
+        LabStrTab stop;
+        TfidfModel m;
+        fit_case(sc, corpus, stop_path, &docs, &tok, &stop, &m);
+        cr_assert_eq(tfidf_write_mtx(&m, ours, NULL), 0);
+        char *rel = lab_asprintf("tests/fixtures/sklearn/lmlab_%s.mtx", sc->name);
+        char *path = test_path(rel);
+        char *want, *got;
+        size_t nwant, ngot;
+        cr_assert_eq(lab_read_file(path, &want, &nwant, 0), 0);
+        cr_assert_eq(lab_read_file(ours, &got, &ngot, 0), 0);
+        // from the size line on (the command adds a comment line after the banner)
+        const char *w = strchr(want, '\n'), *g = strchr(got, '\n');
+        while (w[1] == '%') {
+            w = strchr(w + 1, '\n');
+        }
+        cr_assert_str_eq(g, w, "%s: the writer no longer makes the lines scipy read", sc->name);
+        free(want);
+        free(got);
+        free(path);
+        free(rel);
+        rel = lab_asprintf("tests/fixtures/sklearn/lmlab_%s.mmread", sc->name);
+        path = test_path(rel);
+        FILE *f = fopen(path, "r");
+        cr_assert_not_null(f, "cannot open %s", path);
+        const TfidfCsr *X = &m.X;
+        long long seen = 0;
+        for (long d = 0; d < X->rows; d++) {
+            for (long long e = X->ptr[d]; e < X->ptr[d + 1]; e++) {
+                if (X->val[e] == 0) {
+                    continue;
+                }
+                long i, j;
+                char hex[64];
+                cr_assert_eq(fscanf(f, "%ld %ld %63s", &i, &j, hex), 3, "%s: entry %lld",
+                             sc->name, seen + 1);
+                double v = strtod(hex, NULL); // hexadecimal: exact
+                cr_assert(i == d + 1 && j == X->col[e] + 1, "%s: scipy's entry %lld is (%ld, %ld)",
+                          sc->name, seen + 1, i, j);
+                cr_assert(memcmp(&v, &X->val[e], sizeof v) == 0,
+                          "%s: (%ld, %ld): scipy read %a, the weight is %a", sc->name, i, j, v,
+                          X->val[e]);
+                seen++;
+            }
+        }
+        long i;
+        cr_assert_eq(fscanf(f, "%ld", &i), EOF, "%s: scipy read more entries", sc->name);
+        cr_assert_gt(seen, 100);
+        fclose(f);
+        free(path);
+        free(rel);
+        tfidf_model_free(&m);
+        lab_strtab_free(&stop);
+        tok_free(&tok);
+        tfidf_docs_free(&docs);
+    }
+    unlink(ours);
+    rmdir(dir);
+    free(ours);
+    free(dir);
     free(stop_path);
     free(corpus);
 }
