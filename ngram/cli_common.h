@@ -40,7 +40,7 @@ typedef struct {
 } NgramRun;
 
 // Loads the run in dir (run.c): its config (checked as 'ngram train' checks its options: a bad
-// value is a data error naming the line), the tokenizer it names, model.arpa. -1 with a
+// value is a data error naming the line), the tokenizer it names, model.bin or model.arpa (ngram_model_load_dir). -1 with a
 // message; r is then zeroed.
 int ngram_run_load(NgramRun *r, const char *dir);
 void ngram_run_free(NgramRun *r);
