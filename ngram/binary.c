@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -46,10 +47,30 @@ typedef struct {
     uint64_t file_bytes;    // the whole file
     uint64_t vocab_off;     // u32 offsets[vocab_n + 1] (into the bytes after them), the bytes
     uint64_t vocab_bytes;
-    BinLevelHead lev[NGRAM_MAX_ORDER + 1]; // [0] unused (zero)
+    uint64_t header_sum;    // FNV-1a of the 384 header bytes with this field zero
+    BinLevelHead lev[NGRAM_MAX_ORDER]; // order k at [k - 1]; zero above the model's order
+    uint8_t reserved[40];   // zero
 } BinHeader;
 
-_Static_assert(sizeof(BinHeader) == 384, "the header is 384 bytes");
+_Static_assert(sizeof(BinHeader) == NGRAM_BIN_HEADER, "the header is 384 bytes");
+
+// FNV-1a over the header with header_sum taken as zero. Each step (h ^ byte) * odd prime is a
+// bijection of h, so any change of one byte changes the sum.
+static uint64_t header_sum(const uint8_t *p)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    size_t at = offsetof(BinHeader, header_sum);
+    for (size_t i = 0; i < NGRAM_BIN_HEADER; i++) {
+        h = (h ^ (i >= at && i < at + 8 ? 0 : p[i])) * 0x100000001b3ull;
+    }
+    return h;
+}
+
+void ngram_bin_seal(void *header)
+{
+    uint64_t h = header_sum(header);
+    memcpy((uint8_t *)header + offsetof(BinHeader, header_sum), &h, 8);
+}
 
 // bits needed to write every value 0..x
 static uint32_t bits_for(uint64_t x)
@@ -384,7 +405,7 @@ int ngram_bin_write(const NgramModel *m, const char *path)
     h.vocab_bytes = 4 * ((uint64_t)v->n + 1) + text;
     uint64_t at = align_up(h.vocab_off + h.vocab_bytes);
     for (int k = 1; k <= N; k++) {
-        BinLevelHead *H = &h.lev[k];
+        BinLevelHead *H = &h.lev[k - 1];
         if (k == 1) {
             H->n = 0;
             for (uint32_t s = 0; s < m->lev[1].cap; s++) {
@@ -402,7 +423,7 @@ int ngram_bin_write(const NgramModel *m, const char *path)
                 return lab_error("cannot write '%s': order %d holds %llu n-grams, more than a "
                                  "binary model's table can", path, k, (unsigned long long)H->n);
             }
-            key_layout(h.vocab_n, h.lev[k - 1].cap, &H->tok_bits, &H->key_bytes);
+            key_layout(h.vocab_n, h.lev[k - 2].cap, &H->tok_bits, &H->key_bytes);
             H->stride = H->key_bytes + 4 + (k < N ? 4 : 0);
             H->bytes = H->cap * H->stride + 8;
         }
@@ -427,7 +448,7 @@ int ngram_bin_write(const NgramModel *m, const char *path)
     offs[v->n] = o;
     // order 1: by token id; the model's order-1 nodes map to ids
     uint32_t *map_prev = lab_malloc((size_t)m->lev[1].cap * sizeof *map_prev);
-    uint8_t *uni = buf + h.lev[1].off;
+    uint8_t *uni = buf + h.lev[0].off;
     for (int32_t id = 0; id < v->n; id++) {
         store_float(uni + (size_t)id * 8, NAN);
         store_float(uni + (size_t)id * 8 + 4, 0.0);
@@ -445,7 +466,7 @@ int ngram_bin_write(const NgramModel *m, const char *path)
     }
     for (int k = 2; k <= N; k++) {
         const NgramLevel *L = &m->lev[k];
-        BinLevelHead *H = &h.lev[k];
+        BinLevelHead *H = &h.lev[k - 1];
         NgramBinLevel T = {
             .slots = buf + H->off, .cap = (uint32_t)H->cap, .stride = H->stride,
             .key_bytes = H->key_bytes, .tok_bits = H->tok_bits,
@@ -487,6 +508,7 @@ int ngram_bin_write(const NgramModel *m, const char *path)
     }
     free(map_prev);
     memcpy(buf, &h, sizeof h);
+    ngram_bin_seal(buf);
     LabAtomic a;
     int rc = -1;
     if (lab_atomic_open(&a, path) == 0) {
@@ -542,6 +564,18 @@ static int check_header(const BinHeader *h, uint64_t len, const char *path)
                               "(byte-order mark %08x, expected %08x)", path, h->endian,
                               BIN_ENDIAN);
     }
+    if (h->header_sum != header_sum((const uint8_t *)h)) {
+        return lab_error_hint(hint, "'%s': the header's checksum is %016llx, its bytes sum to "
+                              "%016llx: the header is damaged", path,
+                              (unsigned long long)h->header_sum,
+                              (unsigned long long)header_sum((const uint8_t *)h));
+    }
+    for (size_t i = 0; i < sizeof h->reserved; i++) {
+        if (h->reserved[i]) {
+            return lab_error_hint(hint, "'%s': reserved header byte %zu is %u, not 0", path,
+                                  offsetof(BinHeader, reserved) + i, h->reserved[i]);
+        }
+    }
     if (h->file_bytes != len) {
         return lab_error_hint(hint, "'%s' is %llu bytes, but its header says %llu: the file "
                               "is truncated or damaged", path, (unsigned long long)len,
@@ -563,7 +597,7 @@ static int check_header(const BinHeader *h, uint64_t len, const char *path)
                               (unsigned long long)h->vocab_off);
     }
     for (uint32_t k = 1; k <= NGRAM_MAX_ORDER; k++) {
-        const BinLevelHead *H = &h->lev[k];
+        const BinLevelHead *H = &h->lev[k - 1];
         if (k > h->order) {
             if (H->n || H->cap || H->off || H->bytes) {
                 return lab_error_hint(hint, "'%s': order %u is described, but the model is of "
@@ -581,7 +615,7 @@ static int check_header(const BinHeader *h, uint64_t len, const char *path)
             }
             want_bytes = H->cap * 8;
         } else {
-            key_layout(h->vocab_n, h->lev[k - 1].cap, &want_tb, &want_kb);
+            key_layout(h->vocab_n, h->lev[k - 2].cap, &want_tb, &want_kb);
             want_stride = want_kb + 4 + (k < h->order ? 4 : 0);
             if (H->cap < 1 || H->cap >= UINT32_MAX || H->n >= H->cap) {
                 return lab_error_hint(hint, "'%s': order %u has %llu n-grams in %llu slots", path,
@@ -684,7 +718,7 @@ int ngram_bin_load(NgramModel *m, const char *path, TokUnit unit)
     b->map_bytes = len;
     b->order = (int)h.order;
     for (int k = 1; k <= b->order; k++) {
-        const BinLevelHead *H = &h.lev[k];
+        const BinLevelHead *H = &h.lev[k - 1];
         NgramBinLevel *L = &b->lev[k];
         L->slots = (const uint8_t *)map + H->off;
         L->cap = (uint32_t)H->cap;

@@ -148,7 +148,8 @@ int ngram_cmd_eval(int argc, char **argv)
         {"per-token", LAB_OPT_FLAG, &per_token, NULL, "a table of every token: its context, "
          "the order used after backoff, P and -log2 P", 0, 0, 0},
         {"arpa", LAB_OPT_STRING, &arpa, "FILE",
-         "evaluate an ARPA file from any toolkit (with the text options below)", 0, 0, 0},
+         "evaluate an ARPA file from any toolkit, or one made binary by 'lmlab ngram binary' "
+         "(with the text options below)", 0, 0, 0},
         TEXT_OPTS_TABLE(text),
         {0},
     };
@@ -227,7 +228,9 @@ int ngram_cmd_eval(int argc, char **argv)
         if (text_tokenizer(&run.tok, &run.text) != 0) {
             exit(2);
         }
-        if (ngram_arpa_read(&run.model, arpa, (TokUnit)text.unit) != 0) {
+        // an ARPA file, or its binary form from 'lmlab ngram binary' (told by its magic)
+        if ((ngram_bin_is(arpa) ? ngram_bin_load(&run.model, arpa, (TokUnit)text.unit)
+                                : ngram_arpa_read(&run.model, arpa, (TokUnit)text.unit)) != 0) {
             exit(1);
         }
     }

@@ -184,6 +184,7 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit);
 #define NGRAM_BIN_MAGIC "lmlabNGB"
 #define NGRAM_BIN_VERSION 1u
 #define NGRAM_BIN_SPACE 1.5 // slots per n-gram in a table (KenLM's probing default)
+#define NGRAM_BIN_HEADER 384 // bytes
 
 typedef struct {
     const uint8_t *slots; // (cap, stride) in the mapping, then 8 bytes of padding
@@ -222,6 +223,9 @@ double ngram_bin_logprob(const NgramModel *m, const int32_t *context, int32_t w)
 void ngram_bin_distribution(const NgramModel *m, const int32_t *context, double *probs);
 uint32_t ngram_bin_find(const NgramBin *b, int k, uint32_t parent, int32_t w);
 void ngram_bin_close(NgramBin *b);
+// Sets the checksum of a header (the file's first NGRAM_BIN_HEADER bytes) to match its other
+// bytes: the writer's last step, and the fuzz target's, so that mutated sizes reach the checks.
+void ngram_bin_seal(void *header);
 
 // The model of a run directory: dir/model.bin when it is there and not older than
 // dir/model.arpa (a note says when it is older), else dir/model.arpa. -1 with a message.
