@@ -280,6 +280,9 @@ demo: all
 bench: all
 	$(Q)scripts/deps.sh $(BENCH_PKGS)
 	$(Q)$(PYTHON) bench/bench_ngram.py
+	$(Q)mkdir -p build/bench && \
+	    $(PYTHON) bench/bench_kenlm_query.py --kenlm "$(KENLM)" > build/bench/kenlm_query.md && \
+	    $(PYTHON) bench/section.py bench_kenlm_query.py < build/bench/kenlm_query.md
 	$(Q)mkdir -p build/bench && $(PYTHON) bench/bench_tfidf.py > build/bench/tfidf.md && \
 	    $(PYTHON) bench/section.py bench_tfidf.py < build/bench/tfidf.md
 	$(Q)$(PYTHON) bench/bench_word2vec.py > build/bench/word2vec.md && \
@@ -346,7 +349,7 @@ help:
 	@echo "  make run-student CH=02  run the lab with your exercise functions in its place"
 	@echo "  make check-chapters  run every command a chapter shows and compare its output"
 	@echo "  make kenlm-check KENLM=DIR  lmlab's ARPA files read by KenLM's query (docs/ngram.md)"
-	@echo "  make bench       speed against NLTK, scikit-learn, gensim, PyTorch, OpenBLAS, SentencePiece"
+	@echo "  make bench       speed against NLTK, KenLM (KENLM=DIR), scikit-learn, gensim, PyTorch, OpenBLAS, SentencePiece"
 	@echo "                   (docs/benchmarks.md)"
 	@echo "  make bench-matmul  nn_sgemm against OpenBLAS and this machine's FMA peak"
 	@echo "  make bench-gpt   one GPT training step against nanoGPT's model in PyTorch"
