@@ -286,7 +286,8 @@ def main():
     sentences(one, one_sents, wopts)
     results["word"] = measure(info, run_dir, held, sents, one, one_sents, wopts, args.kenlm,
                               args.reps)
-    info["scored"] = f"the 1M-token held-out sample ({results['word']['bin_all'][0]['tokens']:,} tokens)"
+    ntok = results["word"]["bin_all"][0]["tokens"]
+    info["scored"] = f"the 1M-token held-out sample ({ntok:,} tokens)"
     infos.append(info)
 
     # the char 5-gram on tangpoems

@@ -514,8 +514,8 @@ static void train_report(const Train *t)
         }
     }
     printf("  tokenize %.2fs, count %.2fs, smooth %.2fs\n", t->t_tok, t->t_count, t->t_smooth);
-    printf("wrote %s/ (model.arpa model.bin vocab.txt config log.tsv samples.txt zipf%s)\n", t->run_dir,
-           t->bigrams ? " bigrams" : "");
+    printf("wrote %s/ (model.arpa model.bin vocab.txt config log.tsv samples.txt zipf%s)\n",
+           t->run_dir, t->bigrams ? " bigrams" : "");
 }
 
 static void train_free(Train *t)
