@@ -49,8 +49,13 @@ typedef struct {
     uint64_t vocab_bytes;
     uint64_t header_sum;    // FNV-1a of the 384 header bytes with this field zero
     BinLevelHead lev[NGRAM_MAX_ORDER]; // order k at [k - 1]; zero above the model's order
-    uint8_t reserved[40];   // zero
+    uint32_t flags;         // BIN_CLOSED or 0
+    uint8_t reserved[36];   // zero
 } BinHeader;
+
+// flags: every stored n-gram's suffix (its last k-1 tokens) is stored too, as in every model
+// lmlab or KenLM estimates (a pruned SRILM file may break it)
+#define BIN_CLOSED 1u
 
 _Static_assert(sizeof(BinHeader) == NGRAM_BIN_HEADER, "the header is 384 bytes");
 
@@ -191,10 +196,19 @@ static double bin_score(const NgramBin *b, const uint32_t *ctx, int32_t w, uint3
     uint32_t s[NGRAM_MAX_ORDER + 1];
     s[1] = uni_present(b, w) ? (uint32_t)w : NGRAM_NONE;
     int top = s[1] != NGRAM_NONE;
+    // in a closed model (j, w) unstored means every longer n-gram ending in w is unstored too:
+    // its suffix would be missing
+    int stop = b->closed && !top;
     for (int j = 2; j <= N; j++) {
-        s[j] = ctx[j - 1] == NGRAM_NONE ? NGRAM_NONE : level_find(&b->lev[j], ctx[j - 1], w);
+        if (stop || ctx[j - 1] == NGRAM_NONE) {
+            s[j] = NGRAM_NONE;
+            continue;
+        }
+        s[j] = level_find(&b->lev[j], ctx[j - 1], w);
         if (s[j] != NGRAM_NONE) {
             top = j;
+        } else {
+            stop = b->closed;
         }
     }
     double lp = top ? node_logp(b, top, s[top]) : -INFINITY;
@@ -252,7 +266,7 @@ void ngram_bin_distribution(const NgramModel *m, const int32_t *context, double 
 // order (the same sum whatever the threads), each walked by BIN_CURSORS cursors in step
 // whose lookups are prefetched one step ahead.
 #define BIN_CHUNK (1 << 15)
-#define BIN_CURSORS 8
+#define BIN_CURSORS 16
 
 typedef struct {
     long long i, e, s;   // position, end, sequence
@@ -431,6 +445,15 @@ int ngram_bin_write(const NgramModel *m, const char *path)
         at = align_up(at + H->bytes);
     }
     h.file_bytes = at;
+    h.flags = BIN_CLOSED;
+    for (int k = 2; k <= N; k++) {
+        for (uint32_t s = 0; s < m->lev[k].cap && h.flags; s++) {
+            if (is_entry(m, k, m->lev[k].keys[s]) &&
+                (!m->suffix[k] || m->suffix[k][s] == NGRAM_NONE)) {
+                h.flags = 0;
+            }
+        }
+    }
     uint8_t *buf = calloc(1, h.file_bytes);
     if (!buf) {
         return lab_error("cannot write '%s': no memory for its %llu bytes", path,
@@ -569,6 +592,9 @@ static int check_header(const BinHeader *h, uint64_t len, const char *path)
                               "%016llx: the header is damaged", path,
                               (unsigned long long)h->header_sum,
                               (unsigned long long)header_sum((const uint8_t *)h));
+    }
+    if (h->flags & ~BIN_CLOSED) {
+        return lab_error_hint(hint, "'%s': unknown flags %08x in the header", path, h->flags);
     }
     for (size_t i = 0; i < sizeof h->reserved; i++) {
         if (h->reserved[i]) {
@@ -717,6 +743,7 @@ int ngram_bin_load(NgramModel *m, const char *path, TokUnit unit)
     b->map = map;
     b->map_bytes = len;
     b->order = (int)h.order;
+    b->closed = (h.flags & BIN_CLOSED) != 0;
     for (int k = 1; k <= b->order; k++) {
         const BinLevelHead *H = &h.lev[k - 1];
         NgramBinLevel *L = &b->lev[k];

@@ -201,6 +201,8 @@ typedef struct NgramBin {
     void *map;                           // the whole file, read-only
     size_t map_bytes;
     int order;
+    int closed;                          // every stored n-gram's suffix is stored: scoring
+                                         // stops at the first order that lacks (context, w)
     NgramBinLevel lev[NGRAM_MAX_ORDER + 1]; // [1]: slots are (ln P, ln bow) floats per id,
                                          // ln P NaN for an id with no unigram
 } NgramBin;
