@@ -202,6 +202,7 @@ Test(ngram_binary, arpa_from_another_toolkit_scores_by_the_backoff_rule)
     NgramModel a, b;
     cr_assert_eq(ngram_arpa_read(&a, arpa, UNIT_LINE), 0);
     char *path = write_and_load(&a, "toolkit.bin", &b);
+    cr_assert_eq(b.bin->closed, 1, "every suffix is listed, yet the file is not marked closed");
     cr_assert(ngram_bin_is(path));
     cr_assert(!ngram_bin_is(arpa));
     Tokenizer tok;
@@ -260,6 +261,7 @@ Test(ngram_binary, pruned_arpa_scores_as_read_from_arpa)
     NgramModel a, b;
     cr_assert_eq(ngram_arpa_read(&a, arpa, UNIT_LINE), 0);
     char *path = write_and_load(&a, "pruned.bin", &b);
+    cr_assert_eq(b.bin->closed, 0, "a file with a missing suffix is marked closed");
     for (int32_t x = 0; x < a.vocab.n; x++) {
         for (int32_t y = 0; y < a.vocab.n; y++) {
             for (int32_t w = 1; w < a.vocab.n; w++) {
