@@ -500,6 +500,17 @@ int ngram_bin_write(const NgramModel *m, const char *path)
         uint32_t *map = lab_malloc((size_t)L->cap * sizeof *map);
         uint32_t max_probe = 0;
         for (uint32_t s = 0; s < L->cap; s++) {
+            // the inserts land at random: the parent's new node 32 keys ahead, then the home
+            // slot 16 keys ahead are fetched while these keys are placed
+            if (s + 32 < L->cap && L->keys[s + 32] != NGRAM_EMPTY) {
+                __builtin_prefetch(&map_prev[(uint32_t)(L->keys[s + 32] >> 32)]);
+            }
+            if (s + 16 < L->cap && is_entry(m, k, L->keys[s + 16])) {
+                uint64_t ahead = L->keys[s + 16];
+                uint32_t p = map_prev[(uint32_t)(ahead >> 32)];
+                uint64_t bk = make_key(&T, p, (int32_t)(uint32_t)ahead);
+                __builtin_prefetch(slots + (size_t)home_of(bk, T.cap) * T.stride, 1);
+            }
             uint64_t key = L->keys[s];
             map[s] = NGRAM_NONE;
             if (!is_entry(m, k, key)) {
