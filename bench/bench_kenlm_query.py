@@ -241,14 +241,12 @@ def section(args, infos, results, load):
         row("perplexity", "ppl", lambda x: f"{x:.6f}", True, "(same model)")
         w("")
         a_one, a_all = r["arpa_one"], r["arpa_all"]
-        a_q = tok / max(med(a_all, "wall") - med(a_one, "wall"), 1e-9)
         text = (f"lmlab's scoring loop alone (eval's own clock) runs at "
                 f"{fmt_rate(tok / med(b_all, 'inner'))} tokens/s on model.bin and "
                 f"{fmt_rate(tok / med(a_all, 'inner'))} on the double-valued tables of the "
                 f"model read from model.arpa ({info['arpa_bytes'] / 1e6:.0f} MB; one run), "
                 f"which opens and scores one sentence in {med(a_one, 'wall'):.3f} s "
-                f"(query with reading the text {fmt_rate(a_q)} tokens/s, perplexity "
-                f"{med(a_all, 'ppl'):.6f})")
+                f"(perplexity {med(a_all, 'ppl'):.6f})")
         if kl:
             text += (f"; KenLM's query opens the ARPA file in {med(r['kla_one'], 'wall'):.3f} s, "
                      f"and its build_binary took {info['kenlm_build_wall']:.2f} s")
@@ -317,9 +315,13 @@ def main():
     info = prepare("tang", cmd, run_dir, args.kenlm)
     info["title"] = "Char 5-gram, modified Kneser-Ney, tangpoems"
     info["train_shown"] = "lmlab ngram train --dataset tangpoems --order 5 --smoothing kn"
-    test = os.path.join(REPO, "datasets", "tangpoems", "test.txt")
-    with open(test, encoding="utf-8") as f:
-        first = f.readline()
+    # the test split ten times over: 47k tokens are scored faster than the clocks can tell
+    test = os.path.join(OUT, "tang-test-x10.txt")
+    with open(os.path.join(REPO, "datasets", "tangpoems", "test.txt"), encoding="utf-8") as f:
+        split = f.read()
+    with open(test, "w", encoding="utf-8") as f:
+        f.write(split * 10)
+    first = split.split("\n", 1)[0] + "\n"
     one = os.path.join(one_dir, "tang.txt")
     with open(one, "w", encoding="utf-8") as f:
         f.write(first)
@@ -329,7 +331,8 @@ def main():
     sentences(one, one_sents, copts)
     results["tang"] = measure(info, run_dir, test, sents, one, one_sents, copts, args.kenlm,
                               args.reps)
-    info["scored"] = f"the test split ({results['tang']['bin_all'][0]['tokens']:,} tokens)"
+    ntok = results["tang"]["bin_all"][0]["tokens"]
+    info["scored"] = f"the test split ten times over ({ntok:,} tokens)"
     infos.append(info)
 
     load = (f"{load0:.2f}", f"{os.getloadavg()[0]:.2f}")
