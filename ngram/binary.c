@@ -18,6 +18,7 @@
 // Left out: quantised values, a trie layout (smaller, slower), other byte orders.
 #include "ngram.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -133,11 +134,18 @@ static inline int uni_present(const NgramBin *b, int32_t w)
     return !isnan(load_float(b->lev[1].slots + (size_t)w * 8));
 }
 
-// ln P of node s at order k
-static inline double node_logp(const NgramBin *b, int k, uint32_t s)
+// The stored ln P of node s at order k. Its sign bit carries one more fact: set when the
+// n-gram extends (it is the context of a longer stored n-gram, or has a backoff weight other
+// than 1), clear when it does not; the value is then -|stored|.
+static inline float node_stored_p(const NgramBin *b, int k, uint32_t s)
 {
     const NgramBinLevel *L = &b->lev[k];
     return load_float(L->slots + (size_t)s * L->stride + (k == 1 ? 0 : L->key_bytes));
+}
+
+static inline double node_logp(const NgramBin *b, int k, uint32_t s)
+{
+    return -fabs((double)node_stored_p(b, k, s));
 }
 
 // ln bow of node s at order k < N
@@ -220,9 +228,12 @@ static double bin_score(const NgramBin *b, const uint32_t *ctx, int32_t w, uint3
         }
     }
     if (next) {
+        // an n-gram that does not extend is no context worth keeping: every lookup after it
+        // would miss, and its backoff weight is 1
         next[0] = 0;
         for (int j = 1; j < N; j++) {
-            next[j] = s[j];
+            next[j] = s[j] != NGRAM_NONE && signbit(node_stored_p(b, j, s[j])) ? s[j]
+                                                                                : NGRAM_NONE;
         }
     }
     return lp;
@@ -391,10 +402,31 @@ static int is_entry(const NgramModel *m, int k, uint64_t key)
     return key != NGRAM_EMPTY && !(k == m->order && k > 1 && (int32_t)(uint32_t)key == TOK_BOS);
 }
 
+
 static void store_float(uint8_t *p, double v)
 {
     float f = (float)v;
     memcpy(p, &f, 4);
+}
+
+// Clears the sign bit of ln P of every order-k node (k < N) without a child and with ln bow
+// 0 (k == 1: every token id, absent ones aside).
+static void mark_extensions(const BinHeader *h, uint8_t *buf, int k, const uint8_t *has_child)
+{
+    const BinLevelHead *H = &h->lev[k - 1];
+    uint8_t *slots = buf + H->off;
+    uint64_t mask = H->key_bytes == 8 ? UINT64_MAX : (1ull << (8 * H->key_bytes)) - 1;
+    for (uint64_t s = 0; s < H->cap; s++) {
+        uint8_t *slot = slots + s * H->stride;
+        if (k > 1 && (load_key(slot) & mask) == mask) {
+            continue; // empty
+        }
+        uint8_t *p = slot + H->key_bytes;
+        float lp = load_float(p), lb = load_float(p + 4);
+        if (!isnan(lp) && !has_child[s] && lb == 0.0f) {
+            store_float(p, fabs((double)lp));
+        }
+    }
 }
 
 int ngram_bin_write(const NgramModel *m, const char *path)
@@ -484,7 +516,7 @@ int ngram_bin_write(const NgramModel *m, const char *path)
         }
         uint32_t id = (uint32_t)key;
         map_prev[s] = id;
-        store_float(uni + (size_t)id * 8, m->logp[1][s]);
+        store_float(uni + (size_t)id * 8, -fabs(m->logp[1][s])); // sign set: extends (for now)
         store_float(uni + (size_t)id * 8 + 4, N > 1 ? m->logbow[1][s] : 0.0);
     }
     for (int k = 2; k <= N; k++) {
@@ -498,6 +530,7 @@ int ngram_bin_write(const NgramModel *m, const char *path)
         uint8_t *slots = buf + H->off;
         memset(slots, 0xff, H->cap * H->stride); // every key all ones: empty
         uint32_t *map = lab_malloc((size_t)L->cap * sizeof *map);
+        uint8_t *has_child = lab_calloc(h.lev[k - 2].cap, 1); // per node of order k-1
         uint32_t max_probe = 0;
         for (uint32_t s = 0; s < L->cap; s++) {
             // the inserts land at random: the parent's new node 32 keys ahead, then the home
@@ -517,6 +550,8 @@ int ngram_bin_write(const NgramModel *m, const char *path)
                 continue;
             }
             uint32_t parent = map_prev[(uint32_t)(key >> 32)];
+            assert(parent != NGRAM_NONE); // every node below the top order is an entry
+            has_child[parent] = 1;
             uint64_t bkey = make_key(&T, parent, (int32_t)(uint32_t)key);
             uint32_t i = home_of(bkey, T.cap), probe = 0;
             while ((load_key(slots + (size_t)i * T.stride) & T.key_mask) != T.key_mask) {
@@ -530,13 +565,17 @@ int ngram_bin_write(const NgramModel *m, const char *path)
             for (uint32_t b = 0; b < T.key_bytes; b++) {
                 slot[b] = (uint8_t)(bkey >> (8 * b));
             }
-            store_float(slot + T.key_bytes, m->logp[k][s]);
+            store_float(slot + T.key_bytes, -fabs(m->logp[k][s]));
             if (k < N) {
                 store_float(slot + T.key_bytes + 4, m->logbow[k][s]);
             }
             map[s] = i;
         }
         H->max_probe = max_probe;
+        // the order below: an n-gram that is nobody's context and has a backoff weight of 1
+        // does not extend (ln P stored with its sign bit clear)
+        mark_extensions(&h, buf, k - 1, has_child);
+        free(has_child);
         free(map_prev);
         map_prev = map;
     }

@@ -246,15 +246,16 @@ Test(ngram_binary, arpa_from_another_toolkit_scores_by_the_backoff_rule)
 }
 
 // A pruned file: "<s> hello world" is listed, its suffix "hello world" is not, and the context
-// "world </s>" of no trigram; every token in every two-token context scores as from the ARPA
-// model, which follows the backoff rule past the missing suffix.
+// "world </s>" of no trigram; "world hello" is the context of no trigram but has a backoff
+// weight, so the scorer must keep it as a context. Every token in every two-token context
+// scores as from the ARPA model, which follows the backoff rule past the missing suffix.
 Test(ngram_binary, pruned_arpa_scores_as_read_from_arpa)
 {
-    static const char text[] = "\\data\\\nngram 1=4\nngram 2=3\nngram 3=1\n\n"
+    static const char text[] = "\\data\\\nngram 1=4\nngram 2=4\nngram 3=1\n\n"
                                "\\1-grams:\n-0.5\t</s>\n-99\t<s>\t-0.2\n-0.3\thello\t-0.1\n"
                                "-0.7\tworld\t-0.4\n\n"
                                "\\2-grams:\n-0.2\t<s> hello\t-0.3\n-0.15\tworld </s>\n"
-                               "-0.4\thello </s>\n\n"
+                               "-0.4\thello </s>\n-0.6\tworld hello\t-0.5\n\n"
                                "\\3-grams:\n-0.05\t<s> hello world\n\n\\end\\\n";
     char *dir = test_tmpdir();
     char *arpa = test_write(dir, "pruned.arpa", text, sizeof text - 1);
@@ -272,12 +273,18 @@ Test(ngram_binary, pruned_arpa_scores_as_read_from_arpa)
             }
         }
     }
-    // and in sequence, through the scorer's state
+    // and in sequence, through the scorer's state: long enough that each of ngram_eval's
+    // cursors walks several tokens (a cursor's first token is scored from its history)
     Tokenizer tok;
     tok_init(&tok, TOK_WORD, "\\S+", 0);
-    static const char q[] = "hello world\nworld hello world\nhello hello\n";
+    static const char line[] = "hello world\nworld hello world hello hello world\nhello hello\n";
+    char q[50 * sizeof line];
+    q[0] = '\0';
+    for (int i = 0; i < 50; i++) {
+        strcat(q, line);
+    }
     Corpus c;
-    cr_assert_eq(corpus_encode(&c, &b.vocab, &tok, UNIT_LINE, q, sizeof q - 1), 0);
+    cr_assert_eq(corpus_encode(&c, &b.vocab, &tok, UNIT_LINE, q, strlen(q)), 0);
     check_same_scores(&a, &b, &c);
     corpus_free(&c);
     tok_free(&tok);
