@@ -148,8 +148,8 @@ int ngram_cmd_eval(int argc, char **argv)
         {"per-token", LAB_OPT_FLAG, &per_token, NULL, "a table of every token: its context, "
          "the order used after backoff, P and -log2 P", 0, 0, 0},
         {"arpa", LAB_OPT_STRING, &arpa, "FILE",
-         "evaluate an ARPA file from any toolkit, or one made binary by 'lmlab ngram binary' "
-         "(with the text options below)", 0, 0, 0},
+         "an ARPA file from any toolkit, or its 'ngram binary' form (text options below)", 0,
+         0, 0},
         TEXT_OPTS_TABLE(text),
         {0},
     };
