@@ -175,14 +175,14 @@ def describe():
     return f"{m['cpu']}, {m['cores']} cores, {m['gcc']}, lmlab at {m['commit']}"
 
 
-def section(args, infos, results, load):
+def section(args, infos, results, load, made):
     kl = bool(args.kenlm)
     nr = "not run (give KENLM=DIR)"
     lines = []
     w = lines.append
     w("## N-gram models: binary format, memory and queries against KenLM")
     w("")
-    w(f"Made by `bench/bench_kenlm_query.py` on {datetime.date.today()}, {describe()}; "
+    w(f"Made by `bench/bench_kenlm_query.py` on {made}; "
       f"load average before the run {load[0]}, after {load[1]} (a shared machine: the ratios "
       f"hold better than the absolute times). Medians of {args.reps} runs, lmlab and KenLM "
       "alternating. lmlab: `lmlab ngram eval --model RUN --data FILE --json` with "
@@ -218,27 +218,25 @@ def section(args, infos, results, load):
         w(f"{n:,} n-grams ({counts}); scored: {info['scored']}. Trained by "
           f"`{info['train_shown']}` in {info['train_wall']:.1f} s.")
         w("")
-        w("| | lmlab model.bin | KenLM probing | lmlab against KenLM |")
+        w("| | lmlab model.bin | KenLM probing | lmlab ahead (above 1) or behind (below 1) |")
         w("|---|---:|---:|---:|")
 
-        def row(label, key, show, lower_wins, unit):
+        def row(label, key, show, lower_wins):
             if not kl:
                 w(f"| {label} | {show(b[key])} | {nr} | |")
                 return
             ratio = k[key] / b[key] if lower_wins else b[key] / k[key]
-            w(f"| {label} | {show(b[key])} | {show(k[key])} | {ratio:.2f}x {unit} |")
+            w(f"| {label} | {show(b[key])} | {show(k[key])} | {ratio:.2f}x |")
 
         row("open the model, score one sentence (whole command)", "open",
-            lambda x: f"{x:.3f} s", True, "less time")
-        row("query, model loaded (tokens/s)", "q", fmt_rate, False, "the speed")
-        row("the same in CPU time (user + system)", "qc", fmt_rate, False, "the speed")
-        row("whole command on the text", "all", lambda x: f"{x:.3f} s", True, "less time")
-        row("the same in CPU time (user + system)", "allc", lambda x: f"{x:.3f} s", True,
-            "less time")
-        row("file bytes per n-gram", "file", lambda x: f"{x:.1f}", True, "fewer bytes")
-        row("peak RSS of that command, bytes per n-gram", "rss", lambda x: f"{x:.1f}", True,
-            "fewer bytes")
-        row("perplexity", "ppl", lambda x: f"{x:.6f}", True, "(same model)")
+            lambda x: f"{x:.3f} s", True)
+        row("query, model loaded (tokens/s)", "q", fmt_rate, False)
+        row("the same in CPU time (user + system)", "qc", fmt_rate, False)
+        row("whole command on the text", "all", lambda x: f"{x:.3f} s", True)
+        row("the same in CPU time (user + system)", "allc", lambda x: f"{x:.3f} s", True)
+        row("file bytes per n-gram", "file", lambda x: f"{x:.1f}", True)
+        row("peak RSS of that command, bytes per n-gram", "rss", lambda x: f"{x:.1f}", True)
+        row("perplexity", "ppl", lambda x: f"{x:.6f}", True)
         w("")
         a_one, a_all = r["arpa_one"], r["arpa_all"]
         text = (f"lmlab's scoring loop alone (eval's own clock) runs at "
@@ -267,7 +265,7 @@ def main():
     if args.from_json:
         with open(os.path.join(OUT, "results.json")) as f:
             j = json.load(f)
-        print(section(args, j["infos"], j["results"], j["load"]))
+        print(section(args, j["infos"], j["results"], j["load"], j["made"]))
         return
     if args.kenlm and not os.access(os.path.join(args.kenlm, "query"), os.X_OK):
         sys.exit(f"bench: cannot run '{args.kenlm}/query'\n  hint: KENLM=DIR names the folder "
@@ -336,9 +334,10 @@ def main():
     infos.append(info)
 
     load = (f"{load0:.2f}", f"{os.getloadavg()[0]:.2f}")
+    made = f"{datetime.date.today()}, {describe()}"
     with open(os.path.join(OUT, "results.json"), "w") as f:
-        json.dump({"infos": infos, "results": results, "load": load}, f, indent=1)
-    print(section(args, infos, results, load))
+        json.dump({"infos": infos, "results": results, "load": load, "made": made}, f, indent=1)
+    print(section(args, infos, results, load, made))
 
 
 if __name__ == "__main__":
