@@ -241,7 +241,7 @@ kenlm-check: all
 # and leaves the input in build/fuzz/. Without OpenMP: the readers do not use it.
 FUZZ_SECONDS ?= 60
 TEST_FUZZ_SECONDS ?= 8 # the short run in make test
-FUZZ_TARGETS := arpa vectors config vocab corpus bpe
+FUZZ_TARGETS := arpa binary vectors config vocab corpus bpe
 FUZZ_CC      := clang
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -I. -g -O1 -fno-omit-frame-pointer -Wno-unknown-pragmas \
                 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
@@ -280,6 +280,9 @@ demo: all
 bench: all
 	$(Q)scripts/deps.sh $(BENCH_PKGS)
 	$(Q)$(PYTHON) bench/bench_ngram.py
+	$(Q)mkdir -p build/bench && \
+	    $(PYTHON) bench/bench_kenlm_query.py --kenlm "$(KENLM)" > build/bench/kenlm_query.md && \
+	    $(PYTHON) bench/section.py bench_kenlm_query.py < build/bench/kenlm_query.md
 	$(Q)mkdir -p build/bench && $(PYTHON) bench/bench_tfidf.py > build/bench/tfidf.md && \
 	    $(PYTHON) bench/section.py bench_tfidf.py < build/bench/tfidf.md
 	$(Q)$(PYTHON) bench/bench_word2vec.py > build/bench/word2vec.md && \

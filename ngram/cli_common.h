@@ -40,8 +40,8 @@ typedef struct {
 } NgramRun;
 
 // Loads the run in dir (run.c): its config (checked as 'ngram train' checks its options: a bad
-// value is a data error naming the line), the tokenizer it names, model.arpa. -1 with a
-// message; r is then zeroed.
+// value is a data error naming the line), the tokenizer it names, model.bin or model.arpa
+// (ngram_model_load_dir). -1 with a message; r is then zeroed.
 int ngram_run_load(NgramRun *r, const char *dir);
 void ngram_run_free(NgramRun *r);
 
@@ -81,5 +81,6 @@ int ngram_cmd_train(int argc, char **argv);
 int ngram_cmd_eval(int argc, char **argv);
 int ngram_cmd_generate(int argc, char **argv);
 int ngram_cmd_sweep(int argc, char **argv);
+int ngram_cmd_binary(int argc, char **argv);
 
 #endif

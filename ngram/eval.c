@@ -21,9 +21,9 @@ static int order_used(const NgramModel *m, const int32_t *ctx, int32_t w)
     for (int j = N - 1; j >= 0; j--) {
         uint32_t node = 0; // the node of the last j tokens of ctx (which holds N-1)
         for (int i = N - 1 - j; i < N - 1 && node != NGRAM_NONE; i++) {
-            node = ngram_level_find(&m->lev[i - (N - 1 - j) + 1], node, ctx[i]);
+            node = ngram_model_find(m, i - (N - 1 - j) + 1, node, ctx[i]);
         }
-        if (node != NGRAM_NONE && ngram_level_find(&m->lev[j + 1], node, w) != NGRAM_NONE) {
+        if (node != NGRAM_NONE && ngram_model_find(m, j + 1, node, w) != NGRAM_NONE) {
             return j + 1;
         }
     }
@@ -34,7 +34,7 @@ void ngram_score_tokens(const NgramModel *m, const Corpus *c,
                         void (*fn)(const NgramTokenScore *t, void *arg), void *arg)
 {
     int N = m->order;
-    int has_unk = ngram_level_find(&m->lev[1], 0, TOK_UNK) != NGRAM_NONE;
+    int has_unk = ngram_model_find(m, 1, 0, TOK_UNK) != NGRAM_NONE;
     for (long long s = 0; s < c->nseq; s++) {
         NgramTokenScore t = {0};
         for (int j = 0; j < N - 1; j++) {
@@ -119,10 +119,10 @@ static void report_per_token(const NgramModel *m, const Corpus *c)
     printf("%-6s", "pos");
     printf("%-*s", 3 * (N > 1 ? N - 1 : 1) + 8, "context");
     printf("  %-8s  %5s  %12s  %9s\n", "token", "order", "P", "-log2 P");
-    uint32_t bos = ngram_level_find(&m->lev[1], 0, TOK_BOS);
+    uint32_t bos = ngram_model_find(m, 1, 0, TOK_BOS);
     PerToken pt = {.m = m,
                    .bos_bos = N > 1 && bos != NGRAM_NONE &&
-                              ngram_level_find(&m->lev[2], bos, TOK_BOS) != NGRAM_NONE};
+                              ngram_model_find(m, 2, bos, TOK_BOS) != NGRAM_NONE};
     ngram_score_tokens(m, c, print_token_row, &pt);
     double loss = lab_loss_mean(&pt.loss);
     printf("total  %lld tokens scored: %.6f bits, loss %.6f nats/token, ppl %.6f\n",
@@ -148,7 +148,8 @@ int ngram_cmd_eval(int argc, char **argv)
         {"per-token", LAB_OPT_FLAG, &per_token, NULL, "a table of every token: its context, "
          "the order used after backoff, P and -log2 P", 0, 0, 0},
         {"arpa", LAB_OPT_STRING, &arpa, "FILE",
-         "evaluate an ARPA file from any toolkit (with the text options below)", 0, 0, 0},
+         "an ARPA file from any toolkit, or its 'ngram binary' form (text options below)", 0,
+         0, 0},
         TEXT_OPTS_TABLE(text),
         {0},
     };
@@ -227,7 +228,9 @@ int ngram_cmd_eval(int argc, char **argv)
         if (text_tokenizer(&run.tok, &run.text) != 0) {
             exit(2);
         }
-        if (ngram_arpa_read(&run.model, arpa, (TokUnit)text.unit) != 0) {
+        // an ARPA file, or its binary form from 'lmlab ngram binary' (told by its magic)
+        if ((ngram_bin_is(arpa) ? ngram_bin_load(&run.model, arpa, (TokUnit)text.unit)
+                                : ngram_arpa_read(&run.model, arpa, (TokUnit)text.unit)) != 0) {
             exit(1);
         }
     }

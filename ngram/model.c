@@ -329,6 +329,7 @@ int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, 
 
 void ngram_model_free(NgramModel *m)
 {
+    ngram_bin_close(m->bin);
     for (int k = 0; k <= NGRAM_MAX_ORDER; k++) {
         ngram_level_free(&m->lev[k]);
         free(m->logp[k]);
@@ -424,8 +425,19 @@ static void context_nodes(const NgramModel *m, const int32_t *context, uint32_t 
     }
 }
 
+uint32_t ngram_model_find(const NgramModel *m, int k, uint32_t parent, int32_t w)
+{
+    if (m->bin) {
+        return ngram_bin_find(m->bin, k, parent, w);
+    }
+    return ngram_level_find(&m->lev[k], parent, w);
+}
+
 double ngram_logprob(const NgramModel *m, const int32_t *context, int32_t w)
 {
+    if (m->bin) {
+        return ngram_bin_logprob(m, context, w);
+    }
     uint32_t ctx[NGRAM_MAX_ORDER + 1];
     context_nodes(m, context, ctx);
     return score(m, ctx, w, NULL);
@@ -433,6 +445,10 @@ double ngram_logprob(const NgramModel *m, const int32_t *context, int32_t w)
 
 void ngram_distribution(const NgramModel *m, const int32_t *context, double *probs)
 {
+    if (m->bin) {
+        ngram_bin_distribution(m, context, probs);
+        return;
+    }
     uint32_t ctx[NGRAM_MAX_ORDER + 1];
     context_nodes(m, context, ctx);
     int32_t first = ngram_first_predictable(m->unit);
@@ -638,6 +654,10 @@ static void eval_chunk(const NgramModel *m, const Corpus *c, long long b, long l
 
 void ngram_eval(const NgramModel *m, const Corpus *c, LabLoss *loss)
 {
+    if (m->bin) {
+        ngram_bin_eval(m, c, loss);
+        return;
+    }
     memset(loss, 0, sizeof *loss);
     loss->words = c->words;
     loss->oov = c->oov;

@@ -13,7 +13,9 @@
 // first token has a full order-N context made of <s>), is kept as an option (NGRAM_PAD_NLTK).
 // The counted n-grams of every order are those that end at a predicted token, plus the
 // context-only n-grams made of <s> that NLTK padding creates.
-// Left out: pruning, quantisation, binary formats.
+// A model is saved as an ARPA file (for exchange) and as model.bin beside it (binary.c): hash
+// tables of float values mapped from the file, about 17 bytes per n-gram, open in milliseconds.
+// Left out: pruning, quantisation.
 #ifndef NGRAM_H
 #define NGRAM_H
 
@@ -110,6 +112,8 @@ double ngram_interp_prob(double c_hw, double c_h, double eps, double p_lower);
 double ngram_kn_prob(double a, double S, const double D[3], const double n[3], double p_lower);
 
 // --- models -------------------------------------------------------------------------------
+struct NgramBin; // a model mapped from model.bin (below)
+
 typedef struct {
     int order;                            // N
     TokUnit unit;
@@ -123,7 +127,10 @@ typedef struct {
                                           // its first token, at order k-1 (or NGRAM_NONE)
     NgramParams params;                   // how it was smoothed (from counts)
     NgramPad pad;                         // how the counts were padded (from counts)
-    int from_arpa;                        // 1: read from an ARPA file
+    int from_arpa;                        // 1: read from an ARPA file (or its model.bin)
+    struct NgramBin *bin;                 // non-NULL: mapped from model.bin (ngram_bin_load);
+                                          // lev, logp, logbow, suffix are then empty and
+                                          // scoring goes through bin
 } NgramModel;
 
 // The predictable vocabulary: every id but <s> (and but </s> for the stream unit).
@@ -136,11 +143,16 @@ int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, 
                       NgramParams *params);
 void ngram_model_free(NgramModel *m);
 
+// Fills m->suffix from the keys (ARPA models; counted models copy it from the counts).
+void ngram_model_link_suffixes(NgramModel *m);
+
+// The node of (parent, w) at order k (1..order): parent is a node at order k-1 (0, the root,
+// for k == 1), NGRAM_NONE when absent. Works on counted, ARPA and binary models alike.
+uint32_t ngram_model_find(const NgramModel *m, int k, uint32_t parent, int32_t w);
+
 // ln P(w | context) where context holds the previous order-1 tokens (oldest first; <s> for
 // padding). The backoff rule: the longest stored n-gram's probability times the backoff
 // weights of the longer contexts.
-// Fills m->suffix from the keys (ARPA models; counted models copy it from the counts).
-void ngram_model_link_suffixes(NgramModel *m);
 double ngram_logprob(const NgramModel *m, const int32_t *context, int32_t w);
 
 // Scores every predicted token of a corpus into loss (nats, tokens, zero-probability tokens;
@@ -162,6 +174,64 @@ int ngram_arpa_write(const NgramModel *m, const char *path);
 // unescaped (see tok_escape); <s>, </s>, <unk> map to the reserved ids. Malformed input
 // fails with a message naming the file and line.
 int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit);
+
+// --- the binary format (binary.c) -----------------------------------------------------------
+// model.bin holds the vocabulary and, per order, one open-addressing table whose slots are
+// packed: a key of as few bytes as (parent node, token id) needs, ln P as a float and, below
+// the top order, ln bow as a float. Order 1 is an array indexed by token id, so an order-1
+// node is a token id. docs/formats.md gives the layout; the reader checks the header and every
+// size and offset against the file's length, then maps it: the tables are read in place.
+#define NGRAM_BIN_MAGIC "lmlabNGB"
+#define NGRAM_BIN_VERSION 1u
+#define NGRAM_BIN_SPACE 1.5 // slots per n-gram in a table (KenLM's probing default)
+#define NGRAM_BIN_HEADER 384 // bytes
+
+typedef struct {
+    const uint8_t *slots; // (cap, stride) in the mapping, then 8 bytes of padding
+    uint32_t cap;         // slots (order 1: vocab_n)
+    uint32_t n;           // stored n-grams
+    uint32_t stride;      // bytes per slot: key_bytes + 4 (ln P) + 4 (ln bow, below the top)
+    uint32_t key_bytes;   // (parent << tok_bits | token), little-endian; all ones when empty
+    uint32_t tok_bits;
+    uint32_t max_probe;   // the longest probe a stored key needs: lookups stop after it
+    uint64_t key_mask;    // the key_bytes low bytes
+} NgramBinLevel;
+
+typedef struct NgramBin {
+    void *map;                           // the whole file, read-only
+    size_t map_bytes;
+    int order;
+    int closed;                          // every stored n-gram's suffix is stored: scoring
+                                         // stops at the first order that lacks (context, w)
+    NgramBinLevel lev[NGRAM_MAX_ORDER + 1]; // [1]: slots are (ln P, ln bow) floats per id,
+                                         // ln P NaN for an id with no unigram
+} NgramBin;
+
+// Writes m (counted or read from ARPA; not itself binary) as a binary model, atomically.
+// The values are rounded to float (docs/formats.md says why that is enough). -1 with a
+// message.
+int ngram_bin_write(const NgramModel *m, const char *path);
+// 1 when the file at path starts with the binary model's magic (0 otherwise, or unreadable).
+int ngram_bin_is(const char *path);
+// Maps a binary model into m (unit as ngram_arpa_read takes it): checks it as untrusted
+// input (magic, version, byte order, every size and offset against the file's length), builds
+// the vocabulary, and reads the tables in place. -1 with a message naming the file; m is then
+// zeroed. ngram_model_free unmaps it.
+int ngram_bin_load(NgramModel *m, const char *path, TokUnit unit);
+// The binary model's versions of ngram_eval, ngram_logprob, ngram_distribution (model.c
+// calls them when m->bin is set), and its node lookup.
+void ngram_bin_eval(const NgramModel *m, const Corpus *c, LabLoss *loss);
+double ngram_bin_logprob(const NgramModel *m, const int32_t *context, int32_t w);
+void ngram_bin_distribution(const NgramModel *m, const int32_t *context, double *probs);
+uint32_t ngram_bin_find(const NgramBin *b, int k, uint32_t parent, int32_t w);
+void ngram_bin_close(NgramBin *b);
+// Sets the checksum of a header (the file's first NGRAM_BIN_HEADER bytes) to match its other
+// bytes: the writer's last step, and the fuzz target's, so that mutated sizes reach the checks.
+void ngram_bin_seal(void *header);
+
+// The model of a run directory: dir/model.bin when it is there and not older than
+// dir/model.arpa (a note says when it is older), else dir/model.arpa. -1 with a message.
+int ngram_model_load_dir(NgramModel *m, const char *dir, TokUnit unit);
 
 // --- sampling (sample.c) -----------------------------------------------------------------
 // The filters and the draw are the lab's sampler (LabSampling: temperature, 0 for greedy,

@@ -76,7 +76,6 @@ int ngram_run_load(NgramRun *r, const char *dir)
     memset(r, 0, sizeof *r);
     r->dir = lab_strdup(dir);
     char *cfg_path = lab_path_join(dir, "config");
-    char *arpa = lab_path_join(dir, "model.arpa");
     int rc = -1;
     if (lab_run_read_config(&r->cfg, dir, "ngram", "an n-gram model") != 0) {
         goto done;
@@ -87,13 +86,12 @@ int ngram_run_load(NgramRun *r, const char *dir)
     if (text_tokenizer(&r->tok, &r->text) != 0) {
         goto done;
     }
-    if (ngram_arpa_read(&r->model, arpa, (TokUnit)r->text.unit) != 0) {
+    if (ngram_model_load_dir(&r->model, dir, (TokUnit)r->text.unit) != 0) {
         goto done;
     }
     rc = 0;
 done:
     free(cfg_path);
-    free(arpa);
     if (rc != 0) {
         ngram_run_free(r);
     }

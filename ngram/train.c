@@ -432,16 +432,19 @@ static int train_write_samples(const Train *t)
     return lab_atomic_commit(&sa);
 }
 
-// The run directory: model.arpa, vocab.txt, config, log.tsv, samples.txt and the charts.
+// The run directory: model.arpa, model.bin, vocab.txt, config, log.tsv, samples.txt and the charts.
 static void train_write(Train *t)
 {
     char *arpa = lab_path_join(t->run_dir, "model.arpa");
     char *vocab_path = lab_path_join(t->run_dir, "vocab.txt");
-    if (ngram_arpa_write(&t->model, arpa) != 0 || vocab_save(&t->vocab, vocab_path) != 0 ||
+    char *bin = lab_path_join(t->run_dir, "model.bin"); // after the ARPA file: newer than it
+    if (ngram_arpa_write(&t->model, arpa) != 0 || ngram_bin_write(&t->model, bin) != 0 ||
+        vocab_save(&t->vocab, vocab_path) != 0 ||
         lab_run_write_config(&t->run, &t->cfg) != 0) {
         exit(1);
     }
     free(vocab_path);
+    free(bin);
     train_evaluate(t);
     // one step: the model is made by counting, so one row
     LabLogRow row = {
@@ -531,8 +534,8 @@ static void train_report(const Train *t)
         }
     }
     printf("  tokenize %.2fs, count %.2fs, smooth %.2fs\n", t->t_tok, t->t_count, t->t_smooth);
-    printf("wrote %s/ (model.arpa vocab.txt config log.tsv samples.txt zipf%s)\n", t->run_dir,
-           t->bigrams ? " bigrams" : "");
+    printf("wrote %s/ (model.arpa model.bin vocab.txt config log.tsv samples.txt zipf%s)\n",
+           t->run_dir, t->bigrams ? " bigrams" : "");
 }
 
 static void train_free(Train *t)
