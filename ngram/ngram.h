@@ -80,6 +80,38 @@ void ngram_count(NgramCounts *nc, const Corpus *c, int32_t vocab_n, int order, T
                  NgramPad pad);
 void ngram_counts_free(NgramCounts *nc);
 
+// What the counting pass and the bounded one share (counts.c): order k's table at its first
+// size, guessed from the orders below and the P padded tokens; and, once every n-gram of
+// order k is in, the table shrunk back to a load of at least 3/8. The same calls in the same
+// order give tables of the same size, whichever way the n-grams were counted.
+void ngram_level_init_guess(NgramCounts *nc, int k, long long P);
+void ngram_level_fit(NgramLevel *L);
+
+// --- counting in bounded memory (spill.c) ---------------------------------------------------
+// `ngram train --memory SIZE`: the text is read in pieces of whole lines (TextPieces), twice:
+// once for the vocabulary, once for the n-grams, which go into a table of fixed size; each
+// full table is sorted and written to a temporary run file, and the runs are merged (k-way,
+// in several passes when there are many) into the same trie ngram_count makes.
+#define NGRAM_MEMORY_MIN (64 << 10) // the smallest limit: a table of 1024 n-grams, 4K pieces
+
+// A size such as 300K, 100M, 1G (powers of 1024; a plain number is bytes) into *bytes.
+// -1 (no message) when s is not one, or is 0.
+int ngram_memory_parse(const char *s, size_t *bytes);
+
+// What text_load_corpus (build) and ngram_count do together, in about limit bytes: builds
+// vocab (fresh from vocab_init) from the file at path read with t and o, counts orders
+// 1..order into nc as ngram_count does (the same n-grams, counts, adjusted counts and table
+// sizes), and fills c with the text's ids for scoring. The temporary run files live in tmpdir,
+// unlinked as soon as they are made, so nothing is left behind whatever ends the process.
+// Bounded: the text being read, the counting table, the merge buffers. Not bounded: the
+// vocabulary, the trie of merged counts (nc), and c, filled after the merge.
+// -1 with a message: the file as text_read refuses it, a limit below NGRAM_MEMORY_MIN or too
+// small for a line of the text, o->unit other than UNIT_LINE, a BPE tokenizer still to be
+// trained, a temporary file that cannot be made or written.
+int ngram_count_bounded(NgramCounts *nc, Corpus *c, Vocab *vocab, Tokenizer *t,
+                        const TextOpts *o, const char *path, int order, NgramPad pad,
+                        size_t limit, const char *tmpdir);
+
 // --- smoothing ----------------------------------------------------------------------------
 typedef enum { SMOOTH_MLE, SMOOTH_LAPLACE, SMOOTH_ADDK, SMOOTH_INTERP, SMOOTH_KN } Smoothing;
 #define NGRAM_SMOOTHING_CHOICES "mle|laplace|addk|interp|kn"
