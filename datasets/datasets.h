@@ -46,6 +46,7 @@ typedef struct {
     long long offset; // file offset of buf[0]
     long long line;   // line number of buf[0]
     int eof;
+    const char *hint; // the hint under "line N is longer than ..." (set after open)
 } TextPieces;
 
 // Opens a regular file for pieces of at most piece_bytes raw bytes. -1 with a message naming

@@ -104,9 +104,8 @@ int text_pieces_next(TextPieces *tp, const char **text, size_t *len)
             n--;
         }
         if (n == 0) {
-            return lab_error_hint("give more memory to counting (--memory)",
-                                  "'%s' line %lld is longer than the %zu bytes read at once",
-                                  q, tp->line, tp->cap);
+            return lab_error_hint(tp->hint, "'%s' line %lld is longer than the %zu bytes read "
+                                  "at once", q, tp->line, tp->cap);
         }
     }
     char *s = tp->buf;

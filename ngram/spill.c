@@ -514,8 +514,8 @@ int ngram_count_bounded(NgramCounts *nc, Corpus *c, Vocab *vocab, Tokenizer *t,
     char sz[32], q[512];
     lab_quote(q, sizeof q, path, strlen(path));
     if (limit < NGRAM_MEMORY_MIN) {
-        return lab_error_hint("give --memory 64K or more", "--memory %s is too small to count in",
-                              size_str(sz, sizeof sz, limit));
+        return lab_error_hint("give --memory 64K or more", "--memory %s is too small: counting "
+                              "needs 64K at least", size_str(sz, sizeof sz, limit));
     }
     if (o->unit != UNIT_LINE) {
         return lab_error("counting in bounded memory reads the text a line at a time: it needs "
@@ -547,6 +547,7 @@ int ngram_count_bounded(NgramCounts *nc, Corpus *c, Vocab *vocab, Tokenizer *t,
     if (text_pieces_open(&tp, path, (Utf8Mode)o->utf8, piece) != 0) {
         goto fail;
     }
+    tp.hint = "a line must fit in 1/32 of --memory: give more";
     while ((got = text_pieces_next(&tp, &text, &len)) == 1) {
         Corpus pc;
         if (corpus_build(&pc, vocab, t, UNIT_LINE, text, len, 0) != 0) {
@@ -685,10 +686,10 @@ int ngram_count_bounded(NgramCounts *nc, Corpus *c, Vocab *vocab, Tokenizer *t,
         read_at(starts_fd, c->start, (size_t)(nseq + 1) * sizeof *c->start, 0, tmpdir) != 0) {
         goto fail;
     }
-    lab_note("counted %lld tokens within --memory %s: %d sorted runs (%.1f MB in '%s'), merged in %d "
-             "pass%s",
-             ntok, size_str(sz, sizeof sz, limit), runs, spilled / 1e6, tmpdir, passes,
-             passes == 1 ? "" : "es");
+    lab_note("counted %lld tokens within --memory %s: %d sorted run%s (%.1f MB in '%s'), "
+             "merged in %d pass%s",
+             ntok, size_str(sz, sizeof sz, limit), runs, runs == 1 ? "" : "s", spilled / 1e6,
+             tmpdir, passes, passes == 1 ? "" : "es");
     rc = 0;
 fail:
     text_pieces_close(&tp);
