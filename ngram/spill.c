@@ -44,9 +44,65 @@ static int rec_cmp(const SpillRec *a, const SpillRec *b)
     return 0;
 }
 
-static int rec_qsort_cmp(const void *a, const void *b)
+static void rec_swap(SpillRec *a, SpillRec *b)
 {
-    return rec_cmp(a, b);
+    SpillRec t = *a;
+    *a = *b;
+    *b = t;
+}
+
+// Sorts r[0..n) in place (quicksort, median of three, insertion sort below 16): the C
+// library's qsort may take a buffer as large as the table, which the limit has no room for.
+static void rec_sort(SpillRec *r, size_t n)
+{
+    while (n > 16) {
+        size_t m = n / 2;
+        // median of three into r[m], then Hoare's partition around it
+        if (rec_cmp(&r[m], &r[0]) < 0) {
+            rec_swap(&r[m], &r[0]);
+        }
+        if (rec_cmp(&r[n - 1], &r[m]) < 0) {
+            rec_swap(&r[n - 1], &r[m]);
+            if (rec_cmp(&r[m], &r[0]) < 0) {
+                rec_swap(&r[m], &r[0]);
+            }
+        }
+        SpillRec pivot = r[m];
+        size_t i = 0, j = n - 1;
+        for (;;) {
+            while (rec_cmp(&r[i], &pivot) < 0) {
+                i++;
+            }
+            while (rec_cmp(&pivot, &r[j]) < 0) {
+                j--;
+            }
+            if (i >= j) {
+                break;
+            }
+            rec_swap(&r[i], &r[j]);
+            i++;
+            j--;
+        }
+        // r[0..j] <= pivot <= r[j+1..n): recurse into the smaller side, loop on the larger,
+        // so the stack stays logarithmic
+        size_t left = j + 1;
+        if (left < n - left) {
+            rec_sort(r, left);
+            r += left;
+            n -= left;
+        } else {
+            rec_sort(r + left, n - left);
+            n = left;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        SpillRec x = r[i];
+        size_t j = i;
+        for (; j > 0 && rec_cmp(&x, &r[j - 1]) < 0; j--) {
+            r[j] = r[j - 1];
+        }
+        r[j] = x;
+    }
 }
 
 static uint64_t rec_hash(const SpillRec *r)
@@ -194,6 +250,7 @@ static int read_at(int fd, void *p, size_t n, long long off, const char *dir)
 // --- runs and their merge -------------------------------------------------------------------
 
 typedef struct {
+    int fd;           // the file holding it
     long long off, n; // first byte in the file, records
 } Segment;
 
@@ -204,7 +261,7 @@ typedef struct {
     size_t n, i;         // records in buf, the current one
 } Reader;
 
-static int reader_next(Reader *r, int fd, size_t cap, const char *dir)
+static int reader_next(Reader *r, const Segment *seg, size_t cap, const char *dir)
 {
     if (++r->i < r->n) {
         return 1;
@@ -213,7 +270,7 @@ static int reader_next(Reader *r, int fd, size_t cap, const char *dir)
         return 0;
     }
     size_t m = r->left < (long long)cap ? (size_t)r->left : cap;
-    if (read_at(fd, r->buf, m * sizeof *r->buf, r->off, dir) != 0) {
+    if (read_at(seg->fd, r->buf, m * sizeof *r->buf, r->off, dir) != 0) {
         return -1;
     }
     r->off += (long long)(m * sizeof *r->buf);
@@ -252,10 +309,10 @@ static void heap_down(Reader *rd, int *h, int n, int i)
     }
 }
 
-// Merges segs[0..ns) of file fd into sink, equal n-grams summed; buf_recs records of buffer
+// Merges the runs segs[0..ns) into sink, equal n-grams summed; buf_recs records of buffer
 // per reader.
-static int merge(int fd, const Segment *segs, int ns, size_t buf_recs, const char *dir,
-                 SinkFn sink, void *ctx)
+static int merge(const Segment *segs, int ns, size_t buf_recs, const char *dir, SinkFn sink,
+                 void *ctx)
 {
     Reader *rd = lab_calloc((size_t)ns, sizeof *rd);
     int *h = lab_malloc((size_t)ns * sizeof *h);
@@ -263,7 +320,7 @@ static int merge(int fd, const Segment *segs, int ns, size_t buf_recs, const cha
     for (int s = 0; s < ns; s++) {
         rd[s] = (Reader){.off = segs[s].off, .left = segs[s].n, .i = 0, .n = 0};
         rd[s].buf = lab_malloc(buf_recs * sizeof *rd[s].buf);
-        int got = reader_next(&rd[s], fd, buf_recs, dir);
+        int got = reader_next(&rd[s], &segs[s], buf_recs, dir);
         if (got < 0) {
             goto done;
         }
@@ -293,7 +350,7 @@ static int merge(int fd, const Segment *segs, int ns, size_t buf_recs, const cha
             cur = *r;
             have = 1;
         }
-        int got = reader_next(top, fd, buf_recs, dir);
+        int got = reader_next(top, &segs[h[0]], buf_recs, dir);
         if (got < 0) {
             goto done;
         }
@@ -322,20 +379,35 @@ static int sink_out(void *ctx, const SpillRec *r)
 
 // --- the trie from merged n-grams -----------------------------------------------------------
 
+// The nodes of the last n-gram looked up: the merge gives n-grams in sorted order, so the
+// next one mostly shares a beginning with it, and only the rest is looked up.
+typedef struct {
+    int n;                           // tokens held
+    int32_t w[NGRAM_MAX_ORDER];
+    uint32_t node[NGRAM_MAX_ORDER];  // node[j]: the node of w[0..j]
+} PathCache;
+
 typedef struct {
     NgramCounts *nc;
-    int k;          // the order being filled; orders below it are final
-    long long P;    // padded tokens (for the size guesses)
-    long long seen; // records taken
+    int k;                  // the order being filled; orders below it are final
+    long long P;            // padded tokens (for the size guesses)
+    PathCache parent, suffix;
 } Fill;
 
-// node of w[0..n) in the trie, or NGRAM_NONE
-static uint32_t node_of(const NgramCounts *nc, const int32_t *w, int n)
+// node of w[0..n) in the trie (n >= 1), or NGRAM_NONE
+static uint32_t node_of(const NgramCounts *nc, PathCache *pc, const int32_t *w, int n)
 {
-    uint32_t node = 0;
-    for (int i = 0; i < n && node != NGRAM_NONE; i++) {
-        node = ngram_level_find(&nc->lev[i + 1], node, w[i]);
+    int j = 0;
+    while (j < n && j < pc->n && pc->w[j] == w[j]) {
+        j++;
     }
+    uint32_t node = j > 0 ? pc->node[j - 1] : 0;
+    for (; j < n && node != NGRAM_NONE; j++) {
+        node = ngram_level_find(&nc->lev[j + 1], node, w[j]);
+        pc->w[j] = w[j];
+        pc->node[j] = node;
+    }
+    pc->n = node == NGRAM_NONE ? 0 : n;
     return node;
 }
 
@@ -346,6 +418,7 @@ static void fill_next_order(Fill *f)
         ngram_level_fit(&f->nc->lev[f->k]);
     }
     f->k++;
+    f->parent.n = f->suffix.n = 0; // the table just fitted may have moved its nodes
     if (f->k <= f->nc->order) {
         ngram_level_init_guess(f->nc, f->k, f->P);
     }
@@ -372,14 +445,13 @@ static int sink_fill(void *ctx, const SpillRec *r)
     while (f->k < k) {
         fill_next_order(f);
     }
-    f->seen++;
     NgramLevel *L = &nc->lev[k];
     uint32_t g;
     if (k == 1) {
         g = ngram_level_find(L, 0, r->w[0]); // every id has its node already
     } else {
-        uint32_t parent = node_of(nc, r->w, k - 1);
-        uint32_t suffix = node_of(nc, r->w + 1, k - 1);
+        uint32_t parent = node_of(nc, &f->parent, r->w, k - 1);
+        uint32_t suffix = node_of(nc, &f->suffix, r->w + 1, k - 1);
         if (parent == NGRAM_NONE || suffix == NGRAM_NONE) {
             return bad_runs();
         }
@@ -427,12 +499,12 @@ static int table_spill(Table *t)
             t->slot[n++] = t->slot[i];
         }
     }
-    qsort(t->slot, n, sizeof *t->slot, rec_qsort_cmp);
+    rec_sort(t->slot, n);
     if (t->nseg == t->segcap) {
         t->segcap = t->segcap ? 2 * t->segcap : 64;
         t->seg = lab_realloc(t->seg, (size_t)t->segcap * sizeof *t->seg);
     }
-    t->seg[t->nseg++] = (Segment){t->out.off, n};
+    t->seg[t->nseg++] = (Segment){t->fd, t->out.off, n};
     if (out_put(&t->out, t->slot, (size_t)n * sizeof *t->slot) != 0) {
         return -1;
     }
@@ -625,37 +697,31 @@ int ngram_count_bounded(NgramCounts *nc, Corpus *c, Vocab *vocab, Tokenizer *t,
     int runs = tab.nseg;
     long long spilled = tab.out.off;
 
-    // the merge: passes of at most `fan` runs while there are more, the last into the trie
-    size_t reader_bytes = 8192;
-    int fan = (int)(limit / 2 / reader_bytes);
-    fan = fan > 128 ? 128 : fan;
+    // the merge: at most `fan` runs at a time, each reading through limit/2/fan bytes. With
+    // more runs than that, the first ones are merged into one run of a second file, just
+    // enough of them (at most fan) that the last merge, into the trie, can take all the rest.
+    int fan = (int)(limit / 2 / 8192);
+    fan = fan > 1024 ? 1024 : fan;
     size_t buf_recs = limit / 2 / (size_t)fan / sizeof(SpillRec);
-    int passes = 1;
+    int steps = 1;
+    long long merged_off = 0;
     while (tab.nseg > fan) {
-        if ((fd2 = tmp_open(tmpdir)) < 0) {
+        if (fd2 < 0 && (fd2 = tmp_open(tmpdir)) < 0) {
             goto fail;
         }
-        Out next = {.fd = fd2, .dir = tmpdir, .buf = tab.out.buf, .cap = obuf};
-        Segment *merged = lab_malloc(((size_t)tab.nseg / (size_t)fan + 1) * sizeof *merged);
-        int nm = 0;
-        for (int s = 0; s < tab.nseg; s += fan) {
-            int n = tab.nseg - s < fan ? tab.nseg - s : fan;
-            long long first = next.off;
-            if (merge(tab.fd, tab.seg + s, n, buf_recs, tmpdir, sink_out, &next) != 0 ||
-                out_flush(&next) != 0) {
-                free(merged);
-                goto fail;
-            }
-            merged[nm++] = (Segment){first, (next.off - first) / (long long)sizeof(SpillRec)};
+        int g = tab.nseg - fan + 1 < fan ? tab.nseg - fan + 1 : fan;
+        Out next = {.fd = fd2, .dir = tmpdir, .buf = tab.out.buf, .cap = obuf,
+                    .off = merged_off};
+        if (merge(tab.seg, g, buf_recs, tmpdir, sink_out, &next) != 0 ||
+            out_flush(&next) != 0) {
+            goto fail;
         }
-        close(tab.fd); // the runs of the last pass: their space goes back now
-        tab.fd = fd2;
-        fd2 = -1;
-        free(tab.seg);
-        tab.seg = merged;
-        tab.nseg = nm;
-        tab.segcap = nm;
-        passes++;
+        Segment m = {fd2, merged_off, (next.off - merged_off) / (long long)sizeof(SpillRec)};
+        merged_off = next.off;
+        tab.nseg -= g;
+        memmove(tab.seg, tab.seg + g, (size_t)tab.nseg * sizeof *tab.seg);
+        tab.seg[tab.nseg++] = m;
+        steps++;
     }
 
     // the trie: order 1 holds every id, as ngram_count makes it; the merge fills the rest
@@ -670,7 +736,7 @@ int ngram_count_bounded(NgramCounts *nc, Corpus *c, Vocab *vocab, Tokenizer *t,
         ngram_level_insert(&nc->lev[1], 0, id, &is_new);
     }
     Fill f = {.nc = nc, .k = 1, .P = ntok + nseq * pad};
-    if (merge(tab.fd, tab.seg, tab.nseg, buf_recs, tmpdir, sink_fill, &f) != 0) {
+    if (merge(tab.seg, tab.nseg, buf_recs, tmpdir, sink_fill, &f) != 0) {
         goto fail;
     }
     while (f.k <= order) {
@@ -687,9 +753,9 @@ int ngram_count_bounded(NgramCounts *nc, Corpus *c, Vocab *vocab, Tokenizer *t,
         goto fail;
     }
     lab_note("counted %lld tokens within --memory %s: %d sorted run%s (%.1f MB in '%s'), "
-             "merged in %d pass%s",
+             "merged in %d step%s",
              ntok, size_str(sz, sizeof sz, limit), runs, runs == 1 ? "" : "s", spilled / 1e6,
-             tmpdir, passes, passes == 1 ? "" : "es");
+             tmpdir, steps, steps == 1 ? "" : "s");
     rc = 0;
 fail:
     text_pieces_close(&tp);
