@@ -159,6 +159,24 @@ static const char *size_str(char *buf, size_t cap, size_t b)
     return buf;
 }
 
+// the peak resident memory of the process so far, in bytes (Linux's VmHWM), or -1
+static long long peak_rss(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) {
+        return -1;
+    }
+    char line[256];
+    long long kb = -1;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "VmHWM: %lld kB", &kb) == 1) {
+            break;
+        }
+    }
+    fclose(f);
+    return kb < 0 ? -1 : kb * 1024;
+}
+
 // --- temporary files ------------------------------------------------------------------------
 
 // A file made in dir and unlinked at once: only the descriptor names it.
@@ -696,6 +714,7 @@ int ngram_count_bounded(NgramCounts *nc, Corpus *c, Vocab *vocab, Tokenizer *t,
     tab.slot = NULL;
     int runs = tab.nseg;
     long long spilled = tab.out.off;
+    long long counting_peak = peak_rss(); // reading and counting: what the limit bounds
 
     // the merge: at most `fan` runs at a time, each reading through limit/2/fan bytes. With
     // more runs than that, the first ones are merged into one run of a second file, just
@@ -752,10 +771,15 @@ int ngram_count_bounded(NgramCounts *nc, Corpus *c, Vocab *vocab, Tokenizer *t,
         read_at(starts_fd, c->start, (size_t)(nseq + 1) * sizeof *c->start, 0, tmpdir) != 0) {
         goto fail;
     }
+    char peak[64] = "";
+    if (counting_peak > 0) {
+        snprintf(peak, sizeof peak, "; %.1f MB resident at most while counting",
+                 counting_peak / 1e6);
+    }
     lab_note("counted %lld tokens within --memory %s: %d sorted run%s (%.1f MB in '%s'), "
-             "merged in %d step%s",
+             "merged in %d step%s%s",
              ntok, size_str(sz, sizeof sz, limit), runs, runs == 1 ? "" : "s", spilled / 1e6,
-             tmpdir, steps, steps == 1 ? "" : "s");
+             tmpdir, steps, steps == 1 ? "" : "s", peak);
     rc = 0;
 fail:
     text_pieces_close(&tp);
