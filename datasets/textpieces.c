@@ -29,8 +29,10 @@ int text_pieces_open(TextPieces *tp, const char *path, Utf8Mode mode, size_t pie
         return lab_error("'%s' is a directory, not a file", q);
     }
     if (!S_ISREG(st.st_mode)) {
-        return lab_error_hint("give the text as a file", "'%s' is not a regular file: counting "
-                              "in bounded memory reads the text twice", q);
+        return lab_error_hint("give the text as a file",
+                              "'%s' is not a regular file: counting "
+                              "in bounded memory reads the text twice",
+                              q);
     }
     if (st.st_size == 0) {
         return lab_error("'%s' is empty", q);
@@ -71,9 +73,8 @@ static int fill(TextPieces *tp)
         }
         if (r < 0) {
             char q[512];
-            return lab_error("cannot read '%s': %s", lab_quote(q, sizeof q, tp->path,
-                                                                strlen(tp->path)),
-                             strerror(errno));
+            return lab_error("cannot read '%s': %s",
+                             lab_quote(q, sizeof q, tp->path, strlen(tp->path)), strerror(errno));
         }
         if (r == 0) {
             tp->eof = 1;
@@ -104,8 +105,10 @@ int text_pieces_next(TextPieces *tp, const char **text, size_t *len)
             n--;
         }
         if (n == 0) {
-            return lab_error_hint(tp->hint, "'%s' line %lld is longer than the %zu bytes read "
-                                  "at once", q, tp->line, tp->cap);
+            return lab_error_hint(tp->hint,
+                                  "'%s' line %lld is longer than the %zu bytes read "
+                                  "at once",
+                                  q, tp->line, tp->cap);
         }
     }
     char *s = tp->buf;

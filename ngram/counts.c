@@ -146,8 +146,7 @@ void ngram_level_init_guess(NgramCounts *nc, int k, long long P)
     const NgramLevel *Lp = &nc->lev[k - 1];
     // size guess: each order holds more n-grams than the last, by a ratio that shrinks
     // as the order grows; the square root of the last ratio is a cautious guess
-    double guess = k == 2 ? 8.0 * Lp->n
-                          : Lp->n * sqrt((double)Lp->n / (double)nc->lev[k - 2].n);
+    double guess = k == 2 ? 8.0 * Lp->n : Lp->n * sqrt((double)Lp->n / (double)nc->lev[k - 2].n);
     if (guess > (double)P) {
         guess = (double)P;
     }

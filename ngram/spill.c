@@ -131,10 +131,26 @@ int ngram_memory_parse(const char *s, size_t *bytes)
     }
     int shift = 0;
     switch (*s) {
-    case 'k': case 'K': shift = 10; s++; break;
-    case 'm': case 'M': shift = 20; s++; break;
-    case 'g': case 'G': shift = 30; s++; break;
-    case 't': case 'T': shift = 40; s++; break;
+    case 'k':
+    case 'K':
+        shift = 10;
+        s++;
+        break;
+    case 'm':
+    case 'M':
+        shift = 20;
+        s++;
+        break;
+    case 'g':
+    case 'G':
+        shift = 30;
+        s++;
+        break;
+    case 't':
+    case 'T':
+        shift = 40;
+        s++;
+        break;
     }
     if (*s == 'b' || *s == 'B') {
         s++; // 100MB reads as 100M
@@ -276,7 +292,7 @@ typedef struct {
 typedef struct {
     long long off, left; // next byte to read, records not yet read into buf
     SpillRec *buf;
-    size_t n, i;         // records in buf, the current one
+    size_t n, i; // records in buf, the current one
 } Reader;
 
 static int reader_next(Reader *r, const Segment *seg, size_t cap, const char *dir)
@@ -400,15 +416,15 @@ static int sink_out(void *ctx, const SpillRec *r)
 // The nodes of the last n-gram looked up: the merge gives n-grams in sorted order, so the
 // next one mostly shares a beginning with it, and only the rest is looked up.
 typedef struct {
-    int n;                           // tokens held
+    int n; // tokens held
     int32_t w[NGRAM_MAX_ORDER];
-    uint32_t node[NGRAM_MAX_ORDER];  // node[j]: the node of w[0..j]
+    uint32_t node[NGRAM_MAX_ORDER]; // node[j]: the node of w[0..j]
 } PathCache;
 
 typedef struct {
     NgramCounts *nc;
-    int k;                  // the order being filled; orders below it are final
-    long long P;            // padded tokens (for the size guesses)
+    int k;       // the order being filled; orders below it are final
+    long long P; // padded tokens (for the size guesses)
     PathCache parent, suffix;
 } Fill;
 
@@ -502,8 +518,8 @@ static int sink_fill(void *ctx, const SpillRec *r)
 // The counting table: open addressing over whole records.
 typedef struct {
     SpillRec *slot;
-    uint32_t cap, n;  // cap a power of two; spilled when 3/4 full
-    int fd;           // the run file
+    uint32_t cap, n; // cap a power of two; spilled when 3/4 full
+    int fd;          // the run file
     Out out;
     Segment *seg;
     int nseg, segcap;
@@ -595,17 +611,19 @@ static int table_count_piece(Table *t, const Corpus *pc, int order, int pad)
 
 // --- the command's pass ---------------------------------------------------------------------
 
-int ngram_count_bounded(NgramCounts *nc, Corpus *c, Vocab *vocab, Tokenizer *t,
-                        const TextOpts *o, const char *path, int order, NgramPad padding,
-                        size_t limit, const char *tmpdir)
+int ngram_count_bounded(NgramCounts *nc, Corpus *c, Vocab *vocab, Tokenizer *t, const TextOpts *o,
+                        const char *path, int order, NgramPad padding, size_t limit,
+                        const char *tmpdir)
 {
     memset(nc, 0, sizeof *nc);
     memset(c, 0, sizeof *c);
     char sz[32], q[512];
     lab_quote(q, sizeof q, path, strlen(path));
     if (limit < NGRAM_MEMORY_MIN) {
-        return lab_error_hint("give --memory 64K or more", "--memory %s is too small: counting "
-                              "needs 64K at least", size_str(sz, sizeof sz, limit));
+        return lab_error_hint("give --memory 64K or more",
+                              "--memory %s is too small: counting "
+                              "needs 64K at least",
+                              size_str(sz, sizeof sz, limit));
     }
     if (o->unit != UNIT_LINE) {
         return lab_error("counting in bounded memory reads the text a line at a time: it needs "
@@ -703,8 +721,8 @@ int ngram_count_bounded(NgramCounts *nc, Corpus *c, Vocab *vocab, Tokenizer *t,
         goto fail;
     }
     text_pieces_close(&tp);
-    if (at != ntok || table_spill(&tab) != 0 || out_flush(&tab.out) != 0 ||
-        out_flush(&ids) != 0 || out_flush(&starts_out) != 0) {
+    if (at != ntok || table_spill(&tab) != 0 || out_flush(&tab.out) != 0 || out_flush(&ids) != 0 ||
+        out_flush(&starts_out) != 0) {
         if (at != ntok) {
             lab_error("'%s' changed while it was read", q);
         }
@@ -729,10 +747,8 @@ int ngram_count_bounded(NgramCounts *nc, Corpus *c, Vocab *vocab, Tokenizer *t,
             goto fail;
         }
         int g = tab.nseg - fan + 1 < fan ? tab.nseg - fan + 1 : fan;
-        Out next = {.fd = fd2, .dir = tmpdir, .buf = tab.out.buf, .cap = obuf,
-                    .off = merged_off};
-        if (merge(tab.seg, g, buf_recs, tmpdir, sink_out, &next) != 0 ||
-            out_flush(&next) != 0) {
+        Out next = {.fd = fd2, .dir = tmpdir, .buf = tab.out.buf, .cap = obuf, .off = merged_off};
+        if (merge(tab.seg, g, buf_recs, tmpdir, sink_out, &next) != 0 || out_flush(&next) != 0) {
             goto fail;
         }
         Segment m = {fd2, merged_off, (next.off - merged_off) / (long long)sizeof(SpillRec)};
