@@ -425,10 +425,10 @@ typedef struct {
     NgramCounts *nc;
     int k;       // the order being filled; orders below it are final
     long long P; // padded tokens (for the size guesses)
-    PathCache parent, suffix;
+    PathCache parent;
 } Fill;
 
-// node of w[0..n) in the trie (n >= 1), or NGRAM_NONE
+// node of w[0..n) in the trie (n >= 1), or NGRAM_NONE; pc remembers the path
 static uint32_t node_of(const NgramCounts *nc, PathCache *pc, const int32_t *w, int n)
 {
     int j = 0;
@@ -452,7 +452,7 @@ static void fill_next_order(Fill *f)
         ngram_level_fit(&f->nc->lev[f->k]);
     }
     f->k++;
-    f->parent.n = f->suffix.n = 0; // the table just fitted may have moved its nodes
+    f->parent.n = 0; // the table just fitted may have moved its nodes
     if (f->k <= f->nc->order) {
         ngram_level_init_guess(f->nc, f->k, f->P);
     }
@@ -484,8 +484,13 @@ static int sink_fill(void *ctx, const SpillRec *r)
     if (k == 1) {
         g = ngram_level_find(L, 0, r->w[0]); // every id has its node already
     } else {
+        // the suffix w1 .. w(k-1) is the parent's suffix followed by w(k-1): one lookup
         uint32_t parent = node_of(nc, &f->parent, r->w, k - 1);
-        uint32_t suffix = node_of(nc, &f->suffix, r->w + 1, k - 1);
+        uint32_t suffix = NGRAM_NONE;
+        if (parent != NGRAM_NONE) {
+            uint32_t up = k == 2 ? 0 : nc->lev[k - 1].val[NGRAM_SUFFIX][parent];
+            suffix = ngram_level_find(&nc->lev[k - 1], up, r->w[k - 1]);
+        }
         if (parent == NGRAM_NONE || suffix == NGRAM_NONE) {
             return bad_runs();
         }
