@@ -165,6 +165,7 @@ Test(spill, counts_of_a_small_text_are_those_worked_out_by_hand)
     o.tokenizer = TOK_WORD;
     o.pattern = "\\S+";
     Counted x;
+    lab_quiet = 1;
     cr_assert_eq(count_bounded(&x, path, &o, 2, NGRAM_PAD_SENTENCE, NGRAM_MEMORY_MIN, dir), 0);
     const NgramCounts *nc = &x.nc;
     struct {
