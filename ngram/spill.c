@@ -11,8 +11,8 @@
 // derived from the merged n-grams rather than counted on the way.
 //
 // Every run lives in one of two temporary files, unlinked as soon as it is made: the space
-// returns when the process ends, however it ends. The ids of the text go to a third, read
-// back at the end for scoring.
+// returns when the process ends, however it ends. The ids of the text go to a third and their
+// sequence starts to a fourth, read back a window at a time for scoring (ngram_eval_spilled).
 // Left out: the stream unit (one sequence as long as the text), and threads.
 #include "ngram.h"
 
@@ -616,12 +616,12 @@ static int table_count_piece(Table *t, const Corpus *pc, int order, int pad)
 
 // --- the command's pass ---------------------------------------------------------------------
 
-int ngram_count_bounded(NgramCounts *nc, Corpus *c, Vocab *vocab, Tokenizer *t, const TextOpts *o,
-                        const char *path, int order, NgramPad padding, size_t limit,
-                        const char *tmpdir)
+int ngram_count_bounded(NgramCounts *nc, NgramSpilledText *c, Vocab *vocab, Tokenizer *t,
+                        const TextOpts *o, const char *path, int order, NgramPad padding,
+                        size_t limit, const char *tmpdir)
 {
     memset(nc, 0, sizeof *nc);
-    memset(c, 0, sizeof *c);
+    *c = (NgramSpilledText){.ids_fd = -1, .starts_fd = -1};
     char sz[32], q[512];
     lab_quote(q, sizeof q, path, strlen(path));
     if (limit < NGRAM_MEMORY_MIN) {
@@ -783,15 +783,14 @@ int ngram_count_bounded(NgramCounts *nc, Corpus *c, Vocab *vocab, Tokenizer *t, 
         fill_next_order(&f);
     }
 
-    // the text's ids, back for scoring
+    // the text's ids stay on disk, for scoring
     c->n = ntok;
     c->nseq = nseq;
-    c->ids = lab_malloc((size_t)(ntok ? ntok : 1) * sizeof *c->ids);
-    c->start = lab_malloc((size_t)(nseq + 1) * sizeof *c->start);
-    if (read_at(ids_fd, c->ids, (size_t)ntok * sizeof *c->ids, 0, tmpdir) != 0 ||
-        read_at(starts_fd, c->start, (size_t)(nseq + 1) * sizeof *c->start, 0, tmpdir) != 0) {
-        goto fail;
-    }
+    c->ids_fd = ids_fd;
+    c->starts_fd = starts_fd;
+    c->dir = lab_strdup(tmpdir);
+    c->limit = limit;
+    ids_fd = starts_fd = -1;
     char peak[64] = "";
     if (counting_peak > 0) {
         snprintf(peak, sizeof peak, "; %.1f MB resident at most while counting",
@@ -817,7 +816,107 @@ fail:
     }
     if (rc != 0) {
         ngram_counts_free(nc);
-        corpus_free(c);
+        ngram_spilled_close(c);
     }
+    return rc;
+}
+
+void ngram_spilled_close(NgramSpilledText *text)
+{
+    if (text->dir) { // set once the files are the text's
+        close(text->ids_fd);
+        close(text->starts_fd);
+        free(text->dir);
+    }
+    memset(text, 0, sizeof *text);
+    text->ids_fd = text->starts_fd = -1;
+}
+
+// --- scoring the text on disk ---------------------------------------------------------------
+
+// Batches of chunks, each scored from one window: the batch's tokens, the order-1 tokens
+// before it, and the sequence starts of those positions (the one at or before the window's
+// first position made 0, then every one inside, then the window's end). A chunk scored in
+// such a window sees what it sees in the whole corpus: the same tokens at the same distance
+// from the starts of their sequences.
+int ngram_eval_spilled(const NgramModel *m, const NgramSpilledText *text, LabLoss *loss)
+{
+    memset(loss, 0, sizeof *loss);
+    loss->words = text->words;
+    loss->oov = text->oov;
+    const long long T = ngram_eval_chunk_tokens(), n = text->n;
+    const long long per_chunk = T * (long long)(sizeof(int32_t) + sizeof(long long));
+    long long batch = (long long)(text->limit / 2) / per_chunk;
+    batch = batch < 1 ? 1 : batch > 64 ? 64 : batch;
+    const long long look = m->order - 1;
+    const long long wcap = batch * T + look; // tokens of a window at most
+    Corpus w = {0};
+    w.ids = lab_malloc((size_t)wcap * sizeof *w.ids);
+    w.start = lab_malloc((size_t)(wcap + 2) * sizeof *w.start);
+    LabLoss *parts = lab_calloc((size_t)batch, sizeof *parts);
+    long long si = 0; // the first sequence start read for the next window
+    int rc = -1;
+    for (long long b0 = 0; b0 < n; b0 += batch * T) {
+        long long b1 = b0 + batch * T < n ? b0 + batch * T : n;
+        long long w0 = b0 - look > 0 ? b0 - look : 0;
+        if (read_at(text->ids_fd, w.ids, (size_t)(b1 - w0) * sizeof *w.ids,
+                    w0 * (long long)sizeof *w.ids, text->dir) != 0) {
+            goto fail;
+        }
+        // starts from si (at or before w0) up to the first one at or after b1: at most
+        // b1 - w0 + 1 of them, as sequences are never empty (each ends with </s>)
+        long long ns = 0, next_si = si;
+        for (;;) {
+            long long room = wcap + 2 - ns, left = text->nseq + 1 - (si + ns);
+            long long get = room < left ? room : left;
+            get = get < 4096 ? get : 4096;
+            if (get <= 0) {
+                lab_error("the ids of the text in '%s' are inconsistent", text->dir);
+                goto fail;
+            }
+            if (read_at(text->starts_fd, w.start + ns, (size_t)get * sizeof *w.start,
+                        (si + ns) * (long long)sizeof *w.start, text->dir) != 0) {
+                goto fail;
+            }
+            long long j = ns, end = ns + get;
+            for (; j < end && w.start[j] < b1; j++) {
+                if (j > 0 && w.start[j] <= w.start[j - 1]) {
+                    lab_error("the ids of the text in '%s' are inconsistent", text->dir);
+                    goto fail;
+                }
+                if (w.start[j] <= b1 - look) {
+                    next_si = si + j;
+                }
+            }
+            ns = j;
+            if (j < end) {
+                break; // w.start[j] >= b1: the window's end
+            }
+        }
+        w.start[0] = 0;
+        for (long long j = 1; j < ns; j++) {
+            w.start[j] -= w0;
+        }
+        w.start[ns] = b1 - w0;
+        w.n = b1 - w0;
+        w.nseq = ns;
+        long long nb = (b1 - b0 + T - 1) / T;
+#pragma omp parallel for schedule(dynamic, 1) if (nb >= 4)
+        for (long long k = 0; k < nb; k++) {
+            long long b = b0 + k * T, e = b + T < b1 ? b + T : b1;
+            ngram_eval_range(m, &w, b - w0, e - w0, &parts[k]);
+        }
+        for (long long k = 0; k < nb; k++) { // in chunk order, as ngram_eval adds them
+            loss->nats += parts[k].nats;
+            loss->tokens += parts[k].tokens;
+            loss->zero += parts[k].zero;
+        }
+        si = next_si;
+    }
+    rc = 0;
+fail:
+    free(parts);
+    free(w.ids);
+    free(w.start);
     return rc;
 }

@@ -226,7 +226,8 @@ typedef struct {
     // build
     Tokenizer tok;
     Vocab vocab;
-    Corpus corpus;
+    Corpus corpus;          // the text's ids; with --memory, only its sizes (ids NULL)
+    NgramSpilledText spilled; // with --memory: the text's ids, on disk
     NgramCounts counts;
     NgramModel model;
     double t_tok, t_count, t_smooth; // seconds
@@ -366,11 +367,13 @@ static void train_build(Train *t)
     if (t->memory) {
         // reading and counting in one bounded pass: the time is all counting's
         const char *tmp = getenv("TMPDIR");
-        if (ngram_count_bounded(&t->counts, &t->corpus, &t->vocab, &t->tok, &t->text,
-                                t->train_path, (int)t->order, (NgramPad)t->pad, t->memory,
+        NgramSpilledText *sp = &t->spilled;
+        if (ngram_count_bounded(&t->counts, sp, &t->vocab, &t->tok, &t->text, t->train_path,
+                                (int)t->order, (NgramPad)t->pad, t->memory,
                                 tmp && *tmp ? tmp : t->run_dir) != 0) {
             train_fail(t, 1);
         }
+        t->corpus = (Corpus){.n = sp->n, .nseq = sp->nseq, .words = sp->words, .oov = sp->oov};
         t1 = t0;
         t2 = lab_now();
     } else {
@@ -394,7 +397,11 @@ static void train_build(Train *t)
 // The loss on the training text, and on the dataset's valid split when it has one.
 static void train_evaluate(Train *t)
 {
-    ngram_eval(&t->model, &t->corpus, &t->train_loss);
+    if (!t->memory) {
+        ngram_eval(&t->model, &t->corpus, &t->train_loss);
+    } else if (ngram_eval_spilled(&t->model, &t->spilled, &t->train_loss) != 0) {
+        exit(1);
+    }
     if (!t->dataset) {
         return;
     }
@@ -548,6 +555,7 @@ static void train_free(Train *t)
     ngram_model_free(&t->model);
     ngram_counts_free(&t->counts);
     corpus_free(&t->corpus);
+    ngram_spilled_close(&t->spilled);
     vocab_free(&t->vocab);
     tok_free(&t->tok);
     free(t->train_path);

@@ -1,12 +1,16 @@
-// test_spill.c: counting in bounded memory (ngram_count_bounded) gives ngram_count's trie.
+// test_spill.c: counting in bounded memory (ngram_count_bounded) gives ngram_count's trie, and
+// scoring the text it leaves on disk (ngram_eval_spilled) gives ngram_eval's loss.
 //
 // Two references: counts worked out by hand on a text of three lines, and ngram_count itself,
 // which counts the same text held whole in memory with a different algorithm (one pass per
 // order over the padded text, adjusted counts as it goes). The texts are made larger than the
-// limit, so they are counted in many runs, merged in several passes.
+// limit, so they are counted in many runs, merged in several passes. The loss is checked bit
+// for bit against ngram_eval on the ids held whole, with windows of one chunk, of three and
+// of every chunk at once.
 #include "tests/helpers.h"
 
 #include <dirent.h>
+#include <unistd.h>
 
 #include "ngram/ngram.h"
 
@@ -36,7 +40,8 @@ Test(spill, memory_sizes_parse_with_binary_suffixes)
 
 typedef struct {
     Vocab v;
-    Corpus c;
+    Corpus c; // bounded: the ids read back from sp's files
+    NgramSpilledText sp;
     NgramCounts nc;
     Tokenizer t;
 } Counted;
@@ -45,6 +50,7 @@ static void counted_free(Counted *x)
 {
     ngram_counts_free(&x->nc);
     corpus_free(&x->c);
+    ngram_spilled_close(&x->sp);
     vocab_free(&x->v);
     tok_free(&x->t);
 }
@@ -66,7 +72,49 @@ static int count_bounded(Counted *x, const char *path, const TextOpts *o, int or
     memset(x, 0, sizeof *x);
     cr_assert_eq(text_tokenizer(&x->t, o), 0);
     vocab_init(&x->v);
-    return ngram_count_bounded(&x->nc, &x->c, &x->v, &x->t, o, path, order, pad, limit, dir);
+    int rc = ngram_count_bounded(&x->nc, &x->sp, &x->v, &x->t, o, path, order, pad, limit, dir);
+    if (rc != 0) {
+        return rc;
+    }
+    // the files as ngram.h lays them out: ids back to back, then nseq + 1 starts
+    Corpus *c = &x->c;
+    c->n = x->sp.n, c->nseq = x->sp.nseq, c->words = x->sp.words, c->oov = x->sp.oov;
+    c->ids = lab_malloc((size_t)(c->n + 1) * sizeof *c->ids);
+    c->start = lab_malloc((size_t)(c->nseq + 1) * sizeof *c->start);
+    size_t ni = (size_t)c->n * sizeof *c->ids, ns = (size_t)(c->nseq + 1) * sizeof *c->start;
+    cr_assert_eq(pread(x->sp.ids_fd, c->ids, ni, 0), (ssize_t)ni, "the ids read back");
+    cr_assert_eq(pread(x->sp.starts_fd, c->start, ns, 0), (ssize_t)ns, "the starts read back");
+    return 0;
+}
+
+// ngram_eval_spilled on b's files gives ngram_eval on a's corpus, bit for bit, under a
+// Kneser-Ney model of a's counts, whatever the size of the windows it reads
+static void assert_same_loss(const Counted *a, Counted *b, int order, const char *what)
+{
+    NgramModel m = {0};
+    NgramParams p = {.smoothing = SMOOTH_KN};
+    cr_assert_eq(ngram_model_build(&m, &a->nc, &a->v, order, &p), 0, "%s: model", what);
+    LabLoss want, got;
+    ngram_eval(&m, &a->c, &want);
+    cr_assert_gt(want.tokens, 0, "%s: tokens scored", what);
+    // one chunk a window (the smallest limit), three, every chunk at once
+    const size_t chunk = (size_t)ngram_eval_chunk_tokens() * (sizeof(int32_t) + sizeof(long long));
+    const size_t limits[] = {NGRAM_MEMORY_MIN, 2 * 3 * chunk, (size_t)1 << 30};
+    size_t counted_in = b->sp.limit;
+    for (size_t i = 0; i < sizeof limits / sizeof *limits; i++) {
+        b->sp.limit = limits[i];
+        cr_assert_eq(ngram_eval_spilled(&m, &b->sp, &got), 0, "%s: scored", what);
+        cr_assert(memcmp(&got.nats, &want.nats, sizeof want.nats) == 0,
+                  "%s, windows of %zuK: %.17g nats, expected %.17g bit for bit", what,
+                  limits[i] >> 10, got.nats, want.nats);
+        cr_assert_eq(got.tokens, want.tokens, "%s: tokens %lld, expected %lld", what, got.tokens,
+                     want.tokens);
+        cr_assert_eq(got.zero, want.zero, "%s: zero-probability tokens", what);
+        cr_assert_eq(got.words, want.words, "%s: words", what);
+        cr_assert_eq(got.oov, want.oov, "%s: oov", what);
+    }
+    b->sp.limit = counted_in;
+    ngram_model_free(&m);
 }
 
 // the tokens of node s at order k, oldest first
@@ -233,6 +281,7 @@ static void check_case(const Case *cs)
     cr_assert_eq(count_bounded(&b, path, &o, cs->order, cs->pad, cs->limit, dir), 0, "%s",
                  what);
     assert_same_counts(&a, &b, what);
+    assert_same_loss(&a, &b, cs->order, what);
     counted_free(&a);
     counted_free(&b);
     cr_assert_eq(entries(dir), 0, "%s: no temporary file left", what);
