@@ -292,6 +292,8 @@ bench: all
 	    $(PYTHON) bench/section.py bench_rnn.py < build/bench/rnn.md
 	$(Q)$(PYTHON) bench/bench_train.py > build/bench/train.md && \
 	    $(PYTHON) bench/section.py bench_train.py < build/bench/train.md
+	$(Q)$(PYTHON) bench/bench_memory.py > build/bench/memory.md && if [ -s build/bench/memory.md ]; \
+	    then $(PYTHON) bench/section.py bench_memory.py < build/bench/memory.md; fi
 	$(Q)$(MAKE) --no-print-directory bench-matmul
 	$(Q)$(MAKE) --no-print-directory bench-gpt
 
