@@ -297,6 +297,8 @@ bench: all
 	    $(PYTHON) bench/section.py bench_train.py < build/bench/train.md
 	$(Q)$(PYTHON) bench/bench_kenlm.py $(if $(KENLM),--kenlm $(KENLM)) > build/bench/kenlm.md && \
 	    $(PYTHON) bench/section.py bench_kenlm.py < build/bench/kenlm.md
+	$(Q)$(PYTHON) bench/bench_memory.py > build/bench/memory.md && if [ -s build/bench/memory.md ]; \
+	    then $(PYTHON) bench/section.py bench_memory.py < build/bench/memory.md; fi
 	$(Q)$(MAKE) --no-print-directory bench-matmul
 	$(Q)$(MAKE) --no-print-directory bench-gpt
 

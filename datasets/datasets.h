@@ -33,6 +33,32 @@ int utf8_encode(uint32_t cp, char *out);
 // NUL-terminated, owned by the caller.
 int text_read(const char *path, Utf8Mode mode, char **text, size_t *len);
 
+// A text file read in pieces of whole lines (textpieces.c), so that a corpus larger than
+// memory can be tokenized a piece at a time: each piece is what text_read would give for
+// those lines, and the pieces one after the other are the whole text.
+typedef struct {
+    int fd;
+    char *path;
+    Utf8Mode mode;
+    char *buf;        // (cap + 1) raw bytes read; buf[0..used) is the piece last returned
+    char *out;        // (cap + 1, 3 cap + 1 to replace) the piece as text_read gives it
+    size_t cap, len, used;
+    long long offset; // file offset of buf[0]
+    long long line;   // line number of buf[0]
+    int eof;
+    const char *hint; // the hint under "line N is longer than ..." (set after open)
+} TextPieces;
+
+// Opens a regular file for pieces of at most piece_bytes raw bytes. -1 with a message naming
+// the file when it is missing, a directory, not a regular file (a pipe cannot be read twice)
+// or empty; tp is then safe to close.
+int text_pieces_open(TextPieces *tp, const char *path, Utf8Mode mode, size_t piece_bytes);
+// The next piece in *text (valid until the next call), *len bytes: 1, or 0 at the end of the
+// file, or -1 with a message naming the file: a NUL byte, invalid UTF-8 under UTF8_STRICT
+// (offset and line from the start of the file), a line longer than piece_bytes, a read error.
+int text_pieces_next(TextPieces *tp, const char **text, size_t *len);
+void text_pieces_close(TextPieces *tp); // safe on a zeroed struct after a failed open
+
 // Counts whitespace-separated words in s[0..n) (ASCII and Unicode spaces).
 long long text_count_words(const char *s, size_t n);
 

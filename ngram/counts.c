@@ -141,6 +141,30 @@ uint32_t ngram_level_insert(NgramLevel *L, uint32_t parent, int32_t tok, int *is
 
 // --- counting ------------------------------------------------------------------------------
 
+void ngram_level_init_guess(NgramCounts *nc, int k, long long P)
+{
+    const NgramLevel *Lp = &nc->lev[k - 1];
+    // size guess: each order holds more n-grams than the last, by a ratio that shrinks
+    // as the order grows; the square root of the last ratio is a cautious guess
+    double guess = k == 2 ? 8.0 * Lp->n : Lp->n * sqrt((double)Lp->n / (double)nc->lev[k - 2].n);
+    if (guess > (double)P) {
+        guess = (double)P;
+    }
+    ngram_level_init(&nc->lev[k], (uint32_t)(guess * 4 / 3 + 16), 3);
+}
+
+void ngram_level_fit(NgramLevel *L)
+{
+    // a generous first guess: bring the load back to at least 3/8 (the 3/4 bound halved)
+    uint32_t fit = L->cap;
+    while (fit > 16 && (uint64_t)L->n * 8 < (uint64_t)fit * 3) {
+        fit /= 2;
+    }
+    if (fit != L->cap) {
+        resize(L, fit);
+    }
+}
+
 static void count_add(uint32_t *c, uint32_t i)
 {
     if (c[i] == UINT32_MAX) {
@@ -203,14 +227,7 @@ void ngram_count(NgramCounts *nc, const Corpus *c, int32_t vocab_n, int order, T
     for (int k = 2; k <= order; k++) {
         NgramLevel *L = &nc->lev[k];
         NgramLevel *Lp = &nc->lev[k - 1];
-        // size guess: each order holds more n-grams than the last, by a ratio that shrinks
-        // as the order grows; the square root of the last ratio is a cautious guess
-        double guess = k == 2 ? 8.0 * Lp->n
-                              : Lp->n * sqrt((double)Lp->n / (double)nc->lev[k - 2].n);
-        if (guess > (double)P) {
-            guess = (double)P;
-        }
-        ngram_level_init(L, (uint32_t)(guess * 4 / 3 + 16), 3);
+        ngram_level_init_guess(nc, k, P);
         uint32_t cap_before = L->cap;
         for (p = 0; p < P; p++) {
             // the keys of this pass are known in advance: fetch the slot 16 positions ahead
@@ -242,14 +259,7 @@ void ngram_count(NgramCounts *nc, const Corpus *c, int32_t vocab_n, int order, T
             }
             cur[p] = g;
         }
-        // a generous first guess: bring the load back to at least 3/8 (the 3/4 bound halved)
-        uint32_t fit = L->cap;
-        while (fit > 16 && (uint64_t)L->n * 8 < (uint64_t)fit * 3) {
-            fit /= 2;
-        }
-        if (fit != L->cap) {
-            resize(L, fit);
-        }
+        ngram_level_fit(L);
         if (L->cap != cap_before) {
             // the table was resized and its slots moved: look the nodes up again
             for (p = 0; p < P; p++) {

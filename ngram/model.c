@@ -676,3 +676,26 @@ void ngram_eval(const NgramModel *m, const Corpus *c, LabLoss *loss)
     }
     free(parts);
 }
+
+// --- scoring a text held a window at a time ------------------------------------------------
+// For a text too large to hold its ids (ngram train --memory): the caller cuts the chunks
+// ngram_eval cuts, each from a window that holds the chunk and the order-1 tokens before it,
+// scores them here and adds the partials in chunk order, which gives ngram_eval's sums bit
+// for bit.
+
+long long ngram_eval_chunk_tokens(void)
+{
+    return EVAL_CHUNK;
+}
+
+void ngram_eval_range(const NgramModel *m, const Corpus *c, long long b, long long e,
+                      LabLoss *out)
+{
+    int has_unk = ngram_level_find(&m->lev[1], 0, TOK_UNK) != NGRAM_NONE;
+    ChunkLoss part;
+    eval_chunk(m, c, b, e, has_unk, &part);
+    memset(out, 0, sizeof *out);
+    out->nats = part.nats;
+    out->tokens = part.tokens;
+    out->zero = part.zero;
+}

@@ -82,6 +82,54 @@ void ngram_count(NgramCounts *nc, const Corpus *c, int32_t vocab_n, int order, T
                  NgramPad pad);
 void ngram_counts_free(NgramCounts *nc);
 
+// What the counting pass and the bounded one share (counts.c): order k's table at its first
+// size, guessed from the orders below and the P padded tokens; and, once every n-gram of
+// order k is in, the table shrunk back to a load of at least 3/8. The same calls in the same
+// order give tables of the same size, whichever way the n-grams were counted.
+void ngram_level_init_guess(NgramCounts *nc, int k, long long P);
+void ngram_level_fit(NgramLevel *L);
+
+// --- counting in bounded memory (spill.c) ---------------------------------------------------
+// `ngram train --memory SIZE`: the text is read in pieces of whole lines (TextPieces), twice:
+// once for the vocabulary, once for the n-grams, which go into a table of fixed size; each
+// full table is sorted and written to a temporary run file, and the runs are merged (k-way,
+// in several passes when there are many) into the same trie ngram_count makes.
+#define NGRAM_MEMORY_MIN (64 << 10) // the smallest limit: a table of 1024 n-grams, 4K pieces
+
+// A size such as 300K, 100M, 1G (powers of 1024; a plain number is bytes) into *bytes.
+// -1 (no message) when s is not one, or is 0.
+int ngram_memory_parse(const char *s, size_t *bytes);
+
+// The text's ids as ngram_count_bounded leaves them: two temporary files, already unlinked,
+// read back a window at a time by ngram_eval_spilled. The caller owns it:
+// ngram_spilled_close, safe on a zeroed struct and on one whose count failed.
+typedef struct {
+    long long n, nseq;   // tokens and sequences of the text
+    long long words;     // whitespace-separated words in the text
+    long long oov;       // tokens not in the vocabulary (encoded as <unk>)
+    int ids_fd;          // n int32 ids, sequences back to back (as Corpus.ids)
+    int starts_fd;       // nseq + 1 int64 sequence starts (as Corpus.start)
+    char *dir;           // where the files were made, for messages
+    size_t limit;        // the --memory the text was counted in
+} NgramSpilledText;
+
+// What text_load_corpus (build) and ngram_count do together, in about limit bytes: builds
+// vocab (fresh from vocab_init) from the file at path read with t and o, counts orders
+// 1..order into nc as ngram_count does (the same n-grams, counts, adjusted counts and table
+// sizes), and leaves the text's ids in text, on disk, for ngram_eval_spilled. The temporary
+// files live in tmpdir, unlinked as soon as they are made, so nothing is left behind whatever
+// ends the process.
+// Bounded: the text being read, the counting table, the merge buffers. Not bounded: the
+// vocabulary and the trie of merged counts (nc).
+// -1 with a message: the file as text_read refuses it, a limit below NGRAM_MEMORY_MIN or too
+// small for a line of the text, o->unit other than UNIT_LINE, a BPE tokenizer still to be
+// trained, a temporary file that cannot be made or written.
+int ngram_count_bounded(NgramCounts *nc, NgramSpilledText *text, Vocab *vocab, Tokenizer *t,
+                        const TextOpts *o, const char *path, int order, NgramPad pad,
+                        size_t limit, const char *tmpdir);
+
+void ngram_spilled_close(NgramSpilledText *text);
+
 // --- smoothing ----------------------------------------------------------------------------
 typedef enum { SMOOTH_MLE, SMOOTH_LAPLACE, SMOOTH_ADDK, SMOOTH_INTERP, SMOOTH_KN } Smoothing;
 #define NGRAM_SMOOTHING_CHOICES "mle|laplace|addk|interp|kn"
@@ -159,6 +207,23 @@ double ngram_logprob(const NgramModel *m, const int32_t *context, int32_t w);
 // words and oov are copied from the corpus). Tokens that are <unk> when the model has no
 // <unk> unigram are skipped as OOV (as SRILM does).
 void ngram_eval(const NgramModel *m, const Corpus *c, LabLoss *loss);
+
+// ngram_eval a chunk at a time, for a text held a window at a time (ngram_eval_spilled).
+// ngram_eval scores chunks of ngram_eval_chunk_tokens() tokens, [k*T, min((k+1)*T, n)), and
+// sums their loss in chunk order. ngram_eval_range scores positions [b, e) of c (one such
+// chunk: c holds it, the order-1 tokens before b when they are in b's sequence, and the
+// sequence table of those positions; start[nseq] may be any position >= e) into out's nats,
+// tokens and zero (words and oov 0).
+long long ngram_eval_chunk_tokens(void);
+void ngram_eval_range(const NgramModel *m, const Corpus *c, long long b, long long e,
+                      LabLoss *out);
+
+// ngram_eval on the text that ngram_count_bounded left on disk (spill.c): the same loss bit
+// for bit (the same chunks, each scored from a window of ids read back, the partials added in
+// the same order), holding a batch of chunks that fits in half of text->limit (one chunk,
+// about 400K, at least) besides the model. -1 with a message when the files cannot be read
+// back whole.
+int ngram_eval_spilled(const NgramModel *m, const NgramSpilledText *text, LabLoss *loss);
 
 // The full conditional distribution P(. | context) into probs (vocab.n entries; 0 for ids
 // that are not predictable). Used by the sampler and the sum-to-one tests.

@@ -243,13 +243,15 @@ typedef struct {
     char *train_path, *run_dir;
     long order, seed, samples;
     int smoothing, plot, json, pad;
+    size_t memory; // --memory: bytes counting may use (ngram_count_bounded), or 0: no limit
     NgramParams params;
     TextOpts text;
     LabConfig cfg;
     // build
     Tokenizer tok;
     Vocab vocab;
-    Corpus corpus;
+    Corpus corpus;          // the text's ids; with --memory, only its sizes (ids NULL)
+    NgramSpilledText spilled; // with --memory: the text's ids, on disk
     NgramCounts counts;
     NgramModel model;
     double t_tok, t_count, t_smooth; // seconds
@@ -273,6 +275,7 @@ static void train_parse(Train *t, int argc, char **argv)
     t->pad = NGRAM_PAD_SENTENCE;
     t->text = (TextOpts)TEXT_OPTS_DEFAULT;
     int force = 0;
+    const char *memory = NULL;
     const LabOpt opts[] = {
         {"dataset", LAB_OPT_STRING, &t->dataset, "NAME", "a shipped corpus: datasets/NAME/", 0, 0,
          0},
@@ -281,6 +284,8 @@ static void train_parse(Train *t, int argc, char **argv)
         NGRAM_MODEL_OPTS(t->order, t->smoothing, k, eps_s, t->pad),
         TEXT_OPTS_TABLE(t->text),
         TEXT_MIN_COUNT_OPT(t->text, "rarer token types read as <unk>"),
+        {"memory", LAB_OPT_STRING, &memory, "SIZE", "count in about this much memory (300K, "
+         "100M, 1G), spilling sorted runs to disk", 0, 0, 0},
         {"out", LAB_OPT_STRING, &out, "DIR", "run directory (default runs/NAME-SMOOTHINGN: "
          "see docs/cli.md)", 0, 0, 0},
         {"force", LAB_OPT_FLAG, &force, NULL, "replace a run of another configuration in the "
@@ -318,6 +323,16 @@ static void train_parse(Train *t, int argc, char **argv)
     }
     if (lab_args_given(&cmd, "pattern") && t->text.tokenizer != TOK_WORD) {
         lab_usage_die(&cmd, "--pattern is for --tokenizer word");
+    }
+    if (memory && ngram_memory_parse(memory, &t->memory) != 0) {
+        lab_usage_die(&cmd, "--memory takes a size such as 300K, 100M or 1G (got '%s')",
+                      memory);
+    }
+    if (memory && t->text.unit != UNIT_LINE) {
+        lab_usage_die(&cmd, "--memory reads the text a line at a time: it needs --unit line");
+    }
+    if (memory && t->text.tokenizer == TOK_BPE && !t->text.bpe) {
+        lab_usage_die(&cmd, "--memory needs a trained BPE tokenizer: --bpe DIR");
     }
     if (!(k > 0)) {
         lab_usage_die(&cmd, "--k must be greater than 0 (got %g)", k);
@@ -372,14 +387,29 @@ static void train_build(Train *t)
         train_fail(t, 2); // a bad --pattern is a usage error
     }
     vocab_init(&t->vocab);
-    double t0 = lab_now();
-    if (text_load_corpus(&t->corpus, &t->vocab, 1, &t->tok, &t->text, t->train_path) != 0) {
-        train_fail(t, 1);
+    double t0 = lab_now(), t1, t2;
+    if (t->memory) {
+        // reading and counting in one bounded pass: the time is all counting's
+        const char *tmp = getenv("TMPDIR");
+        NgramSpilledText *sp = &t->spilled;
+        if (ngram_count_bounded(&t->counts, sp, &t->vocab, &t->tok, &t->text, t->train_path,
+                                (int)t->order, (NgramPad)t->pad, t->memory,
+                                tmp && *tmp ? tmp : t->run_dir) != 0) {
+            train_fail(t, 1);
+        }
+        t->corpus = (Corpus){.n = sp->n, .nseq = sp->nseq, .words = sp->words, .oov = sp->oov};
+        t1 = t0;
+        t2 = lab_now();
+    } else {
+        if (text_load_corpus(&t->corpus, &t->vocab, 1, &t->tok, &t->text, t->train_path) !=
+            0) {
+            train_fail(t, 1);
+        }
+        t1 = lab_now();
+        ngram_count(&t->counts, &t->corpus, t->vocab.n, (int)t->order, (TokUnit)t->text.unit,
+                    (NgramPad)t->pad);
+        t2 = lab_now();
     }
-    double t1 = lab_now();
-    ngram_count(&t->counts, &t->corpus, t->vocab.n, (int)t->order, (TokUnit)t->text.unit,
-                (NgramPad)t->pad);
-    double t2 = lab_now();
     if (ngram_model_build(&t->model, &t->counts, &t->vocab, (int)t->order, &t->params) != 0) {
         train_fail(t, 2);
     }
@@ -391,7 +421,11 @@ static void train_build(Train *t)
 // The loss on the training text, and on the dataset's valid split when it has one.
 static void train_evaluate(Train *t)
 {
-    ngram_eval(&t->model, &t->corpus, &t->train_loss);
+    if (!t->memory) {
+        ngram_eval(&t->model, &t->corpus, &t->train_loss);
+    } else if (ngram_eval_spilled(&t->model, &t->spilled, &t->train_loss) != 0) {
+        exit(1);
+    }
     if (!t->dataset) {
         return;
     }
@@ -544,6 +578,7 @@ static void train_free(Train *t)
     ngram_model_free(&t->model);
     ngram_counts_free(&t->counts);
     corpus_free(&t->corpus);
+    ngram_spilled_close(&t->spilled);
     vocab_free(&t->vocab);
     tok_free(&t->tok);
     free(t->train_path);
