@@ -530,6 +530,7 @@ int ngram_bin_write(const NgramModel *m, const char *path)
         uint8_t *slots = buf + H->off;
         memset(slots, 0xff, H->cap * H->stride); // every key all ones: empty
         uint32_t *map = lab_malloc((size_t)L->cap * sizeof *map);
+        uint32_t *owner = lab_malloc((size_t)T.cap * sizeof *owner); // model node in each slot
         uint8_t *has_child = lab_calloc(h.lev[k - 2].cap, 1); // per node of order k-1
         uint32_t max_probe = 0;
         for (uint32_t s = 0; s < L->cap; s++) {
@@ -552,25 +553,54 @@ int ngram_bin_write(const NgramModel *m, const char *path)
             uint32_t parent = map_prev[(uint32_t)(key >> 32)];
             assert(parent != NGRAM_NONE); // every node below the top order is an entry
             has_child[parent] = 1;
+            uint8_t entry[16], held[16]; // the slot being placed: key bytes, ln P, ln bow
             uint64_t bkey = make_key(&T, parent, (int32_t)(uint32_t)key);
-            uint32_t i = home_of(bkey, T.cap), probe = 0;
-            while ((load_key(slots + (size_t)i * T.stride) & T.key_mask) != T.key_mask) {
-                probe++;
+            for (uint32_t b = 0; b < T.key_bytes; b++) {
+                entry[b] = (uint8_t)(bkey >> (8 * b));
+            }
+            store_float(entry + T.key_bytes, -fabs(m->logp[k][s]));
+            if (k < N) {
+                store_float(entry + T.key_bytes + 4, m->logbow[k][s]);
+            }
+            // Robin Hood: an entry passes a resident that sits nearer its own home, or as near
+            // with a larger key, and the resident moves on in its place. The table is then
+            // the same for the same n-grams whatever order they come in (a model counted in
+            // memory and one merged from spilled runs hold their nodes in different orders).
+            uint32_t i = home_of(bkey, T.cap), dist = 0, who = s;
+            for (;;) {
+                uint8_t *slot = slots + (size_t)i * T.stride;
+                uint64_t rkey = load_key(slot) & T.key_mask;
+                if (rkey == T.key_mask) {
+                    memcpy(slot, entry, T.stride);
+                    owner[i] = who;
+                    max_probe = dist > max_probe ? dist : max_probe;
+                    break;
+                }
+                uint32_t rhome = home_of(rkey, T.cap);
+                uint32_t rdist = i >= rhome ? i - rhome : i + T.cap - rhome;
+                if (rdist < dist || (rdist == dist && rkey > bkey)) {
+                    max_probe = dist > max_probe ? dist : max_probe;
+                    memcpy(held, slot, T.stride);
+                    memcpy(slot, entry, T.stride);
+                    memcpy(entry, held, T.stride);
+                    uint32_t w = owner[i];
+                    owner[i] = who;
+                    who = w;
+                    bkey = rkey;
+                    dist = rdist;
+                }
+                dist++;
                 if (++i == T.cap) {
                     i = 0;
                 }
             }
-            max_probe = probe > max_probe ? probe : max_probe;
-            uint8_t *slot = slots + (size_t)i * T.stride;
-            for (uint32_t b = 0; b < T.key_bytes; b++) {
-                slot[b] = (uint8_t)(bkey >> (8 * b));
-            }
-            store_float(slot + T.key_bytes, -fabs(m->logp[k][s]));
-            if (k < N) {
-                store_float(slot + T.key_bytes + 4, m->logbow[k][s]);
-            }
-            map[s] = i;
         }
+        for (uint32_t i = 0; i < T.cap; i++) {
+            if ((load_key(slots + (size_t)i * T.stride) & T.key_mask) != T.key_mask) {
+                map[owner[i]] = i;
+            }
+        }
+        free(owner);
         H->max_probe = max_probe;
         // the order below: an n-gram that is nobody's context and has a backoff weight of 1
         // does not extend (ln P stored with its sign bit clear)
