@@ -169,9 +169,15 @@ double nn_clip_grad_norm(float *grads, size_t n, double max_norm)
     if (norm > max_norm) {
         // PyTorch's 1e-6 keeps the factor finite for a zero max_norm and a zero norm alike
         double scale = max_norm / (norm + 1e-6);
-#pragma omp parallel for simd schedule(static) if (n >= 4 * CLIP_CHUNK)
-        for (size_t i = 0; i < n; i++) {
-            grads[i] = (float)(grads[i] * scale);
+        // by chunks, each a plain vectorised loop ('parallel for simd' with an 'if' clause
+        // compiled to a scalar loop for a team of one)
+#pragma omp parallel for schedule(static) if (chunks >= 4)
+        for (size_t c = 0; c < chunks; c++) {
+            size_t i0 = c * CLIP_CHUNK, i1 = n - i0 < CLIP_CHUNK ? n : i0 + CLIP_CHUNK;
+#pragma omp simd
+            for (size_t i = i0; i < i1; i++) {
+                grads[i] = (float)(grads[i] * scale);
+            }
         }
     }
     return norm;
