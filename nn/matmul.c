@@ -613,7 +613,12 @@ void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
         return;
     }
     double mnk = (double)M * N * K;
-    int threads = mnk < THREAD_MNK ? 1 : omp_get_max_threads();
+    // inside a parallel region (a thread's share of a larger job) the caller's thread alone
+    int threads = mnk < THREAD_MNK || omp_in_parallel() ? 1 : omp_get_max_threads();
+    if (threads == 1) {
+        gemm_slice(transA, transB, 0, M, 0, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
     // Split the longer side of C into one slice per thread, each a whole number of tiles, so
     // both threads run full micro-kernels. Rows split: the team packs op(B) once and shares it;
     // columns split: each thread packs its own copy of op(A) (K x M floats, against the
@@ -743,7 +748,12 @@ void nn_sgemm_packed(int transA, int M, int N, int K, float alpha, const float *
         return;
     }
     // the same threads and slices as nn_sgemm for this shape
-    int threads = (double)M * N * K < THREAD_MNK ? 1 : omp_get_max_threads();
+    double mnk = (double)M * N * K;
+    int threads = mnk < THREAD_MNK || omp_in_parallel() ? 1 : omp_get_max_threads();
+    if (threads == 1) {
+        gemm_slice_packed(transA, 0, M, 0, N, N, K, alpha, A, lda, packed, beta, C, ldc);
+        return;
+    }
     int split_m = M >= N;
 #pragma omp parallel num_threads(threads)
     {
@@ -765,7 +775,8 @@ void nn_sgemm_packed(int transA, int M, int N, int K, float alpha, const float *
 // --- the linear layer --------------------------------------------------------------------------
 
 // The bias passes of at least this many floats run on OpenMP's threads, split by rows
-// (forward) or by columns (backward): each element's sum keeps its order.
+// (forward) or by columns (backward): each element's sum keeps its order. Inside a parallel
+// region they stay on the caller's thread.
 #define LINEAR_PAR_MIN 65536
 
 void nn_linear_forward(float *out, const float *inp, const float *weight, const float *bias, int N,
@@ -774,7 +785,8 @@ void nn_linear_forward(float *out, const float *inp, const float *weight, const 
     // out (N, OC) = inp (N, C) @ weight^T (C, OC)
     nn_sgemm(0, 1, N, OC, C, 1.0f, inp, C, weight, C, 0.0f, out, OC);
     if (bias != NULL) {
-#pragma omp parallel for schedule(static) if ((size_t)N * OC >= LINEAR_PAR_MIN)
+        const int par = (size_t)N * OC >= LINEAR_PAR_MIN && !omp_in_parallel();
+#pragma omp parallel for schedule(static) if (par)
         for (int n = 0; n < N; n++) {
             float *row = out + (size_t)n * OC;
 #pragma omp simd
@@ -798,7 +810,8 @@ void nn_linear_backward(float *dinp, float *dweight, float *dbias, const float *
     // dbias[o] += sum_n dout[n][o], summed in double over n = 0..N-1 in order; 64 columns at
     // a time so that dout is read row by row
     if (dbias != NULL) {
-#pragma omp parallel for schedule(static) if ((size_t)N * OC >= LINEAR_PAR_MIN)
+        const int par = (size_t)N * OC >= LINEAR_PAR_MIN && !omp_in_parallel();
+#pragma omp parallel for schedule(static) if (par)
         for (int o0 = 0; o0 < OC; o0 += 64) {
             int w = OC - o0 < 64 ? OC - o0 : 64;
             double sum[64] = {0};
