@@ -364,6 +364,32 @@ static void pack_a(int transA, const float *A, int lda, int i0, int p0, int mc, 
     }
 }
 
+#if defined(__AVX2__) && VW == 8
+// dst[p * NR + j] = src[j * ld + p] for j, p in 0..7: an 8 x 8 block of rows of B transposed
+// into 8 rows of a panel (unpack pairs, then quads, then the 128-bit halves)
+static inline void transpose8(float *restrict dst, const float *restrict src, size_t ld)
+{
+    __m256 r[8], t[8];
+    for (int j = 0; j < 8; j++) {
+        r[j] = _mm256_loadu_ps(src + j * ld);
+    }
+    for (int j = 0; j < 8; j += 2) {
+        t[j] = _mm256_unpacklo_ps(r[j], r[j + 1]);
+        t[j + 1] = _mm256_unpackhi_ps(r[j], r[j + 1]);
+    }
+    for (int j = 0; j < 8; j += 4) {
+        r[j] = _mm256_shuffle_ps(t[j], t[j + 2], 0x44);
+        r[j + 1] = _mm256_shuffle_ps(t[j], t[j + 2], 0xEE);
+        r[j + 2] = _mm256_shuffle_ps(t[j + 1], t[j + 3], 0x44);
+        r[j + 3] = _mm256_shuffle_ps(t[j + 1], t[j + 3], 0xEE);
+    }
+    for (int j = 0; j < 4; j++) {
+        _mm256_storeu_ps(dst + j * NR, _mm256_permute2f128_ps(r[j], r[j + 4], 0x20));
+        _mm256_storeu_ps(dst + (j + 4) * NR, _mm256_permute2f128_ps(r[j], r[j + 4], 0x31));
+    }
+}
+#endif
+
 // op(B)[p0:p0+kc, j0:j0+nc] -> pb as ceil(nc / NR) panels of kc x NR, columns past nc zero.
 static void pack_b(int transB, const float *B, int ldb, int p0, int j0, int kc, int nc,
                    float *restrict pb)
@@ -394,11 +420,29 @@ static void pack_b(int transB, const float *B, int ldb, int p0, int j0, int kc, 
     for (int jr = 0; jr < nc; jr += NR) {
         int n = nc - jr < NR ? nc - jr : NR;
         float *dst = pb + (size_t)jr * kc;
+        int col = 0, p8 = 0; // columns [0, col) done
+#if defined(__AVX2__) && VW == 8
+        // whole 8 x 8 blocks transposed in registers: the scalar loop below writes one float
+        // per store, 16 floats apart
+        p8 = kc / 8 * 8;
+        for (; col + 8 <= n; col += 8) {
+            const float *src = B + (size_t)(j0 + jr + col) * ldb + p0;
+            for (int p = 0; p < p8; p += 8) {
+                transpose8(dst + (size_t)p * NR + col, src + p, (size_t)ldb);
+            }
+            for (int jj = col; jj < col + 8; jj++) { // the last kc % 8 rows of the panel
+                for (int p = p8; p < kc; p++) {
+                    dst[p * NR + jj] = src[(size_t)(jj - col) * ldb + p];
+                }
+            }
+        }
+#endif
+        (void)p8;
         // op(B)(p, j) = B[j][p]: each column of the panel is a contiguous row of B
-        for (int j = 0; j < n; j++) {
-            const float *src = B + (size_t)(j0 + jr + j) * ldb + p0;
+        for (; col < n; col++) {
+            const float *src = B + (size_t)(j0 + jr + col) * ldb + p0;
             for (int p = 0; p < kc; p++) {
-                dst[p * NR + j] = src[p];
+                dst[p * NR + col] = src[p];
             }
         }
         for (int j = n; j < NR; j++) {
