@@ -20,7 +20,9 @@
 // added to C in order, whatever the thread count: threads split C, never K. Packing copies
 // op(A) and op(B) so that the micro-kernel reads both with unit stride whatever transA and
 // transB are, and pads ragged panels with zeros so the micro-kernel has no edge cases; ragged
-// tiles of C go through a small buffer. Products below THREAD_MNK stay on one thread.
+// tiles of C go through a small buffer. Products below THREAD_MNK stay on one thread, and so
+// does a product called inside a parallel region (one thread's share of a larger job): no
+// nested team starts.
 //
 // Vector code for the CPU it is built on (-march=native): AVX-512 (12 x 32 tile), AVX2 with FMA
 // (6 x 16 tile), else a portable scalar kernel (4 x 8). Built with -DNN_BLAS_OPENBLAS (make

@@ -10,9 +10,9 @@
 //
 // The model allocates everything in gpt_init (parameters, gradients, the activations of every
 // layer, backward's scratch); forward and backward only call layers. The projections are
-// nn_linear_* (nn_sgemm), the attention is attention.c, the rest is nn/'s layers, some split
-// into row chunks over OpenMP threads (each chunk independent, so the result does not depend
-// on the thread count). What it leaves out: training loops, sampling, checkpoint files (the
+// nn_linear_* (nn_sgemm), the attention is attention.c, the rest is nn/'s layers. A small
+// model splits the batch's sequences over the threads, one share each through every layer; a
+// large one splits each layer's rows (see "shares of a step"). What it leaves out: training loops, sampling, checkpoint files (the
 // trainer's), the flash-attention path (PyTorch-only in nanoGPT; the result is the same).
 #include "transformer/gpt.h"
 
