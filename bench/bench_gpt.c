@@ -1,11 +1,12 @@
 // bench_gpt.c: one training step of the GPT (forward, backward, AdamW) timed. Not part of
 // make test; bench/bench_gpt.py builds and runs it beside the same model in PyTorch.
 //
-//   build/bench/bench_gpt step L NH C T B V STEPS
+//   build/bench/bench_gpt step L NH C T B V STEPS [auto|batch|ops]
 //       STEPS AdamW steps (lr 1e-3, betas 0.9/0.95, decay 0.1 on nanoGPT's groups) on random
 //       ids after 2 warm-up steps; prints "ms_per_step <median>" (wall clock),
-//       "cpu_ms_per_step <median>" (CPU time of all threads), the parameter count and the last
-//       loss
+//       "cpu_ms_per_step <median>" (CPU time of all threads), the parameter count, the last
+//       loss and how the step was split ("parallel batch": one share of the batch per thread,
+//       "parallel ops": every layer over the threads); auto (the default) is gpt_init's choice
 //   build/bench/bench_gpt generate L NH C T V
 //       greedy generation of T tokens from one, on random weights, twice: with the KV cache
 //       (gpt_step: one position through the blocks per token) and without (a forward over the
@@ -42,7 +43,7 @@ static double cpu_ms(void)
     return t.tv_sec * 1e3 + t.tv_nsec * 1e-6;
 }
 
-static int bench_step(char **argv)
+static int bench_step(int argc, char **argv)
 {
     GptConfig cfg = {
         atoi(argv[6]),   atoi(argv[4]), atoi(argv[1]), atoi(argv[2]), atoi(argv[3]), 0.0f, 1,
@@ -51,6 +52,9 @@ static int bench_step(char **argv)
     Gpt m;
     if (gpt_init(&m, &cfg, B, T) != 0) {
         return 1;
+    }
+    if (argc > 8 && strcmp(argv[8], "auto") != 0) {
+        gpt_set_batch_parallel(&m, strcmp(argv[8], "batch") == 0);
     }
     LabRng rng;
     lab_rng_seed(&rng, 1);
@@ -79,8 +83,8 @@ static int bench_step(char **argv)
     }
     qsort(ms, steps, sizeof(double), cmp_double);
     qsort(cpu, steps, sizeof(double), cmp_double);
-    printf("ms_per_step %.3f\ncpu_ms_per_step %.3f\nparams %zu\nloss %.4f\n", ms[steps / 2],
-           cpu[steps / 2], n, loss);
+    printf("ms_per_step %.3f\ncpu_ms_per_step %.3f\nparams %zu\nloss %.4f\nparallel %s\n",
+           ms[steps / 2], cpu[steps / 2], n, loss, m.batch_parallel ? "batch" : "ops");
     free(ms);
     free(cpu);
     free(mom);
@@ -153,8 +157,11 @@ static int bench_generate(char **argv)
 
 int main(int argc, char **argv)
 {
-    if (argc == 9 && strcmp(argv[1], "step") == 0) {
-        return bench_step(argv + 1);
+    if ((argc == 9 || (argc == 10 && (strcmp(argv[9], "auto") == 0 ||
+                                      strcmp(argv[9], "batch") == 0 ||
+                                      strcmp(argv[9], "ops") == 0))) &&
+        strcmp(argv[1], "step") == 0) {
+        return bench_step(argc - 1, argv + 1);
     }
     if (argc == 7 && strcmp(argv[1], "generate") == 0) {
         return bench_generate(argv + 1);
@@ -169,7 +176,7 @@ int main(int argc, char **argv)
         printf("peak_gflops %.1f\n", best);
         return 0;
     }
-    fprintf(stderr, "usage: bench_gpt step L NH C T B V STEPS | bench_gpt generate L NH C T V | "
-                    "bench_gpt peak\n");
+    fprintf(stderr, "usage: bench_gpt step L NH C T B V STEPS [auto|batch|ops] | bench_gpt "
+                    "generate L NH C T V | bench_gpt peak\n");
     return 2;
 }

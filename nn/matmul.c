@@ -20,7 +20,9 @@
 // added to C in order, whatever the thread count: threads split C, never K. Packing copies
 // op(A) and op(B) so that the micro-kernel reads both with unit stride whatever transA and
 // transB are, and pads ragged panels with zeros so the micro-kernel has no edge cases; ragged
-// tiles of C go through a small buffer. Products below THREAD_MNK stay on one thread.
+// tiles of C go through a small buffer. Products below THREAD_MNK stay on one thread, and so
+// does a product called inside a parallel region (one thread's share of a larger job): no
+// nested team starts.
 //
 // Vector code for the CPU it is built on (-march=native): AVX-512 (12 x 32 tile), AVX2 with FMA
 // (6 x 16 tile), else a portable scalar kernel (4 x 8). Built with -DNN_BLAS_OPENBLAS (make
@@ -364,6 +366,32 @@ static void pack_a(int transA, const float *A, int lda, int i0, int p0, int mc, 
     }
 }
 
+#if defined(__AVX2__) && VW == 8
+// dst[p * NR + j] = src[j * ld + p] for j, p in 0..7: an 8 x 8 block of rows of B transposed
+// into 8 rows of a panel (unpack pairs, then quads, then the 128-bit halves)
+static inline void transpose8(float *restrict dst, const float *restrict src, size_t ld)
+{
+    __m256 r[8], t[8];
+    for (int j = 0; j < 8; j++) {
+        r[j] = _mm256_loadu_ps(src + j * ld);
+    }
+    for (int j = 0; j < 8; j += 2) {
+        t[j] = _mm256_unpacklo_ps(r[j], r[j + 1]);
+        t[j + 1] = _mm256_unpackhi_ps(r[j], r[j + 1]);
+    }
+    for (int j = 0; j < 8; j += 4) {
+        r[j] = _mm256_shuffle_ps(t[j], t[j + 2], 0x44);
+        r[j + 1] = _mm256_shuffle_ps(t[j], t[j + 2], 0xEE);
+        r[j + 2] = _mm256_shuffle_ps(t[j + 1], t[j + 3], 0x44);
+        r[j + 3] = _mm256_shuffle_ps(t[j + 1], t[j + 3], 0xEE);
+    }
+    for (int j = 0; j < 4; j++) {
+        _mm256_storeu_ps(dst + j * NR, _mm256_permute2f128_ps(r[j], r[j + 4], 0x20));
+        _mm256_storeu_ps(dst + (j + 4) * NR, _mm256_permute2f128_ps(r[j], r[j + 4], 0x31));
+    }
+}
+#endif
+
 // op(B)[p0:p0+kc, j0:j0+nc] -> pb as ceil(nc / NR) panels of kc x NR, columns past nc zero.
 static void pack_b(int transB, const float *B, int ldb, int p0, int j0, int kc, int nc,
                    float *restrict pb)
@@ -394,11 +422,29 @@ static void pack_b(int transB, const float *B, int ldb, int p0, int j0, int kc, 
     for (int jr = 0; jr < nc; jr += NR) {
         int n = nc - jr < NR ? nc - jr : NR;
         float *dst = pb + (size_t)jr * kc;
+        int col = 0, p8 = 0; // columns [0, col) done
+#if defined(__AVX2__) && VW == 8
+        // whole 8 x 8 blocks transposed in registers: the scalar loop below writes one float
+        // per store, 16 floats apart
+        p8 = kc / 8 * 8;
+        for (; col + 8 <= n; col += 8) {
+            const float *src = B + (size_t)(j0 + jr + col) * ldb + p0;
+            for (int p = 0; p < p8; p += 8) {
+                transpose8(dst + (size_t)p * NR + col, src + p, (size_t)ldb);
+            }
+            for (int jj = col; jj < col + 8; jj++) { // the last kc % 8 rows of the panel
+                for (int p = p8; p < kc; p++) {
+                    dst[p * NR + jj] = src[(size_t)(jj - col) * ldb + p];
+                }
+            }
+        }
+#endif
+        (void)p8;
         // op(B)(p, j) = B[j][p]: each column of the panel is a contiguous row of B
-        for (int j = 0; j < n; j++) {
-            const float *src = B + (size_t)(j0 + jr + j) * ldb + p0;
+        for (; col < n; col++) {
+            const float *src = B + (size_t)(j0 + jr + col) * ldb + p0;
             for (int p = 0; p < kc; p++) {
-                dst[p * NR + j] = src[p];
+                dst[p * NR + col] = src[p];
             }
         }
         for (int j = n; j < NR; j++) {
@@ -613,7 +659,12 @@ void nn_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
         return;
     }
     double mnk = (double)M * N * K;
-    int threads = mnk < THREAD_MNK ? 1 : omp_get_max_threads();
+    // inside a parallel region (a thread's share of a larger job) the caller's thread alone
+    int threads = mnk < THREAD_MNK || omp_in_parallel() ? 1 : omp_get_max_threads();
+    if (threads == 1) {
+        gemm_slice(transA, transB, 0, M, 0, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
     // Split the longer side of C into one slice per thread, each a whole number of tiles, so
     // both threads run full micro-kernels. Rows split: the team packs op(B) once and shares it;
     // columns split: each thread packs its own copy of op(A) (K x M floats, against the
@@ -743,7 +794,12 @@ void nn_sgemm_packed(int transA, int M, int N, int K, float alpha, const float *
         return;
     }
     // the same threads and slices as nn_sgemm for this shape
-    int threads = (double)M * N * K < THREAD_MNK ? 1 : omp_get_max_threads();
+    double mnk = (double)M * N * K;
+    int threads = mnk < THREAD_MNK || omp_in_parallel() ? 1 : omp_get_max_threads();
+    if (threads == 1) {
+        gemm_slice_packed(transA, 0, M, 0, N, N, K, alpha, A, lda, packed, beta, C, ldc);
+        return;
+    }
     int split_m = M >= N;
 #pragma omp parallel num_threads(threads)
     {
@@ -765,7 +821,8 @@ void nn_sgemm_packed(int transA, int M, int N, int K, float alpha, const float *
 // --- the linear layer --------------------------------------------------------------------------
 
 // The bias passes of at least this many floats run on OpenMP's threads, split by rows
-// (forward) or by columns (backward): each element's sum keeps its order.
+// (forward) or by columns (backward): each element's sum keeps its order. Inside a parallel
+// region they stay on the caller's thread.
 #define LINEAR_PAR_MIN 65536
 
 void nn_linear_forward(float *out, const float *inp, const float *weight, const float *bias, int N,
@@ -774,7 +831,8 @@ void nn_linear_forward(float *out, const float *inp, const float *weight, const 
     // out (N, OC) = inp (N, C) @ weight^T (C, OC)
     nn_sgemm(0, 1, N, OC, C, 1.0f, inp, C, weight, C, 0.0f, out, OC);
     if (bias != NULL) {
-#pragma omp parallel for schedule(static) if ((size_t)N * OC >= LINEAR_PAR_MIN)
+        const int par = (size_t)N * OC >= LINEAR_PAR_MIN && !omp_in_parallel();
+#pragma omp parallel for schedule(static) if (par)
         for (int n = 0; n < N; n++) {
             float *row = out + (size_t)n * OC;
 #pragma omp simd
@@ -798,7 +856,8 @@ void nn_linear_backward(float *dinp, float *dweight, float *dbias, const float *
     // dbias[o] += sum_n dout[n][o], summed in double over n = 0..N-1 in order; 64 columns at
     // a time so that dout is read row by row
     if (dbias != NULL) {
-#pragma omp parallel for schedule(static) if ((size_t)N * OC >= LINEAR_PAR_MIN)
+        const int par = (size_t)N * OC >= LINEAR_PAR_MIN && !omp_in_parallel();
+#pragma omp parallel for schedule(static) if (par)
         for (int o0 = 0; o0 < OC; o0 += 64) {
             int w = OC - o0 < 64 ? OC - o0 : 64;
             double sum[64] = {0};

@@ -10,9 +10,9 @@
 //
 // The model allocates everything in gpt_init (parameters, gradients, the activations of every
 // layer, backward's scratch); forward and backward only call layers. The projections are
-// nn_linear_* (nn_sgemm), the attention is attention.c, the rest is nn/'s layers, some split
-// into row chunks over OpenMP threads (each chunk independent, so the result does not depend
-// on the thread count). What it leaves out: training loops, sampling, checkpoint files (the
+// nn_linear_* (nn_sgemm), the attention is attention.c, the rest is nn/'s layers. A small
+// model splits the batch's sequences over the threads, one share each through every layer; a
+// large one splits each layer's rows (see "shares of a step"). What it leaves out: training loops, sampling, checkpoint files (the
 // trainer's), the flash-attention path (PyTorch-only in nanoGPT; the result is the same).
 #include "transformer/gpt.h"
 
@@ -38,6 +38,9 @@
 // layernorm_backward's partial sums do not depend on it.
 #define PAR_MIN_PASSIVE 131072
 #define PAR_MIN_ACTIVE 16384
+
+// Batch-parallel below this many multiply-adds in c_fc's product (BT x 4C x C).
+#define BATCH_PAR_MAX 1e9
 
 // --- names ----------------------------------------------------------------------------------
 
@@ -258,7 +261,28 @@ int gpt_init(Gpt *m, const GptConfig *cfg, int B, int T)
     m->dfch2 = floats(4 * BC);
     m->att_scratch = floats(gpt_attention_scratch_floats(T, m->threads));
     m->ln_partial = lab_calloc((size_t)m->threads * 2 * C, sizeof(double));
+    // batch-parallel when each thread gets a sequence and the largest product of a layer
+    // (c_fc's, BT x 4C x C) is small enough that splitting it costs more than a share's own
+    // weight gradients (gpt.c, "shares of a step")
+    double fc = (double)BT * 4 * C * C;
+    gpt_set_batch_parallel(m, m->threads > 1 && B >= m->threads && fc < BATCH_PAR_MAX);
     return 0;
+}
+
+void gpt_set_batch_parallel(Gpt *m, int on)
+{
+    free(m->grads_share);
+    free(m->share_loss);
+    free(m->share_count);
+    m->grads_share = NULL;
+    m->share_loss = NULL;
+    m->share_count = NULL;
+    m->batch_parallel = on && m->threads > 1;
+    if (m->batch_parallel) {
+        m->grads_share = floats((size_t)(m->threads - 1) * m->layout.total);
+        m->share_loss = lab_calloc((size_t)m->threads, sizeof(double));
+        m->share_count = lab_calloc((size_t)m->threads, sizeof(int));
+    }
 }
 
 void gpt_free(Gpt *m)
@@ -303,6 +327,9 @@ void gpt_free(Gpt *m)
     free(m->dfch2);
     free(m->att_scratch);
     free(m->ln_partial);
+    free(m->grads_share);
+    free(m->share_loss);
+    free(m->share_count);
     memset(m, 0, sizeof *m);
 }
 
@@ -326,14 +353,74 @@ void gpt_init_params(Gpt *m, LabRng *rng)
     }
 }
 
+// --- shares of a step -----------------------------------------------------------------------
+// A step runs in one of two ways (m->batch_parallel, chosen in gpt_init):
+//   per operation   every layer over the whole batch, each splitting its rows (or the products
+//                   their tiles, attention its (b, h) pairs) over a team of its own; a step
+//                   starts dozens of teams, which pays for large layers only
+//   batch-parallel  one team per forward and one per backward: share k of m->threads runs
+//                   every layer, alone, over its own sequences [b0, b1) of the batch, into the
+//                   rows of the activations that are its own, and backward accumulates its
+//                   weight gradients into its own block (share 0 into m->grads, share k > 0
+//                   into m->grads_share + (k - 1) * total); the blocks are then added to
+//                   m->grads in share order, and the losses likewise
+// Each row of an activation is computed alone (the products sum over K in one order whatever
+// rows they get), so the forward gives the same bits both ways. The weight gradients are sums
+// over rows, split by shares: the same bits for the same thread count, not across counts.
+
+typedef struct {
+    int b0, b1;         // the sequences of the batch this share runs
+    int serial;         // 1: every layer on the calling thread (batch-parallel)
+    float *grads;       // where this share's weight gradients accumulate (layout.total)
+    float *att_scratch; // gpt_attention_scratch_floats(T, 1) floats, or the whole team's
+    int att_threads;    // threads attention may use (and its scratch is sized for)
+    double *ln_partial; // (ln_chunks, 2, C) layernorm backward's partial sums
+    int ln_chunks;
+} Share;
+
+// the share of the whole batch, per operation
+static Share share_all(const Gpt *m)
+{
+    return (Share){.b0 = 0,
+                   .b1 = m->B,
+                   .serial = 0,
+                   .grads = m->grads,
+                   .att_scratch = m->att_scratch,
+                   .att_threads = m->threads,
+                   .ln_partial = m->ln_partial,
+                   .ln_chunks = m->threads};
+}
+
+// share k of m->threads, batch-parallel: sequences B * k / threads .. B * (k + 1) / threads
+static Share share_of(const Gpt *m, int k)
+{
+    const int nt = m->threads;
+    return (Share){.b0 = (int)((size_t)m->B * k / nt),
+                   .b1 = (int)((size_t)m->B * (k + 1) / nt),
+                   .serial = 1,
+                   .grads = k == 0 ? m->grads : m->grads_share + (size_t)(k - 1) * m->layout.total,
+                   .att_scratch = m->att_scratch + gpt_attention_scratch_floats(m->T, 1) * k,
+                   .att_threads = 1,
+                   .ln_partial = m->ln_partial + (size_t)k * 2 * m->cfg.C,
+                   .ln_chunks = 1};
+}
+
+// p, a view into m->grads (or NULL), moved to the same tensor in s's gradient block
+static float *grad_of(const Gpt *m, const Share *s, float *p)
+{
+    return p ? s->grads + (p - m->grads) : NULL;
+}
+
 // --- row-parallel layers --------------------------------------------------------------------
 // nn/'s layers run on one thread; these split rows (or elements) into one contiguous chunk per
-// thread. Every row's result is computed alone, so chunking changes nothing in the output.
+// thread when the share is not serial and the layer is large enough (team). Every row's
+// result is computed alone, so chunking changes nothing in the output. With a team of 1 no
+// parallel region starts at all.
 
 // threads for a layer over n floats
-static int team(const Gpt *m, size_t n)
+static int team(const Gpt *m, const Share *s, size_t n)
 {
-    return n < m->par_min ? 1 : m->threads;
+    return s->serial || n < m->par_min ? 1 : m->threads;
 }
 
 static void chunk(size_t n, int k, int nk, size_t *lo, size_t *hi)
@@ -342,12 +429,16 @@ static void chunk(size_t n, int k, int nk, size_t *lo, size_t *hi)
     *hi = n * (size_t)(k + 1) / (size_t)nk;
 }
 
-static void layernorm_forward(const Gpt *m, float *out, float *mean, float *rstd, const float *inp,
-                              const float *w, const float *b, size_t N)
+static void layernorm_forward(const Gpt *m, int nt, float *out, float *mean, float *rstd,
+                              const float *inp, const float *w, const float *b, size_t N)
 {
     const int C = m->cfg.C;
     const float *bias = b ? b : m->zero_bias;
-#pragma omp parallel num_threads(team(m, N *C))
+    if (nt == 1) {
+        nn_layernorm_forward(out, mean, rstd, inp, w, bias, (int)N, C, 1e-5f);
+        return;
+    }
+#pragma omp parallel num_threads(nt)
     {
         size_t lo, hi;
         chunk(N, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
@@ -358,38 +449,55 @@ static void layernorm_forward(const Gpt *m, float *out, float *mean, float *rstd
     }
 }
 
-// dinp by row chunks in parallel (nn_layernorm_backward on each chunk); dweight and dbias as
-// one double partial sum per chunk over its rows in order, the partials then added in chunk
-// order. There are always m->threads chunks, whichever team computes them, so the sums' order
-// depends on the thread count alone (not on whether this call's size starts a team).
-static void layernorm_backward(const Gpt *m, float *dinp, float *dw, float *db, const float *dout,
-                               const float *inp, const float *w, const float *mean,
-                               const float *rstd, size_t N)
+// chunk k of nk of layernorm_backward: dinp for its rows, and its partial sums of dweight and
+// dbias into part + k * 2 * C
+static void layernorm_backward_chunk(const Gpt *m, double *part, int k, int nk, float *dinp,
+                                     const float *dout, const float *inp, const float *w,
+                                     const float *mean, const float *rstd, size_t N)
 {
-    const int C = m->cfg.C, nk = m->threads;
-    double *part = m->ln_partial; // (threads, 2, C)
-#pragma omp parallel for schedule(static) num_threads(team(m, N *C))
-    for (int k = 0; k < nk; k++) {
-        size_t lo, hi;
-        chunk(N, k, nk, &lo, &hi);
-        double *pw = part + (size_t)k * 2 * C, *pb = pw + C;
-        for (int c = 0; c < C; c++) {
-            pw[c] = 0.0;
-            pb[c] = 0.0;
-        }
-        if (hi > lo) {
-            nn_layernorm_backward(dinp + lo * C, NULL, NULL, dout + lo * C, inp + lo * C, w,
-                                  mean + lo, rstd + lo, (int)(hi - lo), C);
-        }
-        // forward was: out = norm * weight + bias; so dweight += dout * norm, dbias += dout
-        for (size_t r = lo; r < hi; r++) {
-            const float *x = inp + r * C, *d = dout + r * C;
-            double mu = mean[r], s = rstd[r];
+    const int C = m->cfg.C;
+    size_t lo, hi;
+    chunk(N, k, nk, &lo, &hi);
+    double *pw = part + (size_t)k * 2 * C, *pb = pw + C;
+    for (int c = 0; c < C; c++) {
+        pw[c] = 0.0;
+        pb[c] = 0.0;
+    }
+    if (hi > lo) {
+        nn_layernorm_backward(dinp + lo * C, NULL, NULL, dout + lo * C, inp + lo * C, w, mean + lo,
+                              rstd + lo, (int)(hi - lo), C);
+    }
+    // forward was: out = norm * weight + bias; so dweight += dout * norm, dbias += dout
+    for (size_t r = lo; r < hi; r++) {
+        const float *x = inp + r * C, *d = dout + r * C;
+        double mu = mean[r], s = rstd[r];
 #pragma omp simd
-            for (int c = 0; c < C; c++) {
-                pw[c] += (double)d[c] * ((x[c] - mu) * s);
-                pb[c] += d[c];
-            }
+        for (int c = 0; c < C; c++) {
+            pw[c] += (double)d[c] * ((x[c] - mu) * s);
+            pb[c] += d[c];
+        }
+    }
+}
+
+// dinp by row chunks (layernorm_backward_chunk on each, on nt threads); dweight and dbias as
+// one double partial sum per chunk over its rows in order, the partials then added in chunk
+// order. There are always s->ln_chunks chunks (m->threads per operation, 1 in a batch share),
+// whichever team computes them, so the sums' order depends on the thread count alone (not on
+// whether this call's size starts a team).
+static void layernorm_backward(const Gpt *m, const Share *s, float *dinp, float *dw, float *db,
+                               const float *dout, const float *inp, const float *w,
+                               const float *mean, const float *rstd, size_t N)
+{
+    const int C = m->cfg.C, nk = s->ln_chunks, nt = team(m, s, N * C);
+    double *part = s->ln_partial; // (nk, 2, C)
+    if (nt == 1) {
+        for (int k = 0; k < nk; k++) {
+            layernorm_backward_chunk(m, part, k, nk, dinp, dout, inp, w, mean, rstd, N);
+        }
+    } else {
+#pragma omp parallel for schedule(static) num_threads(nt)
+        for (int k = 0; k < nk; k++) {
+            layernorm_backward_chunk(m, part, k, nk, dinp, dout, inp, w, mean, rstd, N);
         }
     }
     for (int c = 0; c < C; c++) {
@@ -405,51 +513,73 @@ static void layernorm_backward(const Gpt *m, float *dinp, float *dw, float *db, 
     }
 }
 
-// inp (N, OC) += bias (the linear layer's, or none when NULL), then out = gelu(inp): the bias
-// of c_fc added in the same parallel pass as the GELU instead of a pass of its own (the same
-// bits as nn_linear_forward's add)
-static void bias_gelu_forward(const Gpt *m, float *out, float *inp, const float *bias, size_t N,
-                              int OC)
+// rows [lo, hi) of bias_gelu_forward
+static void bias_gelu_rows(const Gpt *m, float *out, float *inp, const float *bias, size_t lo,
+                           size_t hi, int OC)
 {
-#pragma omp parallel num_threads(team(m, N *OC))
+    for (size_t r = lo; bias && r < hi; r++) {
+        float *row = inp + r * OC;
+#pragma omp simd
+        for (int o = 0; o < OC; o++) {
+            row[o] += bias[o];
+        }
+    }
+    size_t at = lo * OC, n = (hi - lo) * OC;
+    if (m->cfg.gelu == GPT_GELU_TANH) {
+        nn_gelu_tanh_forward(out + at, inp + at, n);
+    } else {
+        nn_gelu_forward(out + at, inp + at, n);
+    }
+}
+
+// inp (N, OC) += bias (the linear layer's, or none when NULL), then out = gelu(inp): the bias
+// of c_fc added in the same pass as the GELU instead of a pass of its own (the same bits as
+// nn_linear_forward's add)
+static void bias_gelu_forward(const Gpt *m, int nt, float *out, float *inp, const float *bias,
+                              size_t N, int OC)
+{
+    if (nt == 1) {
+        bias_gelu_rows(m, out, inp, bias, 0, N, OC);
+        return;
+    }
+#pragma omp parallel num_threads(nt)
     {
         size_t lo, hi;
         chunk(N, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
-        for (size_t r = lo; bias && r < hi; r++) {
-            float *row = inp + r * OC;
+        bias_gelu_rows(m, out, inp, bias, lo, hi, OC);
+    }
+}
+
+// rows [lo, hi) of bias_residual_forward
+static void bias_residual_rows(float *out, const float *x, const float *y, const float *b,
+                               size_t lo, size_t hi, int C)
+{
+    for (size_t r = lo; r < hi; r++) {
+        const float *xr = x + r * C, *yr = y + r * C;
+        float *o = out + r * C;
 #pragma omp simd
-            for (int o = 0; o < OC; o++) {
-                row[o] += bias[o];
-            }
-        }
-        size_t at = lo * OC, n = (hi - lo) * OC;
-        if (m->cfg.gelu == GPT_GELU_TANH) {
-            nn_gelu_tanh_forward(out + at, inp + at, n);
-        } else {
-            nn_gelu_forward(out + at, inp + at, n);
+        for (int c = 0; c < C; c++) {
+            o[c] = xr[c] + (yr[c] + b[c]);
         }
     }
 }
 
 // out (N, C) = x + (y + bias): a projection's bias (or none) and the residual add in one pass,
 // the same roundings as the bias added to y first, then x + y
-static void bias_residual_forward(const Gpt *m, float *out, const float *x, const float *y,
+static void bias_residual_forward(const Gpt *m, int nt, float *out, const float *x, const float *y,
                                   const float *bias, size_t N)
 {
     const int C = m->cfg.C;
     const float *b = bias ? bias : m->zero_bias;
-#pragma omp parallel num_threads(team(m, N *C))
+    if (nt == 1) {
+        bias_residual_rows(out, x, y, b, 0, N, C);
+        return;
+    }
+#pragma omp parallel num_threads(nt)
     {
         size_t lo, hi;
         chunk(N, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
-        for (size_t r = lo; r < hi; r++) {
-            const float *xr = x + r * C, *yr = y + r * C;
-            float *o = out + r * C;
-#pragma omp simd
-            for (int c = 0; c < C; c++) {
-                o[c] = xr[c] + (yr[c] + b[c]);
-            }
-        }
+        bias_residual_rows(out, x, y, b, lo, hi, C);
     }
 }
 
@@ -470,19 +600,30 @@ static void gelu_exact_grad(float *dinp, const float *dout, const float *x, cons
     }
 }
 
-static void gelu_backward(const Gpt *m, float *dinp, const float *dout, const float *inp,
+// elements [lo, hi) of gelu_backward
+static void gelu_grad_range(const Gpt *m, float *dinp, const float *dout, const float *inp,
+                            const float *out, size_t lo, size_t hi)
+{
+    if (m->cfg.gelu == GPT_GELU_TANH) {
+        memset(dinp + lo, 0, (hi - lo) * sizeof(float));
+        nn_gelu_tanh_backward(dinp + lo, dout + lo, inp + lo, hi - lo);
+    } else {
+        gelu_exact_grad(dinp + lo, dout + lo, inp + lo, out + lo, hi - lo);
+    }
+}
+
+static void gelu_backward(const Gpt *m, int nt, float *dinp, const float *dout, const float *inp,
                           const float *out, size_t n)
 {
-#pragma omp parallel num_threads(team(m, n))
+    if (nt == 1) {
+        gelu_grad_range(m, dinp, dout, inp, out, 0, n);
+        return;
+    }
+#pragma omp parallel num_threads(nt)
     {
         size_t lo, hi;
         chunk(n, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
-        if (m->cfg.gelu == GPT_GELU_TANH) {
-            memset(dinp + lo, 0, (hi - lo) * sizeof(float));
-            nn_gelu_tanh_backward(dinp + lo, dout + lo, inp + lo, hi - lo);
-        } else {
-            gelu_exact_grad(dinp + lo, dout + lo, inp + lo, out + lo, hi - lo);
-        }
+        gelu_grad_range(m, dinp, dout, inp, out, lo, hi);
     }
 }
 
@@ -505,21 +646,36 @@ static void dropout_mask(float *mask, size_t n, float p, LabRng *rng)
     }
 }
 
+// x (n) *= mask: a dropout whose mask dropout_mask drew (nn_dropout_forward's product)
+static void apply_mask(float *x, const float *mask, size_t n)
+{
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) {
+        x[i] = x[i] * mask[i];
+    }
+}
+
 // --- forward --------------------------------------------------------------------------------
 
-double gpt_forward(Gpt *m, const int32_t *inputs, const int32_t *targets)
+// The forward of s's sequences: every layer over rows b0 * T .. b1 * T of the activations (the
+// attention's att from pair b0 * NH on). Dropout multiplies by the masks gpt_forward drew.
+// Returns the summed loss of the share's counted targets into *sum and *count (0 without).
+static void forward_share(Gpt *m, const Share *s, const int32_t *targets, double *sum, int *count)
 {
     const GptConfig *c = &m->cfg;
-    const int B = m->B, T = m->T, C = c->C, V = c->V, NH = c->NH;
-    const size_t BT = (size_t)B * T, BC = BT * C;
-    const int drop = c->dropout > 0.0f && m->rng != NULL;
-    const float p = c->dropout;
-    memcpy(m->inputs, inputs, BT * sizeof(int32_t));
-    m->dropped = drop;
+    const int T = m->T, C = c->C, V = c->V, NH = c->NH, B = s->b1 - s->b0;
+    const size_t R = (size_t)s->b0 * T, BT = (size_t)B * T, BC = BT * C;
+    const size_t A = (size_t)s->b0 * NH * T * T; // the share's first element of att
+    const int drop = m->dropped;
+    *sum = 0.0;
+    *count = 0;
+    if (B == 0) {
+        return;
+    }
 
     // x0 = wte[idx] + pos[t]; nanoGPT: x = self.transformer.drop(tok_emb + pos_emb)
     const float *pos = m->wpe ? m->wpe : m->sinusoid;
-    for (size_t r = 0; r < BT; r++) {
+    for (size_t r = R; r < R + BT; r++) {
         int id = m->inputs[r], t = (int)(r % T);
         assert(id >= 0 && id < V);
         const float *e = m->wte + (size_t)id * C, *q = pos + (size_t)t * C;
@@ -530,54 +686,99 @@ double gpt_forward(Gpt *m, const int32_t *inputs, const int32_t *targets)
         }
     }
     if (drop) {
-        nn_dropout_forward(m->x0, m->x0_mask, m->x0, BC, p, m->rng);
+        apply_mask(m->x0 + R * C, m->x0_mask + R * C, BC);
     }
-    const float *x = m->x0;
+    const float *x = m->x0 + R * C;
+    float *dc = m->dc + R * C;
     for (int l = 0; l < c->L; l++) {
         GptBlockActs *a = &m->acts[l];
         const GptBlockParams *w = &m->blk[l];
+        float *ln_1 = a->ln_1 + R * C, *qkv = a->qkv + 3 * R * C, *atty = a->atty + R * C;
+        float *res_2 = a->res_2 + R * C, *ln_2 = a->ln_2 + R * C, *res_3 = a->res_3 + R * C;
+        float *fch = a->fch + 4 * R * C, *fch_gelu = a->fch_gelu + 4 * R * C;
         // x = x + drop(c_proj(attention(c_attn(ln_1(x)))))
-        layernorm_forward(m, a->ln_1, a->ln_1_mean, a->ln_1_rstd, x, w->ln_1_w, w->ln_1_b, BT);
-        nn_linear_forward(a->qkv, a->ln_1, w->c_attn_w, w->c_attn_b, (int)BT, C, 3 * C);
+        layernorm_forward(m, team(m, s, BC), ln_1, a->ln_1_mean + R, a->ln_1_rstd + R, x,
+                          w->ln_1_w, w->ln_1_b, BT);
+        nn_linear_forward(qkv, ln_1, w->c_attn_w, w->c_attn_b, (int)BT, C, 3 * C);
+        gpt_attention_forward(atty, a->att + A, qkv, drop ? a->att_mask + A : NULL,
+                              s->att_scratch, s->att_threads, B, T, C, NH);
         if (drop) {
-            dropout_mask(a->att_mask, BT * NH * T, p, m->rng);
-        }
-        gpt_attention_forward(a->atty, a->att, a->qkv, drop ? a->att_mask : NULL, m->att_scratch,
-                              m->threads, B, T, C, NH);
-        if (drop) {
-            nn_linear_forward(m->dc, a->atty, w->attn_proj_w, w->attn_proj_b, (int)BT, C, C);
-            nn_dropout_forward(m->dc, a->res_2_mask, m->dc, BC, p, m->rng);
-            nn_residual_forward(a->res_2, x, m->dc, BC);
+            nn_linear_forward(dc, atty, w->attn_proj_w, w->attn_proj_b, (int)BT, C, C);
+            apply_mask(dc, a->res_2_mask + R * C, BC);
+            nn_residual_forward(res_2, x, dc, BC);
         } else {
-            nn_linear_forward(m->dc, a->atty, w->attn_proj_w, NULL, (int)BT, C, C);
-            bias_residual_forward(m, a->res_2, x, m->dc, w->attn_proj_b, BT);
+            nn_linear_forward(dc, atty, w->attn_proj_w, NULL, (int)BT, C, C);
+            bias_residual_forward(m, team(m, s, BC), res_2, x, dc, w->attn_proj_b, BT);
         }
         // x = x + drop(c_proj(gelu(c_fc(ln_2(x)))))
-        layernorm_forward(m, a->ln_2, a->ln_2_mean, a->ln_2_rstd, a->res_2, w->ln_2_w, w->ln_2_b,
-                          BT);
-        nn_linear_forward(a->fch, a->ln_2, w->c_fc_w, NULL, (int)BT, C, 4 * C);
-        bias_gelu_forward(m, a->fch_gelu, a->fch, w->c_fc_b, BT, 4 * C);
+        layernorm_forward(m, team(m, s, BC), ln_2, a->ln_2_mean + R, a->ln_2_rstd + R, res_2,
+                          w->ln_2_w, w->ln_2_b, BT);
+        nn_linear_forward(fch, ln_2, w->c_fc_w, NULL, (int)BT, C, 4 * C);
+        bias_gelu_forward(m, team(m, s, 4 * BC), fch_gelu, fch, w->c_fc_b, BT, 4 * C);
         if (drop) {
-            nn_linear_forward(m->dc, a->fch_gelu, w->mlp_proj_w, w->mlp_proj_b, (int)BT, 4 * C, C);
-            nn_dropout_forward(m->dc, a->res_3_mask, m->dc, BC, p, m->rng);
-            nn_residual_forward(a->res_3, a->res_2, m->dc, BC);
+            nn_linear_forward(dc, fch_gelu, w->mlp_proj_w, w->mlp_proj_b, (int)BT, 4 * C, C);
+            apply_mask(dc, a->res_3_mask + R * C, BC);
+            nn_residual_forward(res_3, res_2, dc, BC);
         } else {
-            nn_linear_forward(m->dc, a->fch_gelu, w->mlp_proj_w, NULL, (int)BT, 4 * C, C);
-            bias_residual_forward(m, a->res_3, a->res_2, m->dc, w->mlp_proj_b, BT);
+            nn_linear_forward(dc, fch_gelu, w->mlp_proj_w, NULL, (int)BT, 4 * C, C);
+            bias_residual_forward(m, team(m, s, BC), res_3, res_2, dc, w->mlp_proj_b, BT);
         }
-        x = a->res_3;
+        x = res_3;
     }
     // logits = ln_f(x) @ wte^T: lm_head shares wte (weight tying)
-    layernorm_forward(m, m->ln_f, m->ln_f_mean, m->ln_f_rstd, x, m->ln_f_w, m->ln_f_b, BT);
-    nn_linear_forward(m->logits, m->ln_f, m->wte, NULL, (int)BT, C, V);
-    m->has_loss = targets != NULL;
-    m->count = 0;
-    if (!targets) {
-        return 0.0;
+    float *ln_f = m->ln_f + R * C, *logits = m->logits + R * V;
+    layernorm_forward(m, team(m, s, BC), ln_f, m->ln_f_mean + R, m->ln_f_rstd + R, x, m->ln_f_w,
+                      m->ln_f_b, BT);
+    nn_linear_forward(logits, ln_f, m->wte, NULL, (int)BT, C, V);
+    if (targets) {
+        *sum = nn_softmax_xent_forward(m->probs + R * V, count, logits, m->targets + R, (int)BT,
+                                       V);
     }
-    memcpy(m->targets, targets, BT * sizeof(int32_t));
-    double sum = nn_softmax_xent_forward(m->probs, &m->count, m->logits, m->targets, (int)BT, V);
-    return m->count > 0 ? sum / m->count : 0.0;
+}
+
+double gpt_forward(Gpt *m, const int32_t *inputs, const int32_t *targets)
+{
+    const GptConfig *c = &m->cfg;
+    const int B = m->B, T = m->T, NH = c->NH;
+    const size_t BT = (size_t)B * T, BC = BT * c->C;
+    const int drop = c->dropout > 0.0f && m->rng != NULL;
+    const float p = c->dropout;
+    memcpy(m->inputs, inputs, BT * sizeof(int32_t));
+    if (targets) {
+        memcpy(m->targets, targets, BT * sizeof(int32_t));
+    }
+    m->dropped = drop;
+    // every mask drawn here, in the order of the layers, so that the shares need no generator
+    if (drop) {
+        dropout_mask(m->x0_mask, BC, p, m->rng);
+        for (int l = 0; l < c->L; l++) {
+            dropout_mask(m->acts[l].att_mask, BT * NH * T, p, m->rng);
+            dropout_mask(m->acts[l].res_2_mask, BC, p, m->rng);
+            dropout_mask(m->acts[l].res_3_mask, BC, p, m->rng);
+        }
+    }
+    double sum = 0.0;
+    int count = 0;
+    if (!m->batch_parallel) {
+        Share s = share_all(m);
+        forward_share(m, &s, targets, &sum, &count);
+    } else {
+        const int nt = m->threads;
+        double *sums = m->share_loss;
+        int *counts = m->share_count;
+#pragma omp parallel for schedule(static) num_threads(nt)
+        for (int k = 0; k < nt; k++) {
+            Share s = share_of(m, k);
+            forward_share(m, &s, targets, &sums[k], &counts[k]);
+        }
+        for (int k = 0; k < nt; k++) { // in share order
+            sum += sums[k];
+            count += counts[k];
+        }
+    }
+    m->has_loss = targets != NULL;
+    m->count = count;
+    return count > 0 ? sum / count : 0.0;
 }
 
 // --- backward -------------------------------------------------------------------------------
@@ -599,69 +800,134 @@ static const float *through_dropout(float *scratch, const float *dout, const flo
     return scratch;
 }
 
-void gpt_backward(Gpt *m)
+// The backward of s's sequences (forward_share's rows), its weight gradients ACCUMULATED into
+// s->grads; the scratch of the residual stream is the share's rows of m->dx, m->dc, ...
+static void backward_share(Gpt *m, const Share *s)
 {
-    assert(m->has_loss && "gpt_backward needs a gpt_forward with targets first");
     const GptConfig *c = &m->cfg;
-    const int B = m->B, T = m->T, C = c->C, V = c->V, NH = c->NH;
-    const size_t BT = (size_t)B * T, BC = BT * C;
+    const int T = m->T, C = c->C, V = c->V, NH = c->NH, B = s->b1 - s->b0;
+    const size_t R = (size_t)s->b0 * T, BT = (size_t)B * T, BC = BT * C;
+    const size_t A = (size_t)s->b0 * NH * T * T;
     const int drop = m->dropped;
+    if (B == 0) {
+        return;
+    }
+    float *dx = m->dx + R * C, *dc = m->dc + R * C, *dc2 = m->dc2 + R * C;
+    float *dqkv = m->dqkv + 3 * R * C, *dfch = m->dfch + 4 * R * C, *dfch2 = m->dfch2 + 4 * R * C;
 
     // forward was: loss = mean over counted positions of -ln softmax(logits)[target];
-    // so dlogits = (probs - onehot) / count, written over the logits (no longer needed)
-    float *dlogits = m->logits;
+    // so dlogits = (probs - onehot) / count (the whole batch's count), written over the logits
+    float *dlogits = m->logits + R * V;
     memset(dlogits, 0, BT * V * sizeof(float));
-    nn_softmax_xent_backward(dlogits, m->probs, m->targets, 1.0f, m->count, (int)BT, V);
+    nn_softmax_xent_backward(dlogits, m->probs + R * V, m->targets + R, 1.0f, m->count, (int)BT,
+                             V);
     // forward was: logits = ln_f @ wte^T; so dln_f = dlogits @ wte, dwte += dlogits^T @ ln_f
-    linear_backward_set(m->dc, m->dwte, NULL, dlogits, m->ln_f, m->wte, (int)BT, C, V);
+    linear_backward_set(dc, grad_of(m, s, m->dwte), NULL, dlogits, m->ln_f + R * C, m->wte,
+                        (int)BT, C, V);
     // forward was: ln_f = layernorm(x_L); dx is the gradient of the residual stream from here
-    const float *xl = m->acts[c->L - 1].res_3;
-    memset(m->dx, 0, BC * sizeof(float));
-    layernorm_backward(m, m->dx, m->dln_f_w, m->dln_f_b, m->dc, xl, m->ln_f_w, m->ln_f_mean,
-                       m->ln_f_rstd, BT);
+    const float *xl = m->acts[c->L - 1].res_3 + R * C;
+    memset(dx, 0, BC * sizeof(float));
+    layernorm_backward(m, s, dx, grad_of(m, s, m->dln_f_w), grad_of(m, s, m->dln_f_b), dc, xl,
+                       m->ln_f_w, m->ln_f_mean + R, m->ln_f_rstd + R, BT);
     for (int l = c->L - 1; l >= 0; l--) {
         GptBlockActs *a = &m->acts[l];
         const GptBlockParams *w = &m->blk[l];
-        const GptBlockParams *d = &m->dblk[l];
-        const float *x = l == 0 ? m->x0 : m->acts[l - 1].res_3;
+        const GptBlockParams *g = &m->dblk[l];
+        GptBlockParams d; // this share's gradients of the block
+        float **dp = (float **)&d, *const *gp = (float *const *)g;
+        for (size_t i = 0; i < sizeof d / sizeof(float *); i++) {
+            dp[i] = grad_of(m, s, gp[i]);
+        }
+        const float *x = (l == 0 ? m->x0 : m->acts[l - 1].res_3) + R * C;
+        const float *ln_1 = a->ln_1 + R * C, *qkv = a->qkv + 3 * R * C, *atty = a->atty + R * C;
+        const float *res_2 = a->res_2 + R * C, *ln_2 = a->ln_2 + R * C;
+        const float *fch = a->fch + 4 * R * C, *fch_gelu = a->fch_gelu + 4 * R * C;
         // forward was: res_3 = res_2 + drop(mlp.c_proj(fch_gelu)); dx passes to res_2 as is
-        const float *dproj = through_dropout(m->dc2, m->dx, a->res_3_mask, BC, drop);
-        linear_backward_set(m->dfch2, d->mlp_proj_w, d->mlp_proj_b, dproj, a->fch_gelu,
-                            w->mlp_proj_w, (int)BT, 4 * C, C);
+        const float *dproj =
+            through_dropout(dc2, dx, drop ? a->res_3_mask + R * C : NULL, BC, drop);
+        linear_backward_set(dfch2, d.mlp_proj_w, d.mlp_proj_b, dproj, fch_gelu, w->mlp_proj_w,
+                            (int)BT, 4 * C, C);
         // forward was: fch_gelu = gelu(fch)
-        gelu_backward(m, m->dfch, m->dfch2, a->fch, a->fch_gelu, 4 * BC);
+        gelu_backward(m, team(m, s, 4 * BC), dfch, dfch2, fch, fch_gelu, 4 * BC);
         // forward was: fch = ln_2 @ c_fc^T + b
-        linear_backward_set(m->dc, d->c_fc_w, d->c_fc_b, m->dfch, a->ln_2, w->c_fc_w, (int)BT, C,
-                            4 * C);
+        linear_backward_set(dc, d.c_fc_w, d.c_fc_b, dfch, ln_2, w->c_fc_w, (int)BT, C, 4 * C);
         // forward was: ln_2 = layernorm(res_2); so dres_2 = dx + the layernorm's part
-        layernorm_backward(m, m->dx, d->ln_2_w, d->ln_2_b, m->dc, a->res_2, w->ln_2_w, a->ln_2_mean,
-                           a->ln_2_rstd, BT);
+        layernorm_backward(m, s, dx, d.ln_2_w, d.ln_2_b, dc, res_2, w->ln_2_w, a->ln_2_mean + R,
+                           a->ln_2_rstd + R, BT);
         // forward was: res_2 = x + drop(attn.c_proj(atty))
-        dproj = through_dropout(m->dc2, m->dx, a->res_2_mask, BC, drop);
-        linear_backward_set(m->dc, d->attn_proj_w, d->attn_proj_b, dproj, a->atty, w->attn_proj_w,
+        dproj = through_dropout(dc2, dx, drop ? a->res_2_mask + R * C : NULL, BC, drop);
+        linear_backward_set(dc, d.attn_proj_w, d.attn_proj_b, dproj, atty, w->attn_proj_w,
                             (int)BT, C, C);
         // forward was: atty = attention(qkv)
-        nn_zero(m->dqkv, 3 * BC);
-        gpt_attention_backward(m->dqkv, m->att_scratch, m->dc, a->att, drop ? a->att_mask : NULL,
-                               a->qkv, m->threads, B, T, C, NH);
+        if (s->serial) {
+            memset(dqkv, 0, 3 * BC * sizeof(float));
+        } else {
+            nn_zero(dqkv, 3 * BC);
+        }
+        gpt_attention_backward(dqkv, s->att_scratch, dc, a->att + A, drop ? a->att_mask + A : NULL,
+                               qkv, s->att_threads, B, T, C, NH);
         // forward was: qkv = ln_1 @ c_attn^T + b
-        linear_backward_set(m->dc, d->c_attn_w, d->c_attn_b, m->dqkv, a->ln_1, w->c_attn_w, (int)BT,
-                            C, 3 * C);
+        linear_backward_set(dc, d.c_attn_w, d.c_attn_b, dqkv, ln_1, w->c_attn_w, (int)BT, C,
+                            3 * C);
         // forward was: ln_1 = layernorm(x); so dx += the layernorm's part
-        layernorm_backward(m, m->dx, d->ln_1_w, d->ln_1_b, m->dc, x, w->ln_1_w, a->ln_1_mean,
-                           a->ln_1_rstd, BT);
+        layernorm_backward(m, s, dx, d.ln_1_w, d.ln_1_b, dc, x, w->ln_1_w, a->ln_1_mean + R,
+                           a->ln_1_rstd + R, BT);
     }
     // forward was: x0 = drop(wte[idx] + pos[t]); so dwte[idx] += dx0 and dwpe[t] += dx0
-    const float *dx0 = through_dropout(m->dc2, m->dx, m->x0_mask, BC, drop);
-    nn_embedding_backward(m->dwte, dx0, m->inputs, (int)BT, V, C);
+    const float *dx0 = through_dropout(dc2, dx, drop ? m->x0_mask + R * C : NULL, BC, drop);
+    nn_embedding_backward(grad_of(m, s, m->dwte), dx0, m->inputs + R, (int)BT, V, C);
     if (m->dwpe) {
-        for (size_t r = 0; r < BT; r++) {
-            float *g = m->dwpe + (r % T) * C;
-            const float *s = dx0 + r * C;
+        float *dwpe = grad_of(m, s, m->dwpe);
+        for (size_t r = 0; r < BT; r++) { // R is a multiple of T: row r is at position r % T
+            float *g = dwpe + (r % T) * C;
+            const float *d = dx0 + r * C;
 #pragma omp simd
             for (int i = 0; i < C; i++) {
-                g[i] += s[i];
+                g[i] += d[i];
             }
+        }
+    }
+}
+
+// grads[lo, hi) += each share block's, in share order, and the blocks' elements zeroed for
+// the next backward
+static void add_shares(Gpt *m, size_t lo, size_t hi)
+{
+    const size_t total = m->layout.total;
+    float *g = m->grads;
+    for (int k = 1; k < m->threads; k++) {
+        float *gk = m->grads_share + (size_t)(k - 1) * total;
+#pragma omp simd
+        for (size_t i = lo; i < hi; i++) {
+            g[i] += gk[i];
+            gk[i] = 0.0f;
+        }
+    }
+}
+
+void gpt_backward(Gpt *m)
+{
+    assert(m->has_loss && "gpt_backward needs a gpt_forward with targets first");
+    if (!m->batch_parallel) {
+        Share s = share_all(m);
+        backward_share(m, &s);
+        return;
+    }
+    const int nt = m->threads;
+    const size_t total = m->layout.total;
+#pragma omp parallel num_threads(nt)
+    {
+#pragma omp for schedule(static)
+        for (int k = 0; k < nt; k++) {
+            Share s = share_of(m, k);
+            backward_share(m, &s);
+        }
+        // (the loop's barrier: every share's block is complete)
+#pragma omp for schedule(static)
+        for (int k = 0; k < nt; k++) {
+            size_t lo, hi;
+            chunk(total, k, nt, &lo, &hi);
+            add_shares(m, lo, hi);
         }
     }
 }

@@ -98,6 +98,10 @@ typedef struct {
     int B, T;    // the batch shape every buffer is sized for (T <= cfg.T)
     int threads; // OpenMP threads at init (the attention's scratch is sized for them)
     size_t par_min; // element-wise layers below this many floats run on one thread (gpt.c)
+    // 1: forward and backward split the batch's sequences into one share per thread, each run
+    // through every layer by its thread alone (small models: gpt_init decides, gpt.c says how);
+    // 0: every layer splits its own work over the threads
+    int batch_parallel;
 
     NnTensorSpec *spec; // the tensor table (owned, names too), in nanoGPT's state_dict order
     NnParams layout;
@@ -130,6 +134,11 @@ typedef struct {
     float *dfch, *dfch2; // (B, T, 4C) each
     float *att_scratch;  // gpt_attention_scratch_floats(T, threads)
     double *ln_partial;  // (threads, 2, C) layernorm backward's per-thread dweight, dbias sums
+    // batch-parallel only (else NULL): the weight gradients of shares 1 .. threads - 1, zero
+    // between backward passes, and each share's loss sum and count of the last forward
+    float *grads_share;  // (threads - 1, layout.total)
+    double *share_loss;  // (threads)
+    int *share_count;    // (threads)
 } Gpt;
 
 // Checks cfg (every size >= 1, C % NH == 0, C even with sinusoidal positions, V, T, C, L, NH
@@ -139,6 +148,10 @@ typedef struct {
 // m->params). -1 with a message. gpt_free is safe on a zeroed struct and after a failed init.
 int gpt_init(Gpt *m, const GptConfig *cfg, int B, int T);
 void gpt_free(Gpt *m);
+// Batch-parallel on (when m->threads > 1) or off, whatever gpt_init chose; the gradient of a
+// step is the same sum either way, its bits are not (the rows are summed in other groups).
+// Between steps only: the shares' gradient blocks are reallocated, zero.
+void gpt_set_batch_parallel(Gpt *m, int on);
 
 // nanoGPT's _init_weights: every weight N(0, 0.02), the c_proj weights of both branches
 // N(0, 0.02 / sqrt(2 L)) (GPT-2's scaling of residual projections), biases 0, layernorm

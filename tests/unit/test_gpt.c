@@ -5,6 +5,8 @@
 // recomputation, on a batch it must learn by heart, and run twice from one seed.
 #include "tests/helpers.h"
 
+#include <omp.h>
+
 #include "transformer/gpt.h"
 
 typedef struct {
@@ -63,23 +65,29 @@ static void load_fixture(Gpt *m, const GptFixtureTensor *tab, size_t n)
 
 // --- PyTorch ------------------------------------------------------------------------------
 
+// on 2 threads, both ways a step runs: every layer split over the threads, and the batch's
+// sequences split into one share per thread
 static void match_pytorch(const GptConfig *cfg, const GptFixtureTensor *tab, size_t n,
                           const float *logits, double want_loss)
 {
-    Gpt m;
-    cr_assert_eq(gpt_init(&m, cfg, GPT_B, GPT_T), 0);
-    load_fixture(&m, tab, n);
-    double loss = gpt_forward(&m, GPT_IDX, GPT_TARGETS);
-    cr_assert_eq(m.count, GPT_B * GPT_T - 1, "the target -1 must be ignored");
-    cr_assert(fabs(loss - want_loss) <= 1e-4 * want_loss, "loss %.9g, PyTorch gives %.9g", loss,
-              want_loss);
-    expect_close("logits", m.logits, logits, (size_t)GPT_B * GPT_T * GPT_V);
-    gpt_zero_grad(&m);
-    gpt_backward(&m);
-    for (size_t i = 0; i < n; i++) {
-        expect_close(tab[i].name, m.grads + m.layout.offset[i], tab[i].grad, tab[i].n);
+    omp_set_num_threads(2);
+    for (int shares = 0; shares < 2; shares++) {
+        Gpt m;
+        cr_assert_eq(gpt_init(&m, cfg, GPT_B, GPT_T), 0);
+        gpt_set_batch_parallel(&m, shares);
+        load_fixture(&m, tab, n);
+        double loss = gpt_forward(&m, GPT_IDX, GPT_TARGETS);
+        cr_assert_eq(m.count, GPT_B * GPT_T - 1, "the target -1 must be ignored");
+        cr_assert(fabs(loss - want_loss) <= 1e-4 * want_loss, "loss %.9g, PyTorch gives %.9g",
+                  loss, want_loss);
+        expect_close("logits", m.logits, logits, (size_t)GPT_B * GPT_T * GPT_V);
+        gpt_zero_grad(&m);
+        gpt_backward(&m);
+        for (size_t i = 0; i < n; i++) {
+            expect_close(tab[i].name, m.grads + m.layout.offset[i], tab[i].grad, tab[i].n);
+        }
+        gpt_free(&m);
     }
-    gpt_free(&m);
 }
 
 Test(gpt, forward_and_every_gradient_match_nanogpt_in_pytorch)
@@ -234,11 +242,19 @@ static double model_loss(const float *x, void *ctx)
     return gpt_forward(c->m, c->idx, c->targets);
 }
 
-// nn_gradcheck over params[from, from + n) of a model built from cfg
-static void gradcheck_model(const GptConfig *cfg, const char *first, const char *last, int dropout)
+// nn_gradcheck over params[from, from + n) of a model built from cfg; shares: the batch
+// split into one share per thread of 2 (else as gpt_init chose)
+static void gradcheck_model(const GptConfig *cfg, const char *first, const char *last, int dropout,
+                            int shares)
 {
     Gpt m;
+    if (shares) {
+        omp_set_num_threads(2);
+    }
     cr_assert_eq(gpt_init(&m, cfg, GPT_B, GPT_T), 0);
+    if (shares) {
+        gpt_set_batch_parallel(&m, 1);
+    }
     LabRng rng, drop;
     lab_rng_seed(&rng, 3);
     gpt_init_params(&m, &rng);
@@ -269,20 +285,28 @@ Test(gpt, gradient_of_a_block_matches_finite_differences, .init = cr_redirect_st
 {
     GptConfig cfg = tiny();
     cfg.L = 1;
-    gradcheck_model(&cfg, "transformer.h.0.ln_1.weight", "transformer.h.0.mlp.c_proj.bias", 0);
+    gradcheck_model(&cfg, "transformer.h.0.ln_1.weight", "transformer.h.0.mlp.c_proj.bias", 0, 0);
 }
 
 Test(gpt, gradient_of_every_parameter_matches_finite_differences, .init = cr_redirect_stderr)
 {
     GptConfig cfg = tiny();
-    gradcheck_model(&cfg, "transformer.wte.weight", "transformer.ln_f.bias", 0);
+    gradcheck_model(&cfg, "transformer.wte.weight", "transformer.ln_f.bias", 0, 0);
 }
 
 Test(gpt, gradient_with_dropout_matches_finite_differences, .init = cr_redirect_stderr)
 {
     GptConfig cfg = tiny();
     cfg.dropout = 0.2f;
-    gradcheck_model(&cfg, "transformer.wte.weight", "transformer.ln_f.bias", 1);
+    gradcheck_model(&cfg, "transformer.wte.weight", "transformer.ln_f.bias", 1, 0);
+}
+
+Test(gpt, gradient_with_dropout_in_batch_shares_matches_finite_differences,
+     .init = cr_redirect_stderr)
+{
+    GptConfig cfg = tiny();
+    cfg.dropout = 0.2f;
+    gradcheck_model(&cfg, "transformer.wte.weight", "transformer.ln_f.bias", 1, 1);
 }
 
 Test(gpt, gradient_without_bias_sinusoidal_tanh_matches_finite_differences,
@@ -292,7 +316,83 @@ Test(gpt, gradient_without_bias_sinusoidal_tanh_matches_finite_differences,
     cfg.bias = 0;
     cfg.pos = GPT_POS_SINUSOIDAL;
     cfg.gelu = GPT_GELU_TANH;
-    gradcheck_model(&cfg, "transformer.wte.weight", "transformer.ln_f.weight", 0);
+    gradcheck_model(&cfg, "transformer.wte.weight", "transformer.ln_f.weight", 0, 0);
+}
+
+// --- batch shares -----------------------------------------------------------------------------
+
+// A step over B sequences with dropout, on 2 threads, per operation and in batch shares, from
+// the same weights and the same dropout seed: each row of every activation is computed alone
+// either way, so the logits and the loss's terms are the same bits; the weight gradients are
+// the same sums grouped by share, equal to float rounding. B = 3 splits 1 + 2, B = 1 leaves
+// share 0 empty.
+static void shares_match_per_operation(int B)
+{
+    omp_set_num_threads(2);
+    GptConfig cfg = tiny();
+    cfg.dropout = 0.1f;
+    const size_t BT = (size_t)B * GPT_T;
+    int32_t *idx = lab_malloc(BT * sizeof(int32_t)), *tg = lab_malloc(BT * sizeof(int32_t));
+    LabRng rng;
+    lab_rng_seed(&rng, 5);
+    for (size_t i = 0; i < BT; i++) {
+        idx[i] = (int32_t)lab_rng_below(&rng, GPT_V);
+        tg[i] = i % 5 == 4 ? -1 : (int32_t)lab_rng_below(&rng, GPT_V);
+    }
+    Gpt m[2];
+    double loss[2];
+    for (int k = 0; k < 2; k++) {
+        cr_assert_eq(gpt_init(&m[k], &cfg, B, GPT_T), 0);
+        gpt_set_batch_parallel(&m[k], k);
+        cr_assert_eq(m[k].batch_parallel, k);
+        LabRng init, drop;
+        lab_rng_seed(&init, 3);
+        gpt_init_params(&m[k], &init);
+        lab_rng_seed(&drop, 11);
+        m[k].rng = &drop;
+        loss[k] = gpt_forward(&m[k], idx, tg);
+        m[k].rng = NULL;
+        gpt_zero_grad(&m[k]);
+        gpt_backward(&m[k]);
+    }
+    cr_assert_eq(m[0].count, m[1].count);
+    cr_assert(fabs(loss[0] - loss[1]) <= 1e-12 * loss[0], "loss %.17g per operation, %.17g in "
+              "shares", loss[0], loss[1]);
+    // logits were overwritten by their gradient: compare that, the probabilities and the masks
+    cr_assert(memcmp(m[0].probs, m[1].probs, BT * GPT_V * sizeof(float)) == 0,
+              "the probabilities differ");
+    cr_assert(memcmp(m[0].acts[1].res_3_mask, m[1].acts[1].res_3_mask,
+                     BT * GPT_C * sizeof(float)) == 0, "the dropout masks differ");
+    for (int i = 0; i < m[0].layout.n; i++) {
+        size_t at = m[0].layout.offset[i], n = m[0].layout.offset[i + 1] - at;
+        expect_close(m[0].spec[i].name, m[1].grads + at, m[0].grads + at, n);
+    }
+    // a second backward accumulates: twice the gradient, the share blocks having been emptied
+    float *twice = lab_malloc(m[1].layout.total * sizeof(float));
+    for (size_t i = 0; i < m[1].layout.total; i++) {
+        twice[i] = 2.0f * m[1].grads[i];
+    }
+    lab_rng_seed(&rng, 11);
+    m[1].rng = &rng;
+    gpt_forward(&m[1], idx, tg);
+    m[1].rng = NULL;
+    gpt_backward(&m[1]);
+    expect_close("two passes' gradient", m[1].grads, twice, m[1].layout.total);
+    free(twice);
+    gpt_free(&m[0]);
+    gpt_free(&m[1]);
+    free(idx);
+    free(tg);
+}
+
+Test(gpt, batch_shares_give_the_forward_bits_and_the_gradient_of_per_operation_layers)
+{
+    shares_match_per_operation(3);
+}
+
+Test(gpt, batch_shares_work_with_fewer_sequences_than_threads)
+{
+    shares_match_per_operation(1);
 }
 
 // --- generation -------------------------------------------------------------------------------
