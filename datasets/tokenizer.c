@@ -2,8 +2,10 @@
 //
 // The char tokenizer yields code points; the word tokenizer yields the matches of a PCRE2
 // pattern compiled with PCRE2_UTF | PCRE2_UCP (so \w, \s and \p{..} are Unicode-aware) and
-// JIT-compiled when the library supports it. Byte-level BPE is in bpe.c, its tokens' strings
-// in bpe_text.c.
+// JIT-compiled when the library supports it. The patterns people use most (TokFast in
+// datasets.h) are matched by hand on pure-ASCII text, token for token as PCRE2 would, a few
+// times faster than one pcre2_jit_match call a token. Byte-level BPE is in bpe.c, its tokens'
+// strings in bpe_text.c.
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "datasets.h"
 
@@ -54,6 +56,10 @@ int tok_init(Tokenizer *t, TokKind kind, const char *pattern, int lowercase)
     t->re = re;
     t->re_ascii = re_ascii; // NULL in the unlikely case it does not compile: always UCP then
     t->md = pcre2_match_data_create_from_pattern(re, NULL);
+    t->fast = strcmp(t->pattern, TOK_DEFAULT_PATTERN) == 0 ? TOK_FAST_DEFAULT
+              : strcmp(t->pattern, TOK_WORDS_PATTERN) == 0 ? TOK_FAST_WORDS
+              : strcmp(t->pattern, "\\b\\w\\w+\\b") == 0 ? TOK_FAST_W2
+                                                          : TOK_FAST_NONE;
     if (pcre2_match(re, (PCRE2_SPTR) "", 0, 0, 0, t->md, NULL) >= 0) {
         lab_error_hint("use + rather than * so every token has at least one character",
                        "bad --pattern '%s': it matches the empty string", q);
@@ -133,8 +139,127 @@ const char *tok_lowercase(Tokenizer *t, const char *s, size_t n, size_t *out_n)
     return t->buf;
 }
 
+// --- the hand-written matchers -------------------------------------------------------------
+
+// What PCRE2 (without PCRE2_UCP, as tok_split runs it on ASCII) sees in each ASCII byte:
+// \s is HT, LF, VT, FF, CR and space; \w is [A-Za-z0-9_]; \p{P} and \p{S} together are every
+// printable byte that is not a letter or a digit ('_' is both \w and \p{Pc}). Control bytes
+// are none of these, so [^\s\p{Han}\p{P}\p{S}] takes them into words as PCRE2 does.
+enum { CL_SPACE = 1, CL_W = 2, CL_MARK = 4 };
+#define CL(c)                                                                                   \
+    ((((c) >= 9 && (c) <= 13) || (c) == 32)                              ? CL_SPACE             \
+     : ((c) >= '0' && (c) <= '9') || ((c) >= 'A' && (c) <= 'Z') ||                             \
+             ((c) >= 'a' && (c) <= 'z')                                  ? CL_W                 \
+     : (c) == '_'                                                        ? CL_W | CL_MARK       \
+     : (c) >= 33 && (c) <= 126                                           ? CL_MARK              \
+                                                                         : 0)
+#define CL4(c) CL(c), CL((c) + 1), CL((c) + 2), CL((c) + 3)
+#define CL16(c) CL4(c), CL4((c) + 4), CL4((c) + 8), CL4((c) + 12)
+static const unsigned char ascii_class[128] = {
+    CL16(0), CL16(16), CL16(32), CL16(48), CL16(64), CL16(80), CL16(96), CL16(112),
+};
+
+// s[0..n) holds no byte >= 0x80 (tested a word at a time)
+static int is_ascii(const char *s, size_t n)
+{
+    uint64_t any = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        any |= w;
+    }
+    for (; i < n; i++) {
+        any |= (unsigned char)s[i];
+    }
+    return (any & 0x8080808080808080ull) == 0;
+}
+
+// Calls fn on s[a..b), lowercased (ASCII) into t->buf when t lowercases
+static inline void fast_emit(Tokenizer *t, const char *s, size_t a, size_t b, TokFn fn,
+                             void *ctx)
+{
+    if (!t->lowercase) {
+        fn(s + a, b - a, ctx);
+        return;
+    }
+    for (size_t i = a; i < b; i++) {
+        unsigned char c = (unsigned char)s[i];
+        t->buf[i - a] = (char)(c + (((unsigned)(c - 'A') < 26u) << 5));
+    }
+    fn(t->buf, b - a, ctx);
+}
+
+// The tokens of pure-ASCII s[0..n) under t->fast (not TOK_FAST_NONE), as PCRE2 finds them:
+//   W2: \b\w\w+\b is every maximal run of \w of two bytes or more (\b needs the run whole);
+//   DEFAULT, WORDS: at the first byte that is not \s, a word byte (neither \s nor a mark)
+//   starts W+ ('W+)*, greedy, where the apostrophe is taken only with a word byte after it;
+//   a mark is a token of its own (DEFAULT) or is passed over (WORDS: no alternative starts
+//   with it). Lowercasing maps letters to letters, so the tokens of the lowercased text are
+//   the lowercased tokens of the text.
+static void fast_split(Tokenizer *t, const char *s, size_t n, TokFn fn, void *ctx)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (t->lowercase && t->cap < n + 1) {
+        t->cap = n + 1;
+        t->buf = lab_realloc(t->buf, t->cap);
+    }
+    size_t i = 0;
+    if (t->fast == TOK_FAST_W2) {
+        while (i < n) {
+            if (!(ascii_class[u[i]] & CL_W)) {
+                i++;
+                continue;
+            }
+            size_t j = i + 1;
+            while (j < n && (ascii_class[u[j]] & CL_W)) {
+                j++;
+            }
+            if (j - i >= 2) {
+                fast_emit(t, s, i, j, fn, ctx);
+            }
+            i = j;
+        }
+        return;
+    }
+    const int marks = t->fast == TOK_FAST_DEFAULT;
+#define IS_WORD(c) (!(ascii_class[c] & (CL_SPACE | CL_MARK)))
+    while (i < n) {
+        unsigned char cl = ascii_class[u[i]];
+        if (cl & CL_SPACE) {
+            i++;
+            continue;
+        }
+        if (cl & CL_MARK) {
+            if (marks) {
+                fast_emit(t, s, i, i + 1, fn, ctx);
+            }
+            i++;
+            continue;
+        }
+        size_t j = i + 1;
+        for (;;) {
+            while (j < n && IS_WORD(u[j])) {
+                j++;
+            }
+            if (j + 1 < n && u[j] == '\'' && IS_WORD(u[j + 1])) {
+                j += 2;
+                continue;
+            }
+            break;
+        }
+        fast_emit(t, s, i, j, fn, ctx);
+        i = j;
+    }
+#undef IS_WORD
+}
+
 int tok_split(Tokenizer *t, const char *s, size_t n, TokFn fn, void *ctx)
 {
+    if (t->kind == TOK_WORD && t->fast != TOK_FAST_NONE && is_ascii(s, n)) {
+        fast_split(t, s, n, fn, ctx);
+        return 0;
+    }
     if (t->lowercase) {
         s = tok_lowercase(t, s, n, &n);
     }

@@ -434,10 +434,11 @@ int tfidf_fit(TfidfModel *m, const TfidfDocs *docs, const TfidfParams *p, Tokeni
     int32_t *keep = NULL, *map = NULL;
 
     // 1. counts: one row per document, in the chunk's term ids. One split on this thread
-    // first: the tokenizer sets up its lowercasing locale once, not in every thread at once.
+    // first: the tokenizer sets up its lowercasing locale once, not in every thread at once
+    // (on a non-ASCII letter: ASCII text is lowercased without the locale).
     if (t->lowercase) {
         long long ignored = 0;
-        tok_split(t, "A", 1, count_token, &ignored);
+        tok_split(t, "\xC3\x80", 2, count_token, &ignored);
     }
 #pragma omp parallel for schedule(dynamic, 1)
     for (int c = 0; c < nchunks; c++) {
