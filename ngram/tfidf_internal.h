@@ -28,6 +28,12 @@ static inline void tfidf_buf_append(ByteBuf *b, const char *s, size_t n)
     b->buf[b->n] = '\0';
 }
 
+// --- weights as text -------------------------------------------------------------------------
+// Writes v as lab_format_double does, byte for byte (the shortest decimal that reads back as v,
+// NUL-terminated, LAB_NUMTEXT_MAX bytes of room), exactly and faster for 1e-10 <= v <= 1, where
+// normalised weights lie; other values go to lab_format_double. Returns the length.
+int tfidf_format_weight(char *out, double v);
+
 // --- the analyzer -----------------------------------------------------------------------------
 // The tokens of one document, back to back in one buffer, each followed by one space (words)
 // or by nothing (characters). So the n-gram of tokens i..i+n-1 is the bytes from the start of
