@@ -18,29 +18,49 @@
 
 // --- text into a buffer -----------------------------------------------------------------------
 
+static const uint64_t pow10_u64[20] = {
+    1ull,           10ull,           100ull,           1000ull,           10000ull,
+    100000ull,      1000000ull,      10000000ull,      100000000ull,      1000000000ull,
+    10000000000ull, 100000000000ull, 1000000000000ull, 10000000000000ull, 100000000000000ull,
+    1000000000000000ull, 10000000000000000ull, 100000000000000000ull, 1000000000000000000ull,
+    10000000000000000000ull,
+};
+
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                     "25262728293031323334353637383940414243444546474849"
+                                     "50515253545556575859606162636465666768697071727374"
+                                     "75767778798081828384858687888990919293949596979899";
+
 // The decimal digits of v at p; returns the end. Written in place, last pair first, with no
-// copy of variable length (which would be a call to memcpy for every number).
+// copy of variable length (which would be a call to memcpy for every number). The length
+// comes from the bit length (log10 2 ~ 1233 / 4096) and one comparison; eight digits at a
+// time are split off in 64 bits and written with 32-bit arithmetic.
 static char *put_u64(char *p, uint64_t v)
 {
-    static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
-                                   "25262728293031323334353637383940414243444546474849"
-                                   "50515253545556575859606162636465666768697071727374"
-                                   "75767778798081828384858687888990919293949596979899";
-    int n = 1;
-    for (uint64_t x = v; x >= 10 && n < 20; n++) {
-        x /= 10;
-    }
+    int t = ((64 - __builtin_clzll(v | 1)) * 1233) >> 12;
+    int n = t + 1 - (v < pow10_u64[t]);
+    n = n ? n : 1; // v = 0
     char *end = p + n, *q = end;
-    while (v >= 100) {
-        q -= 2;
-        memcpy(q, pairs + 2 * (v % 100), 2);
-        v /= 100;
+    while (v >= 100000000) {
+        uint32_t lo = (uint32_t)(v % 100000000);
+        v /= 100000000;
+        for (int i = 0; i < 4; i++) {
+            q -= 2;
+            memcpy(q, digit_pairs + 2 * (lo % 100), 2);
+            lo /= 100;
+        }
     }
-    if (v >= 10) {
+    uint32_t w = (uint32_t)v;
+    while (w >= 100) {
         q -= 2;
-        memcpy(q, pairs + 2 * v, 2);
+        memcpy(q, digit_pairs + 2 * (w % 100), 2);
+        w /= 100;
+    }
+    if (w >= 10) {
+        q -= 2;
+        memcpy(q, digit_pairs + 2 * w, 2);
     } else {
-        *--q = (char)('0' + v);
+        *--q = (char)('0' + w);
     }
     return end;
 }
@@ -74,11 +94,13 @@ static char *put_double(char *p, double v)
 // printf rounds). That is lab_format_double's definition, and the text is laid out as it lays
 // it out; tests compare the two on millions of weights.
 
-static const uint64_t pow10_u64[18] = {
-    1ull,           10ull,           100ull,           1000ull,           10000ull,
-    100000ull,      1000000ull,      10000000ull,      100000000ull,      1000000000ull,
-    10000000000ull, 100000000000ull, 1000000000000ull, 10000000000000ull, 100000000000000ull,
-    1000000000000000ull, 10000000000000000ull, 100000000000000000ull,
+
+static const uint64_t pow5_u64[28] = {
+    1ull, 5ull, 25ull, 125ull, 625ull, 3125ull, 15625ull, 78125ull, 390625ull, 1953125ull,
+    9765625ull, 48828125ull, 244140625ull, 1220703125ull, 6103515625ull, 30517578125ull,
+    152587890625ull, 762939453125ull, 3814697265625ull, 19073486328125ull, 95367431640625ull,
+    476837158203125ull, 2384185791015625ull, 11920928955078125ull, 59604644775390625ull,
+    298023223876953125ull, 1490116119384765625ull, 7450580596923828125ull,
 };
 
 int tfidf_format_weight(char *out, double v)
@@ -101,10 +123,7 @@ int tfidf_format_weight(char *out, double v)
     uint64_t N;
     for (;;) {
         int q = 16 - k; // 17 .. 27: 5^q < 2^63
-        uint64_t p5 = 1;
-        for (int i = 0; i < q; i++) {
-            p5 *= 5;
-        }
+        uint64_t p5 = pow5_u64[q];
         S = 2 - q - e; // x 5^q 2^(q + e - 2) = x 5^q / 2^S, S > 0 in this range
         xv = (unsigned __int128)(4 * m) * p5;
         N = (uint64_t)(xv >> S);
@@ -130,13 +149,14 @@ int tfidf_format_weight(char *out, double v)
     // (lo_i <= N <= hi_i: v itself, truncated to an integer, lies between the ends)
     int j = 0;
     uint64_t hq = hi_i, lq = lo_i - 1; // floor(hi / 10^j) and floor((lo - 1) / 10^j)
+    uint64_t c = N;                    // floor(N / 10^j)
     while (j < 17 && hq / 10 > lq / 10) {
         hq /= 10;
         lq /= 10;
+        c /= 10;
         j++;
     }
     // the multiples of 10^j around v: c and c + 1 (times 10^j)
-    uint64_t c = N / pow10_u64[j];
     unsigned __int128 step = (unsigned __int128)pow10_u64[j] << S;
     unsigned __int128 below = xv - ((unsigned __int128)(c * pow10_u64[j]) << S);
     int ok_lo = c * pow10_u64[j] >= lo_i && c > 0, ok_hi = (c + 1) * pow10_u64[j] <= hi_i;
@@ -147,29 +167,21 @@ int tfidf_format_weight(char *out, double v)
         c /= 10;
         ex++;
     }
-    char dig[20];
-    int nd = 0;
-    for (uint64_t x = c; x; x /= 10) {
-        dig[nd++] = (char)('0' + x % 10);
-    }
+    char dig[24] = {0};
+    int nd = (int)(put_u64(dig, c) - dig);
     int first = ex + nd - 1; // the exponent of the first digit: -10 .. -1 here
     int n = 0;
     if (first >= -5) {
-        out[n++] = '0';
-        out[n++] = '.';
-        for (int i = 0; i < -first - 1; i++) {
-            out[n++] = '0';
-        }
-        for (int i = nd - 1; i >= 0; i--) {
-            out[n++] = dig[i];
-        }
+        memcpy(out, "0.00000", 8); // the zeros after the point, and more: overwritten
+        n = 2 + (-first - 1);
+        memcpy(out + n, dig, 24);  // (a fixed size: no call; out has room for 24 + 6)
+        n += nd;
     } else {
-        out[n++] = dig[nd - 1];
+        out[n++] = dig[0];
         if (nd > 1) {
             out[n++] = '.';
-            for (int i = nd - 2; i >= 0; i--) {
-                out[n++] = dig[i];
-            }
+            memcpy(out + n, dig + 1, 23);
+            n += nd - 1;
         }
         out[n++] = 'e';
         out[n++] = '-';
