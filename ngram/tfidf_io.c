@@ -31,16 +31,21 @@ static const char digit_pairs[201] = "000102030405060708091011121314151617181920
                                      "50515253545556575859606162636465666768697071727374"
                                      "75767778798081828384858687888990919293949596979899";
 
-// The decimal digits of v at p; returns the end. Written in place, last pair first, with no
-// copy of variable length (which would be a call to memcpy for every number). The length
-// comes from the bit length (log10 2 ~ 1233 / 4096) and one comparison; eight digits at a
-// time are split off in 64 bits and written with 32-bit arithmetic.
-static char *put_u64(char *p, uint64_t v)
+// How many decimal digits v has (1 for 0): from the bit length (log10 2 ~ 1233 / 4096) and
+// one comparison.
+static inline int count_digits(uint64_t v)
 {
     int t = ((64 - __builtin_clzll(v | 1)) * 1233) >> 12;
     int n = t + 1 - (v < pow10_u64[t]);
-    n = n ? n : 1; // v = 0
-    char *end = p + n, *q = end;
+    return n ? n : 1;
+}
+
+// The n decimal digits of v (n = count_digits(v)) at p[0..n), last pair first, with no copy
+// of variable length (which would be a call to memcpy for every number); eight digits at a
+// time are split off in 64 bits and written with 32-bit arithmetic.
+static inline void put_digits(char *p, uint64_t v, int n)
+{
+    char *q = p + n;
     while (v >= 100000000) {
         uint32_t lo = (uint32_t)(v % 100000000);
         v /= 100000000;
@@ -62,7 +67,14 @@ static char *put_u64(char *p, uint64_t v)
     } else {
         *--q = (char)('0' + w);
     }
-    return end;
+}
+
+// The decimal digits of v at p; returns the end.
+static char *put_u64(char *p, uint64_t v)
+{
+    int n = count_digits(v);
+    put_digits(p, v, n);
+    return p + n;
 }
 
 static char *put_i64(char *p, long long v)
@@ -167,22 +179,19 @@ int tfidf_format_weight(char *out, double v)
         c /= 10;
         ex++;
     }
-    char dig[24] = {0};
-    int nd = (int)(put_u64(dig, c) - dig);
+    int nd = count_digits(c);
     int first = ex + nd - 1; // the exponent of the first digit: -10 .. -1 here
     int n = 0;
     if (first >= -5) {
         memcpy(out, "0.00000", 8); // the zeros after the point, and more: overwritten
         n = 2 + (-first - 1);
-        memcpy(out + n, dig, 24);  // (a fixed size: no call; out has room for 24 + 6)
+        put_digits(out + n, c, nd);
         n += nd;
     } else {
-        out[n++] = dig[0];
-        if (nd > 1) {
-            out[n++] = '.';
-            memcpy(out + n, dig + 1, 23);
-            n += nd - 1;
-        }
+        put_digits(out + 1, c, nd); // then the first digit moves in front of the point
+        out[0] = out[1];
+        out[1] = '.';
+        n = nd > 1 ? nd + 1 : 1;
         out[n++] = 'e';
         out[n++] = '-';
         out[n++] = (char)('0' + -first / 10);
