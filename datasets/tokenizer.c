@@ -91,6 +91,25 @@ void tok_free(Tokenizer *t)
     memset(t, 0, sizeof *t);
 }
 
+// Lowercases pure-ASCII s[0..n) into out, eight bytes at a time: a byte b < 0x80 gets 0x20
+// added when 'A' <= b <= 'Z', found from the high bits of b + (0x80 - 'A') and
+// b + (0x80 - 'Z' - 1), which cannot carry into the next byte.
+static void ascii_lower(char *out, const char *s, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        uint64_t ge_a = w + 0x3F3F3F3F3F3F3F3Full, gt_z = w + 0x2525252525252525ull;
+        w |= (ge_a & ~gt_z & 0x8080808080808080ull) >> 2;
+        memcpy(out + i, &w, 8);
+    }
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+}
+
 // Unicode lowercase via towlower in the C.UTF-8 locale (glibc maps the whole of Unicode
 // there, independent of the user's locale). Invalid bytes pass through unchanged.
 static locale_t utf8_locale(void)
@@ -112,6 +131,13 @@ const char *tok_lowercase(Tokenizer *t, const char *s, size_t n, size_t *out_n)
     const unsigned char *u = (const unsigned char *)s;
     size_t o = 0;
     for (size_t i = 0; i < n;) {
+        uint64_t w;
+        if (i + 8 <= n && (memcpy(&w, s + i, 8), (w & 0x8080808080808080ull) == 0)) {
+            ascii_lower(t->buf + o, s + i, 8); // eight ASCII bytes at once
+            o += 8;
+            i += 8;
+            continue;
+        }
         if (u[i] < 0x80) { // ASCII: most text, no decoding needed
             t->buf[o++] = (char)(u[i] >= 'A' && u[i] <= 'Z' ? u[i] + 32 : u[i]);
             i++;
@@ -175,35 +201,24 @@ static int is_ascii(const char *s, size_t n)
     return (any & 0x8080808080808080ull) == 0;
 }
 
-// Calls fn on s[a..b), lowercased (ASCII) into t->buf when t lowercases
-static inline void fast_emit(Tokenizer *t, const char *s, size_t a, size_t b, TokFn fn,
-                             void *ctx)
-{
-    if (!t->lowercase) {
-        fn(s + a, b - a, ctx);
-        return;
-    }
-    for (size_t i = a; i < b; i++) {
-        unsigned char c = (unsigned char)s[i];
-        t->buf[i - a] = (char)(c + (((unsigned)(c - 'A') < 26u) << 5));
-    }
-    fn(t->buf, b - a, ctx);
-}
-
 // The tokens of pure-ASCII s[0..n) under t->fast (not TOK_FAST_NONE), as PCRE2 finds them:
 //   W2: \b\w\w+\b is every maximal run of \w of two bytes or more (\b needs the run whole);
 //   DEFAULT, WORDS: at the first byte that is not \s, a word byte (neither \s nor a mark)
 //   starts W+ ('W+)*, greedy, where the apostrophe is taken only with a word byte after it;
 //   a mark is a token of its own (DEFAULT) or is passed over (WORDS: no alternative starts
-//   with it). Lowercasing maps letters to letters, so the tokens of the lowercased text are
-//   the lowercased tokens of the text.
+//   with it). Lowercasing maps letters to letters, so a lowercased text splits at the same
+//   places.
 static void fast_split(Tokenizer *t, const char *s, size_t n, TokFn fn, void *ctx)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    if (t->lowercase && t->cap < n + 1) {
-        t->cap = n + 1;
-        t->buf = lab_realloc(t->buf, t->cap);
+    if (t->lowercase) {
+        if (t->cap < n + 1) {
+            t->cap = n + 1;
+            t->buf = lab_realloc(t->buf, t->cap);
+        }
+        ascii_lower(t->buf, s, n);
+        s = t->buf;
     }
+    const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
     if (t->fast == TOK_FAST_W2) {
         while (i < n) {
@@ -216,7 +231,7 @@ static void fast_split(Tokenizer *t, const char *s, size_t n, TokFn fn, void *ct
                 j++;
             }
             if (j - i >= 2) {
-                fast_emit(t, s, i, j, fn, ctx);
+                fn(s + i, j - i, ctx);
             }
             i = j;
         }
@@ -232,7 +247,7 @@ static void fast_split(Tokenizer *t, const char *s, size_t n, TokFn fn, void *ct
         }
         if (cl & CL_MARK) {
             if (marks) {
-                fast_emit(t, s, i, i + 1, fn, ctx);
+                fn(s + i, 1, ctx);
             }
             i++;
             continue;
@@ -248,7 +263,7 @@ static void fast_split(Tokenizer *t, const char *s, size_t n, TokFn fn, void *ct
             }
             break;
         }
-        fast_emit(t, s, i, j, fn, ctx);
+        fn(s + i, j - i, ctx);
         i = j;
     }
 #undef IS_WORD

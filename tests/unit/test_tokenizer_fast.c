@@ -255,3 +255,41 @@ Test(tokenizer_fast, random_ascii_and_utf8_texts_split_as_pcre2_splits_them, .ti
         }
     }
 }
+
+Test(tokenizer_fast, lowercasing_mixed_text_maps_each_character_as_a_table_says)
+{
+    // each piece with its lowercase (by hand; towlower in C.UTF-8 for the non-ASCII ones):
+    // long ASCII runs take the eight-bytes-at-a-time path, the rest one character at a time
+    static const char *const pieces[][2] = {
+        {"ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"},
+        {"@[`{ ~\x7F\x01_", "@[`{ ~\x7F\x01_"},
+        {"Hello World", "hello world"},
+        {"\xC3\x89", "\xC3\xA9"},           // É -> é
+        {"\xCE\xA3", "\xCF\x83"},           // Σ -> σ
+        {"\xC4\xB0", "i"},                  // İ -> i
+        {"\xE2\x84\xAA", "k"},              // the Kelvin sign -> k
+        {"\xE4\xB8\xAD", "\xE4\xB8\xAD"},   // 中 stays
+        {"Z", "z"},
+    };
+    enum { NP = sizeof pieces / sizeof *pieces };
+    uint64_t rng = 7;
+    Tokenizer t;
+    cr_assert_eq(tok_init(&t, TOK_CHAR, NULL, 1), 0);
+    for (int k = 0; k < 5000; k++) {
+        char text[512], want[512];
+        size_t n = 0, m = 0;
+        for (int p = (int)(next(&rng) % 12); p > 0; p--) {
+            int i = (int)(next(&rng) % NP);
+            size_t a = strlen(pieces[i][0]), b = strlen(pieces[i][1]);
+            memcpy(text + n, pieces[i][0], a);
+            memcpy(want + m, pieces[i][1], b);
+            n += a;
+            m += b;
+        }
+        size_t got_n;
+        const char *got = tok_lowercase(&t, text, n, &got_n);
+        cr_assert(got_n == m && memcmp(got, want, m) == 0, "lowercase of '%.*s' is '%.*s'",
+                  (int)n, text, (int)got_n, got);
+    }
+    tok_free(&t);
+}
