@@ -269,11 +269,69 @@ static void fast_split(Tokenizer *t, const char *s, size_t n, TokFn fn, void *ct
 #undef IS_WORD
 }
 
+// The matches of t's pattern in s[0..n) by PCRE2 (lowercased first when t lowercases): with
+// the code compiled without PCRE2_UCP when the text is pure ASCII.
+static int pcre_split(Tokenizer *t, const char *s, size_t n, TokFn fn, void *ctx)
+{
+    if (t->lowercase) {
+        s = tok_lowercase(t, s, n, &n);
+    }
+    pcre2_code *re = t->re_ascii && is_ascii(s, n) ? t->re_ascii : t->re;
+    pcre2_match_data *md = t->md; // sized for the pattern's captures, the same in both codes
+    PCRE2_SIZE start = 0;
+    while (start < n) {
+        // text_read validated the UTF-8, so neither call needs to check it again
+        int rc = t->jit ? pcre2_jit_match(re, (PCRE2_SPTR)s, n, start, 0, md, NULL)
+                        : pcre2_match(re, (PCRE2_SPTR)s, n, start, PCRE2_NO_UTF_CHECK, md, NULL);
+        if (rc == PCRE2_ERROR_NOMATCH) {
+            break;
+        }
+        if (rc < 0) {
+            PCRE2_UCHAR msg[256];
+            pcre2_get_error_message(rc, msg, sizeof msg);
+            char q[160];
+            return lab_error("pattern '%s' failed while matching: %s",
+                             lab_quote(q, sizeof q, t->pattern, strlen(t->pattern)), (char *)msg);
+        }
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+        if (ov[1] == ov[0]) {
+            // an empty match (a lookahead-only pattern): no token; step one code point
+            start = ov[0] + 1;
+            while (start < n && (((unsigned char)s[start]) & 0xC0) == 0x80) {
+                start++;
+            }
+            continue;
+        }
+        fn(s + ov[0], ov[1] - ov[0], ctx);
+        start = ov[1];
+    }
+    return 0;
+}
+
 int tok_split(Tokenizer *t, const char *s, size_t n, TokFn fn, void *ctx)
 {
-    if (t->kind == TOK_WORD && t->fast != TOK_FAST_NONE && is_ascii(s, n)) {
-        fast_split(t, s, n, fn, ctx);
+    if (t->kind == TOK_WORD && t->fast != TOK_FAST_NONE) {
+        if (is_ascii(s, n)) {
+            fast_split(t, s, n, fn, ctx);
+            return 0;
+        }
+        // No token of these patterns holds a newline (it is \s, not \w, not a mark), and one
+        // starts a line as it starts a text, so a line at a time gives the same tokens: the
+        // ASCII lines of a mixed text still take the matcher.
+        for (size_t a = 0; a < n;) {
+            const char *nl = memchr(s + a, '\n', n - a);
+            size_t z = nl ? (size_t)(nl - s) : n;
+            if (is_ascii(s + a, z - a)) {
+                fast_split(t, s + a, z - a, fn, ctx);
+            } else if (pcre_split(t, s + a, z - a, fn, ctx) != 0) {
+                return -1;
+            }
+            a = z + 1;
+        }
         return 0;
+    }
+    if (t->kind == TOK_WORD) {
+        return pcre_split(t, s, n, fn, ctx);
     }
     if (t->lowercase) {
         s = tok_lowercase(t, s, n, &n);
@@ -306,46 +364,6 @@ int tok_split(Tokenizer *t, const char *s, size_t n, TokFn fn, void *ctx)
             i += (size_t)k;
         }
         return 0;
-    }
-    // pure ASCII? (a word at a time: any byte with its high bit set says no)
-    int ascii = t->re_ascii != NULL;
-    size_t i = 0;
-    for (; ascii && i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        ascii = (w & 0x8080808080808080ull) == 0;
-    }
-    for (; ascii && i < n; i++) {
-        ascii = (unsigned char)s[i] < 0x80;
-    }
-    pcre2_code *re = ascii ? t->re_ascii : t->re;
-    pcre2_match_data *md = t->md; // sized for the pattern's captures, the same in both codes
-    PCRE2_SIZE start = 0;
-    while (start < n) {
-        // text_read validated the UTF-8, so neither call needs to check it again
-        int rc = t->jit ? pcre2_jit_match(re, (PCRE2_SPTR)s, n, start, 0, md, NULL)
-                        : pcre2_match(re, (PCRE2_SPTR)s, n, start, PCRE2_NO_UTF_CHECK, md, NULL);
-        if (rc == PCRE2_ERROR_NOMATCH) {
-            break;
-        }
-        if (rc < 0) {
-            PCRE2_UCHAR msg[256];
-            pcre2_get_error_message(rc, msg, sizeof msg);
-            char q[160];
-            return lab_error("pattern '%s' failed while matching: %s",
-                             lab_quote(q, sizeof q, t->pattern, strlen(t->pattern)), (char *)msg);
-        }
-        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-        if (ov[1] == ov[0]) {
-            // an empty match (a lookahead-only pattern): no token; step one code point
-            start = ov[0] + 1;
-            while (start < n && (((unsigned char)s[start]) & 0xC0) == 0x80) {
-                start++;
-            }
-            continue;
-        }
-        fn(s + ov[0], ov[1] - ov[0], ctx);
-        start = ov[1];
     }
     return 0;
 }
