@@ -241,7 +241,7 @@ kenlm-check: all
 # and leaves the input in build/fuzz/. Without OpenMP: the readers do not use it.
 FUZZ_SECONDS ?= 60
 TEST_FUZZ_SECONDS ?= 8 # the short run in make test
-FUZZ_TARGETS := arpa binary vectors config vocab corpus bpe
+FUZZ_TARGETS := arpa binary vectors config vocab corpus bpe tokenizer
 FUZZ_CC      := clang
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -I. -g -O1 -fno-omit-frame-pointer -Wno-unknown-pragmas \
                 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined

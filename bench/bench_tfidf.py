@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """lmlab's TF-IDF against scikit-learn's TfidfVectorizer: speed, memory, and the same matrix.
 
-    /usr/bin/python3 bench/bench_tfidf.py [--reps 3] > tfidf-section.md
+    /usr/bin/python3 bench/bench_tfidf.py [--reps 3] [--only WORD] > tfidf-section.md
 
 Run from the repository root, after `make` (it runs ./lmlab), with Debian's Python and
 python3-sklearn (scikit-learn 1.2, scipy 1.10). It prints one markdown section on stdout, for
@@ -310,8 +310,9 @@ def report(res):
     for r in million:
         verdict = "under" if r["lmn_wall"] < 1 else "not under"
         L.append(f"{r['label']}: the whole lmlab command took {r['lmn_wall']:.2f} s with "
-                 f"{m['cores']} threads ({r['lm1_wall']:.2f} s and {r['lm1_cpu']:.2f} CPU "
-                 f"seconds with one), {verdict} the second of the goal.")
+                 f"{m['cores']} threads ({r['lmn_cpu']:.2f} CPU seconds; {r['lm1_wall']:.2f} s "
+                 f"and {r['lm1_cpu']:.2f} CPU seconds with one), {verdict} the second of the "
+                 f"goal on this machine at this load.")
     if max(float(x) for x in res["load"]) > m["cores"]:
         L.append(f"The machine was busy (a load average above its {m['cores']} cores): each "
                  f"wall time here is that of a share of it, and the CPU seconds say more about "
@@ -322,14 +323,21 @@ def report(res):
              "`strtod` and with `scipy.io.mmread`), scipy's `mmwrite` writes `%.15e`, 16 "
              "significant digits, which does not always read back exactly.")
     L.append("")
-    L.append("Where lmlab's time goes: most of the fit is the shared word tokenizer "
-             "(`datasets/tokenizer.c`: PCRE2 with JIT, one match call a token, pure-ASCII text "
-             "matched without Unicode property lookups) and the term table; counting, pruning "
-             "and weighing are a sparse pass each. The files are made by hand into large "
-             "buffers (no printf: integers two digits at a time, weights by `lab_format_double`), "
-             "matrix.mtx by blocks of 32,768 entries on every thread, each block written in order "
-             "as soon as it is ready, while one thread writes the other files. Its peak RSS holds the text, the term tables and the CSR matrix "
-             "(a column index, a count and a weight per stored entry: 16 bytes).")
+    L.append("Where lmlab's time goes: the fit is the shared word tokenizer "
+             "(`datasets/tokenizer.c`: on pure-ASCII text `\\b\\w\\w+\\b` and lmlab's "
+             "default patterns are matched by a hand-written scanner that yields exactly "
+             "PCRE2's tokens, after lowercasing eight bytes at a time; other patterns and "
+             "other text go to PCRE2 with JIT), the term table behind a memo of short terms, and "
+             "a sparse pass each for counting, pruning and weighing. The files are made by hand "
+             "into large buffers (no printf): integers two digits at a time, weights as the "
+             "shortest decimal that reads back as the same double, found exactly with 128-bit "
+             "integers (`tfidf_format_weight`, the same bytes as `lab_format_double`); "
+             "matrix.mtx by blocks of 32,768 entries on every thread, each block written in "
+             "order as soon as it is ready, while one thread writes the other files. The rest "
+             "of the process is the kernel's: reading the file, faulting in memory, copying "
+             "250 MB of output into the page cache. Its peak RSS holds the text, the term "
+             "tables and the CSR matrix (a column index, a count and a weight per stored "
+             "entry: 16 bytes).")
     L.append("")
     return "\n".join(L)
 
@@ -337,6 +345,9 @@ def report(res):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--only", metavar="WORD",
+                    help="only the corpora whose label holds WORD (e.g. 1M), for a quick look; "
+                         "docs/benchmarks.md takes a full run")
     ap.add_argument("--worker", metavar="FILE", help=argparse.SUPPRESS)
     ap.add_argument("--verify", metavar="DIR", help=argparse.SUPPRESS)
     ap.add_argument("--mmwrite", metavar="FILE", help=argparse.SUPPRESS)
@@ -356,6 +367,10 @@ def main():
         path = os.path.join(OUT, f"drawn-{ndocs}x{lines_per_doc}.txt")
         make_drawn(path, ndocs, lines_per_doc)
         corpora.append((drawn_label(ndocs, lines_per_doc), path))
+    if a.only:
+        corpora = [c for c in corpora if a.only in c[0]]
+        if not corpora:
+            sys.exit(f"bench_tfidf: no corpus label holds '{a.only}'")
     sk_mtx = os.path.join(OUT, "sklearn.mtx")
     res = {"date": datetime.date.today().isoformat(), "reps": a.reps, "machine": machine(),
            "rows": [], "runs": [], "load": [loadavg(), None]}
@@ -395,6 +410,7 @@ def main():
                "lmn_read": med(lmn, "seconds_read"), "lmn_write": med(lmn, "seconds_write"),
                "lmn_wall": med(lmn, "wall"), "lm1_wall": med(lm1, "wall"),
                "lmn_rss": med(lmn, "rss_kb"), "lm1_cpu": med(lm1, "cpu"),
+               "lmn_cpu": med(lmn, "cpu"),
                "sk_cpu": med(sk, "cpu")}
         res["rows"].append(row)
         log(f"{label}: inner: scikit-learn {row['sk_inner']:.3f}s, lmlab {row['lmn_inner']:.3f}s;"

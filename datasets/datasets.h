@@ -93,9 +93,22 @@ struct Bpe;
 
 // The default word pattern: one Han character, or a run of letters, digits and marks (with
 // inner apostrophes: don't), or one punctuation mark or symbol. Whitespace is dropped.
-#define TOK_DEFAULT_PATTERN                                                                   \
-    "\\p{Han}|[^\\s\\p{Han}\\p{P}\\p{S}]+(?:['\\x{2019}][^\\s\\p{Han}\\p{P}\\p{S}]+)*"       \
-    "|[\\p{P}\\p{S}]"
+#define TOK_DEFAULT_PATTERN TOK_WORDS_PATTERN "|[\\p{P}\\p{S}]"
+
+// The default pattern without its punctuation alternative (tfidf's default, where a mark is no
+// term): one Han character, or a run of letters, digits and marks with inner apostrophes.
+#define TOK_WORDS_PATTERN                                                                     \
+    "\\p{Han}|[^\\s\\p{Han}\\p{P}\\p{S}]+(?:['\\x{2019}][^\\s\\p{Han}\\p{P}\\p{S}]+)*"
+
+// Patterns tok_split matches by hand on pure-ASCII text, recognised by their exact text;
+// each yields exactly the tokens PCRE2 yields (tests compare every token of the shipped
+// corpora and of random text). Any other pattern, and text with a byte >= 0x80, goes to PCRE2.
+typedef enum {
+    TOK_FAST_NONE,
+    TOK_FAST_DEFAULT, // TOK_DEFAULT_PATTERN: word runs with inner ', and single marks
+    TOK_FAST_WORDS,   // TOK_WORDS_PATTERN: the same without the marks
+    TOK_FAST_W2,      // \b\w\w+\b (scikit-learn's token_pattern): runs of 2+ [A-Za-z0-9_]
+} TokFast;
 
 typedef struct {
     TokKind kind;
@@ -107,6 +120,8 @@ typedef struct {
     char *buf;       // scratch for the lowercased text
     size_t cap;
     int jit;         // 1: both codes are JIT-compiled (pcre2_jit_match is safe to call)
+    int fast;        // TokFast: a hand-written matcher that replaces PCRE2 on pure-ASCII
+                     // text (tok_init sets it by the pattern's text; 0 forces PCRE2)
     struct Bpe *bpe; // TOK_BPE: the merges (owned); untrained while bpe_pending is not 0
     int32_t bpe_pending; // TOK_BPE: vocabulary size to train on the first corpus built, or 0
     int bpe_split;   // TOK_BPE: the BpeSplit bpe_pending will train with

@@ -2,8 +2,10 @@
 //
 // The char tokenizer yields code points; the word tokenizer yields the matches of a PCRE2
 // pattern compiled with PCRE2_UTF | PCRE2_UCP (so \w, \s and \p{..} are Unicode-aware) and
-// JIT-compiled when the library supports it. Byte-level BPE is in bpe.c, its tokens' strings
-// in bpe_text.c.
+// JIT-compiled when the library supports it. The patterns people use most (TokFast in
+// datasets.h) are matched by hand on pure-ASCII text, token for token as PCRE2 would, a few
+// times faster than one pcre2_jit_match call a token. Byte-level BPE is in bpe.c, its tokens'
+// strings in bpe_text.c.
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "datasets.h"
 
@@ -54,6 +56,10 @@ int tok_init(Tokenizer *t, TokKind kind, const char *pattern, int lowercase)
     t->re = re;
     t->re_ascii = re_ascii; // NULL in the unlikely case it does not compile: always UCP then
     t->md = pcre2_match_data_create_from_pattern(re, NULL);
+    t->fast = strcmp(t->pattern, TOK_DEFAULT_PATTERN) == 0 ? TOK_FAST_DEFAULT
+              : strcmp(t->pattern, TOK_WORDS_PATTERN) == 0 ? TOK_FAST_WORDS
+              : strcmp(t->pattern, "\\b\\w\\w+\\b") == 0 ? TOK_FAST_W2
+                                                          : TOK_FAST_NONE;
     if (pcre2_match(re, (PCRE2_SPTR) "", 0, 0, 0, t->md, NULL) >= 0) {
         lab_error_hint("use + rather than * so every token has at least one character",
                        "bad --pattern '%s': it matches the empty string", q);
@@ -85,6 +91,25 @@ void tok_free(Tokenizer *t)
     memset(t, 0, sizeof *t);
 }
 
+// Lowercases pure-ASCII s[0..n) into out, eight bytes at a time: a byte b < 0x80 gets 0x20
+// added when 'A' <= b <= 'Z', found from the high bits of b + (0x80 - 'A') and
+// b + (0x80 - 'Z' - 1), which cannot carry into the next byte.
+static void ascii_lower(char *out, const char *s, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        uint64_t ge_a = w + 0x3F3F3F3F3F3F3F3Full, gt_z = w + 0x2525252525252525ull;
+        w |= (ge_a & ~gt_z & 0x8080808080808080ull) >> 2;
+        memcpy(out + i, &w, 8);
+    }
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+}
+
 // Unicode lowercase via towlower in the C.UTF-8 locale (glibc maps the whole of Unicode
 // there, independent of the user's locale). Invalid bytes pass through unchanged.
 static locale_t utf8_locale(void)
@@ -106,6 +131,13 @@ const char *tok_lowercase(Tokenizer *t, const char *s, size_t n, size_t *out_n)
     const unsigned char *u = (const unsigned char *)s;
     size_t o = 0;
     for (size_t i = 0; i < n;) {
+        uint64_t w;
+        if (i + 8 <= n && (memcpy(&w, s + i, 8), (w & 0x8080808080808080ull) == 0)) {
+            ascii_lower(t->buf + o, s + i, 8); // eight ASCII bytes at once
+            o += 8;
+            i += 8;
+            continue;
+        }
         if (u[i] < 0x80) { // ASCII: most text, no decoding needed
             t->buf[o++] = (char)(u[i] >= 'A' && u[i] <= 'Z' ? u[i] + 32 : u[i]);
             i++;
@@ -133,8 +165,174 @@ const char *tok_lowercase(Tokenizer *t, const char *s, size_t n, size_t *out_n)
     return t->buf;
 }
 
+// --- the hand-written matchers -------------------------------------------------------------
+
+// What PCRE2 (without PCRE2_UCP, as tok_split runs it on ASCII) sees in each ASCII byte:
+// \s is HT, LF, VT, FF, CR and space; \w is [A-Za-z0-9_]; \p{P} and \p{S} together are every
+// printable byte that is not a letter or a digit ('_' is both \w and \p{Pc}). Control bytes
+// are none of these, so [^\s\p{Han}\p{P}\p{S}] takes them into words as PCRE2 does.
+enum { CL_SPACE = 1, CL_W = 2, CL_MARK = 4 };
+#define CL(c)                                                                                   \
+    ((((c) >= 9 && (c) <= 13) || (c) == 32)                              ? CL_SPACE             \
+     : ((c) >= '0' && (c) <= '9') || ((c) >= 'A' && (c) <= 'Z') ||                             \
+             ((c) >= 'a' && (c) <= 'z')                                  ? CL_W                 \
+     : (c) == '_'                                                        ? CL_W | CL_MARK       \
+     : (c) >= 33 && (c) <= 126                                           ? CL_MARK              \
+                                                                         : 0)
+#define CL4(c) CL(c), CL((c) + 1), CL((c) + 2), CL((c) + 3)
+#define CL16(c) CL4(c), CL4((c) + 4), CL4((c) + 8), CL4((c) + 12)
+static const unsigned char ascii_class[128] = {
+    CL16(0), CL16(16), CL16(32), CL16(48), CL16(64), CL16(80), CL16(96), CL16(112),
+};
+
+// s[0..n) holds no byte >= 0x80 (tested a word at a time)
+static int is_ascii(const char *s, size_t n)
+{
+    uint64_t any = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        any |= w;
+    }
+    for (; i < n; i++) {
+        any |= (unsigned char)s[i];
+    }
+    return (any & 0x8080808080808080ull) == 0;
+}
+
+// The tokens of pure-ASCII s[0..n) under t->fast (not TOK_FAST_NONE), as PCRE2 finds them:
+//   W2: \b\w\w+\b is every maximal run of \w of two bytes or more (\b needs the run whole);
+//   DEFAULT, WORDS: at the first byte that is not \s, a word byte (neither \s nor a mark)
+//   starts W+ ('W+)*, greedy, where the apostrophe is taken only with a word byte after it;
+//   a mark is a token of its own (DEFAULT) or is passed over (WORDS: no alternative starts
+//   with it). Lowercasing maps letters to letters, so a lowercased text splits at the same
+//   places.
+static void fast_split(Tokenizer *t, const char *s, size_t n, TokFn fn, void *ctx)
+{
+    if (t->lowercase) {
+        if (t->cap < n + 1) {
+            t->cap = n + 1;
+            t->buf = lab_realloc(t->buf, t->cap);
+        }
+        ascii_lower(t->buf, s, n);
+        s = t->buf;
+    }
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    if (t->fast == TOK_FAST_W2) {
+        while (i < n) {
+            if (!(ascii_class[u[i]] & CL_W)) {
+                i++;
+                continue;
+            }
+            size_t j = i + 1;
+            while (j < n && (ascii_class[u[j]] & CL_W)) {
+                j++;
+            }
+            if (j - i >= 2) {
+                fn(s + i, j - i, ctx);
+            }
+            i = j;
+        }
+        return;
+    }
+    const int marks = t->fast == TOK_FAST_DEFAULT;
+#define IS_WORD(c) (!(ascii_class[c] & (CL_SPACE | CL_MARK)))
+    while (i < n) {
+        unsigned char cl = ascii_class[u[i]];
+        if (cl & CL_SPACE) {
+            i++;
+            continue;
+        }
+        if (cl & CL_MARK) {
+            if (marks) {
+                fn(s + i, 1, ctx);
+            }
+            i++;
+            continue;
+        }
+        size_t j = i + 1;
+        for (;;) {
+            while (j < n && IS_WORD(u[j])) {
+                j++;
+            }
+            if (j + 1 < n && u[j] == '\'' && IS_WORD(u[j + 1])) {
+                j += 2;
+                continue;
+            }
+            break;
+        }
+        fn(s + i, j - i, ctx);
+        i = j;
+    }
+#undef IS_WORD
+}
+
+// The matches of t's pattern in s[0..n) by PCRE2 (lowercased first when t lowercases): with
+// the code compiled without PCRE2_UCP when the text is pure ASCII.
+static int pcre_split(Tokenizer *t, const char *s, size_t n, TokFn fn, void *ctx)
+{
+    if (t->lowercase) {
+        s = tok_lowercase(t, s, n, &n);
+    }
+    pcre2_code *re = t->re_ascii && is_ascii(s, n) ? t->re_ascii : t->re;
+    pcre2_match_data *md = t->md; // sized for the pattern's captures, the same in both codes
+    PCRE2_SIZE start = 0;
+    while (start < n) {
+        // text_read validated the UTF-8, so neither call needs to check it again
+        int rc = t->jit ? pcre2_jit_match(re, (PCRE2_SPTR)s, n, start, 0, md, NULL)
+                        : pcre2_match(re, (PCRE2_SPTR)s, n, start, PCRE2_NO_UTF_CHECK, md, NULL);
+        if (rc == PCRE2_ERROR_NOMATCH) {
+            break;
+        }
+        if (rc < 0) {
+            PCRE2_UCHAR msg[256];
+            pcre2_get_error_message(rc, msg, sizeof msg);
+            char q[160];
+            return lab_error("pattern '%s' failed while matching: %s",
+                             lab_quote(q, sizeof q, t->pattern, strlen(t->pattern)), (char *)msg);
+        }
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+        if (ov[1] == ov[0]) {
+            // an empty match (a lookahead-only pattern): no token; step one code point
+            start = ov[0] + 1;
+            while (start < n && (((unsigned char)s[start]) & 0xC0) == 0x80) {
+                start++;
+            }
+            continue;
+        }
+        fn(s + ov[0], ov[1] - ov[0], ctx);
+        start = ov[1];
+    }
+    return 0;
+}
+
 int tok_split(Tokenizer *t, const char *s, size_t n, TokFn fn, void *ctx)
 {
+    if (t->kind == TOK_WORD && t->fast != TOK_FAST_NONE) {
+        if (is_ascii(s, n)) {
+            fast_split(t, s, n, fn, ctx);
+            return 0;
+        }
+        // No token of these patterns holds a newline (it is \s, not \w, not a mark), and one
+        // starts a line as it starts a text, so a line at a time gives the same tokens: the
+        // ASCII lines of a mixed text still take the matcher.
+        for (size_t a = 0; a < n;) {
+            const char *nl = memchr(s + a, '\n', n - a);
+            size_t z = nl ? (size_t)(nl - s) : n;
+            if (is_ascii(s + a, z - a)) {
+                fast_split(t, s + a, z - a, fn, ctx);
+            } else if (pcre_split(t, s + a, z - a, fn, ctx) != 0) {
+                return -1;
+            }
+            a = z + 1;
+        }
+        return 0;
+    }
+    if (t->kind == TOK_WORD) {
+        return pcre_split(t, s, n, fn, ctx);
+    }
     if (t->lowercase) {
         s = tok_lowercase(t, s, n, &n);
     }
@@ -166,46 +364,6 @@ int tok_split(Tokenizer *t, const char *s, size_t n, TokFn fn, void *ctx)
             i += (size_t)k;
         }
         return 0;
-    }
-    // pure ASCII? (a word at a time: any byte with its high bit set says no)
-    int ascii = t->re_ascii != NULL;
-    size_t i = 0;
-    for (; ascii && i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        ascii = (w & 0x8080808080808080ull) == 0;
-    }
-    for (; ascii && i < n; i++) {
-        ascii = (unsigned char)s[i] < 0x80;
-    }
-    pcre2_code *re = ascii ? t->re_ascii : t->re;
-    pcre2_match_data *md = t->md; // sized for the pattern's captures, the same in both codes
-    PCRE2_SIZE start = 0;
-    while (start < n) {
-        // text_read validated the UTF-8, so neither call needs to check it again
-        int rc = t->jit ? pcre2_jit_match(re, (PCRE2_SPTR)s, n, start, 0, md, NULL)
-                        : pcre2_match(re, (PCRE2_SPTR)s, n, start, PCRE2_NO_UTF_CHECK, md, NULL);
-        if (rc == PCRE2_ERROR_NOMATCH) {
-            break;
-        }
-        if (rc < 0) {
-            PCRE2_UCHAR msg[256];
-            pcre2_get_error_message(rc, msg, sizeof msg);
-            char q[160];
-            return lab_error("pattern '%s' failed while matching: %s",
-                             lab_quote(q, sizeof q, t->pattern, strlen(t->pattern)), (char *)msg);
-        }
-        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-        if (ov[1] == ov[0]) {
-            // an empty match (a lookahead-only pattern): no token; step one code point
-            start = ov[0] + 1;
-            while (start < n && (((unsigned char)s[start]) & 0xC0) == 0x80) {
-                start++;
-            }
-            continue;
-        }
-        fn(s + ov[0], ov[1] - ov[0], ctx);
-        start = ov[1];
     }
     return 0;
 }

@@ -23,8 +23,7 @@
 // The default word pattern of tfidf: the lab's default (TOK_DEFAULT_PATTERN) without its
 // punctuation alternative: one Han character, or a run of letters, digits and marks (with
 // inner apostrophes). Punctuation is no term of a bag of words.
-#define TFIDF_DEFAULT_PATTERN \
-    "\\p{Han}|[^\\s\\p{Han}\\p{P}\\p{S}]+(?:['\\x{2019}][^\\s\\p{Han}\\p{P}\\p{S}]+)*"
+#define TFIDF_DEFAULT_PATTERN TOK_WORDS_PATTERN
 
 // scikit-learn's default token_pattern (?u)\b\w\w+\b in PCRE2 (Unicode is on anyway)
 #define TFIDF_SKLEARN_PATTERN "\\b\\w\\w+\\b"

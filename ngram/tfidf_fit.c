@@ -269,10 +269,18 @@ static double weigh_row(const TfidfParams *p, const double *idf, const int32_t *
                         const uint32_t *count, double *val, long n)
 {
     double sq = 0, abs_sum = 0;
-    for (long e = 0; e < n; e++) {
-        val[e] = tfidf_tf((TfidfTf)p->tf, (double)count[e]) * idf[col[e]];
-        sq += val[e] * val[e];
-        abs_sum += fabs(val[e]);
+    if (p->tf == TFIDF_TF_RAW) { // the default: tf is the count, no call or switch an entry
+        for (long e = 0; e < n; e++) {
+            val[e] = (double)count[e] * idf[col[e]];
+            sq += val[e] * val[e];
+            abs_sum += fabs(val[e]);
+        }
+    } else {
+        for (long e = 0; e < n; e++) {
+            val[e] = tfidf_tf((TfidfTf)p->tf, (double)count[e]) * idf[col[e]];
+            sq += val[e] * val[e];
+            abs_sum += fabs(val[e]);
+        }
     }
     double div = p->norm == TFIDF_NORM_L2 ? sqrt(sq) : p->norm == TFIDF_NORM_L1 ? abs_sum : 1.0;
     if (div > 0 && div != 1.0) { // a zero row stays zero, as scikit-learn leaves it
@@ -434,10 +442,11 @@ int tfidf_fit(TfidfModel *m, const TfidfDocs *docs, const TfidfParams *p, Tokeni
     int32_t *keep = NULL, *map = NULL;
 
     // 1. counts: one row per document, in the chunk's term ids. One split on this thread
-    // first: the tokenizer sets up its lowercasing locale once, not in every thread at once.
+    // first: the tokenizer sets up its lowercasing locale once, not in every thread at once
+    // (on a non-ASCII letter: ASCII text is lowercased without the locale).
     if (t->lowercase) {
         long long ignored = 0;
-        tok_split(t, "A", 1, count_token, &ignored);
+        tok_split(t, "\xC3\x80", 2, count_token, &ignored);
     }
 #pragma omp parallel for schedule(dynamic, 1)
     for (int c = 0; c < nchunks; c++) {

@@ -11,37 +11,70 @@
 
 #include "lab/numtext.h"
 
+#include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 // --- text into a buffer -----------------------------------------------------------------------
 
-// The decimal digits of v at p; returns the end. Written in place, last pair first, with no
-// copy of variable length (which would be a call to memcpy for every number).
+static const uint64_t pow10_u64[20] = {
+    1ull,           10ull,           100ull,           1000ull,           10000ull,
+    100000ull,      1000000ull,      10000000ull,      100000000ull,      1000000000ull,
+    10000000000ull, 100000000000ull, 1000000000000ull, 10000000000000ull, 100000000000000ull,
+    1000000000000000ull, 10000000000000000ull, 100000000000000000ull, 1000000000000000000ull,
+    10000000000000000000ull,
+};
+
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                     "25262728293031323334353637383940414243444546474849"
+                                     "50515253545556575859606162636465666768697071727374"
+                                     "75767778798081828384858687888990919293949596979899";
+
+// How many decimal digits v has (1 for 0): from the bit length (log10 2 ~ 1233 / 4096) and
+// one comparison.
+static inline int count_digits(uint64_t v)
+{
+    int t = ((64 - __builtin_clzll(v | 1)) * 1233) >> 12;
+    int n = t + 1 - (v < pow10_u64[t]);
+    return n ? n : 1;
+}
+
+// The n decimal digits of v (n = count_digits(v)) at p[0..n), last pair first, with no copy
+// of variable length (which would be a call to memcpy for every number); eight digits at a
+// time are split off in 64 bits and written with 32-bit arithmetic.
+static inline void put_digits(char *p, uint64_t v, int n)
+{
+    char *q = p + n;
+    while (v >= 100000000) {
+        uint32_t lo = (uint32_t)(v % 100000000);
+        v /= 100000000;
+        for (int i = 0; i < 4; i++) {
+            q -= 2;
+            memcpy(q, digit_pairs + 2 * (lo % 100), 2);
+            lo /= 100;
+        }
+    }
+    uint32_t w = (uint32_t)v;
+    while (w >= 100) {
+        q -= 2;
+        memcpy(q, digit_pairs + 2 * (w % 100), 2);
+        w /= 100;
+    }
+    if (w >= 10) {
+        q -= 2;
+        memcpy(q, digit_pairs + 2 * w, 2);
+    } else {
+        *--q = (char)('0' + w);
+    }
+}
+
+// The decimal digits of v at p; returns the end.
 static char *put_u64(char *p, uint64_t v)
 {
-    static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
-                                   "25262728293031323334353637383940414243444546474849"
-                                   "50515253545556575859606162636465666768697071727374"
-                                   "75767778798081828384858687888990919293949596979899";
-    int n = 1;
-    for (uint64_t x = v; x >= 10 && n < 20; n++) {
-        x /= 10;
-    }
-    char *end = p + n, *q = end;
-    while (v >= 100) {
-        q -= 2;
-        memcpy(q, pairs + 2 * (v % 100), 2);
-        v /= 100;
-    }
-    if (v >= 10) {
-        q -= 2;
-        memcpy(q, pairs + 2 * v, 2);
-    } else {
-        *--q = (char)('0' + v);
-    }
-    return end;
+    int n = count_digits(v);
+    put_digits(p, v, n);
+    return p + n;
 }
 
 static char *put_i64(char *p, long long v)
@@ -56,7 +89,116 @@ static char *put_i64(char *p, long long v)
 // A weight: the shortest decimal that reads back as v (p has LAB_NUMTEXT_MAX bytes of room)
 static char *put_double(char *p, double v)
 {
-    return p + lab_format_double(p, v);
+    return p + tfidf_format_weight(p, v);
+}
+
+// --- weights as text, exactly -----------------------------------------------------------------
+// A normalised weight lies in (0, 1], where lab_format_double's search (an 80-bit estimate,
+// checked by parsing, printf in the close calls) was a third of the command's time. There,
+// 128-bit integers do it exactly: v = m 2^e (53-bit m, e in -87 .. -53 for 1e-10 <= v < 1);
+// the doubles next to v are m +- 1, so every decimal strictly between (m - 1/2) 2^e and
+// (m + 1/2) 2^e reads back as v, and one on either end does when m is even (strtod rounds a
+// tie to the even significand); below a power of two the lower gap is half as wide. Scaled
+// by 10^q (q = 16 - floor(log10 v), so v 10^q has 17 digits before the point) these ends
+// are x 5^q 2^(q + e - 2) with x = 4m - 2 (or 4m - 1), 4m, 4m + 2: below 2^116, exact. The
+// shortest decimal is then the one that cuts the most digits j and still has a multiple of
+// 10^j between the ends; of the two multiples around v the nearer, the even one on a tie (as
+// printf rounds). That is lab_format_double's definition, and the text is laid out as it lays
+// it out; tests compare the two on millions of weights.
+
+
+static const uint64_t pow5_u64[28] = {
+    1ull, 5ull, 25ull, 125ull, 625ull, 3125ull, 15625ull, 78125ull, 390625ull, 1953125ull,
+    9765625ull, 48828125ull, 244140625ull, 1220703125ull, 6103515625ull, 30517578125ull,
+    152587890625ull, 762939453125ull, 3814697265625ull, 19073486328125ull, 95367431640625ull,
+    476837158203125ull, 2384185791015625ull, 11920928955078125ull, 59604644775390625ull,
+    298023223876953125ull, 1490116119384765625ull, 7450580596923828125ull,
+};
+
+int tfidf_format_weight(char *out, double v)
+{
+    if (!(v >= 1e-10 && v < 1)) {
+        if (v == 1) {
+            memcpy(out, "1", 2);
+            return 1;
+        }
+        return lab_format_double(out, v);
+    }
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    int be = (int)(bits >> 52);                       // biased exponent (v is normal here)
+    uint64_t m = (bits & ((1ull << 52) - 1)) | (1ull << 52);
+    int e = be - 1075;                                // v = m 2^e
+    int k = (int)floor((be - 1023) * 0.30102999566398120); // floor(log10 v), or one less
+    unsigned __int128 xlo, xv, xhi, one;
+    int S;
+    uint64_t N;
+    for (;;) {
+        int q = 16 - k; // 17 .. 27: 5^q < 2^63
+        uint64_t p5 = pow5_u64[q];
+        S = 2 - q - e; // x 5^q 2^(q + e - 2) = x 5^q / 2^S, S > 0 in this range
+        xv = (unsigned __int128)(4 * m) * p5;
+        N = (uint64_t)(xv >> S);
+        if (N < pow10_u64[17]) {
+            xlo = (unsigned __int128)(4 * m - (m == 1ull << 52 ? 1 : 2)) * p5;
+            xhi = (unsigned __int128)(4 * m + 2) * p5;
+            break;
+        }
+        k++; // v 10^q has 18 digits: one fewer power of ten
+    }
+    one = (unsigned __int128)1 << S;
+    int even = (m & 1) == 0;
+    // the integers within the ends, in units of the 17th digit: [lo_i, hi_i]
+    uint64_t lo_i = (uint64_t)(xlo >> S), hi_i = (uint64_t)(xhi >> S);
+    unsigned __int128 lo_frac = xlo & (one - 1), hi_frac = xhi & (one - 1);
+    if (lo_frac != 0 || !even) {
+        lo_i++; // (an end exactly on an integer counts only when m is even)
+    }
+    if (hi_frac == 0 && !even) {
+        hi_i--;
+    }
+    // the most digits cut: a multiple of 10^(j+1) still in [lo_i, hi_i]
+    // (lo_i <= N <= hi_i: v itself, truncated to an integer, lies between the ends)
+    int j = 0;
+    uint64_t hq = hi_i, lq = lo_i - 1; // floor(hi / 10^j) and floor((lo - 1) / 10^j)
+    uint64_t c = N;                    // floor(N / 10^j)
+    while (j < 17 && hq / 10 > lq / 10) {
+        hq /= 10;
+        lq /= 10;
+        c /= 10;
+        j++;
+    }
+    // the multiples of 10^j around v: c and c + 1 (times 10^j)
+    unsigned __int128 step = (unsigned __int128)pow10_u64[j] << S;
+    unsigned __int128 below = xv - ((unsigned __int128)(c * pow10_u64[j]) << S);
+    int ok_lo = c * pow10_u64[j] >= lo_i && c > 0, ok_hi = (c + 1) * pow10_u64[j] <= hi_i;
+    int up = ok_hi && (!ok_lo || 2 * below > step || (2 * below == step && (c & 1)));
+    c += (uint64_t)up;
+    int ex = k - 16 + j; // v ~ c 10^ex
+    while (c % 10 == 0) { // (a carry: 99.. + 1)
+        c /= 10;
+        ex++;
+    }
+    int nd = count_digits(c);
+    int first = ex + nd - 1; // the exponent of the first digit: -10 .. -1 here
+    int n = 0;
+    if (first >= -5) {
+        memcpy(out, "0.00000", 8); // the zeros after the point, and more: overwritten
+        n = 2 + (-first - 1);
+        put_digits(out + n, c, nd);
+        n += nd;
+    } else {
+        put_digits(out + 1, c, nd); // then the first digit moves in front of the point
+        out[0] = out[1];
+        out[1] = '.';
+        n = nd > 1 ? nd + 1 : 1;
+        out[n++] = 'e';
+        out[n++] = '-';
+        out[n++] = (char)('0' + -first / 10);
+        out[n++] = (char)('0' + -first % 10);
+    }
+    out[n] = '\0';
+    return n;
 }
 
 // the room put_double needs (its NUL included: the next piece overwrites it)
