@@ -860,16 +860,6 @@ int ngram_bin_load(NgramModel *m, const char *path, TokUnit unit)
         return lab_error("cannot map '%s': %s", path, strerror(errno));
     }
     memcpy(&h, map, sizeof h);
-    if (getenv("XXHUGE")) { //XX
-        size_t al = 2u << 20, big = (len + 2 * al) & ~(al - 1);
-        uint8_t *a0 = mmap(NULL, big, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        uint8_t *a = (uint8_t *)(((uintptr_t)a0 + al - 1) & ~(uintptr_t)(al - 1));
-        if (madvise(a, len, MADV_HUGEPAGE)) perror("madvise");
-        memcpy(a, map, len);
-        munmap(map, len);
-        map = a;
-        FILE *f = fopen("/proc/self/smaps_rollup", "r"); char l[256]; while (fgets(l, 256, f)) if (strstr(l, "AnonHuge")) fputs(l, stderr); fclose(f);
-    }
     NgramBin *b = NULL;
     if (memcmp(h.magic, NGRAM_BIN_MAGIC, 8) != 0) {
         char q[48];
