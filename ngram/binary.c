@@ -11,8 +11,9 @@
 //
 // Reading trusts nothing: the header's magic, version and byte order, then every size and
 // offset against the file's length and against each other, before anything is read through
-// them. A lookup stops after the longest probe the writer saw (max_probe), so even a table
-// whose contents were damaged ends every search. The values are not checked (that would read
+// them. A lookup stops at the first resident that sits nearer its home than the key would
+// (the Robin Hood order: version 2 on), and after the longest probe the writer saw (max_probe)
+// in any case, so even a table whose contents were damaged ends every search. The values are not checked (that would read
 // the whole file): a damaged value gives a wrong number, never a crash.
 //
 // Left out: quantised values, a trie layout (smaller, slower), other byte orders.
@@ -155,6 +156,11 @@ static inline double node_logbow(const NgramBin *b, int k, uint32_t s)
     return load_float(L->slots + (size_t)s * L->stride + (k == 1 ? 4 : L->key_bytes + 4));
 }
 
+// The slot of (parent, w) at an order k >= 2, NGRAM_NONE when it is not stored. The writer's
+// Robin Hood order means that along the probe a key passes only residents farther from their
+// home than it is from its own, or as far with a smaller key: at the first resident nearer its
+// home (or as near with a larger key) the key would have taken that slot, so it is not stored.
+// A miss then ends after about as many probes as a hit, instead of running to an empty slot.
 static inline uint32_t level_find(const NgramBinLevel *L, uint32_t parent, int32_t w)
 {
     uint64_t key = make_key(L, parent, w);
@@ -165,6 +171,11 @@ static inline uint32_t level_find(const NgramBinLevel *L, uint32_t parent, int32
             return i;
         }
         if (x == L->key_mask) {
+            return NGRAM_NONE;
+        }
+        uint32_t rhome = home_of(x, L->cap);
+        uint32_t rdist = i >= rhome ? i - rhome : i + L->cap - rhome;
+        if (rdist < p || (rdist == p && x > key)) {
             return NGRAM_NONE;
         }
         if (++i == L->cap) {

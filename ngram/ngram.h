@@ -247,7 +247,7 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit);
 // node is a token id. docs/formats.md gives the layout; the reader checks the header and every
 // size and offset against the file's length, then maps it: the tables are read in place.
 #define NGRAM_BIN_MAGIC "lmlabNGB"
-#define NGRAM_BIN_VERSION 1u
+#define NGRAM_BIN_VERSION 2u
 #define NGRAM_BIN_SPACE 1.5 // slots per n-gram in a table (KenLM's probing default)
 #define NGRAM_BIN_HEADER 384 // bytes
 

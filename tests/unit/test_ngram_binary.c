@@ -378,7 +378,7 @@ Test(ngram_binary, magic_version_and_byte_order_are_named)
         const char *says;
     } cases[] = {
         {0, 0x4150524c, "is not an lmlab binary model"}, // "LRPA" over the magic
-        {8, 2, "version 2; this lmlab reads version 1"},
+        {8, 1, "version 1; this lmlab reads version 2"}, // a file from before Robin Hood lookups
         {12, 0x04030201, "other byte order"},
         {16, 7, "order 7 is outside 1..6"},
     };
