@@ -298,7 +298,7 @@ void ngram_bin_distribution(const NgramModel *m, const int32_t *context, double 
 // cursor's lookups for its next token are prefetched as soon as it has scored this one, so
 // they have the other BIN_CURSORS - 1 cursors' turns to arrive before they are read.
 #define BIN_CHUNK (1 << 15)
-#define BIN_CURSORS 16
+#define BIN_CURSORS 8
 
 typedef struct {
     long long i, e, s;   // position, end, sequence
