@@ -13,8 +13,9 @@
 // offset against the file's length and against each other, before anything is read through
 // them. A lookup stops at the first resident that sits nearer its home than the key would
 // (the Robin Hood order: version 2 on), and after the longest probe the writer saw (max_probe)
-// in any case, so even a table whose contents were damaged ends every search. The values are not checked (that would read
-// the whole file): a damaged value gives a wrong number, never a crash.
+// in any case, so even a table whose contents were damaged ends every search. The values are
+// not checked (that would read the whole file): a damaged value gives a wrong number, never a
+// crash.
 //
 // Left out: quantised values, a trie layout (smaller, slower), other byte orders.
 #include "ngram.h"
@@ -174,7 +175,7 @@ static inline uint32_t level_find(const NgramBinLevel *L, uint32_t parent, int32
             return NGRAM_NONE;
         }
         uint32_t rhome = home_of(x, L->cap);
-        uint32_t rdist = i >= rhome ? i - rhome : i + L->cap - rhome;
+        uint32_t rdist = i >= rhome ? i - rhome : i + (L->cap - rhome); // < cap, no overflow
         if (rdist < p || (rdist == p && x > key)) {
             return NGRAM_NONE;
         }
@@ -673,7 +674,8 @@ int ngram_bin_write(const NgramModel *m, const char *path)
                     break;
                 }
                 uint32_t rhome = home_of(rkey, T.cap);
-                uint32_t rdist = i >= rhome ? i - rhome : i + T.cap - rhome;
+                // the resident's distance from home, < cap (so no overflow even above 2^31 slots)
+                uint32_t rdist = i >= rhome ? i - rhome : i + (T.cap - rhome);
                 if (rdist < dist || (rdist == dist && rkey > bkey)) {
                     max_probe = dist > max_probe ? dist : max_probe;
                     memcpy(held, slot, T.stride);
