@@ -949,6 +949,23 @@ fail:
 
 // --- a run directory ----------------------------------------------------------------------
 
+// 1 with the version of the binary model at path when its magic is right, 0 otherwise
+static int bin_version(const char *path, uint32_t *version)
+{
+    uint8_t head[12];
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        return 0;
+    }
+    int ok = fread(head, 1, sizeof head, f) == sizeof head &&
+             memcmp(head, NGRAM_BIN_MAGIC, 8) == 0;
+    fclose(f);
+    if (ok) {
+        memcpy(version, head + offsetof(BinHeader, version), 4);
+    }
+    return ok;
+}
+
 int ngram_model_load_dir(NgramModel *m, const char *dir, TokUnit unit)
 {
     char *bin = lab_path_join(dir, "model.bin");
@@ -961,6 +978,14 @@ int ngram_model_load_dir(NgramModel *m, const char *dir, TokUnit unit)
          (sb.st_mtim.tv_sec == sa.st_mtim.tv_sec && sb.st_mtim.tv_nsec < sa.st_mtim.tv_nsec))) {
         lab_note("'%s' is older than '%s': reading the ARPA file (make the binary again with "
                  "lmlab ngram binary --arpa %s --out %s)", bin, arpa, arpa, bin);
+        use_bin = 0;
+    }
+    uint32_t version = 0;
+    if (use_bin && has_arpa && bin_version(bin, &version) && version != NGRAM_BIN_VERSION) {
+        // a run trained by another lmlab: its ARPA file still reads
+        lab_note("'%s' is a binary model of version %u, this lmlab reads version %u: reading the "
+                 "ARPA file (make the binary again with lmlab ngram binary --arpa %s --out %s)",
+                 bin, version, NGRAM_BIN_VERSION, arpa, bin);
         use_bin = 0;
     }
     int rc = use_bin ? ngram_bin_load(m, bin, unit) : ngram_arpa_read(m, arpa, unit);

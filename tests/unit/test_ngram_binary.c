@@ -504,6 +504,19 @@ Test(ngram_binary, loading_a_run_prefers_a_newer_model_bin)
     cr_assert_eq(ngram_model_load_dir(&b, dir, UNIT_LINE), 0);
     cr_assert_null(b.bin);
     ngram_model_free(&b);
+    // a newer model.bin of another version (a run from another lmlab): the ARPA file is read
+    cr_assert_eq(ngram_bin_write(&a, bin), 0);
+    size_t len;
+    char *bytes;
+    cr_assert_eq(lab_read_file(bin, &bytes, &len, 0), 0);
+    set_u32(bytes, 8, NGRAM_BIN_VERSION - 1);
+    free(test_write(dir, "model.bin", bytes, len));
+    free(bytes);
+    cr_assert_eq(utimensat(AT_FDCWD, bin, later, 0), 0);
+    cr_assert_eq(utimensat(AT_FDCWD, copy, (struct timespec[2]){{0, UTIME_OMIT}, {0, 0}}, 0), 0);
+    cr_assert_eq(ngram_model_load_dir(&b, dir, UNIT_LINE), 0);
+    cr_assert_null(b.bin, "a model.bin of version %u was read", NGRAM_BIN_VERSION - 1);
+    ngram_model_free(&b);
     unlink(bin);
     cr_assert_eq(ngram_model_load_dir(&b, dir, UNIT_LINE), 0);
     cr_assert_null(b.bin);
