@@ -305,7 +305,6 @@ typedef struct {
     long long i, e, s;   // position, end, sequence
     uint32_t ctx[NGRAM_MAX_ORDER + 1];
     float bow[NGRAM_MAX_ORDER + 1]; // ln bow of ctx[j], 0 when it is NGRAM_NONE
-
     LabLoss l;
 } BinCursor;
 
