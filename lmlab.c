@@ -441,12 +441,15 @@ static long others_running(long enough)
 // libgomp reads only as it starts. The processes running now count, not the load average,
 // which remembers the last minute (a benchmark's previous run, say). The results do not
 // change: the wait policy decides how threads wait, not what they compute. A policy the user
-// set, or LMLAB_NO_REEXEC, is left alone.
+// set, or LMLAB_NO_REEXEC, is left alone, and so is a run on one thread (OMP_NUM_THREADS=1),
+// which has no idle thread to spin and would only pay the looks and the second start.
 static void wait_policy(char **argv)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    const char *threads = getenv("OMP_NUM_THREADS");
     if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT") || getenv("LMLAB_NO_REEXEC") ||
-        cpus < 2 || others_running((cpus + 1) / 2) < (cpus + 1) / 2) {
+        (threads && strcmp(threads, "1") == 0) || cpus < 2 ||
+        others_running((cpus + 1) / 2) < (cpus + 1) / 2) {
         return;
     }
     setenv("OMP_WAIT_POLICY", "PASSIVE", 1);

@@ -192,7 +192,8 @@ def section(args, infos, results, load, made):
       "Whole commands timed from the benchmark (wall) and by `/usr/bin/time` (CPU: user + "
       "system; RSS: its peak). Query speed with the model loaded is tokens / (whole command "
       "on the text - whole command on one sentence), for both tools; on a loaded machine the "
-      "CPU-time rows wait less for their turn than the wall-clock ones.")
+      "CPU-time rows wait less for their turn than the wall-clock ones. How the scoring loop "
+      "works and where its time went: `docs/ngram.md`, the binary model.")
     w("")
     for info in infos:
         r = results[info["name"]]

@@ -192,6 +192,14 @@ long long text_count_words(const char *s, size_t n)
     long long words = 0;
     int in_word = 0;
     for (size_t i = 0; i < n;) {
+        if (u[i] < 0x80) { // ASCII, the common byte: no decoding (is_space's ASCII members)
+            unsigned b = u[i];
+            int sp = (b >= 0x09 && b <= 0x0D) || b == 0x20 || (b >= 0x1C && b <= 0x1F);
+            words += !sp && !in_word;
+            in_word = !sp;
+            i++;
+            continue;
+        }
         uint32_t cp;
         int k = utf8_decode(u + i, n - i, &cp);
         if (k < 0) {

@@ -11,9 +11,11 @@
 //
 // Reading trusts nothing: the header's magic, version and byte order, then every size and
 // offset against the file's length and against each other, before anything is read through
-// them. A lookup stops after the longest probe the writer saw (max_probe), so even a table
-// whose contents were damaged ends every search. The values are not checked (that would read
-// the whole file): a damaged value gives a wrong number, never a crash.
+// them. A lookup stops at the first resident that sits nearer its home than the key would
+// (the Robin Hood order: version 2 on), and after the longest probe the writer saw (max_probe)
+// in any case, so even a table whose contents were damaged ends every search. The values are
+// not checked (that would read the whole file): a damaged value gives a wrong number, never a
+// crash.
 //
 // Left out: quantised values, a trie layout (smaller, slower), other byte orders.
 #include "ngram.h"
@@ -155,6 +157,11 @@ static inline double node_logbow(const NgramBin *b, int k, uint32_t s)
     return load_float(L->slots + (size_t)s * L->stride + (k == 1 ? 4 : L->key_bytes + 4));
 }
 
+// The slot of (parent, w) at an order k >= 2, NGRAM_NONE when it is not stored. The writer's
+// Robin Hood order means that along the probe a key passes only residents farther from their
+// home than it is from its own, or as far with a smaller key: at the first resident nearer its
+// home (or as near with a larger key) the key would have taken that slot, so it is not stored.
+// A miss then ends after about as many probes as a hit, instead of running to an empty slot.
 static inline uint32_t level_find(const NgramBinLevel *L, uint32_t parent, int32_t w)
 {
     uint64_t key = make_key(L, parent, w);
@@ -165,6 +172,11 @@ static inline uint32_t level_find(const NgramBinLevel *L, uint32_t parent, int32
             return i;
         }
         if (x == L->key_mask) {
+            return NGRAM_NONE;
+        }
+        uint32_t rhome = home_of(x, L->cap);
+        uint32_t rdist = i >= rhome ? i - rhome : i + (L->cap - rhome); // < cap, no overflow
+        if (rdist < p || (rdist == p && x > key)) {
             return NGRAM_NONE;
         }
         if (++i == L->cap) {
@@ -185,9 +197,18 @@ uint32_t ngram_bin_find(const NgramBin *b, int k, uint32_t parent, int32_t w)
     return level_find(&b->lev[k], parent, w);
 }
 
+// GCC deletes a loop whose body is only __builtin_prefetch (as a statement without effects), so
+// the loop of the scorer's prefetches never ran: the empty asm that takes the address is an
+// effect the compiler must keep, and it costs no instruction.
+static inline void prefetch(const void *p)
+{
+    __builtin_prefetch(p);
+    __asm__ volatile("" : : "r"(p));
+}
+
 static inline void prefetch_home(const NgramBinLevel *L, uint32_t parent, int32_t w)
 {
-    __builtin_prefetch(L->slots + (size_t)home_of(make_key(L, parent, w), L->cap) * L->stride);
+    prefetch(L->slots + (size_t)home_of(make_key(L, parent, w), L->cap) * L->stride);
 }
 
 // --- scoring ------------------------------------------------------------------------------
@@ -274,19 +295,98 @@ void ngram_bin_distribution(const NgramModel *m, const int32_t *context, double 
 }
 
 // Evaluation as model.c's ngram_eval does it: chunks of BIN_CHUNK tokens summed in chunk
-// order (the same sum whatever the threads), each walked by BIN_CURSORS cursors in step
-// whose lookups are prefetched one step ahead.
+// order (the same sum whatever the threads), each walked by BIN_CURSORS cursors in turn. A
+// cursor's lookups for its next token are prefetched as soon as it has scored this one, so
+// they have the other BIN_CURSORS - 1 cursors' turns to arrive before they are read.
 #define BIN_CHUNK (1 << 15)
-#define BIN_CURSORS 16
+#define BIN_CURSORS 8
 
 typedef struct {
     long long i, e, s;   // position, end, sequence
     uint32_t ctx[NGRAM_MAX_ORDER + 1];
+    float bow[NGRAM_MAX_ORDER + 1]; // ln bow of ctx[j], 0 when it is NGRAM_NONE
     LabLoss l;
 } BinCursor;
 
+// At a sequence's start the cursor takes the state after "<s>" (that of start): called
+// whenever i moves.
+static inline void bin_cursor_seq(const Corpus *c, BinCursor *x, const BinCursor *start)
+{
+    if (x->i < x->e) {
+        while (x->i == c->start[x->s + 1]) {
+            x->s++;
+            memcpy(x->ctx, start->ctx, sizeof x->ctx);
+            memcpy(x->bow, start->bow, sizeof x->bow);
+        }
+    }
+}
+
+// The backoff weights of a state's nodes (after bin_context or a reset).
+static void bin_cursor_bows(const NgramBin *b, BinCursor *x)
+{
+    for (int j = 1; j < b->order; j++) {
+        x->bow[j] = x->ctx[j] != NGRAM_NONE ? (float)node_logbow(b, j, x->ctx[j]) : 0.0f;
+    }
+}
+
+// bin_score for a closed model, on the cursor's state, with the same result to the bit: the
+// lookups go up from order 2 and stop at the first context not stored or the first miss (no
+// longer n-gram ending in w can be stored then), and the contexts' backoff weights come from
+// the state, where they were put when their nodes were found (0 for a context not stored,
+// which adds nothing).
+static inline double bin_score_closed(const NgramBin *b, BinCursor *x, int32_t w)
+{
+    int N = b->order;
+    const uint8_t *slot[NGRAM_MAX_ORDER + 1]; // ln P of the node found at each order
+    uint32_t s[NGRAM_MAX_ORDER + 1];
+    slot[1] = b->lev[1].slots + (size_t)w * 8;
+    s[1] = (uint32_t)w;
+    int top = isnan(load_float(slot[1])) ? 0 : 1;
+    for (int j = 2; j <= N && top == j - 1 && x->ctx[j - 1] != NGRAM_NONE; j++) {
+        const NgramBinLevel *L = &b->lev[j];
+        uint32_t f = level_find(L, x->ctx[j - 1], w);
+        if (f != NGRAM_NONE) {
+            s[j] = f;
+            slot[j] = L->slots + (size_t)f * L->stride + L->key_bytes;
+            top = j;
+        }
+    }
+    double lp = -INFINITY;
+    if (top) {
+        lp = -fabs((double)load_float(slot[top]));
+        for (int j = top; j < N; j++) {
+            lp += x->bow[j];
+        }
+    }
+    // the state after w: the nodes found that extend (sign bit of ln P set)
+    for (int j = 1; j < N; j++) {
+        if (j <= top && signbit(load_float(slot[j]))) {
+            x->ctx[j] = s[j];
+            x->bow[j] = load_float(slot[j] + 4);
+        } else {
+            x->ctx[j] = NGRAM_NONE;
+            x->bow[j] = 0.0f;
+        }
+    }
+    return lp;
+}
+
+// Prefetches the slots the cursor's next token will read first: its order-1 entry and the home
+// slot of (ctx[j-1], w) for every stored context.
+static inline void bin_cursor_prefetch(const NgramBin *b, const Corpus *c, const BinCursor *x)
+{
+    if (x->i >= x->e) {
+        return;
+    }
+    int32_t w = c->ids[x->i];
+    __builtin_prefetch(b->lev[1].slots + (size_t)w * 8);
+    for (int j = 2; j <= b->order && x->ctx[j - 1] != NGRAM_NONE; j++) {
+        prefetch_home(&b->lev[j], x->ctx[j - 1], w);
+    }
+}
+
 static void bin_cursor_start(const NgramBin *b, const Corpus *c, BinCursor *cu, long long from,
-                             long long e)
+                             long long e, const BinCursor *start)
 {
     int N = b->order;
     long long lo = 0, hi = c->nseq - 1; // the sequence holding position from
@@ -306,56 +406,52 @@ static void bin_cursor_start(const NgramBin *b, const Corpus *c, BinCursor *cu, 
         hist[j] = p >= c->start[lo] ? c->ids[p] : TOK_BOS;
     }
     bin_context(b, hist, cu->ctx);
+    bin_cursor_bows(b, cu);
+    bin_cursor_seq(c, cu, start);
 }
 
 static void bin_eval_chunk(const NgramBin *b, const Corpus *c, long long from, long long e,
                            int has_unk, LabLoss *out)
 {
     int N = b->order;
-    uint32_t start[NGRAM_MAX_ORDER + 1];
+    BinCursor start;
     int32_t bos[NGRAM_MAX_ORDER];
     for (int j = 0; j < NGRAM_MAX_ORDER; j++) {
         bos[j] = TOK_BOS;
     }
-    bin_context(b, bos, start);
+    memset(&start, 0, sizeof start);
+    bin_context(b, bos, start.ctx);
+    bin_cursor_bows(b, &start);
     BinCursor cu[BIN_CURSORS];
     long long span = (e - from + BIN_CURSORS - 1) / BIN_CURSORS;
     for (int g = 0; g < BIN_CURSORS; g++) {
         long long gb = from + g * span < e ? from + g * span : e;
-        bin_cursor_start(b, c, &cu[g], gb, gb + span < e ? gb + span : e);
+        bin_cursor_start(b, c, &cu[g], gb, gb + span < e ? gb + span : e, &start);
+        bin_cursor_prefetch(b, c, &cu[g]);
     }
     for (int active = 1; active;) {
         active = 0;
-        for (int g = 0; g < BIN_CURSORS; g++) {
-            BinCursor *x = &cu[g];
-            if (x->i < x->e && x->i != c->start[x->s + 1]) {
-                int32_t w = c->ids[x->i];
-                __builtin_prefetch(b->lev[1].slots + (size_t)w * 8);
-                for (int j = 2; j <= N && x->ctx[j - 1] != NGRAM_NONE; j++) {
-                    prefetch_home(&b->lev[j], x->ctx[j - 1], w);
-                }
-            }
-        }
         for (int g = 0; g < BIN_CURSORS; g++) {
             BinCursor *x = &cu[g];
             if (x->i >= x->e) {
                 continue;
             }
             active = 1;
-            if (x->i == c->start[x->s + 1]) {
-                x->s++;
-                memcpy(x->ctx, start, sizeof start);
-            }
             int32_t w = c->ids[x->i++];
             if (w == TOK_UNK && !has_unk) {
                 // the model cannot score an unknown token: skip it and forget the context
                 x->ctx[0] = 0;
                 for (int j = 1; j < N; j++) {
                     x->ctx[j] = NGRAM_NONE;
+                    x->bow[j] = 0.0f;
                 }
-                continue;
+            } else if (b->closed) {
+                lab_loss_add(&x->l, bin_score_closed(b, x, w));
+            } else {
+                lab_loss_add(&x->l, bin_score(b, x->ctx, w, x->ctx));
             }
-            lab_loss_add(&x->l, bin_score(b, x->ctx, w, x->ctx));
+            bin_cursor_seq(c, x, &start);
+            bin_cursor_prefetch(b, c, x);
         }
     }
     memset(out, 0, sizeof *out);
@@ -577,7 +673,8 @@ int ngram_bin_write(const NgramModel *m, const char *path)
                     break;
                 }
                 uint32_t rhome = home_of(rkey, T.cap);
-                uint32_t rdist = i >= rhome ? i - rhome : i + T.cap - rhome;
+                // the resident's distance from home, < cap (so no overflow even above 2^31 slots)
+                uint32_t rdist = i >= rhome ? i - rhome : i + (T.cap - rhome);
                 if (rdist < dist || (rdist == dist && rkey > bkey)) {
                     max_probe = dist > max_probe ? dist : max_probe;
                     memcpy(held, slot, T.stride);
@@ -851,6 +948,23 @@ fail:
 
 // --- a run directory ----------------------------------------------------------------------
 
+// 1 with the version of the binary model at path when its magic is right, 0 otherwise
+static int bin_version(const char *path, uint32_t *version)
+{
+    uint8_t head[12];
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        return 0;
+    }
+    int ok = fread(head, 1, sizeof head, f) == sizeof head &&
+             memcmp(head, NGRAM_BIN_MAGIC, 8) == 0;
+    fclose(f);
+    if (ok) {
+        memcpy(version, head + offsetof(BinHeader, version), 4);
+    }
+    return ok;
+}
+
 int ngram_model_load_dir(NgramModel *m, const char *dir, TokUnit unit)
 {
     char *bin = lab_path_join(dir, "model.bin");
@@ -863,6 +977,14 @@ int ngram_model_load_dir(NgramModel *m, const char *dir, TokUnit unit)
          (sb.st_mtim.tv_sec == sa.st_mtim.tv_sec && sb.st_mtim.tv_nsec < sa.st_mtim.tv_nsec))) {
         lab_note("'%s' is older than '%s': reading the ARPA file (make the binary again with "
                  "lmlab ngram binary --arpa %s --out %s)", bin, arpa, arpa, bin);
+        use_bin = 0;
+    }
+    uint32_t version = 0;
+    if (use_bin && has_arpa && bin_version(bin, &version) && version != NGRAM_BIN_VERSION) {
+        // a run trained by another lmlab: its ARPA file still reads
+        lab_note("'%s' is a binary model of version %u, this lmlab reads version %u: reading the "
+                 "ARPA file (make the binary again with lmlab ngram binary --arpa %s --out %s)",
+                 bin, version, NGRAM_BIN_VERSION, arpa, bin);
         use_bin = 0;
     }
     int rc = use_bin ? ngram_bin_load(m, bin, unit) : ngram_arpa_read(m, arpa, unit);

@@ -247,7 +247,7 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit);
 // node is a token id. docs/formats.md gives the layout; the reader checks the header and every
 // size and offset against the file's length, then maps it: the tables are read in place.
 #define NGRAM_BIN_MAGIC "lmlabNGB"
-#define NGRAM_BIN_VERSION 1u
+#define NGRAM_BIN_VERSION 2u
 #define NGRAM_BIN_SPACE 1.5 // slots per n-gram in a table (KenLM's probing default)
 #define NGRAM_BIN_HEADER 384 // bytes
 
@@ -294,8 +294,9 @@ void ngram_bin_close(NgramBin *b);
 // bytes: the writer's last step, and the fuzz target's, so that mutated sizes reach the checks.
 void ngram_bin_seal(void *header);
 
-// The model of a run directory: dir/model.bin when it is there and not older than
-// dir/model.arpa (a note says when it is older), else dir/model.arpa. -1 with a message.
+// The model of a run directory: dir/model.bin when it is there, not older than dir/model.arpa
+// and of the version this lmlab reads (a note says when it is not), else dir/model.arpa. -1
+// with a message.
 int ngram_model_load_dir(NgramModel *m, const char *dir, TokUnit unit);
 
 // --- sampling (sample.c) -----------------------------------------------------------------

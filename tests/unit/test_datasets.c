@@ -128,6 +128,10 @@ Test(utf8, counts_whitespace_separated_words_including_unicode_spaces)
     cr_assert_eq(text_count_words("春眠\xE3\x80\x80不觉晓", strlen("春眠\xE3\x80\x80不觉晓")), 2,
                  "U+3000 ideographic space separates words");
     cr_assert_eq(text_count_words("", 0), 0);
+    // Python: "a\x1fb\xa0c\x0bd \x7fe".split() gives 5 words: U+001F, U+00A0 and \v separate,
+    // DEL does not
+    const char *mixed = "a\x1F" "b\xC2\xA0" "c\x0B" "d \x7F" "e";
+    cr_assert_eq(text_count_words(mixed, strlen(mixed)), 5, "ASCII and Unicode separators mixed");
 }
 
 // --- tokenizers -------------------------------------------------------------------------------
