@@ -87,27 +87,38 @@ void nn_zero(float *x, size_t n)
 
 // --- activations ----------------------------------------------------------------------------
 
-// The share [lo, hi) of n elements for this thread of the team, in whole vectors of 16
-static void elem_share(size_t n, size_t *lo, size_t *hi)
+// Each pass below is a plain vectorised loop over a range [0, n) of out, x and y (y unused by
+// the forward passes), run whole by the caller's thread below ELEM_PAR_MIN elements and in
+// shares of whole vectors by a team above it. (An `omp parallel for simd` with an `if` clause
+// compiled to a scalar loop when the team was one thread: ten times slower on a recurrent
+// step's gates.)
+typedef void ElemRange(float *out, const float *x, const float *y, size_t n);
+
+static void elem_run(ElemRange *range, float *out, const float *x, const float *y, size_t n)
 {
-    size_t parts = (size_t)omp_get_num_threads(), t = (size_t)omp_get_thread_num();
-    size_t per = ((n + parts - 1) / parts + 15) / 16 * 16;
-    *lo = t * per < n ? t * per : n;
-    *hi = *lo + per < n ? *lo + per : n;
+    if (n < ELEM_PAR_MIN || omp_in_parallel()) {
+        range(out, x, y, n);
+        return;
+    }
+#pragma omp parallel
+    {
+        size_t parts = (size_t)omp_get_num_threads(), t = (size_t)omp_get_thread_num();
+        size_t per = ((n + parts - 1) / parts + 15) / 16 * 16;
+        size_t lo = t * per < n ? t * per : n, hi = lo + per < n ? lo + per : n;
+        range(out + lo, x + lo, y ? y + lo : NULL, hi - lo);
+    }
 }
 
-// Each pass below is a plain vectorised loop over a range, run whole by the caller's thread
-// below ELEM_PAR_MIN elements and in shares by a team above it. (An `omp parallel for simd`
-// with an `if` clause compiled to a scalar loop when the team was one thread: ten times slower
-// on a recurrent step's gates.)
-static void tanh_forward_range(float *out, const float *inp, size_t n)
+static void tanh_forward_range(float *out, const float *inp, const float *unused, size_t n)
 {
+    (void)unused;
 #pragma omp simd
     for (size_t i = 0; i < n; i++) {
         out[i] = nn_tanhf(inp[i]);
     }
 }
 
+// forward was: out = tanh(inp); so dinp += dout * (1 - out^2)
 static void tanh_backward_range(float *dinp, const float *dout, const float *out, size_t n)
 {
 #pragma omp simd
@@ -116,14 +127,16 @@ static void tanh_backward_range(float *dinp, const float *dout, const float *out
     }
 }
 
-static void sigmoid_forward_range(float *out, const float *inp, size_t n)
+static void sigmoid_forward_range(float *out, const float *inp, const float *unused, size_t n)
 {
+    (void)unused;
 #pragma omp simd
     for (size_t i = 0; i < n; i++) {
         out[i] = nn_sigmoidf(inp[i]);
     }
 }
 
+// forward was: out = 1 / (1 + exp(-inp)); so dinp += dout * out * (1 - out)
 static void sigmoid_backward_range(float *dinp, const float *dout, const float *out, size_t n)
 {
 #pragma omp simd
@@ -135,60 +148,22 @@ static void sigmoid_backward_range(float *dinp, const float *dout, const float *
 // tanh and sigmoid in float (fastmath.h: within 4 ulp of the exact value), vectorised
 void nn_tanh_forward(float *out, const float *inp, size_t n)
 {
-    if (n < ELEM_PAR_MIN) {
-        tanh_forward_range(out, inp, n);
-        return;
-    }
-#pragma omp parallel
-    {
-        size_t lo, hi;
-        elem_share(n, &lo, &hi);
-        tanh_forward_range(out + lo, inp + lo, hi - lo);
-    }
+    elem_run(tanh_forward_range, out, inp, NULL, n);
 }
 
 void nn_tanh_backward(float *dinp, const float *dout, const float *out, size_t n)
 {
-    // forward was: out = tanh(inp); so dinp += dout * (1 - out^2)
-    if (n < ELEM_PAR_MIN) {
-        tanh_backward_range(dinp, dout, out, n);
-        return;
-    }
-#pragma omp parallel
-    {
-        size_t lo, hi;
-        elem_share(n, &lo, &hi);
-        tanh_backward_range(dinp + lo, dout + lo, out + lo, hi - lo);
-    }
+    elem_run(tanh_backward_range, dinp, dout, out, n);
 }
 
 void nn_sigmoid_forward(float *out, const float *inp, size_t n)
 {
-    if (n < ELEM_PAR_MIN) {
-        sigmoid_forward_range(out, inp, n);
-        return;
-    }
-#pragma omp parallel
-    {
-        size_t lo, hi;
-        elem_share(n, &lo, &hi);
-        sigmoid_forward_range(out + lo, inp + lo, hi - lo);
-    }
+    elem_run(sigmoid_forward_range, out, inp, NULL, n);
 }
 
 void nn_sigmoid_backward(float *dinp, const float *dout, const float *out, size_t n)
 {
-    // forward was: out = 1 / (1 + exp(-inp)); so dinp += dout * out * (1 - out)
-    if (n < ELEM_PAR_MIN) {
-        sigmoid_backward_range(dinp, dout, out, n);
-        return;
-    }
-#pragma omp parallel
-    {
-        size_t lo, hi;
-        elem_share(n, &lo, &hi);
-        sigmoid_backward_range(dinp + lo, dout + lo, out + lo, hi - lo);
-    }
+    elem_run(sigmoid_backward_range, dinp, dout, out, n);
 }
 
 void nn_relu_forward(float *out, const float *inp, size_t n)
