@@ -72,6 +72,29 @@ int ngram_kn_discounts(const uint64_t t[4], double D[3])
     return 0;
 }
 
+// --- the continuations of each context (ngram_model_index_children) ---------------------------
+
+// Order k's n-grams grouped by their parent (a node of order k-1): the slots at order k
+// whose key has parent h are slot[k][first[k][h] .. first[k][h + 1]).
+struct NgramChildren {
+    uint32_t *first[NGRAM_MAX_ORDER + 1]; // (lev[k-1].cap + 1), k >= 2
+    uint32_t *slot[NGRAM_MAX_ORDER + 1];  // (lev[k].n), k >= 2
+    uint32_t *uni;                        // (vocab.n) order-1 node of each id, or NGRAM_NONE
+};
+
+static void children_free(struct NgramChildren *c)
+{
+    if (!c) {
+        return;
+    }
+    for (int k = 0; k <= NGRAM_MAX_ORDER; k++) {
+        free(c->first[k]);
+        free(c->slot[k]);
+    }
+    free(c->uni);
+    free(c);
+}
+
 // --- building -----------------------------------------------------------------------------
 
 // Per-context sums over the continuations at the next order.
@@ -330,6 +353,7 @@ int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, 
 void ngram_model_free(NgramModel *m)
 {
     ngram_bin_close(m->bin);
+    children_free(m->children);
     for (int k = 0; k <= NGRAM_MAX_ORDER; k++) {
         ngram_level_free(&m->lev[k]);
         free(m->logp[k]);
@@ -443,6 +467,91 @@ double ngram_logprob(const NgramModel *m, const int32_t *context, int32_t w)
     return score(m, ctx, w, NULL);
 }
 
+void ngram_model_index_children(NgramModel *m)
+{
+    if (m->bin || m->children) {
+        return;
+    }
+    struct NgramChildren *c = lab_calloc(1, sizeof *c);
+    c->uni = lab_malloc((size_t)m->vocab.n * sizeof *c->uni);
+    for (int32_t w = 0; w < m->vocab.n; w++) {
+        c->uni[w] = ngram_level_find(&m->lev[1], 0, w);
+    }
+    for (int k = 2; k <= m->order; k++) {
+        const NgramLevel *L = &m->lev[k];
+        uint32_t hcap = m->lev[k - 1].cap;
+        uint32_t *first = c->first[k] = lab_calloc((size_t)hcap + 1, sizeof *first);
+        uint32_t *slot = c->slot[k] = lab_malloc(((size_t)L->n + 1) * sizeof *slot);
+        // counting sort by parent: sizes into first[h + 1], starts by a prefix sum, then each
+        // slot placed at first[h]++, which leaves first[h] at the old first[h + 1]
+        for (uint32_t s = 0; s < L->cap; s++) {
+            if (L->keys[s] != NGRAM_EMPTY) {
+                first[parent_of(L->keys[s]) + 1]++;
+            }
+        }
+        for (uint32_t h = 0; h < hcap; h++) {
+            first[h + 1] += first[h];
+        }
+        for (uint32_t s = 0; s < L->cap; s++) {
+            if (L->keys[s] != NGRAM_EMPTY) {
+                slot[first[parent_of(L->keys[s])]++] = s;
+            }
+        }
+        memmove(first + 1, first, (size_t)hcap * sizeof *first);
+        first[0] = 0;
+    }
+    m->children = c;
+}
+
+// ngram_distribution through the index: each id's log-probability at its highest order,
+// each order overwriting the one below, as score() would find it searching down; then the
+// backoff weights added in score()'s order, so the doubles are the same bit for bit.
+static void distribution_indexed(const NgramModel *m, const uint32_t *ctx, double *probs)
+{
+    const struct NgramChildren *c = m->children;
+    int N = m->order;
+    int longest = N - 1;
+    while (longest > 0 && ctx[longest] == NGRAM_NONE) {
+        longest--;
+    }
+    // the highest order at which each id is stored after the context (0: nowhere), its slot
+    uint8_t *top = lab_malloc((size_t)m->vocab.n);
+    uint32_t *found = lab_malloc((size_t)m->vocab.n * sizeof *found);
+    for (int32_t w = 0; w < m->vocab.n; w++) {
+        found[w] = c->uni[w];
+        top[w] = c->uni[w] != NGRAM_NONE;
+    }
+    for (int k = 2; k <= longest + 1; k++) {
+        uint32_t h = ctx[k - 1];
+        if (h == NGRAM_NONE) {
+            continue;
+        }
+        const NgramLevel *L = &m->lev[k];
+        for (uint32_t i = c->first[k][h]; i < c->first[k][h + 1]; i++) {
+            uint32_t s = c->slot[k][i];
+            int32_t w = token_of(L->keys[s]);
+            top[w] = (uint8_t)k;
+            found[w] = s;
+        }
+    }
+    int32_t first = ngram_first_predictable(m->unit);
+    for (int32_t w = 0; w < m->vocab.n; w++) {
+        if (w < first || top[w] == 0) {
+            probs[w] = 0.0; // (score() gives -INFINITY for an id with no unigram)
+            continue;
+        }
+        double lp = m->logp[top[w]][found[w]];
+        for (int j = top[w]; j <= longest; j++) {
+            if (ctx[j] != NGRAM_NONE) {
+                lp += m->logbow[j][ctx[j]];
+            }
+        }
+        probs[w] = exp(lp);
+    }
+    free(top);
+    free(found);
+}
+
 void ngram_distribution(const NgramModel *m, const int32_t *context, double *probs)
 {
     if (m->bin) {
@@ -451,6 +560,10 @@ void ngram_distribution(const NgramModel *m, const int32_t *context, double *pro
     }
     uint32_t ctx[NGRAM_MAX_ORDER + 1];
     context_nodes(m, context, ctx);
+    if (m->children) {
+        distribution_indexed(m, ctx, probs);
+        return;
+    }
     int32_t first = ngram_first_predictable(m->unit);
     for (int32_t w = 0; w < m->vocab.n; w++) {
         probs[w] = w < first ? 0.0 : exp(score(m, ctx, w, NULL));

@@ -446,7 +446,7 @@ static void train_evaluate(Train *t)
 // samples.txt: drawn from the model in memory. The ARPA file holds the same doubles (the
 // writer checks every value's round trip, arpa.c) and lists the unigrams in id order, so
 // 'lmlab ngram generate --seed S' on the run directory, which reads it, draws exactly these.
-static int train_write_samples(const Train *t)
+static int train_write_samples(Train *t)
 {
     char *path = lab_path_join(t->run_dir, "samples.txt");
     LabAtomic sa;
@@ -459,6 +459,9 @@ static int train_write_samples(const Train *t)
     lab_rng_seed(&rng, (uint64_t)t->seed);
     LabSampling sampling = {.temperature = 1.0, .top_k = 0, .top_p = 1.0};
     long n = t->text.unit == UNIT_LINE ? t->samples : t->samples > 0;
+    if (n > 0) {
+        ngram_model_index_children(&t->model); // the same draws, without a lookup per type
+    }
     for (long i = 0; i < n; i++) {
         ngram_generate(sa.f, &t->model, (TokKind)t->text.tokenizer, NULL, 0, 200, &sampling,
                        &rng);

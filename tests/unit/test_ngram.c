@@ -659,3 +659,96 @@ Test(ngram, sampling_never_draws_bos_or_unk_and_starts_each_line_after_one_bos,
     free(text);
     free(path);
 }
+
+// Five lines drawn from m with seed 42.
+static char *draw_lines(const NgramModel *m, const LabSampling *s)
+{
+    char *out = NULL;
+    size_t outlen = 0;
+    LabRng rng;
+    lab_rng_seed(&rng, 42);
+    FILE *mem = open_memstream(&out, &outlen);
+    for (int line = 0; line < 5; line++) {
+        ngram_generate(mem, m, TOK_CHAR, NULL, 0, 40, s, &rng);
+    }
+    fclose(mem);
+    return out;
+}
+
+// The index of continuations is a shortcut: the distribution it gives must be the one the
+// lookup per type gives, bit for bit, for every smoothing, padding and order, in every
+// context of a text (and contexts it never saw), for a counted model and one read back
+// from its ARPA file; and the lines drawn from the two are the same.
+Test(ngram, indexed_distribution_is_the_lookup_distribution_bit_for_bit, .timeout = 60)
+{
+    char *path = test_path("datasets/names/valid.txt");
+    char *text;
+    size_t len;
+    cr_assert_eq(text_read(path, UTF8_STRICT, &text, &len), 0);
+    char *dir = test_tmpdir();
+    char *arpa = lab_path_join(dir, "m.arpa");
+    LabSampling s = {.temperature = 1.0, .top_k = 0, .top_p = 1.0};
+    for (int pad = NGRAM_PAD_SENTENCE; pad <= NGRAM_PAD_NLTK; pad++) {
+        for (int sm = SMOOTH_MLE; sm <= SMOOTH_KN; sm++) {
+            for (int N = 1; N <= 5; N += 2) {
+                Fix f;
+                memset(&f, 0, sizeof f);
+                tok_init(&f.t, TOK_CHAR, NULL, 0);
+                vocab_init(&f.v);
+                cr_assert_eq(corpus_build(&f.c, &f.v, &f.t, UNIT_LINE, text, len / 4, 2), 0);
+                ngram_count(&f.nc, &f.c, f.v.n, N, UNIT_LINE, (NgramPad)pad);
+                NgramParams p = params((Smoothing)sm);
+                cr_assert_eq(ngram_model_build(&f.m, &f.nc, &f.v, N, &p), 0);
+                NgramModel r;
+                cr_assert_eq(ngram_arpa_write(&f.m, arpa), 0);
+                cr_assert_eq(ngram_arpa_read(&r, arpa, UNIT_LINE), 0);
+                cr_assert_eq(r.vocab.n, f.m.vocab.n);
+                int32_t V = f.m.vocab.n;
+                enum { NCTX = 600 };
+                double *want = lab_malloc((size_t)NCTX * (size_t)V * sizeof *want);
+                double *got = lab_malloc((size_t)V * sizeof *got);
+                NgramModel *models[2] = {&f.m, &r};
+                for (int which = 0; which < 2; which++) {
+                    NgramModel *m = models[which];
+                    // contexts: every position of the first lines, then shifted ids (unseen)
+                    int32_t ctx[NCTX][NGRAM_MAX_ORDER];
+                    for (long long i = 0; i < NCTX; i++) {
+                        for (int j = 0; j < N - 1; j++) {
+                            long long q = i - (N - 1) + j;
+                            int32_t w = q < 0 ? TOK_BOS : f.c.ids[q];
+                            ctx[i][j] = i >= NCTX / 2 ? (w * 7 + j) % V : w;
+                        }
+                        ngram_distribution(m, ctx[i], want + i * V);
+                    }
+                    ngram_model_index_children(m);
+                    for (long long i = 0; i < NCTX; i++) {
+                        ngram_distribution(m, ctx[i], got);
+                        cr_assert_eq(memcmp(want + i * V, got, (size_t)V * sizeof *got), 0,
+                                     "%s pad %d order %d (%s), context %lld: the indexed "
+                                     "distribution differs",
+                                     lab_choice_name(NGRAM_SMOOTHING_CHOICES, sm), pad, N,
+                                     which ? "read back" : "counted", i);
+                    }
+                }
+                // the same lines from the same seed: the counted model rebuilt, by lookups,
+                // then both models indexed (r holds the same doubles: the ARPA round trip)
+                char *indexed = draw_lines(&f.m, &s), *read_back = draw_lines(&r, &s);
+                ngram_model_free(&f.m);
+                cr_assert_eq(ngram_model_build(&f.m, &f.nc, &f.v, N, &p), 0);
+                cr_assert_null(f.m.children);
+                char *plain = draw_lines(&f.m, &s);
+                cr_assert_str_eq(indexed, plain);
+                cr_assert_str_eq(read_back, plain);
+                free(plain), free(indexed), free(read_back);
+                free(want);
+                free(got);
+                ngram_model_free(&r);
+                fix_free(&f);
+            }
+        }
+    }
+    free(arpa);
+    free(dir);
+    free(text);
+    free(path);
+}
