@@ -314,29 +314,20 @@ static void shortest_printf(double v, uint64_t *c_out, int *e_out)
     *e_out = e;
 }
 
-int lab_format_double(char *out, double v)
+int lab_shortest_decimal(double v, uint64_t *c, int *e)
 {
-    if (isnan(v)) {
-        memcpy(out, "nan", 4);
-        return 3;
+    if (shortest_fast(v, c, e)) {
+        return 1;
     }
+    shortest_printf(v, c, e);
+    return 0;
+}
+
+int lab_format_decimal(char *out, int neg, uint64_t c, int e)
+{
     int n = 0;
-    if (signbit(v)) {
+    if (neg) {
         out[n++] = '-';
-        v = -v;
-    }
-    if (isinf(v)) {
-        memcpy(out + n, "inf", 4);
-        return n + 3;
-    }
-    if (v == 0) {
-        memcpy(out + n, "0", 2);
-        return n + 1;
-    }
-    uint64_t c;
-    int e;
-    if (!shortest_fast(v, &c, &e)) {
-        shortest_printf(v, &c, &e);
     }
     char dig[20];
     int nd = put_uint(dig, c);
@@ -379,4 +370,28 @@ int lab_format_double(char *out, double v)
     }
     out[n] = '\0';
     return n;
+}
+
+int lab_format_double(char *out, double v)
+{
+    if (isnan(v)) {
+        memcpy(out, "nan", 4);
+        return 3;
+    }
+    int neg = signbit(v) != 0;
+    v = fabs(v);
+    if (isinf(v)) {
+        memcpy(out + neg, "inf", 4);
+        out[0] = neg ? '-' : out[0];
+        return neg + 3;
+    }
+    if (v == 0) {
+        memcpy(out + neg, "0", 2);
+        out[0] = neg ? '-' : out[0];
+        return neg + 1;
+    }
+    uint64_t c;
+    int e;
+    lab_shortest_decimal(v, &c, &e);
+    return lab_format_decimal(out, neg, c, e);
 }

@@ -143,11 +143,24 @@ static int format_ln(char *out, double y)
         memcpy(out, "-99", 3);
         return 3;
     }
-    int n = lab_format_double(out, x);
-    const char *end;
-    double l10, back;
-    if (ln_of_text(out, &end, &l10, &back) == 0 && back == y) {
-        return n;
+    uint64_t c0;
+    int e0, n;
+    if (x != 0 && lab_shortest_decimal(fabs(x), &c0, &e0) && e0 >= -27 && e0 <= 0) {
+        // what ln_of_text makes of the text of c0 10^e0 (at most 17 digits, the exponent
+        // within its 80-bit path: the same rational, so the same two roundings), without
+        // writing and parsing the text first
+        n = lab_format_decimal(out, x < 0, c0, e0);
+        double b = (double)((long double)c0 / pow10_l[-e0] * LN10_L);
+        if ((y < 0 ? -b : b) == y) {
+            return n;
+        }
+    } else {
+        n = lab_format_double(out, x);
+        const char *end;
+        double l10, back;
+        if (ln_of_text(out, &end, &l10, &back) == 0 && back == y) {
+            return n;
+        }
     }
     long double X = fabsl((long double)y / LN10_L);
     int k = (int)floor(log10((double)X)); // the exponent of X's first digit (the digit
