@@ -97,11 +97,21 @@ static void children_free(struct NgramChildren *c)
 
 // --- building -----------------------------------------------------------------------------
 
-// Per-context sums over the continuations at the next order.
+// Tables of at least this many slots are estimated on every thread (below, starting the
+// threads costs more than they save).
+#define PAR_SLOTS (1u << 16)
+#define AHEAD 16 // slots between a prefetch and its use
+
+// Per-context sums over the continuations at the next order, one record per context node:
+// the estimates read them at random places, so a context's sums share one cache line.
 typedef struct {
-    double *csum;       // sum_w c(h,w)
-    double *asum;       // sum_w a(h,w)
-    uint32_t *nj[3];    // number of w with a(h,w) == 1, == 2, >= 3
+    double csum;        // sum_w c(h,w)
+    double asum;        // sum_w a(h,w)
+    uint32_t nj[3];     // number of w with a(h,w) == 1, == 2, >= 3
+} CtxSum;
+
+typedef struct {
+    CtxSum *c;          // (lev[k-1].cap) indexed by the context's node
 } CtxStats;
 
 static inline uint32_t parent_of(uint64_t key)
@@ -128,33 +138,30 @@ static void stats_compute(CtxStats *st, const NgramCounts *nc, int k, int N, Smo
     // contexts live at order k-1, their continuations at order k
     const NgramLevel *L = &nc->lev[k];
     uint32_t cap = nc->lev[k - 1].cap;
-    st->csum = lab_calloc(cap, sizeof *st->csum);
-    st->asum = lab_calloc(cap, sizeof *st->asum);
-    for (int j = 0; j < 3; j++) {
-        st->nj[j] = lab_calloc(cap, sizeof *st->nj[j]);
-    }
+    st->c = lab_calloc(cap, sizeof *st->c);
     for (uint32_t s = 0; s < L->cap; s++) {
+        // the sums lie at random places: fetch them some slots ahead
+        if (s + AHEAD < L->cap && L->keys[s + AHEAD] != NGRAM_EMPTY) {
+            __builtin_prefetch(&st->c[parent_of(L->keys[s + AHEAD])], 1);
+        }
         uint64_t key = L->keys[s];
         if (key == NGRAM_EMPTY || L->val[NGRAM_COUNT][s] == 0) {
             continue;
         }
         uint32_t h = parent_of(key);
         uint32_t a = used_count(L, s, k, N, sm);
-        st->csum[h] += L->val[NGRAM_COUNT][s];
-        st->asum[h] += a;
+        CtxSum *c = &st->c[h];
+        c->csum += L->val[NGRAM_COUNT][s];
+        c->asum += a;
         if (a > 0) {
-            st->nj[(a >= 3 ? 3 : a) - 1][h]++;
+            c->nj[(a >= 3 ? 3 : a) - 1]++;
         }
     }
 }
 
 static void stats_free(CtxStats *st)
 {
-    free(st->csum);
-    free(st->asum);
-    for (int j = 0; j < 3; j++) {
-        free(st->nj[j]);
-    }
+    free(st->c);
 }
 
 static void kn_order_discounts(const NgramCounts *nc, int k, int N, NgramParams *p)
@@ -268,7 +275,16 @@ int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, 
             stats_compute(&st, nc, k, order, sm);
         }
         const double eps = p->eps[k];
+        // each slot's estimate reads the counts, the stats and the order below and writes
+        // only its own logp: the slots are shared out among the threads, the same doubles
+        // whatever their number (and likewise each context's backoff weight below)
+#pragma omp parallel for schedule(static) if (L->cap >= PAR_SLOTS)
         for (uint32_t s = 0; s < L->cap; s++) {
+            uint64_t ahead = s + AHEAD < L->cap ? L->keys[s + AHEAD] : NGRAM_EMPTY;
+            if (k > 1 && ahead != NGRAM_EMPTY) {
+                __builtin_prefetch(&st.c[parent_of(ahead)]);
+                __builtin_prefetch(&m->logp[k - 1][L->val[NGRAM_SUFFIX][s + AHEAD]]);
+            }
             uint64_t key = L->keys[s];
             if (key == NGRAM_EMPTY) {
                 continue;
@@ -281,7 +297,7 @@ int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, 
             double c = L->val[NGRAM_COUNT][s];
             double lower = k > 1 ? exp(m->logp[k - 1][L->val[NGRAM_SUFFIX][s]]) : 1.0 / V;
             uint32_t h = parent_of(key);
-            double ch = k > 1 ? st.csum[h] : total;
+            double ch = k > 1 ? st.c[h].csum : total;
             double prob;
             switch (sm) {
             case SMOOTH_MLE:
@@ -300,8 +316,8 @@ int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, 
                 if (k == 1) {
                     prob = ngram_kn_prob(a, total, D, n_uni, lower); // lower = 1/V
                 } else {
-                    double n[3] = {st.nj[0][h], st.nj[1][h], st.nj[2][h]};
-                    prob = ngram_kn_prob(a, st.asum[h], D, n, lower);
+                    double n[3] = {st.c[h].nj[0], st.c[h].nj[1], st.c[h].nj[2]};
+                    prob = ngram_kn_prob(a, st.c[h].asum, D, n, lower);
                 }
                 break;
             }
@@ -315,6 +331,7 @@ int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, 
         if (k > 1) {
             const NgramLevel *Lc = &nc->lev[k - 1];
             double *bow = m->logbow[k - 1];
+#pragma omp parallel for schedule(static) if (Lc->cap >= PAR_SLOTS)
             for (uint32_t h = 0; h < Lc->cap; h++) {
                 if (Lc->keys[h] == NGRAM_EMPTY) {
                     continue;
@@ -328,15 +345,15 @@ int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, 
                 case SMOOTH_ADDK:
                     // a whole context is one an order-k add-k estimate conditions on
                     b = k == order || (k > 1 && is_whole(nc, k - 1, order, h))
-                            ? kk * V / (st.csum[h] + kk * V)
+                            ? kk * V / (st.c[h].csum + kk * V)
                             : 1.0;
                     break;
                 case SMOOTH_INTERP:
-                    b = eps / (st.csum[h] + eps);
+                    b = eps / (st.c[h].csum + eps);
                     break;
                 case SMOOTH_KN:
-                    b = st.asum[h] > 0 ? (D[0] * st.nj[0][h] + D[1] * st.nj[1][h] +
-                                          D[2] * st.nj[2][h]) / st.asum[h]
+                    b = st.c[h].asum > 0 ? (D[0] * st.c[h].nj[0] + D[1] * st.c[h].nj[1] +
+                                            D[2] * st.c[h].nj[2]) / st.c[h].asum
                                        : 1.0;
                     break;
                 default:
