@@ -134,6 +134,29 @@ static int put_plain(char *out, int neg, uint64_t w, int e)
     return n;
 }
 
+// floor(log10(v)) for v > 0 finite, as libm gives it: from the table of powers where v is
+// clear of a power of ten by more than log10's error, else by log10 itself.
+static int decimal_exponent(double v)
+{
+    int e2;
+    frexp(v, &e2);
+    int k = (int)floor((e2 - 1) * 0.30102999566398120); // k or k - 1
+    if (k >= -27 && k + 1 <= 27) {
+        double lo = (double)pow10_l[k >= 0 ? k : 0], hi;
+        if (k < 0) {
+            lo = (double)(1.0L / pow10_l[-k]);
+        }
+        hi = lo * 10;
+        if (v >= hi * (1 + 1e-12)) {
+            k++, lo = hi, hi *= 10;
+        }
+        if (v >= lo * (1 + 1e-12) && v < hi * (1 - 1e-12)) {
+            return k;
+        }
+    }
+    return (int)floor(log10(v));
+}
+
 // Writes ln value y as the log10 text that ln_of_text reads back as y (see above; a
 // probability at or below 10^-99, zero included, as -99). Returns the length; out holds 64.
 static int format_ln(char *out, double y)
@@ -143,8 +166,8 @@ static int format_ln(char *out, double y)
         memcpy(out, "-99", 3);
         return 3;
     }
-    uint64_t c0;
-    int e0, n;
+    uint64_t c0 = 0; // (the shortest decimal's significand when it was checked, and failed)
+    int e0 = 1, n;
     if (x != 0 && lab_shortest_decimal(fabs(x), &c0, &e0) && e0 >= -27 && e0 <= 0) {
         // what ln_of_text makes of the text of c0 10^e0 (at most 17 digits, the exponent
         // within its 80-bit path: the same rational, so the same two roundings), without
@@ -155,6 +178,7 @@ static int format_ln(char *out, double y)
             return n;
         }
     } else {
+        c0 = 0;
         n = lab_format_double(out, x);
         const char *end;
         double l10, back;
@@ -162,9 +186,11 @@ static int format_ln(char *out, double y)
             return n;
         }
     }
+    // About two values in three come here (tangpoems, order 5): the search below is the
+    // writer's largest cost, so it avoids libm's calls where their answers are known
     long double X = fabsl((long double)y / LN10_L);
-    int k = (int)floor(log10((double)X)); // the exponent of X's first digit (the digit
-                                          // counts below tolerate one off)
+    int k = decimal_exponent((double)X); // the exponent of X's first digit (the digit
+                                         // counts below tolerate one off)
     for (int p = 17; p <= 19; p++) {
         int e = k - p + 1;
         if (e < -27 || e > 0) {
@@ -174,11 +200,13 @@ static int format_ln(char *out, double y)
         if (W >= 1e19L) {
             break;
         }
-        uint64_t w = (uint64_t)llroundl(W);
+        // llroundl(W): below 2^62 the sum W + 1/2 is exact, so truncating it rounds half up
+        uint64_t w = W < 0x1p62L ? (uint64_t)(W + 0.5L) : (uint64_t)llroundl(W);
         for (int dw = 0; dw <= 4; dw++) {
             uint64_t c = dw % 2 ? w + (uint64_t)(dw + 1) / 2 : w - (uint64_t)dw / 2;
-            if (c >= 10000000000000000000ull) {
-                continue; // (20 digits: ln_of_text would not read them this way)
+            if (c >= 10000000000000000000ull || (c == c0 && e == e0)) {
+                continue; // (20 digits: ln_of_text would not read them this way; or the
+                          // shortest decimal, which failed above)
             }
             // what ln_of_text makes of the text of c 10^e, without the text: c has at most
             // 19 digits and e is in -27 .. 0, its 80-bit path
