@@ -752,3 +752,93 @@ Test(ngram, indexed_distribution_is_the_lookup_distribution_bit_for_bit, .timeou
     free(text);
     free(path);
 }
+
+// Every value the ARPA writer prints reads back as the model's double, whatever the double:
+// random ln values over the range (most need the 17 to 19 digit search, as the values of a
+// real model do), values near powers of ten in log10, and small ones down to 1e-10 in log10
+// (below, the reader's exact path ends: docs/formats.md); and the file read back writes the
+// same bytes.
+Test(ngram, arpa_writer_round_trips_random_doubles_bit_for_bit, .timeout = 60)
+{
+    char *dir = test_tmpdir();
+    char *a1 = lab_path_join(dir, "a.arpa"), *a2 = lab_path_join(dir, "b.arpa");
+    char *path = test_path("datasets/names/valid.txt");
+    char *text;
+    size_t len;
+    cr_assert_eq(text_read(path, UTF8_STRICT, &text, &len), 0);
+    Fix f;
+    memset(&f, 0, sizeof f);
+    tok_init(&f.t, TOK_CHAR, NULL, 0);
+    vocab_init(&f.v);
+    cr_assert_eq(corpus_build(&f.c, &f.v, &f.t, UNIT_LINE, text, len, 1), 0);
+    ngram_count(&f.nc, &f.c, f.v.n, 3, UNIT_LINE, NGRAM_PAD_SENTENCE);
+    NgramParams p = params(SMOOTH_KN);
+    cr_assert_eq(ngram_model_build(&f.m, &f.nc, &f.v, 3, &p), 0);
+    LabRng rng;
+    lab_rng_seed(&rng, 99);
+    long long set = 0;
+    for (int k = 1; k <= 3; k++) {
+        for (uint32_t s = 0; s < f.m.lev[k].cap; s++) {
+            if (f.m.lev[k].keys[s] == NGRAM_EMPTY || isinf(f.m.logp[k][s])) {
+                continue;
+            }
+            uint64_t r = lab_rng_u64(&rng);
+            double u = lab_rng_uniform(&rng);
+            double v = r % 4 == 0   ? -u * 98 * M_LN10 // anywhere above -99 (zero)
+                       : r % 4 == 1 ? -M_LN10 * pow(10, (double)(r % 6) - 4) * (1 + u * 1e-13)
+                       : r % 4 == 2 ? -ldexp(u + 0.5, -(int)(r % 30)) // near zero
+                                    : -(u + 1e-6) * 1e-3;
+            f.m.logp[k][s] = v;
+            if (k < 3) {
+                f.m.logbow[k][s] = r % 3 == 0 ? 0.0 : (u - 0.5) * 20; // weights above 1 too
+            }
+            set++;
+        }
+    }
+    cr_assert(set > 1000);
+    cr_assert_eq(ngram_arpa_write(&f.m, a1), 0);
+    NgramModel r;
+    cr_assert_eq(ngram_arpa_read(&r, a1, UNIT_LINE), 0);
+    for (int k = 1; k <= 3; k++) {
+        for (uint32_t s = 0; s < f.m.lev[k].cap; s++) {
+            uint64_t key = f.m.lev[k].keys[s];
+            if (key == NGRAM_EMPTY || isinf(f.m.logp[k][s]) ||
+                (k == 3 && (int32_t)(uint32_t)key == TOK_BOS)) {
+                continue;
+            }
+            // the same n-gram in the model read back: its tokens from the trie, looked up
+            int32_t toks[3];
+            uint32_t node = s;
+            for (int j = k; j >= 1; j--) {
+                uint64_t kk = f.m.lev[j].keys[node];
+                toks[j - 1] = (int32_t)(uint32_t)kk;
+                node = (uint32_t)(kk >> 32);
+            }
+            uint32_t rn = 0;
+            for (int j = 0; j < k; j++) {
+                const char *str = f.m.vocab.str[toks[j]];
+                int32_t id = toks[j] < TOK_FIRST ? toks[j]
+                                                 : vocab_find(&r.vocab, str, strlen(str));
+                rn = ngram_model_find(&r, j + 1, rn, id);
+                cr_assert_neq(rn, NGRAM_NONE);
+            }
+            cr_assert(r.logp[k][rn] == f.m.logp[k][s], "order %d: ln P %.17g read back as %.17g",
+                      k, f.m.logp[k][s], r.logp[k][rn]);
+            if (k < 3) {
+                cr_assert(r.logbow[k][rn] == f.m.logbow[k][s],
+                          "order %d: ln bow %.17g read back as %.17g", k, f.m.logbow[k][s],
+                          r.logbow[k][rn]);
+            }
+        }
+    }
+    cr_assert_eq(ngram_arpa_write(&r, a2), 0);
+    char *b1, *b2;
+    size_t n1, n2;
+    cr_assert_eq(lab_read_file(a1, &b1, &n1, 0), 0);
+    cr_assert_eq(lab_read_file(a2, &b2, &n2, 0), 0);
+    cr_assert(n1 == n2 && memcmp(b1, b2, n1) == 0, "written again, the file differs");
+    free(b1), free(b2);
+    ngram_model_free(&r);
+    fix_free(&f);
+    free(text), free(path), free(a1), free(a2), free(dir);
+}
