@@ -390,6 +390,19 @@ void ngram_model_link_suffixes(NgramModel *m)
         free(m->suffix[k]);
         m->suffix[k] = lab_malloc((size_t)L->cap * sizeof *m->suffix[k]);
         for (uint32_t s = 0; s < L->cap; s++) {
+            // two random reads per n-gram (its parent's suffix, then the probe): fetch the
+            // first 2 AHEAD slots ahead and the second AHEAD ahead, when the first is in
+            if (k > 2 && s + 2 * AHEAD < L->cap && L->keys[s + 2 * AHEAD] != NGRAM_EMPTY) {
+                __builtin_prefetch(&m->suffix[k - 1][parent_of(L->keys[s + 2 * AHEAD])]);
+            }
+            if (s + AHEAD < L->cap && L->keys[s + AHEAD] != NGRAM_EMPTY) {
+                uint64_t a = L->keys[s + AHEAD];
+                uint32_t sh = k == 2 ? 0 : m->suffix[k - 1][parent_of(a)];
+                if (sh != NGRAM_NONE) {
+                    __builtin_prefetch(&m->lev[k - 1].keys[ngram_level_slot(&m->lev[k - 1], sh,
+                                                                            token_of(a))]);
+                }
+            }
             uint64_t key = L->keys[s];
             if (key == NGRAM_EMPTY) {
                 m->suffix[k][s] = NGRAM_NONE;
