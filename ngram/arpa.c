@@ -939,9 +939,9 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
     batch = lab_malloc(2 * READ_BATCH * sizeof *batch);
     for (int k = 1; k <= order; k++) {
         ngram_level_init(&m->lev[k], (uint32_t)(counts[k] * 2), 0);
-        m->logp[k] = lab_malloc((size_t)m->lev[k].cap * sizeof *m->logp[k]);
+        m->logp[k] = ngram_table_alloc((size_t)m->lev[k].cap * sizeof *m->logp[k], 0);
         if (k < order) {
-            m->logbow[k] = lab_calloc(m->lev[k].cap, sizeof *m->logbow[k]);
+            m->logbow[k] = ngram_table_alloc((size_t)m->lev[k].cap * sizeof *m->logbow[k], 0);
         }
     }
     for (int k = 1; k <= order; k++) {

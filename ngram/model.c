@@ -138,7 +138,7 @@ static void stats_compute(CtxStats *st, const NgramCounts *nc, int k, int N, Smo
     // contexts live at order k-1, their continuations at order k
     const NgramLevel *L = &nc->lev[k];
     uint32_t cap = nc->lev[k - 1].cap;
-    st->c = lab_calloc(cap, sizeof *st->c);
+    st->c = ngram_table_alloc((size_t)cap * sizeof *st->c, 0);
     for (uint32_t s = 0; s < L->cap; s++) {
         // the sums lie at random places: fetch them some slots ahead
         if (s + AHEAD < L->cap && L->keys[s + AHEAD] != NGRAM_EMPTY) {
@@ -246,13 +246,13 @@ int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, 
         ngram_level_init(M, L->cap, 0);
         memcpy(M->keys, L->keys, (size_t)L->cap * sizeof *L->keys);
         M->n = L->n;
-        m->logp[k] = lab_malloc((size_t)L->cap * sizeof *m->logp[k]);
+        m->logp[k] = ngram_table_alloc((size_t)L->cap * sizeof *m->logp[k], 0);
         if (k >= 2) {
-            m->suffix[k] = lab_malloc((size_t)L->cap * sizeof *m->suffix[k]);
+            m->suffix[k] = ngram_table_alloc((size_t)L->cap * sizeof *m->suffix[k], 0);
             memcpy(m->suffix[k], L->val[NGRAM_SUFFIX], (size_t)L->cap * sizeof *m->suffix[k]);
         }
         if (k < order) {
-            m->logbow[k] = lab_calloc(L->cap, sizeof *m->logbow[k]); // contexts only
+            m->logbow[k] = ngram_table_alloc((size_t)L->cap * sizeof *m->logbow[k], 0);
         }
         if (sm == SMOOTH_KN) {
             kn_order_discounts(nc, k, order, p);
@@ -388,7 +388,7 @@ void ngram_model_link_suffixes(NgramModel *m)
     for (int k = 2; k <= m->order; k++) {
         const NgramLevel *L = &m->lev[k];
         free(m->suffix[k]);
-        m->suffix[k] = lab_malloc((size_t)L->cap * sizeof *m->suffix[k]);
+        m->suffix[k] = ngram_table_alloc((size_t)L->cap * sizeof *m->suffix[k], 0);
         for (uint32_t s = 0; s < L->cap; s++) {
             // two random reads per n-gram (its parent's suffix, then the probe): fetch the
             // first 2 AHEAD slots ahead and the second AHEAD ahead, when the first is in
