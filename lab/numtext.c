@@ -148,17 +148,39 @@ slow:;
 
 // --- double to decimal ----------------------------------------------------------------------
 
-// The digits of w (w > 0) into out, no NUL; returns how many.
+// The digits of w (w > 0) into out, no NUL; returns how many. Two digits a division, from
+// the last, once the count is known.
 static int put_uint(char *out, uint64_t w)
 {
-    char tmp[20];
-    int n = 0;
-    while (w) {
-        tmp[n++] = (char)('0' + w % 10);
-        w /= 10;
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                   "25262728293031323334353637383940414243444546474849"
+                                   "50515253545556575859606162636465666768697071727374"
+                                   "75767778798081828384858687888990919293949596979899";
+    int n = 1;
+    while (n < 17 && w >= pow10u[n]) {
+        n++;
     }
-    for (int i = 0; i < n; i++) {
-        out[i] = tmp[n - 1 - i];
+    if (n == 17) {
+        // 10^16 or more: one digit more past each of 10^17, 10^18, 10^19
+        for (uint64_t t = pow10u[16] * 10; n < 20 && w >= t; n++) {
+            if (n < 19) {
+                t *= 10;
+            }
+        }
+    }
+    int i = n;
+    while (w >= 100) {
+        uint64_t q = w / 100;
+        int r = (int)(w - q * 100);
+        out[--i] = pairs[2 * r + 1];
+        out[--i] = pairs[2 * r];
+        w = q;
+    }
+    if (w >= 10) {
+        out[--i] = pairs[2 * w + 1];
+        out[--i] = pairs[2 * w];
+    } else {
+        out[--i] = (char)('0' + w);
     }
     return n;
 }
@@ -219,9 +241,14 @@ static int shortest_fast(double v, uint64_t *c_out, int *e_out)
     if (!(v >= 1e-10 && v < 1e12)) { // (k in -11 .. 11, every power below in the table)
         return 0;
     }
-    int e2;
-    double f = frexp(v, &e2); // v = f 2^e2, f in [1/2, 1)
-    int k = (int)floor((e2 - 1) * 0.30102999566398120); // k or k - 1 of floor(log10(v))
+    // v = f 2^e2 with f in [1/2, 1), from the bits (v is normal here): frexp's answer
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    int e2 = (int)(bits >> 52) - 1022;
+    int f_half = (bits & ((1ull << 52) - 1)) == 0; // f == 1/2: v a power of two
+    // k or k - 1 of floor(log10(v)): floor((e2 - 1) log10(2)) by the integer form, exact for
+    // |e2| < 1650
+    int k = (int)(((int64_t)(e2 - 1) * 78913) >> 18);
     long double N, scale;
     for (;;) {
         int s = 16 - k;
@@ -233,8 +260,11 @@ static int shortest_fast(double v, uint64_t *c_out, int *e_out)
         k++;
     }
     // half the gaps to the neighbouring doubles, in units of the 17th digit
-    double h_up = (double)((long double)ldexp(1.0, e2 - 54) * scale);
-    double h_down = f == 0.5 ? h_up / 2 : h_up;
+    double half_ulp; // 2^(e2 - 54), a normal double here
+    uint64_t hb = (uint64_t)(e2 - 54 + 1023) << 52;
+    memcpy(&half_ulp, &hb, sizeof half_ulp);
+    double h_up = (double)((long double)half_ulp * scale);
+    double h_down = f_half ? h_up / 2 : h_up;
     // N = R + delta with R an integer, read from the significand of N + 2^63 (whose unit is
     // 1), so no conversion instruction is needed; delta in [-1/2, 1/2] is exact
     long double t = N + 0x1p63L;
@@ -247,7 +277,7 @@ static int shortest_fast(double v, uint64_t *c_out, int *e_out)
     // j: digits cut from the 17 (candidates c * 10^(k - 16 + j))
     for (int j = 0; j <= 16; j++) {
         int e = k - 16 + j;
-        uint64_t lo = R / pow10u[j], m = R % pow10u[j];
+        uint64_t lo = j == 0 ? R : R / pow10u[j], m = j == 0 ? 0 : R % pow10u[j];
         // distances from N down to lo 10^j and up to (lo + 1) 10^j (exact integers, then
         // delta; large ones lose low bits but are far outside any half-gap)
         double d_lo = (double)m + delta, d_hi = (double)(pow10u[j] - m) - delta;
