@@ -212,6 +212,58 @@ static uint64_t rounded_by_printf(double v, int p)
     return c;
 }
 
+// The sign of v - (2 lo + 1) 10^e / 2 (v > 0 finite, lo < 2^62, e in -27 .. -1): where v lies
+// against the midpoint of lo 10^e and (lo + 1) 10^e, in exact integer arithmetic. With
+// v = M 2^q, both sides times 5^-e 2^(1 - e - q) are A 2^s and B: A = M 5^-e < 2^116,
+// B = 2 lo + 1 < 2^63.
+static int side_of_midpoint(double v, uint64_t lo, int e)
+{
+    typedef unsigned __int128 u128;
+    int e2;
+    double f = frexp(v, &e2);
+    uint64_t M = (uint64_t)ldexp(f, 53); // v = M 2^q exactly
+    int q = e2 - 53;
+    uint64_t five = 1;
+    for (int i = 0; i < -e; i++) {
+        five *= 5;
+    }
+    u128 A = (u128)M * five, B = 2 * (u128)lo + 1;
+    int s = q - e + 1;
+    if (s >= 0) {
+        if (s >= 64 || A >> 64) {
+            return 1; // A 2^s >= 2^64 > B
+        }
+        A <<= s;
+        return A > B ? 1 : A < B ? -1 : 0;
+    }
+    int t = -s; // A vs B 2^t
+    if (t <= 64) {
+        B <<= t;
+        return A > B ? 1 : A < B ? -1 : 0;
+    }
+    if (t >= 128) {
+        return -1; // A < 2^116 <= B 2^t
+    }
+    u128 hi = A >> t;
+    if (hi != B) {
+        return hi > B ? 1 : -1;
+    }
+    return (A & (((u128)1 << t) - 1)) != 0;
+}
+
+// Of lo 10^e and (lo + 1) 10^e, the one printf's "%.*e" with p digits gives (the nearer to
+// v; on a tie the even one; and lo when lo + 1 is 10^p, whose text printf spells with one
+// digit fewer, so that the caller's search keeps lo, as it always has).
+static uint64_t nearer_of(double v, uint64_t lo, int e, int p)
+{
+    uint64_t top = p >= 17 ? pow10u[16] * 10 : pow10u[p];
+    if (lo + 1 == top || e >= 0) {
+        return rounded_by_printf(v, p) == lo + 1 ? lo + 1 : lo; // (e >= 0: v >= 1e16, rare)
+    }
+    int side = side_of_midpoint(v, lo, e);
+    return side > 0 || (side == 0 && (lo + 1) % 2 == 0) ? lo + 1 : lo;
+}
+
 // Whether c * 10^e, at distance d (units of v's 17th digit, error below 2^-6) from v, reads
 // back as v, whose half-gap to the neighbouring double on that side is h units: clear-cut
 // answers from the distance alone, the rest by parsing.
@@ -291,7 +343,7 @@ static int shortest_fast(double v, uint64_t *c_out, int *e_out)
                                          : ok_hi                       ? lo + 1
                                                                        : 0;
         if (ok_lo && ok_hi && fabs(d_lo - d_hi) < 0.04) {
-            found = rounded_by_printf(v, 17 - j) == lo + 1 ? lo + 1 : lo;
+            found = nearer_of(v, lo, e, 17 - j);
         }
         if (!found) {
             break;
