@@ -564,6 +564,12 @@ static void distribution_indexed(const NgramModel *m, const uint32_t *ctx, doubl
             found[w] = s;
         }
     }
+    // most ids back off to the same few unigram values after the same weights: exp of a
+    // value seen before comes from a small cache (the same double: exp is a function)
+    enum { CACHE = 1024 };
+    uint64_t seen[CACHE];
+    double value[CACHE];
+    memset(seen, 0xFF, sizeof seen); // (the bits of a NaN, never a log-probability here)
     int32_t first = ngram_first_predictable(m->unit);
     for (int32_t w = 0; w < m->vocab.n; w++) {
         if (w < first || top[w] == 0) {
@@ -576,7 +582,14 @@ static void distribution_indexed(const NgramModel *m, const uint32_t *ctx, doubl
                 lp += m->logbow[j][ctx[j]];
             }
         }
-        probs[w] = exp(lp);
+        uint64_t bits;
+        memcpy(&bits, &lp, sizeof bits);
+        uint32_t h = (uint32_t)((bits * 0x9E3779B97F4A7C15ull) >> 54); // 10 bits
+        if (seen[h] != bits) {
+            seen[h] = bits;
+            value[h] = exp(lp);
+        }
+        probs[w] = value[h];
     }
     free(top);
     free(found);
