@@ -716,6 +716,13 @@ static int entry_insert(NgramModel *m, int k, const Entry *e, const char *path)
 {
     char q[48];
     int is_new;
+    if (k == m->order && k > 1 && e->id[k - 1] == TOK_BOS) {
+        // <s> is never predicted, and no longer n-gram can use this one as its context: not
+        // an entry of any model (the writer would leave it out, and its count with it)
+        return lab_error("'%s' line %lld: a %d-gram ending in '<s>' at the top order, where "
+                         "nothing can follow it",
+                         path, e->lineno, k);
+    }
     // (contexts are added only at orders below k, whose sections are complete, so the table
     // holds at most the declared count here and never grows)
     uint32_t s = ngram_level_insert(&m->lev[k], e->parent, e->id[k - 1], &is_new);
@@ -841,7 +848,7 @@ static int insert_batch(NgramModel *m, int k, Entry *batch, int nb, uint32_t *pr
 // counts whose sum exceeds the lines left or whose shortest lines exceed the bytes left, a
 // section shorter than its count, a probability above 1 (log10 > 0), a probability or
 // backoff weight that is not a number (nan, +inf, or -inf for a weight), an n-gram listed
-// twice, a missing \end\. Memory is allocated after those checks, in proportion to the
+// twice, a top-order n-gram ending in <s>, a missing \end\. Memory is allocated after those checks, in proportion to the
 // entries actually in the file (about 120 bytes per entry, so at most ~30 bytes per byte).
 int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
 {
