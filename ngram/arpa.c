@@ -888,8 +888,9 @@ static int insert_batch(NgramModel *m, int k, Entry *batch, int nb, uint32_t *pr
 // counts whose sum exceeds the lines left or whose shortest lines exceed the bytes left, a
 // section shorter than its count, a probability above 1 (log10 > 0), a probability or
 // backoff weight that is not a number (nan, +inf, or -inf for a weight), an n-gram listed
-// twice, a top-order n-gram ending in <s>, a missing \end\. Memory is allocated after those checks, in proportion to the
-// entries actually in the file (about 120 bytes per entry, so at most ~30 bytes per byte).
+// twice, a top-order n-gram ending in <s>, a missing \end\. Memory is allocated after those
+// checks, in proportion to the entries actually in the file (about 120 bytes per entry, so at
+// most ~30 bytes per byte).
 int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
 {
     memset(m, 0, sizeof *m);
