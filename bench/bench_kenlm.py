@@ -48,13 +48,14 @@ def log(msg):
 
 
 def run(cmd, stdin=None, env=None):
-    """Runs cmd under /usr/bin/time: (stdout, stderr, wall seconds, peak RSS in KB)."""
+    """Runs cmd under /usr/bin/time: (stdout, stderr, wall seconds, (peak RSS in KB, CPU
+    seconds: user + system))."""
     with tempfile.NamedTemporaryFile("r", dir=OUT, prefix="time.", delete=False) as tf:
         tpath = tf.name
     try:
         fin = open(stdin, "rb") if stdin else subprocess.DEVNULL
         t0 = time.perf_counter()
-        p = subprocess.run([TIME, "-f", "%M", "-o", tpath] + cmd, stdin=fin,
+        p = subprocess.run([TIME, "-f", "%M %U %S", "-o", tpath] + cmd, stdin=fin,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO, env=env)
         wall = time.perf_counter() - t0
         if stdin:
@@ -63,7 +64,8 @@ def run(cmd, stdin=None, env=None):
             sys.exit(f"bench_kenlm: failed ({p.returncode}): {' '.join(cmd)}\n"
                      f"{p.stderr.decode(errors='replace')}")
         with open(tpath, encoding="utf-8") as f:
-            rss = int(f.read().strip().splitlines()[-1])
+            m, u, sy = f.read().strip().splitlines()[-1].split()
+            rss = (int(m), float(u) + float(sy))
     finally:
         os.unlink(tpath)
     return p.stdout, p.stderr, wall, rss
@@ -192,32 +194,39 @@ def main():
         json.dump({"res": res, "ppl": ppl, "load": load, "arpa_mb": arpa_mb}, f, indent=1)
 
     def cell(pairs):
+        """(wall text, RSS text, wall, CPU text, CPU) of a tool's runs: medians."""
         if not pairs:
-            return "not run (no KENLM=DIR)", "-", None
+            return "not run (no KENLM=DIR)", "-", None, "-", None
         w = med([p[0] for p in pairs])
-        return f"{w:.2f} s", f"{med([p[1] for p in pairs]) / 1024:.0f} MB", w
+        c = med([p[1][1] for p in pairs])
+        return (f"{w:.2f} s", f"{med([p[1][0] for p in pairs]) / 1024:.0f} MB", w,
+                f"{c:.2f} s", c)
 
     print("## n-grams against KenLM\n")
     print(f"`bench/bench_kenlm.py`, {datetime.date.today()}, {cpu()}, {os.cpu_count()} cores; "
           f"load average {load[0]} at the start, {load[1]} at the end (the machine was shared: "
-          f"the ratios, measured side by side, say more than the seconds). Order 5, modified "
-          f"Kneser-Ney, a line a sentence; medians of {args.reps} runs, lmlab and KenLM "
-          f"alternating; wall time and peak RSS of the whole command (`/usr/bin/time`). A ratio "
-          f"above 1 means lmlab is faster. Models: "
+          f"the ratios, measured side by side, say more than the seconds; on a loaded machine "
+          f"the CPU time, user + system, waits less for its turn than the wall time). Order 5, "
+          f"modified Kneser-Ney, a line a sentence; medians of {args.reps} runs, lmlab and "
+          f"KenLM alternating; wall time, CPU time and peak RSS of the whole command "
+          f"(`/usr/bin/time`). A ratio above 1 means lmlab is faster. Models: "
           + "; ".join(f"{n} ({what}, model.arpa {arpa_mb[n]:.0f} MB)"
                       for n, what, _, _, _ in MODELS) + ".\n")
-    print("| model | row | lmlab | KenLM | KenLM / lmlab | lmlab peak RSS | KenLM peak RSS |")
-    print("|---|---|---|---|---|---|---|")
+    print("| model | row | lmlab | KenLM | KenLM / lmlab | lmlab CPU | KenLM CPU | "
+          "KenLM / lmlab (CPU) | lmlab peak RSS | KenLM peak RSS |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     rows = [("estimate and write the ARPA file (`ngram train --order 5 --plot none` / "
              "`lmplz -o 5 -S 100M`)", "train"),
             ("load the ARPA file and score the test text (`ngram eval --arpa` / `query` on "
              "the same model.arpa)", "eval")]
     for name, _, _, _, _ in MODELS:
         for title, key in rows:
-            lt, lr, lw = cell(res[name][key]["lmlab"])
-            kt, kr, kw = cell(res[name][key]["kenlm"])
+            lt, lr, lw, lct, lc = cell(res[name][key]["lmlab"])
+            kt, kr, kw, kct, kc = cell(res[name][key]["kenlm"])
             ratio = f"{kw / lw:.2f}x" if kw and lw else "-"
-            print(f"| {name} | {title} | {lt} | {kt} | {ratio} | {lr} | {kr} |")
+            cratio = f"{kc / lc:.2f}x" if kc and lc else "-"
+            print(f"| {name} | {title} | {lt} | {kt} | {ratio} | {lct} | {kct} | {cratio} | "
+                  f"{lr} | {kr} |")
     print()
     print("The ARPA reader and writer alone (`build/bench/bench_arpa`: ngram_arpa_read, then "
           "ngram_arpa_write of the model read, which gives the same bytes back), medians, MB of "
@@ -234,9 +243,9 @@ def main():
     print("Every number in lmlab's model.arpa reads back into the model's double exactly (17 to "
           "19 digits where the shortest decimal does not), so the files are larger than "
           "lmplz's and KenLM's query reads the same large file. Beyond tokenize + count + "
-          "smooth, `ngram train` writes model.arpa (the writer above), scores the train and "
-          "valid text and draws 20 samples, each token from the full distribution over the "
-          "vocabulary (a lookup per type, which weighs most with a word vocabulary).\n")
+          "smooth, `ngram train` writes model.arpa (the writer above), then model.bin, the "
+          "losses on the train and valid text and 20 samples side by side (each drawn token a "
+          "pass over the vocabulary: docs/ngram.md, where the time goes).\n")
     for name, _, _, _, _ in MODELS:
         r, p = res[name], ppl[name]
         print(f"{name}: inside lmlab (its --json timings), tokenize + count + smooth "

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +18,24 @@ static const char *file_kind(mode_t m)
 {
     return S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device"
            : S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
+// A buffer for a file of cap bytes. A large one asks for 2 MB pages (a hint the kernel may
+// decline): reading fills every page, and a fault per 4 KB page was a sixth of the time of
+// loading a 100 MB ARPA file. Freed by free(); NULL when memory is short.
+static char *read_buffer(size_t cap)
+{
+    const size_t huge = (size_t)2 << 20;
+    void *p;
+    if (cap >= 2 * huge) {
+        size_t bytes = (cap + huge - 1) / huge * huge;
+        if (posix_memalign(&p, huge, bytes) != 0) {
+            return NULL;
+        }
+        madvise(p, bytes, MADV_HUGEPAGE);
+        return p;
+    }
+    return malloc(cap);
 }
 
 int lab_read_file(const char *path, char **data, size_t *len, size_t max_bytes)
@@ -49,7 +68,7 @@ int lab_read_file(const char *path, char **data, size_t *len, size_t max_bytes)
     }
     // a pipe has no size: it grows by doubling, and never past max_bytes + 1
     size_t cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 1 << 16;
-    char *buf = malloc(cap);
+    char *buf = read_buffer(cap);
     size_t n = 0;
     for (;;) {
         if (!buf) {

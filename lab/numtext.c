@@ -148,17 +148,39 @@ slow:;
 
 // --- double to decimal ----------------------------------------------------------------------
 
-// The digits of w (w > 0) into out, no NUL; returns how many.
+// The digits of w (w > 0) into out, no NUL; returns how many. Two digits a division, from
+// the last, once the count is known.
 static int put_uint(char *out, uint64_t w)
 {
-    char tmp[20];
-    int n = 0;
-    while (w) {
-        tmp[n++] = (char)('0' + w % 10);
-        w /= 10;
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                   "25262728293031323334353637383940414243444546474849"
+                                   "50515253545556575859606162636465666768697071727374"
+                                   "75767778798081828384858687888990919293949596979899";
+    int n = 1;
+    while (n < 17 && w >= pow10u[n]) {
+        n++;
     }
-    for (int i = 0; i < n; i++) {
-        out[i] = tmp[n - 1 - i];
+    if (n == 17) {
+        // 10^16 or more: one digit more past each of 10^17, 10^18, 10^19
+        for (uint64_t t = pow10u[16] * 10; n < 20 && w >= t; n++) {
+            if (n < 19) {
+                t *= 10;
+            }
+        }
+    }
+    int i = n;
+    while (w >= 100) {
+        uint64_t q = w / 100;
+        int r = (int)(w - q * 100);
+        out[--i] = pairs[2 * r + 1];
+        out[--i] = pairs[2 * r];
+        w = q;
+    }
+    if (w >= 10) {
+        out[--i] = pairs[2 * w + 1];
+        out[--i] = pairs[2 * w];
+    } else {
+        out[--i] = (char)('0' + w);
     }
     return n;
 }
@@ -190,6 +212,58 @@ static uint64_t rounded_by_printf(double v, int p)
     return c;
 }
 
+// The sign of v - (2 lo + 1) 10^e / 2 (v > 0 finite, lo < 2^62, e in -27 .. -1): where v lies
+// against the midpoint of lo 10^e and (lo + 1) 10^e, in exact integer arithmetic. With
+// v = M 2^q, both sides times 5^-e 2^(1 - e - q) are A 2^s and B: A = M 5^-e < 2^116,
+// B = 2 lo + 1 < 2^63.
+static int side_of_midpoint(double v, uint64_t lo, int e)
+{
+    typedef unsigned __int128 u128;
+    int e2;
+    double f = frexp(v, &e2);
+    uint64_t M = (uint64_t)ldexp(f, 53); // v = M 2^q exactly
+    int q = e2 - 53;
+    uint64_t five = 1;
+    for (int i = 0; i < -e; i++) {
+        five *= 5;
+    }
+    u128 A = (u128)M * five, B = 2 * (u128)lo + 1;
+    int s = q - e + 1;
+    if (s >= 0) {
+        if (s >= 64 || A >> 64) {
+            return 1; // A 2^s >= 2^64 > B
+        }
+        A <<= s;
+        return A > B ? 1 : A < B ? -1 : 0;
+    }
+    int t = -s; // A vs B 2^t
+    if (t <= 64) {
+        B <<= t;
+        return A > B ? 1 : A < B ? -1 : 0;
+    }
+    if (t >= 128) {
+        return -1; // A < 2^116 <= B 2^t
+    }
+    u128 hi = A >> t;
+    if (hi != B) {
+        return hi > B ? 1 : -1;
+    }
+    return (A & (((u128)1 << t) - 1)) != 0;
+}
+
+// Of lo 10^e and (lo + 1) 10^e, the one printf's "%.*e" with p digits gives (the nearer to
+// v; on a tie the even one; and lo when lo + 1 is 10^p, whose text printf spells with one
+// digit fewer, so that the caller's search keeps lo, as it always has).
+static uint64_t nearer_of(double v, uint64_t lo, int e, int p)
+{
+    uint64_t top = p >= 17 ? pow10u[16] * 10 : pow10u[p];
+    if (lo + 1 == top || e >= 0) {
+        return rounded_by_printf(v, p) == lo + 1 ? lo + 1 : lo; // (e >= 0: v >= 1e16, rare)
+    }
+    int side = side_of_midpoint(v, lo, e);
+    return side > 0 || (side == 0 && (lo + 1) % 2 == 0) ? lo + 1 : lo;
+}
+
 // Whether c * 10^e, at distance d (units of v's 17th digit, error below 2^-6) from v, reads
 // back as v, whose half-gap to the neighbouring double on that side is h units: clear-cut
 // answers from the distance alone, the rest by parsing.
@@ -219,9 +293,14 @@ static int shortest_fast(double v, uint64_t *c_out, int *e_out)
     if (!(v >= 1e-10 && v < 1e12)) { // (k in -11 .. 11, every power below in the table)
         return 0;
     }
-    int e2;
-    double f = frexp(v, &e2); // v = f 2^e2, f in [1/2, 1)
-    int k = (int)floor((e2 - 1) * 0.30102999566398120); // k or k - 1 of floor(log10(v))
+    // v = f 2^e2 with f in [1/2, 1), from the bits (v is normal here): frexp's answer
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    int e2 = (int)(bits >> 52) - 1022;
+    int f_half = (bits & ((1ull << 52) - 1)) == 0; // f == 1/2: v a power of two
+    // k or k - 1 of floor(log10(v)): floor((e2 - 1) log10(2)) by the integer form, exact for
+    // |e2| < 1650
+    int k = (int)(((int64_t)(e2 - 1) * 78913) >> 18);
     long double N, scale;
     for (;;) {
         int s = 16 - k;
@@ -233,8 +312,11 @@ static int shortest_fast(double v, uint64_t *c_out, int *e_out)
         k++;
     }
     // half the gaps to the neighbouring doubles, in units of the 17th digit
-    double h_up = (double)((long double)ldexp(1.0, e2 - 54) * scale);
-    double h_down = f == 0.5 ? h_up / 2 : h_up;
+    double half_ulp; // 2^(e2 - 54), a normal double here
+    uint64_t hb = (uint64_t)(e2 - 54 + 1023) << 52;
+    memcpy(&half_ulp, &hb, sizeof half_ulp);
+    double h_up = (double)((long double)half_ulp * scale);
+    double h_down = f_half ? h_up / 2 : h_up;
     // N = R + delta with R an integer, read from the significand of N + 2^63 (whose unit is
     // 1), so no conversion instruction is needed; delta in [-1/2, 1/2] is exact
     long double t = N + 0x1p63L;
@@ -247,7 +329,7 @@ static int shortest_fast(double v, uint64_t *c_out, int *e_out)
     // j: digits cut from the 17 (candidates c * 10^(k - 16 + j))
     for (int j = 0; j <= 16; j++) {
         int e = k - 16 + j;
-        uint64_t lo = R / pow10u[j], m = R % pow10u[j];
+        uint64_t lo = j == 0 ? R : R / pow10u[j], m = j == 0 ? 0 : R % pow10u[j];
         // distances from N down to lo 10^j and up to (lo + 1) 10^j (exact integers, then
         // delta; large ones lose low bits but are far outside any half-gap)
         double d_lo = (double)m + delta, d_hi = (double)(pow10u[j] - m) - delta;
@@ -261,7 +343,7 @@ static int shortest_fast(double v, uint64_t *c_out, int *e_out)
                                          : ok_hi                       ? lo + 1
                                                                        : 0;
         if (ok_lo && ok_hi && fabs(d_lo - d_hi) < 0.04) {
-            found = rounded_by_printf(v, 17 - j) == lo + 1 ? lo + 1 : lo;
+            found = nearer_of(v, lo, e, 17 - j);
         }
         if (!found) {
             break;
@@ -314,29 +396,20 @@ static void shortest_printf(double v, uint64_t *c_out, int *e_out)
     *e_out = e;
 }
 
-int lab_format_double(char *out, double v)
+int lab_shortest_decimal(double v, uint64_t *c, int *e)
 {
-    if (isnan(v)) {
-        memcpy(out, "nan", 4);
-        return 3;
+    if (shortest_fast(v, c, e)) {
+        return 1;
     }
+    shortest_printf(v, c, e);
+    return 0;
+}
+
+int lab_format_decimal(char *out, int neg, uint64_t c, int e)
+{
     int n = 0;
-    if (signbit(v)) {
+    if (neg) {
         out[n++] = '-';
-        v = -v;
-    }
-    if (isinf(v)) {
-        memcpy(out + n, "inf", 4);
-        return n + 3;
-    }
-    if (v == 0) {
-        memcpy(out + n, "0", 2);
-        return n + 1;
-    }
-    uint64_t c;
-    int e;
-    if (!shortest_fast(v, &c, &e)) {
-        shortest_printf(v, &c, &e);
     }
     char dig[20];
     int nd = put_uint(dig, c);
@@ -379,4 +452,28 @@ int lab_format_double(char *out, double v)
     }
     out[n] = '\0';
     return n;
+}
+
+int lab_format_double(char *out, double v)
+{
+    if (isnan(v)) {
+        memcpy(out, "nan", 4);
+        return 3;
+    }
+    int neg = signbit(v) != 0;
+    v = fabs(v);
+    if (isinf(v)) {
+        memcpy(out + neg, "inf", 4);
+        out[0] = neg ? '-' : out[0];
+        return neg + 3;
+    }
+    if (v == 0) {
+        memcpy(out + neg, "0", 2);
+        out[0] = neg ? '-' : out[0];
+        return neg + 1;
+    }
+    uint64_t c;
+    int e;
+    lab_shortest_decimal(v, &c, &e);
+    return lab_format_decimal(out, neg, c, e);
 }

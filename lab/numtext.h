@@ -21,6 +21,8 @@
 #ifndef LAB_NUMTEXT_H
 #define LAB_NUMTEXT_H
 
+#include <stdint.h>
+
 // Bytes lab_format_double may write, its NUL included ("-1.2345678901234567e-308" is 24).
 #define LAB_NUMTEXT_MAX 32
 
@@ -31,6 +33,15 @@
 // infinities are "inf" and "-inf", every nan is "nan" (the spellings of printf and strtod:
 // a caller whose format has none, such as JSON or ARPA, handles them before calling).
 int lab_format_double(char *out, double v);
+
+// The two halves of lab_format_double, for a caller that checks the decimal before it
+// writes it (ngram/arpa.c). lab_shortest_decimal: v (finite, > 0) as c * 10^e, c the
+// shortest significand (no trailing zeros) that reads back as v; returns 1 when the fast
+// path found it, 0 when printf did (the same c and e either way). lab_format_decimal: the
+// text of -c * 10^e (neg) or c * 10^e (c > 0) in lab_format_double's notation, NUL-terminated,
+// into out (LAB_NUMTEXT_MAX bytes); returns its length.
+int lab_shortest_decimal(double v, uint64_t *c, int *e);
+int lab_format_decimal(char *out, int neg, uint64_t c, int e);
 
 // Reads the number at the start of s as strtod does (leading white space, a sign, decimal or
 // hex digits, an exponent, inf, nan) and stores the double strtod gives, bit for bit, in

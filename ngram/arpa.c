@@ -38,10 +38,35 @@ static const long double pow10_l[28] = {
     1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L,
 };
 
-// Reads the number at s: its log10 value into *l10 and the ln value into *ln; *end after it.
-// -1 when s does not start with a number. Decimals of at most 19 significant digits and
-// exponents within 10^+-27 take the 80-bit path, the rest lab_parse_double times ln 10.
-static int ln_of_text(const char *s, const char **end, double *l10, double *ln)
+// Whether the 8 bytes at p are all digits; their value into *v (the first the most
+// significant). Eight at a time, as simdjson reads them: the bytes of a little-endian word.
+static int eight_digits(const char *p, uint64_t *v)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t c;
+    memcpy(&c, p, sizeof c);
+    if (((c & 0xF0F0F0F0F0F0F0F0ull) | (((c + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) >>
+                                        4)) != 0x3333333333333333ull) {
+        return 0;
+    }
+    c -= 0x3030303030303030ull;
+    c = c * 10 + (c >> 8); // pairs
+    c = ((c & 0x000000FF000000FFull) * (100 + (1000000ull << 32)) +
+         ((c >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32))) >> 32;
+    *v = c;
+    return 1;
+#else
+    (void)p, (void)v;
+    return 0;
+#endif
+}
+
+// Reads the number at s (whose bytes end at limit, a NUL or more text): its log10 value into
+// *l10 and the ln value into *ln; *end after it. -1 when s does not start with a number.
+// Decimals of at most 19 significant digits and exponents within 10^+-27 take the 80-bit
+// path, the rest lab_parse_double times ln 10.
+static int ln_of_text(const char *s, const char *limit, const char **end, double *l10,
+                      double *ln)
 {
     const char *p = s;
     int neg = *p == '-';
@@ -57,7 +82,21 @@ static int ln_of_text(const char *s, const char **end, double *l10, double *ln)
         }
     }
     if (*p == '.') {
-        for (p++; *p >= '0' && *p <= '9'; p++, digits++) {
+        p++;
+        // the fraction's digits eight at a time while the significand stays within 19 digits
+        // (w below 10^11; sig is w's length, as the loop below counts it)
+        uint64_t v8;
+        while (p + 8 <= limit && w < 100000000000ull && eight_digits(p, &v8)) {
+            w = w * 100000000ull + v8;
+            e10 -= 8;
+            digits += 8;
+            p += 8;
+            sig = 0;
+            for (uint64_t x = w; x; x /= 10) {
+                sig++;
+            }
+        }
+        for (; *p >= '0' && *p <= '9'; p++, digits++) {
             if (sig < 19) {
                 w = w * 10 + (uint64_t)(*p - '0');
                 sig += w != 0;
@@ -134,6 +173,29 @@ static int put_plain(char *out, int neg, uint64_t w, int e)
     return n;
 }
 
+// floor(log10(v)) for v > 0 finite, as libm gives it: from the table of powers where v is
+// clear of a power of ten by more than log10's error, else by log10 itself.
+static int decimal_exponent(double v)
+{
+    int e2;
+    frexp(v, &e2);
+    int k = (int)floor((e2 - 1) * 0.30102999566398120); // k or k - 1
+    if (k >= -27 && k + 1 <= 27) {
+        double lo = (double)pow10_l[k >= 0 ? k : 0], hi;
+        if (k < 0) {
+            lo = (double)(1.0L / pow10_l[-k]);
+        }
+        hi = lo * 10;
+        if (v >= hi * (1 + 1e-12)) {
+            k++, lo = hi, hi *= 10;
+        }
+        if (v >= lo * (1 + 1e-12) && v < hi * (1 - 1e-12)) {
+            return k;
+        }
+    }
+    return (int)floor(log10(v));
+}
+
 // Writes ln value y as the log10 text that ln_of_text reads back as y (see above; a
 // probability at or below 10^-99, zero included, as -99). Returns the length; out holds 64.
 static int format_ln(char *out, double y)
@@ -143,15 +205,31 @@ static int format_ln(char *out, double y)
         memcpy(out, "-99", 3);
         return 3;
     }
-    int n = lab_format_double(out, x);
-    const char *end;
-    double l10, back;
-    if (ln_of_text(out, &end, &l10, &back) == 0 && back == y) {
-        return n;
+    uint64_t c0 = 0; // (the shortest decimal's significand when it was checked, and failed)
+    int e0 = 1, n;
+    if (x != 0 && lab_shortest_decimal(fabs(x), &c0, &e0) && e0 >= -27 && e0 <= 0) {
+        // what ln_of_text makes of the text of c0 10^e0 (at most 17 digits, the exponent
+        // within its 80-bit path: the same rational, so the same two roundings), without
+        // writing and parsing the text first
+        n = lab_format_decimal(out, x < 0, c0, e0);
+        double b = (double)((long double)c0 / pow10_l[-e0] * LN10_L);
+        if ((y < 0 ? -b : b) == y) {
+            return n;
+        }
+    } else {
+        c0 = 0;
+        n = lab_format_double(out, x);
+        const char *end;
+        double l10, back;
+        if (ln_of_text(out, out + n, &end, &l10, &back) == 0 && back == y) {
+            return n;
+        }
     }
+    // About two values in three come here (tangpoems, order 5): the search below is the
+    // writer's largest cost, so it avoids libm's calls where their answers are known
     long double X = fabsl((long double)y / LN10_L);
-    int k = (int)floor(log10((double)X)); // the exponent of X's first digit (the digit
-                                          // counts below tolerate one off)
+    int k = decimal_exponent((double)X); // the exponent of X's first digit (the digit
+                                         // counts below tolerate one off)
     for (int p = 17; p <= 19; p++) {
         int e = k - p + 1;
         if (e < -27 || e > 0) {
@@ -161,11 +239,13 @@ static int format_ln(char *out, double y)
         if (W >= 1e19L) {
             break;
         }
-        uint64_t w = (uint64_t)llroundl(W);
+        // llroundl(W): below 2^62 the sum W + 1/2 is exact, so truncating it rounds half up
+        uint64_t w = W < 0x1p62L ? (uint64_t)(W + 0.5L) : (uint64_t)llroundl(W);
         for (int dw = 0; dw <= 4; dw++) {
             uint64_t c = dw % 2 ? w + (uint64_t)(dw + 1) / 2 : w - (uint64_t)dw / 2;
-            if (c >= 10000000000000000000ull) {
-                continue; // (20 digits: ln_of_text would not read them this way)
+            if (c >= 10000000000000000000ull || (c == c0 && e == e0)) {
+                continue; // (20 digits: ln_of_text would not read them this way; or the
+                          // shortest decimal, which failed above)
             }
             // what ln_of_text makes of the text of c 10^e, without the text: c has at most
             // 19 digits and e is in -27 .. 0, its 80-bit path
@@ -446,12 +526,13 @@ static char *next_line(Reader *r)
     return line;
 }
 
-// A number of the file: a whole decimal field, as log10 (*l10) and ln (*ln, see ln_of_text);
+// A number of the file: a whole decimal field of len bytes, as log10 (*l10) and ln (*ln, see
+// ln_of_text);
 // +-inf only where allowed (inf_ok), never nan.
-static int parse_field(const char *s, double *l10, double *ln, int inf_ok)
+static int parse_field(const char *s, size_t len, double *l10, double *ln, int inf_ok)
 {
     const char *end;
-    if (ln_of_text(s, &end, l10, ln) != 0 || *end != '\0' || isnan(*l10) ||
+    if (ln_of_text(s, s + len, &end, l10, ln) != 0 || *end != '\0' || isnan(*l10) ||
         (isinf(*l10) && !inf_ok)) {
         return -1;
     }
@@ -614,7 +695,7 @@ static int entry_check(Entry *e, int k, int order, const char *path, int say)
                                nf == 1 ? "" : "s")
                    : -1;
     }
-    if (parse_field(e->f[0], &e->lp, &e->ln_p, 1) != 0 || e->lp == INFINITY) {
+    if (parse_field(e->f[0], e->len[0], &e->lp, &e->ln_p, 1) != 0 || e->lp == INFINITY) {
         return say ? lab_error("'%s' line %lld: the log10 probability '%s' is neither a finite "
                                "number nor -inf",
                                path, e->lineno, QUOTED(q, e->f[0]))
@@ -628,7 +709,7 @@ static int entry_check(Entry *e, int k, int order, const char *path, int say)
                                     path, e->lineno, QUOTED(q, e->f[0]), QUOTED(q2, e->f[k]))
                    : -1;
     }
-    if (nf == k + 2 && parse_field(e->f[k + 1], &e->bow, &e->ln_bow, 0) != 0) {
+    if (nf == k + 2 && parse_field(e->f[k + 1], e->len[k + 1], &e->bow, &e->ln_bow, 0) != 0) {
         return say ? lab_error("'%s' line %lld: the log10 backoff weight '%s' is not a finite "
                                "number",
                                path, e->lineno, QUOTED(q, e->f[k + 1]))
@@ -675,6 +756,13 @@ static int entry_insert(NgramModel *m, int k, const Entry *e, const char *path)
 {
     char q[48];
     int is_new;
+    if (k == m->order && k > 1 && e->id[k - 1] == TOK_BOS) {
+        // <s> is never predicted, and no longer n-gram can use this one as its context: not
+        // an entry of any model (the writer would leave it out, and its count with it)
+        return lab_error("'%s' line %lld: a %d-gram ending in '<s>' at the top order, where "
+                         "nothing can follow it",
+                         path, e->lineno, k);
+    }
     // (contexts are added only at orders below k, whose sections are complete, so the table
     // holds at most the declared count here and never grows)
     uint32_t s = ngram_level_insert(&m->lev[k], e->parent, e->id[k - 1], &is_new);
@@ -800,8 +888,9 @@ static int insert_batch(NgramModel *m, int k, Entry *batch, int nb, uint32_t *pr
 // counts whose sum exceeds the lines left or whose shortest lines exceed the bytes left, a
 // section shorter than its count, a probability above 1 (log10 > 0), a probability or
 // backoff weight that is not a number (nan, +inf, or -inf for a weight), an n-gram listed
-// twice, a missing \end\. Memory is allocated after those checks, in proportion to the
-// entries actually in the file (about 120 bytes per entry, so at most ~30 bytes per byte).
+// twice, a top-order n-gram ending in <s>, a missing \end\. Memory is allocated after those
+// checks, in proportion to the entries actually in the file (about 120 bytes per entry, so at
+// most ~30 bytes per byte).
 int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
 {
     memset(m, 0, sizeof *m);
@@ -898,9 +987,9 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
     batch = lab_malloc(2 * READ_BATCH * sizeof *batch);
     for (int k = 1; k <= order; k++) {
         ngram_level_init(&m->lev[k], (uint32_t)(counts[k] * 2), 0);
-        m->logp[k] = lab_malloc((size_t)m->lev[k].cap * sizeof *m->logp[k]);
+        m->logp[k] = ngram_table_alloc((size_t)m->lev[k].cap * sizeof *m->logp[k], 0);
         if (k < order) {
-            m->logbow[k] = lab_calloc(m->lev[k].cap, sizeof *m->logbow[k]);
+            m->logbow[k] = ngram_table_alloc((size_t)m->lev[k].cap * sizeof *m->logbow[k], 0);
         }
     }
     for (int k = 1; k <= order; k++) {

@@ -26,7 +26,7 @@ static inline uint32_t slot_of(uint64_t key, uint32_t mask)
 
 // Tables are probed at random: for large ones, ask for 2 MB pages, so that a probe costs
 // one cache miss and not also a TLB miss (a hint; the kernel may decline it).
-static void *table_alloc(size_t bytes, int fill)
+void *ngram_table_alloc(size_t bytes, int fill)
 {
     void *p;
     const size_t huge = (size_t)2 << 20;
@@ -47,10 +47,10 @@ void ngram_level_init(NgramLevel *L, uint32_t cap, int nval)
     }
     memset(L, 0, sizeof *L);
     L->cap = c;
-    L->keys = table_alloc((size_t)c * sizeof *L->keys, 0xFF);
+    L->keys = ngram_table_alloc((size_t)c * sizeof *L->keys, 0xFF);
     L->nval = nval;
     for (int v = 0; v < nval; v++) {
-        L->val[v] = table_alloc((size_t)c * sizeof *L->val[v], 0);
+        L->val[v] = ngram_table_alloc((size_t)c * sizeof *L->val[v], 0);
     }
 }
 

@@ -72,13 +72,46 @@ int ngram_kn_discounts(const uint64_t t[4], double D[3])
     return 0;
 }
 
+// --- the continuations of each context (ngram_model_index_children) ---------------------------
+
+// Order k's n-grams grouped by their parent (a node of order k-1): the slots at order k
+// whose key has parent h are slot[k][first[k][h] .. first[k][h + 1]).
+struct NgramChildren {
+    uint32_t *first[NGRAM_MAX_ORDER + 1]; // (lev[k-1].cap + 1), k >= 2
+    uint32_t *slot[NGRAM_MAX_ORDER + 1];  // (lev[k].n), k >= 2
+    uint32_t *uni;                        // (vocab.n) order-1 node of each id, or NGRAM_NONE
+};
+
+static void children_free(struct NgramChildren *c)
+{
+    if (!c) {
+        return;
+    }
+    for (int k = 0; k <= NGRAM_MAX_ORDER; k++) {
+        free(c->first[k]);
+        free(c->slot[k]);
+    }
+    free(c->uni);
+    free(c);
+}
+
 // --- building -----------------------------------------------------------------------------
 
-// Per-context sums over the continuations at the next order.
+// Tables of at least this many slots are estimated on every thread (below, starting the
+// threads costs more than they save).
+#define PAR_SLOTS (1u << 16)
+#define AHEAD 16 // slots between a prefetch and its use
+
+// Per-context sums over the continuations at the next order, one record per context node:
+// the estimates read them at random places, so a context's sums share one cache line.
 typedef struct {
-    double *csum;       // sum_w c(h,w)
-    double *asum;       // sum_w a(h,w)
-    uint32_t *nj[3];    // number of w with a(h,w) == 1, == 2, >= 3
+    double csum;        // sum_w c(h,w)
+    double asum;        // sum_w a(h,w)
+    uint32_t nj[3];     // number of w with a(h,w) == 1, == 2, >= 3
+} CtxSum;
+
+typedef struct {
+    CtxSum *c;          // (lev[k-1].cap) indexed by the context's node
 } CtxStats;
 
 static inline uint32_t parent_of(uint64_t key)
@@ -105,33 +138,30 @@ static void stats_compute(CtxStats *st, const NgramCounts *nc, int k, int N, Smo
     // contexts live at order k-1, their continuations at order k
     const NgramLevel *L = &nc->lev[k];
     uint32_t cap = nc->lev[k - 1].cap;
-    st->csum = lab_calloc(cap, sizeof *st->csum);
-    st->asum = lab_calloc(cap, sizeof *st->asum);
-    for (int j = 0; j < 3; j++) {
-        st->nj[j] = lab_calloc(cap, sizeof *st->nj[j]);
-    }
+    st->c = ngram_table_alloc((size_t)cap * sizeof *st->c, 0);
     for (uint32_t s = 0; s < L->cap; s++) {
+        // the sums lie at random places: fetch them some slots ahead
+        if (s + AHEAD < L->cap && L->keys[s + AHEAD] != NGRAM_EMPTY) {
+            __builtin_prefetch(&st->c[parent_of(L->keys[s + AHEAD])], 1);
+        }
         uint64_t key = L->keys[s];
         if (key == NGRAM_EMPTY || L->val[NGRAM_COUNT][s] == 0) {
             continue;
         }
         uint32_t h = parent_of(key);
         uint32_t a = used_count(L, s, k, N, sm);
-        st->csum[h] += L->val[NGRAM_COUNT][s];
-        st->asum[h] += a;
+        CtxSum *c = &st->c[h];
+        c->csum += L->val[NGRAM_COUNT][s];
+        c->asum += a;
         if (a > 0) {
-            st->nj[(a >= 3 ? 3 : a) - 1][h]++;
+            c->nj[(a >= 3 ? 3 : a) - 1]++;
         }
     }
 }
 
 static void stats_free(CtxStats *st)
 {
-    free(st->csum);
-    free(st->asum);
-    for (int j = 0; j < 3; j++) {
-        free(st->nj[j]);
-    }
+    free(st->c);
 }
 
 static void kn_order_discounts(const NgramCounts *nc, int k, int N, NgramParams *p)
@@ -216,13 +246,13 @@ int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, 
         ngram_level_init(M, L->cap, 0);
         memcpy(M->keys, L->keys, (size_t)L->cap * sizeof *L->keys);
         M->n = L->n;
-        m->logp[k] = lab_malloc((size_t)L->cap * sizeof *m->logp[k]);
+        m->logp[k] = ngram_table_alloc((size_t)L->cap * sizeof *m->logp[k], 0);
         if (k >= 2) {
-            m->suffix[k] = lab_malloc((size_t)L->cap * sizeof *m->suffix[k]);
+            m->suffix[k] = ngram_table_alloc((size_t)L->cap * sizeof *m->suffix[k], 0);
             memcpy(m->suffix[k], L->val[NGRAM_SUFFIX], (size_t)L->cap * sizeof *m->suffix[k]);
         }
         if (k < order) {
-            m->logbow[k] = lab_calloc(L->cap, sizeof *m->logbow[k]); // contexts only
+            m->logbow[k] = ngram_table_alloc((size_t)L->cap * sizeof *m->logbow[k], 0);
         }
         if (sm == SMOOTH_KN) {
             kn_order_discounts(nc, k, order, p);
@@ -245,7 +275,16 @@ int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, 
             stats_compute(&st, nc, k, order, sm);
         }
         const double eps = p->eps[k];
+        // each slot's estimate reads the counts, the stats and the order below and writes
+        // only its own logp: the slots are shared out among the threads, the same doubles
+        // whatever their number (and likewise each context's backoff weight below)
+#pragma omp parallel for schedule(static) if (L->cap >= PAR_SLOTS)
         for (uint32_t s = 0; s < L->cap; s++) {
+            uint64_t ahead = s + AHEAD < L->cap ? L->keys[s + AHEAD] : NGRAM_EMPTY;
+            if (k > 1 && ahead != NGRAM_EMPTY) {
+                __builtin_prefetch(&st.c[parent_of(ahead)]);
+                __builtin_prefetch(&m->logp[k - 1][L->val[NGRAM_SUFFIX][s + AHEAD]]);
+            }
             uint64_t key = L->keys[s];
             if (key == NGRAM_EMPTY) {
                 continue;
@@ -258,7 +297,7 @@ int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, 
             double c = L->val[NGRAM_COUNT][s];
             double lower = k > 1 ? exp(m->logp[k - 1][L->val[NGRAM_SUFFIX][s]]) : 1.0 / V;
             uint32_t h = parent_of(key);
-            double ch = k > 1 ? st.csum[h] : total;
+            double ch = k > 1 ? st.c[h].csum : total;
             double prob;
             switch (sm) {
             case SMOOTH_MLE:
@@ -277,8 +316,8 @@ int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, 
                 if (k == 1) {
                     prob = ngram_kn_prob(a, total, D, n_uni, lower); // lower = 1/V
                 } else {
-                    double n[3] = {st.nj[0][h], st.nj[1][h], st.nj[2][h]};
-                    prob = ngram_kn_prob(a, st.asum[h], D, n, lower);
+                    double n[3] = {st.c[h].nj[0], st.c[h].nj[1], st.c[h].nj[2]};
+                    prob = ngram_kn_prob(a, st.c[h].asum, D, n, lower);
                 }
                 break;
             }
@@ -292,6 +331,7 @@ int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, 
         if (k > 1) {
             const NgramLevel *Lc = &nc->lev[k - 1];
             double *bow = m->logbow[k - 1];
+#pragma omp parallel for schedule(static) if (Lc->cap >= PAR_SLOTS)
             for (uint32_t h = 0; h < Lc->cap; h++) {
                 if (Lc->keys[h] == NGRAM_EMPTY) {
                     continue;
@@ -305,15 +345,15 @@ int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, 
                 case SMOOTH_ADDK:
                     // a whole context is one an order-k add-k estimate conditions on
                     b = k == order || (k > 1 && is_whole(nc, k - 1, order, h))
-                            ? kk * V / (st.csum[h] + kk * V)
+                            ? kk * V / (st.c[h].csum + kk * V)
                             : 1.0;
                     break;
                 case SMOOTH_INTERP:
-                    b = eps / (st.csum[h] + eps);
+                    b = eps / (st.c[h].csum + eps);
                     break;
                 case SMOOTH_KN:
-                    b = st.asum[h] > 0 ? (D[0] * st.nj[0][h] + D[1] * st.nj[1][h] +
-                                          D[2] * st.nj[2][h]) / st.asum[h]
+                    b = st.c[h].asum > 0 ? (D[0] * st.c[h].nj[0] + D[1] * st.c[h].nj[1] +
+                                            D[2] * st.c[h].nj[2]) / st.c[h].asum
                                        : 1.0;
                     break;
                 default:
@@ -330,6 +370,7 @@ int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, 
 void ngram_model_free(NgramModel *m)
 {
     ngram_bin_close(m->bin);
+    children_free(m->children);
     for (int k = 0; k <= NGRAM_MAX_ORDER; k++) {
         ngram_level_free(&m->lev[k]);
         free(m->logp[k]);
@@ -347,8 +388,21 @@ void ngram_model_link_suffixes(NgramModel *m)
     for (int k = 2; k <= m->order; k++) {
         const NgramLevel *L = &m->lev[k];
         free(m->suffix[k]);
-        m->suffix[k] = lab_malloc((size_t)L->cap * sizeof *m->suffix[k]);
+        m->suffix[k] = ngram_table_alloc((size_t)L->cap * sizeof *m->suffix[k], 0);
         for (uint32_t s = 0; s < L->cap; s++) {
+            // two random reads per n-gram (its parent's suffix, then the probe): fetch the
+            // first 2 AHEAD slots ahead and the second AHEAD ahead, when the first is in
+            if (k > 2 && s + 2 * AHEAD < L->cap && L->keys[s + 2 * AHEAD] != NGRAM_EMPTY) {
+                __builtin_prefetch(&m->suffix[k - 1][parent_of(L->keys[s + 2 * AHEAD])]);
+            }
+            if (s + AHEAD < L->cap && L->keys[s + AHEAD] != NGRAM_EMPTY) {
+                uint64_t a = L->keys[s + AHEAD];
+                uint32_t sh = k == 2 ? 0 : m->suffix[k - 1][parent_of(a)];
+                if (sh != NGRAM_NONE) {
+                    __builtin_prefetch(&m->lev[k - 1].keys[ngram_level_slot(&m->lev[k - 1], sh,
+                                                                            token_of(a))]);
+                }
+            }
             uint64_t key = L->keys[s];
             if (key == NGRAM_EMPTY) {
                 m->suffix[k][s] = NGRAM_NONE;
@@ -443,6 +497,104 @@ double ngram_logprob(const NgramModel *m, const int32_t *context, int32_t w)
     return score(m, ctx, w, NULL);
 }
 
+void ngram_model_index_children(NgramModel *m)
+{
+    if (m->bin || m->children) {
+        return;
+    }
+    struct NgramChildren *c = lab_calloc(1, sizeof *c);
+    c->uni = lab_malloc((size_t)m->vocab.n * sizeof *c->uni);
+    for (int32_t w = 0; w < m->vocab.n; w++) {
+        c->uni[w] = ngram_level_find(&m->lev[1], 0, w);
+    }
+    for (int k = 2; k <= m->order; k++) {
+        const NgramLevel *L = &m->lev[k];
+        uint32_t hcap = m->lev[k - 1].cap;
+        uint32_t *first = c->first[k] = lab_calloc((size_t)hcap + 1, sizeof *first);
+        uint32_t *slot = c->slot[k] = lab_malloc(((size_t)L->n + 1) * sizeof *slot);
+        // counting sort by parent: sizes into first[h + 1], starts by a prefix sum, then each
+        // slot placed at first[h]++, which leaves first[h] at the old first[h + 1]
+        for (uint32_t s = 0; s < L->cap; s++) {
+            if (L->keys[s] != NGRAM_EMPTY) {
+                first[parent_of(L->keys[s]) + 1]++;
+            }
+        }
+        for (uint32_t h = 0; h < hcap; h++) {
+            first[h + 1] += first[h];
+        }
+        for (uint32_t s = 0; s < L->cap; s++) {
+            if (L->keys[s] != NGRAM_EMPTY) {
+                slot[first[parent_of(L->keys[s])]++] = s;
+            }
+        }
+        memmove(first + 1, first, (size_t)hcap * sizeof *first);
+        first[0] = 0;
+    }
+    m->children = c;
+}
+
+// ngram_distribution through the index: each id's log-probability at its highest order,
+// each order overwriting the one below, as score() would find it searching down; then the
+// backoff weights added in score()'s order, so the doubles are the same bit for bit.
+static void distribution_indexed(const NgramModel *m, const uint32_t *ctx, double *probs)
+{
+    const struct NgramChildren *c = m->children;
+    int N = m->order;
+    int longest = N - 1;
+    while (longest > 0 && ctx[longest] == NGRAM_NONE) {
+        longest--;
+    }
+    // the highest order at which each id is stored after the context (0: nowhere), its slot
+    uint8_t *top = lab_malloc((size_t)m->vocab.n);
+    uint32_t *found = lab_malloc((size_t)m->vocab.n * sizeof *found);
+    for (int32_t w = 0; w < m->vocab.n; w++) {
+        found[w] = c->uni[w];
+        top[w] = c->uni[w] != NGRAM_NONE;
+    }
+    for (int k = 2; k <= longest + 1; k++) {
+        uint32_t h = ctx[k - 1];
+        if (h == NGRAM_NONE) {
+            continue;
+        }
+        const NgramLevel *L = &m->lev[k];
+        for (uint32_t i = c->first[k][h]; i < c->first[k][h + 1]; i++) {
+            uint32_t s = c->slot[k][i];
+            int32_t w = token_of(L->keys[s]);
+            top[w] = (uint8_t)k;
+            found[w] = s;
+        }
+    }
+    // most ids back off to the same few unigram values after the same weights: exp of a
+    // value seen before comes from a small cache (the same double: exp is a function)
+    enum { CACHE = 1024 };
+    uint64_t seen[CACHE];
+    double value[CACHE];
+    memset(seen, 0xFF, sizeof seen); // (the bits of a NaN, never a log-probability here)
+    int32_t first = ngram_first_predictable(m->unit);
+    for (int32_t w = 0; w < m->vocab.n; w++) {
+        if (w < first || top[w] == 0) {
+            probs[w] = 0.0; // (score() gives -INFINITY for an id with no unigram)
+            continue;
+        }
+        double lp = m->logp[top[w]][found[w]];
+        for (int j = top[w]; j <= longest; j++) {
+            if (ctx[j] != NGRAM_NONE) {
+                lp += m->logbow[j][ctx[j]];
+            }
+        }
+        uint64_t bits;
+        memcpy(&bits, &lp, sizeof bits);
+        uint32_t h = (uint32_t)((bits * 0x9E3779B97F4A7C15ull) >> 54); // 10 bits
+        if (seen[h] != bits) {
+            seen[h] = bits;
+            value[h] = exp(lp);
+        }
+        probs[w] = value[h];
+    }
+    free(top);
+    free(found);
+}
+
 void ngram_distribution(const NgramModel *m, const int32_t *context, double *probs)
 {
     if (m->bin) {
@@ -451,6 +603,10 @@ void ngram_distribution(const NgramModel *m, const int32_t *context, double *pro
     }
     uint32_t ctx[NGRAM_MAX_ORDER + 1];
     context_nodes(m, context, ctx);
+    if (m->children) {
+        distribution_indexed(m, ctx, probs);
+        return;
+    }
     int32_t first = ngram_first_predictable(m->unit);
     for (int32_t w = 0; w < m->vocab.n; w++) {
         probs[w] = w < first ? 0.0 : exp(score(m, ctx, w, NULL));

@@ -37,6 +37,9 @@ typedef struct {
 } NgramLevel;
 
 void ngram_level_init(NgramLevel *L, uint32_t cap, int nval);
+// bytes set to fill, for an array indexed by a level's slots: 2 MB pages asked for when it
+// is large (probed at random, a 4 KB page would add a TLB miss to each cache miss). free().
+void *ngram_table_alloc(size_t bytes, int fill);
 void ngram_level_free(NgramLevel *L);
 // the home slot of (parent, tok): where its probe starts (for prefetching)
 uint32_t ngram_level_slot(const NgramLevel *L, uint32_t parent, int32_t tok);
@@ -161,6 +164,7 @@ double ngram_kn_prob(double a, double S, const double D[3], const double n[3], d
 
 // --- models -------------------------------------------------------------------------------
 struct NgramBin; // a model mapped from model.bin (below)
+struct NgramChildren; // the continuations of every context (ngram_model_index_children)
 
 typedef struct {
     int order;                            // N
@@ -179,6 +183,9 @@ typedef struct {
     struct NgramBin *bin;                 // non-NULL: mapped from model.bin (ngram_bin_load);
                                           // lev, logp, logbow, suffix are then empty and
                                           // scoring goes through bin
+    struct NgramChildren *children;       // NULL, or the index ngram_model_index_children
+                                          // built (owned): ngram_distribution then visits
+                                          // only the stored continuations of a context
 } NgramModel;
 
 // The predictable vocabulary: every id but <s> (and but </s> for the stream unit).
@@ -228,6 +235,14 @@ int ngram_eval_spilled(const NgramModel *m, const NgramSpilledText *text, LabLos
 // The full conditional distribution P(. | context) into probs (vocab.n entries; 0 for ids
 // that are not predictable). Used by the sampler and the sum-to-one tests.
 void ngram_distribution(const NgramModel *m, const int32_t *context, double *probs);
+
+// Indexes, for every context node, its stored continuations at the next order (a counting
+// sort of each level by parent: about 4 bytes per n-gram and per context slot), so that
+// ngram_distribution costs a pass over the vocabulary plus the continuations of the context
+// instead of a lookup per token type and order. The distribution is the same, bit for bit
+// (the same sums in the same order). For counted and ARPA models; does nothing for a binary
+// one or one already indexed. ngram_model_free frees it.
+void ngram_model_index_children(NgramModel *m);
 
 // --- ARPA ---------------------------------------------------------------------------------
 // The n-grams of order k that the model holds (what its ARPA file lists).

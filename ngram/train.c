@@ -418,16 +418,17 @@ static void train_build(Train *t)
     t->t_smooth = lab_now() - t2;
 }
 
-// The loss on the training text, and on the dataset's valid split when it has one.
-static void train_evaluate(Train *t)
+// The loss on the training text, and on the dataset's valid split when it has one. -1 (with
+// a message) when the spilled text cannot be read back.
+static int train_evaluate(Train *t)
 {
     if (!t->memory) {
         ngram_eval(&t->model, &t->corpus, &t->train_loss);
     } else if (ngram_eval_spilled(&t->model, &t->spilled, &t->train_loss) != 0) {
-        exit(1);
+        return -1;
     }
     if (!t->dataset) {
-        return;
+        return 0;
     }
     char *vp = dataset_path(t->dataset, "valid");
     FILE *probe = fopen(vp, "rb");
@@ -441,12 +442,35 @@ static void train_evaluate(Train *t)
         }
     }
     free(vp);
+    return 0;
 }
 
-// samples.txt: drawn from the model in memory. The ARPA file holds the same doubles (the
-// writer checks every value's round trip, arpa.c) and lists the unigrams in id order, so
-// 'lmlab ngram generate --seed S' on the run directory, which reads it, draws exactly these.
-static int train_write_samples(const Train *t)
+// samples.txt's text, drawn from the model in memory into *text (*len bytes; the caller
+// frees it). The ARPA file holds the same doubles (the writer checks every value's round
+// trip, arpa.c) and lists the unigrams in id order, so 'lmlab ngram generate --seed S' on the
+// run directory, which reads it, draws exactly these. The model must be indexed
+// (ngram_model_index_children) when samples are asked for; it is only read here.
+static void train_draw_samples(const Train *t, char **text, size_t *len)
+{
+    *text = NULL;
+    *len = 0;
+    FILE *f = open_memstream(text, len);
+    if (!f) {
+        lab_die(NULL, "out of memory for the samples");
+    }
+    LabRng rng;
+    lab_rng_seed(&rng, (uint64_t)t->seed);
+    LabSampling sampling = {.temperature = 1.0, .top_k = 0, .top_p = 1.0};
+    long n = t->text.unit == UNIT_LINE ? t->samples : t->samples > 0;
+    for (long i = 0; i < n; i++) {
+        ngram_generate(f, &t->model, (TokKind)t->text.tokenizer, NULL, 0, 200, &sampling, &rng);
+    }
+    if (fclose(f) != 0) {
+        lab_die(NULL, "out of memory for the samples");
+    }
+}
+
+static int train_write_samples(const Train *t, const char *text, size_t len)
 {
     char *path = lab_path_join(t->run_dir, "samples.txt");
     LabAtomic sa;
@@ -455,14 +479,7 @@ static int train_write_samples(const Train *t)
     if (rc != 0) {
         return -1;
     }
-    LabRng rng;
-    lab_rng_seed(&rng, (uint64_t)t->seed);
-    LabSampling sampling = {.temperature = 1.0, .top_k = 0, .top_p = 1.0};
-    long n = t->text.unit == UNIT_LINE ? t->samples : t->samples > 0;
-    for (long i = 0; i < n; i++) {
-        ngram_generate(sa.f, &t->model, (TokKind)t->text.tokenizer, NULL, 0, 200, &sampling,
-                       &rng);
-    }
+    fwrite(text, 1, len, sa.f); // (a failed write leaves the stream's error flag set)
     return lab_atomic_commit(&sa);
 }
 
@@ -472,14 +489,35 @@ static void train_write(Train *t)
     char *arpa = lab_path_join(t->run_dir, "model.arpa");
     char *vocab_path = lab_path_join(t->run_dir, "vocab.txt");
     char *bin = lab_path_join(t->run_dir, "model.bin"); // after the ARPA file: newer than it
-    if (ngram_arpa_write(&t->model, arpa) != 0 || ngram_bin_write(&t->model, bin) != 0 ||
-        vocab_save(&t->vocab, vocab_path) != 0 ||
-        lab_run_write_config(&t->run, &t->cfg) != 0) {
+    if (ngram_arpa_write(&t->model, arpa) != 0) {
+        exit(1);
+    }
+    // Three jobs that read the model and share nothing else, side by side: the files after
+    // the ARPA file (model.bin after it, so newer than it), the losses, and the samples,
+    // drawn into memory (only one job writes files: temporaries are registered one at a
+    // time). Each job's result is the same whatever the threads.
+    if (t->samples > 0) {
+        ngram_model_index_children(&t->model); // the same draws, without a lookup per type
+    }
+    int files_failed = 0, eval_failed = 0;
+    char *samples = NULL;
+    size_t samples_len = 0;
+#pragma omp parallel sections
+    {
+#pragma omp section
+        files_failed = ngram_bin_write(&t->model, bin) != 0 ||
+                       vocab_save(&t->vocab, vocab_path) != 0 ||
+                       lab_run_write_config(&t->run, &t->cfg) != 0;
+#pragma omp section
+        eval_failed = train_evaluate(t) != 0;
+#pragma omp section
+        train_draw_samples(t, &samples, &samples_len);
+    }
+    if (files_failed || eval_failed) {
         exit(1);
     }
     free(vocab_path);
     free(bin);
-    train_evaluate(t);
     // one step: the model is made by counting, so one row
     LabLogRow row = {
         .step = 1,
@@ -493,9 +531,10 @@ static void train_write(Train *t)
         lab_run_close(&t->run) != 0) {
         exit(1);
     }
-    if (train_write_samples(t) != 0) {
+    if (train_write_samples(t, samples, samples_len) != 0) {
         exit(1);
     }
+    free(samples);
     free(arpa);
     // the charts name the data and the model: "names, 4-gram kn"
     const char *data = t->dataset ? t->dataset : t->train_path;

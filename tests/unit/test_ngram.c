@@ -659,3 +659,186 @@ Test(ngram, sampling_never_draws_bos_or_unk_and_starts_each_line_after_one_bos,
     free(text);
     free(path);
 }
+
+// Five lines drawn from m with seed 42.
+static char *draw_lines(const NgramModel *m, const LabSampling *s)
+{
+    char *out = NULL;
+    size_t outlen = 0;
+    LabRng rng;
+    lab_rng_seed(&rng, 42);
+    FILE *mem = open_memstream(&out, &outlen);
+    for (int line = 0; line < 5; line++) {
+        ngram_generate(mem, m, TOK_CHAR, NULL, 0, 40, s, &rng);
+    }
+    fclose(mem);
+    return out;
+}
+
+// The index of continuations is a shortcut: the distribution it gives must be the one the
+// lookup per type gives, bit for bit, for every smoothing, padding and order, in every
+// context of a text (and contexts it never saw), for a counted model and one read back
+// from its ARPA file; and the lines drawn from the two are the same.
+Test(ngram, indexed_distribution_is_the_lookup_distribution_bit_for_bit, .timeout = 60)
+{
+    char *path = test_path("datasets/names/valid.txt");
+    char *text;
+    size_t len;
+    cr_assert_eq(text_read(path, UTF8_STRICT, &text, &len), 0);
+    char *dir = test_tmpdir();
+    char *arpa = lab_path_join(dir, "m.arpa");
+    LabSampling s = {.temperature = 1.0, .top_k = 0, .top_p = 1.0};
+    for (int pad = NGRAM_PAD_SENTENCE; pad <= NGRAM_PAD_NLTK; pad++) {
+        for (int sm = SMOOTH_MLE; sm <= SMOOTH_KN; sm++) {
+            for (int N = 1; N <= 5; N += 2) {
+                Fix f;
+                memset(&f, 0, sizeof f);
+                tok_init(&f.t, TOK_CHAR, NULL, 0);
+                vocab_init(&f.v);
+                cr_assert_eq(corpus_build(&f.c, &f.v, &f.t, UNIT_LINE, text, len / 4, 2), 0);
+                ngram_count(&f.nc, &f.c, f.v.n, N, UNIT_LINE, (NgramPad)pad);
+                NgramParams p = params((Smoothing)sm);
+                cr_assert_eq(ngram_model_build(&f.m, &f.nc, &f.v, N, &p), 0);
+                NgramModel r;
+                cr_assert_eq(ngram_arpa_write(&f.m, arpa), 0);
+                cr_assert_eq(ngram_arpa_read(&r, arpa, UNIT_LINE), 0);
+                cr_assert_eq(r.vocab.n, f.m.vocab.n);
+                int32_t V = f.m.vocab.n;
+                enum { NCTX = 600 };
+                double *want = lab_malloc((size_t)NCTX * (size_t)V * sizeof *want);
+                double *got = lab_malloc((size_t)V * sizeof *got);
+                NgramModel *models[2] = {&f.m, &r};
+                for (int which = 0; which < 2; which++) {
+                    NgramModel *m = models[which];
+                    // contexts: every position of the first lines, then shifted ids (unseen)
+                    int32_t ctx[NCTX][NGRAM_MAX_ORDER];
+                    for (long long i = 0; i < NCTX; i++) {
+                        for (int j = 0; j < N - 1; j++) {
+                            long long q = i - (N - 1) + j;
+                            int32_t w = q < 0 ? TOK_BOS : f.c.ids[q];
+                            ctx[i][j] = i >= NCTX / 2 ? (w * 7 + j) % V : w;
+                        }
+                        ngram_distribution(m, ctx[i], want + i * V);
+                    }
+                    ngram_model_index_children(m);
+                    for (long long i = 0; i < NCTX; i++) {
+                        ngram_distribution(m, ctx[i], got);
+                        cr_assert_eq(memcmp(want + i * V, got, (size_t)V * sizeof *got), 0,
+                                     "%s pad %d order %d (%s), context %lld: the indexed "
+                                     "distribution differs",
+                                     lab_choice_name(NGRAM_SMOOTHING_CHOICES, sm), pad, N,
+                                     which ? "read back" : "counted", i);
+                    }
+                }
+                // the same lines from the same seed: the counted model rebuilt, by lookups,
+                // then both models indexed (r holds the same doubles: the ARPA round trip)
+                char *indexed = draw_lines(&f.m, &s), *read_back = draw_lines(&r, &s);
+                ngram_model_free(&f.m);
+                cr_assert_eq(ngram_model_build(&f.m, &f.nc, &f.v, N, &p), 0);
+                cr_assert_null(f.m.children);
+                char *plain = draw_lines(&f.m, &s);
+                cr_assert_str_eq(indexed, plain);
+                cr_assert_str_eq(read_back, plain);
+                free(plain), free(indexed), free(read_back);
+                free(want);
+                free(got);
+                ngram_model_free(&r);
+                fix_free(&f);
+            }
+        }
+    }
+    free(arpa);
+    free(dir);
+    free(text);
+    free(path);
+}
+
+// Every value the ARPA writer prints reads back as the model's double, whatever the double:
+// random ln values over the range (most need the 17 to 19 digit search, as the values of a
+// real model do), values near powers of ten in log10, and small ones down to 1e-10 in log10
+// (below, the reader's exact path ends: docs/formats.md); and the file read back writes the
+// same bytes.
+Test(ngram, arpa_writer_round_trips_random_doubles_bit_for_bit, .timeout = 60)
+{
+    char *dir = test_tmpdir();
+    char *a1 = lab_path_join(dir, "a.arpa"), *a2 = lab_path_join(dir, "b.arpa");
+    char *path = test_path("datasets/names/valid.txt");
+    char *text;
+    size_t len;
+    cr_assert_eq(text_read(path, UTF8_STRICT, &text, &len), 0);
+    Fix f;
+    memset(&f, 0, sizeof f);
+    tok_init(&f.t, TOK_CHAR, NULL, 0);
+    vocab_init(&f.v);
+    cr_assert_eq(corpus_build(&f.c, &f.v, &f.t, UNIT_LINE, text, len, 1), 0);
+    ngram_count(&f.nc, &f.c, f.v.n, 3, UNIT_LINE, NGRAM_PAD_SENTENCE);
+    NgramParams p = params(SMOOTH_KN);
+    cr_assert_eq(ngram_model_build(&f.m, &f.nc, &f.v, 3, &p), 0);
+    LabRng rng;
+    lab_rng_seed(&rng, 99);
+    long long set = 0;
+    for (int k = 1; k <= 3; k++) {
+        for (uint32_t s = 0; s < f.m.lev[k].cap; s++) {
+            if (f.m.lev[k].keys[s] == NGRAM_EMPTY || isinf(f.m.logp[k][s])) {
+                continue;
+            }
+            uint64_t r = lab_rng_u64(&rng);
+            double u = lab_rng_uniform(&rng);
+            double v = r % 4 == 0   ? -u * 98 * M_LN10 // anywhere above -99 (zero)
+                       : r % 4 == 1 ? -M_LN10 * pow(10, (double)(r % 6) - 4) * (1 + u * 1e-13)
+                       : r % 4 == 2 ? -ldexp(u + 0.5, -(int)(r % 30)) // near zero
+                                    : -(u + 1e-6) * 1e-3;
+            f.m.logp[k][s] = v;
+            if (k < 3) {
+                f.m.logbow[k][s] = r % 3 == 0 ? 0.0 : (u - 0.5) * 20; // weights above 1 too
+            }
+            set++;
+        }
+    }
+    cr_assert(set > 1000);
+    cr_assert_eq(ngram_arpa_write(&f.m, a1), 0);
+    NgramModel r;
+    cr_assert_eq(ngram_arpa_read(&r, a1, UNIT_LINE), 0);
+    for (int k = 1; k <= 3; k++) {
+        for (uint32_t s = 0; s < f.m.lev[k].cap; s++) {
+            uint64_t key = f.m.lev[k].keys[s];
+            if (key == NGRAM_EMPTY || isinf(f.m.logp[k][s]) ||
+                (k == 3 && (int32_t)(uint32_t)key == TOK_BOS)) {
+                continue;
+            }
+            // the same n-gram in the model read back: its tokens from the trie, looked up
+            int32_t toks[3];
+            uint32_t node = s;
+            for (int j = k; j >= 1; j--) {
+                uint64_t kk = f.m.lev[j].keys[node];
+                toks[j - 1] = (int32_t)(uint32_t)kk;
+                node = (uint32_t)(kk >> 32);
+            }
+            uint32_t rn = 0;
+            for (int j = 0; j < k; j++) {
+                const char *str = f.m.vocab.str[toks[j]];
+                int32_t id = toks[j] < TOK_FIRST ? toks[j]
+                                                 : vocab_find(&r.vocab, str, strlen(str));
+                rn = ngram_model_find(&r, j + 1, rn, id);
+                cr_assert_neq(rn, NGRAM_NONE);
+            }
+            cr_assert(r.logp[k][rn] == f.m.logp[k][s], "order %d: ln P %.17g read back as %.17g",
+                      k, f.m.logp[k][s], r.logp[k][rn]);
+            if (k < 3) {
+                cr_assert(r.logbow[k][rn] == f.m.logbow[k][s],
+                          "order %d: ln bow %.17g read back as %.17g", k, f.m.logbow[k][s],
+                          r.logbow[k][rn]);
+            }
+        }
+    }
+    cr_assert_eq(ngram_arpa_write(&r, a2), 0);
+    char *b1, *b2;
+    size_t n1, n2;
+    cr_assert_eq(lab_read_file(a1, &b1, &n1, 0), 0);
+    cr_assert_eq(lab_read_file(a2, &b2, &n2, 0), 0);
+    cr_assert(n1 == n2 && memcmp(b1, b2, n1) == 0, "written again, the file differs");
+    free(b1), free(b2);
+    ngram_model_free(&r);
+    fix_free(&f);
+    free(text), free(path), free(a1), free(a2), free(dir);
+}

@@ -125,6 +125,26 @@ Test(readers, arpa_defects_are_refused_naming_the_file_line_and_defect)
     }
 }
 
+// A top-order n-gram that ends in <s> is no entry of any model (nothing is predicted after
+// it, and no longer n-gram can use it as a context): accepted, it left a model whose file
+// declared 'ngram 3=0', which the reader refuses (found by fuzz_arpa).
+Test(readers, arpa_top_order_ngram_ending_in_bos_is_refused_at_its_line)
+{
+    static const char text[] = "\\data\\\n"
+                               "ngram 1=4\nngram 2=2\nngram 3=1\n\n"
+                               "\\1-grams:\n-0.5\t</s>\n-99\t<s>\t-0.2\n"
+                               "-0.3\thello\t-0.1\n-0.7\tworld\t-0.4\n\n"
+                               "\\2-grams:\n-0.2\t<s> hello\n-0.15\tworld </s>\n\n"
+                               "\\3-grams:\n-0.05\thello world <s>\n\n"
+                               "\\end\\\n";
+    char *dir = test_tmpdir();
+    char *path = test_write(dir, "bos_top.arpa", text, sizeof text - 1);
+    expect_refused(read_arpa, path, "bos_top.arpa' line 17: a 3-gram ending in '<s>' at the "
+                                    "top order");
+    free(path);
+    free(dir);
+}
+
 Test(readers, arpa_declared_counts_past_the_bytes_left_are_refused_before_reading)
 {
     // 11 lines are left after \\data\\, enough for 11 entries, but 9 trigrams take 72 bytes at

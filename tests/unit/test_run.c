@@ -137,3 +137,65 @@ Test(sample, filter_by_hand_and_greedy_draws_nothing)
                   fabs(hits[1] / 1e5 - 0.2) < 0.01,
               "shares %d %d %d", hits[0], hits[1], hits[2]);
 }
+
+static const double *cmp_probs;
+static int by_prob_then_id(const void *pa, const void *pb)
+{
+    int32_t a = *(const int32_t *)pa, b = *(const int32_t *)pb;
+    if (cmp_probs[a] != cmp_probs[b]) {
+        return cmp_probs[a] > cmp_probs[b] ? -1 : 1;
+    }
+    return (a > b) - (a < b);
+}
+
+// The order the filter gives is the comparison sort's (most likely first, ties by id) on
+// large vectors too: many ties, magnitudes from subnormal to 1, zeros (ids never kept) and
+// values that a temperature below 1 takes to zero.
+Test(sample, filter_order_of_a_large_vector_is_most_likely_first_ties_by_id)
+{
+    LabRng rng;
+    lab_rng_seed(&rng, 7);
+    for (int round = 0; round < 40; round++) {
+        int32_t V = 50 + (int32_t)(lab_rng_u64(&rng) % 20000);
+        double *p = lab_malloc((size_t)V * sizeof *p), *want = lab_malloc((size_t)V * sizeof *p);
+        int32_t *order = lab_malloc((size_t)V * sizeof *order);
+        int32_t *ref = lab_malloc((size_t)V * sizeof *ref);
+        for (int32_t w = 0; w < V; w++) {
+            uint64_t r = lab_rng_u64(&rng);
+            switch (r % 5) {
+            case 0: p[w] = 0.0; break;                               // never kept
+            case 1: p[w] = (double)(r % 7) / 64; break;               // ties
+            case 2: p[w] = ldexp(lab_rng_uniform(&rng), -1070); break; // subnormal
+            default: p[w] = lab_rng_uniform(&rng) * exp(-(double)(r % 40)); break;
+            }
+        }
+        LabSampling s = {.temperature = round % 2 ? 1.0 : 0.3, .top_k = 0, .top_p = 1};
+        memcpy(want, p, (size_t)V * sizeof *p);
+        int32_t n = lab_sample_filter(p, V, &s, order);
+        // the reference: the same values (as filtered: renormalised ratios keep the order),
+        // sorted by a comparison sort
+        int32_t m = 0;
+        for (int32_t w = 0; w < V; w++) {
+            if (want[w] > 0) {
+                ref[m++] = w;
+            }
+        }
+        cr_assert_eq(n, m, "kept %d of %d positive probabilities", n, m);
+        double pmax = 0;
+        for (int32_t w = 0; w < V; w++) {
+            pmax = fmax(pmax, want[w]);
+        }
+        for (int32_t w = 0; w < V; w++) {
+            want[w] = want[w] > 0 ? (s.temperature == 1.0 ? want[w] / pmax
+                                                          : exp(log(want[w] / pmax) / 0.3))
+                                  : 0;
+        }
+        cmp_probs = want;
+        qsort(ref, (size_t)m, sizeof *ref, by_prob_then_id);
+        for (int32_t i = 0; i < m; i++) {
+            cr_assert_eq(order[i], ref[i], "round %d, place %d of %d: id %d, expected %d",
+                         round, i, m, order[i], ref[i]);
+        }
+        free(p), free(want), free(order), free(ref);
+    }
+}
