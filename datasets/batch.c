@@ -274,17 +274,7 @@ int batch_seq_restore(SeqBatcher *b, const BatchState *st)
 void batch_context(const Corpus *c, long long pos, int n, int32_t *ctx)
 {
     assert(pos >= 0 && pos < c->n && c->nseq >= 1);
-    // the sequence holding pos: the last s with start[s] <= pos
-    long long lo = 0, hi = c->nseq - 1;
-    while (lo < hi) {
-        long long mid = lo + (hi - lo + 1) / 2;
-        if (c->start[mid] <= pos) {
-            lo = mid;
-        } else {
-            hi = mid - 1;
-        }
-    }
-    long long first = c->start[lo];
+    long long first = c->start[corpus_seq_of(c, pos)];
     for (int j = 0; j < n; j++) {
         long long p = pos - n + j;
         ctx[j] = p < first ? TOK_BOS : c->ids[p];

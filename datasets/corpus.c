@@ -140,3 +140,17 @@ void corpus_free(Corpus *c)
     free(c->start);
     memset(c, 0, sizeof *c);
 }
+
+long long corpus_seq_of(const Corpus *c, long long pos)
+{
+    long long lo = 0, hi = c->nseq - 1;
+    while (lo < hi) {
+        long long mid = lo + (hi - lo + 1) / 2;
+        if (c->start[mid] <= pos) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    return lo;
+}

@@ -219,6 +219,10 @@ int corpus_encode(Corpus *c, const Vocab *vocab, Tokenizer *t, TokUnit unit, con
 
 void corpus_free(Corpus *c);
 
+// The sequence holding position pos (0 <= pos < c->n): the last s with start[s] <= pos, found
+// by bisection. A corpus needs nseq >= 1.
+long long corpus_seq_of(const Corpus *c, long long pos);
+
 // --- the text options every command shares -------------------------------------------------
 typedef struct {
     int tokenizer;        // TokKind

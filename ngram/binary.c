@@ -389,15 +389,7 @@ static void bin_cursor_start(const NgramBin *b, const Corpus *c, BinCursor *cu, 
                              long long e, const BinCursor *start)
 {
     int N = b->order;
-    long long lo = 0, hi = c->nseq - 1; // the sequence holding position from
-    while (lo < hi) {
-        long long mid = (lo + hi + 1) / 2;
-        if (c->start[mid] <= from) {
-            lo = mid;
-        } else {
-            hi = mid - 1;
-        }
-    }
+    long long lo = corpus_seq_of(c, from); // the sequence holding position from
     memset(cu, 0, sizeof *cu);
     cu->i = from, cu->e = e, cu->s = lo;
     int32_t hist[NGRAM_MAX_ORDER];

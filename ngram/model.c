@@ -723,15 +723,7 @@ static void cursor_start(const NgramModel *m, const Corpus *c, Cursor *cu, long 
                          long long e)
 {
     int N = m->order;
-    long long lo = 0, hi = c->nseq - 1; // the sequence holding position b
-    while (lo < hi) {
-        long long mid = (lo + hi + 1) / 2;
-        if (c->start[mid] <= b) {
-            lo = mid;
-        } else {
-            hi = mid - 1;
-        }
-    }
+    long long lo = corpus_seq_of(c, b); // the sequence holding position b
     memset(cu, 0, sizeof *cu);
     cu->i = b, cu->e = e, cu->s = lo;
     for (int j = 0; j < N - 1; j++) {
