@@ -4,16 +4,17 @@
     make bench                                  (or, after `make`:)
     /usr/bin/python3 bench/bench_train.py [--reps 3] [--only NAME,...] > section.md
 
-bench_mlp.py and bench_rnn.py time one training step; this times the command around it: the
-process started, the text read and tokenized, the vocabulary built, STEPS steps trained, the
-whole valid split scored, the weights and the optimizer's state written. lmlab runs
-`lmlab mlp|rnn train ... --plot none --samples 0 --quiet` (no charts, no samples: the PyTorch
-script draws neither); PyTorch runs bench/train_torch.py, the same work written as a PyTorch
-user would (Python's start and `import torch` included: the user waits for them too). Each
-side on 2 threads at its best (bench_mlp.py's ENV_C and ENV_T), alternating, REPS times; the
-table gives the median wall time (min-max), the median CPU time of all threads, the peak
-resident memory and the valid loss each side reached (the same model and budget, so about the
-same loss: a check that both did the same work).
+bench_mlp.py and bench_rnn.py time one training step; this times the command around it: the process
+started, the text read and tokenized, the vocabulary built, STEPS steps trained, the whole valid
+split scored, the weights and the optimizer's state written: char RNN, char LSTM and word LSTM, the
+MLP on names, and the GPT in nanoGPT's CPU configuration on the tinyshakespeare stream. lmlab runs
+`lmlab mlp|rnn|gpt train ... --plot none --samples 0 --quiet` (no charts, no samples: the PyTorch
+script draws neither); PyTorch runs bench/train_torch.py, the same work written as a PyTorch user
+would (Python's start and `import torch` included: the user waits for them too). Each side on 2
+threads at its best (bench_mlp.py's ENV_C and ENV_T), alternating, REPS times; the table gives the
+median wall time (min-max), the median CPU time of all threads, the peak resident memory and the
+valid loss each side reached (the same model and budget, so about the same loss: a check that both
+did the same work).
 """
 import argparse
 import os
@@ -40,6 +41,10 @@ MODELS = [
      {"cell": "lstm", "embed": 200, "hidden": 200, "layers": 2, "seq": 35, "batch": 20}, 300),
     ("MLP", "mlp", "names", "char", "line",
      {"context": 8, "embed": 64, "hidden": 512, "batch": 512}, 1000),
+    # nanoGPT's CPU configuration (its README: shakespeare_char on a laptop)
+    ("GPT", "gpt", "tinyshakespeare", "char", "stream",
+     {"layers": 4, "heads": 4, "width": 128, "context": 64, "batch": 12, "dropout": 0,
+      "lr": 1e-3, "min-lr": 1e-4, "warmup": 100, "beta2": 0.99, "weight-decay": 0.1}, 300),
 ]
 
 
@@ -49,11 +54,11 @@ def commands(name, family, dataset, tok, unit, opts, steps):
     c = [LMLAB, family, "train", "--dataset", dataset, "--tokenizer", tok, "--unit", unit,
          "--steps", str(steps), "--eval-every", str(steps), "--seed", "1", "--plot", "none",
          "--samples", "0", "--quiet", "--force", "--out", os.path.join(OUT, "lmlab-" + slug)]
-    if family == "rnn":
+    if family in ("rnn", "gpt"):
         c += ["--batching", "random"]
     for k, v in opts.items():
         c += ["--" + k, str(v)]
-    model = opts.get("cell", "mlp")
+    model = opts.get("cell", family)
     t = [PY, os.path.join(REPO, "bench", "train_torch.py"), "--model", model,
          "--train", os.path.join(data, "train.txt"), "--valid", os.path.join(data, "valid.txt"),
          "--tokenizer", tok, "--unit", unit, "--steps", str(steps),
@@ -123,7 +128,8 @@ def main():
         sys.stdout.flush()
     print("\nCommands: `lmlab <family> train --dataset D --tokenizer T --unit U --steps N "
           "--eval-every N --seed 1 --plot none --samples 0 --quiet --json` with the model's "
-          "options (bench_train.py MODELS; recurrent models `--batching random`), against "
+          "options (bench_train.py MODELS; recurrent models and the GPT `--batching random`), "
+          "against "
           "`python3 bench/train_torch.py` with the same options.")
 
 
