@@ -55,13 +55,6 @@ static int dec_to_double(uint64_t w, int e10, double *out)
 #endif
 }
 
-static const uint64_t pow10u[17] = {
-    1ull,           10ull,           100ull,           1000ull,           10000ull,
-    100000ull,      1000000ull,      10000000ull,      100000000ull,      1000000000ull,
-    10000000000ull, 100000000000ull, 1000000000000ull, 10000000000000ull, 100000000000000ull,
-    1000000000000000ull, 10000000000000000ull,
-};
-
 static int is_digit(char c)
 {
     return c >= '0' && c <= '9';
@@ -148,40 +141,11 @@ slow:;
 
 // --- double to decimal ----------------------------------------------------------------------
 
-// The digits of w (w > 0) into out, no NUL; returns how many. Two digits a division, from
-// the last, once the count is known.
+// The digits of w into out, no NUL; returns how many.
 static int put_uint(char *out, uint64_t w)
 {
-    static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
-                                   "25262728293031323334353637383940414243444546474849"
-                                   "50515253545556575859606162636465666768697071727374"
-                                   "75767778798081828384858687888990919293949596979899";
-    int n = 1;
-    while (n < 17 && w >= pow10u[n]) {
-        n++;
-    }
-    if (n == 17) {
-        // 10^16 or more: one digit more past each of 10^17, 10^18, 10^19
-        for (uint64_t t = pow10u[16] * 10; n < 20 && w >= t; n++) {
-            if (n < 19) {
-                t *= 10;
-            }
-        }
-    }
-    int i = n;
-    while (w >= 100) {
-        uint64_t q = w / 100;
-        int r = (int)(w - q * 100);
-        out[--i] = pairs[2 * r + 1];
-        out[--i] = pairs[2 * r];
-        w = q;
-    }
-    if (w >= 10) {
-        out[--i] = pairs[2 * w + 1];
-        out[--i] = pairs[2 * w];
-    } else {
-        out[--i] = (char)('0' + w);
-    }
+    int n = lab_uint_digits(w);
+    lab_put_digits(out, w, n);
     return n;
 }
 
@@ -256,7 +220,7 @@ static int side_of_midpoint(double v, uint64_t lo, int e)
 // digit fewer, so that the caller's search keeps lo, as it always has).
 static uint64_t nearer_of(double v, uint64_t lo, int e, int p)
 {
-    uint64_t top = p >= 17 ? pow10u[16] * 10 : pow10u[p];
+    uint64_t top = lab_pow10_u64[p]; // p <= 17
     if (lo + 1 == top || e >= 0) {
         return rounded_by_printf(v, p) == lo + 1 ? lo + 1 : lo; // (e >= 0: v >= 1e16, rare)
     }
@@ -329,14 +293,14 @@ static int shortest_fast(double v, uint64_t *c_out, int *e_out)
     // j: digits cut from the 17 (candidates c * 10^(k - 16 + j))
     for (int j = 0; j <= 16; j++) {
         int e = k - 16 + j;
-        uint64_t lo = j == 0 ? R : R / pow10u[j], m = j == 0 ? 0 : R % pow10u[j];
+        uint64_t lo = j == 0 ? R : R / lab_pow10_u64[j], m = j == 0 ? 0 : R % lab_pow10_u64[j];
         // distances from N down to lo 10^j and up to (lo + 1) 10^j (exact integers, then
         // delta; large ones lose low bits but are far outside any half-gap)
-        double d_lo = (double)m + delta, d_hi = (double)(pow10u[j] - m) - delta;
+        double d_lo = (double)m + delta, d_hi = (double)(lab_pow10_u64[j] - m) - delta;
         if (d_lo < 0) {
             lo--;
             d_hi = -d_lo;
-            d_lo = (double)pow10u[j] + d_lo;
+            d_lo = (double)lab_pow10_u64[j] + d_lo;
         }
         int ok_lo = inside(lo, e, d_lo, h_down, v), ok_hi = inside(lo + 1, e, d_hi, h_up, v);
         uint64_t found = ok_lo && ok_hi ? (d_lo <= d_hi ? lo : lo + 1) : ok_lo ? lo

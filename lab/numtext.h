@@ -22,6 +22,74 @@
 #define LAB_NUMTEXT_H
 
 #include <stdint.h>
+#include <string.h>
+
+// 10^0 .. 10^19, every power of ten a uint64_t holds
+static const uint64_t lab_pow10_u64[20] = {
+    1ull,
+    10ull,
+    100ull,
+    1000ull,
+    10000ull,
+    100000ull,
+    1000000ull,
+    10000000ull,
+    100000000ull,
+    1000000000ull,
+    10000000000ull,
+    100000000000ull,
+    1000000000000ull,
+    10000000000000ull,
+    100000000000000ull,
+    1000000000000000ull,
+    10000000000000000ull,
+    100000000000000000ull,
+    1000000000000000000ull,
+    10000000000000000000ull,
+};
+
+// How many decimal digits v has (1 for 0): from the bit length (log10 2 ~ 1233 / 4096) and
+// one comparison.
+static inline int lab_uint_digits(uint64_t v)
+{
+    int t = ((64 - __builtin_clzll(v | 1)) * 1233) >> 12;
+    int n = t + 1 - (v < lab_pow10_u64[t]);
+    return n ? n : 1;
+}
+
+// The n = lab_uint_digits(v) decimal digits of v at out[0..n), no sign, no NUL: last pair
+// first, eight digits at a time split off in 64 bits and written with 32-bit arithmetic, and
+// no copy of variable length (a call to memcpy for every number). Inline: the writers of
+// large files (matrix.mtx, model.arpa's numbers) call it for every number.
+static inline void lab_put_digits(char *out, uint64_t v, int n)
+{
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                   "25262728293031323334353637383940414243444546474849"
+                                   "50515253545556575859606162636465666768697071727374"
+                                   "75767778798081828384858687888990919293949596979899";
+    char *q = out + n;
+    while (v >= 100000000) {
+        uint32_t lo = (uint32_t)(v % 100000000);
+        v /= 100000000;
+        for (int i = 0; i < 4; i++) {
+            q -= 2;
+            memcpy(q, pairs + 2 * (lo % 100), 2);
+            lo /= 100;
+        }
+    }
+    uint32_t w = (uint32_t)v;
+    while (w >= 100) {
+        q -= 2;
+        memcpy(q, pairs + 2 * (w % 100), 2);
+        w /= 100;
+    }
+    if (w >= 10) {
+        q -= 2;
+        memcpy(q, pairs + 2 * w, 2);
+    } else {
+        *--q = (char)('0' + w);
+    }
+}
 
 // Bytes lab_format_double may write, its NUL included ("-1.2345678901234567e-308" is 24).
 #define LAB_NUMTEXT_MAX 32

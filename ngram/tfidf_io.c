@@ -18,62 +18,11 @@
 
 // --- text into a buffer -----------------------------------------------------------------------
 
-static const uint64_t pow10_u64[20] = {
-    1ull,           10ull,           100ull,           1000ull,           10000ull,
-    100000ull,      1000000ull,      10000000ull,      100000000ull,      1000000000ull,
-    10000000000ull, 100000000000ull, 1000000000000ull, 10000000000000ull, 100000000000000ull,
-    1000000000000000ull, 10000000000000000ull, 100000000000000000ull, 1000000000000000000ull,
-    10000000000000000000ull,
-};
-
-static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
-                                     "25262728293031323334353637383940414243444546474849"
-                                     "50515253545556575859606162636465666768697071727374"
-                                     "75767778798081828384858687888990919293949596979899";
-
-// How many decimal digits v has (1 for 0): from the bit length (log10 2 ~ 1233 / 4096) and
-// one comparison.
-static inline int count_digits(uint64_t v)
-{
-    int t = ((64 - __builtin_clzll(v | 1)) * 1233) >> 12;
-    int n = t + 1 - (v < pow10_u64[t]);
-    return n ? n : 1;
-}
-
-// The n decimal digits of v (n = count_digits(v)) at p[0..n), last pair first, with no copy
-// of variable length (which would be a call to memcpy for every number); eight digits at a
-// time are split off in 64 bits and written with 32-bit arithmetic.
-static inline void put_digits(char *p, uint64_t v, int n)
-{
-    char *q = p + n;
-    while (v >= 100000000) {
-        uint32_t lo = (uint32_t)(v % 100000000);
-        v /= 100000000;
-        for (int i = 0; i < 4; i++) {
-            q -= 2;
-            memcpy(q, digit_pairs + 2 * (lo % 100), 2);
-            lo /= 100;
-        }
-    }
-    uint32_t w = (uint32_t)v;
-    while (w >= 100) {
-        q -= 2;
-        memcpy(q, digit_pairs + 2 * (w % 100), 2);
-        w /= 100;
-    }
-    if (w >= 10) {
-        q -= 2;
-        memcpy(q, digit_pairs + 2 * w, 2);
-    } else {
-        *--q = (char)('0' + w);
-    }
-}
-
 // The decimal digits of v at p; returns the end.
 static char *put_u64(char *p, uint64_t v)
 {
-    int n = count_digits(v);
-    put_digits(p, v, n);
+    int n = lab_uint_digits(v);
+    lab_put_digits(p, v, n);
     return p + n;
 }
 
@@ -139,7 +88,7 @@ int tfidf_format_weight(char *out, double v)
         S = 2 - q - e; // x 5^q 2^(q + e - 2) = x 5^q / 2^S, S > 0 in this range
         xv = (unsigned __int128)(4 * m) * p5;
         N = (uint64_t)(xv >> S);
-        if (N < pow10_u64[17]) {
+        if (N < lab_pow10_u64[17]) {
             xlo = (unsigned __int128)(4 * m - (m == 1ull << 52 ? 1 : 2)) * p5;
             xhi = (unsigned __int128)(4 * m + 2) * p5;
             break;
@@ -169,9 +118,9 @@ int tfidf_format_weight(char *out, double v)
         j++;
     }
     // the multiples of 10^j around v: c and c + 1 (times 10^j)
-    unsigned __int128 step = (unsigned __int128)pow10_u64[j] << S;
-    unsigned __int128 below = xv - ((unsigned __int128)(c * pow10_u64[j]) << S);
-    int ok_lo = c * pow10_u64[j] >= lo_i && c > 0, ok_hi = (c + 1) * pow10_u64[j] <= hi_i;
+    unsigned __int128 step = (unsigned __int128)lab_pow10_u64[j] << S;
+    unsigned __int128 below = xv - ((unsigned __int128)(c * lab_pow10_u64[j]) << S);
+    int ok_lo = c * lab_pow10_u64[j] >= lo_i && c > 0, ok_hi = (c + 1) * lab_pow10_u64[j] <= hi_i;
     int up = ok_hi && (!ok_lo || 2 * below > step || (2 * below == step && (c & 1)));
     c += (uint64_t)up;
     int ex = k - 16 + j; // v ~ c 10^ex
@@ -179,16 +128,16 @@ int tfidf_format_weight(char *out, double v)
         c /= 10;
         ex++;
     }
-    int nd = count_digits(c);
+    int nd = lab_uint_digits(c);
     int first = ex + nd - 1; // the exponent of the first digit: -10 .. -1 here
     int n = 0;
     if (first >= -5) {
         memcpy(out, "0.00000", 8); // the zeros after the point, and more: overwritten
         n = 2 + (-first - 1);
-        put_digits(out + n, c, nd);
+        lab_put_digits(out + n, c, nd);
         n += nd;
     } else {
-        put_digits(out + 1, c, nd); // then the first digit moves in front of the point
+        lab_put_digits(out + 1, c, nd); // then the first digit moves in front of the point
         out[0] = out[1];
         out[1] = '.';
         n = nd > 1 ? nd + 1 : 1;
