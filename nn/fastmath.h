@@ -31,11 +31,25 @@ static inline float nn_selectf(int cond, float a, float b)
     return r.f;
 }
 
+// a * b + c rounded once (a fused multiply-add) where the CPU has FMA, twice elsewhere: one
+// instruction instead of two in the polynomials below, and a simd loop keeps it a vector FMA
+// (not a call). Within one build the vector lanes and the scalar tail round alike.
+static inline float nn_fmaf(float a, float b, float c)
+{
+#ifdef __FMA__
+    return __builtin_fmaf(a, b, c);
+#else
+    return a * b + c;
+#endif
+}
+
 // exp(x) in float, Cephes' expf: x = n ln 2 + r with |r| <= ln 2 / 2 (n rounded to nearest by
-// the 1.5 * 2^23 trick, ln 2 split in two so that n * ln 2 is exact to 32 bits), exp(r) by a
-// degree-7 polynomial (Cephes' minimax coefficients), times 2^n built in the exponent bits.
-// x is clamped to [-88, 89], so n stays in [-127, 128], whose exponent bits make 2^n = 0 and
-// +inf: the result is 0 below -87.68 (where exp reaches float's subnormals, 1e-38) and +inf
+// the 1.5 * 2^23 trick, ln 2 split in two so that n * ln 2 is exact to 32 bits), exp(r) =
+// 1 + r + r^2 p(r), p of degree 5 (Cephes' minimax coefficients) evaluated by Estrin's scheme
+// with fused multiply-adds (nn_fmaf): three steps that wait on one another instead of Horner's
+// twelve, so that a loop over it is not held up by latency; times 2^n built in the exponent
+// bits. x is clamped to [-88, 89], so n stays in [-127, 128], whose exponent bits make 2^n = 0
+// and +inf: the result is 0 below -87.68 (where exp reaches float's subnormals, 1e-38) and +inf
 // from 88.38 on (exp overflows at 88.72). exp(-inf) = 0, exp(inf) = inf, NaN gives NaN.
 static inline float nn_expf(float x)
 {
@@ -45,13 +59,12 @@ static inline float nn_expf(float x)
     float n = (xc * 1.44269504088896341f + magic) - magic;
     float r = xc - n * 0.693359375f; // ln 2's first 9 bits: n * them is exact
     r = r - n * -2.12194440e-4f;     // and the rest of ln 2
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
+    float r2 = r * r, r4 = r2 * r2;
+    float p01 = nn_fmaf(1.6666665459e-1f, r, 5.0000001201e-1f);
+    float p23 = nn_fmaf(8.3334519073e-3f, r, 4.1665795894e-2f);
+    float p45 = nn_fmaf(1.9875691500e-4f, r, 1.3981999507e-3f);
+    float p = nn_fmaf(p45, r4, nn_fmaf(p23, r2, p01));
+    p = nn_fmaf(p, r2, r) + 1.0f;
     union {
         int32_t i;
         float f;
@@ -88,16 +101,39 @@ static inline float nn_tanhf(float x)
     return nn_selectf(x < 0.0f, -y, y);
 }
 
-// a * b + c rounded once (a fused multiply-add) where the CPU has FMA, twice elsewhere: one
-// instruction instead of two in nn_erff's polynomials, and a simd loop keeps it a vector FMA
-// (not a call). Within one build the vector lanes and the scalar tail round alike.
-static inline float nn_fmaf(float a, float b, float c)
+// The two pieces of nn_erff for a = |x| and s = a * a (see nn_erff below). Each polynomial is
+// evaluated by Estrin's scheme (pairs of coefficients, then pairs of pairs): the same
+// polynomial as Horner's rule in fewer steps that wait on one another, so that the loops over
+// them (nn_gelu_forward, the GPT's GELU) are not held up by the latency of a chain of 10 FMAs.
+//   erf(a) for a < 1:  a + a q(s), q(s) = erf(a) / a - 1, degree 6 in s
+static inline float nn_erf_small(float a, float s)
 {
-#ifdef __FMA__
-    return __builtin_fmaf(a, b, c);
-#else
-    return a * b + c;
-#endif
+    float s2 = s * s, s4 = s2 * s2;
+    float q01 = nn_fmaf(-3.761262596e-01f, s, 1.283791661e-01f);
+    float q23 = nn_fmaf(-2.685421146e-02f, s, 1.128359437e-01f);
+    float q45 = nn_fmaf(-8.016864303e-04f, s, 5.189087242e-03f);
+    float q = nn_fmaf(nn_fmaf(7.875874871e-05f, s2, q45), s4, nn_fmaf(q23, s2, q01));
+    return a + a * q;
+}
+
+//   erfc(a) e^(a^2) = erfcx(t) for t = min(max(a, 1), 4): degree 10 in u = (t - 2.5) / 1.5;
+//   times e = exp(-t^2) it is erfc(t), and 1 - that is erf(a) for 1 <= a (rounding to 1 from
+//   a = 3.92 on); the caller passes e, which nn_erff computes and the GELU shares with phi
+static inline float nn_erfcx_clamped(float a)
+{
+    float t = nn_selectf(a < 4.0f, a, 4.0f);
+    t = nn_selectf(t > 1.0f, t, 1.0f); // NaN becomes 1 here
+    float u = (t - 2.5f) * (1.0f / 1.5f);
+    float u2 = u * u, u4 = u2 * u2, u8 = u4 * u4;
+    float p01 = nn_fmaf(-1.115213931e-01f, u, 2.108063698e-01f);
+    float p23 = nn_fmaf(-2.699793689e-02f, u, 5.611062795e-02f);
+    float p45 = nn_fmaf(-5.611233413e-03f, u, 1.248669997e-02f);
+    float p67 = nn_fmaf(-9.162725764e-04f, u, 2.418384189e-03f);
+    float p89 = nn_fmaf(-2.451864420e-04f, u, 3.764772846e-04f);
+    float p03 = nn_fmaf(p23, u2, p01);
+    float p47 = nn_fmaf(p67, u2, p45);
+    float p8a = nn_fmaf(9.294974006e-05f, u2, p89);
+    return nn_fmaf(p8a, u8, nn_fmaf(p47, u4, p03));
 }
 
 // erf(x) in float, within 1e-7 of the exact value relative to it (1.5 ulp) for every float x:
@@ -113,31 +149,9 @@ static inline float nn_fmaf(float a, float b, float c)
 static inline __attribute__((always_inline)) float nn_erff(float x)
 {
     float a = nn_selectf(x < 0.0f, -x, x);
-    float s = a * a;
-    float q = 7.875874871e-05f;
-    q = nn_fmaf(q, s, -8.016864303e-04f);
-    q = nn_fmaf(q, s, 5.189087242e-03f);
-    q = nn_fmaf(q, s, -2.685421146e-02f);
-    q = nn_fmaf(q, s, 1.128359437e-01f);
-    q = nn_fmaf(q, s, -3.761262596e-01f);
-    q = nn_fmaf(q, s, 1.283791661e-01f);
-    float small = a + a * q;
     float t = nn_selectf(a < 4.0f, a, 4.0f);
-    t = nn_selectf(t > 1.0f, t, 1.0f); // NaN becomes 1 here, NaN again at the end
-    float u = (t - 2.5f) * (1.0f / 1.5f);
-    float p = 9.294974006e-05f;
-    p = nn_fmaf(p, u, -2.451864420e-04f);
-    p = nn_fmaf(p, u, 3.764772846e-04f);
-    p = nn_fmaf(p, u, -9.162725764e-04f);
-    p = nn_fmaf(p, u, 2.418384189e-03f);
-    p = nn_fmaf(p, u, -5.611233413e-03f);
-    p = nn_fmaf(p, u, 1.248669997e-02f);
-    p = nn_fmaf(p, u, -2.699793689e-02f);
-    p = nn_fmaf(p, u, 5.611062795e-02f);
-    p = nn_fmaf(p, u, -1.115213931e-01f);
-    p = nn_fmaf(p, u, 2.108063698e-01f);
-    float big = 1.0f - nn_expf(-(t * t)) * p;
-    float y = nn_selectf(a < 1.0f, small, big);
+    float big = 1.0f - nn_expf(-(t * t)) * nn_erfcx_clamped(a);
+    float y = nn_selectf(a < 1.0f, nn_erf_small(a, a * a), big);
     y = nn_selectf(x < 0.0f, -y, y);
     return nn_selectf(x == x, y, x);
 }

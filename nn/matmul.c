@@ -843,6 +843,45 @@ void nn_linear_forward(float *out, const float *inp, const float *weight, const 
     }
 }
 
+// dbias[o] += the sum over n of dout[n * ld + o], for o < w <= BIAS_COLS: one double per
+// column, rows added in order. With AVX2 a whole strip is read a row (two cache lines) at a
+// time into eight vectors of four doubles held in registers, so the sums wait on no store;
+// the bits are those of the plain loop (each column's additions in the same order).
+#define BIAS_COLS 32
+static void bias_sums(float *dbias, const float *dout, int N, int ld, int w)
+{
+#if defined(__AVX512F__) || defined(__AVX2__)
+    if (w == BIAS_COLS) {
+        __m256d sum[BIAS_COLS / 4];
+        for (int j = 0; j < BIAS_COLS / 4; j++) {
+            sum[j] = _mm256_setzero_pd();
+        }
+        for (int n = 0; n < N; n++) {
+            const float *row = dout + (size_t)n * ld;
+#pragma GCC unroll 8
+            for (int j = 0; j < BIAS_COLS / 4; j++) {
+                sum[j] = _mm256_add_pd(sum[j], _mm256_cvtps_pd(_mm_loadu_ps(row + 4 * j)));
+            }
+        }
+        double s[BIAS_COLS];
+        for (int j = 0; j < BIAS_COLS / 4; j++) {
+            _mm256_storeu_pd(s + 4 * j, sum[j]);
+        }
+        for (int o = 0; o < BIAS_COLS; o++) {
+            dbias[o] += (float)s[o];
+        }
+        return;
+    }
+#endif
+    for (int o = 0; o < w; o++) {
+        double sum = 0.0;
+        for (int n = 0; n < N; n++) {
+            sum += dout[(size_t)n * ld + o];
+        }
+        dbias[o] += (float)sum;
+    }
+}
+
 void nn_linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                         const float *inp, const float *weight, int N, int C, int OC)
 {
@@ -853,24 +892,12 @@ void nn_linear_backward(float *dinp, float *dweight, float *dbias, const float *
     }
     // dweight (OC, C) += dout^T (OC, N) @ inp (N, C)
     nn_sgemm(1, 0, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dweight, C);
-    // dbias[o] += sum_n dout[n][o], summed in double over n = 0..N-1 in order; 64 columns at
-    // a time so that dout is read row by row
+    // dbias[o] += sum_n dout[n][o], summed in double over n = 0..N-1 in order
     if (dbias != NULL) {
         const int par = (size_t)N * OC >= LINEAR_PAR_MIN && !omp_in_parallel();
 #pragma omp parallel for schedule(static) if (par)
-        for (int o0 = 0; o0 < OC; o0 += 64) {
-            int w = OC - o0 < 64 ? OC - o0 : 64;
-            double sum[64] = {0};
-            for (int n = 0; n < N; n++) {
-                const float *row = dout + (size_t)n * OC + o0;
-#pragma omp simd
-                for (int o = 0; o < w; o++) {
-                    sum[o] += row[o];
-                }
-            }
-            for (int o = 0; o < w; o++) {
-                dbias[o0 + o] += (float)sum[o];
-            }
+        for (int o0 = 0; o0 < OC; o0 += BIAS_COLS) {
+            bias_sums(dbias + o0, dout + o0, N, OC, OC - o0 < BIAS_COLS ? OC - o0 : BIAS_COLS);
         }
     }
 }

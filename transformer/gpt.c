@@ -515,7 +515,7 @@ static void layernorm_backward(const Gpt *m, const Share *s, float *dinp, float 
 
 // rows [lo, hi) of bias_gelu_forward
 static void bias_gelu_rows(const Gpt *m, float *out, float *inp, const float *bias, size_t lo,
-                           size_t hi, int OC)
+                           size_t hi, int OC, int grad)
 {
     for (size_t r = lo; bias && r < hi; r++) {
         float *row = inp + r * OC;
@@ -527,6 +527,8 @@ static void bias_gelu_rows(const Gpt *m, float *out, float *inp, const float *bi
     size_t at = lo * OC, n = (hi - lo) * OC;
     if (m->cfg.gelu == GPT_GELU_TANH) {
         nn_gelu_tanh_forward(out + at, inp + at, n);
+    } else if (grad) {
+        nn_gelu_forward_grad(out + at, inp + at, inp + at, n);
     } else {
         nn_gelu_forward(out + at, inp + at, n);
     }
@@ -534,19 +536,20 @@ static void bias_gelu_rows(const Gpt *m, float *out, float *inp, const float *bi
 
 // inp (N, OC) += bias (the linear layer's, or none when NULL), then out = gelu(inp): the bias
 // of c_fc added in the same pass as the GELU instead of a pass of its own (the same bits as
-// nn_linear_forward's add)
+// nn_linear_forward's add). With grad (a forward that a backward follows) and the exact GELU,
+// inp is then overwritten by gelu'(inp), all that backward needs of it (gelu_exact_grad).
 static void bias_gelu_forward(const Gpt *m, int nt, float *out, float *inp, const float *bias,
-                              size_t N, int OC)
+                              size_t N, int OC, int grad)
 {
     if (nt == 1) {
-        bias_gelu_rows(m, out, inp, bias, 0, N, OC);
+        bias_gelu_rows(m, out, inp, bias, 0, N, OC, grad);
         return;
     }
 #pragma omp parallel num_threads(nt)
     {
         size_t lo, hi;
         chunk(N, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
-        bias_gelu_rows(m, out, inp, bias, lo, hi, OC);
+        bias_gelu_rows(m, out, inp, bias, lo, hi, OC, grad);
     }
 }
 
@@ -583,47 +586,43 @@ static void bias_residual_forward(const Gpt *m, int nt, float *out, const float 
     }
 }
 
-// dinp = dout * gelu'(x), WRITTEN (no memset before it), y = gelu(x) the forward's output.
-// Exact: gelu'(x) = Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi). Phi is read back
-// from the forward as y / x (y = x Phi(x)) instead of an erf again: within an ulp of the
-// forward's own Phi; below |x| = 1e-30, where the quotient loses bits (0 / 0 at 0), Phi = 1/2
-// (off by under 1e-30). The tanh form is nn_gelu_tanh_backward.
-static void gelu_exact_grad(float *dinp, const float *dout, const float *x, const float *y,
-                            size_t n)
+// dinp = dout * gelu'(x), WRITTEN (no memset before it). Exact GELU: the forward left
+// gelu'(x) = Phi(x) + x phi(x) where x was (nn_gelu_forward_grad), so this is one product.
+// The tanh form is nn_gelu_tanh_backward, from x.
+static void gelu_exact_grad(float *dinp, const float *dout, const float *grad, size_t n)
 {
 #pragma omp simd
     for (size_t i = 0; i < n; i++) {
-        float xi = x[i], ax = nn_selectf(xi < 0.0f, -xi, xi);
-        float cdf = nn_selectf(ax > 1e-30f, y[i] / nn_selectf(ax > 1e-30f, xi, 1.0f), 0.5f);
-        float pdf = nn_expf(-0.5f * xi * xi) * 0.39894228040143267794f; // 1 / sqrt(2 pi)
-        dinp[i] = dout[i] * (cdf + xi * pdf);
+        dinp[i] = dout[i] * grad[i];
     }
 }
 
 // elements [lo, hi) of gelu_backward
-static void gelu_grad_range(const Gpt *m, float *dinp, const float *dout, const float *inp,
-                            const float *out, size_t lo, size_t hi)
+static void gelu_grad_range(const Gpt *m, float *dinp, const float *dout, const float *fch,
+                            size_t lo, size_t hi)
 {
     if (m->cfg.gelu == GPT_GELU_TANH) {
         memset(dinp + lo, 0, (hi - lo) * sizeof(float));
-        nn_gelu_tanh_backward(dinp + lo, dout + lo, inp + lo, hi - lo);
+        nn_gelu_tanh_backward(dinp + lo, dout + lo, fch + lo, hi - lo);
     } else {
-        gelu_exact_grad(dinp + lo, dout + lo, inp + lo, out + lo, hi - lo);
+        gelu_exact_grad(dinp + lo, dout + lo, fch + lo, hi - lo);
     }
 }
 
-static void gelu_backward(const Gpt *m, int nt, float *dinp, const float *dout, const float *inp,
-                          const float *out, size_t n)
+// dinp = dout * gelu'(x): fch holds x for the tanh form, gelu'(x) for the exact one
+// (bias_gelu_forward)
+static void gelu_backward(const Gpt *m, int nt, float *dinp, const float *dout, const float *fch,
+                          size_t n)
 {
     if (nt == 1) {
-        gelu_grad_range(m, dinp, dout, inp, out, 0, n);
+        gelu_grad_range(m, dinp, dout, fch, 0, n);
         return;
     }
 #pragma omp parallel num_threads(nt)
     {
         size_t lo, hi;
         chunk(n, omp_get_thread_num(), omp_get_num_threads(), &lo, &hi);
-        gelu_grad_range(m, dinp, dout, inp, out, lo, hi);
+        gelu_grad_range(m, dinp, dout, fch, lo, hi);
     }
 }
 
@@ -714,7 +713,8 @@ static void forward_share(Gpt *m, const Share *s, const int32_t *targets, double
         layernorm_forward(m, team(m, s, BC), ln_2, a->ln_2_mean + R, a->ln_2_rstd + R, res_2,
                           w->ln_2_w, w->ln_2_b, BT);
         nn_linear_forward(fch, ln_2, w->c_fc_w, NULL, (int)BT, C, 4 * C);
-        bias_gelu_forward(m, team(m, s, 4 * BC), fch_gelu, fch, w->c_fc_b, BT, 4 * C);
+        bias_gelu_forward(m, team(m, s, 4 * BC), fch_gelu, fch, w->c_fc_b, BT, 4 * C,
+                          targets != NULL);
         if (drop) {
             nn_linear_forward(dc, fch_gelu, w->mlp_proj_w, w->mlp_proj_b, (int)BT, 4 * C, C);
             apply_mask(dc, a->res_3_mask + R * C, BC);
@@ -847,8 +847,8 @@ static void backward_share(Gpt *m, const Share *s)
             through_dropout(dc2, dx, drop ? a->res_3_mask + R * C : NULL, BC, drop);
         linear_backward_set(dfch2, d.mlp_proj_w, d.mlp_proj_b, dproj, fch_gelu, w->mlp_proj_w,
                             (int)BT, 4 * C, C);
-        // forward was: fch_gelu = gelu(fch)
-        gelu_backward(m, team(m, s, 4 * BC), dfch, dfch2, fch, fch_gelu, 4 * BC);
+        // forward was: fch_gelu = gelu(fch); fch now holds gelu'(fch) for the exact GELU
+        gelu_backward(m, team(m, s, 4 * BC), dfch, dfch2, fch, 4 * BC);
         // forward was: fch = ln_2 @ c_fc^T + b
         linear_backward_set(dc, d.c_fc_w, d.c_fc_b, dfch, ln_2, w->c_fc_w, (int)BT, C, 4 * C);
         // forward was: ln_2 = layernorm(res_2); so dres_2 = dx + the layernorm's part

@@ -88,7 +88,9 @@ typedef struct {
     float *atty;                         // (B, T, C) attention output, before c_proj
     float *res_2;                        // (B, T, C) x after the attention branch
     float *ln_2, *ln_2_mean, *ln_2_rstd; // (B, T, C), (B, T), (B, T)
-    float *fch, *fch_gelu;               // (B, T, 4C) before and after gelu
+    float *fch, *fch_gelu;               // (B, T, 4C) before and after gelu; after a forward
+                                         // with targets, fch holds gelu'(before) instead
+                                         // (exact GELU): what backward needs of it
     float *res_3;                        // (B, T, C) x after the MLP branch: the block's output
     float *att_mask, *res_2_mask, *res_3_mask; // (B, NH, T, T), (B, T, C), (B, T, C)
 } GptBlockActs;

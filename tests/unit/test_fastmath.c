@@ -72,3 +72,31 @@ Test(fastmath, gelu_matches_x_phi_x_with_libm_erf)
                   "gelu'(%g) = %.9g, expected %.9g", v, (double)dx[i], dwant);
     }
 }
+
+Test(fastmath, gelu_forward_grad_gives_the_forward_bits_and_the_derivative)
+{
+    // the one-pass form: out bit for bit nn_gelu_forward's, grad = Phi(x) + x phi(x) with libm,
+    // also written over its own input; NaN stays NaN, 0 and 1e-30 have slope 1/2
+    enum { N = 4007 };
+    static float x[N], y[N], y1[N], g[N], g2[N];
+    for (int i = 0; i < N; i++) {
+        x[i] = -12.0f + 24.0f * i / (N - 1);
+        g2[i] = x[i];
+    }
+    x[0] = NAN, x[1] = 0.0f, x[2] = 1e-30f, x[3] = -3e-8f;
+    g2[0] = x[0], g2[1] = x[1], g2[2] = x[2], g2[3] = x[3];
+    nn_gelu_forward(y, x, N);
+    nn_gelu_forward_grad(y1, g, x, N);
+    nn_gelu_forward_grad(y1, g2, g2, N); // in place over the input
+    cr_assert(memcmp(y, y1, sizeof y) == 0, "out differs from nn_gelu_forward");
+    cr_assert(memcmp(g, g2, sizeof g) == 0, "in place differs");
+    cr_assert(isnan(g[0]) && isnan(y[0]));
+    cr_assert(g[1] == 0.5f && g[2] == 0.5f);
+    for (int i = 1; i < N; i++) {
+        double v = x[i];
+        double cdf = 0.5 * (1.0 + erf(v / sqrt(2.0)));
+        double dwant = cdf + v * exp(-0.5 * v * v) / sqrt(2.0 * M_PI);
+        cr_assert(fabs(g[i] - dwant) <= 4e-7 * fabs(dwant) + 1e-7 * (1 + fabs(v)),
+                  "gelu'(%g) = %.9g, expected %.9g", v, (double)g[i], dwant);
+    }
+}
