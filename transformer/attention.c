@@ -48,24 +48,29 @@ static void pair_forward(float *out, float *att, float *attd, const float *q, co
     }
     for (int t = 0; t < T; t++) {
         float *row = att + (size_t)t * T;
-        // softmax over t2 <= t, the row maximum subtracted first; the rest of the row is 0
+        // softmax over t2 <= t, the row maximum subtracted first; the rest of the row is 0.
+        // The passes run to n8, t + 1 rounded up to whole vectors of 8 (within the columns the
+        // product above computed), the columns past t set to 0 by a select: no scalar tails
+        const int n8 = (t + 8) / 8 * 8 < T ? (t + 8) / 8 * 8 : T;
         float mx = row[0];
+#pragma omp simd reduction(max : mx)
         for (int t2 = 1; t2 <= t; t2++) {
             mx = row[t2] > mx ? row[t2] : mx;
         }
         // exp in float (nn_expf, within 1 ulp, vectorised), summed in double
         double sum = 0.0;
 #pragma omp simd reduction(+ : sum)
-        for (int t2 = 0; t2 <= t; t2++) {
-            row[t2] = nn_expf(row[t2] - mx);
-            sum += row[t2];
+        for (int t2 = 0; t2 < n8; t2++) {
+            float e = nn_selectf(t2 <= t, nn_expf(row[t2] - mx), 0.0f);
+            row[t2] = e;
+            sum += e;
         }
         float inv = (float)(1.0 / sum);
 #pragma omp simd
-        for (int t2 = 0; t2 <= t; t2++) {
+        for (int t2 = 0; t2 < n8; t2++) {
             row[t2] *= inv;
         }
-        for (int t2 = t + 1; t2 < T; t2++) {
+        for (int t2 = n8; t2 < T; t2++) {
             row[t2] = 0.0f;
         }
     }

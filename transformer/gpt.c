@@ -269,19 +269,61 @@ int gpt_init(Gpt *m, const GptConfig *cfg, int B, int T)
     return 0;
 }
 
+// the product matrices of m: block l's c_attn, attn.c_proj, c_fc and mlp.c_proj at 4 l .. 4 l + 3,
+// then wte (the head)
+static int packed_count(const Gpt *m)
+{
+    return 4 * m->cfg.L + 1;
+}
+
+// m->packs and their buffer, sized for every matrix in both forms
+static void packs_alloc(Gpt *m)
+{
+    const int C = m->cfg.C, n = packed_count(m);
+    m->packs = lab_calloc((size_t)n, sizeof *m->packs);
+    for (int l = 0; l < m->cfg.L; l++) {
+        const GptBlockParams *w = &m->blk[l];
+        m->packs[4 * l] = (struct GptPacked){.w = w->c_attn_w, .rows = 3 * C, .cols = C};
+        m->packs[4 * l + 1] = (struct GptPacked){.w = w->attn_proj_w, .rows = C, .cols = C};
+        m->packs[4 * l + 2] = (struct GptPacked){.w = w->c_fc_w, .rows = 4 * C, .cols = C};
+        m->packs[4 * l + 3] = (struct GptPacked){.w = w->mlp_proj_w, .rows = C, .cols = 4 * C};
+    }
+    m->packs[n - 1] = (struct GptPacked){.w = m->wte, .rows = m->cfg.V, .cols = C};
+    size_t total = 0;
+    for (int i = 0; i < n; i++) {
+        const struct GptPacked *p = &m->packs[i];
+        total += nn_sgemm_packed_b_floats(p->rows, p->cols) +
+                 nn_sgemm_packed_b_floats(p->cols, p->rows);
+    }
+    m->pack_buf = floats(total);
+    float *at = m->pack_buf;
+    for (int i = 0; i < n; i++) {
+        struct GptPacked *p = &m->packs[i];
+        p->fwd = at;
+        at += nn_sgemm_packed_b_floats(p->rows, p->cols);
+        p->bwd = at;
+        at += nn_sgemm_packed_b_floats(p->cols, p->rows);
+    }
+}
+
 void gpt_set_batch_parallel(Gpt *m, int on)
 {
     free(m->grads_share);
     free(m->share_loss);
     free(m->share_count);
+    free(m->packs);
+    free(m->pack_buf);
     m->grads_share = NULL;
     m->share_loss = NULL;
     m->share_count = NULL;
+    m->packs = NULL;
+    m->pack_buf = NULL;
     m->batch_parallel = on && m->threads > 1;
     if (m->batch_parallel) {
         m->grads_share = floats((size_t)(m->threads - 1) * m->layout.total);
         m->share_loss = lab_calloc((size_t)m->threads, sizeof(double));
         m->share_count = lab_calloc((size_t)m->threads, sizeof(int));
+        packs_alloc(m);
     }
 }
 
@@ -330,6 +372,8 @@ void gpt_free(Gpt *m)
     free(m->grads_share);
     free(m->share_loss);
     free(m->share_count);
+    free(m->packs);
+    free(m->pack_buf);
     memset(m, 0, sizeof *m);
 }
 
@@ -626,13 +670,55 @@ static void gelu_backward(const Gpt *m, int nt, float *dinp, const float *dout, 
     }
 }
 
-// As nn_linear_backward, but dinp is WRITTEN (=), not accumulated, so it needs no memset:
-// dinp = dout @ weight (beta 0 in nn_sgemm gives the bits of a zeroed dinp plus the product)
-static void linear_backward_set(float *dinp, float *dweight, float *dbias, const float *dout,
-                                const float *inp, const float *weight, int N, int C, int OC)
+// out (N, OC) = inp (N, C) @ weight^T + bias (or none), weight m's product matrix wi:
+// nn_linear_forward, or with the step's packed weight when batch-parallel (the same bits:
+// nn_sgemm_packed's contract, and the bias added as nn_linear_forward adds it)
+static void linear_forward(const Gpt *m, int wi, float *out, const float *inp, const float *weight,
+                           const float *bias, int N, int C, int OC)
 {
-    nn_sgemm(0, 0, N, C, OC, 1.0f, dout, OC, weight, C, 0.0f, dinp, C);
+    if (!m->packs) {
+        nn_linear_forward(out, inp, weight, bias, N, C, OC);
+        return;
+    }
+    nn_sgemm_packed(0, N, OC, C, 1.0f, inp, C, m->packs[wi].fwd, 0.0f, out, OC);
+    for (int n = 0; bias && n < N; n++) {
+        float *row = out + (size_t)n * OC;
+#pragma omp simd
+        for (int o = 0; o < OC; o++) {
+            row[o] += bias[o];
+        }
+    }
+}
+
+// As nn_linear_backward, but dinp is WRITTEN (=), not accumulated, so it needs no memset:
+// dinp = dout @ weight (beta 0 in nn_sgemm gives the bits of a zeroed dinp plus the product),
+// weight m's product matrix wi (packed once a step when batch-parallel)
+static void linear_backward_set(const Gpt *m, int wi, float *dinp, float *dweight, float *dbias,
+                                const float *dout, const float *inp, const float *weight, int N,
+                                int C, int OC)
+{
+    if (m->packs) {
+        nn_sgemm_packed(0, N, C, OC, 1.0f, dout, OC, m->packs[wi].bwd, 0.0f, dinp, C);
+    } else {
+        nn_sgemm(0, 0, N, C, OC, 1.0f, dout, OC, weight, C, 0.0f, dinp, C);
+    }
     nn_linear_backward(NULL, dweight, dbias, dout, inp, weight, N, C, OC);
+}
+
+// Packs every product matrix of m for the forward (fwd) or the backward (bwd), the matrices
+// dealt out to the calling team (a copy: any thread gives the same bits); ends in the loop's
+// barrier, so every share then reads complete packs.
+static void pack_weights(Gpt *m, int bwd)
+{
+#pragma omp for schedule(dynamic, 1)
+    for (int i = 0; i < packed_count(m); i++) {
+        const struct GptPacked *p = &m->packs[i];
+        if (bwd) {
+            nn_sgemm_pack_b(p->bwd, 0, p->cols, p->rows, p->w, p->cols);
+        } else {
+            nn_sgemm_pack_b(p->fwd, 1, p->rows, p->cols, p->w, p->cols);
+        }
+    }
 }
 
 // mask (n): each element 1 / (1 - p) with probability 1 - p, else 0, one lab_rng_uniform draw
@@ -698,29 +784,30 @@ static void forward_share(Gpt *m, const Share *s, const int32_t *targets, double
         // x = x + drop(c_proj(attention(c_attn(ln_1(x)))))
         layernorm_forward(m, team(m, s, BC), ln_1, a->ln_1_mean + R, a->ln_1_rstd + R, x,
                           w->ln_1_w, w->ln_1_b, BT);
-        nn_linear_forward(qkv, ln_1, w->c_attn_w, w->c_attn_b, (int)BT, C, 3 * C);
+        linear_forward(m, 4 * l, qkv, ln_1, w->c_attn_w, w->c_attn_b, (int)BT, C, 3 * C);
         gpt_attention_forward(atty, a->att + A, qkv, drop ? a->att_mask + A : NULL,
                               s->att_scratch, s->att_threads, B, T, C, NH);
         if (drop) {
-            nn_linear_forward(dc, atty, w->attn_proj_w, w->attn_proj_b, (int)BT, C, C);
+            linear_forward(m, 4 * l + 1, dc, atty, w->attn_proj_w, w->attn_proj_b, (int)BT, C, C);
             apply_mask(dc, a->res_2_mask + R * C, BC);
             nn_residual_forward(res_2, x, dc, BC);
         } else {
-            nn_linear_forward(dc, atty, w->attn_proj_w, NULL, (int)BT, C, C);
+            linear_forward(m, 4 * l + 1, dc, atty, w->attn_proj_w, NULL, (int)BT, C, C);
             bias_residual_forward(m, team(m, s, BC), res_2, x, dc, w->attn_proj_b, BT);
         }
         // x = x + drop(c_proj(gelu(c_fc(ln_2(x)))))
         layernorm_forward(m, team(m, s, BC), ln_2, a->ln_2_mean + R, a->ln_2_rstd + R, res_2,
                           w->ln_2_w, w->ln_2_b, BT);
-        nn_linear_forward(fch, ln_2, w->c_fc_w, NULL, (int)BT, C, 4 * C);
+        linear_forward(m, 4 * l + 2, fch, ln_2, w->c_fc_w, NULL, (int)BT, C, 4 * C);
         bias_gelu_forward(m, team(m, s, 4 * BC), fch_gelu, fch, w->c_fc_b, BT, 4 * C,
                           targets != NULL);
         if (drop) {
-            nn_linear_forward(dc, fch_gelu, w->mlp_proj_w, w->mlp_proj_b, (int)BT, 4 * C, C);
+            linear_forward(m, 4 * l + 3, dc, fch_gelu, w->mlp_proj_w, w->mlp_proj_b, (int)BT, 4 * C,
+                           C);
             apply_mask(dc, a->res_3_mask + R * C, BC);
             nn_residual_forward(res_3, res_2, dc, BC);
         } else {
-            nn_linear_forward(dc, fch_gelu, w->mlp_proj_w, NULL, (int)BT, 4 * C, C);
+            linear_forward(m, 4 * l + 3, dc, fch_gelu, w->mlp_proj_w, NULL, (int)BT, 4 * C, C);
             bias_residual_forward(m, team(m, s, BC), res_3, res_2, dc, w->mlp_proj_b, BT);
         }
         x = res_3;
@@ -729,7 +816,7 @@ static void forward_share(Gpt *m, const Share *s, const int32_t *targets, double
     float *ln_f = m->ln_f + R * C, *logits = m->logits + R * V;
     layernorm_forward(m, team(m, s, BC), ln_f, m->ln_f_mean + R, m->ln_f_rstd + R, x, m->ln_f_w,
                       m->ln_f_b, BT);
-    nn_linear_forward(logits, ln_f, m->wte, NULL, (int)BT, C, V);
+    linear_forward(m, 4 * c->L, logits, ln_f, m->wte, NULL, (int)BT, C, V);
     if (targets) {
         *sum = nn_softmax_xent_forward(m->probs + R * V, count, logits, m->targets + R, (int)BT,
                                        V);
@@ -766,10 +853,14 @@ double gpt_forward(Gpt *m, const int32_t *inputs, const int32_t *targets)
         const int nt = m->threads;
         double *sums = m->share_loss;
         int *counts = m->share_count;
-#pragma omp parallel for schedule(static) num_threads(nt)
-        for (int k = 0; k < nt; k++) {
-            Share s = share_of(m, k);
-            forward_share(m, &s, targets, &sums[k], &counts[k]);
+#pragma omp parallel num_threads(nt)
+        {
+            pack_weights(m, 0);
+#pragma omp for schedule(static)
+            for (int k = 0; k < nt; k++) {
+                Share s = share_of(m, k);
+                forward_share(m, &s, targets, &sums[k], &counts[k]);
+            }
         }
         for (int k = 0; k < nt; k++) { // in share order
             sum += sums[k];
@@ -822,7 +913,7 @@ static void backward_share(Gpt *m, const Share *s)
     nn_softmax_xent_backward(dlogits, m->probs + R * V, m->targets + R, 1.0f, m->count, (int)BT,
                              V);
     // forward was: logits = ln_f @ wte^T; so dln_f = dlogits @ wte, dwte += dlogits^T @ ln_f
-    linear_backward_set(dc, grad_of(m, s, m->dwte), NULL, dlogits, m->ln_f + R * C, m->wte,
+    linear_backward_set(m, 4 * c->L, dc, grad_of(m, s, m->dwte), NULL, dlogits, m->ln_f + R * C, m->wte,
                         (int)BT, C, V);
     // forward was: ln_f = layernorm(x_L); dx is the gradient of the residual stream from here
     const float *xl = m->acts[c->L - 1].res_3 + R * C;
@@ -845,18 +936,18 @@ static void backward_share(Gpt *m, const Share *s)
         // forward was: res_3 = res_2 + drop(mlp.c_proj(fch_gelu)); dx passes to res_2 as is
         const float *dproj =
             through_dropout(dc2, dx, drop ? a->res_3_mask + R * C : NULL, BC, drop);
-        linear_backward_set(dfch2, d.mlp_proj_w, d.mlp_proj_b, dproj, fch_gelu, w->mlp_proj_w,
+        linear_backward_set(m, 4 * l + 3, dfch2, d.mlp_proj_w, d.mlp_proj_b, dproj, fch_gelu, w->mlp_proj_w,
                             (int)BT, 4 * C, C);
         // forward was: fch_gelu = gelu(fch); fch now holds gelu'(fch) for the exact GELU
         gelu_backward(m, team(m, s, 4 * BC), dfch, dfch2, fch, 4 * BC);
         // forward was: fch = ln_2 @ c_fc^T + b
-        linear_backward_set(dc, d.c_fc_w, d.c_fc_b, dfch, ln_2, w->c_fc_w, (int)BT, C, 4 * C);
+        linear_backward_set(m, 4 * l + 2, dc, d.c_fc_w, d.c_fc_b, dfch, ln_2, w->c_fc_w, (int)BT, C, 4 * C);
         // forward was: ln_2 = layernorm(res_2); so dres_2 = dx + the layernorm's part
         layernorm_backward(m, s, dx, d.ln_2_w, d.ln_2_b, dc, res_2, w->ln_2_w, a->ln_2_mean + R,
                            a->ln_2_rstd + R, BT);
         // forward was: res_2 = x + drop(attn.c_proj(atty))
         dproj = through_dropout(dc2, dx, drop ? a->res_2_mask + R * C : NULL, BC, drop);
-        linear_backward_set(dc, d.attn_proj_w, d.attn_proj_b, dproj, atty, w->attn_proj_w,
+        linear_backward_set(m, 4 * l + 1, dc, d.attn_proj_w, d.attn_proj_b, dproj, atty, w->attn_proj_w,
                             (int)BT, C, C);
         // forward was: atty = attention(qkv)
         if (s->serial) {
@@ -867,7 +958,7 @@ static void backward_share(Gpt *m, const Share *s)
         gpt_attention_backward(dqkv, s->att_scratch, dc, a->att + A, drop ? a->att_mask + A : NULL,
                                qkv, s->att_threads, B, T, C, NH);
         // forward was: qkv = ln_1 @ c_attn^T + b
-        linear_backward_set(dc, d.c_attn_w, d.c_attn_b, dqkv, ln_1, w->c_attn_w, (int)BT, C,
+        linear_backward_set(m, 4 * l, dc, d.c_attn_w, d.c_attn_b, dqkv, ln_1, w->c_attn_w, (int)BT, C,
                             3 * C);
         // forward was: ln_1 = layernorm(x); so dx += the layernorm's part
         layernorm_backward(m, s, dx, d.ln_1_w, d.ln_1_b, dc, x, w->ln_1_w, a->ln_1_mean + R,
@@ -917,6 +1008,7 @@ void gpt_backward(Gpt *m)
     const size_t total = m->layout.total;
 #pragma omp parallel num_threads(nt)
     {
+        pack_weights(m, 1);
 #pragma omp for schedule(static)
         for (int k = 0; k < nt; k++) {
             Share s = share_of(m, k);

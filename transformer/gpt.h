@@ -141,6 +141,15 @@ typedef struct {
     float *grads_share;  // (threads - 1, layout.total)
     double *share_loss;  // (threads)
     int *share_count;    // (threads)
+    // batch-parallel only (else NULL): the weight matrices of the products (4 a block, then
+    // the tied head's wte) packed once a step for nn_sgemm_packed, which every share then
+    // reads instead of packing its own copy: fwd for out = inp @ W^T, bwd for dinp = dout @ W
+    struct GptPacked {
+        const float *w;
+        int rows, cols; // W (rows, cols)
+        float *fwd, *bwd;
+    } *packs;
+    float *pack_buf;
 } Gpt;
 
 // Checks cfg (every size >= 1, C % NH == 0, C even with sinusoidal positions, V, T, C, L, NH
