@@ -200,24 +200,36 @@ void nn_gelu_forward(float *out, const float *inp, size_t n)
     }
 }
 
-// The forward and the factor its backward needs, in one pass: out = x Phi(x) as
-// nn_gelu_forward (the same bits), grad = gelu'(x) = Phi(x) + x phi(x). The density's
-// exp(-x^2 / 2) is the exponential erf's tail computes for |x| >= sqrt 2 anyway, so the pair
-// costs little more than the forward alone and the backward becomes one product. grad may be
-// inp itself (the input is then overwritten by the derivative).
-void nn_gelu_forward_grad(float *out, float *grad, const float *inp, size_t n)
+// gelu(x) into *out and gelu'(x) into *grad: x Phi(x) as nn_gelu_forward (the same bits) and
+// Phi(x) + x phi(x). The density's exp(-x^2 / 2) is the exponential erf's tail computes for
+// |x| >= sqrt 2 anyway, so the pair costs little more than the forward alone.
+static inline __attribute__((always_inline)) void gelu_pair(float x, float *out, float *grad)
 {
+    float z = x * (float)NN_SQRT1_2;
+    float a = nn_selectf(z < 0.0f, -z, z), s = a * a;
+    float e = nn_expf(-s); // exp(-x^2 / 2); below e^-16 (a > 4) erf rounds to 1 all the same
+    float erf = nn_selectf(a < 1.0f, nn_erf_small(a, s), 1.0f - e * nn_erfcx_clamped(a));
+    erf = nn_selectf(z < 0.0f, -erf, erf);
+    erf = nn_selectf(x == x, erf, x);
+    *out = 0.5f * x * (1.0f + erf);
+    *grad = 0.5f * (1.0f + erf) + x * (e * (float)NN_INV_SQRT_2PI);
+}
+
+// The forward and the factor its backward needs, in one pass, of x = inp + bias (bias NULL:
+// x = inp), so a backward can keep the derivative instead of the input and be one product.
+// grad may be inp itself (the input is then overwritten by the derivative).
+void nn_gelu_forward_grad(float *out, float *grad, const float *inp, const float *bias, size_t n)
+{
+    if (bias) {
+#pragma omp simd
+        for (size_t i = 0; i < n; i++) {
+            gelu_pair(inp[i] + bias[i], &out[i], &grad[i]);
+        }
+        return;
+    }
 #pragma omp simd
     for (size_t i = 0; i < n; i++) {
-        float x = inp[i];
-        float z = x * (float)NN_SQRT1_2;
-        float a = nn_selectf(z < 0.0f, -z, z), s = a * a;
-        float e = nn_expf(-s); // exp(-x^2 / 2); below e^-16 (a > 4) erf rounds to 1 all the same
-        float erf = nn_selectf(a < 1.0f, nn_erf_small(a, s), 1.0f - e * nn_erfcx_clamped(a));
-        erf = nn_selectf(z < 0.0f, -erf, erf);
-        erf = nn_selectf(x == x, erf, x);
-        out[i] = 0.5f * x * (1.0f + erf);
-        grad[i] = 0.5f * (1.0f + erf) + x * (e * (float)NN_INV_SQRT_2PI);
+        gelu_pair(inp[i], &out[i], &grad[i]);
     }
 }
 

@@ -300,6 +300,18 @@ static void micro_kernel_edge(int kc, const float *a, ptrdiff_t rsa, ptrdiff_t c
     } else {
         micro_kernel_full(kc, a, rsa, csa, b, tile, NR, alpha);
     }
+    if (n == NR) { // a ragged tile of rows only (m < MR): whole vectors, the same roundings
+        Vec vb = VSET1(beta);
+        for (int r = 0; r < m; r++) {
+#pragma GCC unroll 8
+            for (int v = 0; v < NV; v++) {
+                float *cp = c + r * ldc + v * VW;
+                Vec t = VLOAD(tile + r * NR + v * VW);
+                VSTORE(cp, beta == 0.0f ? t : VFMA(vb, VLOAD(cp), t));
+            }
+        }
+        return;
+    }
     for (int r = 0; r < m; r++) {
         for (int j = 0; j < n; j++) {
             float *cp = &c[r * ldc + j];

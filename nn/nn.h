@@ -93,9 +93,10 @@ void nn_relu_backward(float *dinp, const float *dout, const float *inp, size_t n
 // GELU exactly, x * Phi(x) = x/2 (1 + erf(x / sqrt 2)): PyTorch's nn.GELU()
 void nn_gelu_forward(float *out, const float *inp, size_t n);
 void nn_gelu_backward(float *dinp, const float *dout, const float *inp, size_t n);
-// out = gelu(x) (nn_gelu_forward's bits) and grad = gelu'(x) in one pass, for a backward that
-// keeps the derivative instead of the input: dinp = dout * grad. grad may be inp.
-void nn_gelu_forward_grad(float *out, float *grad, const float *inp, size_t n);
+// out = gelu(x) (nn_gelu_forward's bits) and grad = gelu'(x) in one pass, x = inp + bias
+// (bias (n) added first, as a linear layer adds it; NULL: none), for a backward that keeps the
+// derivative instead of the input: dinp = dout * grad. grad may be inp.
+void nn_gelu_forward_grad(float *out, float *grad, const float *inp, const float *bias, size_t n);
 // GELU's tanh approximation, x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))): GPT-2's, and
 // PyTorch's nn.GELU(approximate='tanh')
 void nn_gelu_tanh_forward(float *out, const float *inp, size_t n);

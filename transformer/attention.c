@@ -124,13 +124,16 @@ static void pair_backward(float *dq, float *dk, float *dv, float *datt, float *a
         }
         a = attd;
     }
-    // forward was: out = a v with a = drop(att); so da = dout v^T and dv += a^T dout
-    for (int i0 = 0; i0 < T; i0 += ROWS) {
+    // forward was: out = a v with a = drop(att); so da = dout v^T and dv = sum of a^T dout over
+    // the row blocks. The blocks run from the last, whose product covers every row of dv and
+    // so writes it (beta 0); the others add to their rows [0, i1)
+    const int last = (T - 1) / ROWS * ROWS;
+    for (int i0 = last; i0 >= 0; i0 -= ROWS) {
         int i1 = i0 + ROWS < T ? i0 + ROWS : T;
         nn_sgemm(0, 1, i1 - i0, i1, hs, 1.0f, dout + (size_t)i0 * C, C, v, ld, 0.0f,
                  datt + (size_t)i0 * T, T);
-        nn_sgemm(1, 0, i1, hs, i1 - i0, 1.0f, a + (size_t)i0 * T, T, dout + (size_t)i0 * C, C, 1.0f,
-                 dv, ld);
+        nn_sgemm(1, 0, i1, hs, i1 - i0, 1.0f, a + (size_t)i0 * T, T, dout + (size_t)i0 * C, C,
+                 i0 == last ? 0.0f : 1.0f, dv, ld);
     }
     for (int t = 0; t < T; t++) {
         float *d = datt + (size_t)t * T;
@@ -158,13 +161,14 @@ static void pair_backward(float *dq, float *dk, float *dv, float *datt, float *a
             d[t2] = 0.0f;
         }
     }
-    // forward was: s = scale * q k^T; so dq += scale * ds k and dk += scale * ds^T q
-    for (int i0 = 0; i0 < T; i0 += ROWS) {
+    // forward was: s = scale * q k^T; so dq = scale * ds k (each block its own rows) and dk =
+    // scale * ds^T q summed over the blocks as dv is
+    for (int i0 = last; i0 >= 0; i0 -= ROWS) {
         int i1 = i0 + ROWS < T ? i0 + ROWS : T;
-        nn_sgemm(0, 0, i1 - i0, hs, i1, scale, datt + (size_t)i0 * T, T, k, ld, 1.0f,
+        nn_sgemm(0, 0, i1 - i0, hs, i1, scale, datt + (size_t)i0 * T, T, k, ld, 0.0f,
                  dq + (size_t)i0 * ld, ld);
         nn_sgemm(1, 0, i1, hs, i1 - i0, scale, datt + (size_t)i0 * T, T, q + (size_t)i0 * ld, ld,
-                 1.0f, dk, ld);
+                 i0 == last ? 0.0f : 1.0f, dk, ld);
     }
 }
 

@@ -561,6 +561,13 @@ static void layernorm_backward(const Gpt *m, const Share *s, float *dinp, float 
 static void bias_gelu_rows(const Gpt *m, float *out, float *inp, const float *bias, size_t lo,
                            size_t hi, int OC, int grad)
 {
+    if (grad && m->cfg.gelu != GPT_GELU_TANH) { // the bias added inside the GELU's pass
+        for (size_t r = lo; r < hi; r++) {
+            float *x = inp + r * OC;
+            nn_gelu_forward_grad(out + r * OC, x, x, bias, (size_t)OC);
+        }
+        return;
+    }
     for (size_t r = lo; bias && r < hi; r++) {
         float *row = inp + r * OC;
 #pragma omp simd
@@ -571,8 +578,6 @@ static void bias_gelu_rows(const Gpt *m, float *out, float *inp, const float *bi
     size_t at = lo * OC, n = (hi - lo) * OC;
     if (m->cfg.gelu == GPT_GELU_TANH) {
         nn_gelu_tanh_forward(out + at, inp + at, n);
-    } else if (grad) {
-        nn_gelu_forward_grad(out + at, inp + at, inp + at, n);
     } else {
         nn_gelu_forward(out + at, inp + at, n);
     }
@@ -913,8 +918,8 @@ static void backward_share(Gpt *m, const Share *s)
     nn_softmax_xent_backward(dlogits, m->probs + R * V, m->targets + R, 1.0f, m->count, (int)BT,
                              V);
     // forward was: logits = ln_f @ wte^T; so dln_f = dlogits @ wte, dwte += dlogits^T @ ln_f
-    linear_backward_set(m, 4 * c->L, dc, grad_of(m, s, m->dwte), NULL, dlogits, m->ln_f + R * C, m->wte,
-                        (int)BT, C, V);
+    linear_backward_set(m, 4 * c->L, dc, grad_of(m, s, m->dwte), NULL, dlogits, m->ln_f + R * C,
+                        m->wte, (int)BT, C, V);
     // forward was: ln_f = layernorm(x_L); dx is the gradient of the residual stream from here
     const float *xl = m->acts[c->L - 1].res_3 + R * C;
     memset(dx, 0, BC * sizeof(float));
@@ -936,30 +941,26 @@ static void backward_share(Gpt *m, const Share *s)
         // forward was: res_3 = res_2 + drop(mlp.c_proj(fch_gelu)); dx passes to res_2 as is
         const float *dproj =
             through_dropout(dc2, dx, drop ? a->res_3_mask + R * C : NULL, BC, drop);
-        linear_backward_set(m, 4 * l + 3, dfch2, d.mlp_proj_w, d.mlp_proj_b, dproj, fch_gelu, w->mlp_proj_w,
-                            (int)BT, 4 * C, C);
+        linear_backward_set(m, 4 * l + 3, dfch2, d.mlp_proj_w, d.mlp_proj_b, dproj, fch_gelu,
+                            w->mlp_proj_w, (int)BT, 4 * C, C);
         // forward was: fch_gelu = gelu(fch); fch now holds gelu'(fch) for the exact GELU
         gelu_backward(m, team(m, s, 4 * BC), dfch, dfch2, fch, 4 * BC);
         // forward was: fch = ln_2 @ c_fc^T + b
-        linear_backward_set(m, 4 * l + 2, dc, d.c_fc_w, d.c_fc_b, dfch, ln_2, w->c_fc_w, (int)BT, C, 4 * C);
+        linear_backward_set(m, 4 * l + 2, dc, d.c_fc_w, d.c_fc_b, dfch, ln_2, w->c_fc_w, (int)BT, C,
+                            4 * C);
         // forward was: ln_2 = layernorm(res_2); so dres_2 = dx + the layernorm's part
         layernorm_backward(m, s, dx, d.ln_2_w, d.ln_2_b, dc, res_2, w->ln_2_w, a->ln_2_mean + R,
                            a->ln_2_rstd + R, BT);
         // forward was: res_2 = x + drop(attn.c_proj(atty))
         dproj = through_dropout(dc2, dx, drop ? a->res_2_mask + R * C : NULL, BC, drop);
-        linear_backward_set(m, 4 * l + 1, dc, d.attn_proj_w, d.attn_proj_b, dproj, atty, w->attn_proj_w,
-                            (int)BT, C, C);
-        // forward was: atty = attention(qkv)
-        if (s->serial) {
-            memset(dqkv, 0, 3 * BC * sizeof(float));
-        } else {
-            nn_zero(dqkv, 3 * BC);
-        }
+        linear_backward_set(m, 4 * l + 1, dc, d.attn_proj_w, d.attn_proj_b, dproj, atty,
+                            w->attn_proj_w, (int)BT, C, C);
+        // forward was: atty = attention(qkv); dqkv is written whole
         gpt_attention_backward(dqkv, s->att_scratch, dc, a->att + A, drop ? a->att_mask + A : NULL,
                                qkv, s->att_threads, B, T, C, NH);
         // forward was: qkv = ln_1 @ c_attn^T + b
-        linear_backward_set(m, 4 * l, dc, d.c_attn_w, d.c_attn_b, dqkv, ln_1, w->c_attn_w, (int)BT, C,
-                            3 * C);
+        linear_backward_set(m, 4 * l, dc, d.c_attn_w, d.c_attn_b, dqkv, ln_1, w->c_attn_w, (int)BT,
+                            C, 3 * C);
         // forward was: ln_1 = layernorm(x); so dx += the layernorm's part
         layernorm_backward(m, s, dx, d.ln_1_w, d.ln_1_b, dc, x, w->ln_1_w, a->ln_1_mean + R,
                            a->ln_1_rstd + R, BT);

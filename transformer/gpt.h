@@ -35,8 +35,8 @@
 size_t gpt_attention_scratch_floats(int T, int threads);
 void gpt_attention_forward(float *out, float *att, const float *qkv, const float *mask,
                            float *scratch, int threads, int B, int T, int C, int NH);
-// ACCUMULATES into dqkv (B, T, 3C) the gradient of out given dout (B, T, C); att, mask and qkv
-// are forward's. scratch as forward's.
+// WRITES into dqkv (B, T, 3C) the gradient of out given dout (B, T, C) (every element: no
+// zeroing needed before); att, mask and qkv are forward's. scratch as forward's.
 void gpt_attention_backward(float *dqkv, float *scratch, const float *dout, const float *att,
                             const float *mask, const float *qkv, int threads, int B, int T, int C,
                             int NH);

@@ -86,10 +86,22 @@ Test(fastmath, gelu_forward_grad_gives_the_forward_bits_and_the_derivative)
     x[0] = NAN, x[1] = 0.0f, x[2] = 1e-30f, x[3] = -3e-8f;
     g2[0] = x[0], g2[1] = x[1], g2[2] = x[2], g2[3] = x[3];
     nn_gelu_forward(y, x, N);
-    nn_gelu_forward_grad(y1, g, x, N);
-    nn_gelu_forward_grad(y1, g2, g2, N); // in place over the input
+    nn_gelu_forward_grad(y1, g, x, NULL, N);
+    nn_gelu_forward_grad(y1, g2, g2, NULL, N); // in place over the input
     cr_assert(memcmp(y, y1, sizeof y) == 0, "out differs from nn_gelu_forward");
     cr_assert(memcmp(g, g2, sizeof g) == 0, "in place differs");
+    // with a bias: the GELU of inp + bias, as if the bias had been added first
+    static float half[N], bias[N], yb[N], gb[N];
+    for (int i = 0; i < N; i++) {
+        bias[i] = 0.25f * (float)(i % 7) - 0.75f;
+        half[i] = x[i] - bias[i];
+        g2[i] = half[i] + bias[i];
+    }
+    nn_gelu_forward_grad(y1, g, g2, NULL, N);
+    nn_gelu_forward_grad(yb, gb, half, bias, N);
+    cr_assert(memcmp(y1, yb, sizeof yb) == 0 && memcmp(g, gb, sizeof gb) == 0,
+              "the bias is not added as a linear layer adds it");
+    nn_gelu_forward_grad(y1, g, x, NULL, N);
     cr_assert(isnan(g[0]) && isnan(y[0]));
     cr_assert(g[1] == 0.5f && g[2] == 0.5f);
     for (int i = 1; i < N; i++) {
