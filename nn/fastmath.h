@@ -45,37 +45,39 @@ static inline float nn_fmaf(float a, float b, float c)
 
 // exp(x) in float, Cephes' expf: x = n ln 2 + r with |r| <= ln 2 / 2 (n rounded to nearest by
 // the 1.5 * 2^23 trick, ln 2 split in two so that n * ln 2 is exact to 32 bits), exp(r) =
-// 1 + r + r^2 p(r), p of degree 5 (Cephes' minimax coefficients) evaluated by Estrin's scheme
-// with fused multiply-adds (nn_fmaf): three steps that wait on one another instead of Horner's
-// twelve, so that a loop over it is not held up by latency; times 2^n built in the exponent
-// bits. x is clamped to [-88, 89], so n stays in [-127, 128], whose exponent bits make 2^n = 0
+// 1 + r + r^2 p(r), p of degree 5 (Cephes' minimax coefficients) evaluated by Estrin's scheme;
+// every step a fused multiply-add (nn_fmaf), so that the chain of steps that wait on one
+// another is about half Horner's and a loop over it is not held up by latency; times 2^n built
+// in the exponent bits. Always inlined, as the functions built on it: a call would keep the
+// loops around them scalar. x is clamped to [-88, 89], so n stays in [-127, 128], whose exponent bits make 2^n = 0
 // and +inf: the result is 0 below -87.68 (where exp reaches float's subnormals, 1e-38) and +inf
 // from 88.38 on (exp overflows at 88.72). exp(-inf) = 0, exp(inf) = inf, NaN gives NaN.
-static inline float nn_expf(float x)
+static inline __attribute__((always_inline)) float nn_expf(float x)
 {
     float xc = nn_selectf(x > -88.0f, x, -88.0f); // NaN becomes -88 here, NaN again at the end
     xc = nn_selectf(xc < 89.0f, xc, 89.0f);
     const float magic = 12582912.0f; // 1.5 * 2^23: adding it rounds to an integer
-    float n = (xc * 1.44269504088896341f + magic) - magic;
-    float r = xc - n * 0.693359375f; // ln 2's first 9 bits: n * them is exact
-    r = r - n * -2.12194440e-4f;     // and the rest of ln 2
+    float n = nn_fmaf(xc, 1.44269504088896341f, magic) - magic;
+    float r = nn_fmaf(n, -0.693359375f, xc); // ln 2's first 9 bits: n * them is exact
+    r = nn_fmaf(n, 2.12194440e-4f, r);       // and the rest of ln 2
     float r2 = r * r, r4 = r2 * r2;
     float p01 = nn_fmaf(1.6666665459e-1f, r, 5.0000001201e-1f);
     float p23 = nn_fmaf(8.3334519073e-3f, r, 4.1665795894e-2f);
     float p45 = nn_fmaf(1.9875691500e-4f, r, 1.3981999507e-3f);
     float p = nn_fmaf(p45, r4, nn_fmaf(p23, r2, p01));
-    p = nn_fmaf(p, r2, r) + 1.0f;
+    p = nn_fmaf(p, r2, r); // e^r - 1
     union {
         int32_t i;
         float f;
     } scale = {.i = ((int32_t)n + 127) << 23};
-    return nn_selectf(x == x, p * scale.f, x);
+    // (1 + p) 2^n in one rounding: 2^n is exact, so this is (1 + p) rounded, then scaled
+    return nn_selectf(x == x, nn_fmaf(p, scale.f, scale.f), x);
 }
 
 // 1 / (1 + exp(-x)): sigmoid(-1000) = 1 / inf = 0 and sigmoid(1000) = 1, as PyTorch's; within
 // a few ulp, exp's relative error carried through 1 + e (0 from -88.38 down, where the true
 // value is below 4e-39).
-static inline float nn_sigmoidf(float x)
+static inline __attribute__((always_inline)) float nn_sigmoidf(float x)
 {
     return 1.0f / (1.0f + nn_expf(-x));
 }
@@ -83,7 +85,7 @@ static inline float nn_sigmoidf(float x)
 // tanh(x). For |x| >= 0.4: sign(x) (1 - 2 / (exp(2 |x|) + 1)), whose subtraction loses at
 // most a bit and a half there; below 0.4, where that subtraction would cancel, the Taylor
 // series to x^15 (its next term is under 3e-10 of x). |x| is clamped to 10: tanh(10) rounds to 1.
-static inline float nn_tanhf(float x)
+static inline __attribute__((always_inline)) float nn_tanhf(float x)
 {
     float a = nn_selectf(x < 0.0f, -x, x);
     a = nn_selectf(a > 10.0f, 10.0f, a);
@@ -106,7 +108,7 @@ static inline float nn_tanhf(float x)
 // polynomial as Horner's rule in fewer steps that wait on one another, so that the loops over
 // them (nn_gelu_forward, the GPT's GELU) are not held up by the latency of a chain of 10 FMAs.
 //   erf(a) for a < 1:  a + a q(s), q(s) = erf(a) / a - 1, degree 6 in s
-static inline float nn_erf_small(float a, float s)
+static inline __attribute__((always_inline)) float nn_erf_small(float a, float s)
 {
     float s2 = s * s, s4 = s2 * s2;
     float q01 = nn_fmaf(-3.761262596e-01f, s, 1.283791661e-01f);
@@ -119,7 +121,7 @@ static inline float nn_erf_small(float a, float s)
 //   erfc(a) e^(a^2) = erfcx(t) for t = min(max(a, 1), 4): degree 10 in u = (t - 2.5) / 1.5;
 //   times e = exp(-t^2) it is erfc(t), and 1 - that is erf(a) for 1 <= a (rounding to 1 from
 //   a = 3.92 on); the caller passes e, which nn_erff computes and the GELU shares with phi
-static inline float nn_erfcx_clamped(float a)
+static inline __attribute__((always_inline)) float nn_erfcx_clamped(float a)
 {
     float t = nn_selectf(a < 4.0f, a, 4.0f);
     t = nn_selectf(t > 1.0f, t, 1.0f); // NaN becomes 1 here
