@@ -138,39 +138,38 @@ static int ln_of_text(const char *s, const char *limit, const char **end, double
 }
 
 // w 10^e (w > 0, e in -40 .. 20) in plain notation with its sign into out; returns the length.
+// Zeros after the point are cut when the point falls inside w's digits.
 static int put_plain(char *out, int neg, uint64_t w, int e)
 {
-    char dig[24];
-    int nd = 0, n = 0;
-    for (uint64_t x = w; x; x /= 10) {
-        dig[nd++] = (char)('0' + x % 10);
-    }
+    int n = 0;
     if (neg) {
         out[n++] = '-';
     }
+    int nd = lab_uint_digits(w);
     int point = nd + e; // digits before the point
     if (point <= 0) {
         out[n++] = '0';
         out[n++] = '.';
-        for (int i = 0; i < -point; i++) {
-            out[n++] = '0';
-        }
-        for (int i = nd - 1; i >= 0; i--) {
-            out[n++] = dig[i];
-        }
-    } else {
-        for (int i = nd - 1, j = 0; i >= 0 || j < point; j++) {
-            if (j == point) {
-                out[n++] = '.';
-            }
-            out[n++] = i >= 0 ? dig[i--] : '0';
-        }
-        while (point < nd && out[n - 1] == '0') { // (zeros after the point say nothing)
-            n--;
-        }
-        n -= out[n - 1] == '.';
+        memset(out + n, '0', (size_t)-point);
+        n += -point;
+        lab_put_digits(out + n, w, nd);
+        return n + nd;
     }
-    return n;
+    if (e >= 0) { // a whole number: the digits, then zeros
+        lab_put_digits(out + n, w, nd);
+        n += nd;
+        memset(out + n, '0', (size_t)e);
+        return n + e;
+    }
+    // the digits one place on, then the first `point` of them back in front of the point
+    lab_put_digits(out + n + 1, w, nd);
+    memmove(out + n, out + n + 1, (size_t)point);
+    out[n + point] = '.';
+    n += nd + 1;
+    while (out[n - 1] == '0') { // (zeros after the point say nothing)
+        n--;
+    }
+    return n - (out[n - 1] == '.');
 }
 
 // floor(log10(v)) for v > 0 finite, as libm gives it: from the table of powers where v is
