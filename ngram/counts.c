@@ -144,13 +144,21 @@ uint32_t ngram_level_insert(NgramLevel *L, uint32_t parent, int32_t tok, int *is
 void ngram_level_init_guess(NgramCounts *nc, int k, long long P)
 {
     const NgramLevel *Lp = &nc->lev[k - 1];
-    // size guess: each order holds more n-grams than the last, by a ratio that shrinks
-    // as the order grows; the square root of the last ratio is a cautious guess
-    double guess = k == 2 ? 8.0 * Lp->n : Lp->n * sqrt((double)Lp->n / (double)nc->lev[k - 2].n);
+    // size guess: each order holds more n-grams than the last, by a ratio that shrinks as the
+    // order grows; the square root of the last ratio is a cautious guess. Order 2 has no
+    // ratio before it: eight bigrams a type, or half the positions (a few thousand character
+    // types make hundreds of thousands of bigrams). No order holds more than P n-grams.
+    double guess = k == 2 ? fmax(8.0 * Lp->n, 0.5 * (double)P)
+                          : Lp->n * sqrt((double)Lp->n / (double)nc->lev[k - 2].n);
     if (guess > (double)P) {
         guess = (double)P;
     }
-    ngram_level_init(&nc->lev[k], (uint32_t)(guess * 4 / 3 + 16), 3);
+    // the table is the power of two at or above the guess: a guess that is a quarter too high
+    // fills it no more than 3/4, without a resize; one that is twice too high leaves a load
+    // above 3/8, without one either. Each resize or fit allocates and fills a whole new table:
+    // with the 4/3 margin as well, orders 3..5 of tangpoems each took a table twice too large
+    // and then moved to one half its size.
+    ngram_level_init(&nc->lev[k], (uint32_t)(guess + 16), 3);
 }
 
 void ngram_level_fit(NgramLevel *L)
