@@ -210,11 +210,11 @@ static int format_ln(char *out, double y)
         // what ln_of_text makes of the text of c0 10^e0 (at most 17 digits, the exponent
         // within its 80-bit path: the same rational, so the same two roundings), without
         // writing and parsing the text first
-        n = lab_format_decimal(out, x < 0, c0, e0);
         double b = (double)((long double)c0 / pow10_l[-e0] * LN10_L);
         if ((y < 0 ? -b : b) == y) {
-            return n;
+            return lab_format_decimal(out, x < 0, c0, e0);
         }
+        n = 0; // (not written yet: the search below finds a text that reads back)
     } else {
         c0 = 0;
         n = lab_format_double(out, x);
@@ -256,7 +256,8 @@ static int format_ln(char *out, double y)
             }
         }
     }
-    return n; // (not seen: the shortest text, within an ulp)
+    // (not seen: the shortest text, within an ulp)
+    return n ? n : lab_format_decimal(out, x < 0, c0, e0);
 }
 
 // Whether a stored key is an entry of the model. Counting for a higher order than the

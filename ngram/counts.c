@@ -293,6 +293,9 @@ void ngram_count(NgramCounts *nc, const Corpus *c, int32_t vocab_n, int order, T
 void ngram_counts_free(NgramCounts *nc)
 {
     for (int k = 1; k <= NGRAM_MAX_ORDER; k++) {
+        if (nc->keys_lent >> k & 1) {
+            nc->lev[k].keys = NULL; // (the model's to free)
+        }
         ngram_level_free(&nc->lev[k]);
     }
     memset(nc, 0, sizeof *nc);

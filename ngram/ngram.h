@@ -77,6 +77,8 @@ typedef struct {
     int32_t vocab_n;                 // ids are < vocab_n
     NgramLevel lev[NGRAM_MAX_ORDER + 1];
     long long tokens;                // predicted tokens counted
+    uint32_t keys_lent;              // bit k: lev[k].keys belong to a model now
+                                     // (ngram_model_build_from), which frees them
 } NgramCounts;
 
 // Counts every n-gram of orders 1..order in the corpus (ids < vocab_n), each sequence padded
@@ -196,6 +198,12 @@ int32_t ngram_vocab_size(const NgramModel *m); // V of the formulas
 // Fails (-1, message) only for parameters out of range.
 int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, int order,
                       NgramParams *params);
+// The same model, without copying: the keys of orders 1..order pass to the model, which then
+// owns them (the counts still read them, so the model must outlive every later use of nc),
+// and the suffix links too (nc's are gone: lev[k].val[NGRAM_SUFFIX] is NULL). The rest of nc
+// (counts, adjusted counts) stays as it was. For `ngram train`, which builds one model.
+int ngram_model_build_from(NgramModel *m, NgramCounts *nc, const Vocab *vocab, int order,
+                           NgramParams *params);
 void ngram_model_free(NgramModel *m);
 
 // Fills m->suffix from the keys (ARPA models; counted models copy it from the counts).
