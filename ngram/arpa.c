@@ -365,11 +365,27 @@ static void file_order(const NgramModel *m, int k, const uint32_t *rank_prev, ui
     free(end);
 }
 
+#define TOKEN_PAD 16 // a token of at most this many bytes is copied as a block of this size
+
 typedef struct {
     char **esc;      // (vocab.n) every token escaped once, not once per line
     size_t *len;     // (vocab.n) their lengths
-    size_t line_max; // the longest line an entry can take
+    char *pad;       // (vocab.n, TOKEN_PAD) the tokens of at most TOKEN_PAD bytes, zero-padded:
+                     // one fixed-size copy each (a call to memcpy a token was a cost)
+    size_t line_max; // the longest line an entry can take, and TOKEN_PAD bytes to spare
 } Escaped;
+
+// token t's text at p; returns its end. Writes up to TOKEN_PAD bytes past the end.
+static inline char *put_token(char *p, const Escaped *e, int32_t t)
+{
+    size_t n = e->len[t];
+    if (n <= TOKEN_PAD) {
+        memcpy(p, e->pad + (size_t)t * TOKEN_PAD, TOKEN_PAD);
+    } else {
+        memcpy(p, e->esc[t], n);
+    }
+    return p + n;
+}
 
 // The lines of nodes i0..i1-1 of order k (o; prev: order k-1, whose toks are complete),
 // appended to *buf (grown as needed, *cap its size); fills their o->toks. Returns the length.
@@ -406,13 +422,12 @@ static size_t format_entries(const NgramModel *m, int k, Listed *o, const Listed
         char *line = *buf + n;
         size_t n_line = (size_t)format_ln(line, m->logp[k][s]);
         line[n_line++] = '\t';
-        for (int j = 0; j < k; j++) {
-            if (j) {
-                line[n_line++] = ' ';
-            }
-            memcpy(line + n_line, e->esc[toks[j]], e->len[toks[j]]);
-            n_line += e->len[toks[j]];
+        char *q = put_token(line + n_line, e, toks[0]);
+        for (int j = 1; j < k; j++) {
+            *q++ = ' ';
+            q = put_token(q, e, toks[j]);
         }
+        n_line = (size_t)(q - line);
         if (k < m->order) {
             line[n_line++] = '\t';
             n_line += (size_t)format_ln(line + n_line, m->logbow[k][s]);
@@ -447,31 +462,44 @@ int ngram_arpa_write(const NgramModel *m, const char *path)
     }
     const Vocab *v = &m->vocab;
     Escaped e = {lab_malloc((size_t)v->n * sizeof *e.esc + 1),
-                 lab_malloc((size_t)v->n * sizeof *e.len + 1), 0};
+                 lab_malloc((size_t)v->n * sizeof *e.len + 1),
+                 lab_calloc((size_t)v->n + 1, TOKEN_PAD), 0};
     size_t longest = 0;
     for (int32_t id = 0; id < v->n; id++) {
         e.esc[id] = id < TOK_FIRST ? lab_strdup(v->str[id]) : tok_escape(v->str[id], v->len[id]);
         e.len[id] = strlen(e.esc[id]);
         longest = e.len[id] > longest ? e.len[id] : longest;
+        if (e.len[id] <= TOKEN_PAD) {
+            memcpy(e.pad + (size_t)id * TOKEN_PAD, e.esc[id], e.len[id]);
+        }
     }
-    // two numbers of at most 64 bytes (format_ln), the tokens and their separators
-    e.line_max = 2 * 64 + (size_t)m->order * (longest + 1) + 2;
-    uint32_t *rank_prev = NULL;
-    Listed prev = {0};
+    // two numbers of at most 64 bytes (format_ln), the tokens and their separators, and the
+    // bytes a token's block copy may write past the line
+    e.line_max = 2 * 64 + (size_t)m->order * (longest + 1) + 2 + TOKEN_PAD;
+    // Order k's listing (file_order) needs order k-1's places only: it is made on one thread
+    // while the others format order k-1's lines, so that it costs no time of its own.
+    uint32_t *rank = lab_malloc((size_t)m->lev[1].cap * sizeof *rank + 1);
+    Listed prev = {0}, o;
+    file_order(m, 1, NULL, rank, &o);
     int failed = 0;
     for (int k = 1; k <= m->order && !failed; k++) {
         fprintf(f, "\n\\%d-grams:\n", k);
-        uint32_t *rank = lab_malloc((size_t)m->lev[k].cap * sizeof *rank);
-        Listed o;
-        file_order(m, k, rank_prev, rank, &o);
-        free(rank_prev);
-        rank_prev = rank;
+        uint32_t *rank_next = NULL;
+        Listed next = {0};
+        if (k < m->order) {
+            rank_next = lab_malloc((size_t)m->lev[k + 1].cap * sizeof *rank_next + 1);
+        }
         long nchunks = ((long)o.n + WRITE_CHUNK - 1) / WRITE_CHUNK;
 #pragma omp parallel if (nchunks > 1)
         {
+#pragma omp single nowait
+            if (k < m->order) {
+                file_order(m, k + 1, rank, rank_next, &next);
+            }
             char *buf = NULL;
             size_t cap = 0;
-#pragma omp for ordered schedule(static, 1)
+            // (dynamic: the thread that made the listing takes the chunks left when it is done)
+#pragma omp for ordered schedule(dynamic, 1)
             for (long c = 0; c < nchunks; c++) {
                 uint32_t i0 = (uint32_t)(c * WRITE_CHUNK);
                 uint32_t i1 = o.n - i0 < WRITE_CHUNK ? o.n : i0 + WRITE_CHUNK;
@@ -485,16 +513,21 @@ int ngram_arpa_write(const NgramModel *m, const char *path)
             }
             free(buf);
         }
+        free(rank);
+        rank = rank_next;
         listed_free(&prev);
         prev = o;
+        o = next;
     }
+    listed_free(&o);
     listed_free(&prev);
-    free(rank_prev);
+    free(rank);
     for (int32_t id = 0; id < v->n; id++) {
         free(e.esc[id]);
     }
     free(e.esc);
     free(e.len);
+    free(e.pad);
     fprintf(f, "\n\\end\\\n");
     return lab_atomic_commit(&a); // (a failed fwrite leaves the stream's error flag set)
 }

@@ -257,7 +257,9 @@ static int model_build(NgramModel *m, const NgramCounts *nc, NgramCounts *take,
             memcpy(M->keys, L->keys, (size_t)L->cap * sizeof *L->keys);
             M->n = L->n;
         }
-        m->logp[k] = ngram_table_alloc((size_t)L->cap * sizeof *m->logp[k], 0);
+        // (logp and logbow: every slot is written below, on every thread, which shares out
+        // their first touches too)
+        m->logp[k] = ngram_table_alloc((size_t)L->cap * sizeof *m->logp[k], -1);
         if (k >= 2 && take) {
             m->suffix[k] = take->lev[k].val[NGRAM_SUFFIX];
             take->lev[k].val[NGRAM_SUFFIX] = NULL;
@@ -266,7 +268,7 @@ static int model_build(NgramModel *m, const NgramCounts *nc, NgramCounts *take,
             memcpy(m->suffix[k], L->val[NGRAM_SUFFIX], (size_t)L->cap * sizeof *m->suffix[k]);
         }
         if (k < order) {
-            m->logbow[k] = ngram_table_alloc((size_t)L->cap * sizeof *m->logbow[k], 0);
+            m->logbow[k] = ngram_table_alloc((size_t)L->cap * sizeof *m->logbow[k], -1);
         }
         if (sm == SMOOTH_KN) {
             kn_order_discounts(nc, k, order, p);
@@ -300,6 +302,7 @@ static int model_build(NgramModel *m, const NgramCounts *nc, NgramCounts *take,
             }
             uint64_t key = L->keys[s];
             if (key == NGRAM_EMPTY) {
+                m->logp[k][s] = 0;
                 continue;
             }
             int32_t w = token_of(key);
@@ -347,6 +350,7 @@ static int model_build(NgramModel *m, const NgramCounts *nc, NgramCounts *take,
 #pragma omp parallel for schedule(static) if (Lc->cap >= PAR_SLOTS)
             for (uint32_t h = 0; h < Lc->cap; h++) {
                 if (Lc->keys[h] == NGRAM_EMPTY) {
+                    bow[h] = 0;
                     continue;
                 }
                 double b;

@@ -37,8 +37,9 @@ typedef struct {
 } NgramLevel;
 
 void ngram_level_init(NgramLevel *L, uint32_t cap, int nval);
-// bytes set to fill, for an array indexed by a level's slots: 2 MB pages asked for when it
-// is large (probed at random, a 4 KB page would add a TLB miss to each cache miss). free().
+// bytes set to fill (or left as they are when fill < 0: the caller writes every one), for an
+// array indexed by a level's slots: 2 MB pages asked for when it is large (probed at random,
+// a 4 KB page would add a TLB miss to each cache miss); filled on every thread. free().
 void *ngram_table_alloc(size_t bytes, int fill);
 void ngram_level_free(NgramLevel *L);
 // the home slot of (parent, tok): where its probe starts (for prefetching)
