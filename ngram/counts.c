@@ -163,11 +163,10 @@ void ngram_level_init_guess(NgramCounts *nc, int k, long long P)
     if (guess > (double)P) {
         guess = (double)P;
     }
-    // the table is the power of two at or above the guess: a guess that is a quarter too high
-    // fills it no more than 3/4, without a resize; one that is twice too high leaves a load
-    // above 3/8, without one either. Each resize or fit allocates and fills a whole new table:
-    // with the 4/3 margin as well, orders 3..5 of tangpoems each took a table twice too large
-    // and then moved to one half its size.
+    // the table is the power of two at or above the guess, which neither grows nor shrinks
+    // (ngram_level_fit) while the n-grams fill it between 3/8 and 3/4. Each move allocates and
+    // fills a whole new table: with a 4/3 margin on the guess as well, orders 3..5 of
+    // tangpoems each took a table twice too large and then moved to one half its size.
     ngram_level_init(&nc->lev[k], (uint32_t)(guess + 16), 3);
 }
 
