@@ -270,8 +270,11 @@ static int is_entry(const NgramModel *m, int k, uint64_t key)
 
 uint32_t ngram_model_entries(const NgramModel *m, int k)
 {
-    uint32_t n = 0;
     const NgramLevel *L = &m->lev[k];
+    if (k < m->order || k == 1) {
+        return L->n; // (every stored key is an entry: no table to read)
+    }
+    uint32_t n = 0;
     for (uint32_t s = 0; s < L->cap; s++) {
         n += is_entry(m, k, L->keys[s]);
     }
