@@ -180,9 +180,10 @@ static void shortest_printf(double v, uint64_t *c_out, int *e_out)
 }
 
 // --- the exact shortest decimal ----------------------------------------------------------------
-// For 1e-10 <= v < 1e17, where every number of the ARPA writer (log10 values of -99 .. 0 and
-// backoff weights of either sign) and every TF-IDF weight lies, the shortest decimal comes from
-// 128-bit integers alone: no estimate, no parsing, no printf.
+// For 1e-10 <= v < 1e17, where the numbers of the ARPA writer (log10 values of -99 .. 0 and
+// backoff weights of either sign; one nearer 0 than 1e-10 takes printf) and the TF-IDF
+// weights lie, the shortest decimal comes from 128-bit integers alone: no estimate, no
+// parsing, no printf.
 //
 // v = m 2^e (53-bit m). The doubles next to v are (m -+ 1) 2^e, so every decimal strictly
 // between (m - 1/2) 2^e and (m + 1/2) 2^e reads back as v, and one on either end does when m

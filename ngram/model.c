@@ -247,7 +247,7 @@ static int model_build(NgramModel *m, const NgramCounts *nc, NgramCounts *take,
 
     for (int k = 1; k <= order; k++) {
         const NgramLevel *L = &nc->lev[k];
-        // keys: a copy of the counted trie at this order
+        // keys: the counted trie's at this order, moved (take) or copied
         NgramLevel *M = &m->lev[k];
         if (take) {
             *M = (NgramLevel){.keys = L->keys, .n = L->n, .cap = L->cap};
