@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-// The fast paths need the x87 80-bit format (64-bit significand, stored little-endian in the
-// first 8 bytes); elsewhere both functions take the C library's path.
+// The parser's fast path needs the x87 80-bit format (64-bit significand, stored little-endian
+// in the first 8 bytes); elsewhere it takes the C library's path.
 #if LDBL_MANT_DIG == 64 && (defined(__x86_64__) || defined(__i386__))
 #define NUMTEXT_FAST 1
 #else
@@ -149,189 +149,8 @@ static int put_uint(char *out, uint64_t w)
     return n;
 }
 
-// Whether c * 10^e reads back as v (through the fast path, else strtod on its text).
-static int reads_as(uint64_t c, int e, double v)
-{
-    double got;
-    if (dec_to_double(c, e, &got)) {
-        return got == v;
-    }
-    char buf[48];
-    int n = put_uint(buf, c);
-    n += snprintf(buf + n, sizeof buf - (size_t)n, "e%d", e);
-    return strtod(buf, NULL) == v;
-}
-
-// The significand of v correctly rounded to p digits, by printf (exact in glibc).
-static uint64_t rounded_by_printf(double v, int p)
-{
-    char buf[40];
-    snprintf(buf, sizeof buf, "%.*e", p - 1, v);
-    uint64_t c = 0;
-    for (const char *q = buf; *q && *q != 'e'; q++) {
-        if (is_digit(*q)) {
-            c = c * 10 + (uint64_t)(*q - '0');
-        }
-    }
-    return c;
-}
-
-// The sign of v - (2 lo + 1) 10^e / 2 (v > 0 finite, lo < 2^62, e in -27 .. -1): where v lies
-// against the midpoint of lo 10^e and (lo + 1) 10^e, in exact integer arithmetic. With
-// v = M 2^q, both sides times 5^-e 2^(1 - e - q) are A 2^s and B: A = M 5^-e < 2^116,
-// B = 2 lo + 1 < 2^63.
-static int side_of_midpoint(double v, uint64_t lo, int e)
-{
-    typedef unsigned __int128 u128;
-    int e2;
-    double f = frexp(v, &e2);
-    uint64_t M = (uint64_t)ldexp(f, 53); // v = M 2^q exactly
-    int q = e2 - 53;
-    uint64_t five = 1;
-    for (int i = 0; i < -e; i++) {
-        five *= 5;
-    }
-    u128 A = (u128)M * five, B = 2 * (u128)lo + 1;
-    int s = q - e + 1;
-    if (s >= 0) {
-        if (s >= 64 || A >> 64) {
-            return 1; // A 2^s >= 2^64 > B
-        }
-        A <<= s;
-        return A > B ? 1 : A < B ? -1 : 0;
-    }
-    int t = -s; // A vs B 2^t
-    if (t <= 64) {
-        B <<= t;
-        return A > B ? 1 : A < B ? -1 : 0;
-    }
-    if (t >= 128) {
-        return -1; // A < 2^116 <= B 2^t
-    }
-    u128 hi = A >> t;
-    if (hi != B) {
-        return hi > B ? 1 : -1;
-    }
-    return (A & (((u128)1 << t) - 1)) != 0;
-}
-
-// Of lo 10^e and (lo + 1) 10^e, the one printf's "%.*e" with p digits gives (the nearer to
-// v; on a tie the even one; and lo when lo + 1 is 10^p, whose text printf spells with one
-// digit fewer, so that the caller's search keeps lo, as it always has).
-static uint64_t nearer_of(double v, uint64_t lo, int e, int p)
-{
-    uint64_t top = lab_pow10_u64[p]; // p <= 17
-    if (lo + 1 == top || e >= 0) {
-        return rounded_by_printf(v, p) == lo + 1 ? lo + 1 : lo; // (e >= 0: v >= 1e16, rare)
-    }
-    int side = side_of_midpoint(v, lo, e);
-    return side > 0 || (side == 0 && (lo + 1) % 2 == 0) ? lo + 1 : lo;
-}
-
-// Whether c * 10^e, at distance d (units of v's 17th digit, error below 2^-6) from v, reads
-// back as v, whose half-gap to the neighbouring double on that side is h units: clear-cut
-// answers from the distance alone, the rest by parsing.
-static int inside(uint64_t c, int e, double d, double h, double v)
-{
-    if (c == 0 || d > h + 0.02) {
-        return 0;
-    }
-    return d < h - 0.02 || reads_as(c, e, v);
-}
-
-// The shortest c * 10^e (c without trailing zeros) that reads back as v > 0, finite; 0 when
-// the fast path cannot say (then the caller asks printf).
-//
-// N = v * 10^(16 - k), v's 17-digit significand, comes from one 64-bit rounding: it is within
-// 2^-7 of the truth. At each length (17 - j digits) the two decimals around v are
-// lo * 10^j and (lo + 1) * 10^j with lo = floor(N / 10^j) (or one off it when N sits within
-// 2^-7 of a multiple of 10^j; the decimal at that multiple is then within 2^-7 units of v and
-// is found all the same). A decimal reads back as v when it lies within half the gap to the
-// next double (half the lower gap below a power of two): the distances decide that, and
-// parsing decides the close calls. A length that has a decimal reading back as v has one at
-// every greater length, so the search walks down from 17 and stops at the first length with
-// none. Of two that both read back, the nearer is kept (printf decides near their midpoint).
-static int shortest_fast(double v, uint64_t *c_out, int *e_out)
-{
-#if NUMTEXT_FAST
-    if (!(v >= 1e-10 && v < 1e12)) { // (k in -11 .. 11, every power below in the table)
-        return 0;
-    }
-    // v = f 2^e2 with f in [1/2, 1), from the bits (v is normal here): frexp's answer
-    uint64_t bits;
-    memcpy(&bits, &v, sizeof bits);
-    int e2 = (int)(bits >> 52) - 1022;
-    int f_half = (bits & ((1ull << 52) - 1)) == 0; // f == 1/2: v a power of two
-    // k or k - 1 of floor(log10(v)): floor((e2 - 1) log10(2)) by the integer form, exact for
-    // |e2| < 1650
-    int k = (int)(((int64_t)(e2 - 1) * 78913) >> 18);
-    long double N, scale;
-    for (;;) {
-        int s = 16 - k;
-        scale = s >= 0 ? pow10l_exact[s] : 1 / pow10l_exact[-s];
-        N = s >= 0 ? (long double)v * pow10l_exact[s] : (long double)v / pow10l_exact[-s];
-        if (N < 1e17L) {
-            break;
-        }
-        k++;
-    }
-    // half the gaps to the neighbouring doubles, in units of the 17th digit
-    double half_ulp; // 2^(e2 - 54), a normal double here
-    uint64_t hb = (uint64_t)(e2 - 54 + 1023) << 52;
-    memcpy(&half_ulp, &hb, sizeof half_ulp);
-    double h_up = (double)((long double)half_ulp * scale);
-    double h_down = f_half ? h_up / 2 : h_up;
-    // N = R + delta with R an integer, read from the significand of N + 2^63 (whose unit is
-    // 1), so no conversion instruction is needed; delta in [-1/2, 1/2] is exact
-    long double t = N + 0x1p63L;
-    uint64_t R;
-    memcpy(&R, &t, sizeof R);
-    R -= 1ull << 63;
-    double delta = (double)(N - (t - 0x1p63L));
-    uint64_t best = 0;
-    int best_e = 0;
-    // j: digits cut from the 17 (candidates c * 10^(k - 16 + j))
-    for (int j = 0; j <= 16; j++) {
-        int e = k - 16 + j;
-        uint64_t lo = j == 0 ? R : R / lab_pow10_u64[j], m = j == 0 ? 0 : R % lab_pow10_u64[j];
-        // distances from N down to lo 10^j and up to (lo + 1) 10^j (exact integers, then
-        // delta; large ones lose low bits but are far outside any half-gap)
-        double d_lo = (double)m + delta, d_hi = (double)(lab_pow10_u64[j] - m) - delta;
-        if (d_lo < 0) {
-            lo--;
-            d_hi = -d_lo;
-            d_lo = (double)lab_pow10_u64[j] + d_lo;
-        }
-        int ok_lo = inside(lo, e, d_lo, h_down, v), ok_hi = inside(lo + 1, e, d_hi, h_up, v);
-        uint64_t found = ok_lo && ok_hi ? (d_lo <= d_hi ? lo : lo + 1) : ok_lo ? lo
-                                         : ok_hi                       ? lo + 1
-                                                                       : 0;
-        if (ok_lo && ok_hi && fabs(d_lo - d_hi) < 0.04) {
-            found = nearer_of(v, lo, e, 17 - j);
-        }
-        if (!found) {
-            break;
-        }
-        while (found % 10 == 0) { // fewer digits already: skip the lengths between
-            found /= 10;
-            e++;
-            j++;
-        }
-        best = found, best_e = e;
-    }
-    if (!best) {
-        return 0;
-    }
-    *c_out = best;
-    *e_out = best_e;
-    return 1;
-#else
-    (void)v, (void)c_out, (void)e_out;
-    return 0;
-#endif
-}
-
-// The same by printf: the first precision whose %e text reads back as v.
+// The shortest c * 10^e by printf, for v outside the exact method's range (below): the first
+// precision whose %e text reads back as v.
 static void shortest_printf(double v, uint64_t *c_out, int *e_out)
 {
     char buf[40];
@@ -360,9 +179,104 @@ static void shortest_printf(double v, uint64_t *c_out, int *e_out)
     *e_out = e;
 }
 
+// --- the exact shortest decimal ----------------------------------------------------------------
+// For 1e-10 <= v < 1e17, where the numbers of the ARPA writer (log10 values of -99 .. 0 and
+// backoff weights of either sign; one nearer 0 than 1e-10 takes printf) and the TF-IDF
+// weights lie, the shortest decimal comes from 128-bit integers alone: no estimate, no
+// parsing, no printf.
+//
+// v = m 2^e (53-bit m). The doubles next to v are (m -+ 1) 2^e, so every decimal strictly
+// between (m - 1/2) 2^e and (m + 1/2) 2^e reads back as v, and one on either end does when m
+// is even (strtod rounds a tie to the even significand); below a power of two (m = 2^52) the
+// lower gap is half as wide, its end (m - 1/4) 2^e. Scaled by 10^q, q = 16 - floor(log10 v)
+// (so v 10^q has 17 digits before the point), the ends and v are x 5^q 2^(q + e - 2) with
+// x = 4m - 2 (or 4m - 1), 4m, 4m + 2. Bound: x < 2^55, and q <= 27 (k, below, starts at most
+// one under floor(log10 v) >= -10), so x 5^q < 2^55 5^27 < 2^55 2^63 = 2^118: a 128-bit
+// integer holds it exactly; S = 2 - q - e, the bits below the unit, is at most 61 here; where
+// it is negative (v above about 1e16) the ends are whole numbers near v 10^q < 10^18 < 2^60.
+// The shortest decimal is then the one that cuts the most digits j and still has a multiple of
+// 10^j between the ends; of the two multiples around v the nearer, the even one on a tie (as
+// printf rounds).
+
+static const uint64_t pow5_u64[28] = {
+    1ull, 5ull, 25ull, 125ull, 625ull, 3125ull, 15625ull, 78125ull, 390625ull, 1953125ull,
+    9765625ull, 48828125ull, 244140625ull, 1220703125ull, 6103515625ull, 30517578125ull,
+    152587890625ull, 762939453125ull, 3814697265625ull, 19073486328125ull, 95367431640625ull,
+    476837158203125ull, 2384185791015625ull, 11920928955078125ull, 59604644775390625ull,
+    298023223876953125ull, 1490116119384765625ull, 7450580596923828125ull,
+};
+
+// The shortest c 10^e (c without trailing zeros) that reads back as v, 1e-10 <= v < 1e17.
+static void shortest_exact(double v, uint64_t *c_out, int *e_out)
+{
+    typedef unsigned __int128 u128;
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    int be = (int)(bits >> 52);                                // biased exponent (v normal)
+    uint64_t m = (bits & ((1ull << 52) - 1)) | (1ull << 52);
+    int e = be - 1075;                                         // v = m 2^e
+    int k = (int)floor((be - 1023) * 0.30102999566398120);     // floor(log10 v), or one less
+    u128 xlo, xv, xhi;
+    int S;
+    uint64_t N;
+    for (;;) {
+        int q = 16 - k; // 0 .. 27
+        uint64_t p5 = pow5_u64[q];
+        S = 2 - q - e;
+        xv = (u128)(4 * m) * p5;
+        xlo = (u128)(4 * m - (m == 1ull << 52 ? 1 : 2)) * p5;
+        xhi = (u128)(4 * m + 2) * p5;
+        if (S < 0) { // whole numbers: no bits below the unit
+            xv <<= -S, xlo <<= -S, xhi <<= -S;
+            S = 0;
+        }
+        N = (uint64_t)(xv >> S);
+        if (N < lab_pow10_u64[17]) {
+            break;
+        }
+        k++; // v 10^q has 18 digits: one fewer power of ten
+    }
+    u128 one = (u128)1 << S;
+    int even = (m & 1) == 0;
+    // the integers within the ends, in units of the 17th digit: [lo_i, hi_i]
+    uint64_t lo_i = (uint64_t)(xlo >> S), hi_i = (uint64_t)(xhi >> S);
+    if ((xlo & (one - 1)) != 0 || !even) {
+        lo_i++; // (an end exactly on an integer counts only when m is even)
+    }
+    if ((xhi & (one - 1)) == 0 && !even) {
+        hi_i--;
+    }
+    // the most digits cut: while a multiple of 10^(j+1) is still in [lo_i, hi_i] (which holds
+    // an integer at j = 0: the ends lie more than 1.1 units apart, 2^e 10^q > 10^16 2^-53)
+    int j = 0;
+    uint64_t hq = hi_i, lq = lo_i - 1; // floor(hi / 10^j) and floor((lo - 1) / 10^j)
+    uint64_t c = N;                    // floor(N / 10^j)
+    while (j < 17 && hq / 10 > lq / 10) {
+        hq /= 10;
+        lq /= 10;
+        c /= 10;
+        j++;
+    }
+    // the multiples of 10^j around v: c and c + 1 (times 10^j); the nearer that is inside
+    u128 step = (u128)lab_pow10_u64[j] << S;
+    u128 below = xv - ((u128)(c * lab_pow10_u64[j]) << S);
+    int ok_lo = c > 0 && c * lab_pow10_u64[j] >= lo_i;
+    int ok_hi = (c + 1) * lab_pow10_u64[j] <= hi_i;
+    int up = ok_hi && (!ok_lo || 2 * below > step || (2 * below == step && (c & 1)));
+    c += (uint64_t)up;
+    int ex = k - 16 + j;
+    while (c % 10 == 0) { // (a carry: 99.. + 1)
+        c /= 10;
+        ex++;
+    }
+    *c_out = c;
+    *e_out = ex;
+}
+
 int lab_shortest_decimal(double v, uint64_t *c, int *e)
 {
-    if (shortest_fast(v, c, e)) {
+    if (v >= 1e-10 && v < 1e17) {
+        shortest_exact(v, c, e);
         return 1;
     }
     shortest_printf(v, c, e);

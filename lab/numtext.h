@@ -6,18 +6,17 @@
 // strtod gives, bit for bit. Together: parse(format(v)) == v for every double but nan, and a
 // file written, read and written again holds the same bytes.
 //
-// How (numtext.c): both sides do their one inexact step in the x87 80-bit format, whose 64-bit
-// significand holds any 19-digit decimal significand and any power of ten up to 10^27 exactly,
-// so a value of 1 to 19 significant digits times 10^-27 .. 10^27 costs one correctly rounded
-// multiply or divide. Rounding that to double is the correct rounding of the decimal unless
-// the 80-bit result lies exactly halfway between two doubles, which is checked (Clinger's fast
-// path, widened from 53 to 64 bits). The formatter finds its candidates (the decimal of 17
-// digits and its shorter truncations) with the same arithmetic and keeps only those that the
-// parser, so checked, reads back as v. The rest takes the C library: strtod for more than 19
-// significant digits, exponents past the range above, halfway cases, hex and inf/nan text;
-// printf ("%.*e", verified with strtod) for magnitudes outside 1e-10 .. 1e12, subnormals,
-// and on machines without the 80-bit format (there everything takes that path: correct,
-// slower). Uses libc only; no state, safe from any thread.
+// How (numtext.c): the formatter finds the shortest decimal exactly, with 128-bit integers,
+// for 1e-10 <= |v| < 1e17 (where the numbers of model.arpa and matrix.mtx lie); outside
+// that range it asks printf ("%.*e", verified with strtod). The parser does its one inexact
+// step in the x87 80-bit format, whose 64-bit significand holds any 19-digit decimal
+// significand and any power of ten up to 10^27 exactly, so a value of 1 to 19 significant
+// digits times 10^-27 .. 10^27 costs one correctly rounded multiply or divide. Rounding that
+// to double is the correct rounding of the decimal unless the 80-bit result lies exactly
+// halfway between two doubles, which is checked (Clinger's fast path, widened from 53 to 64
+// bits). The rest takes strtod: more than 19 significant digits, exponents past the range
+// above, halfway cases, hex and inf/nan text, and machines without the 80-bit format. Uses
+// libc only; no state, safe from any thread.
 #ifndef LAB_NUMTEXT_H
 #define LAB_NUMTEXT_H
 
@@ -104,8 +103,9 @@ int lab_format_double(char *out, double v);
 
 // The two halves of lab_format_double, for a caller that checks the decimal before it
 // writes it (ngram/arpa.c). lab_shortest_decimal: v (finite, > 0) as c * 10^e, c the
-// shortest significand (no trailing zeros) that reads back as v; returns 1 when the fast
-// path found it, 0 when printf did (the same c and e either way). lab_format_decimal: the
+// shortest significand (no trailing zeros) that reads back as v, of two such the nearer to v
+// (on a tie the even one); returns 1 when the exact method found it (1e-10 <= v < 1e17), 0
+// when printf did. lab_format_decimal: the
 // text of -c * 10^e (neg) or c * 10^e (c > 0) in lab_format_double's notation, NUL-terminated,
 // into out (LAB_NUMTEXT_MAX bytes); returns its length.
 int lab_shortest_decimal(double v, uint64_t *c, int *e);

@@ -138,39 +138,38 @@ static int ln_of_text(const char *s, const char *limit, const char **end, double
 }
 
 // w 10^e (w > 0, e in -40 .. 20) in plain notation with its sign into out; returns the length.
+// Zeros after the point are cut when the point falls inside w's digits.
 static int put_plain(char *out, int neg, uint64_t w, int e)
 {
-    char dig[24];
-    int nd = 0, n = 0;
-    for (uint64_t x = w; x; x /= 10) {
-        dig[nd++] = (char)('0' + x % 10);
-    }
+    int n = 0;
     if (neg) {
         out[n++] = '-';
     }
+    int nd = lab_uint_digits(w);
     int point = nd + e; // digits before the point
     if (point <= 0) {
         out[n++] = '0';
         out[n++] = '.';
-        for (int i = 0; i < -point; i++) {
-            out[n++] = '0';
-        }
-        for (int i = nd - 1; i >= 0; i--) {
-            out[n++] = dig[i];
-        }
-    } else {
-        for (int i = nd - 1, j = 0; i >= 0 || j < point; j++) {
-            if (j == point) {
-                out[n++] = '.';
-            }
-            out[n++] = i >= 0 ? dig[i--] : '0';
-        }
-        while (point < nd && out[n - 1] == '0') { // (zeros after the point say nothing)
-            n--;
-        }
-        n -= out[n - 1] == '.';
+        memset(out + n, '0', (size_t)-point);
+        n += -point;
+        lab_put_digits(out + n, w, nd);
+        return n + nd;
     }
-    return n;
+    if (e >= 0) { // a whole number: the digits, then zeros
+        lab_put_digits(out + n, w, nd);
+        n += nd;
+        memset(out + n, '0', (size_t)e);
+        return n + e;
+    }
+    // the digits one place on, then the first `point` of them back in front of the point
+    lab_put_digits(out + n + 1, w, nd);
+    memmove(out + n, out + n + 1, (size_t)point);
+    out[n + point] = '.';
+    n += nd + 1;
+    while (out[n - 1] == '0') { // (zeros after the point say nothing)
+        n--;
+    }
+    return n - (out[n - 1] == '.');
 }
 
 // floor(log10(v)) for v > 0 finite, as libm gives it: from the table of powers where v is
@@ -211,11 +210,11 @@ static int format_ln(char *out, double y)
         // what ln_of_text makes of the text of c0 10^e0 (at most 17 digits, the exponent
         // within its 80-bit path: the same rational, so the same two roundings), without
         // writing and parsing the text first
-        n = lab_format_decimal(out, x < 0, c0, e0);
         double b = (double)((long double)c0 / pow10_l[-e0] * LN10_L);
         if ((y < 0 ? -b : b) == y) {
-            return n;
+            return lab_format_decimal(out, x < 0, c0, e0);
         }
+        n = 0; // (not written yet: the search below finds a text that reads back)
     } else {
         c0 = 0;
         n = lab_format_double(out, x);
@@ -257,7 +256,8 @@ static int format_ln(char *out, double y)
             }
         }
     }
-    return n; // (not seen: the shortest text, within an ulp)
+    // (not seen: the shortest text, within an ulp)
+    return n ? n : lab_format_decimal(out, x < 0, c0, e0);
 }
 
 // Whether a stored key is an entry of the model. Counting for a higher order than the
@@ -270,8 +270,11 @@ static int is_entry(const NgramModel *m, int k, uint64_t key)
 
 uint32_t ngram_model_entries(const NgramModel *m, int k)
 {
-    uint32_t n = 0;
     const NgramLevel *L = &m->lev[k];
+    if (k < m->order || k == 1) {
+        return L->n; // (every stored key is an entry: no table to read)
+    }
+    uint32_t n = 0;
     for (uint32_t s = 0; s < L->cap; s++) {
         n += is_entry(m, k, L->keys[s]);
     }
@@ -365,11 +368,27 @@ static void file_order(const NgramModel *m, int k, const uint32_t *rank_prev, ui
     free(end);
 }
 
+#define TOKEN_PAD 16 // a token of at most this many bytes is copied as a block of this size
+
 typedef struct {
     char **esc;      // (vocab.n) every token escaped once, not once per line
     size_t *len;     // (vocab.n) their lengths
-    size_t line_max; // the longest line an entry can take
+    char *pad;       // (vocab.n, TOKEN_PAD) the tokens of at most TOKEN_PAD bytes, zero-padded:
+                     // one fixed-size copy each (a call to memcpy a token was a cost)
+    size_t line_max; // the longest line an entry can take, and TOKEN_PAD bytes to spare
 } Escaped;
+
+// token t's text at p; returns its end. Writes up to TOKEN_PAD bytes past the end.
+static inline char *put_token(char *p, const Escaped *e, int32_t t)
+{
+    size_t n = e->len[t];
+    if (n <= TOKEN_PAD) {
+        memcpy(p, e->pad + (size_t)t * TOKEN_PAD, TOKEN_PAD);
+    } else {
+        memcpy(p, e->esc[t], n);
+    }
+    return p + n;
+}
 
 // The lines of nodes i0..i1-1 of order k (o; prev: order k-1, whose toks are complete),
 // appended to *buf (grown as needed, *cap its size); fills their o->toks. Returns the length.
@@ -406,13 +425,12 @@ static size_t format_entries(const NgramModel *m, int k, Listed *o, const Listed
         char *line = *buf + n;
         size_t n_line = (size_t)format_ln(line, m->logp[k][s]);
         line[n_line++] = '\t';
-        for (int j = 0; j < k; j++) {
-            if (j) {
-                line[n_line++] = ' ';
-            }
-            memcpy(line + n_line, e->esc[toks[j]], e->len[toks[j]]);
-            n_line += e->len[toks[j]];
+        char *q = put_token(line + n_line, e, toks[0]);
+        for (int j = 1; j < k; j++) {
+            *q++ = ' ';
+            q = put_token(q, e, toks[j]);
         }
+        n_line = (size_t)(q - line);
         if (k < m->order) {
             line[n_line++] = '\t';
             n_line += (size_t)format_ln(line + n_line, m->logbow[k][s]);
@@ -447,31 +465,44 @@ int ngram_arpa_write(const NgramModel *m, const char *path)
     }
     const Vocab *v = &m->vocab;
     Escaped e = {lab_malloc((size_t)v->n * sizeof *e.esc + 1),
-                 lab_malloc((size_t)v->n * sizeof *e.len + 1), 0};
+                 lab_malloc((size_t)v->n * sizeof *e.len + 1),
+                 lab_calloc((size_t)v->n + 1, TOKEN_PAD), 0};
     size_t longest = 0;
     for (int32_t id = 0; id < v->n; id++) {
         e.esc[id] = id < TOK_FIRST ? lab_strdup(v->str[id]) : tok_escape(v->str[id], v->len[id]);
         e.len[id] = strlen(e.esc[id]);
         longest = e.len[id] > longest ? e.len[id] : longest;
+        if (e.len[id] <= TOKEN_PAD) {
+            memcpy(e.pad + (size_t)id * TOKEN_PAD, e.esc[id], e.len[id]);
+        }
     }
-    // two numbers of at most 64 bytes (format_ln), the tokens and their separators
-    e.line_max = 2 * 64 + (size_t)m->order * (longest + 1) + 2;
-    uint32_t *rank_prev = NULL;
-    Listed prev = {0};
+    // two numbers of at most 64 bytes (format_ln), the tokens and their separators, and the
+    // bytes a token's block copy may write past the line
+    e.line_max = 2 * 64 + (size_t)m->order * (longest + 1) + 2 + TOKEN_PAD;
+    // Order k's listing (file_order) needs order k-1's places only: it is made on one thread
+    // while the others format order k-1's lines, so that it costs no time of its own.
+    uint32_t *rank = lab_malloc((size_t)m->lev[1].cap * sizeof *rank + 1);
+    Listed prev = {0}, o;
+    file_order(m, 1, NULL, rank, &o);
     int failed = 0;
     for (int k = 1; k <= m->order && !failed; k++) {
         fprintf(f, "\n\\%d-grams:\n", k);
-        uint32_t *rank = lab_malloc((size_t)m->lev[k].cap * sizeof *rank);
-        Listed o;
-        file_order(m, k, rank_prev, rank, &o);
-        free(rank_prev);
-        rank_prev = rank;
+        uint32_t *rank_next = NULL;
+        Listed next = {0};
+        if (k < m->order) {
+            rank_next = lab_malloc((size_t)m->lev[k + 1].cap * sizeof *rank_next + 1);
+        }
         long nchunks = ((long)o.n + WRITE_CHUNK - 1) / WRITE_CHUNK;
 #pragma omp parallel if (nchunks > 1)
         {
+#pragma omp single nowait
+            if (k < m->order) {
+                file_order(m, k + 1, rank, rank_next, &next);
+            }
             char *buf = NULL;
             size_t cap = 0;
-#pragma omp for ordered schedule(static, 1)
+            // (dynamic: the thread that made the listing takes the chunks left when it is done)
+#pragma omp for ordered schedule(dynamic, 1)
             for (long c = 0; c < nchunks; c++) {
                 uint32_t i0 = (uint32_t)(c * WRITE_CHUNK);
                 uint32_t i1 = o.n - i0 < WRITE_CHUNK ? o.n : i0 + WRITE_CHUNK;
@@ -485,16 +516,21 @@ int ngram_arpa_write(const NgramModel *m, const char *path)
             }
             free(buf);
         }
+        free(rank);
+        rank = rank_next;
         listed_free(&prev);
         prev = o;
+        o = next;
     }
+    listed_free(&o);
     listed_free(&prev);
-    free(rank_prev);
+    free(rank);
     for (int32_t id = 0; id < v->n; id++) {
         free(e.esc[id]);
     }
     free(e.esc);
     free(e.len);
+    free(e.pad);
     fprintf(f, "\n\\end\\\n");
     return lab_atomic_commit(&a); // (a failed fwrite leaves the stream's error flag set)
 }

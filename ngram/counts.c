@@ -25,7 +25,9 @@ static inline uint32_t slot_of(uint64_t key, uint32_t mask)
 }
 
 // Tables are probed at random: for large ones, ask for 2 MB pages, so that a probe costs
-// one cache miss and not also a TLB miss (a hint; the kernel may decline it).
+// one cache miss and not also a TLB miss (a hint; the kernel may decline it). The first touch
+// of each page is the kernel's: a fault that clears 2 MB (a third of `ngram train`'s CPU time
+// once went there). Large tables are filled on every thread, so those faults are shared out.
 void *ngram_table_alloc(size_t bytes, int fill)
 {
     void *p;
@@ -35,7 +37,15 @@ void *ngram_table_alloc(size_t bytes, int fill)
     } else {
         p = lab_malloc(bytes);
     }
-    memset(p, fill, bytes);
+    if (fill < 0) {
+        return p;
+    }
+    long pages = (long)((bytes + huge - 1) / huge);
+#pragma omp parallel for schedule(static) if (pages >= 4)
+    for (long i = 0; i < pages; i++) {
+        size_t at = (size_t)i * huge;
+        memset((char *)p + at, fill, bytes - at < huge ? bytes - at : huge);
+    }
     return p;
 }
 
@@ -144,13 +154,20 @@ uint32_t ngram_level_insert(NgramLevel *L, uint32_t parent, int32_t tok, int *is
 void ngram_level_init_guess(NgramCounts *nc, int k, long long P)
 {
     const NgramLevel *Lp = &nc->lev[k - 1];
-    // size guess: each order holds more n-grams than the last, by a ratio that shrinks
-    // as the order grows; the square root of the last ratio is a cautious guess
-    double guess = k == 2 ? 8.0 * Lp->n : Lp->n * sqrt((double)Lp->n / (double)nc->lev[k - 2].n);
+    // size guess: each order holds more n-grams than the last, by a ratio that shrinks as the
+    // order grows; the square root of the last ratio is a cautious guess. Order 2 has no
+    // ratio before it: eight bigrams a type, or half the positions (a few thousand character
+    // types make hundreds of thousands of bigrams). No order holds more than P n-grams.
+    double guess = k == 2 ? fmax(8.0 * Lp->n, 0.5 * (double)P)
+                          : Lp->n * sqrt((double)Lp->n / (double)nc->lev[k - 2].n);
     if (guess > (double)P) {
         guess = (double)P;
     }
-    ngram_level_init(&nc->lev[k], (uint32_t)(guess * 4 / 3 + 16), 3);
+    // the table is the power of two at or above the guess, which neither grows nor shrinks
+    // (ngram_level_fit) while the n-grams fill it between 3/8 and 3/4. Each move allocates and
+    // fills a whole new table: with a 4/3 margin on the guess as well, orders 3..5 of
+    // tangpoems each took a table twice too large and then moved to one half its size.
+    ngram_level_init(&nc->lev[k], (uint32_t)(guess + 16), 3);
 }
 
 void ngram_level_fit(NgramLevel *L)
@@ -285,6 +302,9 @@ void ngram_count(NgramCounts *nc, const Corpus *c, int32_t vocab_n, int order, T
 void ngram_counts_free(NgramCounts *nc)
 {
     for (int k = 1; k <= NGRAM_MAX_ORDER; k++) {
+        if (nc->keys_lent >> k & 1) {
+            nc->lev[k].keys = NULL; // (the model's to free)
+        }
         ngram_level_free(&nc->lev[k]);
     }
     memset(nc, 0, sizeof *nc);

@@ -133,12 +133,13 @@ static inline uint32_t used_count(const NgramLevel *L, uint32_t s, int k, int N,
     return L->val[NGRAM_COUNT][s];
 }
 
+// The sums of order k's contexts into st->c, which holds at least lev[k-1].cap records (one
+// block for every order: a new one each time would cost its page faults again).
 static void stats_compute(CtxStats *st, const NgramCounts *nc, int k, int N, Smoothing sm)
 {
     // contexts live at order k-1, their continuations at order k
     const NgramLevel *L = &nc->lev[k];
-    uint32_t cap = nc->lev[k - 1].cap;
-    st->c = ngram_table_alloc((size_t)cap * sizeof *st->c, 0);
+    memset(st->c, 0, (size_t)nc->lev[k - 1].cap * sizeof *st->c);
     for (uint32_t s = 0; s < L->cap; s++) {
         // the sums lie at random places: fetch them some slots ahead
         if (s + AHEAD < L->cap && L->keys[s + AHEAD] != NGRAM_EMPTY) {
@@ -157,11 +158,6 @@ static void stats_compute(CtxStats *st, const NgramCounts *nc, int k, int N, Smo
             c->nj[(a >= 3 ? 3 : a) - 1]++;
         }
     }
-}
-
-static void stats_free(CtxStats *st)
-{
-    free(st->c);
 }
 
 static void kn_order_discounts(const NgramCounts *nc, int k, int N, NgramParams *p)
@@ -203,8 +199,10 @@ static int is_predictable(int32_t w, TokUnit unit)
     return w >= ngram_first_predictable(unit);
 }
 
-int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, int order,
-                      NgramParams *params)
+// ngram_model_build, and with take (== nc) ngram_model_build_from: the keys and suffix links
+// move into the model instead of being copied.
+static int model_build(NgramModel *m, const NgramCounts *nc, NgramCounts *take,
+                       const Vocab *vocab, int order, NgramParams *params)
 {
     memset(m, 0, sizeof *m);
     if (order < 1 || order > nc->order) {
@@ -238,27 +236,44 @@ int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, 
     memcpy(m->vocab.count, vocab->count, (size_t)vocab->n * sizeof *vocab->count);
     const double V = ngram_vocab_size(m);
     const double kk = p->k;
+    CtxStats st = {0};
+    uint32_t ctx_cap = 0; // the most contexts of an order below the top
+    for (int k = 1; k < order; k++) {
+        ctx_cap = nc->lev[k].cap > ctx_cap ? nc->lev[k].cap : ctx_cap;
+    }
+    if (order > 1) {
+        st.c = ngram_table_alloc((size_t)ctx_cap * sizeof *st.c, 0);
+    }
 
     for (int k = 1; k <= order; k++) {
         const NgramLevel *L = &nc->lev[k];
-        // keys: a copy of the counted trie at this order
+        // keys: the counted trie's at this order, moved (take) or copied
         NgramLevel *M = &m->lev[k];
-        ngram_level_init(M, L->cap, 0);
-        memcpy(M->keys, L->keys, (size_t)L->cap * sizeof *L->keys);
-        M->n = L->n;
-        m->logp[k] = ngram_table_alloc((size_t)L->cap * sizeof *m->logp[k], 0);
-        if (k >= 2) {
+        if (take) {
+            *M = (NgramLevel){.keys = L->keys, .n = L->n, .cap = L->cap};
+            take->keys_lent |= 1u << k;
+        } else {
+            ngram_level_init(M, L->cap, 0);
+            memcpy(M->keys, L->keys, (size_t)L->cap * sizeof *L->keys);
+            M->n = L->n;
+        }
+        // (logp and logbow: every slot is written below, on every thread, which shares out
+        // their first touches too)
+        m->logp[k] = ngram_table_alloc((size_t)L->cap * sizeof *m->logp[k], -1);
+        if (k >= 2 && take) {
+            m->suffix[k] = take->lev[k].val[NGRAM_SUFFIX];
+            take->lev[k].val[NGRAM_SUFFIX] = NULL;
+        } else if (k >= 2) {
             m->suffix[k] = ngram_table_alloc((size_t)L->cap * sizeof *m->suffix[k], 0);
             memcpy(m->suffix[k], L->val[NGRAM_SUFFIX], (size_t)L->cap * sizeof *m->suffix[k]);
         }
         if (k < order) {
-            m->logbow[k] = ngram_table_alloc((size_t)L->cap * sizeof *m->logbow[k], 0);
+            m->logbow[k] = ngram_table_alloc((size_t)L->cap * sizeof *m->logbow[k], -1);
         }
         if (sm == SMOOTH_KN) {
             kn_order_discounts(nc, k, order, p);
         }
         const double *D = p->discount[k];
-        CtxStats st = {0};
         double total = 0;             // order 1: the sum of the (adjusted) counts
         double n_uni[3] = {0, 0, 0};  // order 1: unigrams with a == 1, == 2, >= 3
         if (k == 1) {
@@ -283,10 +298,11 @@ int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, 
             uint64_t ahead = s + AHEAD < L->cap ? L->keys[s + AHEAD] : NGRAM_EMPTY;
             if (k > 1 && ahead != NGRAM_EMPTY) {
                 __builtin_prefetch(&st.c[parent_of(ahead)]);
-                __builtin_prefetch(&m->logp[k - 1][L->val[NGRAM_SUFFIX][s + AHEAD]]);
+                __builtin_prefetch(&m->logp[k - 1][m->suffix[k][s + AHEAD]]);
             }
             uint64_t key = L->keys[s];
             if (key == NGRAM_EMPTY) {
+                m->logp[k][s] = 0;
                 continue;
             }
             int32_t w = token_of(key);
@@ -295,7 +311,7 @@ int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, 
                 continue;
             }
             double c = L->val[NGRAM_COUNT][s];
-            double lower = k > 1 ? exp(m->logp[k - 1][L->val[NGRAM_SUFFIX][s]]) : 1.0 / V;
+            double lower = k > 1 ? exp(m->logp[k - 1][m->suffix[k][s]]) : 1.0 / V;
             uint32_t h = parent_of(key);
             double ch = k > 1 ? st.c[h].csum : total;
             double prob;
@@ -334,6 +350,7 @@ int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, 
 #pragma omp parallel for schedule(static) if (Lc->cap >= PAR_SLOTS)
             for (uint32_t h = 0; h < Lc->cap; h++) {
                 if (Lc->keys[h] == NGRAM_EMPTY) {
+                    bow[h] = 0;
                     continue;
                 }
                 double b;
@@ -361,10 +378,22 @@ int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, 
                 }
                 bow[h] = b > 0 ? log(b) : -INFINITY;
             }
-            stats_free(&st);
         }
     }
+    free(st.c);
     return 0;
+}
+
+int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, int order,
+                      NgramParams *params)
+{
+    return model_build(m, nc, NULL, vocab, order, params);
+}
+
+int ngram_model_build_from(NgramModel *m, NgramCounts *nc, const Vocab *vocab, int order,
+                           NgramParams *params)
+{
+    return model_build(m, nc, nc, vocab, order, params);
 }
 
 void ngram_model_free(NgramModel *m)

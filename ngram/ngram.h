@@ -37,8 +37,9 @@ typedef struct {
 } NgramLevel;
 
 void ngram_level_init(NgramLevel *L, uint32_t cap, int nval);
-// bytes set to fill, for an array indexed by a level's slots: 2 MB pages asked for when it
-// is large (probed at random, a 4 KB page would add a TLB miss to each cache miss). free().
+// bytes set to fill (or left as they are when fill < 0: the caller writes every one), for an
+// array indexed by a level's slots: 2 MB pages asked for when it is large (probed at random,
+// a 4 KB page would add a TLB miss to each cache miss); filled on every thread. free().
 void *ngram_table_alloc(size_t bytes, int fill);
 void ngram_level_free(NgramLevel *L);
 // the home slot of (parent, tok): where its probe starts (for prefetching)
@@ -77,6 +78,8 @@ typedef struct {
     int32_t vocab_n;                 // ids are < vocab_n
     NgramLevel lev[NGRAM_MAX_ORDER + 1];
     long long tokens;                // predicted tokens counted
+    uint32_t keys_lent;              // bit k: lev[k].keys belong to a model now
+                                     // (ngram_model_build_from), which frees them
 } NgramCounts;
 
 // Counts every n-gram of orders 1..order in the corpus (ids < vocab_n), each sequence padded
@@ -196,6 +199,12 @@ int32_t ngram_vocab_size(const NgramModel *m); // V of the formulas
 // Fails (-1, message) only for parameters out of range.
 int ngram_model_build(NgramModel *m, const NgramCounts *nc, const Vocab *vocab, int order,
                       NgramParams *params);
+// The same model, without copying: the keys of orders 1..order pass to the model, which then
+// owns them (the counts still read them, so the model must outlive every later use of nc),
+// and the suffix links too (nc's are gone: lev[k].val[NGRAM_SUFFIX] is NULL). The rest of nc
+// (counts, adjusted counts) stays as it was. For `ngram train`, which builds one model.
+int ngram_model_build_from(NgramModel *m, NgramCounts *nc, const Vocab *vocab, int order,
+                           NgramParams *params);
 void ngram_model_free(NgramModel *m);
 
 // Fills m->suffix from the keys (ARPA models; counted models copy it from the counts).

@@ -29,9 +29,9 @@ static inline void tfidf_buf_append(ByteBuf *b, const char *s, size_t n)
 }
 
 // --- weights as text -------------------------------------------------------------------------
-// Writes v as lab_format_double does, byte for byte (the shortest decimal that reads back as v,
-// NUL-terminated, LAB_NUMTEXT_MAX bytes of room), exactly and faster for 1e-10 <= v <= 1, where
-// normalised weights lie; other values go to lab_format_double. Returns the length.
+// Writes weight v as lab_format_double does (the shortest decimal that reads back as v,
+// NUL-terminated, LAB_NUMTEXT_MAX bytes of room; exact with 128-bit integers where normalised
+// weights lie). Returns the length.
 int tfidf_format_weight(char *out, double v);
 
 // --- the analyzer -----------------------------------------------------------------------------

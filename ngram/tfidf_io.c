@@ -4,9 +4,9 @@
 // The text is made by hand into large buffers and written a block at a time: printf costs
 // more than the fit itself at these sizes (a number a few hundred nanoseconds). Integers are
 // formatted two digits at a time, weights as the shortest decimal that reads back as the same
-// double (lab_format_double). matrix.mtx is formatted by blocks of entries on every thread,
-// each block written in order as soon as the one before it is out, while one thread writes
-// the other files (tfidf_write_files).
+// double (lab_format_double, exact with 128-bit integers where weights lie). matrix.mtx is
+// formatted by blocks of entries on every thread, each block written in order as soon as the
+// one before it is out, while one thread writes the other files (tfidf_write_files).
 #include "ngram/tfidf_internal.h"
 
 #include "lab/numtext.h"
@@ -42,112 +42,12 @@ static char *put_double(char *p, double v)
 }
 
 // --- weights as text, exactly -----------------------------------------------------------------
-// A normalised weight lies in (0, 1], where lab_format_double's search (an 80-bit estimate,
-// checked by parsing, printf in the close calls) was a third of the command's time. There,
-// 128-bit integers do it exactly: v = m 2^e (53-bit m, e in -87 .. -53 for 1e-10 <= v < 1);
-// the doubles next to v are m +- 1, so every decimal strictly between (m - 1/2) 2^e and
-// (m + 1/2) 2^e reads back as v, and one on either end does when m is even (strtod rounds a
-// tie to the even significand); below a power of two the lower gap is half as wide. Scaled
-// by 10^q (q = 16 - floor(log10 v), so v 10^q has 17 digits before the point) these ends
-// are x 5^q 2^(q + e - 2) with x = 4m - 2 (or 4m - 1), 4m, 4m + 2: below 2^116, exact. The
-// shortest decimal is then the one that cuts the most digits j and still has a multiple of
-// 10^j between the ends; of the two multiples around v the nearer, the even one on a tie (as
-// printf rounds). That is lab_format_double's definition, and the text is laid out as it lays
-// it out; tests compare the two on millions of weights.
-
-
-static const uint64_t pow5_u64[28] = {
-    1ull, 5ull, 25ull, 125ull, 625ull, 3125ull, 15625ull, 78125ull, 390625ull, 1953125ull,
-    9765625ull, 48828125ull, 244140625ull, 1220703125ull, 6103515625ull, 30517578125ull,
-    152587890625ull, 762939453125ull, 3814697265625ull, 19073486328125ull, 95367431640625ull,
-    476837158203125ull, 2384185791015625ull, 11920928955078125ull, 59604644775390625ull,
-    298023223876953125ull, 1490116119384765625ull, 7450580596923828125ull,
-};
+// A normalised weight lies in (0, 1], where lab_format_double finds the shortest decimal
+// exactly with 128-bit integers (lab/numtext.c): the same bytes, one method.
 
 int tfidf_format_weight(char *out, double v)
 {
-    if (!(v >= 1e-10 && v < 1)) {
-        if (v == 1) {
-            memcpy(out, "1", 2);
-            return 1;
-        }
-        return lab_format_double(out, v);
-    }
-    uint64_t bits;
-    memcpy(&bits, &v, sizeof bits);
-    int be = (int)(bits >> 52);                       // biased exponent (v is normal here)
-    uint64_t m = (bits & ((1ull << 52) - 1)) | (1ull << 52);
-    int e = be - 1075;                                // v = m 2^e
-    int k = (int)floor((be - 1023) * 0.30102999566398120); // floor(log10 v), or one less
-    unsigned __int128 xlo, xv, xhi, one;
-    int S;
-    uint64_t N;
-    for (;;) {
-        int q = 16 - k; // 17 .. 27: 5^q < 2^63
-        uint64_t p5 = pow5_u64[q];
-        S = 2 - q - e; // x 5^q 2^(q + e - 2) = x 5^q / 2^S, S > 0 in this range
-        xv = (unsigned __int128)(4 * m) * p5;
-        N = (uint64_t)(xv >> S);
-        if (N < lab_pow10_u64[17]) {
-            xlo = (unsigned __int128)(4 * m - (m == 1ull << 52 ? 1 : 2)) * p5;
-            xhi = (unsigned __int128)(4 * m + 2) * p5;
-            break;
-        }
-        k++; // v 10^q has 18 digits: one fewer power of ten
-    }
-    one = (unsigned __int128)1 << S;
-    int even = (m & 1) == 0;
-    // the integers within the ends, in units of the 17th digit: [lo_i, hi_i]
-    uint64_t lo_i = (uint64_t)(xlo >> S), hi_i = (uint64_t)(xhi >> S);
-    unsigned __int128 lo_frac = xlo & (one - 1), hi_frac = xhi & (one - 1);
-    if (lo_frac != 0 || !even) {
-        lo_i++; // (an end exactly on an integer counts only when m is even)
-    }
-    if (hi_frac == 0 && !even) {
-        hi_i--;
-    }
-    // the most digits cut: a multiple of 10^(j+1) still in [lo_i, hi_i]
-    // (lo_i <= N <= hi_i: v itself, truncated to an integer, lies between the ends)
-    int j = 0;
-    uint64_t hq = hi_i, lq = lo_i - 1; // floor(hi / 10^j) and floor((lo - 1) / 10^j)
-    uint64_t c = N;                    // floor(N / 10^j)
-    while (j < 17 && hq / 10 > lq / 10) {
-        hq /= 10;
-        lq /= 10;
-        c /= 10;
-        j++;
-    }
-    // the multiples of 10^j around v: c and c + 1 (times 10^j)
-    unsigned __int128 step = (unsigned __int128)lab_pow10_u64[j] << S;
-    unsigned __int128 below = xv - ((unsigned __int128)(c * lab_pow10_u64[j]) << S);
-    int ok_lo = c * lab_pow10_u64[j] >= lo_i && c > 0, ok_hi = (c + 1) * lab_pow10_u64[j] <= hi_i;
-    int up = ok_hi && (!ok_lo || 2 * below > step || (2 * below == step && (c & 1)));
-    c += (uint64_t)up;
-    int ex = k - 16 + j; // v ~ c 10^ex
-    while (c % 10 == 0) { // (a carry: 99.. + 1)
-        c /= 10;
-        ex++;
-    }
-    int nd = lab_uint_digits(c);
-    int first = ex + nd - 1; // the exponent of the first digit: -10 .. -1 here
-    int n = 0;
-    if (first >= -5) {
-        memcpy(out, "0.00000", 8); // the zeros after the point, and more: overwritten
-        n = 2 + (-first - 1);
-        lab_put_digits(out + n, c, nd);
-        n += nd;
-    } else {
-        lab_put_digits(out + 1, c, nd); // then the first digit moves in front of the point
-        out[0] = out[1];
-        out[1] = '.';
-        n = nd > 1 ? nd + 1 : 1;
-        out[n++] = 'e';
-        out[n++] = '-';
-        out[n++] = (char)('0' + -first / 10);
-        out[n++] = (char)('0' + -first % 10);
-    }
-    out[n] = '\0';
-    return n;
+    return lab_format_double(out, v);
 }
 
 // the room put_double needs (its NUL included: the next piece overwrites it)

@@ -410,7 +410,8 @@ static void train_build(Train *t)
                     (NgramPad)t->pad);
         t2 = lab_now();
     }
-    if (ngram_model_build(&t->model, &t->counts, &t->vocab, (int)t->order, &t->params) != 0) {
+    if (ngram_model_build_from(&t->model, &t->counts, &t->vocab, (int)t->order,
+                               &t->params) != 0) {
         train_fail(t, 2);
     }
     t->t_tok = t1 - t0;

@@ -249,3 +249,158 @@ Test(numtext, parser_stops_where_strtod_stops)
         check_parse(cases[i]);
     }
 }
+
+// --- the shortest decimal against its definition ----------------------------------------------
+// lab_shortest_decimal against the C library alone: its decimal reads back as v (strtod); no
+// decimal with one digit fewer does (printf's correctly rounded one and its two neighbours
+// are the only candidates that near v); and it is printf's shortest ("%.*e" at the first
+// precision strtod reads back as v), digit for digit, unless v is a power of two, whose lower
+// gap is half as wide: there a decimal above v may read back where printf's nearer one, below
+// v, does not, and the shortest has fewer digits than printf's.
+
+// c 10^e as text, for strtod
+static double read_back(uint64_t c, int e)
+{
+    char s[48];
+    snprintf(s, sizeof s, "%llue%d", (unsigned long long)c, e);
+    return strtod(s, NULL);
+}
+
+// printf's v to p significant digits: the digits as an integer, and the exponent of the last
+static uint64_t printf_digits(double v, int p, int *e)
+{
+    char s[48];
+    snprintf(s, sizeof s, "%.*e", p - 1, v);
+    uint64_t c = 0;
+    const char *q = s;
+    for (; *q != 'e'; q++) {
+        if (*q >= '0' && *q <= '9') {
+            c = c * 10 + (uint64_t)(*q - '0');
+        }
+    }
+    *e = atoi(q + 1) - (p - 1);
+    return c;
+}
+
+static int ndigits(uint64_t c)
+{
+    int n = 0;
+    for (; c; c /= 10) {
+        n++;
+    }
+    return n;
+}
+
+static void check_shortest(double v)
+{
+    uint64_t c;
+    int e;
+    int exact = lab_shortest_decimal(v, &c, &e);
+    cr_assert_eq(exact, v >= 1e-10 && v < 1e17, "%a: exact method %d", v, exact);
+    cr_assert(c % 10 != 0, "%a: %llue%d has a trailing zero", v, (unsigned long long)c, e);
+    cr_assert_eq(bits(read_back(c, e)), bits(v), "%a: %llue%d reads back as %a", v,
+                 (unsigned long long)c, e, read_back(c, e));
+    int nd = ndigits(c);
+    if (nd > 1) { // nothing shorter reads back
+        int es;
+        uint64_t r = printf_digits(v, nd - 1, &es);
+        for (int d = -1; d <= 1; d++) {
+            if (r + (uint64_t)d > 0) {
+                cr_assert_neq(bits(read_back(r + (uint64_t)d, es)), bits(v),
+                              "%a: %llue%d has %d digits but %llue%d reads back", v,
+                              (unsigned long long)c, e, nd, (unsigned long long)(r + d), es);
+            }
+        }
+    }
+    int p = 1, ep = 0;
+    uint64_t want = 0;
+    for (; p <= 17; p++) {
+        want = printf_digits(v, p, &ep);
+        if (read_back(want, ep) == v) {
+            break;
+        }
+    }
+    while (want % 10 == 0) {
+        want /= 10;
+        ep++;
+    }
+    uint64_t b = bits(v);
+    int pow2 = (b & ((1ull << 52) - 1)) == 0;
+    if (nd < ndigits(want)) {
+        cr_assert(pow2, "%a: %llue%d is shorter than printf's %llue%d, and v is no power of two",
+                  v, (unsigned long long)c, e, (unsigned long long)want, ep);
+    } else {
+        cr_assert(c == want && e == ep, "%a: %llue%d, printf's shortest is %llue%d", v,
+                  (unsigned long long)c, e, (unsigned long long)want, ep);
+    }
+}
+
+Test(numtext, shortest_decimal_is_printf_shortest_for_arpa_log10_values, .timeout = 600)
+{
+    // what the ARPA writer formats: log10 of probabilities and backoff weights, ln / ln 10
+    uint64_t seed = 6;
+    for (int i = 0; i < 1000000; i++) {
+        uint64_t r = next_u64(&seed);
+        double u = (double)(r >> 11) / 9007199254740992.0; // [0, 1)
+        double ln = i % 2 ? log(u > 0 ? u : 1e-300) : -u * 1e3 * pow(10, -(double)(r % 13));
+        double x = fabs(ln / M_LN10);
+        if (x >= 1e-10 && x < 1e17) {
+            check_shortest(x);
+        }
+    }
+}
+
+Test(numtext, shortest_decimal_is_printf_shortest_over_the_exact_range, .timeout = 600)
+{
+    // bit patterns uniform over 1e-10 .. 1e17: every binary exponent there alike
+    const double lo = 1e-10, hi = 1e17;
+    uint64_t blo = bits(lo), bhi = bits(hi), seed = 7;
+    for (int i = 0; i < 1000000; i++) {
+        check_shortest(from_bits(blo + next_u64(&seed) % (bhi - blo)));
+    }
+}
+
+// v and its two neighbours on either side, those that are positive and finite
+static void check_shortest_around(double v)
+{
+    double w = nextafter(nextafter(v, 0), 0);
+    for (int k = 0; k < 5; k++, w = nextafter(w, INFINITY)) {
+        if (w > 0 && isfinite(w)) {
+            check_shortest(w);
+        }
+    }
+}
+
+Test(numtext, shortest_decimal_at_powers_ends_and_midpoints)
+{
+    // powers of ten, the ends of the exact range among them, and of two (a lower gap half as
+    // wide), each with its neighbours
+    char s[64];
+    for (int e = -12; e <= 18; e++) {
+        snprintf(s, sizeof s, "1e%d", e);
+        check_shortest_around(strtod(s, NULL));
+    }
+    for (int e = -40; e <= 60; e++) {
+        check_shortest_around(ldexp(1.0, e));
+    }
+    const double edge[] = {0.1, 0.2, 0.3, 0.5, 0.7071067811865475, 99, 1e-5, 9.5e-6,
+                           9.999999999999999e-6, 123456789012.5, 9007199254740992.0,
+                           99999999999999990.0, 1e16 - 2, M_LN10, 1 / M_LN10, 4.342944819032518};
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++) {
+        check_shortest_around(edge[i]);
+    }
+    // the doubles nearest the midpoints of neighbouring 16- and 17-digit decimals (c + 1/2)
+    // 10^e, where the choice between c and c + 1 is closest, and their neighbours
+    uint64_t seed = 8;
+    for (int i = 0; i < 20000; i++) {
+        uint64_t r = next_u64(&seed);
+        int nd = 16 + (int)(r & 1);
+        uint64_t c = lab_pow10_u64[nd - 1] + next_u64(&seed) % (9 * lab_pow10_u64[nd - 1]);
+        int e = (int)((r >> 8) % 27) - 10 - nd; // the first digit's exponent in -10 .. 16
+        snprintf(s, sizeof s, "%llu5e%d", (unsigned long long)c, e - 1);
+        double v = strtod(s, NULL);
+        if (v >= 1e-10 && v < 1e17) {
+            check_shortest_around(v);
+        }
+    }
+}
