@@ -793,6 +793,7 @@ typedef struct {
     double lp, bow, ln_p, ln_bow;       // log10 and ln of the probability and backoff weight
     int32_t id[NGRAM_MAX_ORDER];        // token ids, oldest first
     uint32_t parent;                    // the node of its context (0 at order 1)
+    uint32_t node[NGRAM_MAX_ORDER];     // (read_piece) the nodes of its first 1, 2, .. tokens
 } Entry;
 
 // Checks e's fields as an entry of order k in a model of the given order and reads its
@@ -1329,25 +1330,41 @@ static int read_piece(NgramModel *m, int k, const Reader *r, size_t b, size_t e,
                 return -1;
             }
         }
-        // contexts and inserts, each READ_LAG lines after the slots it probes were fetched
-        const NgramLevel *P = &m->lev[k - 1];
+        // contexts, one order at a time across the batch: the node of an entry's first j + 1
+        // tokens needs that of its first j, found in the pass before, so the slot of the
+        // entry READ_LAG lines ahead is fetched while this one is looked up (a line that
+        // shares its first tokens with the line before shares their nodes)
+        for (int j = 0; j < k - 1; j++) {
+            const NgramLevel *P = &m->lev[j + 1];
+            for (int i = 0; i < nb; i++) {
+                Entry *A = &batch[i];
+                if (i + READ_LAG < nb && j >= batch[i + READ_LAG].j0) {
+                    const Entry *B = &batch[i + READ_LAG];
+                    __builtin_prefetch(&P->keys[ngram_level_slot(P, j ? B->node[j - 1] : 0,
+                                                                 B->id[j])]);
+                }
+                if (j < A->j0) {
+                    A->node[j] = i ? batch[i - 1].node[j] : prefix_node[j];
+                } else {
+                    A->node[j] = ngram_level_find(P, j ? A->node[j - 1] : 0, A->id[j]);
+                    if (A->node[j] == NGRAM_NONE) {
+                        return -1;
+                    }
+                }
+            }
+            prefix_node[j] = batch[nb - 1].node[j];
+        }
+        // inserts, each READ_LAG lines after the lines it writes were fetched
         NgramLevel *L = &m->lev[k];
         for (int i = 0; i < nb + READ_LAG; i++) {
             if (i < nb) {
                 Entry *A = &batch[i];
-                for (int j = A->j0; j < k - 1; j++) {
-                    uint32_t up = j == 0 ? 0 : prefix_node[j - 1];
-                    prefix_node[j] = ngram_level_find(&m->lev[j + 1], up, A->id[j]);
-                    if (prefix_node[j] == NGRAM_NONE) {
-                        return -1;
-                    }
-                }
-                A->parent = k > 1 ? prefix_node[k - 2] : 0;
-                __builtin_prefetch(&L->keys[ngram_level_slot(L, A->parent, A->id[k - 1])]);
-                if (i + READ_LAG < nb && k > 1 && batch[i + READ_LAG].j0 >= k - 2) {
-                    uint32_t up = k > 2 ? prefix_node[k - 3] : 0;
-                    __builtin_prefetch(
-                        &P->keys[ngram_level_slot(P, up, batch[i + READ_LAG].id[k - 2])]);
+                A->parent = k > 1 ? A->node[k - 2] : 0;
+                uint32_t home = ngram_level_slot(L, A->parent, A->id[k - 1]);
+                __builtin_prefetch(&L->keys[home]);
+                __builtin_prefetch(&m->logp[k][home], 1);
+                if (k < N) {
+                    __builtin_prefetch(&m->logbow[k][home], 1);
                 }
             }
             if (i >= READ_LAG) {
