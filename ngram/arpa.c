@@ -710,18 +710,25 @@ static int split_fields(const char *line, size_t n, const char *limit, const cha
     }
 }
 
-// Counts the entry lines of each \K-grams: section ahead of the reader, without moving it, and
-// refuses a section shorter than the count \data\ declared before anything is allocated for it.
-// Stops quietly at the first thing out of place: the reading loop reports it, with its line.
-// Where each section's first counts[k] entry lines begin and end goes to sb[k], se[k], and
-// *exact says whether every section holds exactly its count (else the bytes are not set).
-static int check_sections(const Reader *r, int order, const unsigned long long *counts,
-                          size_t *sb, size_t *se, int *exact)
+// Where the sections are, found by one pass over the lines after the counts, before the
+// counts are checked or anything is allocated: \1-grams:, \2-grams:, .. as long as they come
+// in order, each with the entry lines up to the next empty line or line that starts with a
+// backslash (at most NGRAM_MAX_ORDER + 1 of them; a section that is not there stops it).
+typedef struct {
+    int found;                                  // sections found, in order from 1
+    size_t start[NGRAM_MAX_ORDER + 2];          // each one's first entry line
+    size_t end[NGRAM_MAX_ORDER + 2];            // the end of its last entry line
+    unsigned long long lines[NGRAM_MAX_ORDER + 2]; // its entry lines
+    long long stop_line[NGRAM_MAX_ORDER + 2];   // the line after them (for messages)
+    long long nonempty;                         // lines that are not empty: headers, entries
+} Layout;
+
+static void scan_sections(const Reader *r, Layout *lay)
 {
     size_t pos = r->pos, next;
     long long lineno = r->lineno;
-    *exact = 0;
-    for (int k = 1; k <= order; k++) {
+    memset(lay, 0, sizeof *lay);
+    for (int k = 1; k <= NGRAM_MAX_ORDER + 1; k++) {
         char want[32];
         int wn = snprintf(want, sizeof want, "\\%d-grams:", k);
         size_t n = 0;
@@ -729,23 +736,41 @@ static int check_sections(const Reader *r, int order, const unsigned long long *
             pos = next, lineno++;
         }
         if (pos >= r->len || n != (size_t)wn || memcmp(r->data + pos, want, n) != 0) {
-            return 0;
+            return;
         }
         pos = next, lineno++;
-        sb[k] = se[k] = pos;
+        lay->nonempty++;
+        lay->start[k] = pos;
         unsigned long long e = 0;
         while (pos < r->len && (n = peek_line(r, pos, &next)) > 0 && r->data[pos] != '\\') {
             pos = next, lineno++, e++;
-            if (e == counts[k]) {
-                se[k] = pos;
-            }
         }
-        if (e < counts[k]) {
+        lay->end[k] = pos;
+        lay->lines[k] = e;
+        lay->stop_line[k] = lineno + (pos < r->len);
+        lay->nonempty += (long long)e;
+        lay->found = k;
+    }
+}
+
+// Refuses a section shorter than the count \data\ declared, before anything is allocated for
+// it. The first section out of place or longer than its count ends the checks quietly: the
+// reading loop reports it, with its line. *exact says whether every section holds exactly
+// its count.
+static int check_sections(const Reader *r, const Layout *lay, int order,
+                          const unsigned long long *counts, int *exact)
+{
+    *exact = 0;
+    for (int k = 1; k <= order; k++) {
+        if (k > lay->found) {
+            return 0;
+        }
+        if (lay->lines[k] < counts[k]) {
             return lab_error("'%s' line %lld: the %d-grams section ends after %llu of the %llu "
                              "entries \\data\\ declared",
-                             r->path, lineno + (pos < r->len), k, e, counts[k]);
+                             r->path, lay->stop_line[k], k, lay->lines[k], counts[k]);
         }
-        if (e > counts[k]) {
+        if (lay->lines[k] > counts[k]) {
             return 0;
         }
     }
@@ -1020,9 +1045,10 @@ static const char *const arpa_hint = "an ARPA file starts with \\data\\, then 'n
                                      "lines, then one \\K-grams: section per order, and ends "
                                      "with \\end\\";
 
-// The file up to its first section: \data\ and the counts into counts[1..*order]. Leaves r
-// after the counts. -1 with a message naming the file and line.
-static int arpa_header(Reader *r, unsigned long long *counts, int *order)
+// The file up to its first section: \data\ and the counts into counts[1..*order], and where
+// the sections are into lay. Leaves r after the counts. -1 with a message naming the file
+// and line.
+static int arpa_header(Reader *r, unsigned long long *counts, int *order, Layout *lay)
 {
     const char *path = r->path;
     char q[48]; // quoted file content for messages
@@ -1046,13 +1072,22 @@ static int arpa_header(Reader *r, unsigned long long *counts, int *order)
     if (!line) {
         return lab_error_hint(arpa_hint, "'%s' has no \\data\\ line: not an ARPA file", path);
     }
+    size_t after_data = r->pos;
     // counts; each entry needs a line of its own, and a line of at least 2 k + 2 bytes
     // ("p<TAB>w1 .. wk" and a newline), so counts past what is left are a lie, told before
-    // anything is allocated for them
-    long long lines_left = 0;
-    for (size_t pos = r->pos, next; pos < r->len; pos = next) {
-        lines_left += peek_line(r, pos, &next) > 0;
+    // anything is allocated for them. The lines left are counted only when the count lines
+    // and the sections found after them (a lower bound) do not hold as many as declared.
+    long long count_lines = 0;
+    size_t after = r->pos, next;
+    while (after < r->len && peek_line(r, after, &next) > 0) {
+        after = next, count_lines++;
     }
+    Reader rest = *r;
+    rest.pos = after < r->len ? next : after; // (after the empty line that ends the counts)
+    rest.lineno += count_lines + 1;
+    scan_sections(&rest, lay);
+    long long lines_left = count_lines + lay->nonempty; // (a lower bound until counted)
+    int counted = 0;
     unsigned long long total = 0, min_bytes = 0;
     *order = 0;
     while ((line = next_line(r, &n)) && n > 0) {
@@ -1077,6 +1112,13 @@ static int arpa_header(Reader *r, unsigned long long *counts, int *order)
         if (c == 0) {
             return lab_error("'%s' line %lld: 'ngram %d=0' declares an empty order", path,
                              r->lineno, k);
+        }
+        if (total + c > (unsigned long long)lines_left && !counted) {
+            lines_left = 0;
+            for (size_t pos = after_data, nx; pos < r->len; pos = nx) {
+                lines_left += peek_line(r, pos, &nx) > 0;
+            }
+            counted = 1;
         }
         if (c > (unsigned long long)lines_left || total + c > (unsigned long long)lines_left ||
             c > (1ull << 30)) {
@@ -1472,9 +1514,13 @@ static int arpa_read(NgramModel *m, const char *path, TokUnit unit, int parallel
     size_t sb[NGRAM_MAX_ORDER + 1], se[NGRAM_MAX_ORDER + 1];
     int order = 0, exact = 0, rc = -1;
     Reader r = file;
-    if (arpa_header(&r, counts, &order) != 0 ||
-        check_sections(&r, order, counts, sb, se, &exact) != 0) {
+    Layout lay;
+    if (arpa_header(&r, counts, &order, &lay) != 0 ||
+        check_sections(&r, &lay, order, counts, &exact) != 0) {
         goto done;
+    }
+    for (int k = 1; exact && k <= order; k++) {
+        sb[k] = lay.start[k], se[k] = lay.end[k];
     }
     if (parallel && exact && arpa_entries_parallel(m, &r, counts, order, unit, sb, se) == 0) {
         rc = 0;
