@@ -623,6 +623,50 @@ static int parse_field(const char *s, size_t len, double *l10, double *ln, int i
     return 0;
 }
 
+// The numbers a thread read last, by their text: a model's backoff weights take few values
+// (6k distinct among the 1.4M of the char 5-gram of docs/ngram.md), each read again from
+// here for a compare of its bytes. A text of up to 24 bytes; what parse_field gives it.
+#define NUM_CACHE_BITS 11
+
+typedef struct {
+    uint64_t text[3]; // zero-padded
+    uint32_t len;     // 0: an empty slot
+    double l10, ln;
+} NumCache;
+
+// parse_field (inf_ok 0) through the cache c ((1 << NUM_CACHE_BITS) slots, or NULL); the
+// bytes up to limit may be read
+static int parse_field_cached(NumCache *c, const char *s, size_t len, const char *limit,
+                              double *l10, double *ln)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (c && len <= 24 && s + 24 <= limit) {
+        uint64_t t[3];
+        memcpy(t, s, 24);
+        for (int i = 0; i < 3; i++) {
+            size_t have = len > 8 * (size_t)i ? len - 8 * (size_t)i : 0;
+            t[i] &= have >= 8 ? ~0ull : (1ull << (8 * have)) - 1;
+        }
+        uint64_t h = (t[0] * 0x9E3779B97F4A7C15ull) ^ (t[1] * 0xBF58476D1CE4E5B9ull) ^
+                     (t[2] * 0x94D049BB133111EBull) ^ len;
+        NumCache *e = &c[(h * 0x9E3779B97F4A7C15ull) >> (64 - NUM_CACHE_BITS)];
+        if (e->len == len && e->text[0] == t[0] && e->text[1] == t[1] && e->text[2] == t[2]) {
+            *l10 = e->l10, *ln = e->ln;
+            return 0;
+        }
+        if (parse_field(s, len, l10, ln, 0) != 0) {
+            return -1;
+        }
+        memcpy(e->text, t, sizeof t);
+        e->len = (uint32_t)len, e->l10 = *l10, e->ln = *ln;
+        return 0;
+    }
+#else
+    (void)c, (void)limit;
+#endif
+    return parse_field(s, len, l10, ln, 0);
+}
+
 // the n bytes at s quoted for a message: control bytes and invalid UTF-8 escaped, at most
 // ~40 bytes
 #define QUOTED(buf, s, n) lab_quote(buf, sizeof buf, s, n)
@@ -824,7 +868,8 @@ typedef struct {
 // Checks e's fields as an entry of order k in a model of the given order and reads its
 // numbers. -1 when they are not one; the message is printed only when say is set, so that a
 // fault found while parsing ahead is reported after the lines before it are in.
-static int entry_check(Entry *e, int k, int order, const char *path, int say)
+static int entry_check(Entry *e, int k, int order, const char *path, int say, NumCache *bows,
+                       const char *limit)
 {
     char q[48], q2[48];
     int nf = e->nf;
@@ -853,7 +898,8 @@ static int entry_check(Entry *e, int k, int order, const char *path, int say)
                                     QUOTED(q2, e->f[k], e->len[k]))
                    : -1;
     }
-    if (nf == k + 2 && parse_field(e->f[k + 1], e->len[k + 1], &e->bow, &e->ln_bow, 0) != 0) {
+    if (nf == k + 2 &&
+        parse_field_cached(bows, e->f[k + 1], e->len[k + 1], limit, &e->bow, &e->ln_bow) != 0) {
         return say ? lab_error("'%s' line %lld: the log10 backoff weight '%s' is not a finite "
                                "number",
                                path, e->lineno, QUOTED(q, e->f[k + 1], e->len[k + 1]))
@@ -957,7 +1003,7 @@ static int parse_batch(Parse *p, Entry *batch, int take, int *fault)
         Entry *E = &batch[nb];
         E->lineno = p->r->lineno;
         E->nf = split_fields(line, n, p->r->data + p->r->len, E->f, E->len, k + 2);
-        if (entry_check(E, k, p->order, p->path, 0) != 0) {
+        if (entry_check(E, k, p->order, p->path, 0, NULL, NULL) != 0) {
             *fault = 2;
             break;
         }
@@ -1205,7 +1251,7 @@ static int arpa_entries(NgramModel *m, const Reader *from, const unsigned long l
                 goto fail;
             }
             if (fcur == 2) {
-                entry_check(&cur[ncur], k, order, path, 1);
+                entry_check(&cur[ncur], k, order, path, 1, NULL, NULL);
                 goto fail;
             }
             if (take == 0) {
@@ -1277,14 +1323,14 @@ static int32_t token_find(const Vocab *v, const char *word, size_t n)
 }
 
 // The ids of the tokens seen last by one thread, by their bytes: most lines repeat a few
-// thousand tokens, and a token of at most 8 bytes is then one multiply and one compare away
+// thousand tokens, and a token of at most 16 bytes is then a multiply and a compare away
 // from its id, without the vocabulary's hash of its bytes and its probe.
-#define TOK_CACHE_BITS 11
+#define TOK_CACHE_BITS 12
 
 typedef struct {
-    uint64_t bytes; // the token's bytes, zero-padded (little-endian: the first is the lowest)
+    uint64_t bytes[2]; // the token's bytes, zero-padded (little-endian: the first the lowest)
     int32_t id;
-    uint32_t len;   // 0: an empty slot
+    uint32_t len;      // 0: an empty slot
 } TokCache;
 
 // token_find through the cache c ((1 << TOK_CACHE_BITS) slots); the bytes up to limit may
@@ -1293,17 +1339,19 @@ static int32_t token_find_cached(TokCache *c, const Vocab *v, const char *w, siz
                                  const char *limit)
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (n <= 8 && w + 8 <= limit) {
-        uint64_t x;
-        memcpy(&x, w, 8);
-        x &= n == 8 ? ~0ull : (1ull << (8 * n)) - 1;
-        TokCache *t = &c[((x ^ n) * 0x9E3779B97F4A7C15ull) >> (64 - TOK_CACHE_BITS)];
-        if (t->len == n && t->bytes == x) {
+    if (n <= 16 && w + 16 <= limit) {
+        uint64_t x[2];
+        memcpy(x, w, 16);
+        x[0] &= n >= 8 ? ~0ull : (1ull << (8 * n)) - 1;
+        x[1] &= n >= 16 ? ~0ull : n <= 8 ? 0 : (1ull << (8 * (n - 8))) - 1;
+        uint64_t h = (x[0] ^ n) * 0x9E3779B97F4A7C15ull ^ x[1] * 0xBF58476D1CE4E5B9ull;
+        TokCache *t = &c[(h * 0x9E3779B97F4A7C15ull) >> (64 - TOK_CACHE_BITS)];
+        if (t->len == n && t->bytes[0] == x[0] && t->bytes[1] == x[1]) {
             return t->id;
         }
         int32_t id = token_find(v, w, n);
         if (id >= 0) {
-            t->bytes = x, t->id = id, t->len = (uint32_t)n;
+            t->bytes[0] = x[0], t->bytes[1] = x[1], t->id = id, t->len = (uint32_t)n;
         }
         return id;
     }
@@ -1330,12 +1378,12 @@ static int read_piece(NgramModel *m, int k, const Reader *r, size_t b, size_t e,
     uint32_t prefix_node[NGRAM_MAX_ORDER];
     int same = 0, N = m->order;
     const char *limit = r->data + r->len;
-    TokCache cache[1 << TOK_CACHE_BITS];
-    memset(cache, 0, sizeof cache);
+    TokCache *cache = lab_calloc((size_t)1 << TOK_CACHE_BITS, sizeof *cache);
+    NumCache *bows = lab_calloc((size_t)1 << NUM_CACHE_BITS, sizeof *bows);
     *inserted = 0;
     while (pr.pos < e) {
         if (__atomic_load_n(stop, __ATOMIC_RELAXED)) {
-            return -1;
+            goto fail;
         }
         int nb = 0;
         for (; nb < PIECE_BATCH && pr.pos < e; nb++) {
@@ -1343,8 +1391,8 @@ static int read_piece(NgramModel *m, int k, const Reader *r, size_t b, size_t e,
             const char *line = next_line(&pr, &n);
             Entry *E = &batch[nb];
             E->nf = split_fields(line, n, r->data + r->len, E->f, E->len, k + 2);
-            if (entry_check(E, k, N, r->path, 0) != 0) {
-                return -1;
+            if (entry_check(E, k, N, r->path, 0, bows, limit) != 0) {
+                goto fail;
             }
             int j0 = 0;
             while (j0 < same && E->len[1 + j0] == prefix_len[j0] &&
@@ -1358,7 +1406,7 @@ static int read_piece(NgramModel *m, int k, const Reader *r, size_t b, size_t e,
                                  : token_find_cached(cache, &m->vocab, E->f[1 + j],
                                                      E->len[1 + j], limit);
                 if (id < 0) {
-                    return -1;
+                    goto fail;
                 }
                 E->id[j] = id;
                 if (j < k - 1) {
@@ -1369,7 +1417,7 @@ static int read_piece(NgramModel *m, int k, const Reader *r, size_t b, size_t e,
             }
             same = k - 1;
             if (k == N && k > 1 && E->id[k - 1] == TOK_BOS) {
-                return -1;
+                goto fail;
             }
         }
         // contexts, one order at a time across the batch: the node of an entry's first j + 1
@@ -1390,7 +1438,7 @@ static int read_piece(NgramModel *m, int k, const Reader *r, size_t b, size_t e,
                 } else {
                     A->node[j] = ngram_level_find(P, j ? A->node[j - 1] : 0, A->id[j]);
                     if (A->node[j] == NGRAM_NONE) {
-                        return -1;
+                        goto fail;
                     }
                 }
             }
@@ -1414,7 +1462,7 @@ static int read_piece(NgramModel *m, int k, const Reader *r, size_t b, size_t e,
                 int is_new;
                 uint32_t s = ngram_level_insert_shared(L, E->parent, E->id[k - 1], &is_new);
                 if (!is_new) {
-                    return -1;
+                    goto fail;
                 }
                 m->logp[k][s] = E->lp <= LOG10_ZERO ? -INFINITY : E->ln_p;
                 if (k < N) {
@@ -1424,7 +1472,13 @@ static int read_piece(NgramModel *m, int k, const Reader *r, size_t b, size_t e,
             }
         }
     }
+    free(cache);
+    free(bows);
     return 0;
+fail:
+    free(cache);
+    free(bows);
+    return -1;
 }
 
 // The sections (check_sections found them at sb[k] .. se[k], each holding exactly its count)
