@@ -545,7 +545,7 @@ static int reader_open(Reader *r, const char *path)
     if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
         (unsigned long long)st.st_size <= LAB_READ_MAX) {
         size_t len = (size_t)st.st_size;
-        void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
         if (map != MAP_FAILED && ((const char *)map)[len - 1] == '\n') {
             close(fd);
             r->data = map;
@@ -567,6 +567,25 @@ static int reader_open(Reader *r, const char *path)
     }
     r->data = data;
     return 0;
+}
+
+// Gives the pages of a mapped file that lie wholly within [b, e) back to the page cache:
+// read again, they are mapped again (from memory: the file is not read twice). The mapping
+// of a large file is given back behind the reader as it goes, so that the file and the
+// tables it fills are not both held at once. Nothing for a file read into memory.
+#define READ_RELEASE ((size_t)8 << 20) // how far behind
+
+static void reader_release(const Reader *r, size_t b, size_t e)
+{
+    if (!r->mapped) {
+        return;
+    }
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    b = (b + page - 1) / page * page;
+    e = e / page * page;
+    if (e > b) {
+        madvise((char *)r->data + b, e - b, MADV_DONTNEED);
+    }
 }
 
 static void reader_close(Reader *r)
@@ -769,7 +788,7 @@ typedef struct {
 
 static void scan_sections(const Reader *r, Layout *lay)
 {
-    size_t pos = r->pos, next;
+    size_t pos = r->pos, next, released = r->pos;
     long long lineno = r->lineno;
     memset(lay, 0, sizeof *lay);
     for (int k = 1; k <= NGRAM_MAX_ORDER + 1; k++) {
@@ -788,6 +807,10 @@ static void scan_sections(const Reader *r, Layout *lay)
         unsigned long long e = 0;
         while (pos < r->len && (n = peek_line(r, pos, &next)) > 0 && r->data[pos] != '\\') {
             pos = next, lineno++, e++;
+            if (pos - released >= READ_RELEASE) {
+                reader_release(r, released, pos);
+                released = pos;
+            }
         }
         lay->end[k] = pos;
         lay->lines[k] = e;
@@ -1381,7 +1404,12 @@ static int read_piece(NgramModel *m, int k, const Reader *r, size_t b, size_t e,
     TokCache *cache = lab_calloc((size_t)1 << TOK_CACHE_BITS, sizeof *cache);
     NumCache *bows = lab_calloc((size_t)1 << NUM_CACHE_BITS, sizeof *bows);
     *inserted = 0;
+    size_t released = b;
     while (pr.pos < e) {
+        if (pr.pos - released >= READ_RELEASE) {
+            reader_release(r, released, pr.pos);
+            released = pr.pos;
+        }
         if (__atomic_load_n(stop, __ATOMIC_RELAXED)) {
             goto fail;
         }
@@ -1472,6 +1500,7 @@ static int read_piece(NgramModel *m, int k, const Reader *r, size_t b, size_t e,
             }
         }
     }
+    reader_release(r, released, e);
     free(cache);
     free(bows);
     return 0;
