@@ -516,16 +516,9 @@ typedef struct {
     const char *data; // the file's bytes, then a byte that ends any number (see reader_open)
     size_t len, pos;
     long long lineno;
-    int mapped;       // data is mapped (munmap), else read (free)
+    int mapped;       // data is mapped (munmap), or read (free)
 } Reader;
 
-// The bytes of the file at path into r: mapped read-only when it is a regular file whose last
-// byte is a newline (no copy, and no fresh memory to fault in: the page cache's own pages),
-// else read by lab_read_file and NUL-terminated (pipes, a last line without its newline, and
-// builds with AddressSanitizer, which then sees any read past the end). Either way a newline
-// or a NUL follows the last field, so a number's digits always end before the data do. -1
-// with lab_read_file's message when the file cannot be read. (A mapped file cut short by
-// another program while it is read ends the process, as it does KenLM's reader.)
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
 #define LAB_ADDRESS_SANITIZER 1 // (clang's way to say it; GCC defines __SANITIZE_ADDRESS__)
@@ -535,6 +528,14 @@ typedef struct {
 #define LAB_ADDRESS_SANITIZER 0
 #endif
 
+// The bytes of the file at path into r: mapped read-only when it is a regular file whose last
+// byte is a newline (no copy, and no fresh memory to fault in: the page cache's own pages),
+// else read by lab_read_file and NUL-terminated (pipes, a last line without its newline, and
+// builds with AddressSanitizer, which then sees any read past the end). Either way a newline
+// or a NUL follows the last field, so a number's digits always end before the data do. -1
+// with lab_read_file's message when the file cannot be read. (A mapped file that another
+// program cuts short while it is read ends the process with SIGBUS; the lab's writers
+// replace a file by renaming a new one over it, which leaves a mapped one whole.)
 static int reader_open(Reader *r, const char *path)
 {
     memset(r, 0, sizeof *r);
@@ -778,12 +779,12 @@ static int split_fields(const char *line, size_t n, const char *limit, const cha
 // in order, each with the entry lines up to the next empty line or line that starts with a
 // backslash (at most NGRAM_MAX_ORDER + 1 of them; a section that is not there stops it).
 typedef struct {
-    int found;                                  // sections found, in order from 1
-    size_t start[NGRAM_MAX_ORDER + 2];          // each one's first entry line
-    size_t end[NGRAM_MAX_ORDER + 2];            // the end of its last entry line
+    int found;                                     // sections found, in order from 1
+    size_t start[NGRAM_MAX_ORDER + 2];             // each one's first entry line
+    size_t end[NGRAM_MAX_ORDER + 2];               // the end of its last entry line
     unsigned long long lines[NGRAM_MAX_ORDER + 2]; // its entry lines
-    long long stop_line[NGRAM_MAX_ORDER + 2];   // the line after them (for messages)
-    long long nonempty;                         // lines that are not empty: headers, entries
+    long long stop_line[NGRAM_MAX_ORDER + 2];      // the line after them (for messages)
+    long long nonempty;                            // lines that are not empty: headers, entries
 } Layout;
 
 static void scan_sections(const Reader *r, Layout *lay)
@@ -873,8 +874,8 @@ static double backoff_ln(const NgramModel *m, const int32_t *t, int n)
 // that it will probe a few entries ahead. Faults are still reported in the order of the lines.
 
 #define READ_BATCH 2048 // entry lines parsed before they are resolved and inserted
-#define READ_LAG 8     // how far ahead the slots are fetched
-#define NO_ROOM (-2)   // (a context had no room in tables sized for the declared counts)
+#define READ_LAG 8      // how far ahead the slots are fetched
+#define NO_ROOM (-2)    // (a context had no room in tables sized for the declared counts)
 
 typedef struct {
     const char *f[NGRAM_MAX_ORDER + 2]; // the fields, in the file's bytes
@@ -882,10 +883,10 @@ typedef struct {
     int nf;                             // how many
     int j0;                             // leading prefix tokens the same as the line before's
     long long lineno;
-    double lp, bow, ln_p, ln_bow;       // log10 and ln of the probability and backoff weight
-    int32_t id[NGRAM_MAX_ORDER];        // token ids, oldest first
-    uint32_t parent;                    // the node of its context (0 at order 1)
-    uint32_t node[NGRAM_MAX_ORDER];     // (read_piece) the nodes of its first 1, 2, .. tokens
+    double lp, bow, ln_p, ln_bow;   // log10 and ln of the probability and backoff weight
+    int32_t id[NGRAM_MAX_ORDER];    // token ids, oldest first
+    uint32_t parent;                // the node of its context (0 at order 1)
+    uint32_t node[NGRAM_MAX_ORDER]; // (read_piece) the nodes of its first 1, 2, .. tokens
 } Entry;
 
 // Checks e's fields as an entry of order k in a model of the given order and reads its
@@ -999,12 +1000,12 @@ typedef struct {
     Reader *r;
     Vocab *vocab;
     const char *path;
-    int k, order;                           // the section's order, the model's
+    int k, order;                            // the section's order, the model's
     const char *prefix_tok[NGRAM_MAX_ORDER]; // the last line's prefix tokens, as written
-    size_t prefix_len[NGRAM_MAX_ORDER];     // (their lengths)
-    int32_t prefix_id[NGRAM_MAX_ORDER];     // and their ids
-    int same;                               // how many of them are known
-    long long fault_line;                   // where the section ended early
+    size_t prefix_len[NGRAM_MAX_ORDER];      // (their lengths)
+    int32_t prefix_id[NGRAM_MAX_ORDER];      // and their ids
+    int same;                                // how many of them are known
+    long long fault_line;                    // where the section ended early
 } Parse;
 
 // Parses up to take entry lines of section p->k into batch: fields, numbers, token ids.
