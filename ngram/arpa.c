@@ -1583,8 +1583,8 @@ static int arpa_entries_parallel(NgramModel *m, const Reader *r, const unsigned 
 // section shorter than its count, a probability above 1 (log10 > 0), a probability or
 // backoff weight that is not a number (nan, +inf, or -inf for a weight), an n-gram listed
 // twice, a top-order n-gram ending in <s>, a missing \end\. Memory is allocated after those
-// checks, in proportion to the entries actually in the file (about 37 bytes per entry: 4/3
-// slots of at most 28 bytes; 56 when the file is read again with room for added contexts;
+// checks, in proportion to the entries actually in the file (at most 37 bytes per entry:
+// 4/3 slots of at most 28 bytes; 56 when the file is read again with room for added contexts;
 // a line takes at least 4 bytes, so at most ~15 bytes per byte of the file). The file itself
 // is mapped, not copied (see reader_open).
 static int arpa_read(NgramModel *m, const char *path, TokUnit unit, int parallel)
