@@ -1317,6 +1317,7 @@ fail:
 // same n-grams with the same values and the same ids; only the slots they sit in differ.
 
 #define PIECE_BATCH 64 // lines parsed before they are inserted, by each thread
+#define PIECES_PER_THREAD 4
 
 // The id of a token field as token_id finds it, without adding it: -1 when v lacks it.
 static int32_t token_find(const Vocab *v, const char *word, size_t n)
@@ -1518,13 +1519,16 @@ static int arpa_entries_parallel(NgramModel *m, const Reader *r, const unsigned 
 {
     model_start(m, counts, order, unit, 0);
     for (int k = 1; k <= order; k++) {
-        // pieces of whole lines, about equal in bytes; one for the 1-grams (which make the
-        // vocabulary) and for sections too small to be worth starting threads for
-        int T = 1;
+        // pieces of whole lines, about equal in bytes, PIECES_PER_THREAD per thread, taken by
+        // whichever thread is free (so that one slowed by another process leaves less for the
+        // others to wait for); one for the 1-grams (which make the vocabulary) and for
+        // sections too small to be worth starting threads for
+        int T = 1, threads = 1;
 #ifdef _OPENMP
         if (k > 1 && se[k] - sb[k] >= ((size_t)1 << 18)) {
-            T = omp_get_max_threads();
-            T = T < 1 ? 1 : T > 64 ? 64 : T;
+            threads = omp_get_max_threads();
+            threads = threads < 1 ? 1 : threads > 16 ? 16 : threads;
+            T = threads * PIECES_PER_THREAD;
         }
 #endif
         size_t cut[65];
@@ -1539,7 +1543,8 @@ static int arpa_entries_parallel(NgramModel *m, const Reader *r, const unsigned 
         int stop = 0; // (set by the first piece to fail, so that the others give up too)
         uint32_t done[64];
         int failed = 0;
-#pragma omp parallel for num_threads(T) schedule(static, 1) if (T > 1) reduction(| : failed)
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1) \
+    reduction(| : failed)
         for (int t = 0; t < T; t++) {
             if (read_piece(m, k, r, cut[t], cut[t + 1], k == 1, &stop, &done[t]) != 0) {
                 __atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
