@@ -1307,8 +1307,9 @@ fail:
 // --- the sections in parallel ---------------------------------------------------------------
 // A file that lists every context, every token among its 1-grams, and no fault (every model
 // lmlab or KenLM writes) is read faster another way: each section above the first is cut
-// into one piece of whole lines per thread, and each thread parses its lines and inserts them
-// into the order's table on its own (ngram_level_insert_shared). Lines need no order then, so
+// into pieces of whole lines, a few per thread, and each thread parses the lines of the
+// pieces it takes and inserts them into the order's table on its own
+// (ngram_level_insert_shared). Lines need no order then, so
 // nothing waits for a line before it; the vocabulary is only read (the 1-grams section, read
 // first on one thread, made it), and so are the tables of the orders below. At the first
 // thing that path does not handle (a token or a context not listed before, a fault of any
