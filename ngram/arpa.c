@@ -15,9 +15,20 @@
 
 #include "lab/numtext.h"
 
+#include <fcntl.h>
 #include <math.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define LOG10_ZERO -99.0
 
@@ -91,10 +102,7 @@ static int ln_of_text(const char *s, const char *limit, const char **end, double
             e10 -= 8;
             digits += 8;
             p += 8;
-            sig = 0;
-            for (uint64_t x = w; x; x /= 10) {
-                sig++;
-            }
+            sig = w ? lab_uint_digits(w) : 0;
         }
         for (; *p >= '0' && *p <= '9'; p++, digits++) {
             if (sig < 19) {
@@ -536,100 +544,99 @@ int ngram_arpa_write(const NgramModel *m, const char *path)
 }
 
 // --- reading --------------------------------------------------------------------------------
+// The reader never changes the file's bytes: fields are (start, length) pairs into them, so
+// the file can be mapped rather than copied.
 
 typedef struct {
     const char *path;
-    char *data;
+    const char *data; // the file's bytes, then a byte that ends any number (see reader_open)
     size_t len, pos;
     long long lineno;
+    int mapped;       // data is mapped (munmap), or read (free)
 } Reader;
 
-// the next line (NUL-terminated in place, trailing spaces and \r cut), or NULL at the end
-static char *next_line(Reader *r)
-{
-    if (r->pos >= r->len) {
-        return NULL;
-    }
-    char *line = r->data + r->pos;
-    char *nl = memchr(line, '\n', r->len - r->pos);
-    size_t n = nl ? (size_t)(nl - line) : r->len - r->pos;
-    r->pos += n + (nl != NULL);
-    line[n] = '\0';
-    while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t')) {
-        line[--n] = '\0';
-    }
-    r->lineno++;
-    return line;
-}
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LAB_ADDRESS_SANITIZER 1 // (clang's way to say it; GCC defines __SANITIZE_ADDRESS__)
+#endif
+#endif
+#ifndef LAB_ADDRESS_SANITIZER
+#define LAB_ADDRESS_SANITIZER 0
+#endif
 
-// A number of the file: a whole decimal field of len bytes, as log10 (*l10) and ln (*ln, see
-// ln_of_text);
-// +-inf only where allowed (inf_ok), never nan.
-static int parse_field(const char *s, size_t len, double *l10, double *ln, int inf_ok)
+// The bytes of the file at path into r: mapped read-only when it is a regular file whose last
+// byte is a newline (no copy, and no fresh memory to fault in: the page cache's own pages),
+// else read by lab_read_file and NUL-terminated (pipes, a last line without its newline, and
+// builds with AddressSanitizer, which then sees any read past the end). Either way a newline
+// or a NUL follows the last field, so a number's digits always end before the data do. -1
+// with lab_read_file's message when the file cannot be read. (A mapped file that another
+// program cuts short while it is read ends the process with SIGBUS; the lab's writers
+// replace a file by renaming a new one over it, which leaves a mapped one whole.)
+static int reader_open(Reader *r, const char *path)
 {
-    const char *end;
-    if (ln_of_text(s, s + len, &end, l10, ln) != 0 || *end != '\0' || isnan(*l10) ||
-        (isinf(*l10) && !inf_ok)) {
+    memset(r, 0, sizeof *r);
+    r->path = path;
+#if !defined(__SANITIZE_ADDRESS__) && !LAB_ADDRESS_SANITIZER
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+        (unsigned long long)st.st_size <= LAB_READ_MAX) {
+        size_t len = (size_t)st.st_size;
+        void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (map != MAP_FAILED && ((const char *)map)[len - 1] == '\n') {
+            close(fd);
+            r->data = map;
+            r->len = len;
+            r->mapped = 1;
+            return 0;
+        }
+        if (map != MAP_FAILED) {
+            munmap(map, len);
+        }
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+#endif
+    char *data;
+    if (lab_read_file(path, &data, &r->len, 0) != 0) {
         return -1;
     }
+    r->data = data;
     return 0;
 }
 
-// 'x' quoted for a message: control bytes and invalid UTF-8 escaped, at most ~40 bytes
-#define QUOTED(buf, s) lab_quote(buf, sizeof buf, s, strlen(s))
+// Gives the pages of a mapped file that lie wholly within [b, e) back to the page cache:
+// read again, they are mapped again (from memory: the file is not read twice). The mapping
+// of a large file is given back behind the reader as it goes, so that the file and the
+// tables it fills are not both held at once. Nothing for a file read into memory.
+#define READ_RELEASE ((size_t)8 << 20) // how far behind
 
-// The id of a token field of n bytes (unescaped in place; added to v when new).
-static int32_t token_id(Vocab *v, char *word, size_t n)
+static void reader_release(const Reader *r, size_t b, size_t e)
 {
-    if (word[0] == '<') {
-        if (strcmp(word, "<s>") == 0) {
-            return TOK_BOS;
-        }
-        if (strcmp(word, "</s>") == 0) {
-            return TOK_EOS;
-        }
-        if (strcasecmp(word, "<unk>") == 0) {
-            return TOK_UNK;
-        }
+    if (!r->mapped) {
+        return;
     }
-    if (memchr(word, '\\', n)) {
-        n = tok_unescape(word);
-    }
-    return vocab_add(v, word, n);
-}
-
-// Splits line into fields separated by spaces and tabs, NUL-terminating each in place:
-// their starts into f and lengths into len; returns how many, or max + 1 when there are more
-// than max.
-static int split_fields(char *line, char **f, size_t *len, int max)
-{
-    int nf = 0;
-    char *p = line;
-    for (;;) {
-        while (*p == ' ' || *p == '\t') {
-            p++;
-        }
-        if (*p == '\0') {
-            return nf;
-        }
-        if (nf == max) {
-            return max + 1;
-        }
-        f[nf] = p;
-        while (*p != '\0' && *p != ' ' && *p != '\t') {
-            p++;
-        }
-        len[nf] = (size_t)(p - f[nf]);
-        nf++;
-        if (*p == '\0') {
-            return nf;
-        }
-        *p++ = '\0';
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    b = (b + page - 1) / page * page;
+    e = e / page * page;
+    if (e > b) {
+        madvise((char *)r->data + b, e - b, MADV_DONTNEED);
     }
 }
 
-// One line at pos without changing the buffer: its length with trailing spaces, tabs and \r
-// cut (as next_line cuts them); *next is where the following line starts.
+static void reader_close(Reader *r)
+{
+    if (r->mapped) {
+        munmap((void *)r->data, r->len);
+    } else {
+        free((char *)r->data);
+    }
+    r->data = NULL;
+}
+
+// One line at pos: its length with trailing spaces, tabs and \r cut; *next is where the
+// following line starts.
 static size_t peek_line(const Reader *r, size_t pos, size_t *next)
 {
     const char *line = r->data + pos;
@@ -642,14 +649,186 @@ static size_t peek_line(const Reader *r, size_t pos, size_t *next)
     return n;
 }
 
-// Counts the entry lines of each \K-grams: section ahead of the reader, without moving it, and
-// refuses a section shorter than the count \data\ declared before anything is allocated for it.
-// Stops quietly at the first thing out of place: the reading loop reports it, with its line.
-static int check_sections(const Reader *r, int order, const unsigned long long *counts)
+// The next line (as peek_line cuts it, its length into *n), or NULL at the end.
+static const char *next_line(Reader *r, size_t *n)
 {
-    size_t pos = r->pos, next;
+    if (r->pos >= r->len) {
+        return NULL;
+    }
+    const char *line = r->data + r->pos;
+    *n = peek_line(r, r->pos, &r->pos);
+    r->lineno++;
+    return line;
+}
+
+// whether the line of n bytes is s
+static int line_is(const char *line, size_t n, const char *s)
+{
+    return n == strlen(s) && memcmp(line, s, n) == 0;
+}
+
+// A number of the file: a whole decimal field of len bytes, as log10 (*l10) and ln (*ln, see
+// ln_of_text); +-inf only where allowed (inf_ok), never nan.
+static int parse_field(const char *s, size_t len, double *l10, double *ln, int inf_ok)
+{
+    const char *end;
+    if (ln_of_text(s, s + len, &end, l10, ln) != 0 || end != s + len || isnan(*l10) ||
+        (isinf(*l10) && !inf_ok)) {
+        return -1;
+    }
+    return 0;
+}
+
+// The numbers a thread read last, by their text: a model's backoff weights take few values
+// (6k distinct among the 1.4M of the char 5-gram of docs/ngram.md), each read again from
+// here for a compare of its bytes. A text of up to 24 bytes; what parse_field gives it.
+#define NUM_CACHE_BITS 11
+
+typedef struct {
+    uint64_t text[3]; // zero-padded
+    uint32_t len;     // 0: an empty slot
+    double l10, ln;
+} NumCache;
+
+// parse_field (inf_ok 0) through the cache c ((1 << NUM_CACHE_BITS) slots, or NULL); the
+// bytes up to limit may be read
+static int parse_field_cached(NumCache *c, const char *s, size_t len, const char *limit,
+                              double *l10, double *ln)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (c && len <= 24 && s + 24 <= limit) {
+        uint64_t t[3];
+        memcpy(t, s, 24);
+        for (int i = 0; i < 3; i++) {
+            size_t have = len > 8 * (size_t)i ? len - 8 * (size_t)i : 0;
+            t[i] &= have >= 8 ? ~0ull : (1ull << (8 * have)) - 1;
+        }
+        uint64_t h = (t[0] * 0x9E3779B97F4A7C15ull) ^ (t[1] * 0xBF58476D1CE4E5B9ull) ^
+                     (t[2] * 0x94D049BB133111EBull) ^ len;
+        NumCache *e = &c[(h * 0x9E3779B97F4A7C15ull) >> (64 - NUM_CACHE_BITS)];
+        if (e->len == len && e->text[0] == t[0] && e->text[1] == t[1] && e->text[2] == t[2]) {
+            *l10 = e->l10, *ln = e->ln;
+            return 0;
+        }
+        if (parse_field(s, len, l10, ln, 0) != 0) {
+            return -1;
+        }
+        memcpy(e->text, t, sizeof t);
+        e->len = (uint32_t)len, e->l10 = *l10, e->ln = *ln;
+        return 0;
+    }
+#else
+    (void)c, (void)limit;
+#endif
+    return parse_field(s, len, l10, ln, 0);
+}
+
+// the n bytes at s quoted for a message: control bytes and invalid UTF-8 escaped, at most
+// ~40 bytes
+#define QUOTED(buf, s, n) lab_quote(buf, sizeof buf, s, n)
+
+// The id of a token field of n bytes as the file spells it (escapes undone on a copy; added
+// to v when new).
+static int32_t token_id(Vocab *v, const char *word, size_t n)
+{
+    if (word[0] == '<') {
+        if (n == 3 && memcmp(word, "<s>", 3) == 0) {
+            return TOK_BOS;
+        }
+        if (n == 4 && memcmp(word, "</s>", 4) == 0) {
+            return TOK_EOS;
+        }
+        if (n == 5 && strncasecmp(word, "<unk>", 5) == 0) {
+            return TOK_UNK;
+        }
+    }
+    if (!memchr(word, '\\', n)) {
+        return vocab_add(v, word, n);
+    }
+    char small[256];
+    char *w = n < sizeof small ? small : lab_malloc(n + 1);
+    memcpy(w, word, n);
+    w[n] = '\0';
+    int32_t id = vocab_add(v, w, tok_unescape(w));
+    if (w != small) {
+        free(w);
+    }
+    return id;
+}
+
+// The first space or tab in [q, end), or end. limit (>= end) is how far the data may be
+// read: 16 bytes at a time are compared while they lie within it.
+static inline const char *next_blank(const char *q, const char *end, const char *limit)
+{
+#ifdef __SSE2__
+    const __m128i sp = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t');
+    while (q < end && q + 16 <= limit) {
+        __m128i v = _mm_loadu_si128((const __m128i *)q);
+        unsigned hit = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, tab)));
+        if (hit) {
+            q += __builtin_ctz(hit);
+            return q < end ? q : end;
+        }
+        q += 16;
+    }
+    if (q >= end) {
+        return end;
+    }
+#else
+    (void)limit;
+#endif
+    while (q < end && *q != ' ' && *q != '\t') {
+        q++;
+    }
+    return q;
+}
+
+// Splits the line of n bytes into fields separated by spaces and tabs: their starts into f
+// and lengths into len; returns how many, or max + 1 when there are more than max. The
+// bytes up to limit (the end of the data) may be read.
+static int split_fields(const char *line, size_t n, const char *limit, const char **f,
+                        size_t *len, int max)
+{
+    int nf = 0;
+    const char *q = line, *end = line + n;
+    for (;;) {
+        while (q < end && (*q == ' ' || *q == '\t')) {
+            q++;
+        }
+        if (q == end) {
+            return nf;
+        }
+        if (nf == max) {
+            return max + 1;
+        }
+        const char *b = q;
+        q = next_blank(q, end, limit);
+        f[nf] = b;
+        len[nf] = (size_t)(q - b);
+        nf++;
+    }
+}
+
+// Where the sections are, found by one pass over the lines after the counts, before the
+// counts are checked or anything is allocated: \1-grams:, \2-grams:, .. as long as they come
+// in order, each with the entry lines up to the next empty line or line that starts with a
+// backslash (at most NGRAM_MAX_ORDER + 1 of them; a section that is not there stops it).
+typedef struct {
+    int found;                                     // sections found, in order from 1
+    size_t start[NGRAM_MAX_ORDER + 2];             // each one's first entry line
+    size_t end[NGRAM_MAX_ORDER + 2];               // the end of its last entry line
+    unsigned long long lines[NGRAM_MAX_ORDER + 2]; // its entry lines
+    long long stop_line[NGRAM_MAX_ORDER + 2];      // the line after them (for messages)
+    long long nonempty;                            // lines that are not empty: headers, entries
+} Layout;
+
+static void scan_sections(const Reader *r, Layout *lay)
+{
+    size_t pos = r->pos, next, released = r->pos;
     long long lineno = r->lineno;
-    for (int k = 1; k <= order; k++) {
+    memset(lay, 0, sizeof *lay);
+    for (int k = 1; k <= NGRAM_MAX_ORDER + 1; k++) {
         char want[32];
         int wn = snprintf(want, sizeof want, "\\%d-grams:", k);
         size_t n = 0;
@@ -657,19 +836,49 @@ static int check_sections(const Reader *r, int order, const unsigned long long *
             pos = next, lineno++;
         }
         if (pos >= r->len || n != (size_t)wn || memcmp(r->data + pos, want, n) != 0) {
-            return 0;
+            return;
         }
         pos = next, lineno++;
+        lay->nonempty++;
+        lay->start[k] = pos;
         unsigned long long e = 0;
         while (pos < r->len && (n = peek_line(r, pos, &next)) > 0 && r->data[pos] != '\\') {
             pos = next, lineno++, e++;
+            if (pos - released >= READ_RELEASE) {
+                reader_release(r, released, pos);
+                released = pos;
+            }
         }
-        if (e < counts[k]) {
+        lay->end[k] = pos;
+        lay->lines[k] = e;
+        lay->stop_line[k] = lineno + (pos < r->len);
+        lay->nonempty += (long long)e;
+        lay->found = k;
+    }
+}
+
+// Refuses a section shorter than the count \data\ declared, before anything is allocated for
+// it. The first section out of place or longer than its count ends the checks quietly: the
+// reading loop reports it, with its line. *exact says whether every section holds exactly
+// its count.
+static int check_sections(const Reader *r, const Layout *lay, int order,
+                          const unsigned long long *counts, int *exact)
+{
+    *exact = 0;
+    for (int k = 1; k <= order; k++) {
+        if (k > lay->found) {
+            return 0;
+        }
+        if (lay->lines[k] < counts[k]) {
             return lab_error("'%s' line %lld: the %d-grams section ends after %llu of the %llu "
                              "entries \\data\\ declared",
-                             r->path, lineno + (pos < r->len), k, e, counts[k]);
+                             r->path, lay->stop_line[k], k, lay->lines[k], counts[k]);
+        }
+        if (lay->lines[k] > counts[k]) {
+            return 0;
         }
     }
+    *exact = 1;
     return 0;
 }
 
@@ -701,23 +910,26 @@ static double backoff_ln(const NgramModel *m, const int32_t *t, int n)
 // that it will probe a few entries ahead. Faults are still reported in the order of the lines.
 
 #define READ_BATCH 2048 // entry lines parsed before they are resolved and inserted
-#define READ_LAG 8     // how far ahead the slots are fetched
+#define READ_LAG 8      // how far ahead the slots are fetched
+#define NO_ROOM (-2)    // (a context had no room in tables sized for the declared counts)
 
 typedef struct {
-    char *f[NGRAM_MAX_ORDER + 2];    // the fields, NUL-terminated in the file's buffer
-    size_t len[NGRAM_MAX_ORDER + 2]; // their lengths
-    int nf;                          // how many
-    int j0;                          // leading prefix tokens the same as the line before's
+    const char *f[NGRAM_MAX_ORDER + 2]; // the fields, in the file's bytes
+    size_t len[NGRAM_MAX_ORDER + 2];    // their lengths
+    int nf;                             // how many
+    int j0;                             // leading prefix tokens the same as the line before's
     long long lineno;
-    double lp, bow, ln_p, ln_bow;    // log10 and ln of the probability and backoff weight
-    int32_t id[NGRAM_MAX_ORDER];     // token ids, oldest first
-    uint32_t parent;                 // the node of its context (0 at order 1)
+    double lp, bow, ln_p, ln_bow;   // log10 and ln of the probability and backoff weight
+    int32_t id[NGRAM_MAX_ORDER];    // token ids, oldest first
+    uint32_t parent;                // the node of its context (0 at order 1)
+    uint32_t node[NGRAM_MAX_ORDER]; // (read_piece) the nodes of its first 1, 2, .. tokens
 } Entry;
 
 // Checks e's fields as an entry of order k in a model of the given order and reads its
 // numbers. -1 when they are not one; the message is printed only when say is set, so that a
 // fault found while parsing ahead is reported after the lines before it are in.
-static int entry_check(Entry *e, int k, int order, const char *path, int say)
+static int entry_check(Entry *e, int k, int order, const char *path, int say, NumCache *bows,
+                       const char *limit)
 {
     char q[48], q2[48];
     int nf = e->nf;
@@ -734,7 +946,7 @@ static int entry_check(Entry *e, int k, int order, const char *path, int say)
     if (parse_field(e->f[0], e->len[0], &e->lp, &e->ln_p, 1) != 0 || e->lp == INFINITY) {
         return say ? lab_error("'%s' line %lld: the log10 probability '%s' is neither a finite "
                                "number nor -inf",
-                               path, e->lineno, QUOTED(q, e->f[0]))
+                               path, e->lineno, QUOTED(q, e->f[0], e->len[0]))
                    : -1;
     }
     if (e->lp > 0) {
@@ -742,23 +954,26 @@ static int entry_check(Entry *e, int k, int order, const char *path, int say)
                                     "-inf stands for probability 0",
                                     "'%s' line %lld: the log10 probability %s of '%s' is above "
                                     "0, a probability above 1",
-                                    path, e->lineno, QUOTED(q, e->f[0]), QUOTED(q2, e->f[k]))
+                                    path, e->lineno, QUOTED(q, e->f[0], e->len[0]),
+                                    QUOTED(q2, e->f[k], e->len[k]))
                    : -1;
     }
-    if (nf == k + 2 && parse_field(e->f[k + 1], e->len[k + 1], &e->bow, &e->ln_bow, 0) != 0) {
+    if (nf == k + 2 &&
+        parse_field_cached(bows, e->f[k + 1], e->len[k + 1], limit, &e->bow, &e->ln_bow) != 0) {
         return say ? lab_error("'%s' line %lld: the log10 backoff weight '%s' is not a finite "
                                "number",
-                               path, e->lineno, QUOTED(q, e->f[k + 1]))
+                               path, e->lineno, QUOTED(q, e->f[k + 1], e->len[k + 1]))
                    : -1;
     }
     return 0;
 }
 
 // The nodes of e's prefix tokens from e->j0 on (prefix_node holds those of the line before),
-// and so e->parent. A context that is not listed is added, as ngram_arpa_read says. -1 when
-// its table has no room for it, with a message when say is set (called again, it gets as far).
+// and so e->parent. A context that is not listed is added, as ngram_arpa_read says. When its
+// table has no room for it: NO_ROOM unless roomy (the tables are sized for the declared
+// counts alone), else -1, with a message when say is set (called again, it gets as far).
 static int entry_resolve(NgramModel *m, int k, Entry *e, uint32_t *prefix_node,
-                         const char *path, int say)
+                         const char *path, int say, int roomy)
 {
     for (int j = e->j0; j < k - 1; j++) {
         uint32_t up = j == 0 ? 0 : prefix_node[j - 1];
@@ -768,6 +983,9 @@ static int entry_resolve(NgramModel *m, int k, Entry *e, uint32_t *prefix_node,
             // growing (growing would move the slots that logp is indexed by)
             NgramLevel *P = &m->lev[j + 1];
             if ((uint64_t)(P->n + 1) * 4 > (uint64_t)P->cap * 3) {
+                if (!roomy) {
+                    return NO_ROOM;
+                }
                 return say ? lab_error("'%s' line %lld: too many %d-grams whose context is "
                                        "not listed at order %d",
                                        path, e->lineno, k, j + 1)
@@ -804,7 +1022,7 @@ static int entry_insert(NgramModel *m, int k, const Entry *e, const char *path)
     uint32_t s = ngram_level_insert(&m->lev[k], e->parent, e->id[k - 1], &is_new);
     if (!is_new) {
         return lab_error("'%s' line %lld: a %d-gram ending in '%s' is listed twice", path,
-                         e->lineno, k, QUOTED(q, e->f[k]));
+                         e->lineno, k, QUOTED(q, e->f[k], e->len[k]));
     }
     m->logp[k][s] = e->lp <= LOG10_ZERO ? -INFINITY : e->ln_p;
     if (k < m->order) {
@@ -818,12 +1036,12 @@ typedef struct {
     Reader *r;
     Vocab *vocab;
     const char *path;
-    int k, order;                          // the section's order, the model's
-    char prefix_tok[NGRAM_MAX_ORDER][64];  // the last line's prefix tokens, as written
-    size_t prefix_len[NGRAM_MAX_ORDER];    // (their lengths)
-    int32_t prefix_id[NGRAM_MAX_ORDER];    // and their ids
-    int same;                              // how many of them are known
-    long long fault_line;                  // where the section ended early
+    int k, order;                            // the section's order, the model's
+    const char *prefix_tok[NGRAM_MAX_ORDER]; // the last line's prefix tokens, as written
+    size_t prefix_len[NGRAM_MAX_ORDER];      // (their lengths)
+    int32_t prefix_id[NGRAM_MAX_ORDER];      // and their ids
+    int same;                                // how many of them are known
+    long long fault_line;                    // where the section ended early
 } Parse;
 
 // Parses up to take entry lines of section p->k into batch: fields, numbers, token ids.
@@ -835,16 +1053,17 @@ static int parse_batch(Parse *p, Entry *batch, int take, int *fault)
     int k = p->k, nb = 0;
     *fault = 0;
     for (; nb < take; nb++) {
-        char *line = next_line(p->r);
-        if (!line || line[0] == '\0' || line[0] == '\\') {
+        size_t n;
+        const char *line = next_line(p->r, &n);
+        if (!line || n == 0 || line[0] == '\\') {
             *fault = 1;
             p->fault_line = p->r->lineno;
             break;
         }
         Entry *E = &batch[nb];
         E->lineno = p->r->lineno;
-        E->nf = split_fields(line, E->f, E->len, k + 2);
-        if (entry_check(E, k, p->order, p->path, 0) != 0) {
+        E->nf = split_fields(line, n, p->r->data + p->r->len, E->f, E->len, k + 2);
+        if (entry_check(E, k, p->order, p->path, 0, NULL, NULL) != 0) {
             *fault = 2;
             break;
         }
@@ -856,19 +1075,13 @@ static int parse_batch(Parse *p, Entry *batch, int take, int *fault)
             E->id[j0] = p->prefix_id[j0];
             j0++;
         }
-        E->j0 = p->same = j0;
+        E->j0 = j0;
         for (int j = j0; j < k - 1; j++) {
-            int cacheable = E->len[1 + j] < sizeof p->prefix_tok[j];
-            if (cacheable) {
-                memcpy(p->prefix_tok[j], E->f[1 + j], E->len[1 + j]);
-                p->prefix_len[j] = E->len[1 + j];
-            }
-            // (unescapes in place)
+            p->prefix_tok[j] = E->f[1 + j];
+            p->prefix_len[j] = E->len[1 + j];
             E->id[j] = p->prefix_id[j] = token_id(p->vocab, E->f[1 + j], E->len[1 + j]);
-            if (cacheable && p->same == j) {
-                p->same = j + 1; // a token too long to keep ends what the next line reuses
-            }
         }
+        p->same = k - 1;
         E->id[k - 1] = token_id(p->vocab, E->f[k], E->len[k]);
     }
     return nb;
@@ -877,10 +1090,10 @@ static int parse_batch(Parse *p, Entry *batch, int take, int *fault)
 // Resolves each entry's context and inserts it, in line order, READ_LAG lines after: the
 // slots both will probe are fetched ahead (for the context, on the guess that only its last
 // token changes, which sorted files make the common case). prefix_node: the context nodes of
-// the last line resolved. -1 with a message at the first fault. Touches the tables, never
-// the vocabulary.
+// the last line resolved. -1 with a message at the first fault (NO_ROOM: see entry_resolve).
+// Touches the tables, never the vocabulary.
 static int insert_batch(NgramModel *m, int k, Entry *batch, int nb, uint32_t *prefix_node,
-                        const char *path)
+                        const char *path, int roomy)
 {
     int in = 0; // lines inserted
     for (int i = 0; i < nb; i++) {
@@ -890,13 +1103,13 @@ static int insert_batch(NgramModel *m, int k, Entry *batch, int nb, uint32_t *pr
             __builtin_prefetch(
                 &m->lev[k - 1].keys[ngram_level_slot(&m->lev[k - 1], up, A->id[k - 2])]);
         }
-        if (entry_resolve(m, k, &batch[i], prefix_node, path, 0) != 0) {
+        if (entry_resolve(m, k, &batch[i], prefix_node, path, 0, roomy) != 0) {
             for (; in < i; in++) { // the lines before go in first: their faults first
                 if (entry_insert(m, k, &batch[in], path) != 0) {
                     return -1;
                 }
             }
-            return entry_resolve(m, k, &batch[i], prefix_node, path, 1);
+            return entry_resolve(m, k, &batch[i], prefix_node, path, 1, roomy);
         }
         const NgramLevel *L = &m->lev[k];
         __builtin_prefetch(&L->keys[ngram_level_slot(L, batch[i].parent, batch[i].id[k - 1])]);
@@ -912,131 +1125,155 @@ static int insert_batch(NgramModel *m, int k, Entry *batch, int nb, uint32_t *pr
     return 0;
 }
 
-// Reads an ARPA file from anywhere (SRILM, KenLM, MITLM, lmlab) as untrusted input.
-//
-// Accepted: any text before \data\; CRLF line ends and trailing blanks; fields separated by
-// tabs or spaces; -99 and -inf for probability zero (and a backoff weight of -99 for zero);
-// an n-gram whose suffix (its last k-1 tokens) is not listed (pruned files), which backs off
-// past it; an n-gram whose prefix (its first k-1 tokens, its context) is not listed: as
-// KenLM does, the context is added with the probability the lower orders give it and a
-// backoff weight of 1, while the table has room (half the declared count or more).
-// Refused, with the file and line: a UTF-8 byte-order mark, NUL bytes, counts out of order,
-// counts whose sum exceeds the lines left or whose shortest lines exceed the bytes left, a
-// section shorter than its count, a probability above 1 (log10 > 0), a probability or
-// backoff weight that is not a number (nan, +inf, or -inf for a weight), an n-gram listed
-// twice, a top-order n-gram ending in <s>, a missing \end\. Memory is allocated after those
-// checks, in proportion to the entries actually in the file (about 120 bytes per entry, so at
-// most ~30 bytes per byte).
-int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
+// The tables of m for the declared counts, each for its count (the load at most 3/4, the
+// rule of ngram_level_insert, so nothing listed ever makes one grow) unless roomy, when the
+// orders below the top have room for half as many again: the contexts a file does not list
+// are added there.
+static void model_start(NgramModel *m, const unsigned long long *counts, int order,
+                        TokUnit unit, int roomy)
 {
     memset(m, 0, sizeof *m);
-    Reader r = {.path = path};
-    uint32_t prefix_node[NGRAM_MAX_ORDER]; // the context nodes of the last line inserted
-    Entry *batch = NULL;                   // (2 READ_BATCH) lines on their way in
-    char q[48];                            // quoted file content for messages
-    if (lab_read_file(path, &r.data, &r.len, 0) != 0) {
-        return -1;
-    }
     vocab_init(&m->vocab);
     m->unit = unit;
     m->from_arpa = 1;
-    const char *hint = "an ARPA file starts with \\data\\, then 'ngram K=COUNT' lines, "
-                       "then one \\K-grams: section per order, and ends with \\end\\";
-    if (r.len == 0) {
-        lab_error_hint(hint, "'%s' is empty", path);
-        goto fail;
-    }
-    if (memchr(r.data, '\0', r.len)) {
-        lab_error_hint(hint, "'%s' is not an ARPA file (it holds NUL bytes)", path);
-        goto fail;
-    }
-    if (r.len >= 3 && memcmp(r.data, "\xEF\xBB\xBF", 3) == 0) {
-        lab_error_hint("save it without the mark: sed -i '1s/^\\xEF\\xBB\\xBF//' FILE",
-                       "'%s' starts with a UTF-8 byte-order mark (EF BB BF), which ARPA readers "
-                       "do not expect",
-                       path);
-        goto fail;
-    }
-    // text before \data\ is free (toolkits write comments there)
-    char *line;
-    while ((line = next_line(&r)) && strcmp(line, "\\data\\") != 0) {
-    }
-    if (!line) {
-        lab_error_hint(hint, "'%s' has no \\data\\ line: not an ARPA file", path);
-        goto fail;
-    }
-    // counts; each entry needs a line of its own, and a line of at least 2 k + 2 bytes
-    // ("p<TAB>w1 .. wk" and a newline), so counts past what is left are a lie, told before
-    // anything is allocated for them
-    long long lines_left = 0;
-    for (size_t pos = r.pos, next; pos < r.len; pos = next) {
-        lines_left += peek_line(&r, pos, &next) > 0;
-    }
-    unsigned long long counts[NGRAM_MAX_ORDER + 1] = {0};
-    unsigned long long total = 0, min_bytes = 0;
-    int order = 0;
-    while ((line = next_line(&r)) && line[0] != '\0') {
-        int k;
-        unsigned long long n;
-        char extra;
-        if (sscanf(line, "ngram %d=%llu%c", &k, &n, &extra) != 2) {
-            lab_error("'%s' line %lld: expected 'ngram K=COUNT', got '%s'", path, r.lineno,
-                      QUOTED(q, line));
-            goto fail;
-        }
-        if (k != order + 1 || k > NGRAM_MAX_ORDER) {
-            lab_error("'%s' line %lld: order %d out of place (orders go 1, 2, .. up to %d)",
-                      path, r.lineno, k, NGRAM_MAX_ORDER);
-            goto fail;
-        }
-        if (n == 0) {
-            lab_error("'%s' line %lld: 'ngram %d=0' declares an empty order", path, r.lineno, k);
-            goto fail;
-        }
-        if (n > (unsigned long long)lines_left || total + n > (unsigned long long)lines_left ||
-            n > (1ull << 30)) {
-            lab_error("'%s' line %lld: 'ngram %d=%llu' declares more entries than the file has "
-                      "lines (%llu in all, %lld lines left)",
-                      path, r.lineno, k, n, total + n, lines_left);
-            goto fail;
-        }
-        total += n;
-        min_bytes += n * (2 * (unsigned long long)k + 2);
-        if (min_bytes > r.len - r.pos + 1) {
-            lab_error("'%s' line %lld: 'ngram %d=%llu' declares entries that need at least %llu "
-                      "bytes in all, more than the %zu bytes left",
-                      path, r.lineno, k, n, min_bytes, r.len - r.pos);
-            goto fail;
-        }
-        counts[k] = n;
-        order = k;
-    }
-    if (order == 0) {
-        lab_error_hint(hint, "'%s' line %lld: no 'ngram K=COUNT' lines after \\data\\", path,
-                       r.lineno);
-        goto fail;
-    }
-    if (check_sections(&r, order, counts) != 0) {
-        goto fail;
-    }
     m->order = order;
-    batch = lab_malloc(2 * READ_BATCH * sizeof *batch);
     for (int k = 1; k <= order; k++) {
-        ngram_level_init(&m->lev[k], (uint32_t)(counts[k] * 2), 0);
+        uint64_t cap = roomy && k < order ? counts[k] * 2 : (counts[k] * 4 + 2) / 3;
+        ngram_level_init_slots(&m->lev[k], (uint32_t)cap, 0);
         m->logp[k] = ngram_table_alloc((size_t)m->lev[k].cap * sizeof *m->logp[k], 0);
         if (k < order) {
             m->logbow[k] = ngram_table_alloc((size_t)m->lev[k].cap * sizeof *m->logbow[k], 0);
         }
     }
+}
+
+static const char *const arpa_hint = "an ARPA file starts with \\data\\, then 'ngram K=COUNT' "
+                                     "lines, then one \\K-grams: section per order, and ends "
+                                     "with \\end\\";
+
+// The file up to its first section: \data\ and the counts into counts[1..*order], and where
+// the sections are into lay. Leaves r after the counts. -1 with a message naming the file
+// and line.
+static int arpa_header(Reader *r, unsigned long long *counts, int *order, Layout *lay)
+{
+    const char *path = r->path;
+    char q[48]; // quoted file content for messages
+    if (r->len == 0) {
+        return lab_error_hint(arpa_hint, "'%s' is empty", path);
+    }
+    if (memchr(r->data, '\0', r->len)) {
+        return lab_error_hint(arpa_hint, "'%s' is not an ARPA file (it holds NUL bytes)", path);
+    }
+    if (r->len >= 3 && memcmp(r->data, "\xEF\xBB\xBF", 3) == 0) {
+        return lab_error_hint("save it without the mark: sed -i '1s/^\\xEF\\xBB\\xBF//' FILE",
+                              "'%s' starts with a UTF-8 byte-order mark (EF BB BF), which ARPA "
+                              "readers do not expect",
+                              path);
+    }
+    // text before \data\ is free (toolkits write comments there)
+    const char *line;
+    size_t n;
+    while ((line = next_line(r, &n)) && !line_is(line, n, "\\data\\")) {
+    }
+    if (!line) {
+        return lab_error_hint(arpa_hint, "'%s' has no \\data\\ line: not an ARPA file", path);
+    }
+    size_t after_data = r->pos;
+    // counts; each entry needs a line of its own, and a line of at least 2 k + 2 bytes
+    // ("p<TAB>w1 .. wk" and a newline), so counts past what is left are a lie, told before
+    // anything is allocated for them. The lines left are counted only when the count lines
+    // and the sections found after them (a lower bound) do not hold as many as declared.
+    long long count_lines = 0;
+    size_t after = r->pos, next;
+    while (after < r->len && peek_line(r, after, &next) > 0) {
+        after = next, count_lines++;
+    }
+    Reader rest = *r;
+    rest.pos = after < r->len ? next : after; // (after the empty line that ends the counts)
+    rest.lineno += count_lines + 1;
+    scan_sections(&rest, lay);
+    long long lines_left = count_lines + lay->nonempty; // (a lower bound until counted)
+    int counted = 0;
+    unsigned long long total = 0, min_bytes = 0;
+    *order = 0;
+    while ((line = next_line(r, &n)) && n > 0) {
+        int k;
+        unsigned long long c;
+        char extra, text[128];
+        int ok = n < sizeof text;
+        if (ok) {
+            memcpy(text, line, n);
+            text[n] = '\0';
+            ok = sscanf(text, "ngram %d=%llu%c", &k, &c, &extra) == 2;
+        }
+        if (!ok) {
+            return lab_error("'%s' line %lld: expected 'ngram K=COUNT', got '%s'", path,
+                             r->lineno, QUOTED(q, line, n));
+        }
+        if (k != *order + 1 || k > NGRAM_MAX_ORDER) {
+            return lab_error("'%s' line %lld: order %d out of place (orders go 1, 2, .. up to "
+                             "%d)",
+                             path, r->lineno, k, NGRAM_MAX_ORDER);
+        }
+        if (c == 0) {
+            return lab_error("'%s' line %lld: 'ngram %d=0' declares an empty order", path,
+                             r->lineno, k);
+        }
+        if (total + c > (unsigned long long)lines_left && !counted) {
+            lines_left = 0;
+            for (size_t pos = after_data, nx; pos < r->len; pos = nx) {
+                lines_left += peek_line(r, pos, &nx) > 0;
+            }
+            counted = 1;
+        }
+        if (c > (unsigned long long)lines_left || total + c > (unsigned long long)lines_left ||
+            c > (1ull << 30)) {
+            return lab_error("'%s' line %lld: 'ngram %d=%llu' declares more entries than the "
+                             "file has lines (%llu in all, %lld lines left)",
+                             path, r->lineno, k, c, total + c, lines_left);
+        }
+        total += c;
+        min_bytes += c * (2 * (unsigned long long)k + 2);
+        if (min_bytes > r->len - r->pos + 1) {
+            return lab_error("'%s' line %lld: 'ngram %d=%llu' declares entries that need at "
+                             "least %llu bytes in all, more than the %zu bytes left",
+                             path, r->lineno, k, c, min_bytes, r->len - r->pos);
+        }
+        counts[k] = c;
+        *order = k;
+    }
+    if (*order == 0) {
+        return lab_error_hint(arpa_hint, "'%s' line %lld: no 'ngram K=COUNT' lines after \\data\\",
+                              path, r->lineno);
+    }
+    return 0;
+}
+
+// The sections of the file from r (after the counts) into m, one line after another, each
+// fault reported at its line, with tables as model_start(roomy) makes them. 0, -1 with a
+// message, or NO_ROOM (no message: the tables were too small for the contexts the file does
+// not list; read it again roomy).
+static int arpa_entries(NgramModel *m, const Reader *from, const unsigned long long *counts,
+                        int order, TokUnit unit, int roomy)
+{
+    Reader r = *from;
+    const char *path = r.path;
+    uint32_t prefix_node[NGRAM_MAX_ORDER]; // the context nodes of the last line inserted
+    char q[48];                            // quoted file content for messages
+    int rc = -1;
+    model_start(m, counts, order, unit, roomy);
+    Entry *batch = lab_malloc(2 * READ_BATCH * sizeof *batch); // lines on their way in
+    const char *line;
+    size_t n;
     for (int k = 1; k <= order; k++) {
         char want[32];
         snprintf(want, sizeof want, "\\%d-grams:", k);
-        while ((line = next_line(&r)) && line[0] == '\0') {
+        while ((line = next_line(&r, &n)) && n == 0) {
         }
-        if (!line || strcmp(line, want) != 0) {
-            lab_error_hint(hint, "'%s' line %lld: expected '%s', got %s%s%s", path, r.lineno,
-                           want, line ? "'" : "", line ? QUOTED(q, line) : "the end of the file",
-                           line ? "'" : "");
+        if (!line || !line_is(line, n, want)) {
+            lab_error_hint(arpa_hint, "'%s' line %lld: expected '%s', got %s%s%s", path,
+                           r.lineno, want, line ? "'" : "",
+                           line ? QUOTED(q, line, n) : "the end of the file", line ? "'" : "");
             goto fail;
         }
         // two batches in turn: one thread parses the next while the other inserts this one
@@ -1060,10 +1297,11 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
                 }
 #pragma omp section
                 {
-                    failed = insert_batch(m, k, cur, ncur, prefix_node, path) != 0;
+                    failed = insert_batch(m, k, cur, ncur, prefix_node, path, roomy);
                 }
             }
             if (failed) {
+                rc = failed;
                 goto fail;
             }
             if (fcur == 1) {
@@ -1073,7 +1311,7 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
                 goto fail;
             }
             if (fcur == 2) {
-                entry_check(&cur[ncur], k, order, path, 1);
+                entry_check(&cur[ncur], k, order, path, 1, NULL, NULL);
                 goto fail;
             }
             if (take == 0) {
@@ -1085,21 +1323,353 @@ int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
             left -= (unsigned long long)nnxt;
         }
     }
-    while ((line = next_line(&r)) && line[0] == '\0') {
+    while ((line = next_line(&r, &n)) && n == 0) {
     }
-    if (!line || strcmp(line, "\\end\\") != 0) {
-        lab_error_hint(hint, "'%s' line %lld: expected \\end\\ after the %d-grams, got %s%s%s",
+    if (!line || !line_is(line, n, "\\end\\")) {
+        lab_error_hint(arpa_hint, "'%s' line %lld: expected \\end\\ after the %d-grams, got "
+                       "%s%s%s",
                        path, r.lineno, order, line ? "'" : "",
-                       line ? QUOTED(q, line) : "the end of the file", line ? "'" : "");
+                       line ? QUOTED(q, line, n) : "the end of the file", line ? "'" : "");
         goto fail;
     }
-    free(r.data);
     free(batch);
-    ngram_model_link_suffixes(m);
     return 0;
 fail:
-    free(r.data);
     free(batch);
     ngram_model_free(m);
+    return rc;
+}
+
+// --- the sections in parallel ---------------------------------------------------------------
+// A file that lists every context, every token among its 1-grams, and no fault (every model
+// lmlab or KenLM writes) is read faster another way: each section above the first is cut
+// into pieces of whole lines, a few per thread, and each thread parses the lines of the
+// pieces it takes and inserts them into the order's table on its own
+// (ngram_level_insert_shared). Lines need no order then, so
+// nothing waits for a line before it; the vocabulary is only read (the 1-grams section, read
+// first on one thread, made it), and so are the tables of the orders below. At the first
+// thing that path does not handle (a token or a context not listed before, a fault of any
+// kind) it gives up without a word, and the file is read again by arpa_entries, which adds
+// what is missing and reports a fault at its line. The model is the same either way: the
+// same n-grams with the same values and the same ids; only the slots they sit in differ.
+
+#define PIECE_BATCH 64 // lines parsed before they are inserted, by each thread
+#define PIECES_PER_THREAD 4
+
+// The id of a token field as token_id finds it, without adding it: -1 when v lacks it.
+static int32_t token_find(const Vocab *v, const char *word, size_t n)
+{
+    if (word[0] == '<') {
+        if (n == 3 && memcmp(word, "<s>", 3) == 0) {
+            return TOK_BOS;
+        }
+        if (n == 4 && memcmp(word, "</s>", 4) == 0) {
+            return TOK_EOS;
+        }
+        if (n == 5 && strncasecmp(word, "<unk>", 5) == 0) {
+            return TOK_UNK;
+        }
+    }
+    if (!memchr(word, '\\', n)) {
+        return vocab_find(v, word, n);
+    }
+    char small[256];
+    char *w = n < sizeof small ? small : lab_malloc(n + 1);
+    memcpy(w, word, n);
+    w[n] = '\0';
+    int32_t id = vocab_find(v, w, tok_unescape(w));
+    if (w != small) {
+        free(w);
+    }
+    return id;
+}
+
+// The ids of the tokens seen last by one thread, by their bytes: most lines repeat a few
+// thousand tokens, and a token of at most 16 bytes is then a multiply and a compare away
+// from its id, without the vocabulary's hash of its bytes and its probe.
+#define TOK_CACHE_BITS 12
+
+typedef struct {
+    uint64_t bytes[2]; // the token's bytes, zero-padded (little-endian: the first the lowest)
+    int32_t id;
+    uint32_t len;      // 0: an empty slot
+} TokCache;
+
+// token_find through the cache c ((1 << TOK_CACHE_BITS) slots); the bytes up to limit may
+// be read
+static int32_t token_find_cached(TokCache *c, const Vocab *v, const char *w, size_t n,
+                                 const char *limit)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n <= 16 && w + 16 <= limit) {
+        uint64_t x[2];
+        memcpy(x, w, 16);
+        x[0] &= n >= 8 ? ~0ull : (1ull << (8 * n)) - 1;
+        x[1] &= n >= 16 ? ~0ull : n <= 8 ? 0 : (1ull << (8 * (n - 8))) - 1;
+        uint64_t h = (x[0] ^ n) * 0x9E3779B97F4A7C15ull ^ x[1] * 0xBF58476D1CE4E5B9ull;
+        TokCache *t = &c[(h * 0x9E3779B97F4A7C15ull) >> (64 - TOK_CACHE_BITS)];
+        if (t->len == n && t->bytes[0] == x[0] && t->bytes[1] == x[1]) {
+            return t->id;
+        }
+        int32_t id = token_find(v, w, n);
+        if (id >= 0) {
+            t->bytes[0] = x[0], t->bytes[1] = x[1], t->id = id, t->len = (uint32_t)n;
+        }
+        return id;
+    }
+#else
+    (void)c, (void)limit;
+#endif
+    return token_find(v, w, n);
+}
+
+// The lines of section k at r->data[b, e) into m: parsed PIECE_BATCH at a time, then their
+// contexts found and the entries inserted, the slots fetched READ_LAG lines ahead. Tokens
+// are added to the vocabulary only when add is set (one thread). *inserted gets how many.
+// -1 at the first thing arpa_entries must see to.
+static int read_piece(NgramModel *m, int k, const Reader *r, size_t b, size_t e, int add,
+                      const int *stop, uint32_t *inserted)
+{
+    Reader pr = *r;
+    pr.pos = b;
+    pr.len = e; // (the data still go on after e: a newline at least)
+    Entry batch[PIECE_BATCH];
+    const char *prefix_tok[NGRAM_MAX_ORDER];
+    size_t prefix_len[NGRAM_MAX_ORDER];
+    int32_t prefix_id[NGRAM_MAX_ORDER];
+    uint32_t prefix_node[NGRAM_MAX_ORDER];
+    int same = 0, N = m->order;
+    const char *limit = r->data + r->len;
+    TokCache *cache = lab_calloc((size_t)1 << TOK_CACHE_BITS, sizeof *cache);
+    NumCache *bows = lab_calloc((size_t)1 << NUM_CACHE_BITS, sizeof *bows);
+    *inserted = 0;
+    size_t released = b;
+    while (pr.pos < e) {
+        if (pr.pos - released >= READ_RELEASE) {
+            reader_release(r, released, pr.pos);
+            released = pr.pos;
+        }
+        if (__atomic_load_n(stop, __ATOMIC_RELAXED)) {
+            goto fail;
+        }
+        int nb = 0;
+        for (; nb < PIECE_BATCH && pr.pos < e; nb++) {
+            size_t n = 0;
+            const char *line = next_line(&pr, &n);
+            Entry *E = &batch[nb];
+            E->nf = split_fields(line, n, r->data + r->len, E->f, E->len, k + 2);
+            if (entry_check(E, k, N, r->path, 0, bows, limit) != 0) {
+                goto fail;
+            }
+            int j0 = 0;
+            while (j0 < same && E->len[1 + j0] == prefix_len[j0] &&
+                   memcmp(E->f[1 + j0], prefix_tok[j0], E->len[1 + j0]) == 0) {
+                E->id[j0] = prefix_id[j0];
+                j0++;
+            }
+            E->j0 = j0;
+            for (int j = j0; j < k; j++) {
+                int32_t id = add ? token_id(&m->vocab, E->f[1 + j], E->len[1 + j])
+                                 : token_find_cached(cache, &m->vocab, E->f[1 + j],
+                                                     E->len[1 + j], limit);
+                if (id < 0) {
+                    goto fail;
+                }
+                E->id[j] = id;
+                if (j < k - 1) {
+                    prefix_tok[j] = E->f[1 + j];
+                    prefix_len[j] = E->len[1 + j];
+                    prefix_id[j] = id;
+                }
+            }
+            same = k - 1;
+            if (k == N && k > 1 && E->id[k - 1] == TOK_BOS) {
+                goto fail;
+            }
+        }
+        // contexts, one order at a time across the batch: the node of an entry's first j + 1
+        // tokens needs that of its first j, found in the pass before, so the slot of the
+        // entry READ_LAG lines ahead is fetched while this one is looked up (a line that
+        // shares its first tokens with the line before shares their nodes)
+        for (int j = 0; j < k - 1; j++) {
+            const NgramLevel *P = &m->lev[j + 1];
+            for (int i = 0; i < nb; i++) {
+                Entry *A = &batch[i];
+                if (i + READ_LAG < nb && j >= batch[i + READ_LAG].j0) {
+                    const Entry *B = &batch[i + READ_LAG];
+                    __builtin_prefetch(&P->keys[ngram_level_slot(P, j ? B->node[j - 1] : 0,
+                                                                 B->id[j])]);
+                }
+                if (j < A->j0) {
+                    A->node[j] = i ? batch[i - 1].node[j] : prefix_node[j];
+                } else {
+                    A->node[j] = ngram_level_find(P, j ? A->node[j - 1] : 0, A->id[j]);
+                    if (A->node[j] == NGRAM_NONE) {
+                        goto fail;
+                    }
+                }
+            }
+            prefix_node[j] = batch[nb - 1].node[j];
+        }
+        // inserts, each READ_LAG lines after the lines it writes were fetched
+        NgramLevel *L = &m->lev[k];
+        for (int i = 0; i < nb + READ_LAG; i++) {
+            if (i < nb) {
+                Entry *A = &batch[i];
+                A->parent = k > 1 ? A->node[k - 2] : 0;
+                uint32_t home = ngram_level_slot(L, A->parent, A->id[k - 1]);
+                __builtin_prefetch(&L->keys[home]);
+                __builtin_prefetch(&m->logp[k][home], 1);
+                if (k < N) {
+                    __builtin_prefetch(&m->logbow[k][home], 1);
+                }
+            }
+            if (i >= READ_LAG) {
+                const Entry *E = &batch[i - READ_LAG];
+                int is_new;
+                uint32_t s = ngram_level_insert_shared(L, E->parent, E->id[k - 1], &is_new);
+                if (!is_new) {
+                    goto fail;
+                }
+                m->logp[k][s] = E->lp <= LOG10_ZERO ? -INFINITY : E->ln_p;
+                if (k < N) {
+                    m->logbow[k][s] = E->bow <= LOG10_ZERO ? -INFINITY : E->ln_bow;
+                }
+                (*inserted)++;
+            }
+        }
+    }
+    reader_release(r, released, e);
+    free(cache);
+    free(bows);
+    return 0;
+fail:
+    free(cache);
+    free(bows);
     return -1;
+}
+
+// The sections (check_sections found them at sb[k] .. se[k], each holding exactly its count)
+// into m, as the comment above says. 0, or -1 (no message) when arpa_entries must read them.
+static int arpa_entries_parallel(NgramModel *m, const Reader *r, const unsigned long long *counts,
+                                 int order, TokUnit unit, const size_t *sb, const size_t *se)
+{
+    model_start(m, counts, order, unit, 0);
+    for (int k = 1; k <= order; k++) {
+        // pieces of whole lines, about equal in bytes, PIECES_PER_THREAD per thread, taken by
+        // whichever thread is free (so that one slowed by another process leaves less for the
+        // others to wait for); one for the 1-grams (which make the vocabulary) and for
+        // sections too small to be worth starting threads for
+        int T = 1, threads = 1;
+#ifdef _OPENMP
+        if (k > 1 && se[k] - sb[k] >= ((size_t)1 << 18)) {
+            threads = omp_get_max_threads();
+            threads = threads < 1 ? 1 : threads > 16 ? 16 : threads;
+            T = threads * PIECES_PER_THREAD;
+        }
+#endif
+        size_t cut[65];
+        cut[0] = sb[k];
+        for (int t = 1; t < T; t++) {
+            size_t c = sb[k] + (se[k] - sb[k]) / (size_t)T * (size_t)t;
+            c = c < cut[t - 1] ? cut[t - 1] : c;
+            const char *nl = c > sb[k] ? memchr(r->data + c - 1, '\n', se[k] - c + 1) : NULL;
+            cut[t] = nl ? (size_t)(nl - r->data) + 1 : c;
+        }
+        cut[T] = se[k];
+        int stop = 0; // (set by the first piece to fail, so that the others give up too)
+        uint32_t done[64];
+        int failed = 0;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (threads > 1) \
+    reduction(| : failed)
+        for (int t = 0; t < T; t++) {
+            if (read_piece(m, k, r, cut[t], cut[t + 1], k == 1, &stop, &done[t]) != 0) {
+                __atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+                failed = 1;
+            }
+        }
+        if (failed) {
+            ngram_model_free(m);
+            return -1;
+        }
+        for (int t = 0; t < T; t++) {
+            m->lev[k].n += done[t];
+        }
+    }
+    // \end\ after the last section
+    Reader end = *r;
+    end.pos = se[order];
+    const char *line;
+    size_t n;
+    while ((line = next_line(&end, &n)) && n == 0) {
+    }
+    if (!line || !line_is(line, n, "\\end\\")) {
+        ngram_model_free(m);
+        return -1;
+    }
+    return 0;
+}
+
+// Reads an ARPA file from anywhere (SRILM, KenLM, MITLM, lmlab) as untrusted input.
+//
+// Accepted: any text before \data\; CRLF line ends and trailing blanks; fields separated by
+// tabs or spaces; -99 and -inf for probability zero (and a backoff weight of -99 for zero);
+// an n-gram whose suffix (its last k-1 tokens) is not listed (pruned files), which backs off
+// past it; an n-gram whose prefix (its first k-1 tokens, its context) is not listed: as
+// KenLM does, the context is added with the probability the lower orders give it and a
+// backoff weight of 1, while the table has room (half the declared count or more: the file
+// is read again with such tables when the first ones, sized for the declared counts, are
+// too small).
+// Refused, with the file and line: a UTF-8 byte-order mark, NUL bytes, counts out of order,
+// counts whose sum exceeds the lines left or whose shortest lines exceed the bytes left, a
+// section shorter than its count, a probability above 1 (log10 > 0), a probability or
+// backoff weight that is not a number (nan, +inf, or -inf for a weight), an n-gram listed
+// twice, a top-order n-gram ending in <s>, a missing \end\. Memory is allocated after those
+// checks, in proportion to the entries actually in the file (at most 37 bytes per entry:
+// 4/3 slots of at most 28 bytes; 56 when the file is read again with room for added contexts;
+// a line takes at least 4 bytes, so at most ~15 bytes per byte of the file). The file itself
+// is mapped, not copied (see reader_open).
+static int arpa_read(NgramModel *m, const char *path, TokUnit unit, int parallel)
+{
+    Reader file;
+    memset(m, 0, sizeof *m);
+    if (reader_open(&file, path) != 0) {
+        return -1;
+    }
+    unsigned long long counts[NGRAM_MAX_ORDER + 1] = {0};
+    size_t sb[NGRAM_MAX_ORDER + 1], se[NGRAM_MAX_ORDER + 1];
+    int order = 0, exact = 0, rc = -1;
+    Reader r = file;
+    Layout lay;
+    if (arpa_header(&r, counts, &order, &lay) != 0 ||
+        check_sections(&r, &lay, order, counts, &exact) != 0) {
+        goto done;
+    }
+    for (int k = 1; exact && k <= order; k++) {
+        sb[k] = lay.start[k], se[k] = lay.end[k];
+    }
+    if (parallel && exact && arpa_entries_parallel(m, &r, counts, order, unit, sb, se) == 0) {
+        rc = 0;
+    } else {
+        rc = arpa_entries(m, &r, counts, order, unit, 0);
+        if (rc == NO_ROOM) {
+            rc = arpa_entries(m, &r, counts, order, unit, 1);
+        }
+    }
+    if (rc == 0) {
+        ngram_model_link_suffixes(m);
+    }
+done:
+    reader_close(&file);
+    return rc == 0 ? 0 : -1;
+}
+
+int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit)
+{
+    return arpa_read(m, path, unit, 1);
+}
+
+int ngram_arpa_read_serial(NgramModel *m, const char *path, TokUnit unit)
+{
+    return arpa_read(m, path, unit, 0);
 }

@@ -18,10 +18,18 @@ static inline uint64_t make_key(uint32_t parent, int32_t tok)
     return ((uint64_t)parent << 32) | (uint32_t)tok;
 }
 
-static inline uint32_t slot_of(uint64_t key, uint32_t mask)
+// The home slot of key in a table of cap slots, any number of them: Fibonacci hashing (the
+// top bits of key * 2^64/phi spread nearby keys apart), the top 32 scaled to the table by a
+// multiply and a shift rather than a division.
+static inline uint32_t slot_of(uint64_t key, uint32_t cap)
 {
-    // Fibonacci hashing: the top bits of key * 2^64/phi spread nearby keys apart
-    return (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+    return (uint32_t)(((key * 0x9E3779B97F4A7C15ull) >> 32) * cap >> 32);
+}
+
+// the slot after i, the first after the last
+static inline uint32_t next_slot(uint32_t i, uint32_t cap)
+{
+    return i + 1 == cap ? 0 : i + 1;
 }
 
 // Tables are probed at random: for large ones, ask for 2 MB pages, so that a probe costs
@@ -40,11 +48,14 @@ void *ngram_table_alloc(size_t bytes, int fill)
     if (fill < 0) {
         return p;
     }
-    long pages = (long)((bytes + huge - 1) / huge);
-#pragma omp parallel for schedule(static) if (pages >= 4)
-    for (long i = 0; i < pages; i++) {
-        size_t at = (size_t)i * huge;
-        memset((char *)p + at, fill, bytes - at < huge ? bytes - at : huge);
+    // the first touch of each page is the kernel's clearing it (and, in a virtual machine,
+    // the host's finding it), slower than the memset: large blocks are filled by every
+    // thread, a 2 MB piece each at a time
+    long long pieces = (long long)((bytes + huge - 1) / huge);
+#pragma omp parallel for schedule(dynamic, 1) if (pieces >= 4)
+    for (long long i = 0; i < pieces; i++) {
+        size_t b = (size_t)i * huge;
+        memset((char *)p + b, fill, bytes - b < huge ? bytes - b : huge);
     }
     return p;
 }
@@ -55,6 +66,12 @@ void ngram_level_init(NgramLevel *L, uint32_t cap, int nval)
     while (c < cap) {
         c *= 2;
     }
+    ngram_level_init_slots(L, c, nval);
+}
+
+void ngram_level_init_slots(NgramLevel *L, uint32_t cap, int nval)
+{
+    uint32_t c = cap < 16 ? 16 : cap;
     memset(L, 0, sizeof *L);
     L->cap = c;
     L->keys = ngram_table_alloc((size_t)c * sizeof *L->keys, 0xFF);
@@ -75,7 +92,7 @@ void ngram_level_free(NgramLevel *L)
 
 uint32_t ngram_level_slot(const NgramLevel *L, uint32_t parent, int32_t tok)
 {
-    return slot_of(make_key(parent, tok), L->cap - 1);
+    return slot_of(make_key(parent, tok), L->cap);
 }
 
 uint32_t ngram_level_find(const NgramLevel *L, uint32_t parent, int32_t tok)
@@ -84,8 +101,7 @@ uint32_t ngram_level_find(const NgramLevel *L, uint32_t parent, int32_t tok)
         return NGRAM_NONE;
     }
     uint64_t key = make_key(parent, tok);
-    uint32_t mask = L->cap - 1;
-    for (uint32_t i = slot_of(key, mask);; i = (i + 1) & mask) {
+    for (uint32_t i = slot_of(key, L->cap);; i = next_slot(i, L->cap)) {
         uint64_t k = L->keys[i];
         if (k == key) {
             return i;
@@ -100,15 +116,14 @@ static void resize(NgramLevel *L, uint32_t cap)
 {
     NgramLevel old = *L;
     ngram_level_init(L, cap, old.nval);
-    uint32_t mask = L->cap - 1;
     for (uint32_t s = 0; s < old.cap; s++) {
         uint64_t key = old.keys[s];
         if (key == NGRAM_EMPTY) {
             continue;
         }
-        uint32_t i = slot_of(key, mask);
+        uint32_t i = slot_of(key, L->cap);
         while (L->keys[i] != NGRAM_EMPTY) {
-            i = (i + 1) & mask;
+            i = next_slot(i, L->cap);
         }
         L->keys[i] = key;
         for (int v = 0; v < old.nval; v++) {
@@ -122,9 +137,8 @@ static void resize(NgramLevel *L, uint32_t cap)
 uint32_t ngram_level_insert(NgramLevel *L, uint32_t parent, int32_t tok, int *is_new)
 {
     uint64_t key = make_key(parent, tok);
-    uint32_t mask = L->cap - 1;
-    uint32_t i = slot_of(key, mask);
-    for (;; i = (i + 1) & mask) {
+    uint32_t i = slot_of(key, L->cap);
+    for (;; i = next_slot(i, L->cap)) {
         uint64_t k = L->keys[i];
         if (k == key) {
             *is_new = 0;
@@ -147,6 +161,27 @@ uint32_t ngram_level_insert(NgramLevel *L, uint32_t parent, int32_t tok, int *is
     L->n++;
     *is_new = 1;
     return i;
+}
+
+uint32_t ngram_level_insert_shared(NgramLevel *L, uint32_t parent, int32_t tok, int *is_new)
+{
+    uint64_t key = make_key(parent, tok);
+    for (uint32_t i = slot_of(key, L->cap);; i = next_slot(i, L->cap)) {
+        uint64_t k = __atomic_load_n(&L->keys[i], __ATOMIC_RELAXED);
+        if (k == NGRAM_EMPTY) {
+            // the slot is ours unless another thread took it first: then it holds its key,
+            // which is looked at as any other resident
+            if (__atomic_compare_exchange_n(&L->keys[i], &k, key, 0, __ATOMIC_RELAXED,
+                                            __ATOMIC_RELAXED)) {
+                *is_new = 1;
+                return i;
+            }
+        }
+        if (k == key) {
+            *is_new = 0;
+            return i;
+        }
+    }
 }
 
 // --- counting ------------------------------------------------------------------------------

@@ -418,6 +418,8 @@ void ngram_model_link_suffixes(NgramModel *m)
         const NgramLevel *L = &m->lev[k];
         free(m->suffix[k]);
         m->suffix[k] = ngram_table_alloc((size_t)L->cap * sizeof *m->suffix[k], 0);
+        // each slot writes only its own link: the slots are shared out among the threads
+#pragma omp parallel for schedule(static) if (L->cap >= PAR_SLOTS)
         for (uint32_t s = 0; s < L->cap; s++) {
             // two random reads per n-gram (its parent's suffix, then the probe): fetch the
             // first 2 AHEAD slots ahead and the second AHEAD ahead, when the first is in

@@ -30,13 +30,16 @@
 // One order of it. A node is a slot index; the root (order 0) is node 0.
 typedef struct {
     uint64_t *keys;    // (cap) (parent node << 32) | token id, or NGRAM_EMPTY
-    uint32_t cap;      // a power of two
+    uint32_t cap;      // slots: a power of two in the counting tables, any number read
     uint32_t n;        // stored n-grams
     uint32_t *val[3];  // (cap) per-slot arrays moved along when the table grows
     int nval;
 } NgramLevel;
 
+// cap slots rounded up to a power of two (tables that grow double), nval per-slot arrays
 void ngram_level_init(NgramLevel *L, uint32_t cap, int nval);
+// exactly cap slots (16 at least): a table that never grows can be as small as its load allows
+void ngram_level_init_slots(NgramLevel *L, uint32_t cap, int nval);
 // bytes set to fill (or left as they are when fill < 0: the caller writes every one), for an
 // array indexed by a level's slots: 2 MB pages asked for when it is large (probed at random,
 // a 4 KB page would add a TLB miss to each cache miss); filled on every thread. free().
@@ -48,6 +51,10 @@ uint32_t ngram_level_slot(const NgramLevel *L, uint32_t parent, int32_t tok);
 uint32_t ngram_level_find(const NgramLevel *L, uint32_t parent, int32_t tok);
 // slot of (parent, tok), inserted (values zeroed) if absent; *is_new says which. May grow L.
 uint32_t ngram_level_insert(NgramLevel *L, uint32_t parent, int32_t tok, int *is_new);
+// ngram_level_insert for threads inserting into L at once: never grows L (the caller keeps
+// its load at most 3/4) and leaves L->n to the caller. Where each key lands depends on which
+// thread comes first; which keys are stored does not.
+uint32_t ngram_level_insert_shared(NgramLevel *L, uint32_t parent, int32_t tok, int *is_new);
 
 #define NGRAM_NONE UINT32_MAX
 
@@ -263,6 +270,10 @@ int ngram_arpa_write(const NgramModel *m, const char *path);
 // unescaped (see tok_escape); <s>, </s>, <unk> map to the reserved ids. Malformed input
 // fails with a message naming the file and line.
 int ngram_arpa_read(NgramModel *m, const char *path, TokUnit unit);
+// ngram_arpa_read without its parallel path: the lines in the file's order, on one thread
+// parsing and one inserting, the path that reports faults. The same model (only the slots
+// the n-grams sit in may differ); for tests and build/bench/bench_arpa.
+int ngram_arpa_read_serial(NgramModel *m, const char *path, TokUnit unit);
 
 // --- the binary format (binary.c) -----------------------------------------------------------
 // model.bin holds the vocabulary and, per order, one open-addressing table whose slots are

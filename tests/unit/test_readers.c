@@ -6,6 +6,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <math.h>
+#include <omp.h>
 
 #include "datasets/datasets.h"
 #include "ngram/ngram.h"
@@ -260,6 +262,130 @@ Test(readers, arpa_adds_an_unlisted_context_with_its_backed_off_probability)
 }
 
 // --- word2vec vectors -------------------------------------------------------------------------
+
+// A model file as other toolkits or hands write them, large enough that each section above
+// the first is read by two threads at once: CRLF and LF line ends, fields separated by
+// spaces, tabs or both, trailing blanks, escaped tokens, -99 and -inf, and n-grams in no
+// particular order. Read in parallel and one line after another, it must give the same
+// model: the same ids, and the same file written back, byte for byte (the writer lists every
+// entry in a fixed order with its value exactly).
+// xorshift64: a value in [0, 1) with 17 digits of every kind
+static double next_unit(uint64_t *x)
+{
+    *x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+    return (double)(*x >> 11) / 9007199254740992.0;
+}
+
+static char *messy_arpa(const char *dir)
+{
+    enum { V = 150, C = 40, W = 20 }; // word types; 3-grams: C x C contexts, W words each
+    size_t cap = (size_t)64 << 20, len = 0;
+    char *t = lab_malloc(cap);
+    uint64_t x = 88172645463325252ull;
+#define PUT(...) (len += (size_t)snprintf(t + len, cap - len, __VA_ARGS__))
+    static const char *sep[] = {"\t", " ", " \t ", "\t\t"}, *eol[] = {"\n", "\r\n", " \t\n"};
+    PUT("comment lines before \\data\\ are free\n\\data\\\nngram 1=%d\nngram 2=%d\nngram 3=%d\n\n",
+        V + 4, V * V, C * C * W);
+    PUT("\\1-grams:\n-inf\t</s>\n-99\t<s>\t-0.25\n-2.5\ta\\sb\t-0.5\r\n-3.25 x\\ty -99\n");
+    for (int i = 0; i < V; i++) {
+        double p = -7 * next_unit(&x), bow = -next_unit(&x);
+        PUT("%.17g%sw%d%s%.17g%s", p, sep[i % 4], i, sep[(i / 4) % 4], bow, eol[i % 3]);
+    }
+    PUT("\n\\2-grams:\n");
+    for (int j = 0; j < V; j++) { // (the last token outer: contexts change every line)
+        for (int i = 0; i < V; i++) {
+            double p = -7 * next_unit(&x), bow = -next_unit(&x);
+            PUT("%.17g%sw%d w%d%s%.17g%s", p, sep[(i + j) % 4], i, j, sep[i % 4], bow,
+                eol[(i * j) % 3]);
+        }
+    }
+    PUT("\n\\3-grams:\n");
+    for (int l = 0; l < W; l++) {
+        for (int i = 0; i < C; i++) {
+            for (int j = 0; j < C; j++) {
+                PUT("%.17g%sw%d%sw%d w%d%s", -7 * next_unit(&x), sep[(i + l) % 4], i, sep[j % 2],
+                    j, l, eol[(i + j + l) % 3]);
+            }
+        }
+    }
+    PUT("\n\\end\\\n");
+#undef PUT
+    char *path = test_write(dir, "messy.arpa", t, len);
+    free(t);
+    return path;
+}
+
+Test(readers, arpa_read_in_parallel_gives_the_model_of_reading_line_after_line, .timeout = 60)
+{
+    char *dir = test_tmpdir();
+    char *path = messy_arpa(dir);
+    omp_set_num_threads(2);
+    NgramModel par, ser;
+    cr_assert_eq(ngram_arpa_read(&par, path, UNIT_LINE), 0);
+    cr_assert_eq(ngram_arpa_read_serial(&ser, path, UNIT_LINE), 0);
+    cr_assert_eq(par.vocab.n, ser.vocab.n);
+    for (int32_t id = 0; id < ser.vocab.n; id++) {
+        cr_assert(par.vocab.len[id] == ser.vocab.len[id] &&
+                  memcmp(par.vocab.str[id], ser.vocab.str[id], ser.vocab.len[id]) == 0,
+                  "token %d differs", id);
+    }
+    cr_assert_geq(vocab_find(&ser.vocab, "a b", 3), 0, "the escaped space is unescaped");
+    for (int k = 1; k <= 3; k++) {
+        cr_assert_eq(ngram_model_entries(&par, k), ngram_model_entries(&ser, k));
+    }
+    char *a = lab_path_join(dir, "par.arpa"), *b = lab_path_join(dir, "ser.arpa");
+    cr_assert_eq(ngram_arpa_write(&par, a), 0);
+    cr_assert_eq(ngram_arpa_write(&ser, b), 0);
+    char *ta, *tb;
+    size_t na, nb;
+    cr_assert_eq(lab_read_file(a, &ta, &na, 0), 0);
+    cr_assert_eq(lab_read_file(b, &tb, &nb, 0), 0);
+    cr_assert(na == nb && memcmp(ta, tb, na) == 0, "written back: %zu and %zu bytes", na, nb);
+    // and a value by hand: the line "p<sep>w3<sep>w5 w7" is the 3-gram (w3, w5, w7)
+    int32_t w3 = vocab_find(&ser.vocab, "w3", 2), w5 = vocab_find(&ser.vocab, "w5", 2),
+            w7 = vocab_find(&ser.vocab, "w7", 2);
+    int32_t ctx[2] = {w3, w5};
+    cr_assert_eq(ngram_logprob(&par, ctx, w7), ngram_logprob(&ser, ctx, w7));
+    free(ta), free(tb), free(a), free(b);
+    ngram_model_free(&par);
+    ngram_model_free(&ser);
+    free(path);
+    free(dir);
+}
+
+// The tables are first made for the declared counts: 12 2-grams fill a table of 16 slots to
+// its 3/4, with no room for the contexts of the 3-grams, which are not listed. The file is
+// then read again with room for them, and each 3-gram is reachable after its context.
+Test(readers, arpa_unlisted_contexts_past_the_room_of_the_declared_counts_are_still_added)
+{
+    static const char text[] =
+        "\\data\\\nngram 1=5\nngram 2=12\nngram 3=3\n\n"
+        "\\1-grams:\n-1\t</s>\n-99\t<s>\t-0.5\n-1\ta\t-0.5\n-1\tb\t-0.5\n-1\tc\t-0.5\n\n"
+        "\\2-grams:\n"
+        "-0.5\t<s> a\t-0.1\n-0.5\t<s> b\t-0.1\n-0.5\t<s> c\t-0.1\n-0.5\t<s> </s>\n"
+        "-0.5\ta a\t-0.1\n-0.5\ta b\t-0.1\n-0.5\ta c\t-0.1\n-0.5\ta </s>\n"
+        "-0.5\tb a\t-0.1\n-0.5\tb b\t-0.1\n-0.5\tb c\t-0.1\n-0.5\tb </s>\n\n"
+        "\\3-grams:\n-0.25\tc a b\n-0.125\tc b a\n-0.0625\tc c </s>\n\n\\end\\\n";
+    char *dir = test_tmpdir();
+    char *path = test_write(dir, "room.arpa", text, sizeof text - 1);
+    NgramModel m;
+    cr_assert_eq(ngram_arpa_read(&m, path, UNIT_LINE), 0);
+    int32_t a = vocab_find(&m.vocab, "a", 1), b = vocab_find(&m.vocab, "b", 1),
+            c = vocab_find(&m.vocab, "c", 1);
+    struct {
+        int32_t ctx[2], w;
+        double log10p;
+    } want[] = {{{c, a}, b, -0.25}, {{c, b}, a, -0.125}, {{c, c}, TOK_EOS, -0.0625}};
+    for (int i = 0; i < 3; i++) {
+        double got = ngram_logprob(&m, want[i].ctx, want[i].w) / M_LN10;
+        cr_assert(fabs(got - want[i].log10p) < 1e-12, "case %d: log10 P = %.15g, expected %g",
+                  i, got, want[i].log10p);
+    }
+    cr_assert_eq(ngram_model_entries(&m, 2), 15, "the 12 listed 2-grams and 3 contexts");
+    ngram_model_free(&m);
+    free(path);
+    free(dir);
+}
 
 Test(readers, vectors_defects_are_refused_naming_the_file_line_and_defect)
 {
