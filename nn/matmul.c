@@ -93,6 +93,16 @@ void nn_sgemm_pack_b(float *packed, int transB, int N, int K, const float *B, in
     }
 }
 
+void nn_sgemm_packed_epi(int transA, int M, int N, int K, float alpha, const float *A, int lda,
+                         const float *packed, float beta, float *C, int ldc, NnGemmEpilogue epi,
+                         void *ctx)
+{
+    nn_sgemm(transA, 0, M, N, K, alpha, A, lda, packed, N, beta, C, ldc);
+    if (epi && M > 0 && N > 0) {
+        epi(C, ldc, 0, 0, M, N, ctx);
+    }
+}
+
 void nn_sgemm_packed(int transA, int M, int N, int K, float alpha, const float *A, int lda,
                      const float *packed, float beta, float *C, int ldc)
 {
@@ -729,7 +739,7 @@ void nn_sgemm_pack_b(float *packed, int transB, int N, int K, const float *B, in
 // packing of B, so the same tiles sum the same products in the same order.
 static void gemm_slice_packed(int transA, int m0, int m1, int n0, int n1, int N, int K, float alpha,
                               const float *A, int lda, const float *packed, float beta, float *C,
-                              int ldc)
+                              int ldc, NnGemmEpilogue epi, void *ctx)
 {
     int mspan = m1 - m0, mcmax = mspan < MC ? mspan : MC, kcmax = K < KC ? K : KC;
     size_t npad = (size_t)((N + NR - 1) / NR * NR);
@@ -741,6 +751,9 @@ static void gemm_slice_packed(int transA, int m0, int m1, int n0, int n1, int N,
         for (int ic = m0; ic < m1; ic += MC) {
             int mc = m1 - ic < MC ? m1 - ic : MC;
             block_tiles(transA, A, lda, ic, pc, mc, kc, pb, n0, n1, 0, pa, alpha, beta_k, C, ldc);
+            if (epi && pc + kc == K) { // the block is final, and still in cache
+                epi(C + (size_t)ic * ldc + n0, ldc, ic, n0, mc, n1 - n0, ctx);
+            }
         }
     }
 }
@@ -784,8 +797,9 @@ static void gemv_packed(const float *a, ptrdiff_t csa, int N, int K, float alpha
     }
 }
 
-void nn_sgemm_packed(int transA, int M, int N, int K, float alpha, const float *A, int lda,
-                     const float *packed, float beta, float *C, int ldc)
+void nn_sgemm_packed_epi(int transA, int M, int N, int K, float alpha, const float *A, int lda,
+                         const float *packed, float beta, float *C, int ldc, NnGemmEpilogue epi,
+                         void *ctx)
 {
     assert(M >= 0 && N >= 0 && K >= 0);
     if (M == 0 || N == 0) {
@@ -793,6 +807,9 @@ void nn_sgemm_packed(int transA, int M, int N, int K, float alpha, const float *
     }
     if (K == 0 || alpha == 0.0f) {
         scale_c(M, N, beta, C, ldc);
+        if (epi) {
+            epi(C, ldc, 0, 0, M, N, ctx);
+        }
         return;
     }
     // one or two rows (a recurrent step of one or two lanes, a text scored as one stream):
@@ -802,6 +819,9 @@ void nn_sgemm_packed(int transA, int M, int N, int K, float alpha, const float *
         for (int i = 0; i < M; i++) {
             gemv_packed(transA ? A + i : A + (size_t)i * lda, transA ? lda : 1, N, K, alpha,
                         packed, beta, C + (size_t)i * ldc);
+            if (epi) {
+                epi(C + (size_t)i * ldc, ldc, i, 0, 1, N, ctx);
+            }
         }
         return;
     }
@@ -809,7 +829,8 @@ void nn_sgemm_packed(int transA, int M, int N, int K, float alpha, const float *
     double mnk = (double)M * N * K;
     int threads = mnk < THREAD_MNK || omp_in_parallel() ? 1 : omp_get_max_threads();
     if (threads == 1) {
-        gemm_slice_packed(transA, 0, M, 0, N, N, K, alpha, A, lda, packed, beta, C, ldc);
+        gemm_slice_packed(transA, 0, M, 0, N, N, K, alpha, A, lda, packed, beta, C, ldc, epi,
+                          ctx);
         return;
     }
     int split_m = M >= N;
@@ -820,12 +841,20 @@ void nn_sgemm_packed(int transA, int M, int N, int K, float alpha, const float *
                      omp_get_num_threads(), &s0, &s1);
         if (s0 < s1) {
             if (split_m) {
-                gemm_slice_packed(transA, s0, s1, 0, N, N, K, alpha, A, lda, packed, beta, C, ldc);
+                gemm_slice_packed(transA, s0, s1, 0, N, N, K, alpha, A, lda, packed, beta, C, ldc,
+                                  epi, ctx);
             } else {
-                gemm_slice_packed(transA, 0, M, s0, s1, N, K, alpha, A, lda, packed, beta, C, ldc);
+                gemm_slice_packed(transA, 0, M, s0, s1, N, K, alpha, A, lda, packed, beta, C, ldc,
+                                  epi, ctx);
             }
         }
     }
+}
+
+void nn_sgemm_packed(int transA, int M, int N, int K, float alpha, const float *A, int lda,
+                     const float *packed, float beta, float *C, int ldc)
+{
+    nn_sgemm_packed_epi(transA, M, N, K, alpha, A, lda, packed, beta, C, ldc, NULL, NULL);
 }
 
 #endif // NN_BLAS_OPENBLAS

@@ -54,6 +54,16 @@ size_t nn_sgemm_packed_b_floats(int N, int K);
 void nn_sgemm_pack_b(float *packed, int transB, int N, int K, const float *B, int ldb);
 void nn_sgemm_packed(int transA, int M, int N, int K, float alpha, const float *A, int lda,
                      const float *packed, float beta, float *C, int ldc);
+// nn_sgemm_packed, then epi on C as it is finished: called once for each block of C that every
+// K block has been added to, while it is still in cache, with the block's corner c (row stride
+// ldc), the block's first row i0 and column j0 in C and its m x n size, on the thread that
+// computed it (blocks never overlap). For element-wise work on a product's output (a layer's
+// bias and activation) without a pass of its own over memory; the products' bits are
+// nn_sgemm_packed's. epi NULL: nn_sgemm_packed.
+typedef void (*NnGemmEpilogue)(float *c, int ldc, int i0, int j0, int m, int n, void *ctx);
+void nn_sgemm_packed_epi(int transA, int M, int N, int K, float alpha, const float *A, int lda,
+                         const float *packed, float beta, float *C, int ldc, NnGemmEpilogue epi,
+                         void *ctx);
 // the readable reference: the same contract, triple loop, double accumulator per element
 void nn_sgemm_ref(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
                   const float *B, int ldb, float beta, float *C, int ldc);

@@ -678,6 +678,77 @@ static void gelu_backward(const Gpt *m, int nt, float *dinp, const float *dout, 
 // out (N, OC) = inp (N, C) @ weight^T + bias (or none), weight m's product matrix wi:
 // nn_linear_forward, or with the step's packed weight when batch-parallel (the same bits:
 // nn_sgemm_packed's contract, and the bias added as nn_linear_forward adds it)
+// --- work on a product's output while it is in cache (batch shares) -------------------------
+// With the step's packed weights, a product can hand each finished block of its output to an
+// epilogue (nn_sgemm_packed_epi) instead of a pass of its own over memory afterwards: the
+// bias, the GELU, the residual add, the GELU's derivative. Each does to an element exactly
+// what the separate pass does, so the bits are the same.
+
+typedef struct {
+    const float *bias; // (n) per column, or NULL
+    const float *x;    // the residual stream, or the GELU's derivative (ld per row)
+    float *out;        // where a result other than C goes (ld per row)
+    int ld;
+} Epi;
+
+// C += bias (nn_linear_forward's add)
+static void epi_bias(float *c, int ldc, int i0, int j0, int mr, int n, void *ctx)
+{
+    const Epi *e = ctx;
+    (void)i0;
+    for (int r = 0; r < mr; r++) {
+        float *row = c + (size_t)r * ldc;
+        const float *b = e->bias + j0;
+#pragma omp simd
+        for (int j = 0; j < n; j++) {
+            row[j] += b[j];
+        }
+    }
+}
+
+// out = x + (C + bias) (bias_residual_rows)
+static void epi_bias_residual(float *c, int ldc, int i0, int j0, int mr, int n, void *ctx)
+{
+    const Epi *e = ctx;
+    for (int r = 0; r < mr; r++) {
+        const float *y = c + (size_t)r * ldc, *b = e->bias + j0;
+        const float *x = e->x + (size_t)(i0 + r) * e->ld + j0;
+        float *o = e->out + (size_t)(i0 + r) * e->ld + j0;
+#pragma omp simd
+        for (int j = 0; j < n; j++) {
+            o[j] = x[j] + (y[j] + b[j]);
+        }
+    }
+}
+
+// out = gelu(C + bias), C = gelu'(C + bias) (bias_gelu_rows with the derivative)
+static void epi_gelu_grad(float *c, int ldc, int i0, int j0, int mr, int n, void *ctx)
+{
+    const Epi *e = ctx;
+    for (int r = 0; r < mr; r++) {
+        float *row = c + (size_t)r * ldc;
+        nn_gelu_forward_grad(e->out + (size_t)(i0 + r) * e->ld + j0, row, row,
+                             e->bias ? e->bias + j0 : NULL, (size_t)n);
+    }
+}
+
+// C *= x, the GELU's derivative (gelu_exact_grad)
+static void epi_times(float *c, int ldc, int i0, int j0, int mr, int n, void *ctx)
+{
+    const Epi *e = ctx;
+    for (int r = 0; r < mr; r++) {
+        float *row = c + (size_t)r * ldc;
+        const float *g = e->x + (size_t)(i0 + r) * e->ld + j0;
+#pragma omp simd
+        for (int j = 0; j < n; j++) {
+            row[j] = row[j] * g[j];
+        }
+    }
+}
+
+// out (N, OC) = inp (N, C) @ weight^T + bias (or none), weight m's product matrix wi:
+// nn_linear_forward, or with the step's packed weight when batch-parallel (the same bits:
+// nn_sgemm_packed's contract, and the bias added as nn_linear_forward adds it)
 static void linear_forward(const Gpt *m, int wi, float *out, const float *inp, const float *weight,
                            const float *bias, int N, int C, int OC)
 {
@@ -685,29 +756,35 @@ static void linear_forward(const Gpt *m, int wi, float *out, const float *inp, c
         nn_linear_forward(out, inp, weight, bias, N, C, OC);
         return;
     }
-    nn_sgemm_packed(0, N, OC, C, 1.0f, inp, C, m->packs[wi].fwd, 0.0f, out, OC);
-    for (int n = 0; bias && n < N; n++) {
-        float *row = out + (size_t)n * OC;
-#pragma omp simd
-        for (int o = 0; o < OC; o++) {
-            row[o] += bias[o];
-        }
-    }
+    Epi e = {.bias = bias};
+    nn_sgemm_packed_epi(0, N, OC, C, 1.0f, inp, C, m->packs[wi].fwd, 0.0f, out, OC,
+                        bias ? epi_bias : NULL, &e);
 }
 
 // As nn_linear_backward, but dinp is WRITTEN (=), not accumulated, so it needs no memset:
 // dinp = dout @ weight (beta 0 in nn_sgemm gives the bits of a zeroed dinp plus the product),
 // weight m's product matrix wi (packed once a step when batch-parallel)
-static void linear_backward_set(const Gpt *m, int wi, float *dinp, float *dweight, float *dbias,
+// linear_backward_set with epi (batch shares only: m->packs) applied to dinp's blocks as the
+// product finishes them
+static void linear_backward_epi(const Gpt *m, int wi, float *dinp, float *dweight, float *dbias,
                                 const float *dout, const float *inp, const float *weight, int N,
-                                int C, int OC)
+                                int C, int OC, NnGemmEpilogue epi, Epi *ctx)
 {
+    assert(m->packs || !epi);
     if (m->packs) {
-        nn_sgemm_packed(0, N, C, OC, 1.0f, dout, OC, m->packs[wi].bwd, 0.0f, dinp, C);
+        nn_sgemm_packed_epi(0, N, C, OC, 1.0f, dout, OC, m->packs[wi].bwd, 0.0f, dinp, C, epi,
+                            ctx);
     } else {
         nn_sgemm(0, 0, N, C, OC, 1.0f, dout, OC, weight, C, 0.0f, dinp, C);
     }
     nn_linear_backward(NULL, dweight, dbias, dout, inp, weight, N, C, OC);
+}
+
+static void linear_backward_set(const Gpt *m, int wi, float *dinp, float *dweight, float *dbias,
+                                const float *dout, const float *inp, const float *weight, int N,
+                                int C, int OC)
+{
+    linear_backward_epi(m, wi, dinp, dweight, dbias, dout, inp, weight, N, C, OC, NULL, NULL);
 }
 
 // Packs every product matrix of m for the forward (fwd) or the backward (bwd), the matrices
@@ -746,6 +823,23 @@ static void apply_mask(float *x, const float *mask, size_t n)
 }
 
 // --- forward --------------------------------------------------------------------------------
+
+// out (N, C) = x + (inp (N, K) @ weight^T + bias): a residual branch's projection, its bias and
+// the residual add; y (N, C) holds the product. In shares the add is the product's epilogue.
+static void proj_residual(const Gpt *m, const Share *s, int wi, float *out, const float *x,
+                          float *y, const float *inp, const float *weight, const float *bias, int N,
+                          int K)
+{
+    const int C = m->cfg.C;
+    if (m->packs) {
+        Epi e = {.bias = bias ? bias : m->zero_bias, .x = x, .out = out, .ld = C};
+        nn_sgemm_packed_epi(0, N, C, K, 1.0f, inp, K, m->packs[wi].fwd, 0.0f, y, C,
+                            epi_bias_residual, &e);
+        return;
+    }
+    linear_forward(m, wi, y, inp, weight, NULL, N, K, C);
+    bias_residual_forward(m, team(m, s, (size_t)N * C), out, x, y, bias, (size_t)N);
+}
 
 // The forward of s's sequences: every layer over rows b0 * T .. b1 * T of the activations (the
 // attention's att from pair b0 * NH on). Dropout multiplies by the masks gpt_forward drew.
@@ -797,23 +891,29 @@ static void forward_share(Gpt *m, const Share *s, const int32_t *targets, double
             apply_mask(dc, a->res_2_mask + R * C, BC);
             nn_residual_forward(res_2, x, dc, BC);
         } else {
-            linear_forward(m, 4 * l + 1, dc, atty, w->attn_proj_w, NULL, (int)BT, C, C);
-            bias_residual_forward(m, team(m, s, BC), res_2, x, dc, w->attn_proj_b, BT);
+            proj_residual(m, s, 4 * l + 1, res_2, x, dc, atty, w->attn_proj_w, w->attn_proj_b,
+                          (int)BT, C);
         }
         // x = x + drop(c_proj(gelu(c_fc(ln_2(x)))))
         layernorm_forward(m, team(m, s, BC), ln_2, a->ln_2_mean + R, a->ln_2_rstd + R, res_2,
                           w->ln_2_w, w->ln_2_b, BT);
-        linear_forward(m, 4 * l + 2, fch, ln_2, w->c_fc_w, NULL, (int)BT, C, 4 * C);
-        bias_gelu_forward(m, team(m, s, 4 * BC), fch_gelu, fch, w->c_fc_b, BT, 4 * C,
-                          targets != NULL);
+        if (m->packs && targets && c->gelu == GPT_GELU_EXACT) {
+            Epi e = {.bias = w->c_fc_b, .out = fch_gelu, .ld = 4 * C};
+            nn_sgemm_packed_epi(0, (int)BT, 4 * C, C, 1.0f, ln_2, C, m->packs[4 * l + 2].fwd, 0.0f,
+                                fch, 4 * C, epi_gelu_grad, &e);
+        } else {
+            linear_forward(m, 4 * l + 2, fch, ln_2, w->c_fc_w, NULL, (int)BT, C, 4 * C);
+            bias_gelu_forward(m, team(m, s, 4 * BC), fch_gelu, fch, w->c_fc_b, BT, 4 * C,
+                              targets != NULL);
+        }
         if (drop) {
             linear_forward(m, 4 * l + 3, dc, fch_gelu, w->mlp_proj_w, w->mlp_proj_b, (int)BT, 4 * C,
                            C);
             apply_mask(dc, a->res_3_mask + R * C, BC);
             nn_residual_forward(res_3, res_2, dc, BC);
         } else {
-            linear_forward(m, 4 * l + 3, dc, fch_gelu, w->mlp_proj_w, NULL, (int)BT, 4 * C, C);
-            bias_residual_forward(m, team(m, s, BC), res_3, res_2, dc, w->mlp_proj_b, BT);
+            proj_residual(m, s, 4 * l + 3, res_3, res_2, dc, fch_gelu, w->mlp_proj_w,
+                          w->mlp_proj_b, (int)BT, 4 * C);
         }
         x = res_3;
     }
@@ -941,12 +1041,21 @@ static void backward_share(Gpt *m, const Share *s)
         // forward was: res_3 = res_2 + drop(mlp.c_proj(fch_gelu)); dx passes to res_2 as is
         const float *dproj =
             through_dropout(dc2, dx, drop ? a->res_3_mask + R * C : NULL, BC, drop);
-        linear_backward_set(m, 4 * l + 3, dfch2, d.mlp_proj_w, d.mlp_proj_b, dproj, fch_gelu,
-                            w->mlp_proj_w, (int)BT, 4 * C, C);
-        // forward was: fch_gelu = gelu(fch); fch now holds gelu'(fch) for the exact GELU
-        gelu_backward(m, team(m, s, 4 * BC), dfch, dfch2, fch, 4 * BC);
+        // forward was: fch_gelu = gelu(fch); fch now holds gelu'(fch) for the exact GELU, by
+        // which the product's blocks are multiplied as they are finished (in shares) or after
+        const float *dfc = dfch;
+        if (m->packs && c->gelu == GPT_GELU_EXACT) {
+            Epi e = {.x = fch, .ld = 4 * C};
+            linear_backward_epi(m, 4 * l + 3, dfch2, d.mlp_proj_w, d.mlp_proj_b, dproj,
+                                fch_gelu, w->mlp_proj_w, (int)BT, 4 * C, C, epi_times, &e);
+            dfc = dfch2;
+        } else {
+            linear_backward_set(m, 4 * l + 3, dfch2, d.mlp_proj_w, d.mlp_proj_b, dproj, fch_gelu,
+                                w->mlp_proj_w, (int)BT, 4 * C, C);
+            gelu_backward(m, team(m, s, 4 * BC), dfch, dfch2, fch, 4 * BC);
+        }
         // forward was: fch = ln_2 @ c_fc^T + b
-        linear_backward_set(m, 4 * l + 2, dc, d.c_fc_w, d.c_fc_b, dfch, ln_2, w->c_fc_w, (int)BT, C,
+        linear_backward_set(m, 4 * l + 2, dc, d.c_fc_w, d.c_fc_b, dfc, ln_2, w->c_fc_w, (int)BT, C,
                             4 * C);
         // forward was: ln_2 = layernorm(res_2); so dres_2 = dx + the layernorm's part
         layernorm_backward(m, s, dx, d.ln_2_w, d.ln_2_b, dc, res_2, w->ln_2_w, a->ln_2_mean + R,

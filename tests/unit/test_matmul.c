@@ -270,8 +270,28 @@ Test(matmul, threads_split_c_not_k_so_any_thread_count_gives_identical_bits)
     bitwise_case(1, 3, 0, 1, 3300, 3200, 40);
 }
 
+// an epilogue that counts the visits of each element of C and maps it to 2 c + 1
+typedef struct {
+    int *visits;
+    int ldc, N;
+} VisitCtx;
+
+static void visit_epi(float *c, int ldc, int i0, int j0, int m, int n, void *ctx)
+{
+    VisitCtx *v = ctx;
+    cr_assert_eq(ldc, v->ldc);
+    for (int r = 0; r < m; r++) {
+        for (int j = 0; j < n; j++) {
+            v->visits[(size_t)(i0 + r) * v->N + j0 + j]++;
+            c[(size_t)r * ldc + j] = 2.0f * c[(size_t)r * ldc + j] + 1.0f;
+        }
+    }
+}
+
 // nn_sgemm_packed with op(B) packed once against nn_sgemm on the same operands, C starting
-// from the same values (beta = 0.5 reads it): the same bits with lmlab's kernel
+// from the same values (beta = 0.5 reads it): the same bits with lmlab's kernel; and
+// nn_sgemm_packed_epi hands every element of C to its epilogue once, after its last K block
+// (the epilogue's 2 c + 1 of the finished product)
 static void packed_case(int threads, int ta, int tb, int M, int N, int K)
 {
     LabRng rng;
@@ -286,9 +306,23 @@ static void packed_case(int threads, int ta, int tb, int M, int N, int K)
     nn_sgemm_pack_b(packed, tb, N, K, B, tb ? K : N);
     int saved = omp_get_max_threads();
     omp_set_num_threads(threads);
+    float *C3 = lab_malloc(n * sizeof(float));
+    memcpy(C3, C1, n * sizeof(float));
+    VisitCtx v = {lab_calloc(n, sizeof(int)), N, N};
     nn_sgemm(ta, tb, M, N, K, 1.5f, A, ta ? M : K, B, tb ? K : N, 0.5f, C1, N);
     nn_sgemm_packed(ta, M, N, K, 1.5f, A, ta ? M : K, packed, 0.5f, C2, N);
+    nn_sgemm_packed_epi(ta, M, N, K, 1.5f, A, ta ? M : K, packed, 0.5f, C3, N, visit_epi, &v);
     omp_set_num_threads(saved);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_eq(v.visits[i], 1, "element %zu of %dx%dx%d: %d visits", i, M, N, K,
+                     v.visits[i]);
+        float want = 2.0f * C2[i] + 1.0f;
+        cr_assert(memcmp(&C3[i], &want, sizeof want) == 0,
+                  "element %zu of %dx%dx%d: epilogue saw %g, the product is %g", i, M, N, K,
+                  (double)((C3[i] - 1.0f) / 2.0f), (double)C2[i]);
+    }
+    free(C3);
+    free(v.visits);
 #ifdef NN_BLAS_OPENBLAS
     for (size_t i = 0; i < n; i++) { // OpenBLAS sums op(B) and its copy in its own orders
         cr_assert(fabsf(C1[i] - C2[i]) <= 1e-4f * (1.0f + fabsf(C1[i])));
@@ -305,7 +339,7 @@ static void packed_case(int threads, int ta, int tb, int M, int N, int K)
     free(packed);
 }
 
-Test(matmul, a_packed_b_gives_the_bits_of_sgemm_for_any_shape_and_thread_count)
+Test(matmul, a_packed_b_gives_the_bits_of_sgemm_and_its_epilogue_every_element_once)
 {
     for (int threads = 1; threads <= 3; threads++) {
         packed_case(threads, 0, 1, 32, 1024, 256); // an LSTM step: h @ w_hh^T
