@@ -9,7 +9,6 @@
 #include "ngram/cli_common.h"
 
 #include <assert.h>
-#include <malloc.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -626,29 +625,10 @@ static void train_free(Train *t)
     free(t->run_dir);
 }
 
-// The command allocates its large tables one after another (counts, model, the ARPA writer's
-// listings, model.bin, the children index), freeing some on the way. By default glibc maps
-// each large block afresh and unmaps it when freed, and the first touch of every page of a new
-// mapping is a fault that clears it (in a virtual machine the host's too): a tenth to a third
-// of the CPU time of a char 5-gram went there. Counting in memory, the blocks come from one
-// heap that is never given back before the command ends, so a block freed is reused by the
-// next (the peak stays that of the live tables). With --memory the default stays: the limit
-// counts resident memory.
-static void train_reuse_memory(const Train *t)
-{
-    if (t->memory) {
-        return;
-    }
-    mallopt(M_ARENA_MAX, 1);       // every thread's blocks from the one heap
-    mallopt(M_MMAP_MAX, 0);        // large blocks too
-    mallopt(M_TRIM_THRESHOLD, -1); // (as unsigned: the largest) freed memory is kept
-}
-
 int ngram_cmd_train(int argc, char **argv)
 {
     Train t = {0};
     train_parse(&t, argc, argv);
-    train_reuse_memory(&t);
     train_build(&t);
     train_write(&t);
     train_report(&t);
