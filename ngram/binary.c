@@ -517,12 +517,13 @@ static void mark_extensions(const BinHeader *h, uint8_t *buf, int k, const uint8
     }
 }
 
-// One entry of an order being laid out: its key, its home slot (then its slot), and its model
-// node.
+// One entry of an order being laid out: its key, its home slot (then its slot), its model
+// node, and its ln P and ln bow as stored (read here in the model's order, not at random later).
 typedef struct {
     uint64_t key;
     uint32_t home;
     uint32_t who;
+    float lp, lb;
 } BinPlace;
 
 // a[0..n) sorted by home, then by key, into a or tmp (which holds n): returns which. A stable
@@ -690,6 +691,13 @@ int ngram_bin_write(const NgramModel *m, const char *path)
         store_float(uni + (size_t)id * 8, -fabs(m->logp[1][s])); // sign set: extends (for now)
         store_float(uni + (size_t)id * 8 + 4, N > 1 ? m->logbow[1][s] : 0.0);
     }
+    // the entries of one order and the sort's second copy, for the largest order (one block:
+    // a new one each order would cost its page faults again)
+    uint64_t most = 0;
+    for (int k = 2; k <= N; k++) {
+        most = h.lev[k - 1].n > most ? h.lev[k - 1].n : most;
+    }
+    BinPlace *e = lab_malloc(2 * ((size_t)most + 1) * sizeof *e);
     for (int k = 2; k <= N; k++) {
         const NgramLevel *L = &m->lev[k];
         BinLevelHead *H = &h.lev[k - 1];
@@ -704,7 +712,6 @@ int ngram_bin_write(const NgramModel *m, const char *path)
         uint8_t *has_child = lab_calloc(h.lev[k - 2].cap, 1); // per node of order k-1
         // the entries with their keys and home slots, in the model's order
         uint32_t n = (uint32_t)H->n;
-        BinPlace *e = lab_malloc(2 * ((size_t)n + 1) * sizeof *e);
         uint32_t j = 0;
         for (uint32_t s = 0; s < L->cap; s++) {
             if (s + 32 < L->cap && L->keys[s + 32] != NGRAM_EMPTY) {
@@ -719,10 +726,12 @@ int ngram_bin_write(const NgramModel *m, const char *path)
             assert(parent != NGRAM_NONE); // every node below the top order is an entry
             has_child[parent] = 1;
             uint64_t bkey = make_key(&T, parent, (int32_t)(uint32_t)key);
-            e[j++] = (BinPlace){.key = bkey, .home = home_of(bkey, T.cap), .who = s};
+            e[j++] = (BinPlace){.key = bkey, .home = home_of(bkey, T.cap), .who = s,
+                                .lp = (float)-fabs(m->logp[k][s]),
+                                .lb = k < N ? (float)m->logbow[k][s] : 0.0f};
         }
         assert(j == n);
-        BinPlace *sorted = place_sort(e, e + n + 1, n, T.cap);
+        BinPlace *sorted = place_sort(e, e + most + 1, n, T.cap);
         uint32_t max_probe = place(sorted, n, T.cap);
         for (uint32_t r = 0; r < n; r++) {
             const BinPlace *x = &sorted[r];
@@ -730,13 +739,12 @@ int ngram_bin_write(const NgramModel *m, const char *path)
             for (uint32_t b = 0; b < T.key_bytes; b++) {
                 slot[b] = (uint8_t)(x->key >> (8 * b));
             }
-            store_float(slot + T.key_bytes, -fabs(m->logp[k][x->who]));
+            memcpy(slot + T.key_bytes, &x->lp, 4); // (as store_float: the double rounded)
             if (k < N) {
-                store_float(slot + T.key_bytes + 4, m->logbow[k][x->who]);
+                memcpy(slot + T.key_bytes + 4, &x->lb, 4);
             }
             map[x->who] = x->home;
         }
-        free(e);
         H->max_probe = max_probe;
         // the order below: an n-gram that is nobody's context and has a backoff weight of 1
         // does not extend (ln P stored with its sign bit clear)
@@ -745,6 +753,7 @@ int ngram_bin_write(const NgramModel *m, const char *path)
         free(map_prev);
         map_prev = map;
     }
+    free(e);
     free(map_prev);
     memcpy(buf, &h, sizeof h);
     ngram_bin_seal(buf);
