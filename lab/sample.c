@@ -169,7 +169,7 @@ int32_t lab_sample_filter(double *probs, int32_t V, const LabSampling *s, int32_
 {
     double pmax = 0;
     for (int32_t w = 0; w < V; w++) {
-        pmax = fmax(pmax, probs[w]);
+        pmax = probs[w] > pmax ? probs[w] : pmax; // fmax's value (a NaN is passed over), inline
     }
     if (pmax <= 0) {
         return 0;
