@@ -517,6 +517,90 @@ static void mark_extensions(const BinHeader *h, uint8_t *buf, int k, const uint8
     }
 }
 
+// One entry of an order being laid out: its key, its home slot (then its slot), its model
+// node, and its ln P and ln bow as stored (read here in the model's order, not at random later).
+typedef struct {
+    uint64_t key;
+    uint32_t home;
+    uint32_t who;
+    float lp, lb;
+} BinPlace;
+
+// a[0..n) sorted by home, then by key, into a or tmp (which holds n): returns which. A stable
+// least-significant-digit radix sort of the homes, 11 bits a pass (homes < cap), then
+// insertion sort of the rare runs of equal homes by key.
+static BinPlace *place_sort(BinPlace *a, BinPlace *tmp, uint32_t n, uint32_t cap)
+{
+    enum { BITS = 11, RADIX = 1 << BITS };
+    uint32_t count[RADIX];
+    for (uint32_t shift = 0; shift < 32 && ((uint64_t)cap - 1) >> shift; shift += BITS) {
+        memset(count, 0, sizeof count);
+        for (uint32_t i = 0; i < n; i++) {
+            count[(a[i].home >> shift) & (RADIX - 1)]++;
+        }
+        uint32_t at = 0;
+        for (uint32_t d = 0; d < RADIX; d++) {
+            uint32_t c = count[d];
+            count[d] = at;
+            at += c;
+        }
+        for (uint32_t i = 0; i < n; i++) {
+            tmp[count[(a[i].home >> shift) & (RADIX - 1)]++] = a[i];
+        }
+        BinPlace *t = a;
+        a = tmp, tmp = t;
+    }
+    for (uint32_t i = 1; i < n; i++) {
+        if (a[i].home == a[i - 1].home && a[i].key < a[i - 1].key) {
+            BinPlace x = a[i];
+            uint32_t j = i;
+            for (; j > 0 && a[j - 1].home == x.home && a[j - 1].key > x.key; j--) {
+                a[j] = a[j - 1];
+            }
+            a[j] = x;
+        }
+    }
+    return a;
+}
+
+// The slots of n < cap entries sorted by home then key (place_sort), written over their homes;
+// returns the largest distance of an entry from its home. This is the table that Robin Hood
+// insertion makes, whatever the order of the inserts: an entry passes a resident nearer its
+// own home, or as near with a larger key, so along the table the entries lie by home and then
+// key, each at its home or just after the one before, and those pushed past the last slot go on
+// at slot 0, ahead of every entry whose home is there. Laid out in one pass (a second when
+// some wrap: the first entries then start after the wrapped ones, which may push more past the
+// end; each pass starts no earlier than the one before, so this ends).
+static uint32_t place(BinPlace *a, uint32_t n, uint32_t cap)
+{
+    uint64_t wrapped = 0; // slots 0..wrapped-1 taken by entries from the end of the table
+    for (;;) {
+        uint64_t next = wrapped; // the first free slot after those placed
+        uint64_t first_wrap = n; // rank of the first entry pushed past the end
+        for (uint32_t r = 0; r < n; r++) {
+            uint64_t at = a[r].home > next ? a[r].home : next;
+            if (at >= cap && first_wrap == n) {
+                first_wrap = r;
+            }
+            next = at + 1;
+        }
+        uint64_t w = n - first_wrap;
+        if (w == wrapped) {
+            break;
+        }
+        wrapped = w;
+    }
+    uint64_t next = wrapped;
+    uint32_t max_probe = 0;
+    for (uint32_t r = 0; r < n; r++) {
+        uint64_t home = a[r].home, at = home > next ? home : next;
+        next = at + 1;
+        max_probe = at - home > max_probe ? (uint32_t)(at - home) : max_probe;
+        a[r].home = (uint32_t)(at >= cap ? at - cap : at);
+    }
+    return max_probe;
+}
+
 int ngram_bin_write(const NgramModel *m, const char *path)
 {
     if (m->bin) {
@@ -607,6 +691,13 @@ int ngram_bin_write(const NgramModel *m, const char *path)
         store_float(uni + (size_t)id * 8, -fabs(m->logp[1][s])); // sign set: extends (for now)
         store_float(uni + (size_t)id * 8 + 4, N > 1 ? m->logbow[1][s] : 0.0);
     }
+    // the entries of one order and the sort's second copy, for the largest order (one block:
+    // a new one each order would cost its page faults again)
+    uint64_t most = 0;
+    for (int k = 2; k <= N; k++) {
+        most = h.lev[k - 1].n > most ? h.lev[k - 1].n : most;
+    }
+    BinPlace *e = lab_malloc(2 * ((size_t)most + 1) * sizeof *e);
     for (int k = 2; k <= N; k++) {
         const NgramLevel *L = &m->lev[k];
         BinLevelHead *H = &h.lev[k - 1];
@@ -618,20 +709,13 @@ int ngram_bin_write(const NgramModel *m, const char *path)
         uint8_t *slots = buf + H->off;
         memset(slots, 0xff, H->cap * H->stride); // every key all ones: empty
         uint32_t *map = lab_malloc((size_t)L->cap * sizeof *map);
-        uint32_t *owner = lab_malloc((size_t)T.cap * sizeof *owner); // model node in each slot
         uint8_t *has_child = lab_calloc(h.lev[k - 2].cap, 1); // per node of order k-1
-        uint32_t max_probe = 0;
+        // the entries with their keys and home slots, in the model's order
+        uint32_t n = (uint32_t)H->n;
+        uint32_t j = 0;
         for (uint32_t s = 0; s < L->cap; s++) {
-            // the inserts land at random: the parent's new node 32 keys ahead, then the home
-            // slot 16 keys ahead are fetched while these keys are placed
             if (s + 32 < L->cap && L->keys[s + 32] != NGRAM_EMPTY) {
                 __builtin_prefetch(&map_prev[(uint32_t)(L->keys[s + 32] >> 32)]);
-            }
-            if (s + 16 < L->cap && is_entry(m, k, L->keys[s + 16])) {
-                uint64_t ahead = L->keys[s + 16];
-                uint32_t p = map_prev[(uint32_t)(ahead >> 32)];
-                uint64_t bk = make_key(&T, p, (int32_t)(uint32_t)ahead);
-                __builtin_prefetch(slots + (size_t)home_of(bk, T.cap) * T.stride, 1);
             }
             uint64_t key = L->keys[s];
             map[s] = NGRAM_NONE;
@@ -641,55 +725,26 @@ int ngram_bin_write(const NgramModel *m, const char *path)
             uint32_t parent = map_prev[(uint32_t)(key >> 32)];
             assert(parent != NGRAM_NONE); // every node below the top order is an entry
             has_child[parent] = 1;
-            uint8_t entry[16], held[16]; // the slot being placed: key bytes, ln P, ln bow
             uint64_t bkey = make_key(&T, parent, (int32_t)(uint32_t)key);
+            e[j++] = (BinPlace){.key = bkey, .home = home_of(bkey, T.cap), .who = s,
+                                .lp = (float)-fabs(m->logp[k][s]),
+                                .lb = k < N ? (float)m->logbow[k][s] : 0.0f};
+        }
+        assert(j == n);
+        BinPlace *sorted = place_sort(e, e + most + 1, n, T.cap);
+        uint32_t max_probe = place(sorted, n, T.cap);
+        for (uint32_t r = 0; r < n; r++) {
+            const BinPlace *x = &sorted[r];
+            uint8_t *slot = slots + (size_t)x->home * T.stride; // (now the slot: see place)
             for (uint32_t b = 0; b < T.key_bytes; b++) {
-                entry[b] = (uint8_t)(bkey >> (8 * b));
+                slot[b] = (uint8_t)(x->key >> (8 * b));
             }
-            store_float(entry + T.key_bytes, -fabs(m->logp[k][s]));
+            memcpy(slot + T.key_bytes, &x->lp, 4); // (as store_float: the double rounded)
             if (k < N) {
-                store_float(entry + T.key_bytes + 4, m->logbow[k][s]);
+                memcpy(slot + T.key_bytes + 4, &x->lb, 4);
             }
-            // Robin Hood: an entry passes a resident that sits nearer its own home, or as near
-            // with a larger key, and the resident moves on in its place. The table is then
-            // the same for the same n-grams whatever order they come in (a model counted in
-            // memory and one merged from spilled runs hold their nodes in different orders).
-            uint32_t i = home_of(bkey, T.cap), dist = 0, who = s;
-            for (;;) {
-                uint8_t *slot = slots + (size_t)i * T.stride;
-                uint64_t rkey = load_key(slot) & T.key_mask;
-                if (rkey == T.key_mask) {
-                    memcpy(slot, entry, T.stride);
-                    owner[i] = who;
-                    max_probe = dist > max_probe ? dist : max_probe;
-                    break;
-                }
-                uint32_t rhome = home_of(rkey, T.cap);
-                // the resident's distance from home, < cap (so no overflow even above 2^31 slots)
-                uint32_t rdist = i >= rhome ? i - rhome : i + (T.cap - rhome);
-                if (rdist < dist || (rdist == dist && rkey > bkey)) {
-                    max_probe = dist > max_probe ? dist : max_probe;
-                    memcpy(held, slot, T.stride);
-                    memcpy(slot, entry, T.stride);
-                    memcpy(entry, held, T.stride);
-                    uint32_t w = owner[i];
-                    owner[i] = who;
-                    who = w;
-                    bkey = rkey;
-                    dist = rdist;
-                }
-                dist++;
-                if (++i == T.cap) {
-                    i = 0;
-                }
-            }
+            map[x->who] = x->home;
         }
-        for (uint32_t i = 0; i < T.cap; i++) {
-            if ((load_key(slots + (size_t)i * T.stride) & T.key_mask) != T.key_mask) {
-                map[owner[i]] = i;
-            }
-        }
-        free(owner);
         H->max_probe = max_probe;
         // the order below: an n-gram that is nobody's context and has a backoff weight of 1
         // does not extend (ln P stored with its sign bit clear)
@@ -698,6 +753,7 @@ int ngram_bin_write(const NgramModel *m, const char *path)
         free(map_prev);
         map_prev = map;
     }
+    free(e);
     free(map_prev);
     memcpy(buf, &h, sizeof h);
     ngram_bin_seal(buf);

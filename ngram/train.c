@@ -23,32 +23,32 @@ static int by_desc(const void *a, const void *b)
 
 #define ZIPF_SMALL 4096 // counts below this are sorted by a histogram
 
-// The positive counts of L in descending order into freq (L->n entries at most); returns how
-// many. Most n-grams are rare: the counts below ZIPF_SMALL go through a histogram, and only
-// the few above it through qsort.
-static long counts_desc(const NgramLevel *L, double *freq)
+// The positive counts of L in descending order, as the counts of ZIPF_SMALL and above (*big,
+// *nbig of them, sorted by qsort: the few frequent n-grams) and then a histogram of the smaller
+// ones (hist[c]: how many have count c; most n-grams are rare). The caller frees both.
+static void counts_desc(const NgramLevel *L, double **big, long *nbig, uint32_t **hist)
 {
-    uint32_t *hist = lab_calloc(ZIPF_SMALL, sizeof *hist);
+    *hist = lab_calloc(ZIPF_SMALL, sizeof **hist);
     long n = 0;
+    for (uint32_t s = 0; s < L->cap; s++) {
+        uint32_t c = L->val[NGRAM_COUNT][s];
+        n += L->keys[s] != NGRAM_EMPTY && c >= ZIPF_SMALL;
+    }
+    *big = lab_malloc((size_t)n * sizeof **big + 1);
+    n = 0;
     for (uint32_t s = 0; s < L->cap; s++) {
         uint32_t c = L->val[NGRAM_COUNT][s];
         if (L->keys[s] == NGRAM_EMPTY || c == 0) {
             continue;
         }
         if (c < ZIPF_SMALL) {
-            hist[c]++;
+            (*hist)[c]++;
         } else {
-            freq[n++] = c;
+            (*big)[n++] = c;
         }
     }
-    qsort(freq, (size_t)n, sizeof *freq, by_desc);
-    for (uint32_t c = ZIPF_SMALL - 1; c > 0; c--) {
-        for (uint32_t i = 0; i < hist[c]; i++) {
-            freq[n++] = c;
-        }
-    }
-    free(hist);
-    return n;
+    qsort(*big, (size_t)n, sizeof **big, by_desc);
+    *nbig = n;
 }
 
 int ngram_zipf_chart(const NgramCounts *nc, const char *dir, const char *what, PlotOutput out)
@@ -64,24 +64,42 @@ int ngram_zipf_chart(const NgramCounts *nc, const char *dir, const char *what, P
                                   "6-grams"};
     for (int k = 1; k <= nc->order && k <= NGRAM_MAX_ORDER; k++) {
         const NgramLevel *L = &nc->lev[k];
-        double *freq = lab_malloc((size_t)L->n * sizeof *freq + 1);
-        long n = counts_desc(L, freq);
-        // every rank up to 1000, then ranks about 1% apart: the log-log curve looks the same
-        double *x = lab_malloc(((size_t)n + 1) * sizeof *x);
-        double *y = lab_malloc(((size_t)n + 1) * sizeof *y);
-        long m = 0;
+        double *big;
+        uint32_t *hist;
+        long nbig, n;
+        counts_desc(L, &big, &nbig, &hist);
+        n = nbig;
+        for (uint32_t c = 1; c < ZIPF_SMALL; c++) {
+            n += hist[c];
+        }
+        // every rank up to 1000, then ranks about 1% apart: the log-log curve looks the same.
+        // The count at rank r (from 1): big[r - 1], then the histogram's counts from the top,
+        // walked with the ranks (c: the count at rank below, from rank below + 1 to below_end).
+        size_t most = 1000 + 2 + (size_t)(log((double)n + 1) / log(1.01));
+        double *x = lab_malloc(most * sizeof *x);
+        double *y = lab_malloc(most * sizeof *y);
+        long m = 0, end = nbig; // ranks up to end have counts at or above c
+        uint32_t c = ZIPF_SMALL;
         for (long r = 1; r <= n; r = r < 1000 ? r + 1 : (long)(r * 1.01) + 1) {
+            while (r > end) {
+                end += hist[--c];
+            }
             x[m] = (double)r;
-            y[m] = freq[r - 1];
+            y[m] = r <= nbig ? big[r - 1] : c;
             m++;
         }
         if (m > 0 && x[m - 1] < (double)n) {
             x[m] = (double)n; // the last rank, so the curve ends where the data end
-            y[m] = freq[n - 1];
+            while (n > end) {
+                end += hist[--c];
+            }
+            y[m] = n <= nbig ? big[n - 1] : c;
             m++;
         }
+        assert((size_t)m <= most);
         plot_add_series(&p, names[k], x, y, m);
-        free(freq);
+        free(big);
+        free(hist);
         free(x);
         free(y);
     }
