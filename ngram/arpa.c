@@ -727,9 +727,9 @@ static int parse_field_cached(NumCache *c, const char *s, size_t len, const char
 // ~40 bytes
 #define QUOTED(buf, s, n) lab_quote(buf, sizeof buf, s, n)
 
-// The id of a token field of n bytes as the file spells it (escapes undone on a copy; added
-// to v when new).
-static int32_t token_id(Vocab *v, const char *word, size_t n)
+// The id of a token field of n bytes as the file spells it (escapes undone on a copy): added
+// to add_to when new, or only looked up in v when add_to is NULL (-1 when v lacks it).
+static int32_t token_lookup(const Vocab *v, Vocab *add_to, const char *word, size_t n)
 {
     if (word[0] == '<') {
         if (n == 3 && memcmp(word, "<s>", 3) == 0) {
@@ -743,17 +743,24 @@ static int32_t token_id(Vocab *v, const char *word, size_t n)
         }
     }
     if (!memchr(word, '\\', n)) {
-        return vocab_add(v, word, n);
+        return add_to ? vocab_add(add_to, word, n) : vocab_find(v, word, n);
     }
     char small[256];
     char *w = n < sizeof small ? small : lab_malloc(n + 1);
     memcpy(w, word, n);
     w[n] = '\0';
-    int32_t id = vocab_add(v, w, tok_unescape(w));
+    size_t len = tok_unescape(w);
+    int32_t id = add_to ? vocab_add(add_to, w, len) : vocab_find(v, w, len);
     if (w != small) {
         free(w);
     }
     return id;
+}
+
+// token_lookup adding to v
+static int32_t token_id(Vocab *v, const char *word, size_t n)
+{
+    return token_lookup(v, v, word, n);
 }
 
 // The first space or tab in [q, end), or end. limit (>= end) is how far the data may be
@@ -1359,29 +1366,7 @@ fail:
 // The id of a token field as token_id finds it, without adding it: -1 when v lacks it.
 static int32_t token_find(const Vocab *v, const char *word, size_t n)
 {
-    if (word[0] == '<') {
-        if (n == 3 && memcmp(word, "<s>", 3) == 0) {
-            return TOK_BOS;
-        }
-        if (n == 4 && memcmp(word, "</s>", 4) == 0) {
-            return TOK_EOS;
-        }
-        if (n == 5 && strncasecmp(word, "<unk>", 5) == 0) {
-            return TOK_UNK;
-        }
-    }
-    if (!memchr(word, '\\', n)) {
-        return vocab_find(v, word, n);
-    }
-    char small[256];
-    char *w = n < sizeof small ? small : lab_malloc(n + 1);
-    memcpy(w, word, n);
-    w[n] = '\0';
-    int32_t id = vocab_find(v, w, tok_unescape(w));
-    if (w != small) {
-        free(w);
-    }
-    return id;
+    return token_lookup(v, NULL, word, n);
 }
 
 // The ids of the tokens seen last by one thread, by their bytes: most lines repeat a few
