@@ -148,6 +148,40 @@ static int by_prob_then_id(const void *pa, const void *pb)
     return (a > b) - (a < b);
 }
 
+// Filters p (V) with s and checks the kept ids' order against a comparison sort of the same
+// values as filtered (most likely first, ties by id; renormalised ratios keep the order): as
+// many kept as positive, each in its place. what names the case in a failure.
+static void expect_comparison_order(double *p, int32_t V, const LabSampling *s, const char *what)
+{
+    double *want = lab_malloc((size_t)V * sizeof *want);
+    int32_t *order = lab_malloc((size_t)V * sizeof *order);
+    int32_t *ref = lab_malloc((size_t)V * sizeof *ref);
+    memcpy(want, p, (size_t)V * sizeof *p);
+    int32_t n = lab_sample_filter(p, V, s, order);
+    int32_t m = 0;
+    double pmax = 0;
+    for (int32_t w = 0; w < V; w++) {
+        if (want[w] > 0) {
+            ref[m++] = w;
+        }
+        pmax = fmax(pmax, want[w]);
+    }
+    cr_assert_eq(n, m, "%s: kept %d of %d positive probabilities", what, n, m);
+    for (int32_t w = 0; w < V; w++) {
+        want[w] = want[w] > 0 ? (s->temperature == 1.0
+                                     ? want[w] / pmax
+                                     : exp(log(want[w] / pmax) / s->temperature))
+                              : 0;
+    }
+    cmp_probs = want;
+    qsort(ref, (size_t)m, sizeof *ref, by_prob_then_id);
+    for (int32_t i = 0; i < m; i++) {
+        cr_assert_eq(order[i], ref[i], "%s, place %d of %d: id %d, expected %d", what, i, m,
+                     order[i], ref[i]);
+    }
+    free(want), free(order), free(ref);
+}
+
 // The same with few distinct values, as an n-gram model gives (every token it backs off to
 // for one reason shares one double): from 2 values to about an eighth of the tokens, either
 // side of where the filter stops grouping equal values and sorts them all.
@@ -162,37 +196,16 @@ Test(sample, filter_order_with_few_distinct_values_is_most_likely_first_ties_by_
         for (int32_t i = 0; i < nv; i++) {
             vals[i] = lab_rng_uniform(&rng) * exp(-(double)(lab_rng_u64(&rng) % 30));
         }
-        double *p = lab_malloc((size_t)V * sizeof *p), *want = lab_malloc((size_t)V * sizeof *p);
-        int32_t *order = lab_malloc((size_t)V * sizeof *order);
-        int32_t *ref = lab_malloc((size_t)V * sizeof *ref);
+        double *p = lab_malloc((size_t)V * sizeof *p);
         for (int32_t w = 0; w < V; w++) {
             uint64_t r = lab_rng_u64(&rng);
             p[w] = r % 9 == 0 ? 0.0 : vals[r % (uint64_t)nv];
         }
         LabSampling s = {.temperature = round % 2 ? 1.0 : 0.3, .top_k = 0, .top_p = 1};
-        memcpy(want, p, (size_t)V * sizeof *p);
-        int32_t n = lab_sample_filter(p, V, &s, order);
-        int32_t m = 0;
-        double pmax = 0;
-        for (int32_t w = 0; w < V; w++) {
-            if (want[w] > 0) {
-                ref[m++] = w;
-            }
-            pmax = fmax(pmax, want[w]);
-        }
-        cr_assert_eq(n, m, "kept %d of %d positive probabilities", n, m);
-        for (int32_t w = 0; w < V; w++) {
-            want[w] = want[w] > 0 ? (s.temperature == 1.0 ? want[w] / pmax
-                                                          : exp(log(want[w] / pmax) / 0.3))
-                                  : 0;
-        }
-        cmp_probs = want;
-        qsort(ref, (size_t)m, sizeof *ref, by_prob_then_id);
-        for (int32_t i = 0; i < m; i++) {
-            cr_assert_eq(order[i], ref[i], "round %d (%d values), place %d of %d: id %d, "
-                         "expected %d", round, nv, i, m, order[i], ref[i]);
-        }
-        free(vals), free(p), free(want), free(order), free(ref);
+        char what[64];
+        snprintf(what, sizeof what, "round %d (%d values)", round, nv);
+        expect_comparison_order(p, V, &s, what);
+        free(vals), free(p);
     }
 }
 
@@ -205,9 +218,7 @@ Test(sample, filter_order_of_a_large_vector_is_most_likely_first_ties_by_id)
     lab_rng_seed(&rng, 7);
     for (int round = 0; round < 40; round++) {
         int32_t V = 50 + (int32_t)(lab_rng_u64(&rng) % 20000);
-        double *p = lab_malloc((size_t)V * sizeof *p), *want = lab_malloc((size_t)V * sizeof *p);
-        int32_t *order = lab_malloc((size_t)V * sizeof *order);
-        int32_t *ref = lab_malloc((size_t)V * sizeof *ref);
+        double *p = lab_malloc((size_t)V * sizeof *p);
         for (int32_t w = 0; w < V; w++) {
             uint64_t r = lab_rng_u64(&rng);
             switch (r % 5) {
@@ -218,32 +229,9 @@ Test(sample, filter_order_of_a_large_vector_is_most_likely_first_ties_by_id)
             }
         }
         LabSampling s = {.temperature = round % 2 ? 1.0 : 0.3, .top_k = 0, .top_p = 1};
-        memcpy(want, p, (size_t)V * sizeof *p);
-        int32_t n = lab_sample_filter(p, V, &s, order);
-        // the reference: the same values (as filtered: renormalised ratios keep the order),
-        // sorted by a comparison sort
-        int32_t m = 0;
-        for (int32_t w = 0; w < V; w++) {
-            if (want[w] > 0) {
-                ref[m++] = w;
-            }
-        }
-        cr_assert_eq(n, m, "kept %d of %d positive probabilities", n, m);
-        double pmax = 0;
-        for (int32_t w = 0; w < V; w++) {
-            pmax = fmax(pmax, want[w]);
-        }
-        for (int32_t w = 0; w < V; w++) {
-            want[w] = want[w] > 0 ? (s.temperature == 1.0 ? want[w] / pmax
-                                                          : exp(log(want[w] / pmax) / 0.3))
-                                  : 0;
-        }
-        cmp_probs = want;
-        qsort(ref, (size_t)m, sizeof *ref, by_prob_then_id);
-        for (int32_t i = 0; i < m; i++) {
-            cr_assert_eq(order[i], ref[i], "round %d, place %d of %d: id %d, expected %d",
-                         round, i, m, order[i], ref[i]);
-        }
-        free(p), free(want), free(order), free(ref);
+        char what[64];
+        snprintf(what, sizeof what, "round %d", round);
+        expect_comparison_order(p, V, &s, what);
+        free(p);
     }
 }
