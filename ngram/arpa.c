@@ -932,6 +932,37 @@ typedef struct {
     uint32_t node[NGRAM_MAX_ORDER]; // (read_piece) the nodes of its first 1, 2, .. tokens
 } Entry;
 
+// The last line's prefix tokens (all but its last), as written, and their ids: sorted files
+// list n-grams sharing a prefix together, so a line's leading tokens are compared with these
+// and looked up only from the first that differs.
+typedef struct {
+    const char *tok[NGRAM_MAX_ORDER];
+    size_t len[NGRAM_MAX_ORDER];
+    int32_t id[NGRAM_MAX_ORDER];
+    int same; // how many of them are known
+} Prefix;
+
+// E's leading tokens (of an order-k line) that are pf's, their ids copied: returns how many
+// (E->j0)
+static int prefix_reuse(const Prefix *pf, Entry *E, int k)
+{
+    int j0 = 0;
+    while (j0 < pf->same && j0 < k - 1 && E->len[1 + j0] == pf->len[j0] &&
+           memcmp(E->f[1 + j0], pf->tok[j0], E->len[1 + j0]) == 0) {
+        E->id[j0] = pf->id[j0];
+        j0++;
+    }
+    return E->j0 = j0;
+}
+
+// token j (< k - 1) of E, whose id is id, as the prefix's
+static void prefix_keep(Prefix *pf, const Entry *E, int j, int32_t id)
+{
+    pf->tok[j] = E->f[1 + j];
+    pf->len[j] = E->len[1 + j];
+    pf->id[j] = id;
+}
+
 // Checks e's fields as an entry of order k in a model of the given order and reads its
 // numbers. -1 when they are not one; the message is printed only when say is set, so that a
 // fault found while parsing ahead is reported after the lines before it are in.
@@ -1043,12 +1074,9 @@ typedef struct {
     Reader *r;
     Vocab *vocab;
     const char *path;
-    int k, order;                            // the section's order, the model's
-    const char *prefix_tok[NGRAM_MAX_ORDER]; // the last line's prefix tokens, as written
-    size_t prefix_len[NGRAM_MAX_ORDER];      // (their lengths)
-    int32_t prefix_id[NGRAM_MAX_ORDER];      // and their ids
-    int same;                                // how many of them are known
-    long long fault_line;                    // where the section ended early
+    int k, order;         // the section's order, the model's
+    Prefix prefix;        // the last line's
+    long long fault_line; // where the section ended early
 } Parse;
 
 // Parses up to take entry lines of section p->k into batch: fields, numbers, token ids.
@@ -1074,21 +1102,11 @@ static int parse_batch(Parse *p, Entry *batch, int take, int *fault)
             *fault = 2;
             break;
         }
-        // sorted files list n-grams sharing a prefix together: keep the last line's prefix
-        // tokens and look up only from the first token that differs
-        int j0 = 0;
-        while (j0 < p->same && j0 < k - 1 && E->len[1 + j0] == p->prefix_len[j0] &&
-               memcmp(E->f[1 + j0], p->prefix_tok[j0], E->len[1 + j0]) == 0) {
-            E->id[j0] = p->prefix_id[j0];
-            j0++;
+        for (int j = prefix_reuse(&p->prefix, E, k); j < k - 1; j++) {
+            E->id[j] = token_id(p->vocab, E->f[1 + j], E->len[1 + j]);
+            prefix_keep(&p->prefix, E, j, E->id[j]);
         }
-        E->j0 = j0;
-        for (int j = j0; j < k - 1; j++) {
-            p->prefix_tok[j] = E->f[1 + j];
-            p->prefix_len[j] = E->len[1 + j];
-            E->id[j] = p->prefix_id[j] = token_id(p->vocab, E->f[1 + j], E->len[1 + j]);
-        }
-        p->same = k - 1;
+        p->prefix.same = k - 1;
         E->id[k - 1] = token_id(p->vocab, E->f[k], E->len[k]);
     }
     return nb;
@@ -1419,11 +1437,9 @@ static int read_piece(NgramModel *m, int k, const Reader *r, size_t b, size_t e,
     pr.pos = b;
     pr.len = e; // (the data still go on after e: a newline at least)
     Entry batch[PIECE_BATCH];
-    const char *prefix_tok[NGRAM_MAX_ORDER];
-    size_t prefix_len[NGRAM_MAX_ORDER];
-    int32_t prefix_id[NGRAM_MAX_ORDER];
+    Prefix prefix = {.same = 0};
     uint32_t prefix_node[NGRAM_MAX_ORDER];
-    int same = 0, N = m->order;
+    int N = m->order;
     const char *limit = r->data + r->len;
     TokCache *cache = lab_calloc((size_t)1 << TOK_CACHE_BITS, sizeof *cache);
     NumCache *bows = lab_calloc((size_t)1 << NUM_CACHE_BITS, sizeof *bows);
@@ -1446,14 +1462,7 @@ static int read_piece(NgramModel *m, int k, const Reader *r, size_t b, size_t e,
             if (entry_check(E, k, N, r->path, 0, bows, limit) != 0) {
                 goto fail;
             }
-            int j0 = 0;
-            while (j0 < same && E->len[1 + j0] == prefix_len[j0] &&
-                   memcmp(E->f[1 + j0], prefix_tok[j0], E->len[1 + j0]) == 0) {
-                E->id[j0] = prefix_id[j0];
-                j0++;
-            }
-            E->j0 = j0;
-            for (int j = j0; j < k; j++) {
+            for (int j = prefix_reuse(&prefix, E, k); j < k; j++) {
                 int32_t id = add ? token_id(&m->vocab, E->f[1 + j], E->len[1 + j])
                                  : token_find_cached(cache, &m->vocab, E->f[1 + j],
                                                      E->len[1 + j], limit);
@@ -1462,12 +1471,10 @@ static int read_piece(NgramModel *m, int k, const Reader *r, size_t b, size_t e,
                 }
                 E->id[j] = id;
                 if (j < k - 1) {
-                    prefix_tok[j] = E->f[1 + j];
-                    prefix_len[j] = E->len[1 + j];
-                    prefix_id[j] = id;
+                    prefix_keep(&prefix, E, j, id);
                 }
             }
-            same = k - 1;
+            prefix.same = k - 1;
             if (k == N && k > 1 && E->id[k - 1] == TOK_BOS) {
                 goto fail;
             }
