@@ -603,16 +603,20 @@ static void bias_gelu_forward(const Gpt *m, int nt, float *out, float *inp, cons
 }
 
 // rows [lo, hi) of bias_residual_forward
+// o (n) = x + (y + b): a projection's bias and the residual add, in that rounding order
+static void residual_row(float *o, const float *x, const float *y, const float *b, int n)
+{
+#pragma omp simd
+    for (int c = 0; c < n; c++) {
+        o[c] = x[c] + (y[c] + b[c]);
+    }
+}
+
 static void bias_residual_rows(float *out, const float *x, const float *y, const float *b,
                                size_t lo, size_t hi, int C)
 {
     for (size_t r = lo; r < hi; r++) {
-        const float *xr = x + r * C, *yr = y + r * C;
-        float *o = out + r * C;
-#pragma omp simd
-        for (int c = 0; c < C; c++) {
-            o[c] = xr[c] + (yr[c] + b[c]);
-        }
+        residual_row(out + r * C, x + r * C, y + r * C, b, C);
     }
 }
 
@@ -675,9 +679,6 @@ static void gelu_backward(const Gpt *m, int nt, float *dinp, const float *dout, 
     }
 }
 
-// out (N, OC) = inp (N, C) @ weight^T + bias (or none), weight m's product matrix wi:
-// nn_linear_forward, or with the step's packed weight when batch-parallel (the same bits:
-// nn_sgemm_packed's contract, and the bias added as nn_linear_forward adds it)
 // --- work on a product's output while it is in cache (batch shares) -------------------------
 // With the step's packed weights, a product can hand each finished block of its output to an
 // epilogue (nn_sgemm_packed_epi) instead of a pass of its own over memory afterwards: the
@@ -711,13 +712,8 @@ static void epi_bias_residual(float *c, int ldc, int i0, int j0, int mr, int n, 
 {
     const Epi *e = ctx;
     for (int r = 0; r < mr; r++) {
-        const float *y = c + (size_t)r * ldc, *b = e->bias + j0;
-        const float *x = e->x + (size_t)(i0 + r) * e->ld + j0;
-        float *o = e->out + (size_t)(i0 + r) * e->ld + j0;
-#pragma omp simd
-        for (int j = 0; j < n; j++) {
-            o[j] = x[j] + (y[j] + b[j]);
-        }
+        size_t at = (size_t)(i0 + r) * e->ld + j0;
+        residual_row(e->out + at, e->x + at, c + (size_t)r * ldc, e->bias + j0, n);
     }
 }
 
@@ -738,11 +734,7 @@ static void epi_times(float *c, int ldc, int i0, int j0, int mr, int n, void *ct
     const Epi *e = ctx;
     for (int r = 0; r < mr; r++) {
         float *row = c + (size_t)r * ldc;
-        const float *g = e->x + (size_t)(i0 + r) * e->ld + j0;
-#pragma omp simd
-        for (int j = 0; j < n; j++) {
-            row[j] = row[j] * g[j];
-        }
+        gelu_exact_grad(row, row, e->x + (size_t)(i0 + r) * e->ld + j0, (size_t)n);
     }
 }
 
